@@ -1,0 +1,113 @@
+# tradepipe - top-level Makefile (no recursive make; each folder adds itself in module.mk)
+#
+#   make run     install what is missing, build, run the group on bundled data, print the report
+#   make check   install what is missing, build, run every test; last line "N passed, M failed"
+#   make bench   benchmarks (not part of check)
+#   make asan    unit tests again under ASan+UBSan in build/asan/
+#   make lint    clang-format, clang-tidy, cppcheck (tools from make deps-lint)
+
+PKGS := libczmq libzmq msgpack sqlite3 libwebsockets openssl libcurl jansson cmocka zlib
+DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsqlite3-dev \
+        libwebsockets-dev libssl-dev libcurl4-openssl-dev libjansson-dev libjsmn-dev \
+        libcmocka-dev zlib1g-dev sqlite3 supervisor procps
+DEBS_LINT := clang-format clang-tidy cppcheck
+
+BUILD ?= build
+CC    ?= gcc
+WARN  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+OPT   ?= -O2 -g -fno-omit-frame-pointer
+SAN   ?=
+CFLAGS_ALL = -std=gnu11 $(OPT) $(SAN) $(WARN) -I. -MMD -MP $(PKG_CFLAGS)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+.PHONY: all deps deps-lint check unit integration run bench asan lint clean
+all:
+
+# install only the Debian packages that are missing
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	  | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  $$SUDO apt-get install -y --no-install-recommends $$missing; fi
+
+deps-lint:
+	@$(MAKE) --no-print-directory deps DEBS="$(DEBS_LINT)"
+
+# ---- module registry -------------------------------------------------------
+# A module.mk adds:  LIB_SRCS += common/x.c        (linked into everything)
+#                    BINS += name ; name_SRCS := dir/main.c dir/y.c ; name_DIR := bin
+#                    UNIT_TESTS += test_x ; test_x_SRCS := tests/unit/dir/test_x.c dir/x.c
+LIB_SRCS :=
+BINS :=
+UNIT_TESTS :=
+BENCHES :=
+include common/module.mk
+-include feed/module.mk
+-include signal/module.mk
+-include risk/module.mk
+-include executor/module.mk
+-include recorder/module.mk
+-include tools/module.mk
+-include tests/module.mk
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_A    := $(BUILD)/libtp.a
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+define BIN_template
+$(BUILD)/bin/$(1): $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_A)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(OPT) $(SAN) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach b,$(BINS) $(UNIT_TESTS) $(BENCHES),$(eval $(call BIN_template,$(b))))
+
+BIN_PATHS   := $(BINS:%=$(BUILD)/bin/%)
+UNIT_PATHS  := $(UNIT_TESTS:%=$(BUILD)/bin/%)
+BENCH_PATHS := $(BENCHES:%=$(BUILD)/bin/%)
+
+all: deps-ok $(BIN_PATHS) $(UNIT_PATHS)
+
+.PHONY: deps-ok
+deps-ok:
+	@pkg-config --exists $(PKGS) || { echo "missing libraries: run 'make deps'" >&2; exit 1; }
+
+# ---- tests -----------------------------------------------------------------
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run_all.sh $(BUILD) $(UNIT_TESTS)
+
+unit: all
+	@TP_ONLY_UNIT=1 tests/run_all.sh $(BUILD) $(UNIT_TESTS)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	@TP_ONLY_UNIT=1 tests/run_all.sh build/asan $(UNIT_TESTS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/run.sh config/default.json
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_PATHS)
+	@tests/bench/run_bench.sh $(BUILD) $(BENCHES)
+
+lint: deps-lint
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	@cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
+	  --suppress=missingIncludeSystem -I. $$(git ls-files '*.c')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,80 @@
+/*  cfg.h - the JSON configuration file (jansson), with errors that name file, line and key.
+ *  Owns:  the parsed document and a map from key paths to line numbers (jsmn token offsets),
+ *         so a bad value is reported as "config/default.json:42: risk.max_open_positions:
+ *         expected integer in [1, 100], got -3".
+ *  Paths: dotted keys with array indexes: "feed.connections[1].url".
+ *  Strings may contain "{run}", replaced by the value of the top-level "run_dir" key
+ *  (cfg_endpoint and cfg_path_str do this).
+ *  Getters return 0, or -1 with errno EINVAL (wrong type, out of range, missing required key)
+ *  and the message in cfg_error(). A missing key with a default gives the default.
+ */
+#ifndef TP_CFG_H
+#define TP_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+typedef struct cfg cfg_t;
+
+/* Load and parse `path`. Returns the config, or NULL with errno and a message written to
+ * err[errlen] of the form "<file>:<line>:<col>: <why>" (or "<file>: <strerror>"). */
+cfg_t *cfg_load(const char *path, char *err, size_t errlen);
+void cfg_destroy(cfg_t **self_p);
+
+const char *cfg_file(const cfg_t *self); /* the path it was loaded from */
+
+/* The last error message (borrowed, valid until the next call on self). */
+const char *cfg_error(const cfg_t *self);
+
+/* Line number of `path` in the file (the key's line), or of its nearest existing parent. */
+int cfg_line(const cfg_t *self, const char *path);
+
+bool cfg_has(const cfg_t *self, const char *path);
+
+/* String at path. dflt NULL = required. *out is borrowed from the config. */
+int cfg_str(cfg_t *self, const char *path, const char *dflt, const char **out);
+
+/* As cfg_str, with "{run}" expanded, into out[cap]. */
+int cfg_path_str(cfg_t *self, const char *path, const char *dflt, char *out, size_t cap);
+
+/* Integer in [min, max]. `required` true = no default. */
+int cfg_int(cfg_t *self, const char *path, int64_t dflt, int64_t min, int64_t max, bool required,
+    int64_t *out);
+
+int cfg_double(cfg_t *self, const char *path, double dflt, double min, double max, bool required,
+    double *out);
+
+int cfg_bool(cfg_t *self, const char *path, bool dflt, bool *out);
+
+/* Exact decimal (JSON string "0.001" preferred; a JSON integer is accepted) as a mantissa at
+ * `scale`. dflt NULL = required. Range [min, max] on the mantissa. */
+int cfg_money(cfg_t *self, const char *path, int scale, const char *dflt, int64_t min, int64_t max,
+    int64_t *out);
+
+/* Array length at path (0 if missing); -1/EINVAL if present but not an array. */
+int cfg_array_len(cfg_t *self, const char *path);
+
+/* Refuse keys of the object at `path` that are not in `known` (NULL-terminated list).
+ * 0, or -1/EINVAL naming the first unknown key and its line. Missing object: 0. */
+int cfg_check_keys(cfg_t *self, const char *path, const char *const *known);
+
+/* Raw jansson value at path (borrowed), NULL if missing. For structured sub-configs. */
+json_t *cfg_json(const cfg_t *self, const char *path);
+
+/* Record an error found by the caller about `path` ("expected ... got ...") so that
+ * cfg_error() names file, line and key. Always returns -1 with errno EINVAL. */
+int cfg_fail(cfg_t *self, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Endpoint of a stage instance: key "endpoints.<instance>.<kind>" (kind "pub", "ctl",
+ * "orders", "history"), "{run}" expanded, into out[cap]. 0 or -1/EINVAL. */
+int cfg_endpoint(cfg_t *self, const char *instance, const char *kind, char *out, size_t cap);
+
+/* Instance names under "endpoints" whose name starts with `role` + "." ("feed" -> "feed.0",
+ * "feed.1"), in file order. Writes up to max names into names[i][32]; returns the count. */
+size_t cfg_instances(const cfg_t *self, const char *role, char names[][32], size_t max);
+
+#endif /* TP_CFG_H */

@@ -1,0 +1,2 @@
+# common/: linked into every binary and test (build/libtp.a)
+LIB_SRCS += $(wildcard common/*.c)

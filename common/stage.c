@@ -1,0 +1,535 @@
+/*  stage.c - the loop every stage runs (see stage.h). */
+#include "common/stage.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+
+#define STAGE_COUNTERS 32
+#define STAGE_SUBS     16
+
+static volatile sig_atomic_t s_stop_flag = 0;
+static volatile sig_atomic_t s_reload_flag = 0;
+
+typedef struct {
+    stage_t *st;
+    bus_sub_t *sub;
+    stage_msg_fn *fn;
+    void *arg;
+} s_sub_t;
+
+struct stage {
+    char name[32];
+    cfg_t *cfg;
+    zloop_t *loop;
+    bus_pub_t *pub;
+    zsock_t *ctl;
+    char pub_ep[256], ctl_ep[256];
+    char state[32];
+    int64_t start_mono;
+    bool replay;
+    bool stop;
+    char counter_names[STAGE_COUNTERS][24];
+    int64_t counters[STAGE_COUNTERS];
+    size_t n_counters;
+    int64_t *gaps;
+    s_sub_t subs[STAGE_SUBS];
+    size_t n_subs;
+    stage_ctl_fn *ctl_fn;
+    void *ctl_arg;
+    stage_status_fn *status_fn;
+    void *status_arg;
+};
+
+static void
+s_on_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        s_reload_flag = 1;
+    } else {
+        s_stop_flag = 1;
+    }
+}
+
+static void
+s_install_signals(void)
+{
+    zsys_handler_set(NULL); /* one handler owns the signals: ours */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGTERM, &sa, NULL); /* cannot fail for valid signal numbers */
+    (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    (void)sigaction(SIGPIPE, &sa, NULL);
+}
+
+bool
+stage_signalled(void)
+{
+    return s_stop_flag != 0;
+}
+
+bool
+stage_reload_pending(void)
+{
+    bool r = s_reload_flag != 0;
+    s_reload_flag = 0;
+    return r;
+}
+
+/* Make the directory of an ipc:// endpoint (0700) so bind can create the socket file. */
+static int
+s_make_ipc_dir(const char *endpoint)
+{
+    if (strncmp(endpoint, "ipc://", 6) != 0) {
+        return 0;
+    }
+    char path[256];
+    snprintf(path, sizeof path, "%s", endpoint + 6);
+    char *slash = strrchr(path, '/');
+    if (!slash) {
+        return 0;
+    }
+    *slash = '\0';
+    for (char *p = path + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            (void)mkdir(path, 0700); /* parents may exist already */
+            *p = '/';
+        }
+    }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        int e = errno;
+        log_error("stage", "cannot bind %s: cannot create its directory %s: %s", endpoint, path,
+                  strerror(e));
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_status_json(stage_t *self, json_t *o)
+{
+    json_object_set_new(o, "stage", json_string(self->name));
+    json_object_set_new(o, "state", json_string(self->state));
+    json_object_set_new(o, "pid", json_integer(getpid()));
+    json_object_set_new(o, "uptime_ms",
+                        json_integer((clock_mono_ns() - self->start_mono) / CLOCK_NS_PER_MS));
+    json_object_set_new(o, "mode", json_string(self->replay ? "replay" : "live"));
+    json_t *c = json_object();
+    for (size_t i = 0; i < self->n_counters; i++) {
+        json_object_set_new(c, self->counter_names[i], json_integer(self->counters[i]));
+    }
+    json_object_set_new(o, "counters", c);
+    json_object_set_new(o, "pub",
+                        json_pack("{s:s, s:I}", "endpoint", self->pub_ep, "seq",
+                                  (json_int_t)bus_pub_seq(self->pub)));
+    if (self->status_fn) {
+        self->status_fn(self, o, self->status_arg);
+    }
+}
+
+static int
+s_on_ctl(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    stage_t *self = arg;
+    char *req = zstr_recv(reader);
+    if (!req) {
+        return 0;
+    }
+    json_t *reply = json_object();
+    char word[32] = "";
+    sscanf(req, "%31s", word);
+    if (strcmp(word, "status") == 0) {
+        s_status_json(self, reply);
+    } else if (!self->ctl_fn || self->ctl_fn(self, req, reply, self->ctl_arg) != 0) {
+        json_object_clear(reply);
+        json_object_set_new(reply, "ok", json_false());
+        json_object_set_new(reply, "error", json_sprintf("unknown command \"%s\"", word));
+    }
+    char *text = json_dumps(reply, JSON_COMPACT);
+    if (zstr_send(reader, text ? text : "{}") != 0) {
+        log_warn("stage", "cannot answer control request: %s", zmq_strerror(zmq_errno()));
+    }
+    free(text);
+    json_decref(reply);
+    zstr_free(&req);
+    return self->stop ? -1 : 0;
+}
+
+/* zloop returns on EINTR only when the signal lands inside zmq_poll; a signal that arrives
+ * while a handler runs (lws servicing, a database commit) is seen here within 100 ms. */
+static int
+s_on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    stage_t *self = arg;
+    return (s_stop_flag || self->stop) ? -1 : 0;
+}
+
+static int
+s_on_hb(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    stage_t *self = arg;
+    codec_sys_hb_t hb;
+    memset(&hb, 0, sizeof hb);
+    snprintf(hb.stage, sizeof hb.stage, "%s", self->name);
+    snprintf(hb.state, sizeof hb.state, "%s", self->state);
+    hb.uptime_ms = (clock_mono_ns() - self->start_mono) / CLOCK_NS_PER_MS;
+    for (size_t i = 0; i < self->n_counters && i < CODEC_COUNTERS; i++) {
+        memcpy(hb.names[i], self->counter_names[i], sizeof hb.names[i]);
+        hb.values[i] = self->counters[i];
+        hb.n++;
+    }
+    char topic[64];
+    snprintf(topic, sizeof topic, "sys.hb.%s", self->name);
+    if (bus_publish(self->pub, topic, CODEC_SYS_HB, &hb, 0, 0) != 0) {
+        log_warn("stage", "cannot publish heartbeat: %s", strerror(errno));
+    }
+    return self->stop ? -1 : 0;
+}
+
+stage_t *
+stage_new(const char *instance, cfg_t *cfg)
+{
+    stage_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    snprintf(self->name, sizeof self->name, "%s", instance);
+    self->cfg = cfg;
+    self->start_mono = clock_mono_ns();
+    snprintf(self->state, sizeof self->state, "starting");
+    const char *mode = "replay";
+    if (cfg_str(cfg, "mode", "replay", &mode) != 0) {
+        log_error("stage", "%s", cfg_error(cfg));
+        goto fail;
+    }
+    if (strcmp(mode, "replay") != 0 && strcmp(mode, "live") != 0) {
+        cfg_fail(cfg, "mode", "expected \"replay\" or \"live\", got \"%s\"", mode);
+        log_error("stage", "%s", cfg_error(cfg));
+        errno = EINVAL;
+        goto fail;
+    }
+    self->replay = strcmp(mode, "replay") == 0;
+    s_install_signals();
+    if (cfg_endpoint(cfg, instance, "pub", self->pub_ep, sizeof self->pub_ep) != 0
+        || cfg_endpoint(cfg, instance, "ctl", self->ctl_ep, sizeof self->ctl_ep) != 0) {
+        log_error("stage", "%s", cfg_error(cfg));
+        errno = EINVAL;
+        goto fail;
+    }
+    if (s_make_ipc_dir(self->pub_ep) != 0 || s_make_ipc_dir(self->ctl_ep) != 0) {
+        goto fail;
+    }
+    self->pub = bus_pub_new(self->pub_ep, instance, 0);
+    if (!self->pub) {
+        goto fail;
+    }
+    self->ctl = zsock_new(ZMQ_REP);
+    if (!self->ctl || zsock_bind(self->ctl, "%s", self->ctl_ep) < 0) {
+        int e = zmq_errno();
+        log_error("stage", "cannot bind %s: %s", self->ctl_ep, zmq_strerror(e));
+        errno = e;
+        goto fail;
+    }
+    self->loop = zloop_new();
+    if (!self->loop) {
+        errno = ENOMEM;
+        goto fail;
+    }
+    zloop_set_nonstop(self->loop, true); /* we own signal handling */
+    if (zloop_reader(self->loop, self->ctl, s_on_ctl, self) != 0
+        || zloop_timer(self->loop, 1000, 0, s_on_hb, self) < 0
+        || zloop_timer(self->loop, 100, 0, s_on_tick, self) < 0) {
+        errno = ENOMEM;
+        goto fail;
+    }
+    self->gaps = stage_counter(self, "gaps");
+    log_info("stage", "%s started (pid %d, pub %s, ctl %s, mode %s)", instance, (int)getpid(),
+             self->pub_ep, self->ctl_ep, mode);
+    return self;
+fail:;
+    int e = errno ? errno : EINVAL;
+    stage_destroy(&self);
+    errno = e;
+    return NULL;
+}
+
+void
+stage_destroy(stage_t **self_p)
+{
+    assert(self_p);
+    stage_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    zloop_destroy(&self->loop);
+    zsock_destroy(&self->ctl);
+    bus_pub_destroy(&self->pub);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *
+stage_name(const stage_t *self)
+{
+    assert(self);
+    return self->name;
+}
+
+cfg_t *
+stage_cfg(const stage_t *self)
+{
+    assert(self);
+    return self->cfg;
+}
+
+zloop_t *
+stage_loop(stage_t *self)
+{
+    assert(self);
+    return self->loop;
+}
+
+bus_pub_t *
+stage_pub(stage_t *self)
+{
+    assert(self);
+    return self->pub;
+}
+
+bool
+stage_replay(const stage_t *self)
+{
+    assert(self);
+    return self->replay;
+}
+
+static int
+s_on_sub(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    (void)loop;
+    (void)reader;
+    s_sub_t *s = arg;
+    bus_msg_t msg;
+    /* drain up to a bound so one busy publisher cannot starve the control socket */
+    for (int i = 0; i < 4096; i++) {
+        if (bus_sub_recv(s->sub, &msg) != 0) {
+            if (errno == EAGAIN) {
+                break;
+            }
+            continue; /* malformed: counted and logged by bus */
+        }
+        if (msg.gap) {
+            *s->st->gaps += (int64_t)msg.gap;
+        }
+        if (s->fn(s->st, &msg, s->arg) != 0) {
+            return -1;
+        }
+        if (s_stop_flag || s->st->stop) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+stage_add_sub(stage_t *self, bus_sub_t *sub, stage_msg_fn *fn, void *arg)
+{
+    assert(self);
+    assert(sub);
+    if (self->n_subs == STAGE_SUBS) {
+        errno = ENOSPC;
+        return -1;
+    }
+    s_sub_t *s = &self->subs[self->n_subs++];
+    *s = (s_sub_t){ .st = self, .sub = sub, .fn = fn, .arg = arg };
+    if (zloop_reader(self->loop, bus_sub_sock(sub), s_on_sub, s) != 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+int64_t *
+stage_counter(stage_t *self, const char *name)
+{
+    assert(self);
+    for (size_t i = 0; i < self->n_counters; i++) {
+        if (strcmp(self->counter_names[i], name) == 0) {
+            return &self->counters[i];
+        }
+    }
+    assert(self->n_counters < STAGE_COUNTERS); /* a fixed set per stage: a bug if exceeded */
+    size_t i = self->n_counters++;
+    snprintf(self->counter_names[i], sizeof self->counter_names[i], "%s", name);
+    return &self->counters[i];
+}
+
+void
+stage_set_state(stage_t *self, const char *state)
+{
+    assert(self);
+    if (strcmp(self->state, state) != 0) {
+        log_notice("stage", "state %s -> %s", self->state, state);
+    }
+    snprintf(self->state, sizeof self->state, "%s", state);
+}
+
+const char *
+stage_state(const stage_t *self)
+{
+    assert(self);
+    return self->state;
+}
+
+void
+stage_on_ctl(stage_t *self, stage_ctl_fn *fn, void *arg)
+{
+    assert(self);
+    self->ctl_fn = fn;
+    self->ctl_arg = arg;
+}
+
+void
+stage_on_status(stage_t *self, stage_status_fn *fn, void *arg)
+{
+    assert(self);
+    self->status_fn = fn;
+    self->status_arg = arg;
+}
+
+int
+stage_run(stage_t *self)
+{
+    assert(self);
+    if (strcmp(self->state, "starting") == 0) {
+        stage_set_state(self, "running");
+    }
+    for (;;) {
+        int rc = zloop_start(self->loop);
+        if (s_stop_flag) {
+            log_info("stage", "%s stopping on signal", self->name);
+            return 0;
+        }
+        if (self->stop) {
+            return 0;
+        }
+        if (rc != 0) {
+            log_error("stage", "%s loop stopped by a handler", self->name);
+            return -1;
+        }
+        /* EINTR from SIGHUP or a spurious wake: keep going */
+    }
+}
+
+void
+stage_stop(stage_t *self)
+{
+    assert(self);
+    self->stop = true;
+}
+
+static void
+s_usage(const char *role)
+{
+    fprintf(stderr, "usage: %s -c CONFIG.json [-i INSTANCE] [-l error|warn|notice|info|debug]\n",
+            role);
+}
+
+cfg_t *
+stage_boot(int argc, char **argv, const char *role, char *instance, size_t cap, int *exit_code)
+{
+    const char *cfg_path = NULL, *level = NULL;
+    snprintf(instance, cap, "%s.0", role);
+    int opt;
+    optind = 1;
+    while ((opt = getopt(argc, argv, "c:i:l:h")) != -1) {
+        switch (opt) {
+        case 'c':
+            cfg_path = optarg;
+            break;
+        case 'i':
+            snprintf(instance, cap, "%s", optarg);
+            break;
+        case 'l':
+            level = optarg;
+            break;
+        default:
+            s_usage(role);
+            *exit_code = 2;
+            return NULL;
+        }
+    }
+    if (!cfg_path) {
+        s_usage(role);
+        *exit_code = 2;
+        return NULL;
+    }
+    log_init(instance, LOG_LVL_INFO);
+    char err[512];
+    cfg_t *cfg = cfg_load(cfg_path, err, sizeof err);
+    if (!cfg) {
+        log_error("config", "%s", err);
+        *exit_code = 2;
+        return NULL;
+    }
+    const char *lv = level;
+    if (!lv && cfg_str(cfg, "log_level", "info", &lv) != 0) {
+        log_error("config", "%s", cfg_error(cfg));
+        cfg_destroy(&cfg);
+        *exit_code = 2;
+        return NULL;
+    }
+    log_level_t l;
+    if (log_level_parse(lv, &l) != 0) {
+        if (level) {
+            log_error("config", "-l %s: expected error|warn|notice|info|debug", level);
+        } else {
+            cfg_fail(cfg, "log_level", "expected error|warn|notice|info|debug, got \"%s\"", lv);
+            log_error("config", "%s", cfg_error(cfg));
+        }
+        cfg_destroy(&cfg);
+        *exit_code = 2;
+        return NULL;
+    }
+    log_init(instance, l);
+    char ep[256];
+    if (cfg_endpoint(cfg, instance, "pub", ep, sizeof ep) != 0) {
+        cfg_fail(cfg, "endpoints", "no endpoints for instance \"%s\"", instance);
+        log_error("config", "%s", cfg_error(cfg));
+        cfg_destroy(&cfg);
+        *exit_code = 2;
+        return NULL;
+    }
+    const char *mode;
+    if (cfg_str(cfg, "mode", "replay", &mode) != 0
+        || (strcmp(mode, "replay") != 0 && strcmp(mode, "live") != 0
+            && cfg_fail(cfg, "mode", "expected \"replay\" or \"live\", got \"%s\"", mode) != 0)) {
+        log_error("config", "%s", cfg_error(cfg));
+        cfg_destroy(&cfg);
+        *exit_code = 2;
+        return NULL;
+    }
+    *exit_code = 0;
+    return cfg;
+}

@@ -1,0 +1,417 @@
+/*  exec.c - the executor's intake (contract: exec.h).
+ *  Owns:  instr_table_t, the answer table (czmq zhashx: client_id -> malloc'd encoded ack),
+ *         orders_t, the venue, one encode buffer for answers that are not stored.
+ *  Why refused requests are pushed into the step too: their exec.order "Rejected" is then
+ *  published in step order like everything else, so a replay writes identical streams.
+ */
+#include "executor/exec.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <czmq.h>
+
+#include "common/log.h"
+
+#define S_MOD "exec"
+
+typedef struct {
+    size_t len;
+    uint8_t bytes[]; /* encoded envelope + CODEC_ORDER_ACK */
+} s_answer_t;
+
+struct exec {
+    char instance[CODEC_SRC_MAX];
+    int64_t epoch;
+    uint64_t ack_seq; /* envelope seq of the answers, from 1 */
+    instr_table_t *instr;
+    zhashx_t *answers; /* client_id -> s_answer_t* (owned) */
+    orders_t *orders;
+    venue_t venue;
+    venue_emit_fn *emit;
+    void *emit_arg;
+    int64_t md_time; /* latest md event time received, ns */
+    exec_counts_t counts;
+    log_limit_t bad_req, bad_md, place_fail;
+    uint8_t buf[CODEC_MSG_MAX]; /* answers that are not stored (malformed requests) */
+};
+
+static void
+s_answer_free(void **item_p)
+{
+    free(*item_p);
+    *item_p = NULL;
+}
+
+exec_t *
+exec_new(const exec_cfg_t *cfg, venue_emit_fn *emit, void *emit_arg)
+{
+    if (!cfg || !cfg->instance || !emit || strlen(cfg->instance) >= CODEC_SRC_MAX) {
+        errno = EINVAL;
+        return NULL;
+    }
+    exec_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    snprintf(self->instance, sizeof self->instance, "%s", cfg->instance);
+    self->epoch = cfg->epoch_ns;
+    self->emit = emit;
+    self->emit_arg = emit_arg;
+    self->instr = instr_table_new();
+    self->answers = zhashx_new();
+    self->orders = orders_new();
+    if (!self->instr || !self->answers || !self->orders) {
+        errno = ENOMEM;
+        goto fail;
+    }
+    zhashx_set_destructor(self->answers, s_answer_free);
+    venue_cfg_t vc = cfg->venue;
+    vc.orders = self->orders;
+    vc.emit = emit;
+    vc.emit_arg = emit_arg;
+    if (venue_open(&self->venue, &vc) < 0) {
+        goto fail;
+    }
+    return self;
+fail:;
+    int e = errno;
+    instr_table_destroy(&self->instr);
+    zhashx_destroy(&self->answers);
+    orders_destroy(&self->orders);
+    free(self);
+    errno = e;
+    return NULL;
+}
+
+void
+exec_destroy(exec_t **self_p)
+{
+    assert(self_p);
+    exec_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    venue_close(&self->venue);
+    orders_destroy(&self->orders);
+    zhashx_destroy(&self->answers);
+    instr_table_destroy(&self->instr);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+exec_put_instrument(exec_t *self, const instr_t *in)
+{
+    assert(self && in);
+    if (in->tick < 1 || in->step < 1 || in->px_scale < 0 || in->qty_scale < 0 || in->min_qty < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return instr_table_put(self->instr, in);
+}
+
+static bool
+s_is_md(codec_type_t t)
+{
+    return t == CODEC_MD_BOOK || t == CODEC_MD_TRADE || t == CODEC_MD_TICKER || t == CODEC_MD_KLINE
+           || t == CODEC_MD_STATUS || t == CODEC_MD_INSTRUMENT;
+}
+
+static void
+s_bad_md(exec_t *self, const bus_msg_t *msg)
+{
+    self->counts.bad++;
+    log_limited(&self->bad_md, LOG_WARN, S_MOD, "malformed md body skipped", msg->topic,
+                strlen(msg->topic));
+}
+
+void
+exec_observe(exec_t *self, const bus_msg_t *msg)
+{
+    assert(self && msg);
+    if (!s_is_md(msg->type)) {
+        return;
+    }
+    if (msg->env.evt > self->md_time) {
+        self->md_time = msg->env.evt;
+    }
+    if (msg->type != CODEC_MD_INSTRUMENT) {
+        return;
+    }
+    codec_md_instrument_t mi;
+    if (codec_decode(msg->data, msg->len, CODEC_MD_INSTRUMENT, NULL, &mi) < 0) {
+        s_bad_md(self, msg);
+        return;
+    }
+    instr_t in;
+    memset(&in, 0, sizeof in);
+    snprintf(in.venue, sizeof in.venue, "%s", mi.venue);
+    snprintf(in.category, sizeof in.category, "%s", mi.category);
+    snprintf(in.symbol, sizeof in.symbol, "%s", mi.symbol);
+    in.px_scale = mi.px_scale;
+    in.qty_scale = mi.qty_scale;
+    in.tick = mi.tick;
+    in.step = mi.step;
+    in.min_qty = mi.min_qty;
+    in.min_notional = mi.min_notional;
+    if (exec_put_instrument(self, &in) < 0) {
+        s_bad_md(self, msg);
+    }
+}
+
+/* Why `r` must be refused, or NULL if it is acceptable. */
+static const char *
+s_validate(const exec_t *self, const codec_risk_order_t *r, const instr_t **in_out)
+{
+    if (strlen(r->client_id) > EXEC_CLIENT_ID_MAX) {
+        return "client_id too long";
+    }
+    if (r->side != 1 && r->side != -1) {
+        return "bad side";
+    }
+    if (r->type != CODEC_ORD_MARKET && r->type != CODEC_ORD_LIMIT) {
+        return "bad order type";
+    }
+    const instr_t *in = instr_table_get(self->instr, r->venue, r->symbol);
+    if (!in) {
+        return "unknown instrument";
+    }
+    *in_out = in;
+    if (r->px_scale != in->px_scale || r->qty_scale != in->qty_scale) {
+        return "scale mismatch";
+    }
+    if (r->qty <= 0) {
+        return "qty must be > 0";
+    }
+    if (r->qty % in->step != 0) {
+        return "qty not on step";
+    }
+    if (r->qty < in->min_qty) {
+        return "qty below min_qty";
+    }
+    if (r->type == CODEC_ORD_LIMIT && (r->px <= 0 || r->px % in->tick != 0)) {
+        return "price not on tick";
+    }
+    /* ts_event + ttl_ns < md_time, written so that it cannot overflow */
+    if (r->ttl_ns > 0 && self->md_time - r->ttl_ns > r->ts_event) {
+        return "expired";
+    }
+    return NULL;
+}
+
+/* Encode an answer into buf. 0 or -1/ENOBUFS|EINVAL. */
+static int
+s_encode_ack(exec_t *self, const codec_env_t *req_env, const char *client_id, const char *reason,
+             int64_t now_ns, uint8_t *buf, size_t cap, size_t *len)
+{
+    codec_order_ack_t ack;
+    memset(&ack, 0, sizeof ack);
+    snprintf(ack.client_id, sizeof ack.client_id, "%s", client_id);
+    ack.accepted = reason == NULL;
+    snprintf(ack.status, sizeof ack.status, "%s", reason ? "Rejected" : "New");
+    snprintf(ack.reason, sizeof ack.reason, "%s", reason ? reason : "");
+    codec_env_t env;
+    memset(&env, 0, sizeof env);
+    env.v = CODEC_VERSION;
+    snprintf(env.src, sizeof env.src, "%s", self->instance);
+    env.epoch = self->epoch;
+    env.seq = ++self->ack_seq;
+    env.ts = now_ns;
+    env.origin = req_env ? req_env->origin : 0;
+    env.evt = req_env ? req_env->evt : 0;
+    return codec_encode(&env, CODEC_ORDER_ACK, &ack, buf, cap, len);
+}
+
+int
+exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns, const uint8_t **reply,
+             size_t *reply_len, bus_msg_t *push)
+{
+    assert(self && reply && reply_len && push);
+    codec_env_t env;
+    codec_risk_order_t r;
+    size_t n;
+    if (!req || codec_decode(req, len, CODEC_RISK_ORDER, &env, &r) < 0 || !r.client_id[0]) {
+        bool malformed = !req || codec_decode_env(req, len, &env) < 0;
+        self->counts.bad++;
+        log_limited(&self->bad_req, LOG_WARN, S_MOD, "unusable order request refused",
+                    (const char *)req, req ? len : 0);
+        if (s_encode_ack(self, malformed ? NULL : &env, "",
+                         malformed ? "malformed request" : "missing client_id", now_ns, self->buf,
+                         sizeof self->buf, &n)
+            < 0) {
+            return -1;
+        }
+        *reply = self->buf;
+        *reply_len = n;
+        return 0;
+    }
+    s_answer_t *a = zhashx_lookup(self->answers, r.client_id);
+    if (a) {
+        self->counts.duplicates++;
+        *reply = a->bytes;
+        *reply_len = a->len;
+        return 0;
+    }
+    const instr_t *in = NULL;
+    const char *why = s_validate(self, &r, &in);
+    if (s_encode_ack(self, &env, r.client_id, why, now_ns, self->buf, sizeof self->buf, &n) < 0) {
+        return -1;
+    }
+    a = malloc(sizeof *a + n);
+    if (!a) {
+        errno = ENOMEM;
+        return -1;
+    }
+    a->len = n;
+    memcpy(a->bytes, self->buf, n);
+    order_t *o;
+    if (why) {
+        o = orders_reject(self->orders, &r, why, env.origin, "paper");
+    } else {
+        bool spot = strcmp(in->category, "spot") == 0;
+        o = orders_add(self->orders, &r, in->category, spot, env.origin, "paper");
+    }
+    if (!o || zhashx_insert(self->answers, r.client_id, a) != 0) {
+        /* both tables were checked for this id above: only ENOMEM is left */
+        free(a);
+        errno = ENOMEM;
+        return -1;
+    }
+    if (why) {
+        self->counts.rejects++;
+    } else {
+        self->counts.orders++;
+    }
+    memset(push, 0, sizeof *push);
+    snprintf(push->topic, sizeof push->topic, "risk.order");
+    push->type = CODEC_RISK_ORDER;
+    push->env = env;
+    push->data = req;
+    push->len = len;
+    *reply = a->bytes;
+    *reply_len = a->len;
+    return 1;
+}
+
+static void
+s_deliver_order(exec_t *self, const bus_msg_t *msg)
+{
+    codec_risk_order_t r;
+    if (codec_decode(msg->data, msg->len, CODEC_RISK_ORDER, NULL, &r) < 0) {
+        s_bad_md(self, msg);
+        return;
+    }
+    order_t *o = orders_get(self->orders, r.client_id);
+    if (!o || o->sent) {
+        return; /* not answered by us (pushed by someone else), or already handled */
+    }
+    o->sent = true;
+    if (o->status == ORDER_REJECTED) {
+        codec_exec_order_t x;
+        order_to_exec(o, o->req.ts_event, &x);
+        self->emit("exec.order", CODEC_EXEC_ORDER, &x, o->req.ts_event, o->origin, self->emit_arg);
+        return;
+    }
+    const instr_t *in = instr_table_get(self->instr, r.venue, r.symbol);
+    if (self->venue.ops->place(self->venue.impl, o, in) < 0) {
+        char what[96];
+        snprintf(what, sizeof what, "order %s not placed: %s", r.client_id, strerror(errno));
+        log_limited(&self->place_fail, LOG_WARN, S_MOD, what, NULL, 0);
+    }
+}
+
+void
+exec_deliver(exec_t *self, const bus_msg_t *msg)
+{
+    assert(self && msg);
+    const venue_ops_t *ops = self->venue.ops;
+    void *impl = self->venue.impl;
+    switch (msg->type) {
+    case CODEC_RISK_ORDER:
+        s_deliver_order(self, msg);
+        break;
+    case CODEC_MD_BOOK: {
+        codec_md_book_t b;
+        if (codec_decode(msg->data, msg->len, CODEC_MD_BOOK, NULL, &b) < 0) {
+            s_bad_md(self, msg);
+        } else {
+            ops->on_book(impl, &b, msg->env.origin);
+        }
+        break;
+    }
+    case CODEC_MD_TRADE: {
+        codec_md_trade_t t;
+        if (codec_decode(msg->data, msg->len, CODEC_MD_TRADE, NULL, &t) < 0) {
+            s_bad_md(self, msg);
+        } else {
+            ops->on_trade(impl, &t, msg->env.origin);
+        }
+        break;
+    }
+    case CODEC_MD_KLINE: {
+        codec_md_kline_t k;
+        if (codec_decode(msg->data, msg->len, CODEC_MD_KLINE, NULL, &k) < 0) {
+            s_bad_md(self, msg);
+        } else {
+            ops->on_kline(impl, &k, msg->env.origin);
+        }
+        break;
+    }
+    default:
+        break; /* ticker, status, instrument (taken in exec_observe), others */
+    }
+}
+
+void
+exec_barrier(exec_t *self, const codec_sys_barrier_t *b)
+{
+    assert(self && b);
+    self->venue.ops->on_barrier(self->venue.impl, b);
+}
+
+void
+exec_status(exec_t *self, json_t *out)
+{
+    assert(self && out);
+    /* json_object_set_new fails only on allocation failure; status is best effort */
+    (void)json_object_set_new(out, "orders", json_integer((json_int_t)orders_count(self->orders)));
+    (void)json_object_set_new(out, "open_orders",
+                              json_integer((json_int_t)orders_open_count(self->orders)));
+    (void)json_object_set_new(out, "fills",
+                              json_integer((json_int_t)orders_fill_count(self->orders)));
+    (void)json_object_set_new(out, "venue", json_string(self->venue.ops->name));
+    self->venue.ops->status(self->venue.impl, out);
+}
+
+const exec_counts_t *
+exec_counts(const exec_t *self)
+{
+    assert(self);
+    return &self->counts;
+}
+
+orders_t *
+exec_orders(exec_t *self)
+{
+    assert(self);
+    return self->orders;
+}
+
+const venue_t *
+exec_venue(const exec_t *self)
+{
+    assert(self);
+    return &self->venue;
+}
+
+int64_t
+exec_md_time(const exec_t *self)
+{
+    assert(self);
+    return self->md_time;
+}

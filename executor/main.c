@@ -1,0 +1,276 @@
+/*  executor - takes order requests from risk (REQ/REP), executes them on a venue (the paper
+ *  venue for now), publishes exec.order, exec.fill, exec.position, exec.balance.
+ *  Usage: build/bin/executor -c config/default.json -i executor.0 [-l level]
+ *  Sockets: the stage PUB + control REP (stage_new); a REP at endpoints.<inst>.orders; a SUB
+ *  to every feed.* PUB ("md.", "sys.barrier") and one to every risk.* PUB ("sys.barrier").
+ *  Inputs go through a step_t: feed.* rank 0, risk.* rank 1 (order requests are pushed as
+ *  risk.0's); the barrier callback publishes sys.barrier after the step's orders were matched.
+ *  Config (defaults used when a key is absent):
+ *    executor.venue "paper"; executor.taker_fee "0.001" (rate); executor.maker_fee "0.001";
+ *    executor.slippage_cap_pct "1.0" (percent from the best price; "0" = no cap);
+ *    account.asset "USDT"; account.start_balance "10000" (quote units).
+ *  Exit codes:
+ *    0  clean stop (SIGTERM/SIGINT)
+ *    1  runtime failure
+ *    2  bad config
+ *    3  cannot bind or connect
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <czmq.h>
+
+#include "common/bus.h"
+#include "common/cfg.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/money.h"
+#include "common/stage.h"
+#include "common/step.h"
+#include "executor/exec.h"
+#include "executor/rep.h"
+#include "executor/venue.h"
+
+#define S_MOD      "executor"
+#define S_MAX_INST 8
+
+typedef struct {
+    stage_t *st;
+    exec_t *exec;
+    step_t *step;
+    exec_rep_t *rep;
+    int64_t *c_orders, *c_fills, *c_rejects, *c_duplicates, *c_bad, *c_pub_fail;
+} s_ctx_t;
+
+static void
+s_sync_counters(s_ctx_t *c)
+{
+    const exec_counts_t *n = exec_counts(c->exec);
+    *c->c_orders = n->orders;
+    *c->c_rejects = n->rejects;
+    *c->c_duplicates = n->duplicates;
+    *c->c_bad = n->bad;
+    *c->c_fills = (int64_t)orders_fill_count(exec_orders(c->exec));
+}
+
+static void
+s_emit(const char *topic, codec_type_t type, const void *body, int64_t evt, int64_t origin,
+       void *arg)
+{
+    s_ctx_t *c = arg;
+    if (bus_publish(stage_pub(c->st), topic, type, body, evt, origin) < 0) {
+        (*c->c_pub_fail)++;
+        log_warn(S_MOD, "cannot publish %s: %s", topic, strerror(errno));
+    }
+}
+
+static void
+s_deliver(const bus_msg_t *msg, void *arg)
+{
+    s_ctx_t *c = arg;
+    exec_deliver(c->exec, msg);
+}
+
+static void
+s_barrier(const codec_sys_barrier_t *b, void *arg)
+{
+    s_ctx_t *c = arg;
+    exec_barrier(c->exec, b); /* exec.balance before the hello barrier */
+    codec_sys_barrier_t fwd = *b;
+    fwd.n = 0; /* stages forward barriers without connection counts (codec.h) */
+    s_emit("sys.barrier", CODEC_SYS_BARRIER, &fwd, b->ts_event, 0, c);
+}
+
+static int
+s_on_sub(stage_t *st, bus_msg_t *msg, void *arg)
+{
+    (void)st;
+    s_ctx_t *c = arg;
+    exec_observe(c->exec, msg);
+    if (step_push(c->step, msg) < 0) {
+        log_error(S_MOD, "cannot buffer %s: %s", msg->topic, strerror(errno));
+        return -1; /* out of memory: stop, supervisord restarts us */
+    }
+    s_sync_counters(c);
+    return 0;
+}
+
+static int
+s_on_rep(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    (void)sock;
+    s_ctx_t *c = arg;
+    if (exec_rep_handle(c->rep) < 0 && errno != EAGAIN) {
+        return stage_signalled() ? -1 : 0;
+    }
+    s_sync_counters(c);
+    return 0;
+}
+
+static void
+s_status(stage_t *st, json_t *status, void *arg)
+{
+    (void)st;
+    s_ctx_t *c = arg;
+    exec_status(c->exec, status);
+}
+
+/* Read the executor's settings into *vc. 0, or -1 (message in cfg_error). */
+static int
+s_config(cfg_t *cfg, venue_cfg_t *vc)
+{
+    static const char *const k_keys[] = { "venue", "taker_fee", "maker_fee", "slippage_cap_pct",
+                                          NULL };
+    const int64_t one = money_pow10(VENUE_RATE_SCALE);
+    memset(vc, 0, sizeof *vc);
+    if (cfg_check_keys(cfg, "executor", k_keys) < 0
+        || cfg_str(cfg, "executor.venue", "paper", &vc->name) < 0
+        || cfg_money(cfg, "executor.taker_fee", VENUE_RATE_SCALE, "0.001", 0, one / 10,
+                     &vc->taker_fee)
+               < 0
+        || cfg_money(cfg, "executor.maker_fee", VENUE_RATE_SCALE, "0.001", 0, one / 10,
+                     &vc->maker_fee)
+               < 0
+        || cfg_money(cfg, "executor.slippage_cap_pct", VENUE_RATE_SCALE, "1.0", 0, 100 * one,
+                     &vc->slippage_cap)
+               < 0
+        || cfg_str(cfg, "account.asset", "USDT", &vc->asset) < 0
+        || cfg_money(cfg, "account.start_balance", MONEY_VALUE_SCALE, "10000", 0, INT64_MAX,
+                     &vc->start_balance)
+               < 0) {
+        return -1;
+    }
+    if (strcmp(vc->name, "paper") != 0) {
+        return cfg_fail(cfg, "executor.venue", "expected \"paper\", got \"%s\"", vc->name);
+    }
+    if (strlen(vc->asset) == 0 || strlen(vc->asset) > 11) {
+        return cfg_fail(cfg, "account.asset", "expected 1 to 11 characters, got \"%s\"", vc->asset);
+    }
+    return 0;
+}
+
+/* Connect `sub` to the PUB of every instance of `role`, subscribe `prefixes`, and register
+ * each instance as a step input. 0, or -1 (logged). */
+static int
+s_connect_role(cfg_t *cfg, bus_sub_t *sub, step_t *step, const char *role, int rank,
+               const char *const *prefixes)
+{
+    char names[S_MAX_INST][32], ep[256];
+    size_t n = cfg_instances(cfg, role, names, S_MAX_INST);
+    for (size_t i = 0; i < n; i++) {
+        if (cfg_endpoint(cfg, names[i], "pub", ep, sizeof ep) < 0) {
+            log_error(S_MOD, "%s", cfg_error(cfg));
+            return -1;
+        }
+        if (bus_sub_connect(sub, ep) < 0) {
+            return -1; /* logged by bus */
+        }
+        if (step_add_input(step, names[i], rank, false) < 0) {
+            log_error(S_MOD, "cannot add step input %s: %s", names[i], strerror(errno));
+            return -1;
+        }
+    }
+    for (size_t i = 0; prefixes[i]; i++) {
+        if (bus_sub_subscribe(sub, prefixes[i]) < 0) {
+            log_error(S_MOD, "cannot subscribe to %s", prefixes[i]);
+            return -1;
+        }
+    }
+    if (n == 0) {
+        log_warn(S_MOD, "no %s.* instance in the config", role);
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    char inst[32], ep[256];
+    int rc;
+    cfg_t *cfg = stage_boot(argc, argv, "executor", inst, sizeof inst, &rc);
+    if (!cfg) {
+        return rc;
+    }
+    s_ctx_t c;
+    memset(&c, 0, sizeof c);
+    bus_sub_t *md_sub = NULL, *risk_sub = NULL;
+    exec_cfg_t ec;
+    memset(&ec, 0, sizeof ec);
+    int exit_code = 1;
+
+    if (s_config(cfg, &ec.venue) < 0 || cfg_endpoint(cfg, inst, "orders", ep, sizeof ep) < 0) {
+        log_error(S_MOD, "%s", cfg_error(cfg));
+        cfg_destroy(&cfg);
+        return 2;
+    }
+    c.st = stage_new(inst, cfg);
+    if (!c.st) {
+        cfg_destroy(&cfg);
+        return 3; /* stage_new logged which endpoint failed */
+    }
+    c.c_orders = stage_counter(c.st, "orders");
+    c.c_fills = stage_counter(c.st, "fills");
+    c.c_rejects = stage_counter(c.st, "rejects");
+    c.c_duplicates = stage_counter(c.st, "duplicates");
+    c.c_bad = stage_counter(c.st, "bad");
+    c.c_pub_fail = stage_counter(c.st, "pub_fail");
+
+    ec.instance = inst;
+    ec.epoch_ns = bus_pub_epoch(stage_pub(c.st)); /* answers share the PUB's epoch */
+    c.exec = exec_new(&ec, s_emit, &c);
+    if (!c.exec) {
+        log_error(S_MOD, "cannot create the executor: %s", strerror(errno));
+        goto done;
+    }
+    c.step = step_new(stage_replay(c.st), s_deliver, s_barrier, &c);
+    if (!c.step) {
+        log_error(S_MOD, "cannot create the step: %s", strerror(errno));
+        goto done;
+    }
+    static const char *const k_md_topics[] = { "md.", "sys.barrier", NULL };
+    static const char *const k_risk_topics[] = { "sys.barrier", NULL };
+    md_sub = bus_sub_new(0);
+    risk_sub = bus_sub_new(0);
+    if (!md_sub || !risk_sub) {
+        log_error(S_MOD, "cannot create SUB sockets: %s", strerror(errno));
+        goto done;
+    }
+    if (s_connect_role(cfg, md_sub, c.step, "feed", 0, k_md_topics) < 0
+        || s_connect_role(cfg, risk_sub, c.step, "risk", 1, k_risk_topics) < 0) {
+        exit_code = 3;
+        goto done;
+    }
+    if (stage_add_sub(c.st, md_sub, s_on_sub, &c) < 0
+        || stage_add_sub(c.st, risk_sub, s_on_sub, &c) < 0) {
+        log_error(S_MOD, "cannot add SUB sockets to the loop: %s", strerror(errno));
+        goto done;
+    }
+    /* order requests are pushed as risk.0's (ARCHITECTURE.md: one risk per account) */
+    c.rep = exec_rep_new(ep, c.exec, c.step, "risk.0");
+    if (!c.rep) {
+        exit_code = 3; /* "cannot bind <endpoint>: <why>" logged by exec_rep_new */
+        goto done;
+    }
+    if (zloop_reader(stage_loop(c.st), exec_rep_sock(c.rep), s_on_rep, &c) != 0) {
+        log_error(S_MOD, "cannot add the order socket to the loop");
+        goto done;
+    }
+    stage_on_status(c.st, s_status, &c);
+    log_info(S_MOD, "orders on %s, venue %s", ep, ec.venue.name);
+    rc = stage_run(c.st);
+    exit_code = rc == 0 ? 0 : 1;
+done:
+    if (c.rep && c.st) {
+        zloop_reader_end(stage_loop(c.st), exec_rep_sock(c.rep));
+    }
+    exec_rep_destroy(&c.rep);
+    stage_destroy(&c.st);
+    bus_sub_destroy(&risk_sub);
+    bus_sub_destroy(&md_sub);
+    step_destroy(&c.step);
+    exec_destroy(&c.exec);
+    cfg_destroy(&cfg);
+    return exit_code;
+}

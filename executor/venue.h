@@ -1,0 +1,72 @@
+/*  venue.h - the interface between the executor's intake (executor/exec.c) and a venue that
+ *  executes orders. "paper" (executor/paper.c) is the first implementation; the Bybit v5
+ *  REST/WS path is the next (TODO(#executor-live)).
+ *  Owns:  nothing itself: a venue_t is an ops table plus the implementation's object.
+ *  Contract every venue keeps:
+ *    - place() is called once per accepted order, in step order (replay) or on arrival (live);
+ *      the order lives in the shared orders table and changes only through orders.h calls.
+ *    - market data (book, trade, kline) is handed over decoded, in step order.
+ *    - outputs (exec.order, exec.fill, exec.position, exec.balance) go through the emit
+ *      callback with evt = event time they are about and origin = the order's origin.
+ *    - no clock reads: time comes from the messages.
+ */
+#ifndef TP_EXEC_VENUE_H
+#define TP_EXEC_VENUE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/codec.h"
+#include "common/instr.h"
+#include "executor/orders.h"
+
+/* Scale of fee rates and of the slippage cap percentage (cfg "0.001" -> 100000). */
+#define VENUE_RATE_SCALE 8
+
+/* Publish one message: `body` is the codec struct for `type`, borrowed for the call. */
+typedef void(venue_emit_fn)(const char *topic, codec_type_t type, const void *body, int64_t evt,
+                            int64_t origin, void *arg);
+
+/* What a venue is built from (all borrowed for venue_new only, except `orders`, which must
+ * outlive the venue). */
+typedef struct {
+    const char *name; /* "paper" */
+    orders_t *orders; /* shared order table */
+    venue_emit_fn *emit;
+    void *emit_arg;
+    const char *asset;     /* account asset, "USDT" */
+    int64_t start_balance; /* MONEY_VALUE_SCALE */
+    int64_t taker_fee;     /* rate at VENUE_RATE_SCALE (0.001 -> 100000) */
+    int64_t maker_fee;     /* rate at VENUE_RATE_SCALE */
+    int64_t slippage_cap;  /* percent at VENUE_RATE_SCALE (1.0 % -> 100000000); 0 = none */
+} venue_cfg_t;
+
+typedef struct {
+    const char *name;
+    /* Execute the accepted order `o` (status New). `in` is its instrument (borrowed). Emits
+     * exec.order New first. 0, or -1 with errno (the order was cancelled and published). */
+    int (*place)(void *impl, order_t *o, const instr_t *in);
+    void (*on_book)(void *impl, const codec_md_book_t *b, int64_t origin);
+    void (*on_trade)(void *impl, const codec_md_trade_t *t, int64_t origin);
+    void (*on_kline)(void *impl, const codec_md_kline_t *k, int64_t origin);
+    /* Called for every released barrier, before the stage forwards it. */
+    void (*on_barrier)(void *impl, const codec_sys_barrier_t *b);
+    /* Add status fields ("positions", "equity", ...). */
+    void (*status)(void *impl, json_t *out);
+    void (*destroy)(void **impl_p);
+} venue_ops_t;
+
+typedef struct {
+    const venue_ops_t *ops;
+    void *impl;
+} venue_t;
+
+/* Create the venue named cfg->name. 0, or -1 with errno EINVAL (unknown name or bad cfg
+ * values: negative fee, negative cap), ENOMEM. */
+int venue_open(venue_t *out, const venue_cfg_t *cfg);
+
+/* Destroy the implementation; *v becomes { NULL, NULL }. No-op when already closed. */
+void venue_close(venue_t *v);
+
+#endif /* TP_EXEC_VENUE_H */

@@ -1,0 +1,352 @@
+/*  feed - exchange WebSockets in, md.* out (docs/feed.md).
+ *  Usage: feed -c config/default.json -i feed.0 [-l level]
+ *  Exit codes:
+ *    0  clean stop (SIGTERM/SIGINT)
+ *    1  runtime failure
+ *    2  bad config
+ *    3  cannot bind/connect (PUB, control socket, venue-sim's PUB)
+ *  Wiring only: sessions (feed/session.c: conn + parser + publishing) per configured
+ *  connection; in replay mode a gate (feed/gate.c) between the connections and the parsers,
+ *  released by venue-sim's sys.barrier.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "common/bus.h"
+#include "common/cfg.h"
+#include "common/clock.h"
+#include "common/codec.h"
+#include "common/instr.h"
+#include "common/log.h"
+#include "common/stage.h"
+#include "feed/conn.h"
+#include "feed/gate.h"
+#include "feed/md.h"
+#include "feed/session.h"
+
+#define k_mod "feed"
+
+typedef struct {
+    stage_t *st;
+    session_t *sess[CONN_MAX];
+    size_t n;
+    gate_t *gate;
+    md_stats_t stats;
+    int64_t *ctr[24];
+    uint64_t hellos_fwd, barriers_fwd;
+    bool announced_not_ready;
+} app_t;
+
+/* name -> md_stats_t field, in sys.hb order (the first 16 counters go in the heartbeat) */
+static const char *const k_ctr_names[] = {
+    "frames",   "books",     "trades",        "tickers",    "klines",   "resyncs",
+    "bad_json", "bad_field", "unknown_topic", "reconnects", "no_instr", "unsynced",
+    "acks",     "nacks",     "pongs",         "barriers",   NULL
+};
+
+static void
+s_sync_counters(app_t *a)
+{
+    int64_t rec = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        rec += session_reconnects(a->sess[i]);
+    }
+    a->stats.reconnects = rec;
+    const md_stats_t *s = &a->stats;
+    const int64_t v[] = { s->frames,        s->books,      s->trades,   s->tickers,
+                          s->klines,        s->resyncs,    s->bad_json, s->bad_field,
+                          s->unknown_topic, s->reconnects, s->no_instr, s->unsynced,
+                          s->acks,          s->nacks,      s->pongs,    (int64_t)a->barriers_fwd };
+    for (size_t i = 0; k_ctr_names[i]; i++) {
+        *a->ctr[i] = v[i];
+    }
+}
+
+static int
+s_on_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_sync_counters(arg);
+    return 0;
+}
+
+static void
+s_on_status(stage_t *st, json_t *status, void *arg)
+{
+    (void)st;
+    app_t *a = arg;
+    s_sync_counters(a);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < a->n; i++) {
+        json_t *o = json_pack("{s:s, s:s, s:b, s:I}", "label", session_label(a->sess[i]), "venue",
+                              session_venue(a->sess[i]), "ready", session_ready(a->sess[i]),
+                              "received", (json_int_t)(a->gate ? gate_received(a->gate, i) : 0));
+        if (o) {
+            (void)json_array_append_new(arr, o); /* only fails on allocation */
+        }
+    }
+    (void)json_object_set_new(status, "connections", arr);
+    if (a->gate) {
+        (void)json_object_set_new(status, "barriers_pending",
+                                  json_integer((json_int_t)gate_pending(a->gate)));
+    }
+}
+
+/* ---- replay gate -------------------------------------------------------------------------- */
+
+static void
+s_hook(session_t *s, size_t index, const char *text, size_t len, int64_t recv_ns, void *arg)
+{
+    (void)s;
+    app_t *a = arg;
+    (void)gate_push(a->gate, index, text, len, recv_ns); /* ENOMEM is counted and logged */
+}
+
+static void
+s_gate_frame(size_t conn, const char *text, size_t len, int64_t recv_ns, void *arg)
+{
+    app_t *a = arg;
+    session_frame(a->sess[conn], text, len, recv_ns);
+}
+
+static void
+s_gate_barrier(const codec_sys_barrier_t *b, void *arg)
+{
+    app_t *a = arg;
+    codec_sys_barrier_t out = *b;
+    out.n = 0; /* stages forward barriers without counts */
+    memset(out.labels, 0, sizeof out.labels);
+    memset(out.counts, 0, sizeof out.counts);
+    if (b->step == 0) {
+        for (size_t i = 0; i < a->n; i++) {
+            if (!session_ready(a->sess[i])) {
+                if (!a->announced_not_ready) {
+                    log_info(k_mod, "hello seen, %s not ready yet: not forwarded",
+                             session_label(a->sess[i]));
+                    a->announced_not_ready = true;
+                }
+                return; /* venue-sim repeats hello */
+            }
+        }
+        for (size_t i = 0; i < a->n; i++) {
+            session_announce(a->sess[i], b->ts_event);
+        }
+        if (a->hellos_fwd++ == 0) {
+            log_notice(k_mod, "all %zu connections ready: forwarding hello", a->n);
+        }
+    }
+    if (bus_publish(stage_pub(a->st), "sys.barrier", CODEC_SYS_BARRIER, &out, out.ts_event, 0)
+        != 0) {
+        log_warn(k_mod, "cannot forward barrier %llu: %s", (unsigned long long)b->step,
+                 strerror(errno));
+        return;
+    }
+    a->barriers_fwd++;
+    if (b->end) {
+        log_notice(k_mod, "end of replay (barrier %llu forwarded)", (unsigned long long)b->step);
+    }
+}
+
+static int
+s_on_sim(stage_t *st, bus_msg_t *msg, void *arg)
+{
+    (void)st;
+    app_t *a = arg;
+    if (msg->type != CODEC_SYS_BARRIER) {
+        return 0;
+    }
+    codec_sys_barrier_t b;
+    if (codec_decode(msg->data, msg->len, CODEC_SYS_BARRIER, NULL, &b) != 0) {
+        log_warn(k_mod, "undecodable sys.barrier from venue-sim: skipped");
+        return 0;
+    }
+    (void)gate_barrier(a->gate, &b); /* ENOSPC is logged there */
+    return 0;
+}
+
+/* ---- config ------------------------------------------------------------------------------- */
+
+static int
+s_load_instruments(cfg_t *cfg, instr_table_t *t)
+{
+    static const char *const known[] = { "venue",   "category",     "symbol", "tick", "step",
+                                         "min_qty", "min_notional", "source", NULL };
+    int n = cfg_array_len(cfg, "feed.instruments");
+    if (n < 0) {
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        char base[48], p[96];
+        const char *venue, *cat, *sym, *tick, *step, *minq, *minn;
+        snprintf(base, sizeof base, "feed.instruments[%d]", i);
+#define S_KEY(k) (snprintf(p, sizeof p, "%s.%s", base, (k)), p)
+        if (cfg_check_keys(cfg, base, known) != 0 || cfg_str(cfg, S_KEY("venue"), NULL, &venue)
+            || cfg_str(cfg, S_KEY("category"), "", &cat)
+            || cfg_str(cfg, S_KEY("symbol"), NULL, &sym) || cfg_str(cfg, S_KEY("tick"), NULL, &tick)
+            || cfg_str(cfg, S_KEY("step"), NULL, &step)
+            || cfg_str(cfg, S_KEY("min_qty"), NULL, &minq)
+            || cfg_str(cfg, S_KEY("min_notional"), "0", &minn)) {
+            return -1;
+        }
+        instr_t in;
+        if (instr_from_strings(&in, venue, cat, sym, tick, step, minq, minn) != 0) {
+            return cfg_fail(cfg, base, "bad instrument rules (tick, step, min_qty, min_notional)");
+        }
+        if (instr_table_put(t, &in) != 0) {
+            return cfg_fail(cfg, base, "too many instruments");
+        }
+#undef S_KEY
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    char inst[32];
+    int rc = 0;
+    cfg_t *cfg = stage_boot(argc, argv, "feed", inst, sizeof inst, &rc);
+    if (!cfg) {
+        return rc;
+    }
+    app_t app;
+    memset(&app, 0, sizeof app);
+    instr_table_t *instrs = NULL;
+    conn_ctx_t *ctx = NULL;
+    bus_sub_t *sim = NULL;
+    int exit_code = 1;
+    srandom((unsigned)clock_mono_ns()); /* backoff jitter only */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error(k_mod, "cannot initialise libcurl");
+        cfg_destroy(&cfg);
+        return 1;
+    }
+
+    static const char *const known[] = { "book_levels", "connections", "instruments",
+                                         "rest_timeout_ms", NULL };
+    int64_t levels, rest_ms;
+    instrs = instr_table_new();
+    if (!instrs) {
+        log_error(k_mod, "out of memory");
+        goto done;
+    }
+    if (cfg_check_keys(cfg, "feed", known) != 0
+        || cfg_int(cfg, "feed.book_levels", 10, 1, CODEC_LEVELS, false, &levels) != 0
+        || cfg_int(cfg, "feed.rest_timeout_ms", 5000, 100, 60000, false, &rest_ms) != 0
+        || s_load_instruments(cfg, instrs) != 0) {
+        log_error(k_mod, "%s", cfg_error(cfg));
+        exit_code = 2;
+        goto done;
+    }
+    int n_conn = cfg_array_len(cfg, "feed.connections");
+    if (n_conn <= 0 || n_conn > CONN_MAX) {
+        if (n_conn >= 0) {
+            (void)cfg_fail(cfg, "feed.connections", "expected 1..%d connections, got %d", CONN_MAX,
+                           n_conn);
+        }
+        log_error(k_mod, "%s", cfg_error(cfg));
+        exit_code = 2;
+        goto done;
+    }
+
+    app.st = stage_new(inst, cfg);
+    if (!app.st) {
+        exit_code = 3;
+        goto done;
+    }
+    for (size_t i = 0; k_ctr_names[i]; i++) {
+        app.ctr[i] = stage_counter(app.st, k_ctr_names[i]);
+    }
+    bool replay = stage_replay(app.st);
+    ctx = conn_ctx_new(stage_loop(app.st));
+    if (!ctx) {
+        goto done;
+    }
+    session_env_t env = { .pub = stage_pub(app.st),
+                          .instrs = instrs,
+                          .stats = &app.stats,
+                          .levels = (size_t)levels,
+                          .replay = replay,
+                          .rest_timeout_ms = (long)rest_ms,
+                          .hook = replay ? s_hook : NULL,
+                          .hook_arg = &app };
+    for (int i = 0; i < n_conn; i++) {
+        app.sess[i] = session_new(cfg, (size_t)i, &env, ctx);
+        if (!app.sess[i]) {
+            if (errno == EINVAL) {
+                log_error(k_mod, "%s", cfg_error(cfg));
+                exit_code = 2;
+            }
+            goto done;
+        }
+        app.n++;
+    }
+    for (size_t i = 0; i < app.n; i++) {
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(session_label(app.sess[i]), session_label(app.sess[k])) == 0) {
+                (void)cfg_fail(cfg, "feed.connections", "label \"%s\" used twice",
+                               session_label(app.sess[i]));
+                log_error(k_mod, "%s", cfg_error(cfg));
+                exit_code = 2;
+                goto done;
+            }
+        }
+    }
+
+    if (replay) {
+        const char *labels[CONN_MAX];
+        for (size_t i = 0; i < app.n; i++) {
+            labels[i] = session_label(app.sess[i]);
+        }
+        app.gate = gate_new(app.n, labels, s_gate_frame, s_gate_barrier, &app);
+        char ep[256];
+        if (!app.gate) {
+            goto done;
+        }
+        if (cfg_endpoint(cfg, "venue-sim.0", "pub", ep, sizeof ep) != 0) {
+            log_error(k_mod, "%s", cfg_error(cfg));
+            exit_code = 2;
+            goto done;
+        }
+        sim = bus_sub_new(0);
+        if (!sim || bus_sub_connect(sim, ep) != 0 || bus_sub_subscribe(sim, "") != 0
+            || stage_add_sub(app.st, sim, s_on_sim, &app) != 0) {
+            exit_code = 3;
+            goto done;
+        }
+        /* everything, not only "sys.barrier": a prefix filter would leave holes in venue-sim's
+         * sequence that the bus counts as gaps; other topics are ignored in s_on_sim */
+        log_info(k_mod, "replay: frames gated by sys.barrier from %s", ep);
+    }
+    if (zloop_timer(stage_loop(app.st), 1000, 0, s_on_timer, &app) < 0) {
+        goto done;
+    }
+    stage_on_status(app.st, s_on_status, &app);
+    for (size_t i = 0; i < app.n; i++) {
+        session_start(app.sess[i]);
+    }
+    stage_set_state(app.st, "running");
+    rc = stage_run(app.st);
+    s_sync_counters(&app);
+    log_info(k_mod, "stopping: %lld frames, %lld books, %lld trades, %lld resyncs",
+             (long long)app.stats.frames, (long long)app.stats.books, (long long)app.stats.trades,
+             (long long)app.stats.resyncs);
+    exit_code = rc == 0 ? 0 : 1;
+done:
+    conn_ctx_destroy(&ctx); /* before the sessions: no lws callback may reach them after */
+    for (size_t i = app.n; i > 0; i--) {
+        session_destroy(&app.sess[i - 1]);
+    }
+    gate_destroy(&app.gate);
+    stage_destroy(&app.st); /* closes its loop before the SUB it polls */
+    bus_sub_destroy(&sim);
+    instr_table_destroy(&instrs);
+    curl_global_cleanup();
+    cfg_destroy(&cfg);
+    return exit_code;
+}

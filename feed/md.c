@@ -1,0 +1,123 @@
+/*  md.c - helpers shared by the venue parsers (see md.h).
+ */
+#include "feed/md.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+md_strlcpy(char *dst, const char *src, size_t cap)
+{
+    assert(dst && src && cap > 0);
+    size_t n = strlen(src);
+    if (n >= cap) {
+        n = cap - 1;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void
+md_book_fill(codec_md_book_t *out, const book_t *book, const char *venue, size_t levels,
+             uint64_t update_id, bool snapshot, int64_t ts_event_ns, int64_t ts_recv_ns)
+{
+    assert(out && book && venue);
+    const instr_t *in = book_instr(book);
+    book_level_t b[CODEC_LEVELS], a[CODEC_LEVELS];
+    size_t nb, na;
+    if (levels > CODEC_LEVELS) {
+        levels = CODEC_LEVELS;
+    }
+    memset(out, 0, sizeof *out);
+    md_strlcpy(out->venue, venue, sizeof out->venue);
+    md_strlcpy(out->symbol, in->symbol, sizeof out->symbol);
+    out->px_scale = in->px_scale;
+    out->qty_scale = in->qty_scale;
+    out->ts_event = ts_event_ns;
+    out->ts_recv = ts_recv_ns;
+    out->update_id = update_id;
+    out->snapshot = snapshot;
+    book_top(book, levels, b, &nb, a, &na);
+    for (size_t i = 0; i < nb; i++) {
+        out->bids[i].px = b[i].px;
+        out->bids[i].qty = b[i].qty;
+    }
+    for (size_t i = 0; i < na; i++) {
+        out->asks[i].px = a[i].px;
+        out->asks[i].qty = a[i].qty;
+    }
+    out->n_bids = (uint32_t)nb;
+    out->n_asks = (uint32_t)na;
+}
+
+int
+md_interval(const char *w, size_t len, int32_t *seconds, char *word, size_t cap)
+{
+    assert(w && seconds && word);
+    char buf[8];
+    if (len == 0 || len >= sizeof buf) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(buf, w, len);
+    buf[len] = '\0';
+    int64_t n = 0;
+    size_t k = 0;
+    while (k < len && buf[k] >= '0' && buf[k] <= '9') {
+        n = n * 10 + (buf[k] - '0');
+        k++;
+    }
+    const char *unit = buf + k;
+    int64_t s;
+    if (k == 0 && (strcmp(unit, "D") == 0 || strcmp(unit, "W") == 0)) {
+        n = 1; /* Bybit "D" / "W" */
+        s = unit[0] == 'D' ? 86400 : 604800;
+    } else if (k == 0 || n == 0) {
+        errno = EINVAL;
+        return -1;
+    } else if (*unit == '\0' || strcmp(unit, "m") == 0) {
+        s = n * 60; /* Bybit minutes are bare numbers */
+    } else if (strcmp(unit, "s") == 0) {
+        s = n;
+    } else if (strcmp(unit, "h") == 0) {
+        s = n * 3600;
+    } else if (strcmp(unit, "d") == 0) {
+        s = n * 86400;
+    } else if (strcmp(unit, "w") == 0) {
+        s = n * 604800;
+    } else {
+        errno = EINVAL;
+        return -1;
+    }
+    if (s > INT32_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    *seconds = (int32_t)s;
+    const char *u;
+    int64_t v;
+    if (s % 604800 == 0) {
+        u = "w";
+        v = s / 604800;
+    } else if (s % 86400 == 0) {
+        u = "d";
+        v = s / 86400;
+    } else if (s % 3600 == 0) {
+        u = "h";
+        v = s / 3600;
+    } else if (s % 60 == 0) {
+        u = "m";
+        v = s / 60;
+    } else {
+        u = "s";
+        v = s;
+    }
+    int r = snprintf(word, cap, "%lld%s", (long long)v, u);
+    if (r < 0 || (size_t)r >= cap) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,71 @@
+/*  md.h - what the venue parsers (bybit.c, binance.c) hand to their user: market-data events
+ *  as codec bodies through a sink of callbacks, and the counters they keep.
+ *  Owns:  nothing (plain types and small helpers).
+ *  Not:   publishing (the sink's owner publishes), venue JSON.
+ *  Units: codec bodies (mantissas at the instrument's scales, times in ns). `origin` passed
+ *  to every callback is the local receive time (ns, wall clock) of the frame the event came
+ *  from; the event time is in the body (ts_event / end_ns).
+ */
+#ifndef TP_MD_H
+#define TP_MD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+#include "feed/book.h"
+
+/* Counters, shared by every parser of one feed (caller-owned, zero-initialised). */
+typedef struct {
+    int64_t frames;        /* text frames handed to a parser */
+    int64_t books;         /* book updates applied (each one is published) */
+    int64_t trades;        /* trades (one per md.trade) */
+    int64_t tickers;       /* ticker frames merged */
+    int64_t klines;        /* kline frames */
+    int64_t resyncs;       /* sequence gaps / crossed books: book dropped */
+    int64_t bad_json;      /* not JSON, cut, too many tokens */
+    int64_t bad_field;     /* missing key, wrong type, bad number */
+    int64_t unknown_topic; /* valid JSON we do not know */
+    int64_t no_instr;      /* symbol without instrument rules: skipped */
+    int64_t unsynced;      /* deltas dropped while waiting for a snapshot */
+    int64_t acks;          /* subscribe acks (success) */
+    int64_t nacks;         /* subscribe failures */
+    int64_t pongs;
+    int64_t reconnects; /* kept by conn.c */
+} md_stats_t;
+
+/* Per-kind log limiters for bad input (log once per kind with a sample). */
+typedef struct {
+    log_limit_t bad_json, bad_field, unknown_topic, no_instr, resync;
+} md_limits_t;
+
+/* Callbacks; any may be NULL. Bodies are borrowed for the call. */
+typedef struct {
+    void (*book)(const codec_md_book_t *b, int64_t origin, void *arg);
+    void (*trade)(const codec_md_trade_t *t, int64_t origin, void *arg);
+    void (*ticker)(const codec_md_ticker_t *t, int64_t origin, void *arg);
+    /* interval: the topic word, "1m" */
+    void (*kline)(const codec_md_kline_t *k, const char *interval, int64_t origin, void *arg);
+    /* status "resync" of one symbol (state, reason filled); the owner publishes it and asks the
+     * venue for a new snapshot (Bybit: resubscribe; Binance: binance_want_snapshot) */
+    void (*status)(const codec_md_status_t *s, int64_t origin, void *arg);
+    /* Bybit control frames: op "subscribe"/"unsubscribe"/"ping", ok = success */
+    void (*control)(const char *op, bool ok, void *arg);
+    void *arg;
+} md_sink_t;
+
+/* Fill an md.book body from `book` (top CODEC_LEVELS at most `levels` per side). */
+void md_book_fill(codec_md_book_t *out, const book_t *book, const char *venue, size_t levels,
+                  uint64_t update_id, bool snapshot, int64_t ts_event_ns, int64_t ts_recv_ns);
+
+/* Interval in seconds of a kline interval word: Bybit "1","3",...,"720","D","W" or Binance
+ * "1m","3m","1h","1d","1w"; writes the topic word ("1m", "1h", "1d") to word[cap]. 0 or
+ * -1/EINVAL (unknown; "M" months are refused: not a fixed length). */
+int md_interval(const char *venue_word, size_t len, int32_t *seconds, char *word, size_t cap);
+
+/* Copy at most cap-1 bytes and NUL-terminate. */
+void md_strlcpy(char *dst, const char *src, size_t cap);
+
+#endif /* TP_MD_H */

@@ -1,0 +1,96 @@
+/*  rest.c - blocking HTTP GET with libcurl (see rest.h).
+ */
+#include "feed/rest.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "common/log.h"
+
+#define k_mod "rest"
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int err;
+} s_body_t;
+
+static size_t
+s_write(char *p, size_t size, size_t n, void *arg)
+{
+    s_body_t *b = arg;
+    size_t add = size * n;
+    if (b->len + add + 1 > REST_MAX_BODY) {
+        b->err = EFBIG;
+        return 0; /* makes curl fail the transfer */
+    }
+    if (b->len + add + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 65536;
+        while (cap < b->len + add + 1) {
+            cap *= 2;
+        }
+        char *nb = realloc(b->buf, cap);
+        if (!nb) {
+            b->err = ENOMEM;
+            return 0;
+        }
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, p, add);
+    b->len += add;
+    b->buf[b->len] = '\0';
+    return add;
+}
+
+char *
+rest_get(const char *url, long timeout_ms, size_t *len)
+{
+    s_body_t body = { 0 };
+    CURL *c = curl_easy_init();
+    if (!c) {
+        log_warn(k_mod, "cannot GET %s: curl_easy_init failed", url);
+        errno = ENOMEM;
+        return NULL;
+    }
+    long status = 0;
+    CURLcode rc = CURLE_OK;
+    /* setopt only fails for unknown options or out of memory; the perform reports both */
+    (void)curl_easy_setopt(c, CURLOPT_URL, url);
+    (void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    (void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    (void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    (void)curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip if offered */
+    (void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_write);
+    (void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    (void)curl_easy_setopt(c, CURLOPT_USERAGENT, "tradepipe-feed/1");
+    rc = curl_easy_perform(c);
+    if (rc == CURLE_OK) {
+        (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    }
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        log_warn(k_mod, "cannot GET %s: %s", url, curl_easy_strerror(rc));
+        free(body.buf);
+        errno = body.err ? body.err : EIO;
+        return NULL;
+    }
+    if (status != 200) {
+        log_warn(k_mod, "cannot GET %s: HTTP status %ld", url, status);
+        free(body.buf);
+        errno = EPROTO;
+        return NULL;
+    }
+    if (!body.buf) {
+        body.buf = calloc(1, 1);
+        if (!body.buf) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    *len = body.len;
+    return body.buf;
+}

@@ -1,0 +1,71 @@
+/*  session.h - one configured feed connection end to end: its WebSocket (conn), its venue
+ *  parser (bybit or binance), subscriptions, REST calls (instruments, depth snapshots) and the
+ *  publishing of what the parser emits as md.* messages.
+ *  Owns:  the conn_t, the parser, the subscription bookkeeping (acks), the REST retry clock.
+ *  Not:   the PUB socket, the instrument table, the counters (borrowed from session_env_t),
+ *         the replay gate (main.c routes frames through it when replaying).
+ *  Config: feed.connections[i] (docs/feed.md):
+ *    label, venue, protocol ("bybit"|"binance"), url, rest, symbols[]  required
+ *    depth (bybit orderbook depth, default 50), topics[] (bybit, default orderbook,
+ *    publicTrade, tickers), streams[] (binance, default depth@0ms, trade), ping_s (default 20
+ *    for bybit, 0 for binance: Binance pings us and lws answers), category (bybit REST
+ *    category, default "spot" if the venue id contains "spot" else "linear"), spot (binance
+ *    sync rules, default: venue id contains "spot").
+ *  Single-threaded.
+ */
+#ifndef TP_SESSION_H
+#define TP_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/bus.h"
+#include "common/cfg.h"
+#include "common/instr.h"
+#include "feed/conn.h"
+#include "feed/md.h"
+
+#define SESSION_MAX_SYMBOLS 32
+
+typedef struct session session_t;
+
+/* Frame hook: when set, received frames go here instead of being processed at once (replay
+ * gate); the hook later calls session_frame. */
+typedef void(session_hook_fn)(session_t *s, size_t index, const char *text, size_t len,
+                              int64_t recv_ns, void *arg);
+
+typedef struct {
+    bus_pub_t *pub;        /* borrowed: where md.* goes */
+    instr_table_t *instrs; /* borrowed: rules; Bybit sessions add theirs from REST */
+    md_stats_t *stats;     /* borrowed, shared */
+    size_t levels;         /* md.book levels per side (1..CODEC_LEVELS) */
+    bool replay;           /* config "mode" == "replay": URLs get replay_conn=<label> */
+    long rest_timeout_ms;
+    session_hook_fn *hook; /* NULL = process frames on arrival */
+    void *hook_arg;
+} session_env_t;
+
+/* Build session `index` from feed.connections[index]. NULL with errno EINVAL (bad config:
+ * the message is in cfg_error(cfg)) or ENOMEM. `env` is copied; its pointers are borrowed. */
+session_t *session_new(cfg_t *cfg, size_t index, const session_env_t *env, conn_ctx_t *ctx);
+void session_destroy(session_t **self_p);
+
+void session_start(session_t *self); /* connect */
+
+/* Parse and publish one received frame (from the conn, or from the replay gate). */
+void session_frame(session_t *self, const char *text, size_t len, int64_t recv_ns);
+
+/* Connected, instruments known, subscriptions acknowledged (Bybit) / depth snapshots loaded
+ * (Binance). */
+bool session_ready(const session_t *self);
+
+/* Publish md.instrument.<venue>.<symbol> for every symbol it serves and md.status.<venue>
+ * "connected", with event time evt_ns (the replay hello's time, or now when live). */
+void session_announce(session_t *self, int64_t evt_ns);
+
+const char *session_label(const session_t *self);
+const char *session_venue(const session_t *self);
+int64_t session_reconnects(const session_t *self);
+
+#endif /* TP_SESSION_H */

@@ -1,0 +1,256 @@
+/*  recorder - writes every message of every stage into SQLite (ARCHITECTURE.md "Recorder").
+ *  Usage: build/bin/recorder -c config/default.json -i recorder.0
+ *  Wiring: one SUB (prefix "") connected to the PUB of every feed.*, signal.*, risk.* and
+ *  executor.* instance in the config; every message goes through a step_t (inputs ranked in that
+ *  order) whose deliver callback queues it in the writer, and whose barrier callback forwards
+ *  sys.barrier on the recorder's own PUB (committing first when it is the end barrier, so a
+ *  reader sees everything once venue-sim reports done). A zloop timer commits by age.
+ *  Config (all optional): recorder.db (string, "{run}/tradepipe.db"), recorder.batch_max
+ *  (messages, 5000), recorder.batch_ms (ms, 200).
+ *  Exit codes:
+ *    0  clean stop (SIGTERM/SIGINT), batch committed, database closed
+ *    1  runtime failure (the loop stopped on an error, or the final commit failed)
+ *    2  bad config
+ *    3  cannot bind/connect, or cannot open the database
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/bus.h"
+#include "common/cfg.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/stage.h"
+#include "common/step.h"
+#include "recorder/writer.h"
+
+#define RECORDER_MAX_INPUTS 16
+
+typedef struct {
+    stage_t *st;
+    writer_t *w;
+    step_t *step;
+    int64_t *c_events, *c_commits, *c_db_errors, *c_dropped, *c_gap_rows;
+} s_ctx_t;
+
+static void
+s_sync_counters(s_ctx_t *ctx)
+{
+    writer_stats_t s;
+    writer_stats(ctx->w, &s);
+    *ctx->c_events = (int64_t)s.events;
+    *ctx->c_commits = (int64_t)s.commits;
+    *ctx->c_db_errors = (int64_t)s.db_errors;
+    *ctx->c_dropped = (int64_t)s.dropped;
+    *ctx->c_gap_rows = (int64_t)s.gaps;
+}
+
+/* step_t delivers in (evt, input rank, seq) order: queue it for the database. */
+static void
+s_deliver(const bus_msg_t *msg, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    /* ENOBUFS / ENOMEM are counted and logged inside the writer; the message is lost to the
+     * database but the pipeline must go on (a recorder must never stall the hot path). */
+    (void)writer_add(ctx->w, msg, clock_wall_ns(), clock_mono_ns());
+}
+
+/* Barrier S is in from every input: forward it (n = 0, as every stage does). */
+static void
+s_barrier(const codec_sys_barrier_t *b, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    codec_sys_barrier_t out = *b;
+
+    if (b->end) {
+        if (writer_commit(ctx->w) < 0) {
+            log_error("recorder", "commit before the end barrier failed; data is still pending");
+        }
+    }
+    out.n = 0;
+    if (bus_publish(stage_pub(ctx->st), "sys.barrier", CODEC_SYS_BARRIER, &out, b->ts_event, 0)
+        < 0) {
+        log_error("recorder", "cannot forward barrier %llu: %s", (unsigned long long)b->step,
+                  strerror(errno));
+    }
+    s_sync_counters(ctx);
+}
+
+static int
+s_on_msg(stage_t *st, bus_msg_t *msg, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    (void)st;
+    /* gaps are recorded here, on arrival, for every message (barriers included) */
+    if (writer_add_gap_of(ctx->w, msg, clock_wall_ns(), clock_mono_ns()) < 0) {
+        log_warn("recorder", "cannot queue gap row for %s: %s", msg->env.src, strerror(errno));
+    }
+    if (step_push(ctx->step, msg) < 0) {
+        log_error("recorder", "cannot buffer message %s: %s", msg->topic, strerror(errno));
+        return -1;
+    }
+    s_sync_counters(ctx);
+    return 0;
+}
+
+static int
+s_on_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    (void)loop;
+    (void)timer_id;
+    (void)writer_tick(ctx->w, clock_mono_ns()); /* failures are counted and logged inside */
+    s_sync_counters(ctx);
+    /* A signal that lands outside zmq_poll does not interrupt it, and the stage loop only
+     * checks its flag after a SUB message: stop from here (stage_run then returns 0). */
+    return stage_signalled() ? -1 : 0;
+}
+
+static void
+s_status(stage_t *st, json_t *status, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    writer_stats_t s;
+    char iso[32];
+    (void)st;
+    writer_stats(ctx->w, &s);
+    json_t *db = json_object();
+    if (db == NULL) {
+        return;
+    }
+    (void)json_object_set_new(db, "path", json_string(writer_path(ctx->w)));
+    (void)json_object_set_new(db, "rows", json_integer((json_int_t)s.rows));
+    (void)json_object_set_new(db, "events", json_integer((json_int_t)s.events));
+    (void)json_object_set_new(db, "pending", json_integer((json_int_t)s.pending));
+    (void)json_object_set_new(db, "commits", json_integer((json_int_t)s.commits));
+    (void)json_object_set_new(db, "db_errors", json_integer((json_int_t)s.db_errors));
+    (void)json_object_set_new(db, "last_commit_ns", json_integer(s.last_commit_ns));
+    (void)json_object_set_new(db, "last_commit",
+                              s.last_commit_ns
+                                  ? json_string(clock_fmt_iso(s.last_commit_ns, iso, sizeof iso))
+                                  : json_null());
+    (void)json_object_set_new(db, "step_released",
+                              json_integer((json_int_t)step_released(ctx->step)));
+    (void)json_object_set_new(status, "db",
+                              db); /* jansson calls: a failed set only loses a field */
+}
+
+int
+main(int argc, char **argv)
+{
+    static const char *const k_keys[] = { "db", "batch_max", "batch_ms", NULL };
+    static const char *const k_roles[] = { "feed", "signal", "risk", "executor" };
+    char inst[32];
+    char path[512];
+    char names[RECORDER_MAX_INPUTS][32];
+    int rc = 0;
+    int64_t batch_max = 0, batch_ms = 0;
+    s_ctx_t ctx = { 0 };
+    bus_sub_t *sub = NULL;
+    int exit_code = 0;
+
+    cfg_t *cfg = stage_boot(argc, argv, "recorder", inst, sizeof inst, &rc);
+    if (cfg == NULL) {
+        return rc;
+    }
+    if (cfg_check_keys(cfg, "recorder", k_keys) < 0
+        || cfg_path_str(cfg, "recorder.db", "{run}/tradepipe.db", path, sizeof path) < 0
+        || cfg_int(cfg, "recorder.batch_max", 5000, 1, 1000000, false, &batch_max) < 0
+        || cfg_int(cfg, "recorder.batch_ms", 200, 1, 60000, false, &batch_ms) < 0) {
+        log_error("recorder", "%s", cfg_error(cfg));
+        cfg_destroy(&cfg);
+        return 2;
+    }
+    ctx.st = stage_new(inst, cfg);
+    if (ctx.st == NULL) {
+        cfg_destroy(&cfg);
+        return 3;
+    }
+    ctx.w = writer_new(path, (size_t)batch_max, batch_ms);
+    if (ctx.w == NULL) {
+        log_error("recorder", "cannot open database %s: %s", path, strerror(errno));
+        exit_code = 3;
+        goto done;
+    }
+    ctx.step = step_new(stage_replay(ctx.st), s_deliver, s_barrier, &ctx);
+    sub = bus_sub_new(0);
+    if (ctx.step == NULL || sub == NULL || bus_sub_subscribe(sub, "") < 0) {
+        log_error("recorder", "cannot create subscriber: %s", strerror(errno));
+        exit_code = 1;
+        goto done;
+    }
+    ctx.c_events = stage_counter(ctx.st, "events");
+    ctx.c_commits = stage_counter(ctx.st, "commits");
+    ctx.c_db_errors = stage_counter(ctx.st, "db_errors");
+    ctx.c_dropped = stage_counter(ctx.st, "dropped");
+    ctx.c_gap_rows = stage_counter(ctx.st, "gap_rows");
+
+    int rank = 0;
+    size_t n_inputs = 0;
+    for (size_t r = 0; r < sizeof k_roles / sizeof k_roles[0]; r++) {
+        size_t n = cfg_instances(cfg, k_roles[r], names, RECORDER_MAX_INPUTS);
+        for (size_t i = 0; i < n; i++) {
+            char ep[512];
+            if (cfg_endpoint(cfg, names[i], "pub", ep, sizeof ep) < 0) {
+                log_error("recorder", "%s", cfg_error(cfg));
+                exit_code = 2;
+                goto done;
+            }
+            if (bus_sub_connect(sub, ep) < 0) {
+                exit_code = 3;
+                goto done;
+            }
+            if (step_add_input(ctx.step, names[i], rank++, false) < 0) {
+                log_error("recorder", "too many inputs at %s: %s", names[i], strerror(errno));
+                exit_code = 2;
+                goto done;
+            }
+            n_inputs++;
+        }
+    }
+    if (n_inputs == 0) {
+        log_warn("recorder", "no feed/signal/risk/executor instances in the config");
+    }
+    if (stage_add_sub(ctx.st, sub, s_on_msg, &ctx) < 0) {
+        exit_code = 1;
+        goto done;
+    }
+    stage_on_status(ctx.st, s_status, &ctx);
+    /* Check the batch age four times per batch_ms so a batch commits at most 1.25 x batch_ms
+     * after its first message. */
+    size_t period = (size_t)(batch_ms / 4 > 0 ? batch_ms / 4 : 1);
+    if (zloop_timer(stage_loop(ctx.st), period, 0, s_on_timer, &ctx) < 0) {
+        log_error("recorder", "cannot start commit timer");
+        exit_code = 1;
+        goto done;
+    }
+    log_info("recorder", "recording %zu inputs into %s (batch %lld msgs / %lld ms)", n_inputs, path,
+             (long long)batch_max, (long long)batch_ms);
+    stage_set_state(ctx.st, "running");
+
+    rc = stage_run(ctx.st);
+    exit_code = rc == 0 ? 0 : 1;
+    if (writer_commit(ctx.w) < 0) {
+        exit_code = 1;
+    }
+    s_sync_counters(&ctx);
+    {
+        writer_stats_t s;
+        writer_stats(ctx.w, &s);
+        log_info("recorder", "stopped: %llu events, %llu rows, %llu commits, %llu db errors",
+                 (unsigned long long)s.events, (unsigned long long)s.rows,
+                 (unsigned long long)s.commits, (unsigned long long)s.db_errors);
+    }
+done:
+    /* the stage (and its loop, which references the sub) goes before the sub */
+    stage_destroy(&ctx.st);
+    bus_sub_destroy(&sub);
+    step_destroy(&ctx.step);
+    writer_destroy(&ctx.w);
+    cfg_destroy(&cfg);
+    return exit_code;
+}

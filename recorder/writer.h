@@ -1,0 +1,88 @@
+/*  writer.h - batches bus messages and writes them into the recorder database: one `events`
+ *  row per message plus one row in the typed table of its kind, and `gaps` rows.
+ *  Owns:  the sqlite3 handle (opened through schema_open), the prepared statements, and the
+ *         pending batch: copies of the messages not yet committed (an arena that grows to the
+ *         largest batch and is then reused).
+ *  Not:   sockets, ordering (step.h delivers in order), the timer (main.c calls writer_tick).
+ *  Batching: messages are buffered by writer_add and written in one transaction by
+ *  writer_commit, which runs when batch_max messages are pending (from writer_add) or when the
+ *  oldest pending one is batch_ms old (from writer_tick). A database error (locked, read-only,
+ *  full) rolls the transaction back, is logged with sqlite3_errmsg and the path, counted
+ *  (db_errors), and the same batch is tried again at the next commit. While the database keeps
+ *  failing the batch may grow to WRITER_PENDING_FACTOR x batch_max messages; beyond that new
+ *  messages are dropped and counted (dropped).
+ *  Units: times in ns (wall clock for recv_ts / gap ts, monotonic for batch age).
+ *  Invariants (writer_check):
+ *    (1) n_pending <= WRITER_PENDING_FACTOR * batch_max
+ *    (2) every pending record lies inside the arena
+ *    (3) n_pending == 0 iff the batch start time is unset (0)
+ */
+#ifndef TP_WRITER_H
+#define TP_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "common/bus.h"
+
+#define WRITER_PENDING_FACTOR 20
+
+typedef struct writer writer_t;
+
+typedef struct {
+    uint64_t events;        /* events rows committed */
+    uint64_t rows;          /* rows committed over all tables (events, typed, gaps) */
+    uint64_t commits;       /* successful transactions */
+    uint64_t gaps;          /* gaps rows committed */
+    uint64_t db_errors;     /* failed transactions (each retried) */
+    uint64_t bad;           /* messages whose body did not decode (events row kept, body NULL) */
+    uint64_t dropped;       /* messages refused because the pending batch was full */
+    uint64_t pending;       /* messages + gaps waiting for the next commit */
+    int64_t last_commit_ns; /* wall clock of the last successful commit, 0 = none */
+} writer_stats_t;
+
+/* Open the database at `path` (schema_open: WAL, synchronous=NORMAL, migrated) and prepare the
+ * statements. batch_max >= 1 messages, batch_ms >= 1. Returns the writer (free with
+ * writer_destroy) or NULL with errno EINVAL (bad argument), EIO / EPROTO (from schema_open),
+ * ENOMEM. */
+writer_t *writer_new(const char *path, size_t batch_max, int64_t batch_ms);
+
+/* Commit what is pending (best effort, logged on failure), finalize, close. No-op on NULL. */
+void writer_destroy(writer_t **self_p);
+
+/* Queue one message (copied: msg->data may be reused after the call). `recv_ns` = wall time
+ * the recorder took it (events.recv_ts); `now_mono_ns` = monotonic now (starts the batch age).
+ * Commits when batch_max messages are pending. Returns 0 (queued, and committed if due: a
+ * failed commit is counted in db_errors and still returns 0), or -1 with errno ENOBUFS (batch
+ * full, message dropped and counted) or ENOMEM. */
+int writer_add(writer_t *self, const bus_msg_t *msg, int64_t recv_ns, int64_t now_mono_ns);
+
+/* Queue a gaps row: publisher `src`/`epoch` skipped seq from_seq..to_seq (inclusive,
+ * from_seq <= to_seq), seen at wall time ts_ns. 0, or -1 with errno EINVAL / ENOMEM. */
+int writer_add_gap(writer_t *self, const char *src, int64_t epoch, uint64_t from_seq,
+                   uint64_t to_seq, int64_t ts_ns, int64_t now_mono_ns);
+
+/* If msg->gap > 0 (bus.h gap rule: msg->gap messages from msg->env.src are missing before
+ * msg->env.seq), queue the gaps row for seq (seq - gap) .. (seq - 1). 0 (also when there is no
+ * gap), or -1 with errno EINVAL (gap >= seq: impossible range) / ENOBUFS / ENOMEM. */
+int writer_add_gap_of(writer_t *self, const bus_msg_t *msg, int64_t ts_ns, int64_t now_mono_ns);
+
+/* Commit if the oldest pending message is at least batch_ms old. 0, or -1 with errno EIO when a
+ * commit was due and failed (the batch stays pending). */
+int writer_tick(writer_t *self, int64_t now_mono_ns);
+
+/* Write everything pending in one transaction now. 0 (also when nothing is pending), or -1
+ * with errno EIO (rolled back, logged, counted; the batch stays pending for the next try). */
+int writer_commit(writer_t *self);
+
+void writer_stats(const writer_t *self, writer_stats_t *out);
+const char *writer_path(const writer_t *self); /* borrowed, valid for the writer's life */
+
+/* The database handle (borrowed, valid for the writer's life; tests read back through it). */
+sqlite3 *writer_db(writer_t *self);
+
+void writer_check(const writer_t *self); /* asserts invariants (1)-(3) */
+
+#endif /* TP_WRITER_H */

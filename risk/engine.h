@@ -1,0 +1,103 @@
+/*  engine.h - risk's decisions: signals to entries and exits, stops and targets on every
+ *  price, limits and state, from the step-ordered messages of feed, signal and executor.
+ *  Owns:  the instrument table, positions (risk/positions), limits (risk/limits), the client
+ *         id generator, counters, the last published state.
+ *  Not:   sockets: it publishes and sends orders through the callbacks in risk_io_t, so the
+ *         same engine runs in the stage, in tests, and (later) in a backtest harness.
+ *  Signal rules (sig.signal, side +1 buy / -1 sell):
+ *    +1 flat -> long entry    -1 flat -> short entry (refused on a "spot" instrument)
+ *    -1 long -> exit long     +1 short -> exit short   (intent "exit", reduce-only, whole qty)
+ *    same side as the position -> refused "position open"
+ *  An entry needs: confidence >= min_confidence, limits OK (limits.h), a known instrument, a
+ *  stop on the right side of ref_px, sizing OK (sizing.h). Exits are never refused by limits.
+ *  Orders: market, reduce_only for exits, qty on the step, sl/tp attached to entries,
+ *  ts_event = the triggering message's evt, ttl_ns from cfg. Sent synchronously through
+ *  io->send_order (so every order of a step is acknowledged before the step's barrier):
+ *    accepted -> risk.order; refused -> risk.reject (executor's reason);
+ *    no answer -> risk.alert "executor_timeout", state HALTED until "resume".
+ *  Publishes risk.state the first time and whenever state, reason or open count changes.
+ *  Time: only envelope event times; never a clock.
+ */
+#ifndef TP_RISK_ENGINE_H
+#define TP_RISK_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/bus.h"
+#include "common/codec.h"
+#include "common/instr.h"
+#include "risk/limits.h"
+#include "risk/positions.h"
+#include "risk/sizing.h"
+
+typedef struct {
+    risk_sizing_cfg_t sizing;
+    risk_limits_cfg_t limits;
+    double min_confidence; /* 0..100, compared with sig.signal confidence */
+    int64_t order_ttl_ns;  /* > 0; 0 = never expires */
+    char asset[12];        /* account asset: exec.balance of other assets is ignored */
+} risk_engine_cfg_t;
+
+typedef struct {
+    /* Publish on risk's PUB. 0 or -1 (the engine logs and goes on). */
+    int (*publish)(void *arg, const char *topic, codec_type_t type, const void *body, int64_t evt,
+                   int64_t origin);
+    /* Send an order request and wait for its ack: 0 with *ack filled, or -1 with errno
+     * ETIMEDOUT / EPROTO (no usable answer after all retries). */
+    int (*send_order)(void *arg, const codec_risk_order_t *ord, int64_t evt, int64_t origin,
+                      codec_order_ack_t *ack);
+    void *arg;
+} risk_io_t;
+
+typedef struct {
+    int64_t signals; /* sig.signal handled */
+    int64_t orders;  /* order requests made (entries and exits) */
+    int64_t rejects; /* risk.reject published (ours and the executor's) */
+    int64_t exits;   /* exit orders accepted (stop, target, signal exit) */
+    int64_t alerts;  /* risk.alert published */
+    int64_t bad;     /* undecodable or invalid messages skipped */
+} risk_counters_t;
+
+typedef struct risk_engine risk_engine_t;
+
+/* cfg and io are copied. NULL with errno EINVAL (bad cfg) or ENOMEM. */
+risk_engine_t *risk_engine_new(const risk_engine_cfg_t *cfg, const risk_io_t *io);
+void risk_engine_destroy(risk_engine_t **self_p);
+
+/* Add or replace an instrument's rules (config preload; md.instrument does the same).
+ * 0 or -1/ENOSPC. */
+int risk_engine_add_instrument(risk_engine_t *self, const instr_t *in);
+
+/* Handle one delivered message (decodes by msg->type; types risk does not use are ignored;
+ * malformed ones are counted in bad and logged rate-limited). */
+void risk_engine_on_msg(risk_engine_t *self, const bus_msg_t *msg);
+
+/* Typed entry points (on_msg calls these; tests call them directly). env gives evt/origin. */
+void risk_engine_on_signal(risk_engine_t *self, const codec_env_t *env,
+                           const codec_sig_signal_t *s);
+void risk_engine_on_instrument(risk_engine_t *self, const codec_env_t *env,
+                               const codec_md_instrument_t *in);
+void risk_engine_on_trade(risk_engine_t *self, const codec_env_t *env, const codec_md_trade_t *t);
+void risk_engine_on_book(risk_engine_t *self, const codec_env_t *env, const codec_md_book_t *b);
+void risk_engine_on_kline(risk_engine_t *self, const codec_env_t *env, const codec_md_kline_t *k);
+void risk_engine_on_exec_position(risk_engine_t *self, const codec_env_t *env,
+                                  const codec_exec_position_t *p);
+void risk_engine_on_exec_order(risk_engine_t *self, const codec_env_t *env,
+                               const codec_exec_order_t *o);
+void risk_engine_on_exec_fill(risk_engine_t *self, const codec_env_t *env,
+                              const codec_exec_fill_t *f);
+void risk_engine_on_exec_balance(risk_engine_t *self, const codec_env_t *env,
+                                 const codec_exec_balance_t *b);
+
+/* Operator control: pause entries / resume (clears pause and the executor-timeout latch).
+ * Publishes risk.state at the latest event time seen. */
+void risk_engine_pause(risk_engine_t *self);
+void risk_engine_resume(risk_engine_t *self);
+
+const risk_counters_t *risk_engine_counters(const risk_engine_t *self);
+const risk_limits_t *risk_engine_limits(const risk_engine_t *self);
+risk_positions_t *risk_engine_positions(risk_engine_t *self);
+int64_t risk_engine_now(const risk_engine_t *self); /* latest event time seen, ns */
+
+#endif /* TP_RISK_ENGINE_H */

@@ -1,0 +1,17 @@
+# risk/: the risk stage and its unit tests (test binaries are prefixed test_risk_ because
+# test names are global: executor/ has its own test_orders)
+RISK_LIB_SRCS := risk/sizing.c risk/limits.c risk/positions.c risk/exits.c risk/orders.c \
+                 risk/engine.c
+BINS += risk
+risk_SRCS := risk/main.c $(RISK_LIB_SRCS)
+
+UNIT_TESTS += test_risk_sizing
+test_risk_sizing_SRCS := tests/unit/risk/test_sizing.c risk/sizing.c
+UNIT_TESTS += test_risk_limits
+test_risk_limits_SRCS := tests/unit/risk/test_limits.c risk/limits.c
+UNIT_TESTS += test_risk_exits
+test_risk_exits_SRCS := tests/unit/risk/test_exits.c risk/exits.c risk/positions.c
+UNIT_TESTS += test_risk_orders
+test_risk_orders_SRCS := tests/unit/risk/test_orders.c risk/orders.c
+UNIT_TESTS += test_risk_engine
+test_risk_engine_SRCS := tests/unit/risk/test_engine.c $(RISK_LIB_SRCS)

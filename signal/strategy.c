@@ -1,0 +1,116 @@
+/*  strategy.c - strategy registry and dispatch. See strategy.h. */
+#include "signal/strategy.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "signal/strat_ema_rsi.h"
+
+/* Every strategy type. Add new ones here. */
+static const strategy_ops_t *const s_types[] = { &strat_ema_rsi_ops };
+
+struct strategy {
+    const strategy_ops_t *ops;
+    void *impl;
+};
+
+const strategy_ops_t *
+strategy_ops_find(const char *type)
+{
+    for (size_t i = 0; type && i < sizeof s_types / sizeof s_types[0]; i++) {
+        if (strcmp(s_types[i]->type, type) == 0) {
+            return s_types[i];
+        }
+    }
+    return NULL;
+}
+
+strategy_t *
+strategy_wrap(const strategy_ops_t *ops, void *impl)
+{
+    assert(ops && impl);
+    strategy_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        ops->destroy(&impl);
+        errno = ENOMEM;
+        return NULL;
+    }
+    self->ops = ops;
+    self->impl = impl;
+    return self;
+}
+
+strategy_t *
+strategy_from_cfg(cfg_t *cfg, const char *path)
+{
+    char key[160];
+    const char *type;
+    snprintf(key, sizeof key, "%s.type", path);
+    if (cfg_str(cfg, key, NULL, &type) != 0) {
+        return NULL;
+    }
+    const strategy_ops_t *ops = strategy_ops_find(type);
+    if (!ops) {
+        cfg_fail(cfg, key, "unknown strategy type \"%s\"", type);
+        return NULL;
+    }
+    void *impl = ops->from_cfg(cfg, path);
+    if (!impl) {
+        return NULL;
+    }
+    return strategy_wrap(ops, impl);
+}
+
+void
+strategy_destroy(strategy_t **self_p)
+{
+    assert(self_p);
+    strategy_t *self = *self_p;
+    if (self) {
+        self->ops->destroy(&self->impl);
+        free(self);
+        *self_p = NULL;
+    }
+}
+
+const char *
+strategy_name(const strategy_t *self)
+{
+    assert(self);
+    return self->ops->name(self->impl);
+}
+
+const char *
+strategy_type(const strategy_t *self)
+{
+    assert(self);
+    return self->ops->type;
+}
+
+bool
+strategy_wants(const strategy_t *self, const char *venue, const char *symbol, int tf_s)
+{
+    assert(self);
+    const char *v, *s;
+    int tf;
+    self->ops->series(self->impl, &v, &s, &tf);
+    return tf == tf_s && strcmp(v, venue) == 0 && strcmp(s, symbol) == 0;
+}
+
+int
+strategy_on_bar(strategy_t *self, const codec_sig_bar_t *bar, int64_t evt, const instr_t *instr,
+                codec_sig_signal_t *out)
+{
+    assert(self);
+    return self->ops->on_bar(self->impl, bar, evt, instr, out);
+}
+
+int
+strategy_indicators(const strategy_t *self, codec_sig_ind_t *ind)
+{
+    assert(self);
+    return self->ops->indicators(self->impl, ind);
+}

@@ -1,0 +1,61 @@
+/*  strategy.h - one strategy instance behind a common interface, and the registry of types.
+ *  Each strategy type lives in its own module (strat_<type>.c) and exports a strategy_ops_t;
+ *  s_types[] in strategy.c lists them. A new strategy = one module + one line there.
+ *  Owns:  the instance (through its ops) and its name and series.
+ *  Not:   bars, instruments, publishing (engine.c drives strategies and publishes).
+ *  Contract every type keeps: decisions only from the bars it is given (event time, never the
+ *  wall clock); all state inside the instance (so a later warm-up can replay history into it);
+ *  O(1) work per bar.
+ */
+#ifndef TP_STRATEGY_H
+#define TP_STRATEGY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/cfg.h"
+#include "common/codec.h"
+#include "common/instr.h"
+
+typedef struct {
+    const char *type; /* config "type" value, e.g. "ema_cross_rsi" */
+    /* Build from the config object at `path` ("signal.strategies[0]"). NULL with errno EINVAL
+     * and the reason in cfg_error(cfg), or ENOMEM. */
+    void *(*from_cfg)(cfg_t *cfg, const char *path);
+    void (*destroy)(void **impl_p);
+    /* One closed bar of the instance's series; see strat_ema_rsi_on_bar for the contract. */
+    int (*on_bar)(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *instr,
+                  codec_sig_signal_t *out);
+    /* Append the instance's available indicator values to `ind`. Returns how many. */
+    int (*indicators)(const void *impl, codec_sig_ind_t *ind);
+    const char *(*name)(const void *impl);
+    /* The one series the instance trades on. */
+    void (*series)(const void *impl, const char **venue, const char **symbol, int *tf_s);
+} strategy_ops_t;
+
+typedef struct strategy strategy_t;
+
+/* Create the instance described at `path`: reads "type" and hands the object to that type's
+ * from_cfg. NULL with errno EINVAL (unknown or missing type, bad values; cfg_error says which)
+ * or ENOMEM. */
+strategy_t *strategy_from_cfg(cfg_t *cfg, const char *path);
+
+/* Wrap an instance made directly (tests). Takes ownership of impl. NULL/ENOMEM. */
+strategy_t *strategy_wrap(const strategy_ops_t *ops, void *impl);
+
+void strategy_destroy(strategy_t **self_p);
+
+const char *strategy_name(const strategy_t *self);
+const char *strategy_type(const strategy_t *self);
+
+/* True if the instance consumes bars of (venue, symbol, tf_s). */
+bool strategy_wants(const strategy_t *self, const char *venue, const char *symbol, int tf_s);
+
+int strategy_on_bar(strategy_t *self, const codec_sig_bar_t *bar, int64_t evt, const instr_t *instr,
+                    codec_sig_signal_t *out);
+int strategy_indicators(const strategy_t *self, codec_sig_ind_t *ind);
+
+/* Look a type up by name; NULL if unknown. */
+const strategy_ops_t *strategy_ops_find(const char *type);
+
+#endif /* TP_STRATEGY_H */

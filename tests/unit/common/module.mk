@@ -1,0 +1,8 @@
+# tests/unit/common: unit tests of the common/ library (libtp.a already holds common/*.c,
+# so each test lists only its own file)
+UNIT_TESTS += test_money
+test_money_SRCS := tests/unit/common/test_money.c
+UNIT_TESTS += test_codec
+test_codec_SRCS := tests/unit/common/test_codec.c
+UNIT_TESTS += test_instr
+test_instr_SRCS := tests/unit/common/test_instr.c

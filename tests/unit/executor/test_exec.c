@@ -1,0 +1,445 @@
+/*  test_exec.c - the executor's intake (executor/exec.h) and its REP socket (executor/rep.h):
+ *  validation reasons, one answer per client id, step delivery to the paper venue, and the
+ *  REP path over a real ipc:// socket in /tmp.
+ *  Instruments (as md.instrument would carry them):
+ *    bybit-linear BTCUSDT   px_scale 2, tick 10 (0.10); qty_scale 3, step 1 (0.001),
+ *                           min_qty 5 (0.005)
+ *    bybit-linear 10000NEXUSDT px_scale 5, tick 1; qty_scale 0, step 10, min_qty 10
+ *                           (Bybit instruments-info: qtyStep "10", minOrderQty "10")
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/step.h"
+#include "executor/exec.h"
+#include "executor/rep.h"
+
+#define SEC 1000000000LL
+
+typedef struct {
+    char topic[32];
+    codec_type_t type;
+    codec_body_t body;
+    int64_t evt, origin;
+} rec_t;
+
+static rec_t g_rec[256];
+static size_t g_n;
+
+static void
+s_emit(const char *topic, codec_type_t type, const void *body, int64_t evt, int64_t origin,
+       void *arg)
+{
+    (void)arg;
+    assert_true(g_n < sizeof g_rec / sizeof g_rec[0]);
+    rec_t *r = &g_rec[g_n++];
+    snprintf(r->topic, sizeof r->topic, "%s", topic);
+    r->type = type;
+    size_t sz = type == CODEC_EXEC_ORDER      ? sizeof(codec_exec_order_t)
+                : type == CODEC_EXEC_FILL     ? sizeof(codec_exec_fill_t)
+                : type == CODEC_EXEC_POSITION ? sizeof(codec_exec_position_t)
+                : type == CODEC_EXEC_BALANCE  ? sizeof(codec_exec_balance_t)
+                                              : 0;
+    assert_true(sz > 0);
+    memcpy(&r->body, body, sz);
+    r->evt = evt;
+    r->origin = origin;
+}
+
+static size_t
+s_count(codec_type_t type)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g_n; i++) {
+        n += g_rec[i].type == type;
+    }
+    return n;
+}
+
+/* An encoded message of `type` from `src` in m->data (points into buf). */
+static void
+s_msg(bus_msg_t *m, uint8_t *buf, size_t cap, const char *topic, const char *src, codec_type_t type,
+      const void *body, int64_t evt, int64_t origin)
+{
+    codec_env_t env;
+    memset(&env, 0, sizeof env);
+    env.v = CODEC_VERSION;
+    snprintf(env.src, sizeof env.src, "%s", src);
+    env.epoch = 1;
+    env.seq = 1;
+    env.ts = 2;
+    env.origin = origin;
+    env.evt = evt;
+    size_t len = 0;
+    assert_int_equal(codec_encode(&env, type, body, buf, cap, &len), 0);
+    memset(m, 0, sizeof *m);
+    snprintf(m->topic, sizeof m->topic, "%s", topic);
+    m->type = type;
+    m->env = env;
+    m->data = buf;
+    m->len = len;
+}
+
+static void
+s_instrument(exec_t *x, const char *symbol, int px_scale, int64_t tick, int qty_scale, int64_t step,
+             int64_t min_qty)
+{
+    codec_md_instrument_t mi;
+    memset(&mi, 0, sizeof mi);
+    snprintf(mi.venue, sizeof mi.venue, "bybit-linear");
+    snprintf(mi.category, sizeof mi.category, "linear");
+    snprintf(mi.symbol, sizeof mi.symbol, "%s", symbol);
+    mi.px_scale = px_scale;
+    mi.qty_scale = qty_scale;
+    mi.tick = tick;
+    mi.step = step;
+    mi.min_qty = min_qty;
+    uint8_t buf[CODEC_MSG_MAX];
+    bus_msg_t m;
+    s_msg(&m, buf, sizeof buf, "md.instrument.bybit-linear.X", "feed.0", CODEC_MD_INSTRUMENT, &mi,
+          0, 0);
+    exec_observe(x, &m);
+}
+
+static codec_risk_order_t
+s_req(const char *cid, const char *symbol, int8_t side, int64_t qty)
+{
+    codec_risk_order_t r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.client_id, sizeof r.client_id, "%s", cid);
+    snprintf(r.venue, sizeof r.venue, "bybit-linear");
+    snprintf(r.symbol, sizeof r.symbol, "%s", symbol);
+    r.side = side;
+    r.type = CODEC_ORD_MARKET;
+    bool btc = strcmp(symbol, "BTCUSDT") == 0;
+    r.px_scale = btc ? 2 : 5;
+    r.qty_scale = btc ? 3 : 0;
+    r.qty = qty;
+    r.ts_event = 5 * SEC;
+    return r;
+}
+
+static size_t
+s_encode_req(const codec_risk_order_t *r, uint8_t *buf, size_t cap)
+{
+    bus_msg_t m;
+    s_msg(&m, buf, cap, "risk.order", "risk.0", CODEC_RISK_ORDER, r, r->ts_event, 99);
+    return m.len;
+}
+
+static exec_t *
+s_exec(void)
+{
+    g_n = 0;
+    exec_cfg_t c = {
+        .instance = "executor.0",
+        .epoch_ns = 7,
+        .venue = { .name = "paper",
+                   .asset = "USDT",
+                   .start_balance = 10000LL * 100000000,
+                   .taker_fee = 100000,
+                   .maker_fee = 100000,
+                   .slippage_cap = 100000000 },
+    };
+    exec_t *x = exec_new(&c, s_emit, NULL);
+    assert_non_null(x);
+    s_instrument(x, "BTCUSDT", 2, 10, 3, 1, 5);
+    s_instrument(x, "10000NEXUSDT", 5, 1, 0, 10, 10);
+    return x;
+}
+
+/* Send request r; returns exec_request's result, the decoded ack in *ack. */
+static int
+s_ask(exec_t *x, const codec_risk_order_t *r, uint8_t *reqbuf, codec_order_ack_t *ack,
+      bus_msg_t *push)
+{
+    size_t len = s_encode_req(r, reqbuf, CODEC_MSG_MAX);
+    const uint8_t *reply;
+    size_t reply_len;
+    int rc = exec_request(x, reqbuf, len, 1234, &reply, &reply_len, push);
+    assert_true(rc >= 0);
+    assert_int_equal(codec_decode(reply, reply_len, CODEC_ORDER_ACK, NULL, ack), 0);
+    return rc;
+}
+
+static void
+test_accept_once(void **state)
+{
+    (void)state;
+    exec_t *x = s_exec();
+    uint8_t req[CODEC_MSG_MAX], first[CODEC_MSG_MAX];
+    codec_risk_order_t r = s_req("c1", "BTCUSDT", 1, 100); /* buy 0.100 */
+    size_t len = s_encode_req(&r, req, sizeof req);
+    const uint8_t *reply;
+    size_t reply_len, first_len;
+    bus_msg_t push;
+    assert_int_equal(exec_request(x, req, len, 1234, &reply, &reply_len, &push), 1);
+    memcpy(first, reply, reply_len);
+    first_len = reply_len;
+    codec_env_t env;
+    codec_order_ack_t ack;
+    assert_int_equal(codec_decode(reply, reply_len, CODEC_ORDER_ACK, &env, &ack), 0);
+    assert_true(ack.accepted);
+    assert_string_equal(ack.status, "New");
+    assert_string_equal(ack.client_id, "c1");
+    assert_string_equal(env.src, "executor.0");
+    assert_int_equal(env.evt, 5 * SEC); /* the request's evt and origin */
+    assert_int_equal(env.origin, 99);
+    assert_int_equal(env.ts, 1234);
+    assert_int_equal(push.type, CODEC_RISK_ORDER);
+    assert_string_equal(push.topic, "risk.order");
+    assert_ptr_equal(push.data, req);
+    /* the same id again, even with another qty: the first answer, byte for byte, no push */
+    codec_risk_order_t r2 = r;
+    r2.qty = 999;
+    uint8_t req2[CODEC_MSG_MAX];
+    size_t len2 = s_encode_req(&r2, req2, sizeof req2);
+    assert_int_equal(exec_request(x, req2, len2, 9999, &reply, &reply_len, &push), 0);
+    assert_int_equal(reply_len, first_len);
+    assert_memory_equal(reply, first, first_len);
+    assert_int_equal(exec_counts(x)->duplicates, 1);
+    assert_int_equal(exec_counts(x)->orders, 1);
+    /* deliver the first push (as the step would): placed once; no book yet, so it waits */
+    bus_msg_t m;
+    s_msg(&m, req, sizeof req, "risk.order", "risk.0", CODEC_RISK_ORDER, &r, r.ts_event, 99);
+    exec_deliver(x, &m);
+    exec_deliver(x, &m); /* a second delivery never places twice */
+    assert_int_equal(s_count(CODEC_EXEC_ORDER), 1);
+    assert_string_equal(g_rec[0].body.xorder.status, "New");
+    assert_int_equal(orders_count(exec_orders(x)), 1);
+    exec_destroy(&x);
+    assert_null(x);
+}
+
+static void
+test_rejects(void **state)
+{
+    (void)state;
+    exec_t *x = s_exec();
+    uint8_t req[CODEC_MSG_MAX];
+    codec_order_ack_t ack;
+    bus_msg_t push;
+    struct {
+        codec_risk_order_t r;
+        const char *why;
+    } cases[12];
+    size_t n = 0;
+    cases[n].r = s_req("a1", "NOPEUSDT", 1, 100);
+    cases[n++].why = "unknown instrument";
+    cases[n].r = s_req("a2", "10000NEXUSDT", 1, 15); /* step 10: 15 is not a multiple */
+    cases[n++].why = "qty not on step";
+    cases[n].r = s_req("a3", "BTCUSDT", 1, 3); /* 0.003 < min 0.005 */
+    cases[n++].why = "qty below min_qty";
+    cases[n].r = s_req("a4", "BTCUSDT", 1, 0);
+    cases[n++].why = "qty must be > 0";
+    cases[n].r = s_req("a5", "BTCUSDT", 1, 100);
+    cases[n].r.type = CODEC_ORD_LIMIT;
+    cases[n].r.px = 6500005; /* 65000.05: tick is 0.10 */
+    cases[n++].why = "price not on tick";
+    cases[n].r = s_req("a6", "BTCUSDT", 0, 100);
+    cases[n++].why = "bad side";
+    cases[n].r = s_req("a7", "BTCUSDT", 1, 100);
+    cases[n].r.type = 7;
+    cases[n++].why = "bad order type";
+    cases[n].r = s_req("a8", "BTCUSDT", 1, 100);
+    cases[n].r.qty_scale = 4;
+    cases[n++].why = "scale mismatch";
+    cases[n].r = s_req("0123456789012345678901234567890123456", "BTCUSDT", 1, 100); /* 37 */
+    cases[n++].why = "client_id too long";
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(s_ask(x, &cases[i].r, req, &ack, &push), 1);
+        assert_false(ack.accepted);
+        assert_string_equal(ack.status, "Rejected");
+        assert_string_equal(ack.reason, cases[i].why);
+    }
+    assert_int_equal(exec_counts(x)->rejects, (int64_t)n);
+    /* a refused request delivered by the step publishes exec.order Rejected */
+    bus_msg_t m;
+    s_msg(&m, req, sizeof req, "risk.order", "risk.0", CODEC_RISK_ORDER, &cases[0].r, 1, 99);
+    exec_deliver(x, &m);
+    assert_int_equal(g_n, 1);
+    assert_string_equal(g_rec[0].body.xorder.status, "Rejected");
+    assert_string_equal(g_rec[0].body.xorder.reject_reason, "unknown instrument");
+    /* a valid limit on the tick is accepted: 65000.10 */
+    codec_risk_order_t ok = s_req("ok", "BTCUSDT", 1, 5);
+    ok.type = CODEC_ORD_LIMIT;
+    ok.px = 6500010;
+    assert_int_equal(s_ask(x, &ok, req, &ack, &push), 1);
+    assert_true(ack.accepted);
+    /* malformed bytes and a missing client id: refused, not remembered, not pushed */
+    const uint8_t junk[] = { 0xc1, 0x00, 0x01 };
+    const uint8_t *reply;
+    size_t reply_len;
+    assert_int_equal(exec_request(x, junk, sizeof junk, 1, &reply, &reply_len, &push), 0);
+    assert_int_equal(codec_decode(reply, reply_len, CODEC_ORDER_ACK, NULL, &ack), 0);
+    assert_string_equal(ack.reason, "malformed request");
+    codec_risk_order_t noid = s_req("", "BTCUSDT", 1, 100);
+    assert_int_equal(s_ask(x, &noid, req, &ack, &push), 0);
+    assert_string_equal(ack.reason, "missing client_id");
+    assert_int_equal(exec_counts(x)->bad, 2);
+    exec_destroy(&x);
+}
+
+static void
+test_ttl_expiry(void **state)
+{
+    (void)state;
+    exec_t *x = s_exec();
+    uint8_t buf[CODEC_MSG_MAX], req[CODEC_MSG_MAX];
+    codec_md_book_t b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.venue, sizeof b.venue, "bybit-linear");
+    snprintf(b.symbol, sizeof b.symbol, "BTCUSDT");
+    b.px_scale = 2;
+    b.qty_scale = 3;
+    bus_msg_t m;
+    /* latest md event time 10 s */
+    s_msg(&m, buf, sizeof buf, "md.book.bybit-linear.BTCUSDT", "feed.0", CODEC_MD_BOOK, &b,
+          10 * SEC, 1);
+    exec_observe(x, &m);
+    assert_int_equal(exec_md_time(x), 10 * SEC);
+    codec_order_ack_t ack;
+    bus_msg_t push;
+    /* ts_event 5 s + ttl 4 s = 9 s < 10 s: expired */
+    codec_risk_order_t r = s_req("t1", "BTCUSDT", 1, 100);
+    r.ttl_ns = 4 * SEC;
+    assert_int_equal(s_ask(x, &r, req, &ack, &push), 1);
+    assert_false(ack.accepted);
+    assert_string_equal(ack.reason, "expired");
+    /* 5 s + 5 s = 10 s: not before the md time, still valid */
+    codec_risk_order_t r2 = s_req("t2", "BTCUSDT", 1, 100);
+    r2.ttl_ns = 5 * SEC;
+    assert_int_equal(s_ask(x, &r2, req, &ack, &push), 1);
+    assert_true(ack.accepted);
+    /* ttl 0 never expires */
+    codec_risk_order_t r3 = s_req("t3", "BTCUSDT", 1, 100);
+    r3.ts_event = 1;
+    assert_int_equal(s_ask(x, &r3, req, &ack, &push), 1);
+    assert_true(ack.accepted);
+    exec_destroy(&x);
+}
+
+static void
+test_deliver_book_then_order_fills(void **state)
+{
+    (void)state;
+    exec_t *x = s_exec();
+    uint8_t buf[CODEC_MSG_MAX], req[CODEC_MSG_MAX];
+    codec_md_book_t b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.venue, sizeof b.venue, "bybit-linear");
+    snprintf(b.symbol, sizeof b.symbol, "BTCUSDT");
+    b.px_scale = 2;
+    b.qty_scale = 3;
+    b.ts_event = 4 * SEC;
+    b.n_bids = 1;
+    b.bids[0] = (codec_level_t){ 6499990, 1000 };
+    b.n_asks = 1;
+    b.asks[0] = (codec_level_t){ 6500000, 1000 };
+    bus_msg_t m;
+    s_msg(&m, buf, sizeof buf, "md.book.bybit-linear.BTCUSDT", "feed.0", CODEC_MD_BOOK, &b, 4 * SEC,
+          1);
+    exec_observe(x, &m);
+    exec_deliver(x, &m);
+    codec_order_ack_t ack;
+    bus_msg_t push;
+    codec_risk_order_t r = s_req("f1", "BTCUSDT", 1, 100);
+    assert_int_equal(s_ask(x, &r, req, &ack, &push), 1);
+    exec_deliver(x, &push);
+    /* New, then fill + order + position + balance: 0.100 @ 65000.00, fee 6.50 x 0.1 % */
+    assert_int_equal(g_n, 5);
+    assert_int_equal(g_rec[1].type, CODEC_EXEC_FILL);
+    assert_int_equal(g_rec[1].body.fill.px, 6500000);
+    assert_int_equal(g_rec[1].body.fill.fee, 650000000);
+    assert_string_equal(g_rec[2].body.xorder.status, "Filled");
+    assert_int_equal(g_rec[1].evt, 5 * SEC); /* max(book 4 s, order 5 s) */
+    json_t *st = json_object();
+    exec_status(x, st);
+    assert_int_equal(json_integer_value(json_object_get(st, "orders")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "fills")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "positions")), 1);
+    /* equity = 10000 - 6.50 fee; mark = mid of the book 64999.95 is the last md seen before
+     * the fill, but the fill (65000.00) marks last: unrealised 0 */
+    assert_string_equal(json_string_value(json_object_get(st, "equity")), "9993.50000000");
+    json_decref(st);
+    /* a hello barrier: exec.balance before the stage forwards it */
+    codec_sys_barrier_t hb;
+    memset(&hb, 0, sizeof hb);
+    exec_barrier(x, &hb);
+    assert_int_equal(g_rec[g_n - 1].type, CODEC_EXEC_BALANCE);
+    exec_destroy(&x);
+}
+
+static void
+s_step_deliver(const bus_msg_t *msg, void *arg)
+{
+    exec_deliver(arg, msg);
+}
+
+/* REP over a real ipc socket: the same request twice gets identical answers, one order. */
+static void
+test_rep_over_ipc(void **state)
+{
+    (void)state;
+    exec_t *x = s_exec();
+    /* live mode: the step passes the pushed request straight to exec_deliver */
+    step_t *step = step_new(false, s_step_deliver, NULL, x);
+    assert_non_null(step);
+    char ep[128];
+    snprintf(ep, sizeof ep, "ipc:///tmp/tp-test-exec-%d.orders", (int)getpid());
+    exec_rep_t *rep = exec_rep_new(ep, x, step, "risk.0");
+    assert_non_null(rep);
+    zsock_t *req = zsock_new_req(ep);
+    assert_non_null(req);
+    zsock_set_rcvtimeo(req, 2000);
+    uint8_t buf[CODEC_MSG_MAX];
+    codec_risk_order_t r = s_req("ipc-1", "BTCUSDT", 1, 100);
+    size_t len = s_encode_req(&r, buf, sizeof buf);
+    zframe_t *ans[2];
+    for (int i = 0; i < 2; i++) {
+        zframe_t *f = zframe_new(buf, len);
+        assert_int_equal(zframe_send(&f, req, 0), 0);
+        zsock_set_rcvtimeo(exec_rep_sock(rep), 2000);
+        assert_int_equal(exec_rep_handle(rep), 0);
+        ans[i] = zframe_recv(req);
+        assert_non_null(ans[i]);
+    }
+    assert_true(zframe_eq(ans[0], ans[1]));
+    codec_order_ack_t ack;
+    assert_int_equal(
+        codec_decode(zframe_data(ans[0]), zframe_size(ans[0]), CODEC_ORDER_ACK, NULL, &ack), 0);
+    assert_true(ack.accepted);
+    assert_int_equal(orders_count(exec_orders(x)), 1);
+    assert_int_equal(s_count(CODEC_EXEC_ORDER), 1); /* one New: placed once */
+    assert_int_equal(exec_counts(x)->duplicates, 1);
+    zframe_destroy(&ans[0]);
+    zframe_destroy(&ans[1]);
+    zsock_destroy(&req);
+    exec_rep_destroy(&rep);
+    assert_null(rep);
+    /* a bind that cannot work: the directory does not exist (bind(2) gives ENOENT) */
+    errno = 0;
+    assert_null(exec_rep_new("ipc:///nonexistent-tp-dir/x.orders", x, step, "risk.0"));
+    assert_int_equal(errno, ENOENT);
+    step_destroy(&step);
+    exec_destroy(&x);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_accept_once),  cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_ttl_expiry),   cmocka_unit_test(test_deliver_book_then_order_fills),
+        cmocka_unit_test(test_rep_over_ipc),
+    };
+    return cmocka_run_group_tests_name("exec", tests, NULL, NULL);
+}

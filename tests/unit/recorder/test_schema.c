@@ -1,0 +1,163 @@
+/*  test_schema.c - recorder/schema: creation, user_version, refusal of newer files, failed
+ *  migrations rolled back. Real SQLite files under /tmp.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "recorder/schema.h"
+
+static char s_path[256];
+
+static int
+s_setup(void **state)
+{
+    (void)state;
+    (void)snprintf(s_path, sizeof s_path, "/tmp/tp_test_schema_%d.db", (int)getpid());
+    (void)unlink(s_path);
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    char p[300];
+    (void)state;
+    (void)unlink(s_path);
+    (void)snprintf(p, sizeof p, "%s-wal", s_path);
+    (void)unlink(p);
+    (void)snprintf(p, sizeof p, "%s-shm", s_path);
+    (void)unlink(p);
+    return 0;
+}
+
+static int64_t
+s_scalar(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void
+test_fresh_db_has_every_table(void **state)
+{
+    (void)state;
+    sqlite3 *db = schema_open(s_path, 100);
+    assert_non_null(db);
+    assert_int_equal(schema_version(db), SCHEMA_VERSION);
+    assert_int_equal(SCHEMA_VERSION, 1);
+    /* the 13 tables listed in docs/recorder.md */
+    static const char *const tables[] = { "events",   "trades",      "book_top", "candles",
+                                          "signals",  "orders",      "fills",    "positions",
+                                          "balances", "risk_events", "alerts",   "status",
+                                          "gaps" };
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[128];
+        (void)snprintf(sql, sizeof sql,
+                       "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='%s'",
+                       tables[i]);
+        assert_int_equal(s_scalar(db, sql), 1);
+    }
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM sqlite_master WHERE type='table'"), 13);
+    /* WAL mode is persistent in the file */
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    /* synchronous=NORMAL is 1 (sqlite.org/pragma.html#pragma_synchronous) */
+    assert_int_equal(s_scalar(db, "PRAGMA synchronous"), 1);
+    sqlite3_close(db);
+}
+
+static void
+test_reopen_keeps_data_and_version(void **state)
+{
+    (void)state;
+    sqlite3 *db = schema_open(s_path, 100);
+    assert_non_null(db);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO gaps(src) VALUES('feed.0')", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    db = schema_open(s_path, 100); /* migrate is a no-op at the current version */
+    assert_non_null(db);
+    assert_int_equal(schema_version(db), 1);
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM gaps"), 1);
+    assert_int_equal(schema_migrate(db), 0);
+    sqlite3_close(db);
+}
+
+static void
+test_newer_file_is_refused(void **state)
+{
+    (void)state;
+    sqlite3 *raw = NULL;
+    assert_int_equal(sqlite3_open(s_path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    errno = 0;
+    assert_null(schema_open(s_path, 100));
+    assert_int_equal(errno, EPROTO);
+    /* not touched: still 99 and no tables */
+    assert_int_equal(sqlite3_open(s_path, &raw), SQLITE_OK);
+    assert_int_equal(s_scalar(raw, "PRAGMA user_version"), 99);
+    assert_int_equal(s_scalar(raw, "SELECT count(*) FROM sqlite_master"), 0);
+    sqlite3_close(raw);
+}
+
+static void
+test_unopenable_path_is_eio(void **state)
+{
+    (void)state;
+    errno = 0;
+    assert_null(schema_open("/nonexistent-dir-tp/x/y.db", 100));
+    assert_int_equal(errno, EIO);
+}
+
+static void
+test_failed_step_rolls_back(void **state)
+{
+    (void)state;
+    /* a version-0 file that already has a table named "gaps": step 1 creates events .. status,
+     * then its last CREATE TABLE fails; the rollback must remove what it created */
+    sqlite3 *raw = NULL;
+    assert_int_equal(sqlite3_open(s_path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "CREATE TABLE gaps(x)", NULL, NULL, NULL), SQLITE_OK);
+    errno = 0;
+    assert_int_equal(schema_migrate(raw), -1);
+    assert_int_equal(errno, EIO);
+    assert_int_equal(schema_version(raw), 0);
+    /* nothing of step 1 was left behind: only our own "gaps" table remains */
+    assert_int_equal(s_scalar(raw, "SELECT count(*) FROM sqlite_master WHERE type='table'"), 1);
+    assert_int_equal(sqlite3_get_autocommit(raw), 1); /* no transaction left open */
+    sqlite3_close(raw);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_fresh_db_has_every_table, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_version, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_newer_file_is_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_unopenable_path_is_eio, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_step_rolls_back, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests_name("schema", tests, NULL, NULL);
+}

@@ -1,0 +1,469 @@
+/*  test_engine.c - signal/engine: md.* messages in (real codec encoding), sig.* out through the
+ *  publish callback: topics, envelope evt/origin propagation, counters, config parsing.
+ *  Expected signals come from a separately driven strat_ema_rsi instance (itself checked
+ *  against an independent computation in test_strat_ema_rsi.c); bar counts and topics are
+ *  derived from the input file (1,440 one-minute rows) in the comments.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "common/money.h"
+#include "signal/engine.h"
+#include "signal/strat_ema_rsi.h"
+#include "tests/unit/signal/csv_util.h"
+
+#define CANDLES "data/candles/binance_spot_btcusdt_1m/BTCUSDT-1m-2025-11-01.csv"
+#define NS      1000000000LL
+#define MS      1000000LL
+#define MAX_OUT 4096
+
+typedef struct {
+    char topic[BUS_TOPIC_MAX];
+    codec_type_t type;
+    int64_t evt, origin;
+    codec_body_t body;
+} s_out_t;
+
+static s_out_t s_out[MAX_OUT];
+static size_t s_n_out;
+static int s_pub_fail;
+
+static int
+s_pub(void *arg, const char *topic, codec_type_t type, const void *body, int64_t evt,
+      int64_t origin)
+{
+    (void)arg;
+    if (s_pub_fail) {
+        return -1;
+    }
+    assert_true(s_n_out < MAX_OUT);
+    s_out_t *o = &s_out[s_n_out++];
+    snprintf(o->topic, sizeof o->topic, "%s", topic);
+    o->type = type;
+    o->evt = evt;
+    o->origin = origin;
+    size_t sz = type == CODEC_SIG_BAR   ? sizeof(codec_sig_bar_t)
+                : type == CODEC_SIG_IND ? sizeof(codec_sig_ind_t)
+                                        : sizeof(codec_sig_signal_t);
+    memcpy(&o->body, body, sz);
+    return 0;
+}
+
+static uint8_t s_buf[CODEC_MSG_MAX];
+static uint64_t s_seq;
+
+/* Encode a message as feed.0 would and wrap it as the bus hands it to us. */
+static bus_msg_t
+s_msg(codec_type_t type, const char *topic, const void *body, int64_t evt, int64_t origin)
+{
+    bus_msg_t m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.topic, sizeof m.topic, "%s", topic);
+    m.type = type;
+    m.env.v = CODEC_VERSION;
+    snprintf(m.env.src, sizeof m.env.src, "feed.0");
+    m.env.epoch = 1;
+    m.env.seq = ++s_seq;
+    m.env.origin = origin;
+    m.env.evt = evt;
+    size_t len = 0;
+    assert_int_equal(codec_encode(&m.env, type, body, s_buf, sizeof s_buf, &len), 0);
+    m.data = s_buf;
+    m.len = len;
+    return m;
+}
+
+static strat_ema_rsi_params_t
+s_params(void)
+{
+    strat_ema_rsi_params_t p;
+    memset(&p, 0, sizeof p);
+    strcpy(p.name, "ema_rsi.btc");
+    strcpy(p.venue, "binance-spot");
+    strcpy(p.symbol, "BTCUSDT");
+    p.tf_s = 60;
+    p.fast = 9;
+    p.slow = 21;
+    p.rsi_period = 14;
+    p.rsi_long_max = 70;
+    p.rsi_exit_min = 30;
+    p.long_only = true;
+    p.stop_pct_e4 = 5000;
+    p.take_pct_e4 = 10000;
+    return p;
+}
+
+static void
+s_instrument(engine_t *eng)
+{
+    codec_md_instrument_t in;
+    memset(&in, 0, sizeof in);
+    strcpy(in.venue, "binance-spot");
+    strcpy(in.category, "spot");
+    strcpy(in.symbol, "BTCUSDT");
+    in.px_scale = 2;
+    in.qty_scale = 5;
+    in.tick = 1;
+    in.step = 1;
+    in.min_qty = 1;
+    in.min_notional = 500000000;
+    bus_msg_t m = s_msg(CODEC_MD_INSTRUMENT, "md.instrument.binance-spot.BTCUSDT", &in, 0, 0);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(engine_n_instruments(eng), 1);
+}
+
+/* One CSV row as the closed md.kline feed publishes (px scale 2, qty scale 5). */
+static codec_md_kline_t
+s_kline_row(char **cells)
+{
+    codec_md_kline_t k;
+    memset(&k, 0, sizeof k);
+    strcpy(k.venue, "binance-spot");
+    strcpy(k.symbol, "BTCUSDT");
+    k.px_scale = 2;
+    k.qty_scale = 5;
+    k.interval_s = 60;
+    k.start_ns = strtoll(cells[0], NULL, 10) * 1000;
+    k.end_ns = k.start_ns + 60 * NS;
+    assert_int_equal(money_parse(cells[1], strlen(cells[1]), 2, &k.open), 0);
+    assert_int_equal(money_parse(cells[2], strlen(cells[2]), 2, &k.high), 0);
+    assert_int_equal(money_parse(cells[3], strlen(cells[3]), 2, &k.low), 0);
+    assert_int_equal(money_parse(cells[4], strlen(cells[4]), 2, &k.close), 0);
+    assert_int_equal(money_parse(cells[5], strlen(cells[5]), 5, &k.volume), 0);
+    assert_int_equal(money_parse(cells[7], strlen(cells[7]), 8, &k.quote_volume), 0);
+    k.trades = strtoll(cells[8], NULL, 10);
+    assert_int_equal(money_parse(cells[9], strlen(cells[9]), 5, &k.taker_buy_volume), 0);
+    k.closed = true;
+    k.ts_event = k.end_ns + 3 * MS;
+    k.ts_recv = k.ts_event + 1 * MS;
+    return k;
+}
+
+static void
+test_kline_day(void **state)
+{
+    (void)state;
+    s_n_out = 0;
+    engine_t *eng = engine_new(s_pub, NULL);
+    assert_non_null(eng);
+    strat_ema_rsi_params_t p = s_params();
+    assert_int_equal(
+        engine_add_strategy(eng, strategy_wrap(&strat_ema_rsi_ops, strat_ema_rsi_new(&p))), 0);
+    strat_ema_rsi_t *ref = strat_ema_rsi_new(&p); /* the same strategy, driven directly */
+    instr_t tick001 = { .venue = "binance-spot",
+                        .symbol = "BTCUSDT",
+                        .px_scale = 2,
+                        .qty_scale = 5,
+                        .tick = 1,
+                        .step = 1 };
+    s_instrument(eng);
+
+    csv_t csv;
+    assert_int_equal(csv_load(&csv, CANDLES), 0);
+    assert_int_equal(csv.n_rows, 1440);
+    size_t want_signals = 0;
+    for (size_t r = 0; r < csv.n_rows; r++) {
+        codec_md_kline_t k = s_kline_row(csv.cells[r]);
+        /* an open update of the same minute first: no output */
+        codec_md_kline_t open = k;
+        open.closed = false;
+        open.ts_event = k.start_ns + 30 * NS;
+        size_t before = s_n_out;
+        bus_msg_t m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &open,
+                            open.ts_event, 500 + (int64_t)r);
+        assert_int_equal(engine_on_msg(eng, &m), 0);
+        assert_int_equal(s_n_out, before);
+
+        int64_t origin = 1000 + (int64_t)r;
+        m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event, origin);
+        assert_int_equal(engine_on_msg(eng, &m), 0);
+        /* first output: the bar */
+        const s_out_t *o = &s_out[before];
+        assert_string_equal(o->topic, "sig.bar.1m.binance-spot.BTCUSDT");
+        assert_int_equal(o->type, CODEC_SIG_BAR);
+        assert_int_equal(o->evt, k.ts_event);
+        assert_int_equal(o->origin, origin);
+        assert_int_equal(o->body.bar.close, k.close);
+        assert_int_equal(o->body.bar.start_ns, k.start_ns);
+        size_t i = before + 1;
+        codec_sig_bar_t bar = o->body.bar;
+        codec_sig_signal_t sig;
+        if (strat_ema_rsi_on_bar(ref, &bar, k.ts_event, &tick001, &sig) == 1) {
+            want_signals++;
+            const s_out_t *so = &s_out[i++];
+            assert_int_equal(so->type, CODEC_SIG_SIGNAL);
+            assert_string_equal(so->topic, "sig.signal.ema_rsi.btc.BTCUSDT");
+            assert_int_equal(so->evt, k.ts_event);
+            assert_int_equal(so->origin, origin);
+            assert_int_equal(so->body.signal.side, sig.side);
+            assert_int_equal(so->body.signal.sl_px, sig.sl_px);
+            assert_int_equal(so->body.signal.tp_px, sig.tp_px);
+        }
+        /* sig.ind from row 8 on (ema9 has output from its 9th input) */
+        if (r >= 8) {
+            const s_out_t *io = &s_out[i++];
+            assert_string_equal(io->topic, "sig.ind.1m.binance-spot.BTCUSDT");
+            assert_int_equal(io->body.ind.ts_event, k.end_ns);
+            assert_int_equal(io->evt, k.ts_event);
+            /* rows 8-13: ema9; 14-19: + rsi14 (first at row 14); 20+: all three */
+            assert_int_equal(io->body.ind.n, r < 14 ? 1 : (r < 20 ? 2 : 3));
+            assert_string_equal(io->body.ind.names[0], "ema9");
+        }
+        assert_int_equal(s_n_out, i);
+        s_n_out = 0; /* keep the capture small */
+    }
+    const engine_counters_t *c = engine_counters(eng);
+    assert_int_equal(c->bars, 1440);
+    assert_int_equal(c->indicators, 1440 - 8);
+    assert_int_equal(c->signals, (int64_t)want_signals);
+    assert_true(want_signals >= 2);
+    assert_int_equal(c->bad_msgs, 0);
+
+    /* the last closed kline again (reconnect backfill): ignored, nothing published */
+    codec_md_kline_t k = s_kline_row(csv.cells[csv.n_rows - 1]);
+    bus_msg_t m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event, 1);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(s_n_out, 0);
+    assert_int_equal(engine_bars_stats(eng)->kline_dups, 1);
+
+    /* malformed: undecodable bytes, and a kline with high < low */
+    m.len = 3;
+    errno = 0;
+    assert_int_equal(engine_on_msg(eng, &m), -1);
+    assert_int_equal(errno, EPROTO);
+    k.high = k.low - 1;
+    k.start_ns += 60 * NS;
+    k.end_ns += 60 * NS;
+    m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event, 1);
+    errno = 0;
+    assert_int_equal(engine_on_msg(eng, &m), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(engine_counters(eng)->bad_msgs, 2);
+    assert_int_equal(s_n_out, 0);
+    csv_free(&csv);
+    strat_ema_rsi_destroy(&ref);
+    engine_destroy(&eng);
+    assert_null(eng);
+}
+
+static codec_md_trade_t
+s_trade(int64_t t_ns, int64_t px, int64_t qty, int side)
+{
+    codec_md_trade_t t;
+    memset(&t, 0, sizeof t);
+    strcpy(t.venue, "bybit-linear");
+    strcpy(t.symbol, "BTCUSDT");
+    t.px_scale = 1;
+    t.qty_scale = 3;
+    t.ts_event = t_ns;
+    t.px = px;
+    t.qty = qty;
+    t.side = (int8_t)side;
+    return t;
+}
+
+/* 1 s trade bars: trades at 10.2 s and 10.7 s, then 12.1 s closes [10 s, 11 s) (no bar for
+ * [11, 12)); a trade at 11.5 s is then late. Published evt = 12.1 s (the closing trade),
+ * origin = that message's origin. No strategy on the series: no sig.ind. */
+static void
+test_trade_bars(void **state)
+{
+    (void)state;
+    s_n_out = 0;
+    engine_t *eng = engine_new(s_pub, NULL);
+    assert_int_equal(engine_add_trade_series(eng, "bybit-linear", "BTCUSDT", 1), 0);
+    errno = 0;
+    assert_int_equal(engine_add_trade_series(eng, "bybit-linear", "BTCUSDT", 1), -1);
+    assert_int_equal(errno, EEXIST);
+    const char *topic = "md.trade.bybit-linear.BTCUSDT";
+    codec_md_trade_t t = s_trade(10200 * MS, 650001, 10, 1); /* 65000.1 x 0.010 */
+    bus_msg_t m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 11);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    t = s_trade(10700 * MS, 650003, 20, -1);
+    m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 12);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(s_n_out, 0);
+    t = s_trade(12100 * MS, 650002, 5, 1);
+    m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 13);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(s_n_out, 1);
+    assert_string_equal(s_out[0].topic, "sig.bar.1s.bybit-linear.BTCUSDT");
+    assert_int_equal(s_out[0].evt, 12100 * MS);
+    assert_int_equal(s_out[0].origin, 13);
+    /* O 65000.1 H 65000.3 L 65000.1 C 65000.3, vol 0.030, 2 trades; quote 650.001 + 1300.006
+     * = 1950.007 -> vwap 1950.007 / 0.03 = 65000.2333 -> 65000.2 */
+    assert_int_equal(s_out[0].body.bar.open, 650001);
+    assert_int_equal(s_out[0].body.bar.high, 650003);
+    assert_int_equal(s_out[0].body.bar.close, 650003);
+    assert_int_equal(s_out[0].body.bar.volume, 30);
+    assert_int_equal(s_out[0].body.bar.trades, 2);
+    assert_int_equal(s_out[0].body.bar.quote_volume, 195000700000LL);
+    assert_int_equal(s_out[0].body.bar.vwap, 650002);
+    t = s_trade(11500 * MS, 650002, 5, 1);
+    m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 14);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(engine_counters(eng)->late_trades, 1);
+    assert_int_equal(engine_counters(eng)->bars, 1);
+    assert_int_equal(engine_counters(eng)->indicators, 0);
+    /* a malformed trade (qty 0) */
+    t = s_trade(12200 * MS, 650002, 0, 1);
+    m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 15);
+    errno = 0;
+    assert_int_equal(engine_on_msg(eng, &m), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(engine_counters(eng)->bad_msgs, 1);
+    /* a publish failure is logged, not fatal */
+    s_pub_fail = 1;
+    t = s_trade(13100 * MS, 650002, 5, 1);
+    m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 16);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    s_pub_fail = 0;
+    engine_destroy(&eng);
+}
+
+static cfg_t *
+s_cfg(const char *json)
+{
+    const char *path = "build/test_engine_cfg.json";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(json, f);
+    fclose(f);
+    char err[256];
+    cfg_t *cfg = cfg_load(path, err, sizeof err);
+    if (!cfg) {
+        fail_msg("cfg_load: %s", err);
+    }
+    return cfg;
+}
+
+static void
+test_configure(void **state)
+{
+    (void)state;
+    cfg_t *cfg = s_cfg("{\"signal\": {\"strategies\": [{\"name\": \"a\", \"type\": "
+                       "\"ema_cross_rsi\", \"venue\": \"binance-spot\", \"symbol\": "
+                       "\"BTCUSDT\", \"stop_pct\": \"0.25\"}], \"trade_bars\": [{\"venue\": "
+                       "\"bybit-linear\", \"symbol\": \"BTCUSDT\", \"tf_s\": 1}]}}");
+    engine_t *eng = engine_new(s_pub, NULL);
+    assert_int_equal(engine_configure(eng, cfg), 0);
+    assert_int_equal(engine_n_strategies(eng), 1);
+    engine_destroy(&eng);
+    cfg_destroy(&cfg);
+
+    /* defaults: tf 60, 9/21/14, 0.5 % / 1.0 % */
+    strat_ema_rsi_params_t p;
+    cfg = s_cfg("{\"s\": {\"name\": \"a\", \"venue\": \"v\", \"symbol\": \"X\"}}");
+    assert_int_equal(strat_ema_rsi_params_from_cfg(cfg, "s", &p), 0);
+    assert_int_equal(p.tf_s, 60);
+    assert_int_equal(p.fast, 9);
+    assert_int_equal(p.slow, 21);
+    assert_int_equal(p.rsi_period, 14);
+    assert_int_equal(p.stop_pct_e4, 5000);
+    assert_int_equal(p.take_pct_e4, 10000);
+    assert_true(p.long_only);
+    cfg_destroy(&cfg);
+
+    static const char *const k_bad[] = {
+        /* fast >= slow */
+        "{\"signal\": {\"strategies\": [{\"name\": \"a\", \"type\": \"ema_cross_rsi\", "
+        "\"venue\": \"v\", \"symbol\": \"X\", \"fast\": 21, \"slow\": 9}]}}",
+        /* unknown type */
+        "{\"signal\": {\"strategies\": [{\"name\": \"a\", \"type\": \"nope\", "
+        "\"venue\": \"v\", \"symbol\": \"X\"}]}}",
+        /* unknown key */
+        "{\"signal\": {\"strategies\": [{\"name\": \"a\", \"type\": \"ema_cross_rsi\", "
+        "\"venue\": \"v\", \"symbol\": \"X\", \"fats\": 5}]}}",
+        /* duplicate name */
+        "{\"signal\": {\"strategies\": [{\"name\": \"a\", \"type\": \"ema_cross_rsi\", "
+        "\"venue\": \"v\", \"symbol\": \"X\"}, {\"name\": \"a\", \"type\": \"ema_cross_rsi\", "
+        "\"venue\": \"v\", \"symbol\": \"Y\"}]}}",
+        /* stop_pct with too many decimals for scale 4 */
+        "{\"signal\": {\"strategies\": [{\"name\": \"a\", \"type\": \"ema_cross_rsi\", "
+        "\"venue\": \"v\", \"symbol\": \"X\", \"stop_pct\": \"0.00001\"}]}}",
+        /* trade bars: tf 0, duplicate series */
+        "{\"signal\": {\"trade_bars\": [{\"venue\": \"v\", \"symbol\": \"X\", \"tf_s\": 0}]}}",
+        "{\"signal\": {\"trade_bars\": [{\"venue\": \"v\", \"symbol\": \"X\", \"tf_s\": 1}, "
+        "{\"venue\": \"v\", \"symbol\": \"X\", \"tf_s\": 1}]}}",
+        /* unknown key under signal */
+        "{\"signal\": {\"strategy\": []}}",
+    };
+    for (size_t i = 0; i < sizeof k_bad / sizeof k_bad[0]; i++) {
+        cfg = s_cfg(k_bad[i]);
+        eng = engine_new(s_pub, NULL);
+        errno = 0;
+        if (engine_configure(eng, cfg) != -1 || errno != EINVAL) {
+            fail_msg("bad config %zu accepted (errno %d)", i, errno);
+        }
+        print_message("bad config %zu: %s\n", i, cfg_error(cfg));
+        engine_destroy(&eng);
+        cfg_destroy(&cfg);
+    }
+    /* no signal section at all: nothing configured, fine */
+    cfg = s_cfg("{}");
+    eng = engine_new(s_pub, NULL);
+    assert_int_equal(engine_configure(eng, cfg), 0);
+    assert_int_equal(engine_n_strategies(eng), 0);
+    engine_destroy(&eng);
+    cfg_destroy(&cfg);
+}
+
+static void
+test_errors(void **state)
+{
+    (void)state;
+    errno = 0;
+    assert_null(engine_new(NULL, NULL));
+    assert_int_equal(errno, EINVAL);
+    engine_t *eng = engine_new(s_pub, NULL);
+    strat_ema_rsi_params_t p = s_params();
+    assert_int_equal(
+        engine_add_strategy(eng, strategy_wrap(&strat_ema_rsi_ops, strat_ema_rsi_new(&p))), 0);
+    errno = 0;
+    assert_int_equal(
+        engine_add_strategy(eng, strategy_wrap(&strat_ema_rsi_ops, strat_ema_rsi_new(&p))), -1);
+    assert_int_equal(errno, EEXIST);
+    /* bad instrument (tick 0) */
+    codec_md_instrument_t in;
+    memset(&in, 0, sizeof in);
+    strcpy(in.venue, "binance-spot");
+    strcpy(in.symbol, "BTCUSDT");
+    in.px_scale = 2;
+    in.step = 1;
+    bus_msg_t m = s_msg(CODEC_MD_INSTRUMENT, "md.instrument.binance-spot.BTCUSDT", &in, 0, 0);
+    errno = 0;
+    assert_int_equal(engine_on_msg(eng, &m), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(engine_n_instruments(eng), 0);
+    /* other types are ignored */
+    codec_md_status_t stt;
+    memset(&stt, 0, sizeof stt);
+    strcpy(stt.venue, "binance-spot");
+    strcpy(stt.state, "connected");
+    m = s_msg(CODEC_MD_STATUS, "md.status.binance-spot", &stt, 0, 0);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    engine_destroy(&eng);
+    engine_destroy(&eng);
+}
+
+int
+main(void)
+{
+    log_init("test_engine", LOG_ERROR); /* the warnings provoked here are expected */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kline_day),
+        cmocka_unit_test(test_trade_bars),
+        cmocka_unit_test(test_configure),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}

@@ -1,0 +1,125 @@
+/*  test_tap.c - tools/tap: STAGE argument resolution and the printed line.
+ *  The config is a real file under /tmp; messages are real codec-encoded bytes.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/bus.h"
+#include "common/cfg.h"
+#include "common/codec.h"
+#include "tools/tap/tap.h"
+
+static char s_cfg_path[256];
+
+static cfg_t *
+s_cfg(void)
+{
+    (void)snprintf(s_cfg_path, sizeof s_cfg_path, "/tmp/tp_test_tap_%d.json", (int)getpid());
+    FILE *f = fopen(s_cfg_path, "w");
+    assert_non_null(f);
+    fputs("{\"run_dir\":\"/tmp\",\"endpoints\":{"
+          "\"feed.0\":{\"pub\":\"ipc://{run}/f0.pub\",\"ctl\":\"ipc://{run}/f0.ctl\"},"
+          "\"signal.0\":{\"pub\":\"ipc://{run}/s0.pub\",\"ctl\":\"ipc://{run}/s0.ctl\"},"
+          "\"feed.1\":{\"pub\":\"ipc://{run}/f1.pub\",\"ctl\":\"ipc://{run}/f1.ctl\"}}}\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    char err[256];
+    cfg_t *cfg = cfg_load(s_cfg_path, err, sizeof err);
+    assert_non_null(cfg);
+    return cfg;
+}
+
+static void
+test_targets(void **state)
+{
+    (void)state;
+    cfg_t *cfg = s_cfg();
+    char names[8][TAP_NAME_MAX];
+    assert_int_equal(tap_targets(cfg, "feed.1", names, 8), 1); /* an instance */
+    assert_string_equal(names[0], "feed.1");
+    assert_int_equal(tap_targets(cfg, "feed", names, 8), 2); /* a role: file order */
+    assert_string_equal(names[0], "feed.0");
+    assert_string_equal(names[1], "feed.1");
+    errno = 0;
+    assert_int_equal(tap_targets(cfg, "risk", names, 8), -1);
+    assert_int_equal(errno, ENOENT);
+    errno = 0;
+    assert_int_equal(tap_targets(cfg, "feed.7", names, 8), -1);
+    assert_int_equal(errno, ENOENT);
+    errno = 0;
+    assert_int_equal(tap_targets(cfg, "", names, 8), -1);
+    assert_int_equal(errno, ENOENT);
+    cfg_destroy(&cfg);
+    (void)unlink(s_cfg_path);
+}
+
+static void
+test_format(void **state)
+{
+    (void)state;
+    static uint8_t buf[CODEC_MSG_MAX];
+    static char out[4 * CODEC_MSG_MAX];
+    codec_md_trade_t t = { .venue = "bybit-linear",
+                           .symbol = "BTCUSDT",
+                           .px_scale = 2,
+                           .qty_scale = 3,
+                           .px = 6511420,
+                           .qty = 5,
+                           .side = 1,
+                           .trade_id = "t1" };
+    /* evt 1700000000 s = 2023-11-14T22:13:20Z (date -u -d @1700000000) */
+    codec_env_t env = { .src = "feed.0", .epoch = 1, .seq = 7, .evt = 1700000000000000000 };
+    bus_msg_t m;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(codec_encode(&env, CODEC_MD_TRADE, &t, buf, sizeof buf, &m.len), 0);
+    m.data = buf;
+    m.env = env;
+    m.type = CODEC_MD_TRADE;
+    (void)snprintf(m.topic, sizeof m.topic, "md.trade.bybit-linear.BTCUSDT");
+
+    int n = tap_format(&m, false, out, sizeof out);
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, strlen(out));
+    static const char head[] =
+        "md.trade.bybit-linear.BTCUSDT feed.0#7 evt=2023-11-14T22:13:20.000Z {";
+    assert_memory_equal(out, head, sizeof head - 1);
+    assert_non_null(strstr(out, "\"px\":6511420"));
+    assert_non_null(strstr(out, "\"trade_id\":\"t1\""));
+    assert_null(strstr(out, "\"seq\"")); /* text mode prints only the body as JSON */
+
+    n = tap_format(&m, true, out, sizeof out);
+    assert_true(n > 0);
+    assert_int_equal(out[0], '{');
+    assert_non_null(strstr(out, "\"src\":\"feed.0\""));
+    assert_non_null(strstr(out, "\"px\":6511420"));
+
+    errno = 0;
+    assert_int_equal(tap_format(&m, false, out, 20), -1); /* the head alone does not fit */
+    assert_int_equal(errno, ENOBUFS);
+
+    static const uint8_t junk[] = { 0xc1 };
+    m.data = junk;
+    m.len = sizeof junk;
+    errno = 0;
+    assert_int_equal(tap_format(&m, false, out, sizeof out), -1);
+    assert_int_equal(errno, EPROTO);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_targets),
+        cmocka_unit_test(test_format),
+    };
+    return cmocka_run_group_tests_name("tap", tests, NULL, NULL);
+}

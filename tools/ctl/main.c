@@ -1,0 +1,257 @@
+/*  ctl - send a control command to stage instances and print the JSON reply.
+ *  Usage:
+ *    ctl -c CONFIG status [INSTANCE|ROLE|all]      (default all)
+ *    ctl -c CONFIG CMD INSTANCE [ARGS...]          e.g. `ctl -c config/default.json pause risk.0`
+ *    ctl -c CONFIG wait-state INSTANCE STATE [--max-wait S]
+ *  Options: --timeout MS per request (default 2000); --max-wait S for wait-state (default 600).
+ *  `status all` (or a role) prints ONE JSON object {instance: reply or {"error": ...}}.
+ *  wait-state polls `status` every 200 ms until reply.replay.state (or reply.state) == STATE.
+ *  Exit codes:
+ *    0  every instance answered (wait-state: the state was reached)
+ *    1  an instance did not answer in time (wait-state: timeout)
+ *    2  bad arguments or config
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <czmq.h>
+#include <jansson.h>
+
+#include "common/bus.h"
+#include "common/cfg.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "tools/ctl/ctl.h"
+
+#define CTL_MAX_INSTANCES 32
+#define CTL_CMD_MAX       1024
+#define CTL_POLL_MS       200
+
+static int
+s_usage(void)
+{
+    fprintf(stderr, "usage: ctl -c CONFIG [--timeout MS] status [INSTANCE|ROLE|all]\n"
+                    "       ctl -c CONFIG [--timeout MS] CMD INSTANCE [ARGS...]\n"
+                    "       ctl -c CONFIG wait-state INSTANCE STATE [--max-wait S]\n");
+    return 2;
+}
+
+static bool
+s_parse_int(const char *s, long long min, long long max, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* Print a reply: as JSON if it parses (compact, one line), else as text. */
+static void
+s_print_reply(const char *reply)
+{
+    json_t *j = json_loads(reply, 0, NULL);
+    if (j != NULL) {
+        char *s = json_dumps(j, JSON_COMPACT);
+        puts(s ? s : reply);
+        free(s);
+        json_decref(j);
+        return;
+    }
+    puts(reply);
+}
+
+/* Query `names` at once and print one JSON object; returns 0 if all answered. */
+static int
+s_query_group(cfg_t *cfg, char names[][CTL_NAME_MAX], size_t n, const char *cmd, int timeout_ms)
+{
+    char eps[CTL_MAX_INSTANCES][512];
+    const char *ep_ptrs[CTL_MAX_INSTANCES];
+    char *replies[CTL_MAX_INSTANCES];
+    char err[96];
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        ep_ptrs[i] = cfg_endpoint(cfg, names[i], "ctl", eps[i], sizeof eps[i]) == 0 ? eps[i] : NULL;
+    }
+    if (ctl_query_many(ep_ptrs, n, cmd, timeout_ms, replies) < 0) {
+        fprintf(stderr, "ctl: %s\n", strerror(errno));
+        return 1;
+    }
+    json_t *out = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = NULL;
+        if (replies[i] == NULL) {
+            (void)snprintf(err, sizeof err, "no answer within %d ms", timeout_ms);
+            v = json_pack("{s:s}", "error", ep_ptrs[i] ? err : "no ctl endpoint");
+            rc = 1;
+        } else {
+            v = json_loads(replies[i], 0, NULL);
+            if (v == NULL) {
+                v = json_pack("{s:s, s:s}", "error", "reply is not JSON", "raw", replies[i]);
+            }
+        }
+        if (out != NULL && v != NULL) {
+            (void)json_object_set_new(out, names[i], v); /* a failure only loses one entry */
+        } else {
+            json_decref(v);
+        }
+        free(replies[i]);
+    }
+    char *s = out ? json_dumps(out, JSON_COMPACT) : NULL;
+    if (s == NULL) {
+        fprintf(stderr, "ctl: out of memory\n");
+        rc = 1;
+    } else {
+        puts(s);
+        free(s);
+    }
+    json_decref(out);
+    return rc;
+}
+
+static int
+s_wait_state(cfg_t *cfg, const char *inst, const char *want, int timeout_ms, long long max_s)
+{
+    char ep[512], state[64] = "";
+    if (cfg_endpoint(cfg, inst, "ctl", ep, sizeof ep) < 0) {
+        fprintf(stderr, "ctl: %s\n", cfg_error(cfg));
+        return 2;
+    }
+    int64_t deadline = clock_mono_ns() + (int64_t)max_s * CLOCK_NS_PER_S;
+    char *last = NULL;
+    for (;;) {
+        int64_t left_ms = (deadline - clock_mono_ns()) / CLOCK_NS_PER_MS;
+        if (left_ms <= 0) {
+            break;
+        }
+        size_t len = 0;
+        int t = (int)(left_ms < timeout_ms ? left_ms : timeout_ms);
+        char *reply = bus_request(ep, "status", 6, t, &len);
+        if (reply != NULL) {
+            free(last);
+            last = reply;
+            if (ctl_state_of(reply, state, sizeof state) == 0 && strcmp(state, want) == 0) {
+                s_print_reply(reply);
+                free(last);
+                return 0;
+            }
+        }
+        struct timespec ts = { 0, CTL_POLL_MS * 1000000L };
+        (void)nanosleep(&ts, NULL); /* EINTR only shortens one poll interval */
+    }
+    fprintf(stderr, "ctl: %s did not reach state %s within %lld s (last state: %s)\n", inst, want,
+            max_s, state[0] ? state : "no answer");
+    if (last != NULL) {
+        s_print_reply(last);
+    }
+    free(last);
+    return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *cfg_path = NULL;
+    const char *pos[64];
+    size_t n_pos = 0;
+    long long timeout_ms = 2000, max_wait = 600;
+    char err[512];
+    char names[CTL_MAX_INSTANCES][CTL_NAME_MAX];
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            cfg_path = argv[++i];
+        } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+            if (!s_parse_int(argv[++i], 1, 3600000, &timeout_ms)) {
+                return s_usage();
+            }
+        } else if (strcmp(argv[i], "--max-wait") == 0 && i + 1 < argc) {
+            if (!s_parse_int(argv[++i], 0, 86400 * 7, &max_wait)) {
+                return s_usage();
+            }
+        } else if (n_pos < sizeof pos / sizeof pos[0]) {
+            pos[n_pos++] = argv[i];
+        } else {
+            return s_usage();
+        }
+    }
+    if (cfg_path == NULL || n_pos == 0) {
+        return s_usage();
+    }
+    log_init("ctl", LOG_WARN);
+    cfg_t *cfg = cfg_load(cfg_path, err, sizeof err);
+    if (cfg == NULL) {
+        fprintf(stderr, "ctl: %s\n", err);
+        return 2;
+    }
+    zsys_handler_set(NULL); /* ctl is short-lived: default SIGINT behaviour is what we want */
+
+    const char *cmd = pos[0];
+    if (strcmp(cmd, "wait-state") == 0) {
+        rc = n_pos == 3 ? s_wait_state(cfg, pos[1], pos[2], (int)timeout_ms, max_wait) : s_usage();
+        cfg_destroy(&cfg);
+        return rc;
+    }
+    const char *target = n_pos >= 2 ? pos[1] : (strcmp(cmd, "status") == 0 ? "all" : NULL);
+    if (target == NULL) {
+        cfg_destroy(&cfg);
+        return s_usage();
+    }
+    /* the request text: the command word, then any arguments after the instance */
+    char text[CTL_CMD_MAX];
+    size_t off = (size_t)snprintf(text, sizeof text, "%s", cmd);
+    for (size_t i = 2; i < n_pos && off < sizeof text; i++) {
+        off += (size_t)snprintf(text + off, sizeof text - off, " %s", pos[i]);
+    }
+    if (off >= sizeof text) {
+        fprintf(stderr, "ctl: command too long\n");
+        cfg_destroy(&cfg);
+        return 2;
+    }
+
+    json_t *eps = cfg_json(cfg, "endpoints");
+    if (json_is_object(eps) && json_object_get(eps, target) != NULL) {
+        /* one instance: print its reply as is */
+        char ep[512];
+        if (cfg_endpoint(cfg, target, "ctl", ep, sizeof ep) < 0) {
+            fprintf(stderr, "ctl: %s\n", cfg_error(cfg));
+            cfg_destroy(&cfg);
+            return 2;
+        }
+        const char *ep_ptr = ep;
+        char *reply = NULL;
+        if (ctl_query_many(&ep_ptr, 1, text, (int)timeout_ms, &reply) == 1) {
+            s_print_reply(reply);
+            free(reply);
+            rc = 0;
+        } else {
+            printf("{\"error\":\"no answer within %lld ms\"}\n", timeout_ms);
+            rc = 1;
+        }
+        cfg_destroy(&cfg);
+        return rc;
+    }
+    size_t n = 0;
+    if (strcmp(target, "all") == 0) {
+        n = ctl_instances(cfg, names, CTL_MAX_INSTANCES);
+    } else {
+        n = cfg_instances(cfg, target, names, CTL_MAX_INSTANCES);
+    }
+    if (n == 0) {
+        fprintf(stderr, "ctl: no instance or role named %s in %s\n", target, cfg_path);
+        cfg_destroy(&cfg);
+        return 2;
+    }
+    rc = s_query_group(cfg, names, n, text, (int)timeout_ms);
+    cfg_destroy(&cfg);
+    return rc;
+}

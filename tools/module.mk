@@ -1,0 +1,5 @@
+# tools/: venue-sim, tap, ctl, report (each folder adds itself)
+include tools/venue-sim/module.mk
+-include tools/tap/module.mk
+-include tools/ctl/module.mk
+-include tools/report/module.mk

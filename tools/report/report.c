@@ -1,0 +1,674 @@
+/*  report.c - summary of a recorder database (see report.h for the definitions).
+ *  Owns:  the arrays inside report_t.
+ *  Not:   the database file's life (main.c opens and closes it).
+ *  Money: sums and averages in int64 / __int128 mantissas; text only through money_fmt.
+ */
+#include "tools/report/report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/money.h"
+
+typedef __int128 s_i128;
+
+#define S_MAX_BOOKS    256 /* venue+symbol pairs tracked for round trips */
+#define S_MAX_ACCOUNTS 16  /* venue+asset pairs summed for the equity curve */
+
+static int
+s_sql_fail(sqlite3 *db, const char *sql)
+{
+    log_error("report", "query failed: %s: %.80s", sqlite3_errmsg(db), sql);
+    errno = EIO;
+    return -1;
+}
+
+static int
+s_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+        return s_sql_fail(db, sql);
+    }
+    return 0;
+}
+
+static void
+s_copy(char *dst, size_t cap, const unsigned char *src)
+{
+    (void)snprintf(dst, cap, "%s", src ? (const char *)src : "");
+}
+
+/* Append to a report_count_t array, merging equal names (arrays are small). */
+static int
+s_count_add(report_count_t **arr, size_t *n, const char *name, int64_t count)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*arr)[i].prefix, name) == 0) {
+            if (money_add((*arr)[i].count, count, &(*arr)[i].count) < 0) {
+                return -1;
+            }
+            return 0;
+        }
+    }
+    report_count_t *a = realloc(*arr, (*n + 1) * sizeof *a);
+    if (a == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    *arr = a;
+    (void)snprintf(a[*n].prefix, sizeof a[*n].prefix, "%s", name);
+    a[*n].count = count;
+    (*n)++;
+    return 0;
+}
+
+static int
+s_count_cmp(const void *a, const void *b)
+{
+    return strcmp(((const report_count_t *)a)->prefix, ((const report_count_t *)b)->prefix);
+}
+
+static int
+s_load_topics(sqlite3 *db, report_t *r)
+{
+    static const char sql[] = "SELECT topic, count(*) FROM events GROUP BY topic";
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (s_prepare(db, sql, &st) < 0) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char prefix[REPORT_NAME_MAX];
+        s_copy(prefix, sizeof prefix, sqlite3_column_text(st, 0));
+        /* keep the first two dot-separated words */
+        char *dot = strchr(prefix, '.');
+        if (dot != NULL) {
+            dot = strchr(dot + 1, '.');
+            if (dot != NULL) {
+                *dot = '\0';
+            }
+        }
+        int64_t n = sqlite3_column_int64(st, 1);
+        if (s_count_add(&r->topics, &r->n_topics, prefix, n) < 0
+            || money_add(r->events, n, &r->events) < 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        return s_sql_fail(db, sql);
+    }
+    if (r->n_topics > 1) {
+        qsort(r->topics, r->n_topics, sizeof *r->topics, s_count_cmp);
+    }
+    return 0;
+}
+
+static int
+s_load_orders(sqlite3 *db, report_t *r)
+{
+    /* the last exec.order row of each order carries its final status */
+    static const char sql[] =
+        "SELECT coalesce(status, '?'), count(*) FROM orders WHERE id IN"
+        " (SELECT max(id) FROM orders GROUP BY coalesce(client_id, order_id, id))"
+        " GROUP BY 1 ORDER BY 1";
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (s_prepare(db, sql, &st) < 0) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(st, 1);
+        char status[REPORT_NAME_MAX];
+        s_copy(status, sizeof status, sqlite3_column_text(st, 0));
+        if (s_count_add(&r->order_status, &r->n_order_status, status, n) < 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        r->orders += n;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        return s_sql_fail(db, sql);
+    }
+    return 0;
+}
+
+static int
+s_scalar(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    if (s_prepare(db, sql, &st) < 0) {
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return s_sql_fail(db, sql);
+    }
+    *out = sqlite3_column_int64(st, 0); /* NULL (sum of nothing) reads as 0 */
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* ---- round trips ------------------------------------------------------------------------- */
+
+typedef struct {
+    char venue[REPORT_NAME_MAX];
+    char symbol[REPORT_NAME_MAX];
+    int64_t pos;                          /* signed qty mantissa */
+    report_trip_t trip;                   /* the open trip when pos != 0 */
+    s_i128 entry_notional, exit_notional; /* px * qty at px_scale + qty_scale */
+    int64_t exit_qty;
+} s_book_t;
+
+/* n / d rounded half-even (d > 0); the result fits int64 for every use here (an average
+ * price, or a fee share no larger than the fee). */
+static int64_t
+s_div_he(s_i128 n, int64_t d)
+{
+    if (d <= 0) {
+        return 0;
+    }
+    bool neg = n < 0;
+    s_i128 a = neg ? -n : n;
+    s_i128 q = a / d, rem = a % d;
+    if (rem * 2 > d || (rem * 2 == d && (q & 1) != 0)) {
+        q++;
+    }
+    return (int64_t)(neg ? -q : q);
+}
+
+static void
+s_trip_open(s_book_t *b, int side, int px_scale, int qty_scale, int64_t evt)
+{
+    memset(&b->trip, 0, sizeof b->trip);
+    (void)snprintf(b->trip.venue, sizeof b->trip.venue, "%s", b->venue);
+    (void)snprintf(b->trip.symbol, sizeof b->trip.symbol, "%s", b->symbol);
+    b->trip.side = side;
+    b->trip.px_scale = px_scale;
+    b->trip.qty_scale = qty_scale;
+    b->trip.entry_evt = evt;
+    b->entry_notional = 0;
+    b->exit_notional = 0;
+    b->exit_qty = 0;
+}
+
+static int
+s_trip_close(report_t *r, s_book_t *b, int64_t evt)
+{
+    report_trip_t *t = &b->trip;
+    t->exit_evt = evt;
+    t->entry_px = s_div_he(b->entry_notional, t->qty);
+    t->exit_px = s_div_he(b->exit_notional, b->exit_qty);
+    if (money_sub(t->pnl, t->fees, &t->net) < 0) {
+        return -1;
+    }
+    report_trip_t *a = realloc(r->trips, (r->n_trips + 1) * sizeof *a);
+    if (a == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    r->trips = a;
+    r->trips[r->n_trips++] = *t;
+    return 0;
+}
+
+static s_book_t *
+s_book(s_book_t *books, size_t *n, const char *venue, const char *symbol)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(books[i].venue, venue) == 0 && strcmp(books[i].symbol, symbol) == 0) {
+            return &books[i];
+        }
+    }
+    if (*n == S_MAX_BOOKS) {
+        errno = ENOSPC;
+        return NULL;
+    }
+    s_book_t *b = &books[(*n)++];
+    memset(b, 0, sizeof *b);
+    (void)snprintf(b->venue, sizeof b->venue, "%s", venue);
+    (void)snprintf(b->symbol, sizeof b->symbol, "%s", symbol);
+    return b;
+}
+
+/* One fill into its book: side +1/-1, qty > 0 at the trip's scales. */
+static int
+s_apply_fill(report_t *r, s_book_t *b, int side, int64_t px, int64_t qty, int px_scale,
+             int qty_scale, int64_t fee, int64_t pnl, int64_t evt)
+{
+    if (b->pos == 0) {
+        s_trip_open(b, side, px_scale, qty_scale, evt);
+    }
+    int pos_side = b->pos > 0 ? 1 : -1;
+    if (b->pos == 0 || side == pos_side) { /* opening or adding */
+        b->entry_notional += (s_i128)px * qty;
+        b->trip.n_fills++;
+        if (money_add(b->trip.qty, qty, &b->trip.qty) < 0
+            || money_add(b->trip.fees, fee, &b->trip.fees) < 0
+            || money_add(b->trip.pnl, pnl, &b->trip.pnl) < 0) {
+            return -1;
+        }
+        b->pos += side * qty;
+        return 0;
+    }
+    /* reducing: the part that flattens closes, the rest opens a new trip the other way */
+    int64_t abs_pos = b->pos > 0 ? b->pos : -b->pos;
+    int64_t close_q = qty < abs_pos ? qty : abs_pos;
+    int64_t rest_q = qty - close_q;
+    int64_t fee_close = rest_q > 0 ? s_div_he((s_i128)fee * close_q, qty) : fee;
+    b->exit_notional += (s_i128)px * close_q;
+    b->exit_qty += close_q;
+    b->trip.n_fills++;
+    if (money_add(b->trip.fees, fee_close, &b->trip.fees) < 0
+        || money_add(b->trip.pnl, pnl, &b->trip.pnl) < 0) {
+        return -1;
+    }
+    b->pos += side * close_q;
+    if (b->pos != 0) {
+        return 0;
+    }
+    if (s_trip_close(r, b, evt) < 0) {
+        return -1;
+    }
+    if (rest_q > 0) {
+        return s_apply_fill(r, b, side, px, rest_q, px_scale, qty_scale, fee - fee_close, 0, evt);
+    }
+    return 0;
+}
+
+static int
+s_load_fills(sqlite3 *db, report_t *r)
+{
+    static const char sql[] =
+        "SELECT coalesce(venue,''), coalesce(symbol,''), side, px_m, qty_m, px_scale, qty_scale,"
+        " coalesce(fee_m,0), coalesce(realized_pnl_m,0), evt FROM fills ORDER BY evt, id";
+    sqlite3_stmt *st = NULL;
+    s_book_t *books = calloc(S_MAX_BOOKS, sizeof *books);
+    size_t n_books = 0;
+    int rc, ret = -1;
+
+    if (books == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (s_prepare(db, sql, &st) < 0) {
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *side_s = (const char *)sqlite3_column_text(st, 2);
+        int side = side_s && strcmp(side_s, "buy") == 0    ? 1
+                   : side_s && strcmp(side_s, "sell") == 0 ? -1
+                                                           : 0;
+        int64_t px = sqlite3_column_int64(st, 3), qty = sqlite3_column_int64(st, 4);
+        int px_scale = sqlite3_column_int(st, 5), qty_scale = sqlite3_column_int(st, 6);
+        int64_t fee = sqlite3_column_int64(st, 7), pnl = sqlite3_column_int64(st, 8);
+        int64_t evt = sqlite3_column_int64(st, 9);
+
+        r->fills++;
+        if (money_add(r->fees, fee, &r->fees) < 0
+            || money_add(r->realized_pnl, pnl, &r->realized_pnl) < 0) {
+            goto out;
+        }
+        if (side == 0 || qty <= 0) {
+            continue; /* not a position change (bad row): counted in the sums only */
+        }
+        s_book_t *b = s_book(books, &n_books, (const char *)sqlite3_column_text(st, 0),
+                             (const char *)sqlite3_column_text(st, 1));
+        if (b == NULL) {
+            goto out;
+        }
+        if (b->pos != 0 && (px_scale != b->trip.px_scale || qty_scale != b->trip.qty_scale)) {
+            /* the instrument's scales changed mid-trip: bring the fill to the trip's scales */
+            if (money_rescale(px, px_scale, b->trip.px_scale, MONEY_ROUND_HALF_EVEN, &px) < 0
+                || money_rescale(qty, qty_scale, b->trip.qty_scale, MONEY_ROUND_HALF_EVEN, &qty)
+                       < 0) {
+                goto out;
+            }
+            px_scale = b->trip.px_scale;
+            qty_scale = b->trip.qty_scale;
+        }
+        if (s_apply_fill(r, b, side, px, qty, px_scale, qty_scale, fee, pnl, evt) < 0) {
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        (void)s_sql_fail(db, sql);
+        goto out;
+    }
+    for (size_t i = 0; i < n_books; i++) {
+        if (books[i].pos != 0) {
+            r->open_positions++;
+        }
+    }
+    ret = money_sub(r->realized_pnl, r->fees, &r->net);
+out:
+    sqlite3_finalize(st);
+    free(books);
+    return ret;
+}
+
+/* ---- drawdown ---------------------------------------------------------------------------- */
+
+typedef struct {
+    bool started;
+    int64_t peak, max_dd, dd_peak, dd_trough;
+} s_dd_t;
+
+static void
+s_dd_point(s_dd_t *d, int64_t equity)
+{
+    if (!d->started || equity > d->peak) {
+        d->peak = equity;
+        d->started = true;
+    }
+    /* peak >= equity here; both are account-sized values, far from int64 limits */
+    int64_t dd = d->peak - equity;
+    if (dd > d->max_dd) {
+        d->max_dd = dd;
+        d->dd_peak = d->peak;
+        d->dd_trough = equity;
+    }
+}
+
+static int
+s_load_drawdown(sqlite3 *db, report_t *r)
+{
+    static const char sql_bal[] =
+        "SELECT coalesce(venue,''), coalesce(asset,''), equity_m FROM balances ORDER BY evt, id";
+    static const char sql_fill[] =
+        "SELECT coalesce(realized_pnl_m,0) - coalesce(fee_m,0) FROM fills ORDER BY evt, id";
+    struct {
+        char key[2 * REPORT_NAME_MAX];
+        int64_t equity;
+    } acct[S_MAX_ACCOUNTS];
+    size_t n_acct = 0;
+    s_dd_t d = { 0 };
+    sqlite3_stmt *st = NULL;
+    int rc;
+    int64_t total = 0;
+
+    memset(acct, 0, sizeof acct);
+    if (s_prepare(db, sql_bal, &st) < 0) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char key[2 * REPORT_NAME_MAX];
+        (void)snprintf(key, sizeof key, "%s/%s", (const char *)sqlite3_column_text(st, 0),
+                       (const char *)sqlite3_column_text(st, 1));
+        int64_t eq = sqlite3_column_int64(st, 2);
+        size_t i = 0;
+        while (i < n_acct && strcmp(acct[i].key, key) != 0) {
+            i++;
+        }
+        if (i == n_acct) {
+            if (n_acct == S_MAX_ACCOUNTS) {
+                continue; /* more accounts than one run can have: ignored */
+            }
+            (void)snprintf(acct[i].key, sizeof acct[i].key, "%s", key);
+            acct[i].equity = 0;
+            n_acct++;
+        }
+        /* total += eq - previous equity of this account */
+        if (money_sub(total, acct[i].equity, &total) < 0 || money_add(total, eq, &total) < 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        acct[i].equity = eq;
+        s_dd_point(&d, total);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        return s_sql_fail(db, sql_bal);
+    }
+    r->dd_source = "balances";
+    if (!d.started) {
+        r->dd_source = "none";
+        if (s_prepare(db, sql_fill, &st) < 0) {
+            return -1;
+        }
+        total = 0;
+        s_dd_point(&d, 0); /* the curve starts flat at 0 */
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (money_add(total, sqlite3_column_int64(st, 0), &total) < 0) {
+                sqlite3_finalize(st);
+                return -1;
+            }
+            s_dd_point(&d, total);
+            r->dd_source = "realized";
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            return s_sql_fail(db, sql_fill);
+        }
+    }
+    r->max_dd = d.max_dd;
+    r->dd_peak = d.dd_peak;
+    r->dd_trough = d.dd_trough;
+    r->max_dd_pct = -1;
+    if (d.max_dd > 0 && d.dd_peak > 0) {
+        /* dd / peak as a fraction at scale 4 = percent at scale 2 */
+        if (money_div(d.max_dd, MONEY_VALUE_SCALE, d.dd_peak, MONEY_VALUE_SCALE, 4,
+                      MONEY_ROUND_HALF_EVEN, &r->max_dd_pct)
+            < 0) {
+            return -1;
+        }
+    } else if (d.max_dd == 0 && d.started && d.peak > 0) {
+        r->max_dd_pct = 0;
+    }
+    return 0;
+}
+
+int
+report_load(sqlite3 *db, report_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->dd_source = "none";
+    out->max_dd_pct = -1;
+    if (s_load_topics(db, out) < 0 || s_load_orders(db, out) < 0 || s_load_fills(db, out) < 0
+        || s_load_drawdown(db, out) < 0 || s_scalar(db, "SELECT count(*) FROM gaps", &out->gaps) < 0
+        || s_scalar(db, "SELECT coalesce(sum(missing),0) FROM gaps", &out->gaps_missing) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+void
+report_free(report_t *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    free(r->topics);
+    free(r->order_status);
+    free(r->trips);
+    r->topics = NULL;
+    r->order_status = NULL;
+    r->trips = NULL;
+    r->n_topics = r->n_order_status = r->n_trips = 0;
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+static const char *
+s_money(int64_t m, int scale, char *buf, size_t cap)
+{
+    if (money_fmt(m, scale, buf, cap) < 0) {
+        (void)snprintf(buf, cap, "?");
+    }
+    return buf;
+}
+
+static const char *
+s_pct(int64_t pct, char *buf, size_t cap)
+{
+    if (pct < 0) {
+        (void)snprintf(buf, cap, "n/a");
+        return buf;
+    }
+    char num[32];
+    (void)snprintf(buf, cap, "%s%%", s_money(pct, 2, num, sizeof num));
+    return buf;
+}
+
+int
+report_print(FILE *fp, const report_t *r, const char *title)
+{
+    char a[48], b[48], c[48], d[48], e[48], iso1[32], iso2[32];
+
+    fprintf(fp, "tradepipe report: %s\n\n", title ? title : "");
+    fprintf(fp, "%-22s %14" PRId64 "\n", "events", r->events);
+    for (size_t i = 0; i < r->n_topics; i++) {
+        fprintf(fp, "  %-20s %14" PRId64 "\n", r->topics[i].prefix, r->topics[i].count);
+    }
+    fprintf(fp, "\n%-22s %14" PRId64 "\n", "orders", r->orders);
+    for (size_t i = 0; i < r->n_order_status; i++) {
+        fprintf(fp, "  %-20s %14" PRId64 "\n", r->order_status[i].prefix, r->order_status[i].count);
+    }
+    fprintf(fp, "%-22s %14" PRId64 "\n", "fills", r->fills);
+    fprintf(fp, "%-22s %14zu\n", "round trips", r->n_trips);
+    fprintf(fp, "%-22s %14" PRId64 "\n", "open positions", r->open_positions);
+    if (r->n_trips > 0) {
+        fprintf(fp, "\n  %-3s %-13s %-9s %-5s %-24s %-24s %14s %14s %12s %16s %16s\n", "#", "venue",
+                "symbol", "side", "entry (UTC)", "exit (UTC)", "entry px", "exit px", "qty", "fees",
+                "net pnl");
+        for (size_t i = 0; i < r->n_trips; i++) {
+            const report_trip_t *t = &r->trips[i];
+            fprintf(fp, "  %-3zu %-13s %-9s %-5s %-24s %-24s %14s %14s %12s %16s %16s\n", i + 1,
+                    t->venue, t->symbol, t->side > 0 ? "long" : "short",
+                    clock_fmt_iso(t->entry_evt, iso1, sizeof iso1),
+                    clock_fmt_iso(t->exit_evt, iso2, sizeof iso2),
+                    s_money(t->entry_px, t->px_scale, a, sizeof a),
+                    s_money(t->exit_px, t->px_scale, b, sizeof b),
+                    s_money(t->qty, t->qty_scale, c, sizeof c),
+                    s_money(t->fees, MONEY_VALUE_SCALE, d, sizeof d),
+                    s_money(t->net, MONEY_VALUE_SCALE, e, sizeof e));
+        }
+    }
+    fprintf(fp, "\n%-22s %20s\n", "realized pnl (gross)",
+            s_money(r->realized_pnl, MONEY_VALUE_SCALE, a, sizeof a));
+    fprintf(fp, "%-22s %20s\n", "fees", s_money(r->fees, MONEY_VALUE_SCALE, a, sizeof a));
+    fprintf(fp, "%-22s %20s\n", "net pnl", s_money(r->net, MONEY_VALUE_SCALE, a, sizeof a));
+    fprintf(fp, "%-22s %20s  (%s, from %s)\n", "max drawdown",
+            s_money(r->max_dd, MONEY_VALUE_SCALE, a, sizeof a), s_pct(r->max_dd_pct, b, sizeof b),
+            r->dd_source);
+    fprintf(fp, "\n%-22s %14" PRId64 "  (%" PRId64 " messages missing)\n", "gaps", r->gaps,
+            r->gaps_missing);
+    if (fflush(fp) != 0 || ferror(fp)) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *
+s_jmoney(int64_t m, int scale)
+{
+    char buf[48];
+    if (money_fmt(m, scale, buf, sizeof buf) < 0) {
+        return json_null();
+    }
+    return json_string(buf);
+}
+
+/* json_object_set_new that records a failure in *ok (the value is stolen either way). */
+static void
+s_set(json_t *o, const char *key, json_t *v, bool *ok)
+{
+    if (v == NULL || json_object_set_new(o, key, v) != 0) {
+        *ok = false;
+    }
+}
+
+json_t *
+report_json(const report_t *r)
+{
+    bool ok = true;
+    json_t *root = json_object();
+    json_t *topics = json_object();
+    json_t *orders = json_object();
+    json_t *by_status = json_object();
+    json_t *trips = json_array();
+    json_t *dd = json_object();
+    json_t *gaps = json_object();
+    char iso[32];
+
+    if (root == NULL || topics == NULL || orders == NULL || by_status == NULL || trips == NULL
+        || dd == NULL || gaps == NULL) {
+        json_decref(root);
+        json_decref(topics);
+        json_decref(orders);
+        json_decref(by_status);
+        json_decref(trips);
+        json_decref(dd);
+        json_decref(gaps);
+        errno = ENOMEM;
+        return NULL;
+    }
+    s_set(root, "events", json_integer(r->events), &ok);
+    for (size_t i = 0; i < r->n_topics; i++) {
+        s_set(topics, r->topics[i].prefix, json_integer(r->topics[i].count), &ok);
+    }
+    s_set(root, "topics", topics, &ok);
+    s_set(orders, "total", json_integer(r->orders), &ok);
+    for (size_t i = 0; i < r->n_order_status; i++) {
+        s_set(by_status, r->order_status[i].prefix, json_integer(r->order_status[i].count), &ok);
+    }
+    s_set(orders, "by_status", by_status, &ok);
+    s_set(root, "orders", orders, &ok);
+    s_set(root, "fills", json_integer(r->fills), &ok);
+    for (size_t i = 0; i < r->n_trips; i++) {
+        const report_trip_t *t = &r->trips[i];
+        json_t *o = json_object();
+        if (o == NULL) {
+            ok = false;
+            break;
+        }
+        s_set(o, "venue", json_string(t->venue), &ok);
+        s_set(o, "symbol", json_string(t->symbol), &ok);
+        s_set(o, "side", json_string(t->side > 0 ? "long" : "short"), &ok);
+        s_set(o, "entry_evt", json_integer(t->entry_evt), &ok);
+        s_set(o, "exit_evt", json_integer(t->exit_evt), &ok);
+        s_set(o, "entry_time", json_string(clock_fmt_iso(t->entry_evt, iso, sizeof iso)), &ok);
+        s_set(o, "exit_time", json_string(clock_fmt_iso(t->exit_evt, iso, sizeof iso)), &ok);
+        s_set(o, "entry_px", s_jmoney(t->entry_px, t->px_scale), &ok);
+        s_set(o, "exit_px", s_jmoney(t->exit_px, t->px_scale), &ok);
+        s_set(o, "qty", s_jmoney(t->qty, t->qty_scale), &ok);
+        s_set(o, "pnl", s_jmoney(t->pnl, MONEY_VALUE_SCALE), &ok);
+        s_set(o, "fees", s_jmoney(t->fees, MONEY_VALUE_SCALE), &ok);
+        s_set(o, "net", s_jmoney(t->net, MONEY_VALUE_SCALE), &ok);
+        s_set(o, "fills", json_integer(t->n_fills), &ok);
+        if (json_array_append_new(trips, o) != 0) {
+            ok = false;
+        }
+    }
+    s_set(root, "round_trips", trips, &ok);
+    s_set(root, "open_positions", json_integer(r->open_positions), &ok);
+    s_set(root, "realized_pnl", s_jmoney(r->realized_pnl, MONEY_VALUE_SCALE), &ok);
+    s_set(root, "fees", s_jmoney(r->fees, MONEY_VALUE_SCALE), &ok);
+    s_set(root, "net_pnl", s_jmoney(r->net, MONEY_VALUE_SCALE), &ok);
+    s_set(dd, "abs", s_jmoney(r->max_dd, MONEY_VALUE_SCALE), &ok);
+    s_set(dd, "pct", r->max_dd_pct >= 0 ? s_jmoney(r->max_dd_pct, 2) : json_null(), &ok);
+    s_set(dd, "peak", s_jmoney(r->dd_peak, MONEY_VALUE_SCALE), &ok);
+    s_set(dd, "trough", s_jmoney(r->dd_trough, MONEY_VALUE_SCALE), &ok);
+    s_set(dd, "source", json_string(r->dd_source), &ok);
+    s_set(root, "max_drawdown", dd, &ok);
+    s_set(gaps, "count", json_integer(r->gaps), &ok);
+    s_set(gaps, "missing", json_integer(r->gaps_missing), &ok);
+    s_set(root, "gaps", gaps, &ok);
+    if (!ok) {
+        json_decref(root);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return root;
+}

@@ -1,0 +1,88 @@
+/*  server.h - venue-sim's one libwebsockets server: Bybit v5 public WS, Binance combined
+ *  streams, and the REST bodies, on one port of 127.0.0.1, driven by the stage's zloop
+ *  (common/lwsloop).
+ *  Owns:  the lws context, every connection (its subscriptions, its queue of frames not yet
+ *         written, its rx buffer), the label table with per-label frame counts.
+ *  Not:   what to send when (main.c's replay control calls server_send per step), the frames'
+ *         text (borrowed from source.h).
+ *  URLs (docs/venue-sim.md):
+ *    ws  /v5/public/linear?replay_conn=<label>        Bybit v5 linear  (BYBIT_V5.md section 1)
+ *    ws  /v5/public/spot?replay_conn=<label>          Bybit v5 spot
+ *    ws  /usdm/stream?streams=a/b/c&replay_conn=<label>  Binance USD-M combined streams
+ *    ws  /spot/stream?streams=a/b/c&replay_conn=<label>  Binance spot combined streams
+ *    GET /v5/market/instruments-info?category=linear|spot   recorded bodies
+ *    GET /usdm/fapi/v1/depth?symbol=..&limit=..        recorded USD-M REST depth snapshot
+ *    GET /spot/api/v3/depth?symbol=..&limit=..         recorded spot snapshot (if loaded)
+ *    anything else: 404 with a Bybit-style JSON body.
+ *  Counting: every text frame written on a connection (data, acks, pongs, errors) adds 1 to
+ *  its label's count; counts are cumulative per label over reconnects. A connection without
+ *  replay_conn is "plain": served the same frames, counted under no label.
+ *  Writes: queued per connection, one lws_write per LWS_CALLBACK_SERVER_WRITEABLE; "idle"
+ *  means every queue is empty, i.e. every queued frame has been handed to lws.
+ *  Single-threaded (the stage loop).
+ */
+#ifndef TP_SERVER_H
+#define TP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <czmq.h>
+
+#include "common/codec.h"
+#include "tools/venue-sim/source.h"
+
+#define SERVER_MSG_MAX 65536 /* largest client message accepted, bytes */
+
+typedef struct {
+    int port;                       /* TCP port on 127.0.0.1; 0 = any free port (tests) */
+    const source_t *src;            /* finished source (borrowed, outlives the server) */
+    const char *instruments_linear; /* REST bodies (borrowed, NUL-terminated), NULL = 404 */
+    const char *instruments_spot;
+    /* counters to bump (borrowed, e.g. stage_counter pointers); NULL = not counted */
+    int64_t *frames_sent;  /* WS text frames written, all connections */
+    int64_t *connections;  /* WS connections accepted */
+    int64_t *subscribe_ok; /* subscribe requests acknowledged */
+    int64_t *bad_requests; /* malformed client frames, refused connections, bad REST calls */
+} server_cfg_t;
+
+typedef struct server server_t;
+
+typedef enum {
+    SERVER_EV_CHANGE = 0, /* a connection opened, closed, or changed its subscriptions */
+    SERVER_EV_IDLE        /* the last queued frame was handed to lws */
+} server_event_t;
+
+/* Called synchronously, possibly from inside an lws callback (see server_in_callback). */
+typedef void(server_event_fn)(server_event_t ev, void *arg);
+
+/* Listen and register with `loop` (borrowed). NULL with errno EADDRINUSE (cannot listen; lws
+ * logged why), EINVAL (bad cfg), ENOMEM. */
+server_t *server_new(zloop_t *loop, const server_cfg_t *cfg, server_event_fn *fn, void *arg);
+void server_destroy(server_t **self_p);
+
+int server_port(const server_t *self); /* the port actually bound */
+
+/* Queue `f` on every open connection of its kind subscribed to its key. Returns how many
+ * connections it was queued on. Never fails: a queue grows as needed (-1/ENOMEM closes that
+ * connection). Cost O(connections). */
+size_t server_send(server_t *self, const source_frame_t *f);
+
+/* Write queued frames now (services lws until writes stop progressing). No-op when called
+ * from inside an lws callback. */
+void server_flush(server_t *self);
+
+bool server_idle(const server_t *self);        /* no frame queued anywhere */
+bool server_in_callback(const server_t *self); /* inside the lws protocol callback */
+
+/* Is `label` connected now with at least one subscription (Bybit subscribe acked, Binance
+ * streams in the URL or SUBSCRIBE)? */
+bool server_label_ready(const server_t *self, const char *label);
+
+/* Frames written per label so far, in the order labels first connected. */
+void server_fill_barrier(const server_t *self, codec_sys_barrier_t *b);
+
+size_t server_open(const server_t *self); /* open WS connections (labelled or plain) */
+
+#endif /* TP_SERVER_H */
