@@ -11,6 +11,7 @@ DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsql
         libwebsockets-dev libssl-dev libcurl4-openssl-dev libjansson-dev libjsmn-dev \
         libcmocka-dev zlib1g-dev sqlite3 supervisor procps
 DEBS_LINT := clang-format clang-tidy cppcheck
+DEBS_FUZZ := clang libclang-rt-14-dev
 
 BUILD ?= build
 CC    ?= gcc
@@ -21,7 +22,7 @@ CFLAGS_ALL = -std=gnu11 $(OPT) $(SAN) $(WARN) -I. -MMD -MP $(PKG_CFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-.PHONY: all deps deps-lint check unit integration run bench asan lint clean
+.PHONY: all deps deps-lint check unit integration run bench asan lint clean fuzz
 all:
 
 # install only the Debian packages that are missing
@@ -44,6 +45,8 @@ LIB_SRCS :=
 BINS :=
 UNIT_TESTS :=
 BENCHES :=
+# FUZZERS += fuzz_x ; fuzz_x_SRCS := tests/fuzz/fuzz_x.c dir/y.c ; fuzz_x_CORPUS := data/...
+FUZZERS :=
 include common/module.mk
 -include feed/module.mk
 -include signal/module.mk
@@ -70,6 +73,12 @@ $(BUILD)/bin/$(1): $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_A)
 	$(CC) $(OPT) $(SAN) -o $$@ $$^ $$(PKG_LIBS)
 endef
 $(foreach b,$(BINS) $(UNIT_TESTS) $(BENCHES),$(eval $(call BIN_template,$(b))))
+define FUZZ_template
+$(BUILD)/bin/$(1): $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_A)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(OPT) -fsanitize=fuzzer,address,undefined -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach f,$(FUZZERS),$(eval $(call FUZZ_template,$(f))))
 
 BIN_PATHS   := $(BINS:%=$(BUILD)/bin/%)
 UNIT_PATHS  := $(UNIT_TESTS:%=$(BUILD)/bin/%)
@@ -101,6 +110,19 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_PATHS)
 	@tests/bench/run_bench.sh $(BUILD) $(BENCHES)
+
+# libFuzzer targets (clang): each runs for FUZZ_SECONDS from a corpus seeded with real frames
+FUZZ_SECONDS ?= 60
+fuzz:
+	@$(MAKE) --no-print-directory deps DEBS="$(DEBS) $(DEBS_FUZZ)"
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libtp.a
+	@set -e; $(foreach f,$(FUZZERS), \
+	  $(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined" build/fuzz/bin/$(f); \
+	  mkdir -p build/fuzz/corpus/$(f); echo "fuzz: $(f) for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/bin/$(f) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    build/fuzz/corpus/$(f) $($(f)_CORPUS) 2>&1 | tail -n 4;)
 
 lint: deps-lint
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
