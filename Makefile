@@ -61,16 +61,19 @@ LIB_A    := $(BUILD)/libtp.a
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 define BIN_template
 $(BUILD)/bin/$(1): $$($(1)_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_A)
 	@mkdir -p $$(dir $$@)
-	$(CC) $(OPT) $(SAN) -o $$@ $$^ $$(PKG_LIBS)
+	@echo "  LD      $$@"
+	@$(CC) $(OPT) $(SAN) -o $$@ $$^ $$(PKG_LIBS)
 endef
 $(foreach b,$(BINS) $(UNIT_TESTS) $(BENCHES),$(eval $(call BIN_template,$(b))))
 define FUZZ_template

@@ -154,7 +154,7 @@ test_unknown_source_and_limits(void **state)
     s_rec_t r = { .n = 0 };
     step_t *st = step_new(true, s_deliver, s_barrier, &r);
     for (int i = 0; i < 16; i++) {
-        char src[16];
+        char src[24];
         snprintf(src, sizeof src, "feed.%d", i);
         assert_int_equal(step_add_input(st, src, 0, false), 0);
     }
