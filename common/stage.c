@@ -442,6 +442,49 @@ stage_run(stage_t *self)
     }
 }
 
+int
+stage_forward_barrier(stage_t *self, const codec_sys_barrier_t *b)
+{
+    assert(self);
+    assert(b);
+    codec_sys_barrier_t out = *b;
+    out.n = 0;
+    if (bus_publish(self->pub, "sys.barrier", CODEC_SYS_BARRIER, &out, b->ts_event, 0) != 0) {
+        int e = errno;
+        log_error("stage", "cannot forward barrier %llu: %s", (unsigned long long)b->step,
+                  strerror(e));
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+int
+stage_connect_role(stage_t *self, bus_sub_t *sub, const char *role, step_t *step, int rank,
+                   bool feedback)
+{
+    assert(self);
+    assert(sub);
+    char names[16][32], ep[256];
+    size_t n = cfg_instances(self->cfg, role, names, 16);
+    for (size_t i = 0; i < n; i++) {
+        if (cfg_endpoint(self->cfg, names[i], "pub", ep, sizeof ep) != 0) {
+            log_error("stage", "%s", cfg_error(self->cfg));
+            errno = EINVAL;
+            return -1;
+        }
+        if (bus_sub_connect(sub, ep) != 0) {
+            return -1; /* bus logged "cannot connect to <ep>: <why>" */
+        }
+        if (step && step_add_input(step, names[i], rank, feedback) != 0) {
+            log_error("stage", "cannot add input %s: too many inputs", names[i]);
+            return -1;
+        }
+        log_info("stage", "subscribed to %s at %s", names[i], ep);
+    }
+    return (int)n;
+}
+
 void
 stage_stop(stage_t *self)
 {

@@ -22,6 +22,7 @@
 
 #include "common/bus.h"
 #include "common/cfg.h"
+#include "common/step.h"
 
 typedef struct stage stage_t;
 
@@ -64,6 +65,18 @@ void stage_on_status(stage_t *self, stage_status_fn *fn, void *arg);
  * handler stopped it. */
 int stage_run(stage_t *self);
 
+/* Publish barrier `b` on the stage's PUB as this stage's own: topic "sys.barrier", evt =
+ * b->ts_event, connection counts dropped (they are venue-sim -> feed only). A failure is
+ * logged. Returns 0, or -1 with errno from bus_publish. */
+int stage_forward_barrier(stage_t *self, const codec_sys_barrier_t *b);
+
+/* Connect `sub` to the PUB of every instance of `role` named under "endpoints" ("feed" ->
+ * feed.0, feed.1, ...), and register each instance as an input of `step` (may be NULL) with
+ * `rank` and `feedback` (step.h). Returns the number of instances connected (0 if the config
+ * names none), or -1 after logging which endpoint failed and why (errno from zmq). */
+int stage_connect_role(stage_t *self, bus_sub_t *sub, const char *role, step_t *step, int rank,
+                       bool feedback);
+
 /* Ask the loop to return (from a handler). */
 void stage_stop(stage_t *self);
 
@@ -73,6 +86,6 @@ bool stage_reload_pending(void); /* SIGHUP seen; cleared by this call */
 /* Common main() prologue: parse "-c FILE -i INSTANCE [-l LEVEL]", load the config, init
  * logging. On error prints the reason to stderr and returns NULL; *exit_code is set. */
 cfg_t *stage_boot(int argc, char **argv, const char *role, char *instance, size_t cap,
-    int *exit_code);
+                  int *exit_code);
 
 #endif /* TP_STAGE_H */
