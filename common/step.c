@@ -46,6 +46,7 @@ struct step {
     size_t arena_len, arena_cap;
     uint64_t arrivals;
     int64_t released; /* last released step; 0 before step 1 */
+    bool any_hello;   /* a hello arrived: we were there from the start of the replay */
     bool ended;
     codec_sys_barrier_t ring[STEP_RING];
     int64_t ring_step[STEP_RING];
@@ -287,6 +288,22 @@ s_try_release(step_t *self)
     return 0;
 }
 
+/* The first barrier we see is step s > 0 and no hello ever came: this stage (re)started in
+ * the middle of a replay. What came before step s is gone; start from it. Feedback inputs are
+ * taken as caught up to s - 1 (their earlier messages are as lost as the rest). */
+static void
+s_join_late(step_t *self, int64_t s)
+{
+    log_notice("step", "joined the replay at step %lld (restarted mid-replay)", (long long)s);
+    self->released = s - 1;
+    for (size_t i = 0; i < self->n_inputs; i++) {
+        s_input_t *in = &self->inputs[i];
+        if (in->last_barrier < s - 1) {
+            in->last_barrier = s - 1;
+        }
+    }
+}
+
 static int
 s_push(step_t *self, size_t idx, s_input_t *in, const bus_msg_t *msg)
 {
@@ -300,6 +317,7 @@ s_push(step_t *self, size_t idx, s_input_t *in, const bus_msg_t *msg)
         int64_t s = (int64_t)b.step;
         if (s == 0) {
             in->hello = true;
+            self->any_hello = true;
             if (in->last_barrier < 0) {
                 in->last_barrier = 0;
             }
@@ -313,6 +331,18 @@ s_push(step_t *self, size_t idx, s_input_t *in, const bus_msg_t *msg)
                 self->barrier(&b, self->arg);
             }
             return 0;
+        }
+        if (!in->feedback && s <= self->released) {
+            /* sent again (venue-sim re-sends an unanswered barrier so that a stage that
+             * restarted mid-step can catch up): pass the latest one on once more */
+            if (s == self->released && self->barrier) {
+                b.n = 0;
+                self->barrier(&b, self->arg);
+            }
+            return 0;
+        }
+        if (!in->feedback && self->released == 0 && !self->any_hello) {
+            s_join_late(self, s);
         }
         if (s > in->last_barrier) {
             in->last_barrier = s;

@@ -11,6 +11,10 @@
  *  recorder: then every SUB edge of the pipeline has carried a message, so none of the step
  *  messages can be lost to a slow joiner. Messages from an input that has not yet sent any
  *  barrier (instruments, the opening balance) are delivered at once.
+ *  Restart mid-replay: a stage whose first barrier is step S > 0 with no hello before it joined
+ *  late; it starts at step S (what came before is lost to it alone). A barrier that arrives
+ *  again after its step was released (venue-sim re-sends one left unanswered for a second) is
+ *  passed on again if it is the latest, so the restarted stage's downstream catches up too.
  *  In live mode (replay false) every message is delivered at once and barriers are ignored.
  *  Owns:  copies of buffered messages (an arena that grows to the largest step, then reused).
  *  Messages whose src is not a registered input (heartbeats of other stages, tools) are

@@ -165,6 +165,35 @@ test_unknown_source_and_limits(void **state)
     step_destroy(&st);
 }
 
+static void
+test_restart_mid_replay_joins_late(void **state)
+{
+    (void)state;
+    s_rec_t r = { .n = 0 };
+    step_t *st = step_new(true, s_deliver, s_barrier, &r);
+    assert_int_equal(step_add_input(st, "feed.0", 0, false), 0);
+    assert_int_equal(step_add_input(st, "executor.0", 2, true), 0);
+    /* a restarted stage: no hello; the stream picks up in the middle of step 41 */
+    s_push(st, "feed.0", 900, 10, -1, false); /* before any barrier: delivered at once */
+    s_push(st, "feed.0", 901, 20, 41, false); /* first barrier: 41 -> join, release 41 */
+    assert_int_equal(step_released(st), 41);
+    s_push(st, "feed.0", 902, 30, -1, false);
+    s_push(st, "feed.0", 903, 40, 42, false); /* step 42 needs the executor's barrier 41 */
+    assert_int_equal(r.n, 2);
+    s_push(st, "executor.0", 7, 35, 41, false); /* the executor did step 41 after us */
+    const char *want[] = { "feed.0:900", "B41", "feed.0:902", "B42" };
+    assert_int_equal(r.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(r.log[i], want[i]);
+    }
+    /* a re-sent barrier: the latest is passed on again, an older one is not */
+    s_push(st, "feed.0", 904, 40, 42, false);
+    s_push(st, "feed.0", 905, 30, 41, false);
+    assert_int_equal(r.n, 5);
+    assert_string_equal(r.log[4], "B42");
+    step_destroy(&st);
+}
+
 int
 main(void)
 {
@@ -172,6 +201,7 @@ main(void)
         cmocka_unit_test(test_orders_by_evt_then_rank),
         cmocka_unit_test(test_feedback_lags_one_step),
         cmocka_unit_test(test_live_passes_through),
+        cmocka_unit_test(test_restart_mid_replay_joins_late),
         cmocka_unit_test(test_unknown_source_and_limits),
     };
     return cmocka_run_group_tests_name("step", tests, NULL, NULL);
