@@ -9,7 +9,9 @@
 PKGS := libczmq libzmq msgpack sqlite3 libwebsockets openssl libcurl jansson cmocka zlib
 DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsqlite3-dev \
         libwebsockets-dev libssl-dev libcurl4-openssl-dev libjansson-dev libjsmn-dev \
-        libcmocka-dev zlib1g-dev sqlite3 supervisor procps
+        libcmocka-dev zlib1g-dev sqlite3 supervisor procps gnuplot-nox
+# only for tests: the report page rendered in headless Chromium, network namespaces (CURVE)
+DEBS_TEST := chromium iproute2 jq
 DEBS_LINT := clang-format clang-tidy cppcheck
 DEBS_FUZZ := clang libclang-rt-14-dev
 
@@ -22,7 +24,7 @@ CFLAGS_ALL = -std=gnu11 $(OPT) $(SAN) $(WARN) -I. -MMD -MP $(PKG_CFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-.PHONY: all deps deps-lint check unit integration run bench asan lint clean fuzz
+.PHONY: all deps deps-lint check unit integration run bench asan lint clean fuzz keys
 all:
 
 # install only the Debian packages that are missing
@@ -95,6 +97,8 @@ deps-ok:
 
 # ---- tests -----------------------------------------------------------------
 check: deps
+	@$(MAKE) --no-print-directory deps DEBS="$(DEBS_TEST)" \
+	  || echo "warning: could not install $(DEBS_TEST); the tests that need them say skip"
 	@$(MAKE) --no-print-directory all
 	@tests/run_all.sh $(BUILD) $(UNIT_TESTS)
 
@@ -126,6 +130,10 @@ fuzz:
 	  mkdir -p build/fuzz/corpus/$(f); echo "fuzz: $(f) for $(FUZZ_SECONDS) s"; \
 	  build/fuzz/bin/$(f) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 	    build/fuzz/corpus/$(f) $($(f)_CORPUS) 2>&1 | tail -n 4;)
+
+# CURVE certificates for every instance of CONFIG (security.keys_dir, default {run}/keys)
+keys: all
+	$(BUILD)/bin/keys -c $(or $(CONFIG),config/default.json)
 
 lint: deps-lint
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/curve.h"
 #include "common/log.h"
 
 #define BUS_PUBLISHERS_MAX 64
@@ -56,6 +57,7 @@ bus_pub_new(const char *endpoint, const char *src, int sndhwm)
     }
     zsock_set_sndhwm(self->sock, sndhwm > 0 ? sndhwm : 100000);
     zsock_set_linger(self->sock, 1000);
+    (void)curve_apply_server(self->sock, endpoint); /* no-op unless CURVE on and tcp:// */
     if (zsock_bind(self->sock, "%s", endpoint) < 0) {
         int e = zmq_errno();
         log_error("bus", "cannot bind %s: %s", endpoint, zmq_strerror(e));
@@ -170,6 +172,9 @@ int
 bus_sub_connect(bus_sub_t *self, const char *endpoint)
 {
     assert(self);
+    if (curve_apply_client(self->sock, endpoint) < 0) { /* no-op unless CURVE on and tcp:// */
+        return -1;
+    }
     if (zsock_connect(self->sock, "%s", endpoint) < 0) {
         int e = zmq_errno();
         log_error("bus", "cannot connect to %s: %s", endpoint, zmq_strerror(e));

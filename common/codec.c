@@ -266,6 +266,10 @@ codec_type_of_topic(const char *topic)
             return (codec_type_t)t;
         }
     }
+    /* topics that share another type's body */
+    if (strncmp(topic, "rec.alert", 9) == 0 && (topic[9] == '\0' || topic[9] == '.')) {
+        return CODEC_RISK_ALERT; /* the recorder's database alerts */
+    }
     return CODEC_UNKNOWN;
 }
 

@@ -47,7 +47,7 @@ typedef enum {
     CODEC_RISK_ORDER,    /* risk.order  (also the body of an order request on REQ/REP) */
     CODEC_RISK_REJECT,   /* risk.reject */
     CODEC_RISK_STATE,    /* risk.state */
-    CODEC_RISK_ALERT,    /* risk.alert */
+    CODEC_RISK_ALERT,    /* risk.alert, and rec.alert (the recorder's database alerts) */
     CODEC_EXEC_ORDER,    /* exec.order */
     CODEC_EXEC_FILL,     /* exec.fill */
     CODEC_EXEC_POSITION, /* exec.position */

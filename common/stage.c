@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/curve.h"
 #include "common/log.h"
 
 #define STAGE_COUNTERS 32
@@ -137,6 +138,10 @@ s_status_json(stage_t *self, json_t *o)
     json_object_set_new(o, "pub",
                         json_pack("{s:s, s:I}", "endpoint", self->pub_ep, "seq",
                                   (json_int_t)bus_pub_seq(self->pub)));
+    if (curve_enabled()) {
+        json_object_set_new(o, "curve", json_pack("{s:I, s:I}", "accepted",
+            (json_int_t)curve_accepted(), "refused", (json_int_t)curve_refused()));
+    }
     if (self->status_fn) {
         self->status_fn(self, o, self->status_arg);
     }
@@ -240,6 +245,11 @@ stage_new(const char *instance, cfg_t *cfg)
     if (s_make_ipc_dir(self->pub_ep) != 0 || s_make_ipc_dir(self->ctl_ep) != 0) {
         goto fail;
     }
+    /* CURVE before any socket: no-op unless security.curve is on (tcp:// endpoints only) */
+    if (!curve_enabled() && curve_configure(cfg, instance) != 0) {
+        log_error("stage", "cannot set up CURVE for %s: %s", instance, strerror(errno));
+        goto fail;
+    }
     self->pub = bus_pub_new(self->pub_ep, instance, 0);
     if (!self->pub) {
         goto fail;
@@ -285,6 +295,7 @@ stage_destroy(stage_t **self_p)
     zloop_destroy(&self->loop);
     zsock_destroy(&self->ctl);
     bus_pub_destroy(&self->pub);
+    curve_shutdown(); /* no-op when CURVE is off */
     free(self);
     *self_p = NULL;
 }

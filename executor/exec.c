@@ -15,6 +15,7 @@
 #include <czmq.h>
 
 #include "common/log.h"
+#include "executor/bybit.h"
 
 #define S_MOD "exec"
 
@@ -74,8 +75,13 @@ exec_new(const exec_cfg_t *cfg, venue_emit_fn *emit, void *emit_arg)
     vc.orders = self->orders;
     vc.emit = emit;
     vc.emit_arg = emit_arg;
+    vc.instr = self->instr;
     if (venue_open(&self->venue, &vc) < 0) {
         goto fail;
+    }
+    if (strcmp(vc.name, "bybit") == 0) {
+        /* orders journaled by an earlier run: a repeated request is answered from them */
+        (void)bybit_restore(self->venue.impl);
     }
     return self;
 fail:;
@@ -257,6 +263,20 @@ exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns, const
         *reply_len = a->len;
         return 0;
     }
+    const order_t *known = orders_get(self->orders, r.client_id);
+    if (known) {
+        /* restored from the journal of an earlier run (bybit.h): never placed again */
+        self->counts.duplicates++;
+        bool refused = known->status == ORDER_REJECTED;
+        if (s_encode_ack(self, &env, r.client_id, refused ? known->reject_reason : NULL, now_ns,
+                         self->buf, sizeof self->buf, &n)
+            < 0) {
+            return -1;
+        }
+        *reply = self->buf;
+        *reply_len = n;
+        return 0;
+    }
     const instr_t *in = NULL;
     const char *why = s_validate(self, &r, &in);
     if (s_encode_ack(self, &env, r.client_id, why, now_ns, self->buf, sizeof self->buf, &n) < 0) {
@@ -271,10 +291,10 @@ exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns, const
     memcpy(a->bytes, self->buf, n);
     order_t *o;
     if (why) {
-        o = orders_reject(self->orders, &r, why, env.origin, "paper");
+        o = orders_reject(self->orders, &r, why, env.origin, self->venue.ops->name);
     } else {
         bool spot = strcmp(in->category, "spot") == 0;
-        o = orders_add(self->orders, &r, in->category, spot, env.origin, "paper");
+        o = orders_add(self->orders, &r, in->category, spot, env.origin, self->venue.ops->name);
     }
     if (!o || zhashx_insert(self->answers, r.client_id, a) != 0) {
         /* both tables were checked for this id above: only ENOMEM is left */
@@ -414,4 +434,30 @@ exec_md_time(const exec_t *self)
 {
     assert(self);
     return self->md_time;
+}
+
+void
+exec_poll(exec_t *self)
+{
+    assert(self);
+    if (self->venue.ops->poll) {
+        self->venue.ops->poll(self->venue.impl);
+    }
+}
+
+const char *
+exec_venue_state(const exec_t *self)
+{
+    assert(self);
+    return self->venue.ops->state ? self->venue.ops->state(self->venue.impl) : "running";
+}
+
+int
+exec_control(exec_t *self, const char *cmd, json_t *reply)
+{
+    assert(self && cmd && reply);
+    if (!self->venue.ops->control) {
+        return -1;
+    }
+    return self->venue.ops->control(self->venue.impl, cmd, reply);
 }

@@ -84,4 +84,13 @@ orders_t *exec_orders(exec_t *self);
 const venue_t *exec_venue(const exec_t *self);
 int64_t exec_md_time(const exec_t *self); /* latest md event time received, ns (0 = none) */
 
+/* Live venues: queries and reconciliation (venue_ops_t.poll); no-op for paper. */
+void exec_poll(exec_t *self);
+
+/* Operator command for the venue (venue_ops_t.control). 0 answered, -1 unknown. */
+int exec_control(exec_t *self, const char *cmd, json_t *reply);
+
+/* The venue's state word: "running" (paper always), "reconciling", "halted". */
+const char *exec_venue_state(const exec_t *self);
+
 #endif /* TP_EXEC_EXEC_H */

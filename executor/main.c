@@ -9,6 +9,17 @@
  *    executor.venue "paper"; executor.taker_fee "0.001" (rate); executor.maker_fee "0.001";
  *    executor.slippage_cap_pct "1.0" (percent from the best price; "0" = no cap);
  *    account.asset "USDT"; account.start_balance "10000" (quote units).
+ *    Live venue (executor.venue "bybit", docs/executor.md): executor.base_url
+ *    "https://api.bybit.com"; executor.category "linear"; executor.recv_window_ms 5000;
+ *    executor.timeout_ms 5000; executor.max_offset_ms 500; executor.poll_ms 1000;
+ *    executor.paper_state "" (paper venue: a persistence log, e.g. "{run}/paper.state";
+ *    "" = off, the default, so replays never start from an old state);
+ *    executor.journal "{run}/<instance>.journal"; executor.ws_url (derived from base_url:
+ *    wss://stream.bybit.com/v5/private, or ws://<host:port>/v5/private for venue-sim; "" = no
+ *    private WS); executor.key_file "" (a file "key\nsecret\n"
+ *    readable by the owner only). Keys: BYBIT_API_KEY + BYBIT_API_SECRET from the
+ *    environment, else key_file; never logged. The stage state follows the venue state
+ *    ("reconciling", "running", "halted"): risk keeps new entries halted unless "running".
  *  Exit codes:
  *    0  clean stop (SIGTERM/SIGINT)
  *    1  runtime failure
@@ -17,7 +28,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <czmq.h>
 
@@ -31,6 +44,7 @@
 #include "executor/exec.h"
 #include "executor/rep.h"
 #include "executor/venue.h"
+#include <openssl/crypto.h>
 
 #define S_MOD      "executor"
 #define S_MAX_INST 8
@@ -41,7 +55,19 @@ typedef struct {
     step_t *step;
     exec_rep_t *rep;
     int64_t *c_orders, *c_fills, *c_rejects, *c_duplicates, *c_bad, *c_pub_fail;
+    char last_state[32];
 } s_ctx_t;
+
+/* Credentials of the live venue (wiped after use). */
+typedef struct {
+    char key[128];
+    char secret[256];
+    char base_url[256];
+    char journal[512];
+    char ws_url[300];
+    char category[16];
+    int64_t poll_ms;
+} s_live_t;
 
 static void
 s_sync_counters(s_ctx_t *c)
@@ -121,8 +147,11 @@ s_status(stage_t *st, json_t *status, void *arg)
 static int
 s_config(cfg_t *cfg, venue_cfg_t *vc)
 {
-    static const char *const k_keys[] = { "venue", "taker_fee", "maker_fee", "slippage_cap_pct",
-                                          NULL };
+    static const char *const k_keys[] = {
+        "venue",    "taker_fee",      "maker_fee",  "slippage_cap_pct", "base_url",
+        "category", "recv_window_ms", "timeout_ms", "max_offset_ms",    "poll_ms",
+        "journal",  "key_file",       "ws_url",     "paper_state",      NULL
+    };
     const int64_t one = money_pow10(VENUE_RATE_SCALE);
     memset(vc, 0, sizeof *vc);
     if (cfg_check_keys(cfg, "executor", k_keys) < 0
@@ -142,12 +171,144 @@ s_config(cfg_t *cfg, venue_cfg_t *vc)
                < 0) {
         return -1;
     }
-    if (strcmp(vc->name, "paper") != 0) {
-        return cfg_fail(cfg, "executor.venue", "expected \"paper\", got \"%s\"", vc->name);
+    if (strcmp(vc->name, "paper") != 0 && strcmp(vc->name, "bybit") != 0) {
+        return cfg_fail(cfg, "executor.venue", "expected \"paper\" or \"bybit\", got \"%s\"",
+                        vc->name);
+    }
+    static char paper_state[512];
+    if (cfg_path_str(cfg, "executor.paper_state", "", paper_state, sizeof paper_state) < 0) {
+        return -1;
+    }
+    if (strcmp(vc->name, "paper") == 0 && paper_state[0]) {
+        vc->journal_path = paper_state; /* paper persistence (docs/executor.md) */
     }
     if (strlen(vc->asset) == 0 || strlen(vc->asset) > 11) {
         return cfg_fail(cfg, "account.asset", "expected 1 to 11 characters, got \"%s\"", vc->asset);
     }
+    return 0;
+}
+
+/* Read a key file "key\nsecret\n"; refuse group/other permissions. 0, or -1 (message in
+ * cfg_error; never the content). */
+static int
+s_key_file(cfg_t *cfg, const char *path, s_live_t *lv)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        return cfg_fail(cfg, "executor.key_file", "cannot stat %s: %s", path, strerror(errno));
+    }
+    if ((sb.st_mode & 077) != 0) {
+        return cfg_fail(cfg, "executor.key_file",
+                        "%s is readable or writable by group/others (mode %03o): chmod 600 it",
+                        path, (unsigned)(sb.st_mode & 0777));
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        return cfg_fail(cfg, "executor.key_file", "cannot open %s: %s", path, strerror(errno));
+    }
+    bool ok = fgets(lv->key, sizeof lv->key, f) && fgets(lv->secret, sizeof lv->secret, f);
+    fclose(f);
+    lv->key[strcspn(lv->key, "\r\n")] = '\0';
+    lv->secret[strcspn(lv->secret, "\r\n")] = '\0';
+    if (!ok || !lv->key[0] || !lv->secret[0]) {
+        OPENSSL_cleanse(lv, sizeof *lv);
+        return cfg_fail(cfg, "executor.key_file", "%s: expected two lines, key then secret", path);
+    }
+    return 0;
+}
+
+/* Settings of the live venue into *lv and *vc. 0, or -1 (message in cfg_error). */
+static int
+s_config_live(cfg_t *cfg, const char *inst, venue_cfg_t *vc, s_live_t *lv)
+{
+    const char *base, *cat, *key_file;
+    int64_t rw, to, off;
+    char dflt[96];
+    snprintf(dflt, sizeof dflt, "{run}/%s.journal", inst);
+    if (cfg_str(cfg, "executor.base_url", "https://api.bybit.com", &base) < 0
+        || cfg_str(cfg, "executor.category", "linear", &cat) < 0
+        || cfg_int(cfg, "executor.recv_window_ms", 5000, 1, 60000, false, &rw) < 0
+        || cfg_int(cfg, "executor.timeout_ms", 5000, 10, 60000, false, &to) < 0
+        || cfg_int(cfg, "executor.max_offset_ms", 500, 1, 60000, false, &off) < 0
+        || cfg_int(cfg, "executor.poll_ms", 1000, 10, 600000, false, &lv->poll_ms) < 0
+        || cfg_path_str(cfg, "executor.journal", dflt, lv->journal, sizeof lv->journal) < 0
+        || cfg_str(cfg, "executor.key_file", "", &key_file) < 0) {
+        return -1;
+    }
+    /* private WS: venue-sim serves it on the REST port; Bybit on stream.bybit.com */
+    const char *ws;
+    char dws[300];
+    if (strncmp(base, "https://api.bybit.com", 21) == 0) {
+        snprintf(dws, sizeof dws, "wss://stream.bybit.com/v5/private");
+    } else if (strncmp(base, "https://api-testnet.bybit.com", 29) == 0) {
+        snprintf(dws, sizeof dws, "wss://stream-testnet.bybit.com/v5/private");
+    } else {
+        snprintf(dws, sizeof dws, "%s%s/v5/private",
+                 strncmp(base, "https://", 8) == 0 ? "wss://" : "ws://",
+                 strstr(base, "://") ? strstr(base, "://") + 3 : base);
+    }
+    if (cfg_str(cfg, "executor.ws_url", dws, &ws) < 0) {
+        return -1;
+    }
+    snprintf(lv->ws_url, sizeof lv->ws_url, "%s", ws);
+    if (strcmp(cat, "linear") != 0) {
+        return cfg_fail(cfg, "executor.category", "only \"linear\" is supported, got \"%s\"", cat);
+    }
+    snprintf(lv->base_url, sizeof lv->base_url, "%s", base);
+    snprintf(lv->category, sizeof lv->category, "%s", cat);
+    const char *ek = getenv("BYBIT_API_KEY"), *es = getenv("BYBIT_API_SECRET");
+    if (ek && ek[0] && es && es[0]) {
+        snprintf(lv->key, sizeof lv->key, "%s", ek);
+        snprintf(lv->secret, sizeof lv->secret, "%s", es);
+    } else if (key_file[0]) {
+        if (s_key_file(cfg, key_file, lv) < 0) {
+            return -1;
+        }
+    } else {
+        return cfg_fail(cfg, "executor.key_file",
+                        "venue bybit needs BYBIT_API_KEY and BYBIT_API_SECRET or a key file");
+    }
+    vc->base_url = lv->base_url;
+    vc->api_key = lv->key;
+    vc->api_secret = lv->secret;
+    vc->journal_path = lv->journal;
+    vc->ws_url = lv->ws_url;
+    vc->category = lv->category;
+    vc->recv_window_ms = (int)rw;
+    vc->timeout_ms = (int)to;
+    vc->max_offset_ms = off;
+    return 0;
+}
+
+static void
+s_follow_state(s_ctx_t *c)
+{
+    const char *st = exec_venue_state(c->exec);
+    if (strcmp(st, c->last_state) != 0) {
+        snprintf(c->last_state, sizeof c->last_state, "%s", st);
+        stage_set_state(c->st, st); /* sys.hb.<inst> state: risk halts unless "running" */
+    }
+}
+
+static int
+s_on_ctl(stage_t *st, const char *cmd, json_t *reply, void *arg)
+{
+    (void)st;
+    s_ctx_t *c = arg;
+    int rc = exec_control(c->exec, cmd, reply);
+    s_follow_state(c);
+    return rc;
+}
+
+static int
+s_on_poll(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_ctx_t *c = arg;
+    exec_poll(c->exec);
+    s_follow_state(c);
+    s_sync_counters(c);
     return 0;
 }
 
@@ -200,8 +361,13 @@ main(int argc, char **argv)
     memset(&ec, 0, sizeof ec);
     int exit_code = 1;
 
-    if (s_config(cfg, &ec.venue) < 0 || cfg_endpoint(cfg, inst, "orders", ep, sizeof ep) < 0) {
+    s_live_t live;
+    memset(&live, 0, sizeof live);
+    if (s_config(cfg, &ec.venue) < 0 || cfg_endpoint(cfg, inst, "orders", ep, sizeof ep) < 0
+        || (strcmp(ec.venue.name, "bybit") == 0
+            && s_config_live(cfg, inst, &ec.venue, &live) < 0)) {
         log_error(S_MOD, "%s", cfg_error(cfg));
+        OPENSSL_cleanse(&live, sizeof live);
         cfg_destroy(&cfg);
         return 2;
     }
@@ -219,7 +385,10 @@ main(int argc, char **argv)
 
     ec.instance = inst;
     ec.epoch_ns = bus_pub_epoch(stage_pub(c.st)); /* answers share the PUB's epoch */
+    ec.venue.loop = stage_loop(c.st);
     c.exec = exec_new(&ec, s_emit, &c);
+    OPENSSL_cleanse(live.key, sizeof live.key); /* the REST client holds its own copy */
+    OPENSSL_cleanse(live.secret, sizeof live.secret);
     if (!c.exec) {
         log_error(S_MOD, "cannot create the executor: %s", strerror(errno));
         goto done;
@@ -258,7 +427,18 @@ main(int argc, char **argv)
         goto done;
     }
     stage_on_status(c.st, s_status, &c);
-    log_info(S_MOD, "orders on %s, venue %s", ep, ec.venue.name);
+    stage_on_ctl(c.st, s_on_ctl, &c);
+    if (live.poll_ms > 0) {
+        s_follow_state(&c); /* "reconciling" until the first full poll */
+        if (zloop_timer(stage_loop(c.st), (size_t)live.poll_ms, 0, s_on_poll, &c) < 0) {
+            log_error(S_MOD, "cannot add the venue poll timer");
+            goto done;
+        }
+        exec_poll(c.exec); /* reconcile at start before anything is trusted */
+        s_follow_state(&c);
+    }
+    log_info(S_MOD, "orders on %s, venue %s%s%s", ep, ec.venue.name, live.poll_ms ? " at " : "",
+             live.poll_ms ? live.base_url : "");
     rc = stage_run(c.st);
     exit_code = rc == 0 ? 0 : 1;
 done:

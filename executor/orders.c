@@ -107,6 +107,67 @@ order_cancel(order_t *o, const char *reason)
     return 0;
 }
 
+int
+order_reject(order_t *o, const char *reason)
+{
+    assert(o);
+    if (o->status != ORDER_NEW || o->cum_qty != 0) {
+        errno = EPROTO;
+        return -1;
+    }
+    o->status = ORDER_REJECTED;
+    snprintf(o->reject_reason, sizeof o->reject_reason, "%s", reason ? reason : "");
+    return 0;
+}
+
+int
+order_set_status(order_t *o, order_status_t st, const char *reason)
+{
+    assert(o);
+    switch (st) {
+    case ORDER_CANCELLED:
+    case ORDER_PARTIALLY_FILLED_CANCELED:
+        return order_cancel(o, reason);
+    case ORDER_DEACTIVATED:
+        if (!order_is_open(o)) {
+            errno = EPROTO;
+            return -1;
+        }
+        o->status = ORDER_DEACTIVATED;
+        if (reason) {
+            snprintf(o->reject_reason, sizeof o->reject_reason, "%s", reason);
+        }
+        return 0;
+    case ORDER_UNTRIGGERED:
+    case ORDER_TRIGGERED:
+    case ORDER_NEW:
+        /* only before any fill: a filled order never goes back to waiting */
+        if (!order_is_open(o) || o->cum_qty > 0) {
+            errno = EPROTO;
+            return -1;
+        }
+        o->status = st;
+        return 0;
+    default:
+        errno = EINVAL;
+        return -1;
+    }
+}
+
+int
+order_status_parse(const char *word, order_status_t *out)
+{
+    assert(out);
+    for (int i = 0; word && i < ORDER_STATUS_COUNT; i++) {
+        if (strcmp(word, k_status_names[i]) == 0) {
+            *out = (order_status_t)i;
+            return 0;
+        }
+    }
+    errno = EINVAL;
+    return -1;
+}
+
 void
 order_to_exec(const order_t *o, int64_t ts_event, codec_exec_order_t *out)
 {

@@ -13,7 +13,9 @@
  *          │           └──────cancel──┬──► Cancelled            (derivatives; cum_qty may be > 0)
  *          │   PartiallyFilled─cancel─┘    PartiallyFilledCanceled (spot, cum_qty > 0)
  *          └──► Rejected  (orders_reject; terminal)
- *      Untriggered / Triggered / Deactivated are reserved for conditional orders (not used yet).
+ *      conditional (order_set_status, as the venue reports it):
+ *          Untriggered ──► Triggered ──► New ... (as above);  Untriggered ──► Cancelled /
+ * Deactivated venue refusal after our acceptance: New (cum 0) ──order_reject──► Rejected
  *  Transitions are done only by order_fill / order_cancel / orders_reject and are checked:
  *  a fill or cancel on a closed order is EPROTO and changes nothing.
  *  Invariants, asserted by orders_check():
@@ -85,6 +87,19 @@ int order_fill(order_t *o, int64_t px, int64_t qty, int64_t notional, int64_t fe
 /* Cancel the rest of an open order: Cancelled, or PartiallyFilledCanceled when o->spot and
  * cum_qty > 0. `reason` may be NULL. 0, or -1/EPROTO if the order is closed. */
 int order_cancel(order_t *o, const char *reason);
+
+/* The venue refused an order that was New (cum_qty 0): Rejected with reason. 0, or
+ * -1/EPROTO (not New or already filled). */
+int order_reject(order_t *o, const char *reason);
+
+/* A status the venue reported that fills do not drive: Untriggered, Triggered, New (after
+ * Triggered), Deactivated, Cancelled/PartiallyFilledCanceled (as order_cancel). 0, or -1 with
+ * errno EPROTO (the order is closed, or Untriggered/Triggered after a fill), EINVAL (Filled,
+ * PartiallyFilled or Rejected: those come from fills / order_reject). */
+int order_set_status(order_t *o, order_status_t st, const char *reason);
+
+/* Parse a Bybit orderStatus word. 0, or -1/EINVAL. */
+int order_status_parse(const char *word, order_status_t *out);
 
 /* Fill the exec.order body for `o`, with ts_event. */
 void order_to_exec(const order_t *o, int64_t ts_event, codec_exec_order_t *out);

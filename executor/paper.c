@@ -9,9 +9,11 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/money.h"
@@ -38,9 +40,109 @@ struct paper {
     order_t **work; /* working orders (borrowed from the orders table) */
     size_t n_work, cap_work;
     log_limit_t fail_limit;
+    FILE *state;    /* persistence log (docs/executor.md "Paper persistence"), NULL = off */
+    bool restoring; /* replaying the log: no emits, no writes */
     size_t n_sym;
     s_sym_t sym[PAPER_MAX_SYMBOLS];
 };
+
+static void
+s_quiet(const char *topic, codec_type_t type, const void *body, int64_t evt, int64_t origin,
+        void *arg)
+{
+    (void)topic, (void)type, (void)body, (void)evt, (void)origin, (void)arg;
+}
+
+/* Append one record and fsync it (persistence on). Failures are logged, not fatal: the
+ * in-memory state stays right, only a restart would lose the record. */
+static void s_log(paper_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+s_log(paper_t *self, const char *fmt, ...)
+{
+    if (!self->state || self->restoring) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfprintf(self->state, fmt, ap);
+    va_end(ap);
+    if (rc < 0 || fflush(self->state) != 0 || fsync(fileno(self->state)) != 0) {
+        log_limited(&self->fail_limit, LOG_ERROR, S_MOD, "paper state write failed", NULL, 0);
+    }
+}
+
+static int s_work_add(paper_t *self, order_t *o);
+static void s_work_compact(paper_t *self);
+static int s_fill(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker, int64_t evt);
+static void s_cancel(paper_t *self, order_t *o, const char *reason, int64_t evt);
+
+static int
+s_hex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Replay the persistence log: orders (O), fills (F), cancels (X), in their original order,
+ * through the same code paths with outputs silenced. Returns records applied. */
+static size_t
+s_restore(paper_t *self, FILE *f)
+{
+    char *line = NULL;
+    size_t cap = 0, n = 0;
+    ssize_t len;
+    venue_emit_fn *emit = self->emit;
+    self->emit = s_quiet;
+    self->restoring = true;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] != '\n') {
+            break; /* torn last record */
+        }
+        line[len - 1] = '\0';
+        char cat[16], id[CODEC_ID_MAX], hex[2 * CODEC_MSG_MAX + 1], reason[CODEC_TEXT_MAX];
+        long long a, b, e;
+        int maker, spot;
+        order_t *o;
+        if (sscanf(line, "O %15s %d %16384s", cat, &spot, hex) == 3) {
+            static uint8_t buf[CODEC_MSG_MAX];
+            size_t bl = strlen(hex) / 2;
+            bool ok = bl <= sizeof buf;
+            for (size_t i = 0; ok && i < bl; i++) {
+                int hi = s_hex(hex[2 * i]), lo = s_hex(hex[2 * i + 1]);
+                ok = hi >= 0 && lo >= 0;
+                buf[i] = (uint8_t)(hi * 16 + lo);
+            }
+            codec_env_t env;
+            codec_risk_order_t r;
+            if (!ok || codec_decode(buf, bl, CODEC_RISK_ORDER, &env, &r) < 0) {
+                continue;
+            }
+            o = orders_add(self->orders, &r, strcmp(cat, "-") ? cat : "", spot != 0, env.origin,
+                           self->name);
+            if (o) {
+                o->sent = true;
+                (void)s_work_add(self, o);
+                n++;
+            }
+        } else if (sscanf(line, "F %47s %lld %lld %d %lld", id, &a, &b, &maker, &e) == 5) {
+            o = orders_get(self->orders, id);
+            if (o && s_fill(self, o, a, b, maker != 0, e) == 0) {
+                n++;
+            }
+        } else if (sscanf(line, "X %47s %lld %127[^\n]", id, &e, reason) >= 2) {
+            o = orders_get(self->orders, id);
+            if (o) {
+                s_cancel(self, o, strcmp(reason, "-") ? reason : NULL, e);
+                n++;
+            }
+        }
+    }
+    free(line);
+    s_work_compact(self);
+    self->restoring = false;
+    self->emit = emit;
+    return n;
+}
 
 paper_t *
 paper_new(const venue_cfg_t *cfg)
@@ -69,6 +171,23 @@ paper_new(const venue_cfg_t *cfg)
         errno = e;
         return NULL;
     }
+    if (cfg->journal_path && cfg->journal_path[0]) {
+        FILE *in = fopen(cfg->journal_path, "r");
+        if (in) {
+            size_t n = s_restore(self, in);
+            fclose(in);
+            log_notice(S_MOD, "state restored from %s: %zu records, %zu orders working",
+                       cfg->journal_path, n, self->n_work);
+        }
+        self->state = fopen(cfg->journal_path, "a");
+        if (!self->state) {
+            int e = errno;
+            log_error(S_MOD, "cannot open the paper state %s: %s", cfg->journal_path, strerror(e));
+            paper_destroy(&self);
+            errno = e;
+            return NULL;
+        }
+    }
     return self;
 }
 
@@ -81,6 +200,9 @@ paper_destroy(paper_t **self_p)
         return;
     }
     account_destroy(&self->acct);
+    if (self->state) {
+        fclose(self->state);
+    }
     free(self->work);
     free(self);
     *self_p = NULL;
@@ -162,6 +284,8 @@ static void
 s_cancel(paper_t *self, order_t *o, const char *reason, int64_t evt)
 {
     if (order_cancel(o, reason) == 0) {
+        s_log(self, "X %s %lld %s\n", o->req.client_id, (long long)evt,
+              reason && reason[0] ? reason : "-");
         s_emit_order(self, o, evt);
     }
 }
@@ -191,6 +315,8 @@ s_fill(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker, int64_t e
     if (orders_fill(self->orders, r->client_id, f.fill_id, px, qty, notional, fee) < 0) {
         goto fail;
     }
+    s_log(self, "F %s %lld %lld %d %lld\n", r->client_id, (long long)px, (long long)qty,
+          maker ? 1 : 0, (long long)evt);
     if (account_fill(self->acct, r->venue, r->symbol, r->px_scale, r->qty_scale, r->side, px, qty,
                      fee, &realized)
         < 0) {
@@ -352,6 +478,22 @@ paper_place(paper_t *self, order_t *o, const instr_t *in)
         return -1;
     }
     int64_t t = o->req.ts_event;
+    if (self->state) {
+        static uint8_t buf[CODEC_MSG_MAX];
+        static char hex[2 * CODEC_MSG_MAX + 1];
+        codec_env_t env;
+        memset(&env, 0, sizeof env);
+        env.v = CODEC_VERSION;
+        env.origin = o->origin;
+        env.evt = t;
+        size_t bl = 0;
+        if (codec_encode(&env, CODEC_RISK_ORDER, &o->req, buf, sizeof buf, &bl) == 0) {
+            for (size_t i = 0; i < bl; i++) {
+                snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+            }
+            s_log(self, "O %s %d %s\n", o->category[0] ? o->category : "-", o->spot ? 1 : 0, hex);
+        }
+    }
     s_emit_order(self, o, t);
     s_sym_t *s = s_sym(self, o->req.venue, o->req.symbol, true);
     if (!s) {

@@ -22,6 +22,10 @@
  *      below (buy) / high above (sell) the limit fills at the limit (maker).
  *    fee = rate x px x qty at MONEY_VALUE_SCALE, rounded half-even once.
  *  Outputs per fill, in order: exec.fill, exec.order, exec.position, exec.balance.
+ *  Persistence (cfg->journal_path set, executor.paper_state): every placed order ("O"), fill
+ *  ("F") and cancel ("X") is appended and fsync'd; paper_new replays the file through the
+ *  same paths with outputs silenced, restoring orders (marked sent), account and working
+ *  orders (books and marks come back with market data). Off by default.
  *  Invariants, asserted by paper_check():
  *    (1) every working order is open (New or PartiallyFilled)
  *    (2) account invariants hold (account_check)

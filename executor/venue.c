@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "executor/bybit.h"
 #include "executor/paper.h"
 
 int
@@ -28,7 +29,16 @@ venue_open(venue_t *out, const venue_cfg_t *cfg)
         out->impl = p;
         return 0;
     }
-    errno = EINVAL; /* unknown venue name; "bybit" comes with the live path */
+    if (strcmp(cfg->name, "bybit") == 0) {
+        bybit_t *b = bybit_new(cfg);
+        if (!b) {
+            return -1;
+        }
+        out->ops = bybit_ops();
+        out->impl = b;
+        return 0;
+    }
+    errno = EINVAL; /* unknown venue name */
     return -1;
 }
 

@@ -1,6 +1,6 @@
 /*  venue.h - the interface between the executor's intake (executor/exec.c) and a venue that
- *  executes orders. "paper" (executor/paper.c) is the first implementation; the Bybit v5
- *  REST/WS path is the next (TODO(#executor-live)).
+ *  executes orders: "paper" (executor/paper.c) and "bybit" (executor/bybit.c, Bybit v5
+ *  REST through executor/rest.c, or venue-sim's private side).
  *  Owns:  nothing itself: a venue_t is an ops table plus the implementation's object.
  *  Contract every venue keeps:
  *    - place() is called once per accepted order, in step order (replay) or on arrival (live);
@@ -40,6 +40,19 @@ typedef struct {
     int64_t taker_fee;     /* rate at VENUE_RATE_SCALE (0.001 -> 100000) */
     int64_t maker_fee;     /* rate at VENUE_RATE_SCALE */
     int64_t slippage_cap;  /* percent at VENUE_RATE_SCALE (1.0 % -> 100000000); 0 = none */
+    /* "bybit" (executor/bybit.h) only */
+    const char *base_url;     /* "https://api.bybit.com", venue-sim "http://127.0.0.1:18765" */
+    const char *api_key;      /* never logged */
+    const char *api_secret;   /* never logged */
+    const char *journal_path; /* durable intent journal (journal.h) */
+    const char *category;     /* "linear" */
+    int recv_window_ms;       /* 5000 */
+    int timeout_ms;           /* per REST call */
+    int64_t max_offset_ms;    /* halt when |server - local| is larger (500) */
+    const char *ws_url;       /* private WS ("" = none; venue-sim "ws://127.0.0.1:P/v5/private") */
+    void *loop;               /* zloop_t * of the stage for the WS (NULL = no WS: tests) */
+    instr_table_t *instr;     /* the executor's rules: filled from instruments-info at start
+                                 for symbols md.instrument has not given (set by exec_new) */
 } venue_cfg_t;
 
 typedef struct {
@@ -55,6 +68,15 @@ typedef struct {
     /* Add status fields ("positions", "equity", ...). */
     void (*status)(void *impl, json_t *out);
     void (*destroy)(void **impl_p);
+    /* Live venues only (NULL otherwise): called every poll period from the stage loop
+     * (I/O: queries, reconciliation); and the venue's state word for the stage state
+     * ("reconciling", "running", "halted"): risk stays halted unless it is "running". */
+    void (*poll)(void *impl);
+    const char *(*state)(void *impl);
+    /* Operator commands on the control socket ("cancel ID", "amend ID QTY|- PX|-",
+     * "cancel-all SYMBOL", "tpsl SYMBOL TP|- SL|-", "reconcile"): fill reply, 0; -1 = not a command
+     * of this venue. */
+    int (*control)(void *impl, const char *cmd, json_t *reply);
 } venue_ops_t;
 
 typedef struct {

@@ -54,6 +54,7 @@ struct binance {
     s_held_t held_ix[k_buf_frames];
     size_t n_held;
     bool replaying;
+    int64_t last_evt_ns; /* latest event time E seen (spot bookTicker carries none) */
 };
 
 binance_t *
@@ -195,9 +196,20 @@ s_levels(const jtok_t *t, int arr, const instr_t *in, book_level_t *out, size_t 
     int j = arr + 1;
     for (int k = 0; k < m; k++) {
         if (jtok_type(t, j) != JTOK_ARRAY || jtok_size(t, j) < 2
-            || jtok_money(t, j + 1, in->px_scale, &out[k].px) != 0
-            || jtok_money(t, j + 2, in->qty_scale, &out[k].qty) != 0) {
+            || jtok_money(t, j + 1, in->px_scale, &out[k].px) != 0) {
             return -1;
+        }
+        /* Sizes finer than the step exist in real books (resting orders from before a step
+         * change: spot BTCUSDT 2024-08-08 has "25.42618900" at step 0.00001, 3 levels in the
+         * capture): rounded half-even to the step, a non-zero size never rounds to a delete. */
+        if (jtok_money(t, j + 2, in->qty_scale, &out[k].qty) != 0) {
+            if (errno != EINVAL
+                || jtok_money_round(t, j + 2, in->qty_scale, &out[k].qty) != 0) {
+                return -1;
+            }
+            if (out[k].qty == 0) {
+                out[k].qty = 1;
+            }
         }
         j = jtok_next(t, j);
     }
@@ -297,11 +309,19 @@ s_depth(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
     } else {
         upd.prev_seq = self->spot ? (uint64_t)first_u - 1 : (uint64_t)pu;
     }
+    bool in_seq = book_synced(s->book) && book_seq(s->book) == upd.prev_seq;
     if (book_apply(s->book, &upd) != 0) {
         if (errno == EINVAL) {
             return S_BAD_FIELD("depthUpdate: level off tick or negative");
         }
-        s_resync(self, s, errno == EPROTO ? "depth sequence break or crossed book" : "book error",
+        if (in_seq && errno == EPROTO) {
+            self->stats->crossed++;
+        }
+        s_resync(self, s,
+                 errno != EPROTO ? "book error"
+                 : in_seq        ? "crossed book"
+                                 : (self->spot ? "depth sequence break (U != previous u + 1)"
+                                               : "depth sequence break (pu != previous u)"),
                  evt, recv_ns, frame, len);
         s_hold(self, frame, len, recv_ns);
         errno = EPROTO;
@@ -414,6 +434,41 @@ s_kline(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
     return 0;
 }
 
+/* bookTicker {u, s, b, B, a, A} (+ E, T on USD-M) -> md.ticker with the best bid/ask only.
+ * Event time: E, else the latest E seen on this connection (spot bookTicker has no time). */
+static int
+s_book_ticker(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
+{
+    const jtok_t *t = self->tok;
+    char sym[INSTR_SYM_MAX];
+    if (jtok_copy(t, jtok_get(t, d, "s"), sym, sizeof sym) != 0) {
+        return S_BAD_FIELD("bookTicker: missing or bad s");
+    }
+    s_sym_t *s = s_sym(self, sym, frame, len);
+    if (!s) {
+        return 0;
+    }
+    codec_md_ticker_t tk;
+    memset(&tk, 0, sizeof tk);
+    if (jtok_money(t, jtok_get(t, d, "b"), s->instr.px_scale, &tk.bid_px) != 0
+        || jtok_money(t, jtok_get(t, d, "B"), s->instr.qty_scale, &tk.bid_qty) != 0
+        || jtok_money(t, jtok_get(t, d, "a"), s->instr.px_scale, &tk.ask_px) != 0
+        || jtok_money(t, jtok_get(t, d, "A"), s->instr.qty_scale, &tk.ask_qty) != 0) {
+        return S_BAD_FIELD("bookTicker: bad b/B/a/A");
+    }
+    md_strlcpy(tk.venue, self->venue, sizeof tk.venue);
+    md_strlcpy(tk.symbol, sym, sizeof tk.symbol);
+    tk.px_scale = s->instr.px_scale;
+    tk.qty_scale = s->instr.qty_scale;
+    tk.ts_event = self->last_evt_ns;
+    tk.ts_recv = recv_ns;
+    self->stats->tickers++;
+    if (self->sink.ticker) {
+        self->sink.ticker(&tk, recv_ns, self->sink.arg);
+    }
+    return 0;
+}
+
 /* Parse and dispatch; `count` false when replaying held frames (already counted). */
 static int
 s_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
@@ -433,6 +488,10 @@ s_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
         return S_BAD_FIELD("data is not an object");
     }
     int e = jtok_get(t, d, "e");
+    int64_t e_ms;
+    if (jtok_i64(t, jtok_get(t, d, "E"), &e_ms) == 0) {
+        self->last_evt_ns = s_ms_ns(e_ms);
+    }
     if (jtok_streq(t, e, "depthUpdate")) {
         return s_depth(self, d, frame, len, recv_ns);
     }
@@ -446,7 +505,7 @@ s_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
     const char *stream = jtok_text(t, jtok_get(t, 0, "stream"), &sl);
     if (jtok_streq(t, e, "bookTicker")
         || (e < 0 && sl > 11 && memcmp(stream + sl - 11, "@bookTicker", 11) == 0)) {
-        return 0; /* BBO comes from md.book; bookTicker is only used by the tests */
+        return s_book_ticker(self, d, frame, len, recv_ns);
     }
     return s_bad(self, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown event",
                  frame, len);

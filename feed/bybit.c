@@ -221,6 +221,9 @@ s_orderbook(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
     }
     upd.bids = self->bids;
     upd.asks = self->asks;
+    /* a synced book and a delta in sequence: an EPROTO can only be a crossed result */
+    bool in_seq = book_synced(s->book) && (upd.is_snapshot || book_seq(s->book) == upd.prev_seq);
+    uint64_t had = book_seq(s->book);
     if (book_apply(s->book, &upd) != 0) {
         if (errno == EAGAIN) {
             self->stats->unsynced++; /* waiting for the snapshot after a resync */
@@ -231,6 +234,9 @@ s_orderbook(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
         }
         int err = errno;
         self->stats->resyncs++;
+        if (in_seq) {
+            self->stats->crossed++;
+        }
         log_limited(&self->lim.resync, LOG_WARN, k_mod,
                     err == EPROTO ? "orderbook gap or crossed book: resync" : "orderbook rejected",
                     frame, len);
@@ -240,8 +246,13 @@ s_orderbook(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
             md_strlcpy(st.venue, self->venue, sizeof st.venue);
             md_strlcpy(st.symbol, sym, sizeof st.symbol);
             md_strlcpy(st.state, "resync", sizeof st.state);
-            snprintf(st.reason, sizeof st.reason, "orderbook u %lld: gap or crossed book",
-                     (long long)u);
+            if (in_seq) {
+                snprintf(st.reason, sizeof st.reason, "orderbook u %lld: crossed book",
+                         (long long)u);
+            } else {
+                snprintf(st.reason, sizeof st.reason, "orderbook gap: u %lld after %llu",
+                         (long long)u, (unsigned long long)had);
+            }
             st.ts_event = s_ms_ns(cts);
             self->sink.status(&st, recv_ns, self->sink.arg);
         }

@@ -42,6 +42,10 @@ struct conn {
     int64_t next_mono_ns; /* WAIT: when to connect again */
     int64_t ping_mono_ns; /* UP: when to ping next */
     int64_t reconnects;
+    int64_t silent_ns;    /* 0 = no silence timeout */
+    int64_t rx_mono_ns;   /* last message received (or UP) */
+    int64_t silent_drops;
+    char drop_why[96];    /* conn_drop's reason, reported by s_down */
     char *rx;
     size_t rx_len, rx_cap;
     bool rx_binary;
@@ -93,6 +97,9 @@ static void
 s_down(conn_t *c, const char *why)
 {
     bool was_up = c->state == S_UP;
+    if (c->drop_why[0]) {
+        why = c->drop_why; /* our own conn_drop: its reason beats lws's "closed" */
+    }
     c->wsi = NULL;
     c->rx_len = 0;
     s_queue_clear(c);
@@ -109,6 +116,7 @@ s_down(conn_t *c, const char *why)
     if (was_up && !c->ctx->closing && c->h.close) {
         c->h.close(c, why ? why : "closed", c->h.arg);
     }
+    c->drop_why[0] = '\0';
 }
 
 static void
@@ -154,6 +162,7 @@ s_deliver(conn_t *c, int64_t recv_ns)
 static int
 s_on_rx(conn_t *c, struct lws *wsi, const void *in, size_t len)
 {
+    c->rx_mono_ns = clock_mono_ns();
     if (lws_is_first_fragment(wsi)) {
         c->rx_len = 0;
         c->rx_binary = lws_frame_is_binary(wsi) != 0;
@@ -225,6 +234,8 @@ s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *
         c->state = S_UP;
         c->attempt = 0;
         c->rx_len = 0;
+        c->rx_mono_ns = clock_mono_ns();
+        c->drop_why[0] = '\0';
         c->ping_mono_ns = clock_mono_ns() + (int64_t)c->ping_s * CLOCK_NS_PER_S;
         log_notice(k_mod, "%s: connected to %s", c->label, c->url);
         if (!c->ctx->closing && c->h.open) {
@@ -279,6 +290,14 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
         conn_t *c = ctx->conns[i];
         if (!c->started) {
             continue;
+        }
+        if (c->state == S_UP && c->silent_ns > 0 && now - c->rx_mono_ns > c->silent_ns) {
+            char why[96];
+            snprintf(why, sizeof why, "silent for %lld ms",
+                     (long long)((now - c->rx_mono_ns) / CLOCK_NS_PER_MS));
+            c->silent_drops++;
+            c->rx_mono_ns = now; /* one drop; the close follows from lws */
+            conn_drop(c, why);
         }
         if (c->state == S_IDLE || (c->state == S_WAIT && now >= c->next_mono_ns)) {
             s_connect(c);
@@ -480,8 +499,30 @@ conn_drop(conn_t *self, const char *why)
     assert(self);
     if (self->wsi) {
         log_warn(k_mod, "%s: dropping the connection: %s", self->label, why);
+        snprintf(self->drop_why, sizeof self->drop_why, "%s", why);
         lws_set_timeout(self->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
+}
+
+void
+conn_set_silent(conn_t *self, int64_t silent_ms)
+{
+    assert(self);
+    self->silent_ns = silent_ms > 0 ? silent_ms * CLOCK_NS_PER_MS : 0;
+}
+
+int64_t
+conn_idle_ns(const conn_t *self)
+{
+    assert(self);
+    return self->state == S_UP ? clock_mono_ns() - self->rx_mono_ns : -1;
+}
+
+int64_t
+conn_silent_drops(const conn_t *self)
+{
+    assert(self);
+    return self->silent_drops;
 }
 
 bool

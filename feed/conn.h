@@ -62,6 +62,14 @@ int conn_send(conn_t *self, const char *text, size_t len);
 /* Drop the connection (handler.close follows from the loop) and reconnect after the backoff. */
 void conn_drop(conn_t *self, const char *why);
 
+/* Silent-connection timeout: an UP connection that received nothing (no frame, no pong) for
+ * silent_ms is dropped (reason "silent for N ms") and reconnects after the backoff. 0 = off
+ * (the default). */
+void conn_set_silent(conn_t *self, int64_t silent_ms);
+/* Mono ns since the last received message (or since UP); -1 when not UP. */
+int64_t conn_idle_ns(const conn_t *self);
+int64_t conn_silent_drops(const conn_t *self); /* drops for silence so far */
+
 bool conn_up(const conn_t *self);
 const char *conn_label(const conn_t *self);
 const char *conn_url(const conn_t *self);

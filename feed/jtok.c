@@ -10,12 +10,15 @@
 
 #define JSMN_STATIC
 #define JSMN_STRICT
+#define JSMN_PARENT_LINKS /* O(1) close of arrays/objects (level arrays close often) */
 #include <jsmn.h>
 
 #include "common/money.h"
 
 struct jtok {
     jsmntok_t *t;
+    int *next; /* next[i]: index after token i's subtree (filled by jtok_parse: O(1) skips) */
+    int *stack;
     size_t cap;
     int n;
     const char *js;
@@ -33,12 +36,19 @@ jtok_new(size_t cap)
         goto fail;
     }
     self->t = calloc(cap, sizeof(jsmntok_t));
-    if (!self->t) {
+    self->next = calloc(cap, sizeof(int));
+    self->stack = calloc(cap, sizeof(int));
+    if (!self->t || !self->next || !self->stack) {
         goto fail;
     }
     self->cap = cap;
     return self;
 fail:
+    if (self) {
+        free(self->t);
+        free(self->next);
+        free(self->stack);
+    }
     free(self);
     errno = ENOMEM;
     return NULL;
@@ -52,6 +62,8 @@ jtok_destroy(jtok_t **self_p)
         return;
     }
     free((*self_p)->t);
+    free((*self_p)->next);
+    free((*self_p)->stack);
     free(*self_p);
     *self_p = NULL;
 }
@@ -79,6 +91,18 @@ jtok_parse(jtok_t *self, const char *js, size_t len)
             errno = EPROTO;
             return -1;
         }
+    }
+    /* subtree ends, one pass: tokens are in pre-order and a subtree's tokens start before
+     * its root's end, so a token closes when the next token starts at or after its end */
+    int top = 0;
+    for (int j = 0; j < r; j++) {
+        while (top > 0 && self->t[self->stack[top - 1]].end <= self->t[j].start) {
+            self->next[self->stack[--top]] = j;
+        }
+        self->stack[top++] = j;
+    }
+    while (top > 0) {
+        self->next[self->stack[--top]] = r;
     }
     self->n = r;
     return r;
@@ -137,13 +161,7 @@ jtok_next(const jtok_t *self, int i)
     if (!s_ok(self, i)) {
         return self->n;
     }
-    /* children lie inside the parent's [start, end) and follow it in the array */
-    int end = self->t[i].end;
-    int j = i + 1;
-    while (j < self->n && self->t[j].start < end) {
-        j++;
-    }
-    return j;
+    return self->next[i]; /* computed by jtok_parse */
 }
 
 int
@@ -153,12 +171,15 @@ jtok_get(const jtok_t *self, int obj, const char *key)
     if (!s_ok(self, obj) || self->t[obj].type != JSMN_OBJECT) {
         return -1;
     }
+    size_t kl = strlen(key);
     int k = obj + 1;
     for (int m = 0; m < self->t[obj].size && k + 1 < self->n; m++) {
-        if (jtok_streq(self, k, key)) {
+        const jsmntok_t *t = &self->t[k];
+        if (t->type == JSMN_STRING && (size_t)(t->end - t->start) == kl
+            && memcmp(self->js + t->start, key, kl) == 0) {
             return k + 1;
         }
-        k = jtok_next(self, k + 1);
+        k = self->next[k + 1];
     }
     return -1;
 }

@@ -45,22 +45,26 @@ typedef struct {
 static const char *const k_ctr_names[] = {
     "frames",   "books",     "trades",        "tickers",    "klines",   "resyncs",
     "bad_json", "bad_field", "unknown_topic", "reconnects", "no_instr", "unsynced",
-    "acks",     "nacks",     "pongs",         "barriers",   NULL
+    "acks",     "nacks",     "pongs",         "barriers",   "crossed",  "silent",
+    "stale",    "skew_warn", NULL
 };
 
 static void
 s_sync_counters(app_t *a)
 {
-    int64_t rec = 0;
+    int64_t rec = 0, silent = 0;
     for (size_t i = 0; i < a->n; i++) {
         rec += session_reconnects(a->sess[i]);
+        silent += session_silent_drops(a->sess[i]);
     }
     a->stats.reconnects = rec;
+    a->stats.silent = silent;
     const md_stats_t *s = &a->stats;
     const int64_t v[] = { s->frames,        s->books,      s->trades,   s->tickers,
                           s->klines,        s->resyncs,    s->bad_json, s->bad_field,
                           s->unknown_topic, s->reconnects, s->no_instr, s->unsynced,
-                          s->acks,          s->nacks,      s->pongs,    (int64_t)a->barriers_fwd };
+                          s->acks,          s->nacks,      s->pongs,    (int64_t)a->barriers_fwd,
+                          s->crossed,       s->silent,     s->stale,    s->skew_warn };
     for (size_t i = 0; k_ctr_names[i]; i++) {
         *a->ctr[i] = v[i];
     }
@@ -87,6 +91,7 @@ s_on_status(stage_t *st, json_t *status, void *arg)
                               session_venue(a->sess[i]), "ready", session_ready(a->sess[i]),
                               "received", (json_int_t)(a->gate ? gate_received(a->gate, i) : 0));
         if (o) {
+            session_health(a->sess[i], o);
             (void)json_array_append_new(arr, o); /* only fails on allocation */
         }
     }
@@ -102,8 +107,15 @@ s_on_status(stage_t *st, json_t *status, void *arg)
 static void
 s_hook(session_t *s, size_t index, const char *text, size_t len, int64_t recv_ns, void *arg)
 {
-    (void)s;
     app_t *a = arg;
+    /* `index` is the config index; with "instance" filtering the gate's is the position in
+     * a->sess (at most CONN_MAX: a short scan) */
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->sess[i] == s) {
+            index = i;
+            break;
+        }
+    }
     (void)gate_push(a->gate, index, text, len, recv_ns); /* ENOMEM is counted and logged */
 }
 
@@ -227,9 +239,9 @@ main(int argc, char **argv)
         return 1;
     }
 
-    static const char *const known[] = { "book_levels", "connections", "instruments",
-                                         "rest_timeout_ms", NULL };
-    int64_t levels, rest_ms;
+    static const char *const known[] = { "book_levels",     "connections",  "instruments",
+                                         "rest_timeout_ms", "skew_warn_ms", NULL };
+    int64_t levels, rest_ms, skew_ms;
     instrs = instr_table_new();
     if (!instrs) {
         log_error(k_mod, "out of memory");
@@ -238,6 +250,7 @@ main(int argc, char **argv)
     if (cfg_check_keys(cfg, "feed", known) != 0
         || cfg_int(cfg, "feed.book_levels", 10, 1, CODEC_LEVELS, false, &levels) != 0
         || cfg_int(cfg, "feed.rest_timeout_ms", 5000, 100, 60000, false, &rest_ms) != 0
+        || cfg_int(cfg, "feed.skew_warn_ms", 1000, 1, 3600000, false, &skew_ms) != 0
         || s_load_instruments(cfg, instrs) != 0) {
         log_error(k_mod, "%s", cfg_error(cfg));
         exit_code = 2;
@@ -273,11 +286,26 @@ main(int argc, char **argv)
                           .levels = (size_t)levels,
                           .replay = replay,
                           .rest_timeout_ms = (long)rest_ms,
+                          /* replay: receive times are now, event times the recording's */
+                          .skew_warn_ns = replay ? 0 : skew_ms * CLOCK_NS_PER_MS,
                           .hook = replay ? s_hook : NULL,
                           .hook_arg = &app };
     for (int i = 0; i < n_conn; i++) {
-        app.sess[i] = session_new(cfg, (size_t)i, &env, ctx);
-        if (!app.sess[i]) {
+        /* scale-out: a connection with "instance" is served by that feed instance only
+         * (each instance its own symbols and PUB endpoint); without it, by every instance */
+        char key[64];
+        const char *owner;
+        snprintf(key, sizeof key, "feed.connections[%d].instance", i);
+        if (cfg_str(cfg, key, "", &owner) != 0) {
+            log_error(k_mod, "%s", cfg_error(cfg));
+            exit_code = 2;
+            goto done;
+        }
+        if (owner[0] && strcmp(owner, inst) != 0) {
+            continue;
+        }
+        app.sess[app.n] = session_new(cfg, (size_t)i, &env, ctx);
+        if (!app.sess[app.n]) {
             if (errno == EINVAL) {
                 log_error(k_mod, "%s", cfg_error(cfg));
                 exit_code = 2;
@@ -285,6 +313,12 @@ main(int argc, char **argv)
             goto done;
         }
         app.n++;
+    }
+    if (app.n == 0) {
+        (void)cfg_fail(cfg, "feed.connections", "no connection for instance %s", inst);
+        log_error(k_mod, "%s", cfg_error(cfg));
+        exit_code = 2;
+        goto done;
     }
     for (size_t i = 0; i < app.n; i++) {
         for (size_t k = 0; k < i; k++) {

@@ -121,3 +121,34 @@ md_interval(const char *w, size_t len, int32_t *seconds, char *word, size_t cap)
     }
     return 0;
 }
+
+int
+md_skew_add(md_skew_t *sk, int64_t evt_ns, int64_t recv_ns, int64_t bound_ns)
+{
+    if (evt_ns <= 0 || recv_ns <= 0) {
+        return 0;
+    }
+    int64_t k = recv_ns - evt_ns;
+    sk->last = k;
+    if (sk->n == 0 || k < sk->min) {
+        sk->min = k;
+    }
+    if (sk->n == 0 || k > sk->max) {
+        sk->max = k;
+    }
+    sk->sum_ms += k / 1000000;
+    sk->n++;
+    if (bound_ns <= 0) {
+        return 0;
+    }
+    int64_t a = k < 0 ? -k : k;
+    if (!sk->over && a > bound_ns) {
+        sk->over = true;
+        return 1;
+    }
+    if (sk->over && a < bound_ns / 2) {
+        sk->over = false;
+        return -1;
+    }
+    return 0;
+}

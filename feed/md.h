@@ -25,6 +25,7 @@ typedef struct {
     int64_t tickers;       /* ticker frames merged */
     int64_t klines;        /* kline frames */
     int64_t resyncs;       /* sequence gaps / crossed books: book dropped */
+    int64_t crossed;       /* of which: an update would have crossed the book */
     int64_t bad_json;      /* not JSON, cut, too many tokens */
     int64_t bad_field;     /* missing key, wrong type, bad number */
     int64_t unknown_topic; /* valid JSON we do not know */
@@ -34,6 +35,9 @@ typedef struct {
     int64_t nacks;         /* subscribe failures */
     int64_t pongs;
     int64_t reconnects; /* kept by conn.c */
+    int64_t silent;     /* connections dropped for silence (session.c) */
+    int64_t stale;      /* md.status "stale" published */
+    int64_t skew_warn;  /* clock skew crossed feed.skew_warn_ms */
 } md_stats_t;
 
 /* Per-kind log limiters for bad input (log once per kind with a sample). */
@@ -64,6 +68,20 @@ void md_book_fill(codec_md_book_t *out, const book_t *book, const char *venue, s
  * "1m","3m","1h","1d","1w"; writes the topic word ("1m", "1h", "1d") to word[cap]. 0 or
  * -1/EINVAL (unknown; "M" months are refused: not a fixed length). */
 int md_interval(const char *venue_word, size_t len, int32_t *seconds, char *word, size_t cap);
+
+/* Clock skew of one connection: receive time - exchange event time (ns) over every md event
+ * (negative: the local clock is behind the venue's). A sample whose |skew| exceeds the bound
+ * raises the "over" state once; it clears when |skew| falls under half the bound (hysteresis,
+ * so a skew hovering at the bound does not flap). Caller-owned, zero-initialised. */
+typedef struct {
+    int64_t last, min, max; /* ns */
+    int64_t sum_ms, n;      /* mean = sum_ms / n (ms: no overflow over years of skew) */
+    bool over;
+} md_skew_t;
+
+/* Add one sample. Returns +1 when it crossed over the bound, -1 when it came back under half
+ * of it, 0 otherwise (also for evt or recv <= 0: not a sample; or bound <= 0: measure only). */
+int md_skew_add(md_skew_t *sk, int64_t evt_ns, int64_t recv_ns, int64_t bound_ns);
 
 /* Copy at most cap-1 bytes and NUL-terminate. */
 void md_strlcpy(char *dst, const char *src, size_t cap);

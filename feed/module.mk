@@ -2,9 +2,14 @@
 FEED_LIB_SRCS := feed/book.c feed/jtok.c feed/md.c feed/bybit.c feed/binance.c
 
 BINS += feed
-feed_SRCS := feed/main.c $(FEED_LIB_SRCS) feed/rest.c feed/conn.c feed/gate.c feed/session.c
+feed_SRCS := feed/main.c $(FEED_LIB_SRCS) feed/rest.c feed/conn.c feed/gate.c feed/session.c \
+             feed/exinfo.c
 
-UNIT_TESTS += test_book test_bybit test_binance
+UNIT_TESTS += test_book test_bybit test_binance test_exinfo test_md
+test_md_SRCS := tests/unit/feed/test_md.c feed/md.c feed/book.c
+UNIT_TESTS += test_vs_faults
+test_vs_faults_SRCS := tests/unit/feed/test_vs_faults.c tools/venue-sim/faults.c
+test_exinfo_SRCS := tests/unit/feed/test_exinfo.c feed/exinfo.c
 test_book_SRCS := tests/unit/feed/test_book.c feed/book.c
 test_bybit_SRCS := tests/unit/feed/test_bybit.c $(FEED_LIB_SRCS)
 test_binance_SRCS := tests/unit/feed/test_binance.c $(FEED_LIB_SRCS)
@@ -12,3 +17,19 @@ test_binance_SRCS := tests/unit/feed/test_binance.c $(FEED_LIB_SRCS)
 # manual end-to-end checker (docs/feed.md "Trying it by hand"), not run by make check
 BINS += feed_check
 feed_check_SRCS := tests/unit/feed/feed_check.c
+
+# checker of tests/integration/feed_faults.sh: published books vs books rebuilt from the frames
+# venue-sim really sent (its --fault-dump)
+BINS += fault_check
+fault_check_SRCS := tests/unit/feed/fault_check.c
+
+# libFuzzer targets (`make fuzz`): seeds are the recorded frames, written into the empty corpus
+# directory by the target itself (tests/fuzz/fuzz_common.h), hence no _CORPUS directory
+FUZZERS += fuzz_bybit fuzz_binance
+fuzz_bybit_SRCS := tests/fuzz/fuzz_bybit.c $(FEED_LIB_SRCS)
+fuzz_bybit_CORPUS :=
+fuzz_binance_SRCS := tests/fuzz/fuzz_binance.c $(FEED_LIB_SRCS)
+fuzz_binance_CORPUS :=
+
+BENCHES += bench_feed
+bench_feed_SRCS := tests/bench/bench_feed.c $(FEED_LIB_SRCS)

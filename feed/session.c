@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "feed/binance.h"
 #include "feed/bybit.h"
+#include "feed/exinfo.h"
 #include "feed/rest.h"
 
 #define k_mod             "session"
@@ -45,6 +46,10 @@ struct session {
     int sub_requests, sub_acks;
     int64_t rest_next_ns; /* mono: next REST attempt allowed */
     log_limit_t pub_lim;
+    int64_t stale_ns;     /* 0 = no stale status */
+    bool stale, was_up;
+    /* clock skew: receive time - exchange event time, ns, over every md event */
+    md_skew_t skew;
 };
 
 /* ---- publishing (the parser's sink) -------------------------------------------------------- */
@@ -58,10 +63,39 @@ s_publish(session_t *s, const char *topic, codec_type_t type, const void *body, 
     }
 }
 
+static void s_status(session_t *s, const char *symbol, const char *state, const char *reason,
+                     int64_t evt, int64_t origin);
+
+/* One skew sample (receive - event time). A crossing of the bound warns once and publishes
+ * md.status "skew"; back under half the bound, "connected". */
+static void
+s_skew(session_t *s, int64_t evt, int64_t origin)
+{
+    if (s->env.skew_warn_ns <= 0) {
+        return; /* replay: receive times are not the venue's */
+    }
+    int crossing = md_skew_add(&s->skew, evt, origin, s->env.skew_warn_ns);
+    int64_t k = s->skew.last;
+    if (crossing > 0) {
+        s->env.stats->skew_warn++;
+        char why[96];
+        snprintf(why, sizeof why, "clock skew %lld ms (receive - exchange time), bound %lld ms",
+                 (long long)(k / CLOCK_NS_PER_MS),
+                 (long long)(s->env.skew_warn_ns / CLOCK_NS_PER_MS));
+        log_warn(k_mod, "%s: %s", s->label, why);
+        s_status(s, "", "skew", why, evt, origin);
+    } else if (crossing < 0) {
+        log_notice(k_mod, "%s: clock skew back to %lld ms", s->label,
+                   (long long)(k / CLOCK_NS_PER_MS));
+        s_status(s, "", "connected", "clock skew back under the bound", evt, origin);
+    }
+}
+
 static void
 s_on_book(const codec_md_book_t *b, int64_t origin, void *arg)
 {
     session_t *s = arg;
+    s_skew(s, b->ts_event, origin);
     char topic[BUS_TOPIC_MAX];
     snprintf(topic, sizeof topic, "md.book.%s.%s", b->venue, b->symbol);
     s_publish(s, topic, CODEC_MD_BOOK, b, b->ts_event, origin);
@@ -71,6 +105,7 @@ static void
 s_on_trade(const codec_md_trade_t *t, int64_t origin, void *arg)
 {
     session_t *s = arg;
+    s_skew(s, t->ts_event, origin);
     char topic[BUS_TOPIC_MAX];
     snprintf(topic, sizeof topic, "md.trade.%s.%s", t->venue, t->symbol);
     s_publish(s, topic, CODEC_MD_TRADE, t, t->ts_event, origin);
@@ -80,6 +115,7 @@ static void
 s_on_ticker(const codec_md_ticker_t *t, int64_t origin, void *arg)
 {
     session_t *s = arg;
+    s_skew(s, t->ts_event, origin);
     char topic[BUS_TOPIC_MAX];
     snprintf(topic, sizeof topic, "md.ticker.%s.%s", t->venue, t->symbol);
     s_publish(s, topic, CODEC_MD_TICKER, t, t->ts_event, origin);
@@ -136,6 +172,9 @@ s_on_control(const char *op, bool ok, void *arg)
     session_t *s = arg;
     if (ok && strcmp(op, "subscribe") == 0) {
         s->sub_acks++;
+    } else if (!ok && strcmp(op, "subscribe") == 0) {
+        /* refused: start over (reconnect after the backoff, subscribe everything again) */
+        conn_drop(s->conn, "subscribe refused");
     }
 }
 
@@ -278,6 +317,7 @@ s_on_open(conn_t *c, void *arg)
 {
     session_t *s = arg;
     (void)c;
+    s->stale = false;
     if (s->proto == S_BYBIT) {
         if (!s->instr_loaded && s_bybit_instruments(s) != 0) {
             conn_drop(s->conn, "instruments-info unavailable");
@@ -290,6 +330,18 @@ s_on_open(conn_t *c, void *arg)
     if (!s->env.replay) {
         session_announce(s, clock_wall_ns());
     }
+    if (s->was_up) {
+        /* books were dropped at the close: each one waits for its snapshot (Bybit: sent after
+         * the subscribe; Binance: the REST sync above or on the next tick) */
+        int64_t now = clock_wall_ns();
+        for (size_t y = 0; y < s->n_symbols; y++) {
+            s_status(s, s->symbols[y], "resync",
+                     s->proto == S_BYBIT ? "reconnected: waiting for the snapshot"
+                                         : "reconnected: waiting for the REST depth sync",
+                     now, now);
+        }
+    }
+    s->was_up = true;
 }
 
 static void
@@ -297,6 +349,10 @@ s_on_frame(conn_t *c, const char *text, size_t len, int64_t recv_ns, void *arg)
 {
     session_t *s = arg;
     (void)c;
+    if (s->stale) {
+        s->stale = false;
+        s_status(s, "", "connected", "frames again after stale", recv_ns, recv_ns);
+    }
     if (s->env.hook) {
         s->env.hook(s, s->index, text, len, recv_ns, s->env.hook_arg);
     } else {
@@ -325,6 +381,15 @@ static void
 s_on_tick(conn_t *c, void *arg)
 {
     session_t *s = arg;
+    int64_t idle = conn_idle_ns(c);
+    if (s->stale_ns > 0 && !s->stale && idle > s->stale_ns) {
+        s->stale = true;
+        s->env.stats->stale++;
+        char why[64];
+        snprintf(why, sizeof why, "no frame for %lld ms", (long long)(idle / CLOCK_NS_PER_MS));
+        int64_t now = clock_wall_ns();
+        s_status(s, "", "stale", why, now, now);
+    }
     if (s->binance && conn_up(c) && binance_want_snapshot(s->binance)
         && clock_mono_ns() >= s->rest_next_ns) {
         s_binance_snapshots(s);
@@ -369,9 +434,10 @@ s_str_array(cfg_t *cfg, const char *path, char (*out)[32], size_t cap, size_t *n
 static int
 s_config(session_t *s, cfg_t *cfg, size_t index, char *url, size_t url_cap, int *ping_s)
 {
-    static const char *const known[] = { "label",    "venue", "protocol", "url",     "rest",
-                                         "symbols",  "depth", "topics",   "streams", "ping_s",
-                                         "category", "spot",  NULL };
+    static const char *const known[] = { "label",    "venue", "protocol",  "url",      "rest",
+                                         "symbols",  "depth", "topics",    "streams",  "ping_s",
+                                         "category", "spot",  "silent_ms", "stale_ms", "exchange_info",
+                                         "instance", NULL };
     static const char *const bybit_topics[] = { "orderbook", "publicTrade", "tickers", NULL };
     static const char *const binance_streams[] = { "depth@0ms", "trade", NULL };
     char base[64], p[128];
@@ -430,6 +496,10 @@ s_config(session_t *s, cfg_t *cfg, size_t index, char *url, size_t url_cap, int 
         return -1;
     }
     *ping_s = (int)v;
+    if (cfg_int(cfg, S_KEY("stale_ms"), s->env.replay ? 0 : 10000, 0, 3600000, false, &v) != 0) {
+        return -1;
+    }
+    s->stale_ns = v * CLOCK_NS_PER_MS;
     char syms[SESSION_MAX_SYMBOLS][32];
     if (s_str_array(cfg, S_KEY("symbols"), syms, SESSION_MAX_SYMBOLS, &s->n_symbols, NULL) != 0) {
         return -1;
@@ -450,6 +520,43 @@ s_config(session_t *s, cfg_t *cfg, size_t index, char *url, size_t url_cap, int 
     return s_str_array(cfg, S_KEY("streams"), s->topics, k_max_topics, &s->n_topics,
                        binance_streams);
 #undef S_KEY
+}
+
+static void
+s_put_exinfo(const instr_t *in, void *arg)
+{
+    s_put_ctx_t *p = arg;
+    s_put_instr(in, p);
+}
+
+/* Binance rules from a bundled exchangeInfo body (connections[i].exchange_info, optional):
+ * the rules of our symbols go into the shared table (replacing feed.instruments' ones). */
+static int
+s_exchange_info(session_t *s, cfg_t *cfg, size_t index)
+{
+    char key[80];
+    const char *path;
+    snprintf(key, sizeof key, "feed.connections[%zu].exchange_info", index);
+    if (cfg_str(cfg, key, "", &path) != 0) {
+        return -1;
+    }
+    if (!path[0]) {
+        return 0;
+    }
+    size_t len;
+    char *body = exinfo_read(path, &len);
+    if (!body) {
+        return cfg_fail(cfg, key, "cannot read %s: %s", path, strerror(errno));
+    }
+    s_put_ctx_t p = { s, 0 };
+    int n = exinfo_parse_binance(body, len, s->venue, s->spot ? "spot" : "usdm", s_put_exinfo, &p);
+    free(body);
+    if (n < 0) {
+        return cfg_fail(cfg, key, "%s is not a Binance exchangeInfo body", path);
+    }
+    log_notice(k_mod, "%s: %d instruments in %s, rules kept for %d of %zu symbols", s->label, n,
+               path, p.kept, s->n_symbols);
+    return 0;
 }
 
 /* Full URL: binance stream list, then replay_conn=<label> when replaying. */
@@ -524,7 +631,10 @@ session_new(cfg_t *cfg, size_t index, const session_env_t *env, conn_ctx_t *ctx)
         if (!s->binance) {
             goto fail;
         }
-        s->instr_loaded = true; /* from config feed.instruments (main.c) */
+        s->instr_loaded = true; /* from config feed.instruments (main.c) or exchange_info */
+        if (s_exchange_info(s, cfg, index) != 0) {
+            goto fail_cfg;
+        }
         for (size_t y = 0; y < s->n_symbols; y++) {
             bool depth = false;
             for (size_t t = 0; t < s->n_topics; t++) {
@@ -545,6 +655,15 @@ session_new(cfg_t *cfg, size_t index, const session_env_t *env, conn_ctx_t *ctx)
     s->conn = conn_new(ctx, s->label, url, ping_s, ping_s > 0 ? "{\"op\":\"ping\"}" : NULL, &h);
     if (!s->conn) {
         goto fail;
+    }
+    {
+        char p[80];
+        int64_t silent_ms;
+        snprintf(p, sizeof p, "feed.connections[%zu].silent_ms", index);
+        if (cfg_int(cfg, p, env->replay ? 0 : 60000, 0, 3600000, false, &silent_ms) != 0) {
+            goto fail_cfg;
+        }
+        conn_set_silent(s->conn, silent_ms);
     }
     log_info(k_mod, "%s: %s %s, %zu symbols, url %s", s->label,
              s->proto == S_BYBIT ? "bybit" : "binance", s->venue, s->n_symbols, url);
@@ -645,6 +764,38 @@ session_venue(const session_t *self)
 {
     assert(self);
     return self->venue;
+}
+
+int64_t
+session_silent_drops(const session_t *self)
+{
+    assert(self);
+    return conn_silent_drops(self->conn);
+}
+
+void
+session_health(const session_t *self, json_t *out)
+{
+    assert(self && out);
+    int64_t idle = conn_idle_ns(self->conn);
+    (void)json_object_set_new(out, "up", json_boolean(conn_up(self->conn)));
+    (void)json_object_set_new(out, "stale", json_boolean(self->stale));
+    (void)json_object_set_new(out, "idle_ms",
+                              json_integer(idle < 0 ? -1 : (json_int_t)(idle / CLOCK_NS_PER_MS)));
+    (void)json_object_set_new(out, "silent_drops",
+                              json_integer((json_int_t)conn_silent_drops(self->conn)));
+    const md_skew_t *sk = &self->skew;
+    if (sk->n > 0) {
+        json_t *k = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}", "last",
+                              (json_int_t)(sk->last / CLOCK_NS_PER_MS), "min",
+                              (json_int_t)(sk->min / CLOCK_NS_PER_MS), "max",
+                              (json_int_t)(sk->max / CLOCK_NS_PER_MS), "mean",
+                              (json_int_t)(sk->sum_ms / sk->n), "n", (json_int_t)sk->n,
+                              "over_bound", sk->over);
+        if (k) {
+            (void)json_object_set_new(out, "skew_ms", k);
+        }
+    }
 }
 
 int64_t

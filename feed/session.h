@@ -10,7 +10,9 @@
  *    publicTrade, tickers), streams[] (binance, default depth@0ms, trade), ping_s (default 20
  *    for bybit, 0 for binance: Binance pings us and lws answers), category (bybit REST
  *    category, default "spot" if the venue id contains "spot" else "linear"), spot (binance
- *    sync rules, default: venue id contains "spot").
+ *    sync rules, default: venue id contains "spot"), silent_ms (drop a connection silent that
+ *    long; default 60000 live, 0 = off in replay), stale_ms (publish md.status "stale" after
+ *    that long without a frame, "connected" when frames resume; default 10000 live, 0 replay).
  *  Single-threaded.
  */
 #ifndef TP_SESSION_H
@@ -42,6 +44,8 @@ typedef struct {
     size_t levels;         /* md.book levels per side (1..CODEC_LEVELS) */
     bool replay;           /* config "mode" == "replay": URLs get replay_conn=<label> */
     long rest_timeout_ms;
+    int64_t skew_warn_ns;  /* |receive - exchange time| over this: warning + md.status "skew";
+                              0 = skew not measured (replay: receive times are not the venue's) */
     session_hook_fn *hook; /* NULL = process frames on arrival */
     void *hook_arg;
 } session_env_t;
@@ -67,5 +71,12 @@ void session_announce(session_t *self, int64_t evt_ns);
 const char *session_label(const session_t *self);
 const char *session_venue(const session_t *self);
 int64_t session_reconnects(const session_t *self);
+int64_t session_silent_drops(const session_t *self);
+
+/* Per-connection health for `status`: "up", "stale", "idle_ms", "silent_drops", "skew_ms"
+ * {"last","min","max","mean","n"} (receive time - exchange event time: negative = the local
+ * clock is behind the venue's). */
+#include <jansson.h>
+void session_health(const session_t *self, json_t *out);
 
 #endif /* TP_SESSION_H */

@@ -5,8 +5,17 @@
  *  order) whose deliver callback queues it in the writer, and whose barrier callback forwards
  *  sys.barrier on the recorder's own PUB (committing first when it is the end barrier, so a
  *  reader sees everything once venue-sim reports done). A zloop timer commits by age.
+ *  History: when endpoints.<instance>.history is set, a REP socket there answers JSON history
+ *  requests (recorder/history.h, docs/recorder.md "History over REP"), after committing what is
+ *  pending so that the answer includes everything received.
+ *  Alerts: when a commit fails (locked, read-only, disk full, I/O) the recorder publishes
+ *  `rec.alert` (risk.alert body: level "error", code "db_<kind>", text with sqlite's message
+ *  and the path) once per failure episode, `rec.alert` level "warn" code "db_recovered" when a
+ *  commit succeeds again, and `rec.alert` "error" "dropping" the first time messages are
+ *  dropped in an episode. Each alert is also queued into the database (risk_events and alerts
+ *  rows with topic rec.alert), so the file records its own troubles once it can be written.
  *  Config (all optional): recorder.db (string, "{run}/tradepipe.db"), recorder.batch_max
- *  (messages, 5000), recorder.batch_ms (ms, 200).
+ *  (messages, 5000), recorder.batch_ms (ms, 200), recorder.rcvhwm (messages, 1000000).
  *  Exit codes:
  *    0  clean stop (SIGTERM/SIGINT), batch committed, database closed
  *    1  runtime failure (the loop stopped on an error, or the final commit failed)
@@ -16,6 +25,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -23,9 +33,11 @@
 #include "common/bus.h"
 #include "common/cfg.h"
 #include "common/clock.h"
+#include "common/curve.h"
 #include "common/log.h"
 #include "common/stage.h"
 #include "common/step.h"
+#include "recorder/history.h"
 #include "recorder/writer.h"
 
 #define RECORDER_MAX_INPUTS 16
@@ -34,8 +46,106 @@ typedef struct {
     stage_t *st;
     writer_t *w;
     step_t *step;
-    int64_t *c_events, *c_commits, *c_db_errors, *c_dropped, *c_gap_rows;
+    int64_t *c_events, *c_commits, *c_db_errors, *c_dropped, *c_gap_rows, *c_history,
+        *c_alerts;
+    zsock_t *history;
+    bool alerted;           /* a db_<kind> alert was sent for the current failure episode */
+    uint64_t dropped_seen;  /* dropped count when the last "dropping" alert went out */
 } s_ctx_t;
+
+/* Publish one rec.alert (risk.alert body) on the recorder's PUB. */
+static void
+s_alert(s_ctx_t *ctx, const char *level, const char *code, const char *text)
+{
+    codec_risk_alert_t a;
+    memset(&a, 0, sizeof a);
+    (void)snprintf(a.level, sizeof a.level, "%s", level);
+    (void)snprintf(a.code, sizeof a.code, "%s", code);
+    (void)snprintf(a.text, sizeof a.text, "%s", text);
+    a.ts_event = clock_wall_ns(); /* an operational alert: about now, not about market time */
+    (*ctx->c_alerts)++;
+    bus_pub_t *pub = stage_pub(ctx->st);
+    if (bus_publish(pub, "rec.alert", CODEC_RISK_ALERT, &a, a.ts_event, 0) < 0) {
+        log_error("recorder", "cannot publish rec.alert %s: %s", code, strerror(errno));
+        return;
+    }
+    /* the audit trail keeps its own alerts too (risk_events + alerts rows, topic rec.alert):
+     * queued like any message, so they land with the batch once the database takes writes */
+    static uint8_t buf[CODEC_MSG_MAX];
+    codec_env_t env = { .v = CODEC_VERSION, .epoch = bus_pub_epoch(pub), .seq = bus_pub_seq(pub),
+                        .ts = a.ts_event, .origin = 0, .evt = a.ts_event };
+    (void)snprintf(env.src, sizeof env.src, "%s", bus_pub_src(pub));
+    bus_msg_t m;
+    memset(&m, 0, sizeof m);
+    if (codec_encode(&env, CODEC_RISK_ALERT, &a, buf, sizeof buf, &m.len) == 0) {
+        (void)snprintf(m.topic, sizeof m.topic, "rec.alert");
+        m.type = CODEC_RISK_ALERT;
+        m.env = env;
+        m.data = buf;
+        (void)writer_add(ctx->w, &m, clock_wall_ns(), clock_mono_ns()); /* counted inside */
+    }
+}
+
+/* Turn the writer's state into alerts: one per failure episode, one on recovery, one when
+ * messages start being dropped. */
+static void
+s_check_alerts(s_ctx_t *ctx)
+{
+    writer_stats_t s;
+    writer_stats(ctx->w, &s);
+    if (s.failing && !ctx->alerted) {
+        char code[32], text[160];
+        (void)snprintf(code, sizeof code, "db_%s", writer_rc_kind(s.last_rc));
+        (void)snprintf(text, sizeof text, "cannot write %s (%s); holding up to %d x batch_max",
+                       writer_path(ctx->w), sqlite3_errstr(s.last_rc), WRITER_PENDING_FACTOR);
+        log_error("recorder", "ALERT %s: %s", code, text);
+        stage_set_state(ctx->st, "db_failing");
+        s_alert(ctx, "error", code, text);
+        ctx->alerted = true;
+    } else if (!s.failing && ctx->alerted) {
+        log_notice("recorder", "database writable again: %s", writer_path(ctx->w));
+        stage_set_state(ctx->st, "running");
+        s_alert(ctx, "warn", "db_recovered", writer_path(ctx->w));
+        ctx->alerted = false;
+    }
+    if (s.dropped > ctx->dropped_seen) {
+        if (ctx->dropped_seen == 0 || !s.failing) {
+            char text[160];
+            (void)snprintf(text, sizeof text, "dropping messages: %llu so far (database failing)",
+                           (unsigned long long)s.dropped);
+            s_alert(ctx, "error", "dropping", text);
+        }
+        ctx->dropped_seen = s.dropped;
+    }
+}
+
+/* A history request: commit first (so the answer sees everything received), then answer. */
+static int
+s_on_history(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    (void)loop;
+    zframe_t *req = zframe_recv(reader);
+    if (req == NULL) {
+        return 0; /* interrupted */
+    }
+    (*ctx->c_history)++;
+    writer_stats_t s;
+    writer_stats(ctx->w, &s);
+    if (!s.failing) {
+        (void)writer_commit(ctx->w); /* a failure is counted and alerted like any other */
+    }
+    char *reply = history_answer(writer_db(ctx->w), (const char *)zframe_data(req),
+                                 zframe_size(req));
+    zframe_destroy(&req);
+    const char *out = reply ? reply : "{\"ok\":false,\"error\":\"out of memory\"}";
+    if (zstr_send(reader, out) < 0) {
+        log_warn("recorder", "cannot send history reply: %s", zmq_strerror(zmq_errno()));
+    }
+    free(reply);
+    s_check_alerts(ctx);
+    return 0;
+}
 
 static void
 s_sync_counters(s_ctx_t *ctx)
@@ -64,19 +174,12 @@ static void
 s_barrier(const codec_sys_barrier_t *b, void *arg)
 {
     s_ctx_t *ctx = arg;
-    codec_sys_barrier_t out = *b;
-
     if (b->end) {
         if (writer_commit(ctx->w) < 0) {
             log_error("recorder", "commit before the end barrier failed; data is still pending");
         }
     }
-    out.n = 0;
-    if (bus_publish(stage_pub(ctx->st), "sys.barrier", CODEC_SYS_BARRIER, &out, b->ts_event, 0)
-        < 0) {
-        log_error("recorder", "cannot forward barrier %llu: %s", (unsigned long long)b->step,
-                  strerror(errno));
-    }
+    (void)stage_forward_barrier(ctx->st, b); /* a failure is logged there */
     s_sync_counters(ctx);
 }
 
@@ -105,6 +208,7 @@ s_on_timer(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     (void)writer_tick(ctx->w, clock_mono_ns()); /* failures are counted and logged inside */
     s_sync_counters(ctx);
+    s_check_alerts(ctx);
     /* A signal that lands outside zmq_poll does not interrupt it, and the stage loop only
      * checks its flag after a SUB message: stop from here (stage_run then returns 0). */
     return stage_signalled() ? -1 : 0;
@@ -128,6 +232,10 @@ s_status(stage_t *st, json_t *status, void *arg)
     (void)json_object_set_new(db, "pending", json_integer((json_int_t)s.pending));
     (void)json_object_set_new(db, "commits", json_integer((json_int_t)s.commits));
     (void)json_object_set_new(db, "db_errors", json_integer((json_int_t)s.db_errors));
+    (void)json_object_set_new(db, "dropped", json_integer((json_int_t)s.dropped));
+    (void)json_object_set_new(db, "failing", json_boolean(s.failing));
+    (void)json_object_set_new(db, "last_error",
+                              s.last_rc ? json_string(writer_rc_kind(s.last_rc)) : json_null());
     (void)json_object_set_new(db, "last_commit_ns", json_integer(s.last_commit_ns));
     (void)json_object_set_new(db, "last_commit",
                               s.last_commit_ns
@@ -142,13 +250,13 @@ s_status(stage_t *st, json_t *status, void *arg)
 int
 main(int argc, char **argv)
 {
-    static const char *const k_keys[] = { "db", "batch_max", "batch_ms", NULL };
+    static const char *const k_keys[] = { "db", "batch_max", "batch_ms", "rcvhwm", NULL };
     static const char *const k_roles[] = { "feed", "signal", "risk", "executor" };
     char inst[32];
     char path[512];
     char names[RECORDER_MAX_INPUTS][32];
     int rc = 0;
-    int64_t batch_max = 0, batch_ms = 0;
+    int64_t batch_max = 0, batch_ms = 0, rcvhwm = 0;
     s_ctx_t ctx = { 0 };
     bus_sub_t *sub = NULL;
     int exit_code = 0;
@@ -160,10 +268,18 @@ main(int argc, char **argv)
     if (cfg_check_keys(cfg, "recorder", k_keys) < 0
         || cfg_path_str(cfg, "recorder.db", "{run}/tradepipe.db", path, sizeof path) < 0
         || cfg_int(cfg, "recorder.batch_max", 5000, 1, 1000000, false, &batch_max) < 0
-        || cfg_int(cfg, "recorder.batch_ms", 200, 1, 60000, false, &batch_ms) < 0) {
+        || cfg_int(cfg, "recorder.batch_ms", 200, 1, 60000, false, &batch_ms) < 0
+        || cfg_int(cfg, "recorder.rcvhwm", 1000000, 1000, 100000000, false, &rcvhwm) < 0) {
         log_error("recorder", "%s", cfg_error(cfg));
         cfg_destroy(&cfg);
         return 2;
+    }
+    /* CURVE before any socket (no-op unless security.curve and tcp:// endpoints); the lead's
+     * stage_new will do this for every stage */
+    if (!curve_enabled() && curve_configure(cfg, inst) < 0) {
+        log_error("recorder", "CURVE setup failed: %s", strerror(errno));
+        cfg_destroy(&cfg);
+        return errno == EINVAL ? 2 : 3;
     }
     ctx.st = stage_new(inst, cfg);
     if (ctx.st == NULL) {
@@ -177,7 +293,10 @@ main(int argc, char **argv)
         goto done;
     }
     ctx.step = step_new(stage_replay(ctx.st), s_deliver, s_barrier, &ctx);
-    sub = bus_sub_new(0);
+    /* SUB HWM (docs/recorder.md "Never the bottleneck"): large enough to hold several seconds
+     * of the busiest input while a commit runs; a full HWM drops here, never in the publisher
+     * (PUB never blocks), and the drop shows as a gap. */
+    sub = bus_sub_new((int)rcvhwm);
     if (ctx.step == NULL || sub == NULL || bus_sub_subscribe(sub, "") < 0) {
         log_error("recorder", "cannot create subscriber: %s", strerror(errno));
         exit_code = 1;
@@ -188,6 +307,31 @@ main(int argc, char **argv)
     ctx.c_db_errors = stage_counter(ctx.st, "db_errors");
     ctx.c_dropped = stage_counter(ctx.st, "dropped");
     ctx.c_gap_rows = stage_counter(ctx.st, "gap_rows");
+    ctx.c_history = stage_counter(ctx.st, "history_requests");
+    ctx.c_alerts = stage_counter(ctx.st, "alerts");
+
+    char hist_key[96];
+    (void)snprintf(hist_key, sizeof hist_key, "endpoints.%s.history", inst);
+    if (cfg_has(cfg, hist_key)) {
+        char hep[512];
+        if (cfg_endpoint(cfg, inst, "history", hep, sizeof hep) < 0) {
+            log_error("recorder", "%s", cfg_error(cfg));
+            exit_code = 2;
+            goto done;
+        }
+        ctx.history = zsock_new(ZMQ_REP);
+        if (ctx.history == NULL || zsock_bind(ctx.history, "%s", hep) < 0) {
+            log_error("recorder", "cannot bind history %s: %s", hep, zmq_strerror(zmq_errno()));
+            exit_code = 3;
+            goto done;
+        }
+        zsock_set_linger(ctx.history, 0);
+        if (zloop_reader(stage_loop(ctx.st), ctx.history, s_on_history, &ctx) != 0) {
+            log_error("recorder", "cannot poll history socket");
+            exit_code = 1;
+            goto done;
+        }
+    }
 
     int rank = 0;
     size_t n_inputs = 0;
@@ -248,9 +392,11 @@ main(int argc, char **argv)
 done:
     /* the stage (and its loop, which references the sub) goes before the sub */
     stage_destroy(&ctx.st);
+    zsock_destroy(&ctx.history);
     bus_sub_destroy(&sub);
     step_destroy(&ctx.step);
     writer_destroy(&ctx.w);
+    curve_shutdown();
     cfg_destroy(&cfg);
     return exit_code;
 }

@@ -73,8 +73,31 @@ static const char k_step1[] =
     " id INTEGER PRIMARY KEY, src TEXT, epoch INTEGER, from_seq INTEGER, to_seq INTEGER,"
     " missing INTEGER, ts INTEGER);";
 
+/* Step 2: indicator values (sig.ind, one row per named value) and the indexes behind the
+ * questions in docs/recorder.md (fills of an order, a symbol's last N bars and indicators, a
+ * day's PnL, open orders, positions, the last risk state). Existing rows are kept as they are;
+ * indicators that a v1 file held only in `events` are copied from their JSON body (json_each
+ * over the parallel "names" / "values" arrays of codec_body_to_json). */
+static const char k_step2[] =
+    "CREATE TABLE indicators ("
+    " id INTEGER PRIMARY KEY, event_id INTEGER, venue TEXT, symbol TEXT, tf_s INTEGER,"
+    " evt INTEGER, name TEXT, value REAL);"
+    "INSERT INTO indicators(event_id, venue, symbol, tf_s, evt, name, value)"
+    " SELECT e.id, json_extract(e.body, '$.venue'), json_extract(e.body, '$.symbol'),"
+    "  json_extract(e.body, '$.tf_s'), e.evt, n.value,"
+    "  json_extract(e.body, '$.values[' || n.key || ']')"
+    " FROM events e, json_each(e.body, '$.names') n"
+    " WHERE e.type = 'sig.ind' AND json_valid(e.body) ORDER BY e.id, n.key;"
+    "CREATE INDEX indicators_sym ON indicators(venue, symbol, tf_s, evt);"
+    "CREATE INDEX fills_order ON fills(order_id);"
+    "CREATE INDEX fills_evt ON fills(evt);"
+    "CREATE INDEX balances_evt ON balances(evt);"
+    "CREATE INDEX positions_sym ON positions(venue, symbol, id);"
+    "CREATE INDEX risk_events_topic ON risk_events(topic, id);"
+    "CREATE INDEX candles_kind ON candles(topic_kind, venue, symbol, tf_s, start_ns);";
+
 /* k_migrations[i] takes user_version i -> i + 1. */
-static const char *const k_migrations[] = { k_step1 };
+static const char *const k_migrations[] = { k_step1, k_step2 };
 
 _Static_assert(sizeof k_migrations / sizeof k_migrations[0] == SCHEMA_VERSION,
                "one migration step per schema version");
@@ -117,9 +140,19 @@ s_exec(sqlite3 *db, const char *sql)
 int
 schema_migrate(sqlite3 *db)
 {
+    return schema_migrate_to(db, SCHEMA_VERSION);
+}
+
+int
+schema_migrate_to(sqlite3 *db, int target)
+{
     int v = schema_version(db);
 
     if (v < 0) {
+        return -1;
+    }
+    if (target < 0 || target > SCHEMA_VERSION) {
+        errno = EINVAL;
         return -1;
     }
     if (v > SCHEMA_VERSION) {
@@ -128,7 +161,7 @@ schema_migrate(sqlite3 *db)
         errno = EPROTO;
         return -1;
     }
-    for (; v < SCHEMA_VERSION; v++) {
+    for (; v < target; v++) {
         char set[64];
         (void)snprintf(set, sizeof set, "PRAGMA user_version = %d", v + 1);
         if (s_exec(db, "BEGIN IMMEDIATE") < 0) {
@@ -160,6 +193,14 @@ schema_open(const char *path, int busy_ms)
         log_error("schema", "cannot open database %s: %s", path,
                   db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         errno = rc == SQLITE_NOMEM ? ENOMEM : EIO;
+        goto fail;
+    }
+    /* SQLite silently falls back to read-only when the file cannot be written (mode 0444, a
+     * read-only mount): refuse here with a clear error rather than fail every commit later */
+    if (sqlite3_db_readonly(db, "main") == 1) {
+        log_error("schema", "database %s is read-only (file mode, owner or mount): refusing to "
+                  "record into it", path);
+        errno = EROFS;
         goto fail;
     }
     if (sqlite3_busy_timeout(db, busy_ms) != SQLITE_OK) {

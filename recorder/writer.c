@@ -50,6 +50,7 @@ enum {
     S_ST_ALERTS,
     S_ST_STATUS,
     S_ST_GAPS,
+    S_ST_INDICATORS,
     S_ST_BEGIN,
     S_ST_COMMIT,
     S_ST_ROLLBACK,
@@ -92,6 +93,8 @@ static const char *const k_sql[S_ST_COUNT] = {
     [S_ST_STATUS] = "INSERT INTO status(event_id,venue,symbol,state,reason,evt)"
                     " VALUES(?,?,?,?,?,?)",
     [S_ST_GAPS] = "INSERT INTO gaps(src,epoch,from_seq,to_seq,missing,ts) VALUES(?,?,?,?,?,?)",
+    [S_ST_INDICATORS] = "INSERT INTO indicators(event_id,venue,symbol,tf_s,evt,name,value)"
+                        " VALUES(?,?,?,?,?,?,?)",
     [S_ST_BEGIN] = "BEGIN IMMEDIATE",
     [S_ST_COMMIT] = "COMMIT",
     [S_ST_ROLLBACK] = "ROLLBACK",
@@ -522,6 +525,26 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
         s_b_int(&b, k->trades);
         return s_b_run(&b, rows);
     }
+    case CODEC_SIG_IND: {
+        /* one row per named value; a value that is not finite (NaN warm-up) is bound as NULL
+         * by SQLite itself (sqlite3_bind_double stores NaN as NULL) */
+        const codec_sig_ind_t *k = &u->ind;
+        uint32_t n = k->n < CODEC_IND_MAX ? k->n : CODEC_IND_MAX;
+        for (uint32_t i = 0; i < n; i++) {
+            s_b_begin(&b, self->st[S_ST_INDICATORS]);
+            s_b_int(&b, event_id);
+            s_b_text(&b, k->venue);
+            s_b_text(&b, k->symbol);
+            s_b_int(&b, k->tf_s);
+            s_b_int(&b, rec->env.evt);
+            s_b_text0(&b, k->names[i]);
+            s_b_double(&b, k->values[i]);
+            if (s_b_run(&b, rows) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
     case CODEC_SIG_SIGNAL: {
         const codec_sig_signal_t *s = &u->signal;
         s_b_begin(&b, self->st[S_ST_SIGNALS]);
@@ -678,6 +701,7 @@ s_has_typed_table(codec_type_t t)
     case CODEC_MD_BOOK:
     case CODEC_MD_KLINE:
     case CODEC_SIG_BAR:
+    case CODEC_SIG_IND:
     case CODEC_SIG_SIGNAL:
     case CODEC_RISK_ORDER:
     case CODEC_RISK_REJECT:
@@ -784,6 +808,7 @@ writer_commit(writer_t *self)
         (void)snprintf(what, sizeof what, "database write failed on %s (batch kept for retry)",
                        self->path);
         const char *msg = sqlite3_errmsg(self->db);
+        self->stats.last_rc = sqlite3_extended_errcode(self->db);
         log_limited(&self->db_limit, LOG_ERROR, "writer", what, msg, strlen(msg));
         for (int i = 0; i < S_ST_COUNT; i++) {
             (void)sqlite3_reset(self->st[i]); /* release statement locks before rollback */
@@ -793,6 +818,7 @@ writer_commit(writer_t *self)
         }
         self->stats.db_errors++;
         self->failing = true;
+        self->stats.failing = 1;
         errno = EIO;
         return -1;
     }
@@ -802,6 +828,7 @@ writer_commit(writer_t *self)
     self->stats.bad += bad;
     self->stats.commits++;
     self->failing = false;
+    self->stats.failing = 0;
     self->stats.last_commit_ns = clock_wall_ns();
     self->n_recs = 0;
     self->n_msgs = 0;
@@ -809,6 +836,28 @@ writer_commit(writer_t *self)
     self->batch_start_mono = 0;
     self->stats.pending = 0;
     return 0;
+}
+
+const char *
+writer_rc_kind(int sqlite_rc)
+{
+    switch (sqlite_rc & 0xff) { /* primary code: sqlite.org/rescode.html */
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return "locked";
+    case SQLITE_READONLY:
+        return "read_only";
+    case SQLITE_FULL:
+        return "disk_full";
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+        return "io_error";
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return "corrupt";
+    default:
+        return "db_error";
+    }
 }
 
 void

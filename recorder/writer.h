@@ -41,7 +41,15 @@ typedef struct {
     uint64_t dropped;       /* messages refused because the pending batch was full */
     uint64_t pending;       /* messages + gaps waiting for the next commit */
     int64_t last_commit_ns; /* wall clock of the last successful commit, 0 = none */
+    int last_rc;            /* sqlite extended result code of the last failed commit, 0 = none */
+    int failing;            /* 1 while the last commit attempt failed */
 } writer_stats_t;
+
+/* What a failed commit's sqlite result code means to an operator: "locked" (SQLITE_BUSY /
+ * SQLITE_LOCKED: another process holds the write lock), "read_only" (SQLITE_READONLY*),
+ * "disk_full" (SQLITE_FULL), "io_error" (SQLITE_IOERR*, SQLITE_CANTOPEN), "corrupt"
+ * (SQLITE_CORRUPT, SQLITE_NOTADB), else "db_error". Static strings. */
+const char *writer_rc_kind(int sqlite_rc);
 
 /* Open the database at `path` (schema_open: WAL, synchronous=NORMAL, migrated) and prepare the
  * statements. batch_max >= 1 messages, batch_ms >= 1. Returns the writer (free with

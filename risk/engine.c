@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ struct risk_engine {
     size_t sent_open;
     log_limit_t bad_limit;
     log_limit_t pub_limit;
+    bool dirty;        /* persistent state changed since risk_engine_take_dirty */
+    int64_t available; /* latest exec.balance available, VALUE scale; 0 = unknown */
 };
 
 static void s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin);
@@ -143,9 +146,16 @@ s_alert(risk_engine_t *self, const char *level, const char *code, const char *te
     s_publish(self, "risk.alert", CODEC_RISK_ALERT, &a, evt, origin);
 }
 
+static void s_kill_sweep(risk_engine_t *self, int64_t evt, int64_t origin);
+static void s_stale_eval(risk_engine_t *self, int64_t evt, int64_t origin);
+
 static void
 s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin)
 {
+    if (risk_limits_killed(self->limits)) {
+        s_kill_sweep(self, evt, origin);
+    }
+    s_stale_eval(self, evt, origin);
     risk_state_t st = risk_limits_state(self->limits);
     const char *reason = risk_limits_reason(self->limits);
     size_t open = risk_positions_open(self->pos);
@@ -158,9 +168,9 @@ s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin)
     snprintf(s.state, sizeof s.state, "%s", risk_limits_state_name(st));
     snprintf(s.reason, sizeof s.reason, "%s", reason);
     s.equity = risk_limits_equity(self->limits);
-    s.equity_peak = 0; /* TODO(#breakers): drawdown tracking arrives with the breakers */
+    s.equity_peak = risk_limits_equity_peak(self->limits);
     s.daily_pnl = risk_limits_daily_pnl(self->limits);
-    s.drawdown = 0;
+    s.drawdown = risk_limits_drawdown(self->limits);
     s.open_positions = (int32_t)open;
     s.trades_today = risk_limits_trades_today(self->limits);
     s.ts_event = evt;
@@ -186,8 +196,98 @@ s_advance(risk_engine_t *self, int64_t evt, int64_t origin)
         self->now = evt;
     }
     if (risk_limits_on_time(self->limits, evt)) {
-        log_notice("risk", "new UTC day: daily loss limit cleared");
+        log_notice("risk", "new UTC day: daily loss limit / loss streak cleared");
+        self->dirty = true;
     }
+    s_stale_eval(self, evt, origin);
+}
+
+/* Stale market data (rule in engine.h cfg.stale_ns): evaluated before a message is applied
+ * (a gap trips) and after (its own update clears). Event time only. */
+static void
+s_stale_eval(risk_engine_t *self, int64_t evt, int64_t origin)
+{
+    if (self->cfg.stale_ns <= 0) {
+        return;
+    }
+    const risk_position_t *worst = NULL;
+    int64_t gap = 0;
+    for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+        const risk_position_t *p = risk_positions_at(self->pos, i);
+        if ((p->qty != 0 || p->entry_id[0] != '\0') && p->last_md_evt > 0
+            && self->now - p->last_md_evt > self->cfg.stale_ns && self->now - p->last_md_evt > gap) {
+            gap = self->now - p->last_md_evt;
+            worst = p;
+        }
+    }
+    bool was = risk_limits_stale(self->limits);
+    if (worst && !was) {
+        char text[CODEC_TEXT_MAX];
+        snprintf(text, sizeof text, "%s %s: no market data for %lld ms (limit %lld ms)",
+                 worst->venue, worst->symbol, (long long)(gap / 1000000),
+                 (long long)(self->cfg.stale_ns / 1000000));
+        risk_limits_set_stale(self->limits, true);
+        s_alert(self, "error", "stale_data", text, evt, origin);
+    } else if (!worst && was) {
+        risk_limits_set_stale(self->limits, false);
+        log_notice("risk", "market data flows again: stale_data cleared");
+    }
+}
+
+/* Base asset of a symbol: the symbol without a known quote suffix ("BTCUSDT" -> "BTC"). */
+static void
+s_base(const char *symbol, char *out, size_t cap)
+{
+    static const char *const k_quotes[] = { "USDT", "USDC", "FDUSD", "BUSD", "USD" };
+    size_t n = strlen(symbol);
+    for (size_t i = 0; i < sizeof k_quotes / sizeof k_quotes[0]; i++) {
+        size_t q = strlen(k_quotes[i]);
+        if (n > q && strcmp(symbol + n - q, k_quotes[i]) == 0) {
+            n -= q;
+            break;
+        }
+    }
+    snprintf(out, cap, "%.*s", (int)n, symbol);
+}
+
+/* Slots of base asset `base` holding a position or an entry in flight. */
+static size_t
+s_open_of_base(risk_engine_t *self, const char *base)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+        const risk_position_t *p = risk_positions_at(self->pos, i);
+        char b[CODEC_SYM_MAX];
+        s_base(p->symbol, b, sizeof b);
+        if ((p->qty != 0 || p->entry_id[0] != '\0') && strcmp(b, base) == 0) {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Open risk of a slot: |qty| x |entry - effective stop|, VALUE scale (0 if no stop). */
+static int64_t
+s_open_risk(const risk_position_t *p)
+{
+    int64_t stop = p->sl_px;
+    if (p->be_done && p->entry_px > 0) {
+        stop = p->entry_px;
+    }
+    if (p->qty == 0 || stop <= 0 || p->entry_px <= 0) {
+        return 0;
+    }
+    int64_t d = p->entry_px > stop ? p->entry_px - stop : stop - p->entry_px;
+    if (p->qty > 0 ? stop >= p->entry_px : stop <= p->entry_px) {
+        return 0; /* stop at or beyond entry on the winning side: nothing at risk */
+    }
+    int64_t r;
+    if (money_mul(p->qty > 0 ? p->qty : -p->qty, p->qty_scale, d, p->px_scale, MONEY_VALUE_SCALE,
+                  MONEY_ROUND_UP, &r)
+        != 0) {
+        return INT64_MAX / 4;
+    }
+    return r;
 }
 
 typedef enum { S_SENT_ACCEPTED, S_SENT_REJECTED, S_SENT_NO_ANSWER, S_SENT_NOT } s_sent_t;
@@ -231,7 +331,7 @@ s_send(risk_engine_t *self, codec_risk_order_t *ord, int64_t evt, int64_t origin
 /* Close the whole position of slot p with a reduce-only market order. */
 static void
 s_exit(risk_engine_t *self, risk_position_t *p, const char *intent, const char *strategy,
-       int64_t evt, int64_t origin)
+       int64_t qty, int rung, int64_t evt, int64_t origin)
 {
     codec_risk_order_t ord;
     memset(&ord, 0, sizeof ord);
@@ -243,13 +343,19 @@ s_exit(risk_engine_t *self, risk_position_t *p, const char *intent, const char *
     ord.reduce_only = true;
     ord.px_scale = p->px_scale;
     ord.qty_scale = p->qty_scale;
-    ord.qty = p->qty > 0 ? p->qty : -p->qty;
+    int64_t aq = p->qty > 0 ? p->qty : -p->qty;
+    ord.qty = (qty > 0 && qty < aq) ? qty : aq;
     p->exit_pending = true;
+    p->exit_qty = ord.qty;
+    self->dirty = true;
     snprintf(p->exit_intent, sizeof p->exit_intent, "%s", intent);
     switch (s_send(self, &ord, evt, origin)) {
     case S_SENT_ACCEPTED:
         memcpy(p->exit_id, ord.client_id, sizeof p->exit_id);
         self->n.exits++;
+        if (rung >= 0) {
+            p->tp_stage = (uint8_t)(rung + 1);
+        }
         break;
     case S_SENT_NO_ANSWER:
         /* the executor may hold it: keep the latch, and track the id so its final exec.order
@@ -261,6 +367,7 @@ s_exit(risk_engine_t *self, risk_position_t *p, const char *intent, const char *
     case S_SENT_NOT:
     default:
         p->exit_pending = false;
+        p->exit_qty = 0;
         p->exit_intent[0] = '\0';
         p->exit_rejects++;
         if (p->exit_rejects >= RISK_EXIT_MAX_REJECTS) {
@@ -302,6 +409,33 @@ s_entry(risk_engine_t *self, const codec_env_t *env, const codec_sig_signal_t *s
                  origin);
         return;
     }
+    char base[CODEC_SYM_MAX];
+    s_base(s->symbol, base, sizeof base);
+    if (self->cfg.max_open_per_asset > 0
+        && s_open_of_base(self, base) >= (size_t)self->cfg.max_open_per_asset) {
+        s_reject(self, "", s->strategy, s->symbol, "max_open_per_asset", evt, origin);
+        return;
+    }
+    if (self->cfg.n_priority > 0) {
+        /* assets listed before this one (all listed ones if it is not listed) must be flat,
+         * unless this signal's confidence exceeds priority_confidence */
+        int rank = self->cfg.n_priority;
+        for (int i = 0; i < self->cfg.n_priority; i++) {
+            if (strcmp(self->cfg.priority[i], base) == 0) {
+                rank = i;
+                break;
+            }
+        }
+        for (int i = 0; i < rank; i++) {
+            if (s_open_of_base(self, self->cfg.priority[i]) > 0
+                && !(s->confidence > self->cfg.priority_confidence)) {
+                char why[CODEC_TEXT_MAX];
+                snprintf(why, sizeof why, "asset_priority: %s open", self->cfg.priority[i]);
+                s_reject(self, "", s->strategy, s->symbol, why, evt, origin);
+                return;
+            }
+        }
+    }
     if (s->side < 0 && strcmp(in->category, "spot") == 0) {
         s_reject(self, "", s->strategy, s->symbol, "spot cannot short", evt, origin);
         return;
@@ -311,6 +445,30 @@ s_entry(risk_engine_t *self, const codec_env_t *env, const codec_sig_signal_t *s
         || s_px(s, s->tp_px, in, &tp) != 0 || ref <= 0 || sl < 0 || tp < 0) {
         s_reject(self, "", s->strategy, s->symbol, "bad signal prices", evt, origin);
         return;
+    }
+    /* stop by mode: pct of ref or ATR multiple (no ATR known: the signal's stop), rounded to
+     * the tick away from ref (long down, short up: never tighter than configured) */
+    int64_t d = -1;
+    if (self->cfg.sl_mode == RISK_SL_PCT) {
+        if (money_mul(ref, in->px_scale, self->cfg.sl_pct, RISK_PCT_SCALE + 2, in->px_scale,
+                      MONEY_ROUND_UP, &d)
+            != 0) {
+            d = -1;
+        }
+    } else if (self->cfg.sl_mode == RISK_SL_ATR && p && p->atr_px > 0) {
+        if (money_mul(p->atr_px, in->px_scale, self->cfg.sl_atr_mult, RISK_MULT_SCALE, in->px_scale,
+                      MONEY_ROUND_UP, &d)
+            != 0) {
+            d = -1;
+        }
+    }
+    if (d > 0) {
+        int64_t raw = s->side > 0 ? ref - d : ref + d;
+        if (raw <= 0 || money_round_to(raw, in->tick, s->side > 0 ? MONEY_ROUND_DOWN : MONEY_ROUND_UP,
+                                       &sl) != 0) {
+            s_reject(self, "", s->strategy, s->symbol, "bad stop", evt, origin);
+            return;
+        }
     }
     if (sl == 0) {
         s_reject(self, "", s->strategy, s->symbol, "no stop", evt, origin);
@@ -323,11 +481,35 @@ s_entry(risk_engine_t *self, const codec_env_t *env, const codec_sig_signal_t *s
         return;
     }
     risk_sizing_t sz;
-    risk_sizing_err_t serr =
-        risk_sizing_qty(&self->cfg.sizing, in, risk_limits_equity(self->limits), ref, sl, &sz);
+    risk_sizing_in_t sin = {
+        .equity = risk_limits_equity(self->limits),
+        .available = self->available,
+        .ref_px = ref,
+        .sl_px = sl,
+        .mult = risk_scale_mult(&self->cfg.scale, s->confidence,
+                                p && p->atr_pctile_known ? p->atr_pctile : -1.0, evt),
+    };
+    risk_sizing_err_t serr = risk_sizing_size(&self->cfg.sizing, in, &sin, &sz);
     if (serr != RISK_SIZING_OK) {
         s_reject(self, "", s->strategy, s->symbol, risk_sizing_strerror(serr), evt, origin);
         return;
+    }
+    if (self->cfg.max_heat_pct > 0) {
+        /* portfolio heat: open risk of every position + this one <= equity * pct / 100 */
+        int64_t heat = 0, mine, cap;
+        for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+            heat += s_open_risk(risk_positions_at(self->pos, i));
+        }
+        if (money_mul(sz.qty, in->qty_scale, sz.stop_dist, in->px_scale, MONEY_VALUE_SCALE,
+                      MONEY_ROUND_UP, &mine)
+                != 0
+            || money_mul(sin.equity, MONEY_VALUE_SCALE, self->cfg.max_heat_pct, RISK_PCT_SCALE + 2,
+                         MONEY_VALUE_SCALE, MONEY_ROUND_DOWN, &cap)
+                != 0
+            || heat + mine > cap) {
+            s_reject(self, "", s->strategy, s->symbol, "portfolio_heat", evt, origin);
+            return;
+        }
     }
     if (!p) {
         p = risk_positions_ensure(self->pos, s->venue, s->symbol);
@@ -348,19 +530,29 @@ s_entry(risk_engine_t *self, const codec_env_t *env, const codec_sig_signal_t *s
     ord.qty_scale = in->qty_scale;
     ord.qty = sz.qty;
     ord.sl_px = sl;
-    ord.tp_px = tp;
+    /* with a ladder the local rules take profit in parts: no exchange-side whole target */
+    ord.tp_px = self->cfg.exits.n_tp > 0 ? 0 : tp;
     s_sent_t sent = s_send(self, &ord, evt, origin);
     if (sent == S_SENT_ACCEPTED || sent == S_SENT_NO_ANSWER) {
         /* no answer: the entry may be live, so its stop/target must be watched; it is not
          * marked in flight (that would block the symbol until a person looks) */
         p->px_scale = in->px_scale;
         p->qty_scale = in->qty_scale;
+        p->step = in->step;
         p->sl_px = sl;
         p->tp_px = tp;
+        p->last_md_evt = evt;
         snprintf(p->strategy, sizeof p->strategy, "%s", s->strategy);
+        self->dirty = true;
         if (sent == S_SENT_ACCEPTED) {
             memcpy(p->entry_id, ord.client_id, sizeof p->entry_id);
             p->entry_side = ord.side;
+            if (risk_limits_on_entry(self->limits, evt) == 1) {
+                char text[CODEC_TEXT_MAX];
+                snprintf(text, sizeof text, "%d entries in the last hour: entries stop until "
+                         "the hour slides", risk_limits_trades_last_hour(self->limits, evt));
+                s_alert(self, "warn", "max_trades_per_hour", text, evt, origin);
+            }
         }
     }
 }
@@ -381,7 +573,7 @@ risk_engine_on_signal(risk_engine_t *self, const codec_env_t *env, const codec_s
             if (p->exit_pending) {
                 s_reject(self, "", s->strategy, s->symbol, "exit pending", env->evt, env->origin);
             } else {
-                s_exit(self, p, "exit", s->strategy, env->evt, env->origin);
+                s_exit(self, p, "exit", s->strategy, 0, -1, env->evt, env->origin);
             }
         } else if (!in) {
             s_reject(self, "", s->strategy, s->symbol, "unknown instrument", env->evt, env->origin);
@@ -423,6 +615,19 @@ risk_engine_on_instrument(risk_engine_t *self, const codec_env_t *env,
     s_state_maybe(self, env->evt, env->origin);
 }
 
+/* A price update of venue+symbol at evt: refreshes its staleness clock. */
+static void
+s_md_seen(risk_engine_t *self, const char *venue, const char *symbol, int64_t evt)
+{
+    risk_position_t *p = risk_positions_get(self->pos, venue, symbol);
+    if (p && evt > p->last_md_evt) {
+        p->last_md_evt = evt;
+        if (p->qty != 0) {
+            self->dirty = true; /* bars, trailing best: exit state may have moved */
+        }
+    }
+}
+
 static void
 s_exit_fire(risk_engine_t *self, const codec_env_t *env, int fired, risk_exit_order_t *x)
 {
@@ -430,7 +635,7 @@ s_exit_fire(risk_engine_t *self, const codec_env_t *env, int fired, risk_exit_or
         char px[32];
         (void)money_fmt(x->trigger_px, x->pos->px_scale, px, sizeof px);
         log_notice("risk", "%s %s %s at %s", x->intent, x->pos->venue, x->pos->symbol, px);
-        s_exit(self, x->pos, x->intent, "", env->evt, env->origin);
+        s_exit(self, x->pos, x->intent, "", x->qty, x->rung, env->evt, env->origin);
     }
     s_state_maybe(self, env->evt, env->origin);
 }
@@ -441,7 +646,9 @@ risk_engine_on_trade(risk_engine_t *self, const codec_env_t *env, const codec_md
     assert(self && env && t);
     s_advance(self, env->evt, env->origin);
     risk_exit_order_t x;
-    s_exit_fire(self, env, risk_exits_on_trade(self->pos, t, &x), &x);
+    int fired = risk_exits_on_trade_cfg(&self->cfg.exits, self->pos, t, env->evt, &x);
+    s_md_seen(self, t->venue, t->symbol, env->evt);
+    s_exit_fire(self, env, fired, &x);
 }
 
 void
@@ -450,7 +657,9 @@ risk_engine_on_book(risk_engine_t *self, const codec_env_t *env, const codec_md_
     assert(self && env && b);
     s_advance(self, env->evt, env->origin);
     risk_exit_order_t x;
-    s_exit_fire(self, env, risk_exits_on_book(self->pos, b, &x), &x);
+    int fired = risk_exits_on_book_cfg(&self->cfg.exits, self->pos, b, env->evt, &x);
+    s_md_seen(self, b->venue, b->symbol, env->evt);
+    s_exit_fire(self, env, fired, &x);
 }
 
 void
@@ -459,7 +668,9 @@ risk_engine_on_kline(risk_engine_t *self, const codec_env_t *env, const codec_md
     assert(self && env && k);
     s_advance(self, env->evt, env->origin);
     risk_exit_order_t x;
-    s_exit_fire(self, env, risk_exits_on_kline(self->pos, k, &x), &x);
+    int fired = risk_exits_on_kline_cfg(&self->cfg.exits, self->pos, k, env->evt, &x);
+    s_md_seen(self, k->venue, k->symbol, env->evt);
+    s_exit_fire(self, env, fired, &x);
 }
 
 /* ---- executor feedback -------------------------------------------------------------- */
@@ -470,10 +681,30 @@ risk_engine_on_exec_position(risk_engine_t *self, const codec_env_t *env,
 {
     assert(self && env && p);
     s_advance(self, env->evt, env->origin);
-    if (risk_positions_on_exec_position(self->pos, p) < 0) {
+    risk_position_t *slot = risk_positions_get(self->pos, p->venue, p->symbol);
+    int64_t trip = slot ? slot->trip_pnl : 0;
+    int rc = risk_positions_on_exec_position(self->pos, p);
+    if (rc < 0) {
         self->n.bad++;
         log_limited(&self->bad_limit, LOG_WARN, "risk", "cannot track exec.position", p->symbol,
                     strlen(p->symbol));
+    } else if (rc == 1) {
+        self->dirty = true;
+        slot = risk_positions_get(self->pos, p->venue, p->symbol);
+        if (slot && slot->qty != 0) {
+            if (slot->step <= 0) {
+                const instr_t *in = instr_table_get(self->instr, p->venue, p->symbol);
+                slot->step = in ? in->step : 1;
+            }
+            if (slot->last_md_evt < env->evt) {
+                slot->last_md_evt = env->evt;
+            }
+        } else if (risk_limits_on_trade_closed(self->limits, trip) == 1) {
+            char text[CODEC_TEXT_MAX];
+            snprintf(text, sizeof text, "%d losing trades in a row: entries paused until the "
+                     "next UTC day or resume", risk_limits_loss_streak(self->limits));
+            s_alert(self, "warn", "loss_streak", text, env->evt, env->origin);
+        }
     }
     s_state_maybe(self, env->evt, env->origin);
 }
@@ -493,6 +724,13 @@ risk_engine_on_exec_fill(risk_engine_t *self, const codec_env_t *env, const code
     assert(self && env && f);
     s_advance(self, env->evt, env->origin);
     int64_t at = f->ts_event > 0 ? f->ts_event : env->evt;
+    risk_position_t *slot = risk_positions_get(self->pos, f->venue, f->symbol);
+    int64_t net;
+    if (slot && money_sub(f->realized_pnl, f->fee, &net) == 0
+        && money_add(slot->trip_pnl, net, &net) == 0) {
+        slot->trip_pnl = net;
+    }
+    self->dirty = true;
     int rc = risk_limits_on_fill(self->limits, at, f->realized_pnl, f->fee);
     if (rc < 0) {
         self->n.bad++;
@@ -517,10 +755,30 @@ risk_engine_on_exec_balance(risk_engine_t *self, const codec_env_t *env,
     s_advance(self, env->evt, env->origin);
     if (b->asset[0] == '\0' || strcmp(b->asset, self->cfg.asset) == 0) {
         int64_t eq = b->equity != 0 ? b->equity : b->wallet;
+        bool dd = risk_limits_dd_tripped(self->limits);
+        bool mb = risk_limits_min_balance_tripped(self->limits);
         if (risk_limits_set_equity(self->limits, eq) != 0) {
             self->n.bad++;
             log_limited(&self->bad_limit, LOG_WARN, "risk", "exec.balance equity <= 0", b->asset,
                         strlen(b->asset));
+        } else {
+            self->available = b->available;
+            self->dirty = true;
+            char e1[32], e2[32], text[CODEC_TEXT_MAX];
+            (void)money_fmt(eq, MONEY_VALUE_SCALE, e1, sizeof e1);
+            (void)money_fmt(risk_limits_equity_peak(self->limits), MONEY_VALUE_SCALE, e2,
+                            sizeof e2);
+            if (!dd && risk_limits_dd_tripped(self->limits)) {
+                snprintf(text, sizeof text, "equity %.20s down from peak %.20s: max_drawdown, "
+                         "entries halted", e1, e2);
+                s_alert(self, "error", "max_drawdown", text, env->evt, env->origin);
+            } else if (dd && !risk_limits_dd_tripped(self->limits)) {
+                log_notice("risk", "drawdown recovered (equity %s, peak %s)", e1, e2);
+            }
+            if (!mb && risk_limits_min_balance_tripped(self->limits)) {
+                snprintf(text, sizeof text, "equity %s below min_balance: entries halted", e1);
+                s_alert(self, "error", "min_balance", text, env->evt, env->origin);
+            }
         }
     }
     s_state_maybe(self, env->evt, env->origin);
@@ -542,6 +800,7 @@ risk_engine_on_msg(risk_engine_t *self, const bus_msg_t *msg)
     case CODEC_EXEC_FILL:
     case CODEC_EXEC_POSITION:
     case CODEC_EXEC_BALANCE:
+    case CODEC_SIG_IND:
         break;
     default:
         return; /* tickers, bars, indicators, status, heartbeats: not risk's business yet */
@@ -582,6 +841,9 @@ risk_engine_on_msg(risk_engine_t *self, const bus_msg_t *msg)
     case CODEC_EXEC_BALANCE:
         risk_engine_on_exec_balance(self, &env, &body.balance);
         break;
+    case CODEC_SIG_IND:
+        risk_engine_on_ind(self, &env, &body.ind);
+        break;
     default:
         break;
     }
@@ -594,6 +856,7 @@ risk_engine_pause(risk_engine_t *self)
 {
     assert(self);
     risk_limits_pause(self->limits);
+    self->dirty = true;
     s_state_maybe(self, self->now, 0);
 }
 
@@ -602,6 +865,8 @@ risk_engine_resume(risk_engine_t *self)
 {
     assert(self);
     risk_limits_resume(self->limits);
+    risk_limits_set_unknown(self->limits, false); /* a person vouches for the state */
+    self->dirty = true;
     /* exits that got no answer were latched in case the executor held them; a person resumed,
      * so let them fire again (same position, new client id) */
     for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
@@ -614,6 +879,273 @@ risk_engine_resume(risk_engine_t *self)
         }
     }
     s_state_maybe(self, self->now, 0);
+}
+
+void
+risk_engine_on_ind(risk_engine_t *self, const codec_env_t *env, const codec_sig_ind_t *ind)
+{
+    assert(self && env && ind);
+    s_advance(self, env->evt, env->origin);
+    const instr_t *in = instr_table_get(self->instr, ind->venue, ind->symbol);
+    for (uint32_t i = 0; in && i < ind->n && i < CODEC_IND_MAX; i++) {
+        const char *nm = ind->names[i];
+        double v = ind->values[i];
+        if (!(v >= 0 && v < 1e15)) {
+            continue; /* NaN, negative or absurd: ignored */
+        }
+        bool pct = strcmp(nm, "atr_pctile") == 0;
+        bool atr = strncmp(nm, "atr", 3) == 0 && nm[3] >= '0' && nm[3] <= '9';
+        if (!pct && !atr) {
+            continue;
+        }
+        risk_position_t *p = risk_positions_ensure(self->pos, ind->venue, ind->symbol);
+        if (!p) {
+            break;
+        }
+        if (pct) {
+            p->atr_pctile = v;
+            p->atr_pctile_known = true;
+        } else {
+            /* ATR in price units to the instrument's px mantissa, rounded to nearest */
+            p->atr_px = (int64_t)llround(v * (double)money_pow10(in->px_scale));
+        }
+    }
+    s_state_maybe(self, env->evt, env->origin);
+}
+
+/* While killed: close every open position that has no exit in flight (intent "kill"). */
+static void
+s_kill_sweep(risk_engine_t *self, int64_t evt, int64_t origin)
+{
+    for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+        risk_position_t *p = risk_positions_at(self->pos, i);
+        if (p->qty != 0 && !p->exit_pending && p->exit_rejects < RISK_EXIT_MAX_REJECTS) {
+            log_notice("risk", "kill: closing %s %s", p->venue, p->symbol);
+            s_exit(self, p, "kill", "", 0, -1, evt, origin);
+        }
+    }
+}
+
+void
+risk_engine_kill(risk_engine_t *self, const char *why)
+{
+    assert(self);
+    bool was = risk_limits_killed(self->limits);
+    risk_limits_kill(self->limits);
+    self->dirty = true;
+    if (!was) {
+        size_t inflight = 0;
+        for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+            if (risk_positions_at(self->pos, i)->entry_id[0] != '\0') {
+                inflight++;
+            }
+        }
+        char text[CODEC_TEXT_MAX];
+        snprintf(text, sizeof text,
+                 "kill (%.16s): closing %zu positions, %zu entries in flight; latched",
+                 why && why[0] ? why : "operator", risk_engine_open_positions(self), inflight);
+        s_alert(self, "error", "kill_switch", text, self->now, 0);
+    }
+    s_state_maybe(self, self->now, 0); /* sweeps */
+}
+
+void
+risk_engine_clear_kill(risk_engine_t *self)
+{
+    assert(self);
+    if (risk_limits_killed(self->limits)) {
+        risk_limits_clear_kill(self->limits);
+        self->dirty = true;
+        s_alert(self, "warn", "kill_cleared", "kill switch cleared by operator", self->now, 0);
+    }
+    s_state_maybe(self, self->now, 0);
+}
+
+void
+risk_engine_set_unknown(risk_engine_t *self, bool unknown)
+{
+    assert(self);
+    risk_limits_set_unknown(self->limits, unknown);
+    if (self->state_sent) {
+        s_state_maybe(self, self->now, 0);
+    }
+}
+
+void
+risk_engine_set_equity(risk_engine_t *self, int64_t equity)
+{
+    assert(self);
+    if (risk_limits_set_equity(self->limits, equity) == 0 && self->state_sent) {
+        s_state_maybe(self, self->now, 0);
+    }
+}
+
+bool
+risk_engine_take_dirty(risk_engine_t *self)
+{
+    assert(self);
+    bool d = self->dirty;
+    self->dirty = false;
+    return d;
+}
+
+size_t
+risk_engine_open_positions(risk_engine_t *self)
+{
+    assert(self);
+    size_t n = 0;
+    for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+        if (risk_positions_at(self->pos, i)->qty != 0) {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* ---- persistence ---------------------------------------------------------------------- */
+
+#define S_STATE_VERSION 1
+
+json_t *
+risk_engine_save(const risk_engine_t *self)
+{
+    assert(self);
+    risk_limits_saved_t *ls = malloc(sizeof *ls);
+    json_t *doc = json_object(), *pos = json_array(), *ent = json_array();
+    if (!ls || !doc || !pos || !ent) {
+        free(ls);
+        json_decref(doc);
+        json_decref(pos);
+        json_decref(ent);
+        return NULL;
+    }
+    risk_limits_save(self->limits, ls);
+    for (int32_t i = 0; i < ls->n_entries; i++) {
+        (void)json_array_append_new(ent, json_integer(ls->entry_ns[i]));
+    }
+    for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+        const risk_position_t *p = risk_positions_at(self->pos, i);
+        if (p->qty == 0 && p->entry_id[0] == '\0') {
+            continue;
+        }
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:i, s:i, "
+            "s:b, s:b, s:I, s:I, s:I}",
+            "venue", p->venue, "symbol", p->symbol, "strategy", p->strategy, "px_scale",
+            (int)p->px_scale, "qty_scale", (int)p->qty_scale, "qty", (json_int_t)p->qty,
+            "entry_px", (json_int_t)p->entry_px, "sl_px", (json_int_t)p->sl_px, "tp_px",
+            (json_int_t)p->tp_px, "entry_id", p->entry_id, "entry_side", (int)p->entry_side,
+            "step", (json_int_t)p->step, "open_qty", (json_int_t)p->open_qty, "open_evt",
+            (json_int_t)p->open_evt, "bars", (int)p->bars, "tp_stage", (int)p->tp_stage,
+            "be_done", p->be_done, "trail_on", p->trail_on, "best_px", (json_int_t)p->best_px,
+            "trip_pnl", (json_int_t)p->trip_pnl, "last_md_evt", (json_int_t)p->last_md_evt);
+        if (o) {
+            (void)json_array_append_new(pos, o);
+        }
+    }
+    (void)json_object_set_new(doc, "version", json_integer(S_STATE_VERSION));
+    (void)json_object_set_new(doc, "killed", json_boolean(ls->killed));
+    (void)json_object_set_new(doc, "paused", json_boolean(ls->paused));
+    (void)json_object_set_new(doc, "loss_tripped", json_boolean(ls->loss_tripped));
+    (void)json_object_set_new(doc, "dd_tripped", json_boolean(ls->dd_tripped));
+    (void)json_object_set_new(doc, "streak_tripped", json_boolean(ls->streak_tripped));
+    (void)json_object_set_new(doc, "equity", json_integer(ls->equity));
+    (void)json_object_set_new(doc, "equity_peak", json_integer(ls->equity_peak));
+    (void)json_object_set_new(doc, "day", json_integer(ls->day));
+    (void)json_object_set_new(doc, "day_start_equity", json_integer(ls->day_start_equity));
+    (void)json_object_set_new(doc, "daily_pnl", json_integer(ls->daily_pnl));
+    (void)json_object_set_new(doc, "trades_today", json_integer(ls->trades_today));
+    (void)json_object_set_new(doc, "loss_streak", json_integer(ls->loss_streak));
+    (void)json_object_set_new(doc, "entries_last_hour", ent);
+    (void)json_object_set_new(doc, "now", json_integer(self->now));
+    (void)json_object_set_new(doc, "positions", pos);
+    free(ls);
+    return doc;
+}
+
+static int64_t
+s_jint(const json_t *o, const char *k)
+{
+    return (int64_t)json_integer_value(json_object_get(o, k));
+}
+
+int
+risk_engine_restore(risk_engine_t *self, const json_t *doc)
+{
+    assert(self && doc);
+    const json_t *pos = json_object_get(doc, "positions"), *ent =
+                                                              json_object_get(doc, "entries_last_hour");
+    if (!json_is_object(doc) || s_jint(doc, "version") != S_STATE_VERSION || !json_is_array(pos)
+        || !json_is_array(ent) || json_array_size(ent) > RISK_TRADES_HOUR_MAX) {
+        errno = EPROTO;
+        return -1;
+    }
+    size_t i;
+    const json_t *o;
+    json_array_foreach(pos, i, o) {
+        const char *v = json_string_value(json_object_get(o, "venue"));
+        const char *sy = json_string_value(json_object_get(o, "symbol"));
+        if (!v || !sy || !json_is_integer(json_object_get(o, "qty"))) {
+            errno = EPROTO;
+            return -1;
+        }
+    }
+    risk_limits_saved_t *ls = calloc(1, sizeof *ls);
+    if (!ls) {
+        errno = ENOMEM;
+        return -1;
+    }
+    ls->killed = json_is_true(json_object_get(doc, "killed"));
+    ls->paused = json_is_true(json_object_get(doc, "paused"));
+    ls->loss_tripped = json_is_true(json_object_get(doc, "loss_tripped"));
+    ls->dd_tripped = json_is_true(json_object_get(doc, "dd_tripped"));
+    ls->streak_tripped = json_is_true(json_object_get(doc, "streak_tripped"));
+    ls->equity = s_jint(doc, "equity");
+    ls->equity_peak = s_jint(doc, "equity_peak");
+    ls->day = s_jint(doc, "day");
+    ls->day_start_equity = s_jint(doc, "day_start_equity");
+    ls->daily_pnl = s_jint(doc, "daily_pnl");
+    ls->trades_today = (int32_t)s_jint(doc, "trades_today");
+    ls->loss_streak = (int32_t)s_jint(doc, "loss_streak");
+    json_array_foreach(ent, i, o) {
+        ls->entry_ns[ls->n_entries++] = (int64_t)json_integer_value(o);
+    }
+    risk_limits_restore(self->limits, ls);
+    free(ls);
+    int64_t now = s_jint(doc, "now");
+    if (now > self->now) {
+        self->now = now;
+    }
+    json_array_foreach(pos, i, o) {
+        risk_position_t *p = risk_positions_ensure(self->pos,
+                                                   json_string_value(json_object_get(o, "venue")),
+                                                   json_string_value(json_object_get(o, "symbol")));
+        if (!p) {
+            continue;
+        }
+        snprintf(p->strategy, sizeof p->strategy, "%s",
+                 json_string_value(json_object_get(o, "strategy")) ?: "");
+        snprintf(p->entry_id, sizeof p->entry_id, "%s",
+                 json_string_value(json_object_get(o, "entry_id")) ?: "");
+        p->px_scale = (int32_t)s_jint(o, "px_scale");
+        p->qty_scale = (int32_t)s_jint(o, "qty_scale");
+        p->qty = s_jint(o, "qty");
+        p->entry_px = s_jint(o, "entry_px");
+        p->sl_px = s_jint(o, "sl_px");
+        p->tp_px = s_jint(o, "tp_px");
+        p->entry_side = (int8_t)s_jint(o, "entry_side");
+        p->step = s_jint(o, "step");
+        p->open_qty = s_jint(o, "open_qty");
+        p->open_evt = s_jint(o, "open_evt");
+        p->bars = (int32_t)s_jint(o, "bars");
+        p->tp_stage = (uint8_t)s_jint(o, "tp_stage");
+        p->be_done = json_is_true(json_object_get(o, "be_done"));
+        p->trail_on = json_is_true(json_object_get(o, "trail_on"));
+        p->best_px = s_jint(o, "best_px");
+        p->trip_pnl = s_jint(o, "trip_pnl");
+        p->last_md_evt = s_jint(o, "last_md_evt");
+    }
+    return 0;
 }
 
 const risk_counters_t *

@@ -27,6 +27,9 @@
 #include "common/bus.h"
 #include "common/codec.h"
 #include "common/instr.h"
+#include <jansson.h>
+
+#include "risk/exits.h"
 #include "risk/limits.h"
 #include "risk/positions.h"
 #include "risk/sizing.h"
@@ -37,7 +40,25 @@ typedef struct {
     double min_confidence; /* 0..100, compared with sig.signal confidence */
     int64_t order_ttl_ns;  /* > 0; 0 = never expires */
     char asset[12];        /* account asset: exec.balance of other assets is ignored */
+    /* extensions (docs/risk.md); zero = off */
+    risk_scale_cfg_t scale; /* size multipliers (confidence, volatility, session) */
+    risk_exits_cfg_t exits; /* ladder, trailing, breakeven, time-out */
+    int sl_mode;            /* RISK_SL_SIGNAL (the signal's price), RISK_SL_PCT, RISK_SL_ATR */
+    int64_t sl_pct;         /* RISK_PCT_SCALE of ref_px, mode PCT */
+    int64_t sl_atr_mult;    /* RISK_MULT_SCALE x ATR, mode ATR (no ATR known: signal's stop) */
+    int64_t max_open_per_asset;   /* positions + entries in flight per base asset */
+    int n_priority;               /* asset priority list, first = highest */
+    char priority[8][12];         /* base assets, "BTC" */
+    double priority_confidence;   /* lower-priority entry allowed when higher ones are open
+                                     only if its signal confidence > this (0..100) */
+    int64_t max_heat_pct;         /* RISK_PCT_SCALE: sum of open risk <= equity * pct / 100 */
+    int64_t stale_ns;             /* market data older than this on a symbol with a position
+                                     or an entry in flight halts entries, event time ns */
 } risk_engine_cfg_t;
+
+#define RISK_SL_SIGNAL 0
+#define RISK_SL_PCT    1
+#define RISK_SL_ATR    2
 
 typedef struct {
     /* Publish on risk's PUB. 0 or -1 (the engine logs and goes on). */
@@ -89,11 +110,32 @@ void risk_engine_on_exec_fill(risk_engine_t *self, const codec_env_t *env,
                               const codec_exec_fill_t *f);
 void risk_engine_on_exec_balance(risk_engine_t *self, const codec_env_t *env,
                                  const codec_exec_balance_t *b);
+void risk_engine_on_ind(risk_engine_t *self, const codec_env_t *env, const codec_sig_ind_t *ind);
 
 /* Operator control: pause entries / resume (clears pause and the executor-timeout latch).
  * Publishes risk.state at the latest event time seen. */
 void risk_engine_pause(risk_engine_t *self);
 void risk_engine_resume(risk_engine_t *self);
+/* Kill switch: latch KILLED (entries refused), close every open position with a reduce-only
+ * market order (intent "kill"), and keep closing any position that appears while latched
+ * (an entry that was in flight fills later: the executor has no cancel yet). Alert
+ * "kill_switch". clear_kill ends the latch (a person). */
+void risk_engine_kill(risk_engine_t *self, const char *why);
+void risk_engine_clear_kill(risk_engine_t *self);
+/* Halt (HALTED "state unknown") until risk_engine_set_unknown(false): restart rebuild. */
+void risk_engine_set_unknown(risk_engine_t *self, bool unknown);
+/* Equity from the executor's status on restart (VALUE scale). */
+void risk_engine_set_equity(risk_engine_t *self, int64_t equity);
+
+/* Persistent state (kill latch, limits, positions with their exit state) as JSON (new
+ * reference), and back. restore: 0, or -1/EPROTO (bad document; nothing changed). */
+json_t *risk_engine_save(const risk_engine_t *self);
+int risk_engine_restore(risk_engine_t *self, const json_t *doc);
+/* True once after anything persistent changed (the stage writes the state file then). */
+bool risk_engine_take_dirty(risk_engine_t *self);
+
+/* Number of open positions (qty != 0). */
+size_t risk_engine_open_positions(risk_engine_t *self);
 
 const risk_counters_t *risk_engine_counters(const risk_engine_t *self);
 const risk_limits_t *risk_engine_limits(const risk_engine_t *self);

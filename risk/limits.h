@@ -28,7 +28,10 @@
 
 #define RISK_NS_PER_DAY INT64_C(86400000000000)
 
-typedef enum { RISK_HALTED = 0, RISK_RUNNING, RISK_PAUSED } risk_state_t;
+typedef enum { RISK_HALTED = 0, RISK_RUNNING, RISK_PAUSED, RISK_KILLED } risk_state_t;
+
+#define RISK_NS_PER_HOUR     INT64_C(3600000000000)
+#define RISK_TRADES_HOUR_MAX 1000 /* max_trades_per_hour upper bound (ring of entry times) */
 
 typedef enum {
     RISK_LIMIT_OK = 0,
@@ -38,6 +41,11 @@ typedef enum {
     RISK_LIMIT_MAX_OPEN,      /* "max_open_positions" */
     RISK_LIMIT_POSITION_OPEN, /* this venue+symbol already has a position: "position open" */
     RISK_LIMIT_ENTRY_PENDING, /* an entry for it is in flight: "entry pending" */
+    RISK_LIMIT_KILLED,        /* kill switch latched: "kill_switch" */
+    RISK_LIMIT_DRAWDOWN,      /* "max_drawdown" */
+    RISK_LIMIT_MIN_BALANCE,   /* "min_balance" */
+    RISK_LIMIT_LOSS_STREAK,   /* "loss_streak" */
+    RISK_LIMIT_TRADES_HOUR,   /* "max_trades_per_hour" */
     RISK_LIMIT_ERR_COUNT
 } risk_limit_err_t;
 
@@ -45,7 +53,21 @@ typedef struct {
     int64_t max_open_positions;   /* >= 1 */
     int64_t daily_loss_limit_pct; /* RISK_PCT_SCALE, (0, 100 %] */
     int64_t start_equity;         /* VALUE scale: equity until the first exec.balance */
+    /* breakers (0 = off) */
+    int64_t max_drawdown_pct;       /* RISK_PCT_SCALE: (peak - equity) >= peak * pct / 100 */
+    int64_t max_trades_per_hour;    /* entries in the last hour of event time, <= 1000 */
+    int64_t max_consecutive_losses; /* closed trades with net PnL < 0 in a row */
+    int64_t min_balance;            /* VALUE scale: equity < min_balance halts */
 } risk_limits_cfg_t;
+
+/* What survives a restart (risk/persist writes it to the state file). */
+typedef struct {
+    bool killed, paused, loss_tripped, dd_tripped, streak_tripped;
+    int64_t equity, equity_peak, day, day_start_equity, daily_pnl;
+    int32_t trades_today, loss_streak;
+    int32_t n_entries;                       /* entry times of the last hour, oldest first */
+    int64_t entry_ns[RISK_TRADES_HOUR_MAX];
+} risk_limits_saved_t;
 
 typedef struct risk_limits risk_limits_t;
 
@@ -68,7 +90,8 @@ int risk_limits_on_fill(risk_limits_t *self, int64_t evt_ns, int64_t realized_pn
 int risk_limits_set_equity(risk_limits_t *self, int64_t equity);
 
 void risk_limits_pause(risk_limits_t *self);
-/* Ends an operator pause and the executor-timeout latch; not equity unknown, not daily loss. */
+/* Ends an operator pause, the executor-timeout latch, a loss-streak pause and a drawdown trip
+ * (the peak restarts at the current equity); not equity unknown, not daily loss, not kill. */
 void risk_limits_resume(risk_limits_t *self);
 void risk_limits_executor_timeout(risk_limits_t *self); /* latch HALTED "executor_timeout" */
 
@@ -94,6 +117,44 @@ int64_t risk_limits_daily_limit(const risk_limits_t *self); /* VALUE scale, > 0 
 int64_t risk_limits_day(const risk_limits_t *self);         /* days since epoch; -1 = none */
 bool risk_limits_loss_tripped(const risk_limits_t *self);
 int32_t risk_limits_trades_today(const risk_limits_t *self); /* fills counted today */
+
+/* ---- breakers (docs/risk.md) ----
+ * Kill switch: KILLED (above every other state) until risk_limits_clear_kill (a person).
+ * Drawdown: equity_peak = highest equity seen; trips (HALTED "max_drawdown") when
+ *   peak - equity >= peak * max_drawdown_pct / 100; clears by recovery when
+ *   peak - equity <= peak * max_drawdown_pct / 200 (half the limit), or by resume (a person;
+ *   the peak is reset to the current equity then).
+ * Min balance: HALTED "min_balance" while equity < min_balance (clears when it is back).
+ * Loss streak: risk_limits_on_trade_closed counts closed trades with net PnL < 0 in a row; at
+ *   max_consecutive_losses, PAUSED "loss_streak" until the next UTC day or resume.
+ * Trades per hour: entries recorded with risk_limits_on_entry; an entry is refused while the
+ *   last hour of event time (now - 1 h, now] already holds max_trades_per_hour of them;
+ *   clears by itself as the hour slides.
+ * State unknown / stale data: flags set by the engine (HALTED "state unknown" /
+ *   "stale_data"), cleared by the engine when it knows again / data flows again. */
+void risk_limits_kill(risk_limits_t *self);
+void risk_limits_clear_kill(risk_limits_t *self);
+bool risk_limits_killed(const risk_limits_t *self);
+void risk_limits_set_unknown(risk_limits_t *self, bool unknown);
+bool risk_limits_unknown(const risk_limits_t *self);
+void risk_limits_set_stale(risk_limits_t *self, bool stale);
+bool risk_limits_stale(const risk_limits_t *self);
+/* Record an entry sent at now_ns. Returns 1 if that filled the hour (alert), else 0. */
+int risk_limits_on_entry(risk_limits_t *self, int64_t now_ns);
+int32_t risk_limits_trades_last_hour(const risk_limits_t *self, int64_t now_ns);
+/* A trade (position open -> flat) closed with net PnL `pnl` (VALUE). 1 if the streak
+ * tripped now, else 0. */
+int risk_limits_on_trade_closed(risk_limits_t *self, int64_t pnl);
+int32_t risk_limits_loss_streak(const risk_limits_t *self);
+bool risk_limits_streak_tripped(const risk_limits_t *self);
+int64_t risk_limits_equity_peak(const risk_limits_t *self);
+int64_t risk_limits_drawdown(const risk_limits_t *self); /* peak - equity, VALUE, >= 0 */
+bool risk_limits_dd_tripped(const risk_limits_t *self);
+bool risk_limits_min_balance_tripped(const risk_limits_t *self);
+
+void risk_limits_save(const risk_limits_t *self, risk_limits_saved_t *out);
+/* Restore what was saved (equity stays unknown until the executor tells it). */
+void risk_limits_restore(risk_limits_t *self, const risk_limits_saved_t *in);
 
 void risk_limits_check(const risk_limits_t *self); /* asserts (1)-(2) */
 

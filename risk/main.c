@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -23,6 +24,7 @@
 #include "common/step.h"
 #include "risk/engine.h"
 #include "risk/orders.h"
+#include "risk/persist.h"
 #include "risk/sizing.h"
 
 #define S_MAX_INPUTS 8
@@ -35,12 +37,33 @@ typedef struct {
     int64_t *c_signals, *c_orders, *c_rejects, *c_exits, *c_alerts, *c_bad;
     risk_state_t shown; /* state word last given to stage_set_state */
     bool shown_set;
+    char state_path[512]; /* persisted state (kill latch, limits, positions) */
+    char exec_ctl[256];   /* executor.0 control endpoint (restart rebuild) */
+    int timeout_ms;
+    int64_t *c_persist_fail;
 } s_ctx_t;
 
 static const char *const k_risk_keys[] = {
-    "risk_per_trade_pct",   "max_position_pct", "max_open_positions",
-    "daily_loss_limit_pct", "min_confidence",   "order_timeout_ms",
-    "order_retries",        "order_ttl_ms",     NULL
+    "risk_per_trade_pct",   "max_position_pct",     "max_open_positions",
+    "daily_loss_limit_pct", "min_confidence",       "order_timeout_ms",
+    "order_retries",        "order_ttl_ms",         "sizing_mode",
+    "fixed_notional",       "equity_pct",           "max_leverage",
+    "reserve",              "min_order_value",      "scale",
+    "stop_mode",            "stop_pct",             "stop_atr_mult",
+    "exits",                "max_open_per_asset",   "asset_priority",
+    "priority_confidence",  "max_heat_pct",         "stale_s",
+    "max_drawdown_pct",     "max_trades_per_hour",  "max_consecutive_losses",
+    "min_balance",          "state_file",           NULL
+};
+static const char *const k_scale_keys[] = {
+    "confidence",   "volatility",   "session",       "conf_lo",      "conf_hi",
+    "conf_lo_mult", "conf_hi_mult", "vol_hi_pctile", "vol_lo_pctile", "vol_hi_mult",
+    "vol_lo_mult",  "asia_hours",   "london_hours",  "ny_hours",     "asia_mult",
+    "london_ny_mult", "overlap_mult", "off_mult",    NULL
+};
+static const char *const k_exit_keys[] = {
+    "tp_ladder_pct", "tp_ladder_close_pct", "trail_activate_pct", "trail_dist_pct",
+    "breakeven_pct", "timeout_bars",        "timeout_s",          NULL
 };
 
 /* ---- engine io ---------------------------------------------------------------------- */
@@ -77,10 +100,33 @@ s_sync(s_ctx_t *ctx)
     if (!ctx->shown_set || st != ctx->shown) {
         stage_set_state(ctx->st, st == RISK_RUNNING  ? "running"
                                  : st == RISK_PAUSED ? "paused"
+                                 : st == RISK_KILLED ? "killed"
                                                      : "halted");
         ctx->shown = st;
         ctx->shown_set = true;
     }
+}
+
+/* Write the state file atomically: temp file, (fsync), rename, (fsync the directory).
+ * `sync` for the kill latch and operator commands; routine updates skip the fsyncs (a
+ * process crash keeps the page cache; only a power loss could lose the latest update). */
+static int
+s_write_state(s_ctx_t *ctx, bool sync)
+{
+    json_t *doc = risk_engine_save(ctx->eng);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc = risk_persist_write(ctx->state_path, text, strlen(text), sync);
+    free(text);
+    if (rc != 0) {
+        (*ctx->c_persist_fail)++;
+        log_error("risk", "cannot write %s: %s", ctx->state_path, strerror(errno));
+    }
+    return rc;
 }
 
 static void
@@ -88,6 +134,9 @@ s_deliver(const bus_msg_t *msg, void *arg)
 {
     s_ctx_t *ctx = arg;
     risk_engine_on_msg(ctx->eng, msg);
+    if (risk_engine_take_dirty(ctx->eng)) {
+        (void)s_write_state(ctx, risk_limits_killed(risk_engine_limits(ctx->eng)));
+    }
     s_sync(ctx);
 }
 
@@ -97,13 +146,7 @@ static void
 s_barrier(const codec_sys_barrier_t *b, void *arg)
 {
     s_ctx_t *ctx = arg;
-    codec_sys_barrier_t out = *b;
-    out.n = 0;
-    if (bus_publish(stage_pub(ctx->st), "sys.barrier", CODEC_SYS_BARRIER, &out, b->ts_event, 0)
-        != 0) {
-        log_error("risk", "cannot forward barrier %llu: %s", (unsigned long long)b->step,
-                  strerror(errno));
-    }
+    (void)stage_forward_barrier(ctx->st, b); /* a failure is logged there */
 }
 
 static int
@@ -127,14 +170,22 @@ s_on_ctl(stage_t *st, const char *cmd, json_t *reply, void *arg)
     if (sscanf(cmd, "%31s", word) != 1) {
         return -1;
     }
-    if (strcmp(word, "pause") == 0) {
+    if (strcmp(word, "pause") == 0 || strcmp(word, "halt") == 0 || strcmp(word, "risk.pause") == 0) {
         risk_engine_pause(ctx->eng);
-    } else if (strcmp(word, "resume") == 0) {
+    } else if (strcmp(word, "resume") == 0 || strcmp(word, "risk.resume") == 0) {
         risk_engine_resume(ctx->eng);
+    } else if (strcmp(word, "kill") == 0 || strcmp(word, "risk.kill") == 0) {
+        risk_engine_kill(ctx->eng, "operator");
+    } else if (strcmp(word, "clear-kill") == 0 || strcmp(word, "risk.clear-kill") == 0
+               || strcmp(word, "clear_kill") == 0) {
+        risk_engine_clear_kill(ctx->eng);
     } else {
         return -1;
     }
+    (void)risk_engine_take_dirty(ctx->eng);
+    bool persisted = s_write_state(ctx, true) == 0; /* operator commands: fsync'd */
     s_sync(ctx);
+    (void)json_object_set_new(reply, "persisted", json_boolean(persisted));
     const risk_limits_t *lim = risk_engine_limits(ctx->eng);
     (void)json_object_set_new(reply, "ok", json_true()); /* reply is best effort */
     (void)json_object_set_new(reply, "state",
@@ -187,13 +238,304 @@ s_on_status(stage_t *st, json_t *status, void *arg)
     (void)json_object_set_new(status, "daily_limit",
                               s_money_json(risk_limits_daily_limit(lim), MONEY_VALUE_SCALE));
     (void)json_object_set_new(status, "positions", arr ? arr : json_null());
+    (void)json_object_set_new(status, "open_positions",
+                              json_integer((json_int_t)risk_engine_open_positions(ctx->eng)));
+    (void)json_object_set_new(status, "killed", json_boolean(risk_limits_killed(lim)));
+    (void)json_object_set_new(status, "equity_peak",
+                              s_money_json(risk_limits_equity_peak(lim), MONEY_VALUE_SCALE));
+    (void)json_object_set_new(status, "drawdown",
+                              s_money_json(risk_limits_drawdown(lim), MONEY_VALUE_SCALE));
+    (void)json_object_set_new(status, "loss_streak", json_integer(risk_limits_loss_streak(lim)));
+    (void)json_object_set_new(status, "trades_today",
+                              json_integer(risk_limits_trades_today(lim)));
+    (void)json_object_set_new(
+        status, "trades_last_hour",
+        json_integer(risk_limits_trades_last_hour(lim, risk_engine_now(ctx->eng))));
+    (void)json_object_set_new(status, "day", json_integer(risk_limits_day(lim)));
     (void)json_object_set_new(status, "orders_sent", json_integer(n->orders));
     (void)json_object_set_new(status, "rejects", json_integer(n->rejects));
     (void)json_object_set_new(status, "event_time_ns", json_integer(risk_engine_now(ctx->eng)));
     (void)json_object_set_new(status, "step", json_integer((json_int_t)step_released(ctx->step)));
 }
 
+/* ---- restart rebuild ---------------------------------------------------------------- */
+
+/* Ask executor.0's control socket for its status: equity and the number of open positions.
+ * 0 with both set, or -1 (no answer, or no usable fields). */
+static int
+s_exec_status(s_ctx_t *ctx, int64_t *equity, int64_t *positions)
+{
+    size_t len = 0;
+    char *rep = bus_request(ctx->exec_ctl, "status", 6, ctx->timeout_ms, &len);
+    if (!rep) {
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb(rep, len, 0, &jerr);
+    free(rep);
+    const char *eq = j ? json_string_value(json_object_get(j, "equity")) : NULL;
+    json_t *np = j ? json_object_get(j, "positions") : NULL;
+    int rc = -1;
+    if (eq && json_is_integer(np) && money_parse(eq, strlen(eq), MONEY_VALUE_SCALE, equity) == 0
+        && *equity > 0) {
+        *positions = (int64_t)json_integer_value(np);
+        rc = 0;
+    }
+    json_decref(j);
+    return rc;
+}
+
+/* HALTED "state unknown" ends when the executor's status agrees with the restored positions
+ * (count of open ones); its equity becomes ours. Returns true when rebuilt. */
+static bool
+s_try_rebuild(s_ctx_t *ctx)
+{
+    int64_t eq = 0, np = 0;
+    if (s_exec_status(ctx, &eq, &np) != 0) {
+        log_warn("risk", "rebuild: no status from the executor yet");
+        return false;
+    }
+    risk_engine_set_equity(ctx->eng, eq);
+    size_t mine = risk_engine_open_positions(ctx->eng);
+    if ((size_t)np != mine) {
+        log_error("risk", "rebuild: executor holds %lld positions, the state file %zu: HALTED "
+                  "(state unknown) until they agree or an operator resumes", (long long)np, mine);
+        return false;
+    }
+    risk_engine_set_unknown(ctx->eng, false);
+    log_notice("risk", "rebuild: state restored (%zu open positions, executor agrees)", mine);
+    s_sync(ctx);
+    return true;
+}
+
+static int
+s_rebuild_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    if (!risk_limits_unknown(risk_engine_limits(ctx->eng)) || s_try_rebuild(ctx)) {
+        zloop_timer_end(loop, timer_id); /* rebuilt (or an operator resumed) */
+    }
+    return 0;
+}
+
+/* Load the state file (if any). Fresh start: nothing to do. A file that exists but cannot be
+ * read or parsed halts (state unknown) until an operator resumes. */
+static void
+s_load_state(s_ctx_t *ctx, bool *restored)
+{
+    *restored = false;
+    size_t len = 0;
+    char *text = risk_persist_read(ctx->state_path, &len);
+    if (!text) {
+        if (errno != ENOENT) {
+            log_error("risk", "cannot read %s: %s: HALTED (state unknown)", ctx->state_path,
+                      strerror(errno));
+            risk_engine_set_unknown(ctx->eng, true);
+        }
+        return;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, 0, &jerr);
+    free(text);
+    if (!doc || risk_engine_restore(ctx->eng, doc) != 0) {
+        log_error("risk", "%s is not a risk state file: HALTED (state unknown)", ctx->state_path);
+        risk_engine_set_unknown(ctx->eng, true);
+    } else {
+        *restored = true;
+        risk_engine_set_unknown(ctx->eng, true);
+        const risk_limits_t *lim = risk_engine_limits(ctx->eng);
+        log_notice("risk", "restored %s: killed %d, %zu open positions, peak %lld, daily pnl %lld, "
+                   "loss streak %d", ctx->state_path, (int)risk_limits_killed(lim),
+                   risk_engine_open_positions(ctx->eng), (long long)risk_limits_equity_peak(lim),
+                   (long long)risk_limits_daily_pnl(lim), risk_limits_loss_streak(lim));
+    }
+    json_decref(doc);
+}
+
 /* ---- config ------------------------------------------------------------------------- */
+
+/* Hours [from, to) of a session: a two-integer array at path. */
+static int
+s_hours(cfg_t *cfg, const char *path, int dfrom, int dto, int *from, int *to)
+{
+    json_t *a = cfg_json(cfg, path);
+    if (!a) {
+        *from = dfrom;
+        *to = dto;
+        return 0;
+    }
+    if (!json_is_array(a) || json_array_size(a) != 2 || !json_is_integer(json_array_get(a, 0))
+        || !json_is_integer(json_array_get(a, 1))) {
+        return cfg_fail(cfg, path, "expected [from_hour, to_hour] (UTC, 0..24)");
+    }
+    json_int_t f = json_integer_value(json_array_get(a, 0)), t = json_integer_value(json_array_get(a, 1));
+    if (f < 0 || f > 24 || t < 0 || t > 24) {
+        return cfg_fail(cfg, path, "expected hours in 0..24");
+    }
+    *from = (int)f;
+    *to = (int)t;
+    return 0;
+}
+
+/* The keys added by the risk issue (docs/risk.md); every one has a default. */
+static int
+s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
+{
+    const int64_t pct100 = 100 * money_pow10(RISK_PCT_SCALE), x100 = 100 * money_pow10(RISK_MULT_SCALE);
+    const char *mode, *stop_mode;
+    int64_t v, per_asset, stale_s, conf_lo, conf_hi, vhi, vlo, tbars, ts;
+    double pconf;
+    risk_scale_cfg_t *sc = &ec->scale;
+    risk_scale_defaults(sc);
+    if (cfg_check_keys(cfg, "risk.scale", k_scale_keys) != 0
+        || cfg_check_keys(cfg, "risk.exits", k_exit_keys) != 0
+        || cfg_str(cfg, "risk.sizing_mode", "risk", &mode) != 0
+        || cfg_money(cfg, "risk.fixed_notional", MONEY_VALUE_SCALE, "100", 1, INT64_MAX,
+                     &ec->sizing.fixed_notional) != 0
+        || cfg_money(cfg, "risk.equity_pct", RISK_PCT_SCALE, "10", 1, 10 * pct100,
+                     &ec->sizing.equity_pct) != 0
+        || cfg_money(cfg, "risk.max_leverage", RISK_MULT_SCALE, "1", 0, x100,
+                     &ec->sizing.max_leverage) != 0
+        || cfg_money(cfg, "risk.reserve", MONEY_VALUE_SCALE, "0", 0, INT64_MAX,
+                     &ec->sizing.reserve) != 0
+        || cfg_money(cfg, "risk.min_order_value", MONEY_VALUE_SCALE, "0", 0, INT64_MAX,
+                     &ec->sizing.min_order_value) != 0
+        || cfg_bool(cfg, "risk.scale.confidence", false, &sc->conf_on) != 0
+        || cfg_bool(cfg, "risk.scale.volatility", false, &sc->vol_on) != 0
+        || cfg_bool(cfg, "risk.scale.session", false, &sc->session_on) != 0
+        || cfg_int(cfg, "risk.scale.conf_lo", 65, 0, 100, false, &conf_lo) != 0
+        || cfg_int(cfg, "risk.scale.conf_hi", 95, 0, 100, false, &conf_hi) != 0
+        || cfg_money(cfg, "risk.scale.conf_lo_mult", RISK_MULT_SCALE, "0.5", 0, x100,
+                     &sc->conf_lo_mult) != 0
+        || cfg_money(cfg, "risk.scale.conf_hi_mult", RISK_MULT_SCALE, "1.5", 0, x100,
+                     &sc->conf_hi_mult) != 0
+        || cfg_int(cfg, "risk.scale.vol_hi_pctile", 80, 0, 100, false, &vhi) != 0
+        || cfg_int(cfg, "risk.scale.vol_lo_pctile", 20, 0, 100, false, &vlo) != 0
+        || cfg_money(cfg, "risk.scale.vol_hi_mult", RISK_MULT_SCALE, "0.7", 0, x100,
+                     &sc->vol_hi_mult) != 0
+        || cfg_money(cfg, "risk.scale.vol_lo_mult", RISK_MULT_SCALE, "1.2", 0, x100,
+                     &sc->vol_lo_mult) != 0
+        || s_hours(cfg, "risk.scale.asia_hours", 0, 7, &sc->asia_from, &sc->asia_to) != 0
+        || s_hours(cfg, "risk.scale.london_hours", 7, 16, &sc->london_from, &sc->london_to) != 0
+        || s_hours(cfg, "risk.scale.ny_hours", 13, 22, &sc->ny_from, &sc->ny_to) != 0
+        || cfg_money(cfg, "risk.scale.asia_mult", RISK_MULT_SCALE, "0.5", 0, x100,
+                     &sc->asia_mult) != 0
+        || cfg_money(cfg, "risk.scale.london_ny_mult", RISK_MULT_SCALE, "1.0", 0, x100,
+                     &sc->london_ny_mult) != 0
+        || cfg_money(cfg, "risk.scale.overlap_mult", RISK_MULT_SCALE, "1.5", 0, x100,
+                     &sc->overlap_mult) != 0
+        || cfg_money(cfg, "risk.scale.off_mult", RISK_MULT_SCALE, "1.0", 0, x100,
+                     &sc->off_mult) != 0
+        || cfg_str(cfg, "risk.stop_mode", "signal", &stop_mode) != 0
+        || cfg_money(cfg, "risk.stop_pct", RISK_PCT_SCALE, "0.5", 1, pct100, &ec->sl_pct) != 0
+        || cfg_money(cfg, "risk.stop_atr_mult", RISK_MULT_SCALE, "2", 1, x100, &ec->sl_atr_mult)
+               != 0
+        || cfg_money(cfg, "risk.exits.trail_activate_pct", RISK_PCT_SCALE, "0", 0, pct100,
+                     &ec->exits.trail_activate_pct) != 0
+        || cfg_money(cfg, "risk.exits.trail_dist_pct", RISK_PCT_SCALE, "0", 0, pct100,
+                     &ec->exits.trail_dist_pct) != 0
+        || cfg_money(cfg, "risk.exits.breakeven_pct", RISK_PCT_SCALE, "0", 0, pct100,
+                     &ec->exits.be_trigger_pct) != 0
+        || cfg_int(cfg, "risk.exits.timeout_bars", 0, 0, INT32_MAX, false, &tbars) != 0
+        || cfg_int(cfg, "risk.exits.timeout_s", 0, 0, INT64_C(365) * 86400, false, &ts) != 0
+        || cfg_int(cfg, "risk.max_open_per_asset", 1, 0, RISK_POSITIONS_MAX, false, &per_asset)
+               != 0
+        || cfg_double(cfg, "risk.priority_confidence", 80, 0, 100, false, &pconf) != 0
+        || cfg_money(cfg, "risk.max_heat_pct", RISK_PCT_SCALE, "6", 0, pct100, &ec->max_heat_pct)
+               != 0
+        || cfg_int(cfg, "risk.stale_s", 300, 0, 86400, false, &stale_s) != 0
+        || cfg_money(cfg, "risk.max_drawdown_pct", RISK_PCT_SCALE, "0", 0, pct100,
+                     &ec->limits.max_drawdown_pct) != 0
+        || cfg_int(cfg, "risk.max_trades_per_hour", 0, 0, RISK_TRADES_HOUR_MAX, false, &v) != 0) {
+        return -1;
+    }
+    ec->limits.max_trades_per_hour = v;
+    if (cfg_int(cfg, "risk.max_consecutive_losses", 0, 0, 1000, false, &v) != 0
+        || cfg_money(cfg, "risk.min_balance", MONEY_VALUE_SCALE, "0", 0, INT64_MAX,
+                     &ec->limits.min_balance) != 0) {
+        return -1;
+    }
+    ec->limits.max_consecutive_losses = v;
+    if (strcmp(mode, "risk") == 0) {
+        ec->sizing.mode = RISK_SIZE_RISK;
+    } else if (strcmp(mode, "notional") == 0) {
+        ec->sizing.mode = RISK_SIZE_NOTIONAL;
+    } else if (strcmp(mode, "equity_pct") == 0) {
+        ec->sizing.mode = RISK_SIZE_EQUITY_PCT;
+    } else {
+        return cfg_fail(cfg, "risk.sizing_mode", "expected \"risk\", \"notional\" or \"equity_pct\"");
+    }
+    if (strcmp(stop_mode, "signal") == 0) {
+        ec->sl_mode = RISK_SL_SIGNAL;
+    } else if (strcmp(stop_mode, "pct") == 0) {
+        ec->sl_mode = RISK_SL_PCT;
+    } else if (strcmp(stop_mode, "atr") == 0) {
+        ec->sl_mode = RISK_SL_ATR;
+    } else {
+        return cfg_fail(cfg, "risk.stop_mode", "expected \"signal\", \"pct\" or \"atr\"");
+    }
+    if (conf_hi <= conf_lo) {
+        return cfg_fail(cfg, "risk.scale.conf_hi", "expected > conf_lo");
+    }
+    sc->conf_lo = conf_lo;
+    sc->conf_hi = conf_hi;
+    sc->vol_hi_pctile = vhi;
+    sc->vol_lo_pctile = vlo;
+    ec->exits.timeout_bars = tbars;
+    ec->exits.timeout_ns = ts * INT64_C(1000000000);
+    ec->max_open_per_asset = per_asset;
+    ec->priority_confidence = pconf;
+    ec->stale_ns = stale_s * INT64_C(1000000000);
+    /* take-profit ladder: two arrays of the same length, close percentages summing to 100 */
+    int n = cfg_array_len(cfg, "risk.exits.tp_ladder_pct");
+    int m = cfg_array_len(cfg, "risk.exits.tp_ladder_close_pct");
+    if (n < 0 || m < 0) {
+        return -1;
+    }
+    if (n != m || n > RISK_TP_RUNGS_MAX) {
+        return cfg_fail(cfg, "risk.exits.tp_ladder_close_pct",
+                        "expected as many entries as tp_ladder_pct (at most %d)", RISK_TP_RUNGS_MAX);
+    }
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        char k1[64], k2[64];
+        snprintf(k1, sizeof k1, "risk.exits.tp_ladder_pct[%d]", i);
+        snprintf(k2, sizeof k2, "risk.exits.tp_ladder_close_pct[%d]", i);
+        if (cfg_money(cfg, k1, RISK_PCT_SCALE, NULL, 1, 10 * pct100, &ec->exits.tp_pct[i]) != 0
+            || cfg_money(cfg, k2, RISK_PCT_SCALE, NULL, 1, pct100, &ec->exits.tp_close_pct[i]) != 0) {
+            return -1;
+        }
+        if (i > 0 && ec->exits.tp_pct[i] <= ec->exits.tp_pct[i - 1]) {
+            return cfg_fail(cfg, k1, "expected rungs in increasing order");
+        }
+        sum += ec->exits.tp_close_pct[i];
+    }
+    if (n > 0 && sum != pct100) {
+        return cfg_fail(cfg, "risk.exits.tp_ladder_close_pct", "expected a sum of 100");
+    }
+    ec->exits.n_tp = n;
+    n = cfg_array_len(cfg, "risk.asset_priority");
+    if (n < 0) {
+        return -1;
+    }
+    if (n > 8) {
+        return cfg_fail(cfg, "risk.asset_priority", "expected at most 8 assets");
+    }
+    for (int i = 0; i < n; i++) {
+        char k[48];
+        const char *a;
+        snprintf(k, sizeof k, "risk.asset_priority[%d]", i);
+        if (cfg_str(cfg, k, NULL, &a) != 0) {
+            return -1;
+        }
+        if (strlen(a) == 0 || strlen(a) >= sizeof ec->priority[0]) {
+            return cfg_fail(cfg, k, "expected a base asset name (\"BTC\")");
+        }
+        snprintf(ec->priority[i], sizeof ec->priority[0], "%s", a);
+    }
+    ec->n_priority = n;
+    return 0;
+}
 
 static int
 s_read_cfg(cfg_t *cfg, risk_engine_cfg_t *ec, int64_t *timeout_ms, int64_t *retries)
@@ -231,7 +573,7 @@ s_read_cfg(cfg_t *cfg, risk_engine_cfg_t *ec, int64_t *timeout_ms, int64_t *retr
     ec->limits.max_open_positions = max_open;
     ec->min_confidence = (double)min_conf;
     ec->order_ttl_ns = ttl_ms * INT64_C(1000000);
-    return 0;
+    return s_read_ext(cfg, ec);
 }
 
 /* Preload instruments listed in feed.instruments (md.instrument replaces them later). */
@@ -321,8 +663,13 @@ main(int argc, char **argv)
     int64_t timeout_ms = 0, retries = 0;
     char orders_ep[256];
     rc = 2;
+    char dflt_state[96];
+    snprintf(dflt_state, sizeof dflt_state, "{run}/%s.state.json", inst);
     if (s_read_cfg(cfg, &ec, &timeout_ms, &retries) != 0
-        || cfg_endpoint(cfg, "executor.0", "orders", orders_ep, sizeof orders_ep) != 0) {
+        || cfg_endpoint(cfg, "executor.0", "orders", orders_ep, sizeof orders_ep) != 0
+        || cfg_endpoint(cfg, "executor.0", "ctl", ctx.exec_ctl, sizeof ctx.exec_ctl) != 0
+        || cfg_path_str(cfg, "risk.state_file", dflt_state, ctx.state_path, sizeof ctx.state_path)
+               != 0) {
         log_error("risk", "%s", cfg_error(cfg));
         goto done;
     }
@@ -352,6 +699,16 @@ main(int argc, char **argv)
     ctx.c_exits = stage_counter(ctx.st, "exits");
     ctx.c_alerts = stage_counter(ctx.st, "alerts");
     ctx.c_bad = stage_counter(ctx.st, "bad");
+    ctx.c_persist_fail = stage_counter(ctx.st, "persist_fail");
+    ctx.timeout_ms = (int)timeout_ms;
+    bool restored = false;
+    s_load_state(&ctx, &restored);
+    if (restored && !s_try_rebuild(&ctx)) {
+        if (zloop_timer(stage_loop(ctx.st), 1000, 0, s_rebuild_timer, &ctx) < 0) {
+            log_error("risk", "cannot start the rebuild timer");
+            goto done;
+        }
+    }
     /* ranks: market data before the signals it caused; executor feedback lags one step */
     if ((rc = s_connect_role(&ctx, cfg, "feed", "md.", 0, false, &subs[0])) != 0
         || (rc = s_connect_role(&ctx, cfg, "signal", "sig.", 1, false, &subs[1])) != 0

@@ -1,6 +1,6 @@
 # risk/: the risk stage and its unit tests (test binaries are prefixed test_risk_ because
 # test names are global: executor/ has its own test_orders)
-RISK_LIB_SRCS := risk/sizing.c risk/limits.c risk/positions.c risk/exits.c risk/orders.c \
+RISK_LIB_SRCS := risk/sizing.c risk/limits.c risk/positions.c risk/exits.c risk/orders.c risk/persist.c \
                  risk/engine.c
 BINS += risk
 risk_SRCS := risk/main.c $(RISK_LIB_SRCS)
@@ -15,3 +15,6 @@ UNIT_TESTS += test_risk_orders
 test_risk_orders_SRCS := tests/unit/risk/test_orders.c risk/orders.c
 UNIT_TESTS += test_risk_engine
 test_risk_engine_SRCS := tests/unit/risk/test_engine.c $(RISK_LIB_SRCS)
+
+BENCHES += bench_risk
+bench_risk_SRCS := tests/bench/bench_risk.c $(RISK_LIB_SRCS)

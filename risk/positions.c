@@ -100,6 +100,15 @@ s_flatten(risk_position_t *p)
     p->exit_intent[0] = '\0';
     p->exit_unacked = false;
     p->exit_rejects = 0;
+    p->open_qty = 0;
+    p->open_evt = 0;
+    p->bars = 0;
+    p->tp_stage = 0;
+    p->be_done = false;
+    p->trail_on = false;
+    p->best_px = 0;
+    p->exit_qty = 0;
+    p->trip_pnl = 0;
 }
 
 int
@@ -128,6 +137,14 @@ risk_positions_on_exec_position(risk_positions_t *self, const codec_exec_positio
             memcpy(p->strategy, strategy, sizeof strategy);
         }
     } else {
+        int64_t aq = x->qty > 0 ? x->qty : -x->qty;
+        if (!was_open) {
+            p->open_evt = x->ts_event;
+            p->open_qty = 0;
+        }
+        if (aq > p->open_qty) {
+            p->open_qty = aq;
+        }
         p->qty = x->qty;
         p->entry_px = x->entry_px;
         p->entry_id[0] = '\0'; /* the entry in flight became this position */

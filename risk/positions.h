@@ -42,6 +42,21 @@ typedef struct {
     char exit_intent[16];        /* "stop_loss" | "take_profit" | "exit" */
     bool exit_unacked;           /* that exit got no answer: the executor may hold it */
     uint32_t exit_rejects;       /* exits refused by the executor for this position */
+    /* exit management (risk/exits), reset when the slot goes flat */
+    int64_t step;        /* qty step of the instrument (partial exits round down to it) */
+    int64_t open_qty;    /* largest |qty| since the position opened (ladder base) */
+    int64_t open_evt;    /* event time the position opened, ns */
+    int32_t bars;        /* closed klines of this symbol since it opened */
+    uint8_t tp_stage;    /* take-profit rungs already sent */
+    bool be_done;        /* stop moved to breakeven */
+    bool trail_on;       /* trailing stop active */
+    int64_t best_px;     /* best price since the trail activated, px mantissa */
+    int64_t exit_qty;    /* qty of the exit in flight, qty mantissa */
+    int64_t trip_pnl;    /* net PnL (realized - fee) of fills since it opened, VALUE scale */
+    int64_t last_md_evt; /* event time of the latest price update of this symbol, ns */
+    int64_t atr_px;      /* latest ATR published for this symbol (sig.ind "atr*"), px, 0 = none */
+    double atr_pctile;   /* latest sig.ind "atr_pctile" (0..100), valid if atr_pctile_known */
+    bool atr_pctile_known;
 } risk_position_t;
 
 typedef struct risk_positions risk_positions_t;

@@ -2,6 +2,9 @@
 #include "signal/engine.h"
 
 #include <assert.h>
+#include <stddef.h>
+
+#include <jansson.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +12,24 @@
 
 #include "common/instr.h"
 #include "common/log.h"
+#include "common/money.h"
+#include "signal/ctx.h"
+#include "signal/ind.h"
+#include "signal/mtf.h"
+#include <math.h>
 
 #define S_MOD "signal"
+#define S_MAX_IND_SERIES 64
+
+/* A series with the full indicator set (signal.indicators[]). */
+typedef struct {
+    char venue[CODEC_VENUE_MAX];
+    char symbol[CODEC_SYM_MAX];
+    int tf_s;
+    ind_t *ind;
+    ctx_t *ctx;
+    double imbalance; /* last md.book of the symbol, top ctx book_levels; NAN before */
+} s_ind_series_t;
 
 struct engine {
     engine_pub_fn *pub;
@@ -20,12 +39,25 @@ struct engine {
     strategy_t *strats[ENGINE_MAX_STRATEGIES];
     size_t n_strats;
     size_t n_trade_series;
+    mtf_t *mtf;
+    s_ind_series_t ind[S_MAX_IND_SERIES];
+    size_t n_ind;
+    size_t n_book_strats; /* strategies with an on_book/on_trade hook */
     int64_t cur_origin; /* origin of the md message being handled */
+    bool silent;        /* warm-up: state advances, nothing is published */
+    /* series that are not warmed from klines: trade-built and aggregated ones */
+    struct {
+        char venue[CODEC_VENUE_MAX];
+        char symbol[CODEC_SYM_MAX];
+        int tf_s;
+    } derived[BARS_MAX_SERIES + MTF_MAX_SERIES];
+    size_t n_derived;
     engine_counters_t counters;
     log_limit_t lim_bad, lim_pub, lim_strat, lim_instr, lim_scale;
 };
 
 static void s_on_bar(const codec_sig_bar_t *bar, int64_t evt, void *arg);
+static void s_add_derived(engine_t *self, const char *venue, const char *symbol, int tf_s);
 
 engine_t *
 engine_new(engine_pub_fn *pub, void *arg)
@@ -43,7 +75,8 @@ engine_new(engine_pub_fn *pub, void *arg)
     self->arg = arg;
     self->instr = instr_table_new();
     self->bars = bars_new(s_on_bar, self);
-    if (!self->instr || !self->bars) {
+    self->mtf = mtf_new(s_on_bar, self);
+    if (!self->instr || !self->bars || !self->mtf) {
         engine_destroy(&self);
         errno = ENOMEM;
         return NULL;
@@ -62,6 +95,11 @@ engine_destroy(engine_t **self_p)
     for (size_t i = 0; i < self->n_strats; i++) {
         strategy_destroy(&self->strats[i]);
     }
+    for (size_t i = 0; i < self->n_ind; i++) {
+        ind_destroy(&self->ind[i].ind);
+        ctx_destroy(&self->ind[i].ctx);
+    }
+    mtf_destroy(&self->mtf);
     bars_destroy(&self->bars);
     instr_table_destroy(&self->instr);
     free(self);
@@ -85,6 +123,7 @@ engine_add_strategy(engine_t *self, strategy_t *s)
         return -1;
     }
     self->strats[self->n_strats++] = s;
+    self->n_book_strats += strategy_wants_md(s);
     return 0;
 }
 
@@ -96,13 +135,425 @@ engine_add_trade_series(engine_t *self, const char *venue, const char *symbol, i
         return -1;
     }
     self->n_trade_series++;
+    s_add_derived(self, venue, symbol, tf_s);
+    return 0;
+}
+
+static void
+s_add_derived(engine_t *self, const char *venue, const char *symbol, int tf_s)
+{
+    if (self->n_derived < sizeof self->derived / sizeof self->derived[0]) {
+        snprintf(self->derived[self->n_derived].venue, CODEC_VENUE_MAX, "%s", venue);
+        snprintf(self->derived[self->n_derived].symbol, CODEC_SYM_MAX, "%s", symbol);
+        self->derived[self->n_derived].tf_s = tf_s;
+        self->n_derived++;
+    }
+}
+
+int
+engine_add_indicators(engine_t *self, const char *venue, const char *symbol, int tf_s,
+                      const ind_params_t *p, const ctx_params_t *cx)
+{
+    assert(self && p);
+    if (!venue || !symbol || !venue[0] || !symbol[0] || strlen(venue) >= CODEC_VENUE_MAX
+        || strlen(symbol) >= CODEC_SYM_MAX || tf_s < 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (size_t i = 0; i < self->n_ind; i++) {
+        s_ind_series_t *x = &self->ind[i];
+        if (x->tf_s == tf_s && strcmp(x->venue, venue) == 0 && strcmp(x->symbol, symbol) == 0) {
+            errno = EEXIST;
+            return -1;
+        }
+    }
+    if (self->n_ind == S_MAX_IND_SERIES) {
+        errno = ENOSPC;
+        return -1;
+    }
+    s_ind_series_t *x = &self->ind[self->n_ind];
+    x->ind = ind_new(p);
+    if (!x->ind) {
+        return -1;
+    }
+    ctx_params_t cp;
+    ctx_params_default(&cp);
+    x->ctx = ctx_new(cx ? cx : &cp);
+    if (!x->ctx) {
+        ind_destroy(&x->ind);
+        return -1;
+    }
+    x->imbalance = NAN;
+    snprintf(x->venue, sizeof x->venue, "%s", venue);
+    snprintf(x->symbol, sizeof x->symbol, "%s", symbol);
+    x->tf_s = tf_s;
+    self->n_ind++;
+    return 0;
+}
+
+int
+engine_add_mtf(engine_t *self, const char *venue, const char *symbol, int base_tf_s, int tf_s)
+{
+    assert(self);
+    if (mtf_add(self->mtf, venue, symbol, base_tf_s, tf_s) != 0) {
+        return -1;
+    }
+    s_add_derived(self, venue, symbol, tf_s);
+    return 0;
+}
+
+/* ---- warm-up ---------------------------------------------------------------------------- */
+
+static bool
+s_is_derived(const engine_t *self, const char *venue, const char *symbol, int tf_s)
+{
+    for (size_t i = 0; i < self->n_derived; i++) {
+        if (self->derived[i].tf_s == tf_s && strcmp(self->derived[i].venue, venue) == 0
+            && strcmp(self->derived[i].symbol, symbol) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void
+engine_each_kline_series(const engine_t *self, engine_series_fn *fn, void *arg)
+{
+    assert(self && fn);
+    /* candidates: strategies' series, indicator series, aggregation bases; unique, not derived */
+    struct {
+        const char *v, *s;
+        int tf;
+    } seen[ENGINE_MAX_STRATEGIES + S_MAX_IND_SERIES + MTF_MAX_SERIES];
+    size_t n = 0;
+    const char *v, *sy;
+    int tf;
+    for (size_t i = 0; i < self->n_strats + self->n_ind + mtf_n_bases(self->mtf); i++) {
+        if (i < self->n_strats) {
+            strategy_series(self->strats[i], &v, &sy, &tf);
+        } else if (i < self->n_strats + self->n_ind) {
+            const s_ind_series_t *x = &self->ind[i - self->n_strats];
+            v = x->venue;
+            sy = x->symbol;
+            tf = x->tf_s;
+        } else if (mtf_base(self->mtf, i - self->n_strats - self->n_ind, &v, &sy, &tf) != 0) {
+            continue;
+        }
+        if (s_is_derived(self, v, sy, tf)) {
+            continue;
+        }
+        bool dup = false;
+        for (size_t k = 0; k < n && !dup; k++) {
+            dup = seen[k].tf == tf && strcmp(seen[k].v, v) == 0 && strcmp(seen[k].s, sy) == 0;
+        }
+        if (!dup) {
+            seen[n].v = v;
+            seen[n].s = sy;
+            seen[n].tf = tf;
+            n++;
+            fn(v, sy, tf, arg);
+        }
+    }
+}
+
+int
+engine_warmup_json(engine_t *self, const char *venue, const char *symbol, int tf_s,
+                   const char *reply, size_t len, size_t *n_bars)
+{
+    return engine_warmup_json_from(self, venue, symbol, tf_s, reply, len, INT64_MAX, 0, n_bars);
+}
+
+int
+engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, int tf_s,
+                        const char *reply, size_t len, int64_t published_ns, int64_t origin,
+                        size_t *n_bars)
+{
+    assert(self && venue && symbol && reply);
+    json_error_t jerr;
+    json_t *j = json_loadb(reply, len, 0, &jerr);
+    json_t *bars = j ? json_object_get(j, "bars") : NULL;
+    if (!j || !json_is_true(json_object_get(j, "ok")) || !json_is_array(bars)) {
+        json_decref(j);
+        errno = EPROTO;
+        return -1;
+    }
+    size_t n = 0, idx;
+    json_t *row;
+    int rc = 0;
+    json_array_foreach(bars, idx, row) {
+        codec_md_kline_t k;
+        memset(&k, 0, sizeof k);
+        snprintf(k.venue, sizeof k.venue, "%s", venue);
+        snprintf(k.symbol, sizeof k.symbol, "%s", symbol);
+        k.interval_s = tf_s;
+        k.start_ns = json_integer_value(json_object_get(row, "start_ns"));
+        k.end_ns = json_integer_value(json_object_get(row, "end_ns"));
+        k.open = json_integer_value(json_object_get(row, "open_m"));
+        k.high = json_integer_value(json_object_get(row, "high_m"));
+        k.low = json_integer_value(json_object_get(row, "low_m"));
+        k.close = json_integer_value(json_object_get(row, "close_m"));
+        k.volume = json_integer_value(json_object_get(row, "volume_m"));
+        k.quote_volume = json_integer_value(json_object_get(row, "quote_volume_m"));
+        k.trades = json_integer_value(json_object_get(row, "trades"));
+        /* not in the recorder's candles table yet (docs/signal.md "Restart warm-up") */
+        k.taker_buy_volume = json_integer_value(json_object_get(row, "taker_buy_volume_m"));
+        k.px_scale = (int32_t)json_integer_value(json_object_get(row, "px_scale"));
+        k.qty_scale = (int32_t)json_integer_value(json_object_get(row, "qty_scale"));
+        k.ts_event = json_integer_value(json_object_get(row, "evt"));
+        k.closed = true;
+        if (!json_is_integer(json_object_get(row, "close_m")) || k.end_ns != k.start_ns
+                                                                     + (int64_t)tf_s * 1000000000LL) {
+            rc = -1;
+            break;
+        }
+        /* catch-up: a kline after the last bar published before the restart (its step was
+         * missed while signal was down) is handled as if live: published and counted */
+        bool live = k.start_ns > published_ns;
+        engine_counters_t saved = self->counters;
+        self->silent = !live;
+        self->cur_origin = origin;
+        int e = bars_on_kline(self->bars, &k);
+        self->silent = false;
+        if (!live) {
+            self->counters = saved;
+        }
+        if (e < 0) {
+            rc = -1;
+            break;
+        }
+        n += (size_t)e;
+    }
+    json_decref(j);
+    if (n_bars) {
+        *n_bars = n;
+    }
+    if (rc != 0) {
+        errno = EPROTO;
+    }
+    return rc;
+}
+
+/* signal.indicators[i].context: ctx_params_t keys (ctx.h) */
+static int
+s_cfg_ctx(cfg_t *cfg, const char *path, ctx_params_t *cp)
+{
+    static const char *const k_keys[] = { "adx_trend", "adx_strong", "adx_range", "volatile_pct",
+                                          "atr_window", "london_start", "london_end", "ny_start",
+                                          "ny_end", "swing_n", "tol_bp", "max_age_bars",
+                                          "book_levels", NULL };
+    char key[160];
+    int64_t v;
+    if (cfg_check_keys(cfg, path, k_keys) != 0) {
+        return -1;
+    }
+    static const struct {
+        const char *k;
+        size_t off;
+    } k_dbl[] = {
+        { "adx_trend", offsetof(ctx_params_t, adx_trend) },
+        { "adx_strong", offsetof(ctx_params_t, adx_strong) },
+        { "adx_range", offsetof(ctx_params_t, adx_range) },
+        { "volatile_pct", offsetof(ctx_params_t, volatile_pct) },
+        { "tol_bp", offsetof(ctx_params_t, tol_bp) },
+    };
+    for (size_t i = 0; i < sizeof k_dbl / sizeof k_dbl[0]; i++) {
+        double *dst = (double *)((char *)cp + k_dbl[i].off);
+        snprintf(key, sizeof key, "%s.%s", path, k_dbl[i].k);
+        if (cfg_double(cfg, key, *dst, 0, 1000, false, dst) != 0) {
+            return -1;
+        }
+    }
+    static const struct {
+        const char *k;
+        size_t off;
+        int max;
+    } k_int[] = {
+        { "atr_window", offsetof(ctx_params_t, atr_window), CTX_MAX_ATRWIN },
+        { "london_start", offsetof(ctx_params_t, london_start), 24 },
+        { "london_end", offsetof(ctx_params_t, london_end), 24 },
+        { "ny_start", offsetof(ctx_params_t, ny_start), 24 },
+        { "ny_end", offsetof(ctx_params_t, ny_end), 24 },
+        { "swing_n", offsetof(ctx_params_t, swing_n), CTX_MAX_SWING },
+        { "max_age_bars", offsetof(ctx_params_t, max_age_bars), 1000000 },
+        { "book_levels", offsetof(ctx_params_t, book_levels), CODEC_LEVELS },
+    };
+    for (size_t i = 0; i < sizeof k_int / sizeof k_int[0]; i++) {
+        int *dst = (int *)((char *)cp + k_int[i].off);
+        snprintf(key, sizeof key, "%s.%s", path, k_int[i].k);
+        if (cfg_int(cfg, key, *dst, 0, k_int[i].max, false, &v) != 0) {
+            return -1;
+        }
+        *dst = (int)v;
+    }
+    ctx_t *probe = ctx_new(cp);
+    if (!probe) {
+        return cfg_fail(cfg, path, "inconsistent context thresholds (adx_range <= adx_trend < "
+                                   "adx_strong, start < end hours, atr_window >= 10)");
+    }
+    ctx_destroy(&probe);
+    return 0;
+}
+
+/* signal.indicators[i]: {venue, symbol, tf_s, and optional periods (ind_params_t names)} */
+static int
+s_cfg_indicators(engine_t *self, cfg_t *cfg)
+{
+    static const char *const k_keys[] = { "venue", "symbol", "tf_s", "sma", "ema", "rsi",
+                                          "macd_fast", "macd_slow", "macd_signal", "bb", "bb_k",
+                                          "atr", "adx", "stddev", "mom", "vol_ma", "context",
+                                          NULL };
+    char path[96], key[128];
+    int n = cfg_array_len(cfg, "signal.indicators");
+    if (n < 0) {
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *venue, *symbol;
+        int64_t tf, v;
+        ind_params_t p;
+        ind_params_default(&p);
+        snprintf(path, sizeof path, "signal.indicators[%d]", i);
+        if (cfg_check_keys(cfg, path, k_keys) != 0) {
+            return -1;
+        }
+        snprintf(key, sizeof key, "%s.venue", path);
+        if (cfg_str(cfg, key, NULL, &venue) != 0) {
+            return -1;
+        }
+        snprintf(key, sizeof key, "%s.symbol", path);
+        if (cfg_str(cfg, key, NULL, &symbol) != 0) {
+            return -1;
+        }
+        snprintf(key, sizeof key, "%s.tf_s", path);
+        if (cfg_int(cfg, key, 60, 1, BARS_MAX_TF_S, false, &tf) != 0) {
+            return -1;
+        }
+        static const struct {
+            const char *k;
+            size_t off;
+            int max;
+        } k_ints[] = {
+            { "sma", offsetof(ind_params_t, sma), IND_RING - 1 },
+            { "rsi", offsetof(ind_params_t, rsi), 100000 },
+            { "macd_fast", offsetof(ind_params_t, macd_fast), 100000 },
+            { "macd_slow", offsetof(ind_params_t, macd_slow), 100000 },
+            { "macd_signal", offsetof(ind_params_t, macd_signal), 100000 },
+            { "bb", offsetof(ind_params_t, bb), IND_RING - 1 },
+            { "atr", offsetof(ind_params_t, atr), 100000 },
+            { "adx", offsetof(ind_params_t, adx), 100000 },
+            { "stddev", offsetof(ind_params_t, stddev), IND_RING - 1 },
+            { "mom", offsetof(ind_params_t, mom), IND_RING - 1 },
+            { "vol_ma", offsetof(ind_params_t, vol_ma), IND_RING - 1 },
+        };
+        for (size_t k = 0; k < sizeof k_ints / sizeof k_ints[0]; k++) {
+            int *dst = (int *)((char *)&p + k_ints[k].off);
+            snprintf(key, sizeof key, "%s.%s", path, k_ints[k].k);
+            if (cfg_int(cfg, key, *dst, k_ints[k].k[0] == 'm' && k_ints[k].k[1] == 'o' ? 1 : 2,
+                        k_ints[k].max, false, &v) != 0) {
+                return -1;
+            }
+            *dst = (int)v;
+        }
+        snprintf(key, sizeof key, "%s.bb_k", path);
+        if (cfg_double(cfg, key, p.bb_k, 0.1, 10.0, false, &p.bb_k) != 0) {
+            return -1;
+        }
+        snprintf(key, sizeof key, "%s.ema", path);
+        int n_ema = cfg_has(cfg, key) ? cfg_array_len(cfg, key) : -2;
+        if (n_ema == -1) {
+            return -1;
+        }
+        if (n_ema >= 0) {
+            if (n_ema > IND_MAX_EMA) {
+                return cfg_fail(cfg, key, "at most %d EMA periods", IND_MAX_EMA);
+            }
+            memset(p.ema, 0, sizeof p.ema);
+            for (int e = 0; e < n_ema; e++) {
+                snprintf(key, sizeof key, "%s.ema[%d]", path, e);
+                if (cfg_int(cfg, key, 0, 2, 100000, true, &v) != 0) {
+                    return -1;
+                }
+                p.ema[e] = (int)v;
+            }
+        }
+        ctx_params_t cp;
+        ctx_params_default(&cp);
+        snprintf(key, sizeof key, "%s.context", path);
+        if (cfg_has(cfg, key) && s_cfg_ctx(cfg, key, &cp) != 0) {
+            return -1;
+        }
+        if (engine_add_indicators(self, venue, symbol, (int)tf, &p, &cp) != 0) {
+            return cfg_fail(cfg, path, "%s",
+                            errno == EEXIST   ? "duplicate indicator series"
+                            : errno == ENOSPC ? "too many indicator series"
+                                              : "bad indicator parameters (macd_fast < macd_slow?)");
+        }
+    }
+    return 0;
+}
+
+/* signal.mtf[i]: {venue, symbol, base_tf_s (default 60), tfs: [300, 900, 3600, 14400, 86400]} */
+static int
+s_cfg_mtf(engine_t *self, cfg_t *cfg)
+{
+    static const char *const k_keys[] = { "venue", "symbol", "base_tf_s", "tfs", NULL };
+    static const int k_default_tfs[] = { 300, 900, 3600, 14400, 86400 };
+    char path[96], key[128];
+    int n = cfg_array_len(cfg, "signal.mtf");
+    if (n < 0) {
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *venue, *symbol;
+        int64_t base, tf;
+        snprintf(path, sizeof path, "signal.mtf[%d]", i);
+        if (cfg_check_keys(cfg, path, k_keys) != 0) {
+            return -1;
+        }
+        snprintf(key, sizeof key, "%s.venue", path);
+        if (cfg_str(cfg, key, NULL, &venue) != 0) {
+            return -1;
+        }
+        snprintf(key, sizeof key, "%s.symbol", path);
+        if (cfg_str(cfg, key, NULL, &symbol) != 0) {
+            return -1;
+        }
+        snprintf(key, sizeof key, "%s.base_tf_s", path);
+        if (cfg_int(cfg, key, 60, 1, BARS_MAX_TF_S, false, &base) != 0) {
+            return -1;
+        }
+        snprintf(key, sizeof key, "%s.tfs", path);
+        int n_tf = cfg_has(cfg, key) ? cfg_array_len(cfg, key) : -2;
+        if (n_tf == -1) {
+            return -1;
+        }
+        int count = n_tf >= 0 ? n_tf : 5;
+        for (int t = 0; t < count; t++) {
+            snprintf(key, sizeof key, "%s.tfs[%d]", path, t);
+            if (n_tf >= 0) {
+                if (cfg_int(cfg, key, 0, 1, BARS_MAX_TF_S, true, &tf) != 0) {
+                    return -1;
+                }
+            } else {
+                tf = k_default_tfs[t];
+            }
+            if (engine_add_mtf(self, venue, symbol, (int)base, (int)tf) != 0) {
+                return cfg_fail(cfg, key, "%s",
+                                errno == EEXIST   ? "duplicate timeframe"
+                                : errno == ENOSPC ? "too many aggregate series"
+                                                  : "must be a multiple of base_tf_s that "
+                                                    "divides or is a multiple of 1 day");
+            }
+        }
+    }
     return 0;
 }
 
 int
 engine_configure(engine_t *self, cfg_t *cfg)
 {
-    static const char *const k_signal_keys[] = { "strategies", "trade_bars", NULL };
+    static const char *const k_signal_keys[] = { "strategies", "trade_bars", "indicators", "mtf",
+                                                 "warmup_bars", "warmup_timeout_ms", NULL };
     static const char *const k_bar_keys[] = { "venue", "symbol", "tf_s", NULL };
     char path[96], key[128];
     assert(self && cfg);
@@ -157,6 +608,9 @@ engine_configure(engine_t *self, cfg_t *cfg)
                                               : "bad venue or symbol");
         }
     }
+    if (s_cfg_indicators(self, cfg) != 0 || s_cfg_mtf(self, cfg) != 0) {
+        return -1;
+    }
     return 0;
 }
 
@@ -165,8 +619,106 @@ engine_configure(engine_t *self, cfg_t *cfg)
 static void
 s_publish(engine_t *self, const char *topic, codec_type_t type, const void *body, int64_t evt)
 {
+    if (self->silent) {
+        return;
+    }
     if (self->pub(self->arg, topic, type, body, evt, self->cur_origin) != 0) {
         log_limited(&self->lim_pub, LOG_WARN, S_MOD, "cannot publish", topic, strlen(topic));
+    }
+}
+
+static void
+s_ctx_put(codec_sig_ind_t *c, const char *name, double v)
+{
+    if (c->n < CODEC_IND_MAX && isfinite(v)) {
+        snprintf(c->names[c->n], sizeof c->names[0], "%s", name);
+        c->values[c->n++] = v;
+    }
+}
+
+/* The context message (docs/signal.md "Market context"): regime (ctx_regime_t number),
+ * regime_str, session (ctx_session_t number), taker_buy, taker_sell, delta (base units),
+ * imbalance (last book), levels (live count), sup_px/sup_str (nearest support at or below the
+ * close), res_px/res_str (nearest resistance at or above). */
+static void
+s_context_body(const s_ind_series_t *x, const codec_sig_bar_t *bar, double close,
+               codec_sig_ind_t *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->venue, sizeof c->venue, "%s", bar->venue);
+    snprintf(c->symbol, sizeof c->symbol, "%s", bar->symbol);
+    c->tf_s = bar->tf_s;
+    c->ts_event = bar->end_ns;
+    double st;
+    ctx_regime_t r = ctx_regime(x->ctx, &st);
+    s_ctx_put(c, "regime", (double)r);
+    s_ctx_put(c, "regime_str", st);
+    s_ctx_put(c, "session", (double)ctx_session(ctx_params(x->ctx), bar->start_ns));
+    int64_t buy, sell, delta;
+    ctx_flow(bar, &buy, &sell, &delta);
+    double qs = (double)money_pow10(bar->qty_scale);
+    s_ctx_put(c, "taker_buy", (double)buy / qs);
+    s_ctx_put(c, "taker_sell", (double)sell / qs);
+    s_ctx_put(c, "delta", (double)delta / qs);
+    s_ctx_put(c, "imbalance", x->imbalance);
+    const ctx_level_t *lv;
+    int n = ctx_levels(x->ctx, &lv);
+    s_ctx_put(c, "levels", n);
+    int sup = -1, res = -1;
+    for (int i = 0; i < n; i++) {
+        if (lv[i].kind < 0 && lv[i].price <= close && (sup < 0 || lv[i].price > lv[sup].price)) {
+            sup = i;
+        }
+        if (lv[i].kind > 0 && lv[i].price >= close && (res < 0 || lv[i].price < lv[res].price)) {
+            res = i;
+        }
+    }
+    if (sup >= 0) {
+        s_ctx_put(c, "sup_px", lv[sup].price);
+        s_ctx_put(c, "sup_str", lv[sup].strength);
+    }
+    if (res >= 0) {
+        s_ctx_put(c, "res_px", lv[res].price);
+        s_ctx_put(c, "res_str", lv[res].strength);
+    }
+}
+
+/* The full indicator set of the bar's series, if configured: update, publish 1..n sig.ind
+ * (CODEC_IND_MAX values each). */
+static void
+s_run_indicators(engine_t *self, const codec_sig_bar_t *bar, const char *tf, int64_t evt)
+{
+    for (size_t i = 0; i < self->n_ind; i++) {
+        s_ind_series_t *x = &self->ind[i];
+        if (x->tf_s != bar->tf_s || strcmp(x->symbol, bar->symbol) != 0
+            || strcmp(x->venue, bar->venue) != 0) {
+            continue;
+        }
+        double ps = (double)money_pow10(bar->px_scale), qs = (double)money_pow10(bar->qty_scale);
+        ind_bar_t ib = { .high = (double)bar->high / ps, .low = (double)bar->low / ps,
+                         .close = (double)bar->close / ps, .volume = (double)bar->volume / qs,
+                         .start_ns = bar->start_ns };
+        if (ind_update(x->ind, &ib) != 0) {
+            log_limited(&self->lim_strat, LOG_WARN, S_MOD, "indicators refused a bar",
+                        bar->symbol, strlen(bar->symbol));
+            return;
+        }
+        codec_sig_ind_t out[(IND_COUNT + CODEC_IND_MAX - 1) / CODEC_IND_MAX];
+        int n = ind_fill(x->ind, bar->venue, bar->symbol, bar->tf_s, bar->end_ns, out,
+                         (int)(sizeof out / sizeof out[0]));
+        char topic[BUS_TOPIC_MAX];
+        snprintf(topic, sizeof topic, "sig.ind.%s.%s.%s", tf, bar->venue, bar->symbol);
+        for (int k = 0; k < n; k++) {
+            s_publish(self, topic, CODEC_SIG_IND, &out[k], evt);
+            self->counters.indicators++;
+        }
+        if (ctx_on_bar(x->ctx, &ib, x->ind) == 0) {
+            codec_sig_ind_t c;
+            s_context_body(x, bar, ib.close, &c);
+            s_publish(self, topic, CODEC_SIG_IND, &c, evt);
+            self->counters.indicators++;
+        }
+        return;
     }
 }
 
@@ -203,9 +755,11 @@ s_on_bar(const codec_sig_bar_t *bar, int64_t evt, void *arg)
             snprintf(topic, sizeof topic, "sig.signal.%s.%s", sig.strategy, sig.symbol);
             s_publish(self, topic, CODEC_SIG_SIGNAL, &sig, evt);
             self->counters.signals++;
-            log_info(S_MOD, "%s %s %s ref %lld sl %lld tp %lld conf %.1f", sig.strategy,
-                     sig.side > 0 ? "BUY" : "SELL", sig.symbol, (long long)sig.ref_px,
-                     (long long)sig.sl_px, (long long)sig.tp_px, sig.confidence);
+            if (!self->silent) {
+                log_info(S_MOD, "%s %s %s ref %lld sl %lld tp %lld conf %.1f", sig.strategy,
+                         sig.side > 0 ? "BUY" : "SELL", sig.symbol, (long long)sig.ref_px,
+                         (long long)sig.sl_px, (long long)sig.tp_px, sig.confidence);
+            }
         }
         strategy_indicators(s, &ind);
     }
@@ -217,6 +771,11 @@ s_on_bar(const codec_sig_bar_t *bar, int64_t evt, void *arg)
         snprintf(topic, sizeof topic, "sig.ind.%s.%s.%s", tf, bar->venue, bar->symbol);
         s_publish(self, topic, CODEC_SIG_IND, &ind, evt);
         self->counters.indicators++;
+    }
+    s_run_indicators(self, bar, tf, evt);
+    if (mtf_on_bar(self->mtf, bar, evt) < 0) {
+        log_limited(&self->lim_strat, LOG_WARN, S_MOD, "bar refused by the aggregator",
+                    bar->symbol, strlen(bar->symbol));
     }
 }
 
@@ -258,6 +817,46 @@ s_on_instrument(engine_t *self, const bus_msg_t *msg, const codec_md_instrument_
     return 0;
 }
 
+static bool
+s_wants_book(const engine_t *self)
+{
+    return self->n_ind > 0 || self->n_book_strats > 0;
+}
+
+/* Trade-driven strategies (level reaction): before the trade goes into the bars, so a trade
+ * that closes a bar is judged against the levels known before that bar. */
+static void
+s_trade_strategies(engine_t *self, const codec_md_trade_t *t, int64_t evt)
+{
+    if (self->n_book_strats == 0 || t->px <= 0) {
+        return;
+    }
+    const instr_t *in = instr_table_get(self->instr, t->venue, t->symbol);
+    for (size_t i = 0; i < self->n_strats; i++) {
+        codec_sig_signal_t sig;
+        if (strategy_on_trade(self->strats[i], t, in, &sig) == 1) {
+            char topic[BUS_TOPIC_MAX];
+            snprintf(topic, sizeof topic, "sig.signal.%s.%s", sig.strategy, sig.symbol);
+            s_publish(self, topic, CODEC_SIG_SIGNAL, &sig, evt);
+            self->counters.signals++;
+        }
+    }
+}
+
+static void
+s_on_book(engine_t *self, const codec_md_book_t *b)
+{
+    for (size_t i = 0; i < self->n_strats && self->n_book_strats > 0; i++) {
+        strategy_on_book(self->strats[i], b);
+    }
+    for (size_t i = 0; i < self->n_ind; i++) {
+        s_ind_series_t *x = &self->ind[i];
+        if (strcmp(x->symbol, b->symbol) == 0 && strcmp(x->venue, b->venue) == 0) {
+            x->imbalance = ctx_imbalance(b, ctx_params(x->ctx)->book_levels);
+        }
+    }
+}
+
 int
 engine_on_msg(engine_t *self, const bus_msg_t *msg)
 {
@@ -285,11 +884,15 @@ engine_on_msg(engine_t *self, const bus_msg_t *msg)
         }
         return 0;
     case CODEC_MD_TRADE:
-        if (self->n_trade_series == 0) {
-            return 0; /* no trade bars configured: nothing to do with trades */
+        if (self->n_trade_series == 0 && self->n_book_strats == 0) {
+            return 0; /* no trade bars nor trade-driven strategy: nothing to do with trades */
         }
         if (codec_decode(msg->data, msg->len, msg->type, NULL, &body.trade) != 0) {
             return s_bad(self, msg, "undecodable md.trade", EPROTO);
+        }
+        s_trade_strategies(self, &body.trade, msg->env.evt);
+        if (self->n_trade_series == 0) {
+            return 0;
         }
         rc = bars_on_trade(self->bars, &body.trade);
         self->counters.late_trades = (int64_t)bars_stats(self->bars)->late_trades;
@@ -298,8 +901,17 @@ engine_on_msg(engine_t *self, const bus_msg_t *msg)
                          EINVAL);
         }
         return 0;
+    case CODEC_MD_BOOK:
+        if (!s_wants_book(self)) {
+            return 0;
+        }
+        if (codec_decode(msg->data, msg->len, msg->type, NULL, &body.book) != 0) {
+            return s_bad(self, msg, "undecodable md.book", EPROTO);
+        }
+        s_on_book(self, &body.book);
+        return 0;
     default:
-        return 0; /* md.book, md.ticker, md.status, heartbeats: not used by signal yet */
+        return 0; /* md.ticker, md.status, heartbeats: not used by signal */
     }
 }
 

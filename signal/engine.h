@@ -23,6 +23,8 @@
 #include "common/cfg.h"
 #include "common/codec.h"
 #include "signal/bars.h"
+#include "signal/ctx.h"
+#include "signal/ind.h"
 #include "signal/strategy.h"
 
 #define ENGINE_MAX_STRATEGIES 32
@@ -56,6 +58,44 @@ int engine_add_strategy(engine_t *self, strategy_t *s);
 
 /* As bars_add_trade_series. */
 int engine_add_trade_series(engine_t *self, const char *venue, const char *symbol, int tf_s);
+
+/* Compute the full indicator set (signal/ind.h) and the market context (signal/ctx.h, params
+ * `cx`, NULL = defaults) on the bars of (venue, symbol, tf_s) and publish them after the
+ * series' strategies: ceil(n / CODEC_IND_MAX) sig.ind messages of indicator values, then one
+ * sig.ind of context values (regime, regime_str, session, taker_buy, taker_sell, delta,
+ * imbalance, levels, sup_px, sup_str, res_px, res_str) per bar. 0, or -1 with errno EINVAL (bad series or params), EEXIST, ENOSPC (64 series), ENOMEM. */
+int engine_add_indicators(engine_t *self, const char *venue, const char *symbol, int tf_s,
+                          const ind_params_t *p, const ctx_params_t *cx);
+
+/* Aggregate closed bars of (venue, symbol, base_tf_s) into tf_s (signal/mtf.h); every
+ * aggregate goes through the same path as a base bar (sig.bar, strategies, indicators).
+ * 0 or -1 as mtf_add. */
+int engine_add_mtf(engine_t *self, const char *venue, const char *symbol, int base_tf_s, int tf_s);
+
+/* Warm-up (docs/signal.md "Restart warm-up"). The series whose history can be replayed: every
+ * (venue, symbol, tf_s) a strategy, an indicator set or an aggregation base uses, once, except
+ * series built from trades or by aggregation (those are rebuilt from their base). */
+typedef void(engine_series_fn)(const char *venue, const char *symbol, int tf_s, void *arg);
+void engine_each_kline_series(const engine_t *self, engine_series_fn *fn, void *arg);
+
+/* Feed the recorder's answer to {"q":"bars","kind":"md.kline",...} for one series (JSON
+ * {"ok":true,"bars":[{start_ns, end_ns, evt, open_m, high_m, low_m, close_m, volume_m,
+ * quote_volume_m, trades, px_scale, qty_scale}, ...]}, oldest first) through the normal bar
+ * path with publishing and counting suppressed: bars, aggregates, indicators, context and
+ * strategies advance exactly as if the klines had been received live, and the kline duplicate
+ * rule then drops live klines already seen. *n_bars (may be NULL) = bars taken.
+ * 0, or -1 with errno EPROTO (not an ok answer, or a malformed row: rows before it were taken). */
+int engine_warmup_json(engine_t *self, const char *venue, const char *symbol, int tf_s,
+                       const char *reply, size_t len, size_t *n_bars);
+
+/* The same, except that rows with start_ns > published_ns (the start of the last sig.bar the
+ * previous run of signal published for the series, from the recorder's sig.bar history; use
+ * INT64_MAX when unknown) are handled as live klines: their bars, signals and indicators are
+ * published (with envelope origin `origin`, ns) and counted. This is the catch-up of the step
+ * signal missed while it was down. Same returns. */
+int engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, int tf_s,
+                            const char *reply, size_t len, int64_t published_ns, int64_t origin,
+                            size_t *n_bars);
 
 /* Handle one delivered message (types other than md.instrument/kline/trade are ignored).
  * Returns 0, or -1 with errno EPROTO (did not decode) or EINVAL (refused as malformed);

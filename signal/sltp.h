@@ -28,4 +28,12 @@
 int sltp_levels(int side, int64_t ref_px, int px_scale, int64_t tick, int64_t stop_pct_e4,
                 int64_t take_pct_e4, int64_t *sl, int64_t *tp);
 
+/* Levels at price distances (price units, doubles: e.g. k * ATR): the distance is rounded UP
+ * to the px unit (never closer than asked), then BUY sl = ref - stop DOWN to the tick,
+ * tp = ref + take UP; SELL mirrored. A distance of 0 means "none" (level 0). Same errors as
+ * sltp_levels, plus EINVAL for a negative or non-finite distance, ERANGE when a level would
+ * be <= 0 or does not fit. */
+int sltp_dist(int side, int64_t ref_px, int px_scale, int64_t tick, double stop_dist,
+              double take_dist, int64_t *sl, int64_t *tp);
+
 #endif /* TP_SLTP_H */

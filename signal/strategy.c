@@ -8,9 +8,16 @@
 #include <string.h>
 
 #include "signal/strat_ema_rsi.h"
+#include "signal/strat_razor.h"
+#include "signal/strat_rules.h"
+#include "signal/strat_ensemble.h"
+#include "signal/strat_level.h"
+#include "signal/strat_setups.h"
 
 /* Every strategy type. Add new ones here. */
-static const strategy_ops_t *const s_types[] = { &strat_ema_rsi_ops };
+static const strategy_ops_t *const s_types[] = { &strat_ema_rsi_ops, &strat_razor_ops,
+                                                 &strat_rules_ops, &strat_ensemble_ops,
+                                                 &strat_level_ops, &strat_setups_ops };
 
 struct strategy {
     const strategy_ops_t *ops;
@@ -113,4 +120,54 @@ strategy_indicators(const strategy_t *self, codec_sig_ind_t *ind)
 {
     assert(self);
     return self->ops->indicators(self->impl, ind);
+}
+
+static bool
+s_same_instrument(const strategy_t *self, const char *venue, const char *symbol)
+{
+    const char *v, *s;
+    int tf;
+    self->ops->series(self->impl, &v, &s, &tf);
+    return strcmp(v, venue) == 0 && strcmp(s, symbol) == 0;
+}
+
+bool
+strategy_wants_md(const strategy_t *self)
+{
+    assert(self);
+    return self->ops->on_trade != NULL || self->ops->on_book != NULL;
+}
+
+int
+strategy_on_trade(strategy_t *self, const codec_md_trade_t *t, const instr_t *instr,
+                  codec_sig_signal_t *out)
+{
+    assert(self && t);
+    if (!self->ops->on_trade || !s_same_instrument(self, t->venue, t->symbol)) {
+        return 0;
+    }
+    return self->ops->on_trade(self->impl, t, instr, out);
+}
+
+void
+strategy_on_book(strategy_t *self, const codec_md_book_t *b)
+{
+    assert(self && b);
+    if (self->ops->on_book && s_same_instrument(self, b->venue, b->symbol)) {
+        self->ops->on_book(self->impl, b);
+    }
+}
+
+void *
+strategy_impl(const strategy_t *self)
+{
+    assert(self);
+    return self->impl;
+}
+
+void
+strategy_series(const strategy_t *self, const char **venue, const char **symbol, int *tf_s)
+{
+    assert(self && venue && symbol && tf_s);
+    self->ops->series(self->impl, venue, symbol, tf_s);
 }

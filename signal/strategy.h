@@ -31,6 +31,12 @@ typedef struct {
     const char *(*name)(const void *impl);
     /* The one series the instance trades on. */
     void (*series)(const void *impl, const char **venue, const char **symbol, int *tf_s);
+    /* Optional (NULL = bars only): every md.trade / md.book of the series' venue and symbol,
+     * in delivery order. on_trade returns as on_bar (1 = *out filled); on_book only updates
+     * state. */
+    int (*on_trade)(void *impl, const codec_md_trade_t *t, const instr_t *instr,
+                    codec_sig_signal_t *out);
+    void (*on_book)(void *impl, const codec_md_book_t *b);
 } strategy_ops_t;
 
 typedef struct strategy strategy_t;
@@ -48,12 +54,25 @@ void strategy_destroy(strategy_t **self_p);
 const char *strategy_name(const strategy_t *self);
 const char *strategy_type(const strategy_t *self);
 
+/* The instance's series (borrowed strings, valid while the instance lives). */
+void strategy_series(const strategy_t *self, const char **venue, const char **symbol, int *tf_s);
+
 /* True if the instance consumes bars of (venue, symbol, tf_s). */
 bool strategy_wants(const strategy_t *self, const char *venue, const char *symbol, int tf_s);
 
 int strategy_on_bar(strategy_t *self, const codec_sig_bar_t *bar, int64_t evt, const instr_t *instr,
                     codec_sig_signal_t *out);
 int strategy_indicators(const strategy_t *self, codec_sig_ind_t *ind);
+
+/* The instance behind the interface (borrowed; for the type's own inspection functions). */
+void *strategy_impl(const strategy_t *self);
+
+/* True if the type has on_trade/on_book hooks (engine decodes md.trade/md.book for it). */
+bool strategy_wants_md(const strategy_t *self);
+/* Hooks; 0 (nothing) when the type has none or (venue, symbol) is not the instance's. */
+int strategy_on_trade(strategy_t *self, const codec_md_trade_t *t, const instr_t *instr,
+                      codec_sig_signal_t *out);
+void strategy_on_book(strategy_t *self, const codec_md_book_t *b);
 
 /* Look a type up by name; NULL if unknown. */
 const strategy_ops_t *strategy_ops_find(const char *type);

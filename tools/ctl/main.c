@@ -3,12 +3,17 @@
  *    ctl -c CONFIG status [INSTANCE|ROLE|all]      (default all)
  *    ctl -c CONFIG CMD INSTANCE [ARGS...]          e.g. `ctl -c config/default.json pause risk.0`
  *    ctl -c CONFIG wait-state INSTANCE STATE [--max-wait S]
+ *    ctl -c CONFIG history recorder.0 '{"q":"positions"}'   (to endpoints.<inst>.history)
+ *  Commands the stages implement (docs/operations.md): status, pause, resume, halt, kill,
+ *  clear-kill, reload; ctl passes any word through and prints the stage's answer.
  *  Options: --timeout MS per request (default 2000); --max-wait S for wait-state (default 600).
  *  `status all` (or a role) prints ONE JSON object {instance: reply or {"error": ...}}.
  *  wait-state polls `status` every 200 ms until reply.replay.state (or reply.state) == STATE.
  *  Exit codes:
  *    0  every instance answered (wait-state: the state was reached)
- *    1  an instance did not answer in time (wait-state: timeout)
+ *    1  an instance did not answer in time (wait-state: timeout), or answered {"ok":false}
+ *       (one instance); a timeout prints {"error":"no answer from INST at EP within N ms"}
+ *       on stdout and a hint on stderr
  *    2  bad arguments or config
  */
 #include <errno.h>
@@ -36,7 +41,8 @@ s_usage(void)
 {
     fprintf(stderr, "usage: ctl -c CONFIG [--timeout MS] status [INSTANCE|ROLE|all]\n"
                     "       ctl -c CONFIG [--timeout MS] CMD INSTANCE [ARGS...]\n"
-                    "       ctl -c CONFIG wait-state INSTANCE STATE [--max-wait S]\n");
+                    "       ctl -c CONFIG wait-state INSTANCE STATE [--max-wait S]\n"
+                    "       ctl -c CONFIG [--timeout MS] history INSTANCE JSON\n");
     return 2;
 }
 
@@ -206,11 +212,19 @@ main(int argc, char **argv)
         cfg_destroy(&cfg);
         return s_usage();
     }
-    /* the request text: the command word, then any arguments after the instance */
+    /* the request text: the command word, then any arguments after the instance; a history
+     * request is only the arguments (one JSON document) */
+    const bool history = strcmp(cmd, "history") == 0;
+    const char *kind = history ? "history" : "ctl";
+    if (history && n_pos != 3) {
+        cfg_destroy(&cfg);
+        return s_usage();
+    }
     char text[CTL_CMD_MAX];
-    size_t off = (size_t)snprintf(text, sizeof text, "%s", cmd);
+    size_t off = history ? 0 : (size_t)snprintf(text, sizeof text, "%s", cmd);
+    text[off] = '\0';
     for (size_t i = 2; i < n_pos && off < sizeof text; i++) {
-        off += (size_t)snprintf(text + off, sizeof text - off, " %s", pos[i]);
+        off += (size_t)snprintf(text + off, sizeof text - off, off ? " %s" : "%s", pos[i]);
     }
     if (off >= sizeof text) {
         fprintf(stderr, "ctl: command too long\n");
@@ -222,7 +236,7 @@ main(int argc, char **argv)
     if (json_is_object(eps) && json_object_get(eps, target) != NULL) {
         /* one instance: print its reply as is */
         char ep[512];
-        if (cfg_endpoint(cfg, target, "ctl", ep, sizeof ep) < 0) {
+        if (cfg_endpoint(cfg, target, kind, ep, sizeof ep) < 0) {
             fprintf(stderr, "ctl: %s\n", cfg_error(cfg));
             cfg_destroy(&cfg);
             return 2;
@@ -231,16 +245,28 @@ main(int argc, char **argv)
         char *reply = NULL;
         if (ctl_query_many(&ep_ptr, 1, text, (int)timeout_ms, &reply) == 1) {
             s_print_reply(reply);
+            json_t *j = json_loads(reply, 0, NULL);
+            rc = json_is_false(json_object_get(j, "ok")) ? 1 : 0;
+            json_decref(j);
             free(reply);
-            rc = 0;
         } else {
-            printf("{\"error\":\"no answer within %lld ms\"}\n", timeout_ms);
+            printf("{\"error\":\"no answer from %s at %s within %lld ms\"}\n", target, ep,
+                   timeout_ms);
+            fprintf(stderr,
+                    "ctl: %s did not answer %s within %lld ms: is it running? (tools/sv status; "
+                    "log in the run directory's log/)\n",
+                    target, cmd, timeout_ms);
             rc = 1;
         }
         cfg_destroy(&cfg);
         return rc;
     }
     size_t n = 0;
+    if (history) {
+        fprintf(stderr, "ctl: history needs one instance, not %s\n", target);
+        cfg_destroy(&cfg);
+        return 2;
+    }
     if (strcmp(target, "all") == 0) {
         n = ctl_instances(cfg, names, CTL_MAX_INSTANCES);
     } else {

@@ -3,7 +3,12 @@
  *    STAGE   an instance ("feed.0") or a role ("feed" = every feed.* instance)
  *    PREFIX  topic prefixes to subscribe to (default "": everything)
  *    --json  print each whole message as JSON (codec_to_json) instead of the text line
+ *    --as    whose CURVE certificate to use on tcp:// endpoints when security.curve is on
+ *            (default "tap": <keys_dir>/tap.key; make it with build/bin/keys --name tap)
  *    --count stop after N messages
+ *    --stats per topic every --interval S (default 1): messages, messages/s, gaps, and latency
+ *            from origin (wall now - env.origin, p50/p99/max in us) instead of the messages;
+ *            with --json one JSON object per interval (tools/tap/tap.h)
  *  Text line: "<topic> <src>#<seq> evt=<iso> <body json>". Sequence gaps are reported on
  *  stderr ("# gap: N missing from SRC before seq S").
  *  Exit codes:
@@ -24,7 +29,9 @@
 
 #include "common/bus.h"
 #include "common/cfg.h"
+#include "common/clock.h"
 #include "common/codec.h"
+#include "common/curve.h"
 #include "common/log.h"
 #include "tools/tap/tap.h"
 
@@ -44,7 +51,8 @@ s_on_signal(int sig)
 static int
 s_usage(void)
 {
-    fprintf(stderr, "usage: tap -c CONFIG STAGE [PREFIX...] [--json] [--count N]\n");
+    fprintf(stderr, "usage: tap -c CONFIG STAGE [PREFIX...] [--json] [--count N]\n"
+                    "       tap -c CONFIG STAGE [PREFIX...] --stats [--interval S] [--json]\n");
     return 2;
 }
 
@@ -54,7 +62,10 @@ main(int argc, char **argv)
     const char *cfg_path = NULL, *stage = NULL;
     const char *prefixes[TAP_MAX_PREFIX];
     size_t n_prefixes = 0;
-    bool json = false;
+    bool json = false, stats = false;
+    const char *as = "tap";
+    long long interval_s = 1;
+    tap_stats_t *ts = NULL;
     long long count = 0; /* 0 = no limit */
     char err[512];
     char names[TAP_MAX_TARGETS][TAP_NAME_MAX];
@@ -66,6 +77,18 @@ main(int argc, char **argv)
             cfg_path = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--as") == 0 && i + 1 < argc) {
+            as = argv[++i];
+        } else if (strcmp(argv[i], "--stats") == 0) {
+            stats = true;
+        } else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            errno = 0;
+            interval_s = strtoll(argv[++i], &end, 10);
+            if (errno != 0 || end == argv[i] || *end != '\0' || interval_s <= 0
+                || interval_s > 86400) {
+                return s_usage();
+            }
         } else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
             char *end = NULL;
             errno = 0;
@@ -109,6 +132,11 @@ main(int argc, char **argv)
     (void)sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (curve_configure(cfg, as) < 0) {
+        fprintf(stderr, "tap: CURVE setup failed for %s: %s\n", as, strerror(errno));
+        cfg_destroy(&cfg);
+        return 3;
+    }
     bus_sub_t *sub = bus_sub_new(0);
     if (sub == NULL) {
         fprintf(stderr, "tap: cannot create subscriber: %s\n", strerror(errno));
@@ -139,6 +167,12 @@ main(int argc, char **argv)
         }
     }
 
+    if (stats && (ts = tap_stats_new()) == NULL) {
+        fprintf(stderr, "tap: out of memory\n");
+        rc = 1;
+        goto out;
+    }
+    int64_t t_last = clock_mono_ns();
     zmq_pollitem_t item = { .socket = zsock_resolve(bus_sub_sock(sub)), .events = ZMQ_POLLIN };
     long long seen = 0;
     while (!s_stop && (count == 0 || seen < count)) {
@@ -151,6 +185,14 @@ main(int argc, char **argv)
             rc = 1;
             break;
         }
+        if (ts != NULL && clock_mono_ns() - t_last >= interval_s * CLOCK_NS_PER_S) {
+            int64_t now = clock_mono_ns();
+            if (tap_stats_flush(ts, stdout, now - t_last, json) < 0) {
+                rc = errno == EPIPE ? 0 : 1;
+                break;
+            }
+            t_last = now;
+        }
         bus_msg_t msg;
         while (!s_stop && (count == 0 || seen < count)) {
             if (bus_sub_recv(sub, &msg) < 0) {
@@ -158,6 +200,11 @@ main(int argc, char **argv)
                     break;
                 }
                 continue; /* malformed: counted and logged by bus */
+            }
+            if (ts != NULL) {
+                tap_stats_add(ts, &msg, clock_wall_ns());
+                seen++;
+                continue;
             }
             if (msg.gap > 0) {
                 fprintf(stderr, "# gap: %" PRIu64 " missing from %s before seq %" PRIu64 "\n",
@@ -180,8 +227,13 @@ main(int argc, char **argv)
             break;
         }
     }
+    if (ts != NULL && rc == 0) {
+        (void)tap_stats_flush(ts, stdout, clock_mono_ns() - t_last, json); /* the last part */
+    }
 out:
+    tap_stats_destroy(&ts);
     bus_sub_destroy(&sub);
+    curve_shutdown();
     cfg_destroy(&cfg);
     return rc;
 }

@@ -37,6 +37,8 @@
 #include "common/codec.h"
 #include "common/log.h"
 #include "common/stage.h"
+#include "tools/venue-sim/faults.h"
+#include "tools/venue-sim/private.h"
 #include "tools/venue-sim/schedule.h"
 #include "tools/venue-sim/server.h"
 #include "tools/venue-sim/source.h"
@@ -47,6 +49,7 @@ static const char *const k_mod = "venue-sim";
 
 typedef enum { R_WAITING = 0, R_HELLO, R_RUNNING, R_ENDING, R_DONE } s_rstate_t;
 /* status / stage state words (ending shows as running), and the names logged */
+#define K_RESEND_MS 1000 /* re-send an unanswered barrier after this long (wall clock) */
 static const char *const k_rstate[] = { "waiting", "hello", "running", "running", "done" };
 static const char *const k_rstate_log[] = { "waiting", "hello", "running", "ending", "done" };
 
@@ -74,6 +77,9 @@ typedef struct {
     uint64_t released;
     bool pumping, repump;
     int64_t *c_steps;
+    vs_priv_t *priv;            /* private REST/WS (private.h) */
+    codec_sys_barrier_t last_b; /* the last barrier published, re-sent while unanswered */
+    int64_t last_pub_mono;
 } s_app_t;
 
 /* ---- barriers --------------------------------------------------------------------------- */
@@ -88,6 +94,8 @@ s_publish(s_app_t *a, uint64_t step, int64_t ts_event_ns, bool end)
     b.end = end;
     b.ready = step == 0; /* every stage ANDs in whether all its inputs have joined */
     server_fill_barrier(a->srv, &b);
+    a->last_b = b;
+    a->last_pub_mono = clock_mono_ns();
     if (bus_publish(stage_pub(a->st), "sys.barrier", CODEC_SYS_BARRIER, &b, ts_event_ns, 0) != 0) {
         log_warn(k_mod, "cannot publish barrier %llu: %s", (unsigned long long)step,
                  strerror(errno));
@@ -166,6 +174,7 @@ s_pump_once(s_app_t *a)
             }
         }
         for (size_t i = a->cur.first; i < a->cur.end; i++) {
+            priv_on_frame(a->priv, source_frame(a->src, i));    /* private.h matching */
             (void)server_send(a->srv, source_frame(a->src, i)); /* 0 subscribers is fine */
         }
         a->released += a->cur.end - a->cur.first;
@@ -233,6 +242,21 @@ s_on_hello(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     s_app_t *a = arg;
+    if ((a->state == R_RUNNING || a->state == R_ENDING) && a->lockstep
+        && a->acked < a->last_published && a->last_b.step == a->last_published
+        && clock_mono_ns() - a->last_pub_mono >= K_RESEND_MS * CLOCK_NS_PER_MS) {
+        /* unanswered for K_RESEND_MS: a stage restarted mid-step and missed it (step.h: a
+         * stage that joins mid-replay starts from the next barrier it sees) - send it again */
+        a->last_pub_mono = clock_mono_ns();
+        log_warn(k_mod, "barrier %llu unanswered for %d ms: sent again",
+            (unsigned long long)a->last_b.step, K_RESEND_MS);
+        if (bus_publish(stage_pub(a->st), "sys.barrier", CODEC_SYS_BARRIER, &a->last_b,
+                a->last_b.ts_event, 0)
+            != 0) {
+            log_warn(k_mod, "cannot re-send barrier: %s", strerror(errno));
+        }
+        return 0;
+    }
     if (a->state != R_WAITING && a->state != R_HELLO) {
         return 0;
     }
@@ -282,6 +306,15 @@ s_on_barrier(stage_t *st, bus_msg_t *msg, void *arg)
     }
     s_pump(a);
     return 0;
+}
+
+/* control commands other than status: "fault ..." (faults.h) */
+static int
+s_on_ctl(stage_t *st, const char *cmd, json_t *reply, void *arg)
+{
+    (void)st;
+    (void)arg;
+    return faults_ctl(cmd, reply);
 }
 
 static void
@@ -439,6 +472,8 @@ static const char *const k_keys[] = { "port",
                                       "binance_spot_file",
                                       "binance_kline_csv",
                                       "binance_kline_symbol",
+                                      "api_keys",
+                                      "private",
                                       NULL };
 
 /* Load the data named by the config. 0, or -1 (logged; exit 2). */
@@ -620,9 +655,10 @@ main(int argc, char **argv)
     char inst[32];
     int rc = 0;
     s_args_t args;
-    if (s_take_args(&argc, argv, &args) != 0) {
+    if (faults_take_args(&argc, argv) != 0 || s_take_args(&argc, argv, &args) != 0) {
         fprintf(stderr, "usage: venue-sim -c CONFIG.json [-i INSTANCE] [--speed max|N] "
-                        "[--port P] [-l LEVEL]\n");
+                        "[--port P] [-l LEVEL] [--fault SPEC]... [--fault-dump LABEL=PATH] "
+                        "[--faults]   (faults: tools/venue-sim/faults.h)\n");
         return 2;
     }
     cfg_t *cfg = stage_boot(argc, argv, "venue-sim", inst, sizeof inst, &rc);
@@ -670,6 +706,11 @@ main(int argc, char **argv)
         goto done;
     }
     a.c_steps = stage_counter(a.st, "steps");
+    for (int k = SOURCE_BINANCE_USDM; k <= SOURCE_BINANCE_SPOT; k++) { /* faults.h live books */
+        size_t dl = 0;
+        const char *db = source_depth_snapshot(a.src, (source_kind_t)k, &dl);
+        faults_set_depth(k == SOURCE_BINANCE_SPOT, db, dl);
+    }
     server_cfg_t sc = {
         .port = (int)port,
         .src = a.src,
@@ -680,7 +721,24 @@ main(int argc, char **argv)
         .subscribe_ok = stage_counter(a.st, "subscribe_ok"),
         .bad_requests = stage_counter(a.st, "bad_requests"),
     };
+    priv_cfg_t pc;
+    if (priv_config(cfg, &pc) != 0) {
+        log_error(k_mod, "%s", cfg_error(cfg));
+        exit_code = 2;
+        goto done;
+    }
+    pc.instruments_linear = inst_linear;
+    a.priv = priv_new(&pc);
+    if (!a.priv) {
+        log_error(k_mod, "cannot create the private side: %s", strerror(errno));
+        exit_code = 1;
+        goto done;
+    }
+    sc.private_http = priv_http;
+    sc.private_ws = priv_ws;
+    sc.private_arg = a.priv;
     a.srv = server_new(stage_loop(a.st), &sc, s_on_server, &a);
+    priv_set_server(a.priv, a.srv);
     if (!a.srv) {
         exit_code = 3;
         goto done;
@@ -709,6 +767,7 @@ main(int argc, char **argv)
         }
     }
     stage_on_status(a.st, s_status, &a);
+    stage_on_ctl(a.st, s_on_ctl, &a);
     if (zloop_timer(stage_loop(a.st), (size_t)a.hello_ms, 0, s_on_hello, &a) < 0) {
         exit_code = 1;
         goto done;
@@ -724,6 +783,7 @@ main(int argc, char **argv)
 
 done:
     server_destroy(&a.srv);
+    priv_destroy(&a.priv);
     sched_destroy(&a.sched);
     free(a.ts);
     source_destroy(&a.src);
@@ -732,5 +792,6 @@ done:
     stage_destroy(&a.st);
     bus_sub_destroy(&sub);
     cfg_destroy(&cfg);
+    faults_fini();
     return exit_code;
 }

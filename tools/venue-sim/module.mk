@@ -1,8 +1,9 @@
 # tools/venue-sim: the exchange stand-in (docs/venue-sim.md)
-VENUE_SIM_LIB := tools/venue-sim/klines.c tools/venue-sim/source.c tools/venue-sim/schedule.c
+VENUE_SIM_LIB := tools/venue-sim/klines.c tools/venue-sim/source.c tools/venue-sim/schedule.c tools/venue-sim/faults.c
 
 BINS += venue-sim
-venue-sim_SRCS := tools/venue-sim/main.c tools/venue-sim/server.c $(VENUE_SIM_LIB)
+venue-sim_SRCS := tools/venue-sim/main.c tools/venue-sim/server.c $(VENUE_SIM_LIB) \
+    tools/venue-sim/private.c tools/venue-sim/match.c
 
 # test binaries carry a vs_ prefix so that they cannot collide with other folders' tests
 UNIT_TESTS += test_vs_klines test_vs_source test_vs_schedule test_vs_server

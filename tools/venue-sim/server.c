@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/lwsloop.h"
+#include "tools/venue-sim/faults.h"
 
 #define K_LABELS     CODEC_BARRIER_CONNS
 #define K_HTTP_CHUNK 65536 /* bytes per HTTP_WRITEABLE */
@@ -47,6 +48,8 @@ typedef struct s_conn {
     char *rx;
     size_t rx_len;
     bool rx_overflow;
+    bool priv;       /* /v5/private (private.c answers its messages) */
+    uint64_t num_id; /* next_conn_id at open (server_ws_send) */
     struct s_conn *next;
 } s_conn_t;
 
@@ -66,6 +69,11 @@ typedef struct {
     const char *body;
     size_t body_len, body_off;
     char *body_owned;
+    /* private REST (cfg.private_http): POST body gathered until BODY_COMPLETION */
+    bool priv;
+    char path[128];
+    char *post;
+    size_t post_len;
 } s_pss_t;
 
 struct server {
@@ -205,6 +213,31 @@ s_write_one(server_t *self, s_conn_t *c)
         return 0;
     }
     s_item_t it = c->q[c->q_head];
+    const char *lname = c->label >= 0 ? self->labels[c->label].name : NULL;
+    int64_t stall_us = 0;
+    size_t alt_len = 0;
+    const char *alt = NULL;
+    /* faults.h: 1 skip, 2 write a bad frame first, 3 stall */
+    int fa = faults_before_write(lname, s_is_bybit(c->kind), !it.owned, it.p, it.len, &alt,
+                                 &alt_len, &stall_us);
+    if (fa == 3) {
+        lws_set_timer_usecs(c->wsi, stall_us);
+        return 0;
+    }
+    if (fa == 1) {
+        c->q_head = (c->q_head + 1) % c->q_cap;
+        c->q_n--;
+        self->pending--;
+        if (c->q_n > 0) {
+            lws_callback_on_writable(c->wsi);
+        } else if (self->pending == 0) {
+            s_notify(self, SERVER_EV_IDLE);
+        }
+        return 0;
+    }
+    if (fa == 2) {
+        it = (s_item_t){ .p = alt, .len = (uint32_t)alt_len, .owned = false };
+    }
     if (self->scratch_cap < LWS_PRE + (size_t)it.len) {
         size_t cap = LWS_PRE + (size_t)it.len + 4096;
         unsigned char *p = realloc(self->scratch, cap);
@@ -221,6 +254,16 @@ s_write_one(server_t *self, s_conn_t *c)
         log_warn(k_mod, "write failed on %s (%d of %u bytes): closing", c->conn_id, n, it.len);
         return -1;
     }
+    if (fa == 2) { /* the bad frame went first; the queued one stays */
+        if (c->label >= 0) {
+            self->labels[c->label].count++;
+        }
+        (*self->cfg.frames_sent)++;
+        self->wrote = true;
+        lws_callback_on_writable(c->wsi);
+        return faults_after_write(lname, it.p, it.len) ? -1 : 0;
+    }
+    bool drop = faults_after_write(lname, it.p, it.len); /* before a reply is freed */
     if (it.owned) {
         free((char *)it.p);
     }
@@ -232,6 +275,9 @@ s_write_one(server_t *self, s_conn_t *c)
     }
     (*self->cfg.frames_sent)++;
     self->wrote = true;
+    if (drop) {
+        return -1; /* faults.h drop-after: lws closes the connection */
+    }
     if (c->q_n > 0) {
         lws_callback_on_writable(c->wsi);
     } else if (self->pending == 0) {
@@ -334,9 +380,12 @@ s_on_bybit(server_t *self, s_conn_t *c, const char *msg, size_t len)
                 good = false;
             }
         }
+        const char *lname = c->label >= 0 ? self->labels[c->label].name : NULL;
         if (!good) {
             s_bad(self, "bad subscribe args", msg, len);
             s_reply(self, c, s_bybit_reply(c, false, "error:invalid args", req_id, op_json));
+        } else if (on && faults_refuse_sub(lname)) {
+            s_reply(self, c, s_bybit_reply(c, false, "error:handler not found", req_id, op_json));
         } else {
             json_array_foreach(args, i, a)
             {
@@ -344,6 +393,13 @@ s_on_bybit(server_t *self, s_conn_t *c, const char *msg, size_t len)
             }
             const char *rm = c->kind == SOURCE_BYBIT_SPOT ? ops : "";
             s_reply(self, c, s_bybit_reply(c, true, rm, req_id, op_json));
+            json_array_foreach(args, i, a) /* faults.h live snapshots (NULL when off) */
+            {
+                char *snap = on ? faults_bybit_snapshot((int)c->kind, json_string_value(a)) : NULL;
+                if (snap) {
+                    s_reply(self, c, snap);
+                }
+            }
             if (on) {
                 (*self->cfg.subscribe_ok)++;
             }
@@ -394,7 +450,10 @@ s_on_binance(server_t *self, s_conn_t *c, const char *msg, size_t len)
                 good = false;
             }
         }
-        if (good) {
+        if (good && m[0] == 'S'
+            && faults_refuse_sub(c->label >= 0 ? self->labels[c->label].name : NULL)) {
+            out = s_fmt("{\"error\":{\"code\":2,\"msg\":\"Invalid request\"},\"id\":%s}", idj);
+        } else if (good) {
             json_array_foreach(params, i, a)
             {
                 char name[128];
@@ -472,7 +531,9 @@ s_conn_open(server_t *self, struct lws *wsi, s_pss_t *pss)
     c->wsi = wsi;
     c->kind = pss->kind;
     c->label = -1;
+    c->priv = pss->priv;
     self->next_conn_id++;
+    c->num_id = self->next_conn_id;
     /* deterministic ids (a replay twice gives the same acks) */
     snprintf(c->conn_id, sizeof c->conn_id, "venuesim-%llu",
              (unsigned long long)self->next_conn_id);
@@ -527,6 +588,13 @@ s_filter(server_t *self, struct lws *wsi, s_pss_t *pss)
         return -1;
     }
     int kind = -1;
+    pss->priv = false;
+    if (self->cfg.private_ws && strcmp(path, "/v5/private") == 0) {
+        pss->priv = true;              /* private.c: auth, order/execution/position/wallet topics */
+        pss->kind = SOURCE_KIND_COUNT; /* never matches a replayed frame */
+        pss->label[0] = '\0';
+        return 0;
+    }
     for (int k = 0; k < SOURCE_KIND_COUNT; k++) {
         if (strcmp(path, k_kind_path[k]) == 0) {
             kind = k;
@@ -585,6 +653,94 @@ s_http_respond(struct lws *wsi, s_pss_t *pss, unsigned status, const char *body,
     return 0;
 }
 
+/* Copy custom header `name` ("x-bapi-sign:") into buf ("" when absent). */
+static void
+s_hdr(struct lws *wsi, const char *name, char *buf, int cap)
+{
+    buf[0] = '\0';
+    if (lws_hdr_custom_copy(wsi, buf, cap, name, (int)strlen(name)) < 0) {
+        buf[0] = '\0';
+    }
+}
+
+/* Hand a private REST request to cfg.private_http and answer it. Returns as s_http. */
+static int
+s_private_http(server_t *self, struct lws *wsi, s_pss_t *pss, bool post)
+{
+    char query[4096] = "", key[128], ts[32], rw[32], sign[160];
+    size_t ql = 0; /* lws keeps each arg as a fragment: join them back with '&' */
+    for (int i = 0; ql < sizeof query - 2; i++) {
+        int n = lws_hdr_copy_fragment(wsi, query + ql + (i ? 1 : 0), (int)(sizeof query - ql - 1),
+                                      WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0) {
+            break;
+        }
+        if (i) {
+            query[ql] = '&';
+            ql++;
+        }
+        ql += (size_t)n;
+    }
+    query[ql] = '\0';
+    s_hdr(wsi, "x-bapi-api-key:", key, sizeof key);
+    s_hdr(wsi, "x-bapi-timestamp:", ts, sizeof ts);
+    s_hdr(wsi, "x-bapi-recv-window:", rw, sizeof rw);
+    s_hdr(wsi, "x-bapi-sign:", sign, sizeof sign);
+    server_http_req_t rq = { .post = post,
+                             .path = pss->path,
+                             .query = query,
+                             .body = pss->post ? pss->post : "",
+                             .body_len = pss->post_len,
+                             .key = key,
+                             .ts = ts,
+                             .recv_window = rw,
+                             .sign = sign };
+    server_http_resp_t rs = { .status = 200, .body = NULL, .limit = -1 };
+    int handled = self->cfg.private_http(&rq, &rs, self->cfg.private_arg);
+    free(pss->post);
+    pss->post = NULL;
+    pss->post_len = 0;
+    if (!handled || !rs.body) {
+        free(rs.body);
+        s_bad(self, "unknown REST path", pss->path, strlen(pss->path));
+        char *out = s_fmt("{\"retCode\":404,\"retMsg\":\"Not Found\",\"result\":{},"
+                          "\"retExtInfo\":{},\"time\":%lld}",
+                          (long long)(clock_wall_ns() / CLOCK_NS_PER_MS));
+        return out ? s_http_respond(wsi, pss, HTTP_STATUS_NOT_FOUND, out, strlen(out), out) : 1;
+    }
+    unsigned char hdr[LWS_PRE + 1024];
+    unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
+    size_t len = strlen(rs.body);
+    pss->body = rs.body;
+    pss->body_len = len;
+    pss->body_off = 0;
+    pss->body_owned = rs.body;
+    if (lws_add_http_common_headers(wsi, rs.status, "application/json", (lws_filepos_t)len, &p,
+                                    end)) {
+        return 1;
+    }
+    if (rs.limit >= 0) {
+        char v[3][32];
+        int n0 = snprintf(v[0], sizeof v[0], "%lld", (long long)rs.limit);
+        int n1 = snprintf(v[1], sizeof v[1], "%lld", (long long)rs.limit_status);
+        int n2 = snprintf(v[2], sizeof v[2], "%lld", (long long)rs.limit_reset_ms);
+        if (lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"X-Bapi-Limit:", (unsigned char *)v[0], n0, &p, end)
+            || lws_add_http_header_by_name(wsi, (const unsigned char *)"X-Bapi-Limit-Status:",
+                                           (unsigned char *)v[1], n1, &p, end)
+            || lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"X-Bapi-Limit-Reset-Timestamp:", (unsigned char *)v[2],
+                n2, &p, end)) {
+            return 1;
+        }
+    }
+    if (lws_finalize_write_http_header(wsi, start, &p, end)) {
+        return 1;
+    }
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
 static int
 s_http(server_t *self, struct lws *wsi, s_pss_t *pss, const char *uri)
 {
@@ -592,6 +748,11 @@ s_http(server_t *self, struct lws *wsi, s_pss_t *pss, const char *uri)
     const char *v;
     size_t len = 0;
     const char *body = NULL;
+    char *fbody = NULL;
+    unsigned fst = faults_rest(uri, &fbody); /* faults.h rest-error */
+    if (fst) {
+        return s_http_respond(wsi, pss, fst, fbody, strlen(fbody), fbody);
+    }
 
     if (strcmp(uri, "/v5/market/instruments-info") == 0) {
         v = lws_get_urlarg_by_name(wsi, "category=", buf, (int)sizeof buf);
@@ -614,6 +775,10 @@ s_http(server_t *self, struct lws *wsi, s_pss_t *pss, const char *uri)
     if (strcmp(uri, "/usdm/fapi/v1/depth") == 0 || strcmp(uri, "/spot/api/v3/depth") == 0) {
         source_kind_t k = uri[1] == 'u' ? SOURCE_BINANCE_USDM : SOURCE_BINANCE_SPOT;
         body = source_depth_snapshot(self->cfg.src, k, &len);
+        fbody = body ? faults_depth_body(k == SOURCE_BINANCE_SPOT, &len) : NULL; /* live book */
+        if (fbody) {
+            return s_http_respond(wsi, pss, HTTP_STATUS_OK, fbody, len, fbody);
+        }
         if (!body) {
             static const char k_nosym[] = "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}";
             s_bad(self, "depth: no snapshot loaded", uri, strlen(uri));
@@ -621,6 +786,14 @@ s_http(server_t *self, struct lws *wsi, s_pss_t *pss, const char *uri)
                                   NULL);
         }
         return s_http_respond(wsi, pss, HTTP_STATUS_OK, body, len, NULL);
+    }
+    if (self->cfg.private_http && strlen(uri) < sizeof pss->path) {
+        snprintf(pss->path, sizeof pss->path, "%s", uri);
+        pss->priv = true;
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
+            return 0; /* answered at LWS_CALLBACK_HTTP_BODY_COMPLETION */
+        }
+        return s_private_http(self, wsi, pss, false);
     }
     char *out = NULL;
     s_bad(self, "unknown REST path", uri, strlen(uri));
@@ -684,6 +857,11 @@ s_callback_inner(server_t *self, struct lws *wsi, enum lws_callback_reasons reas
             log_warn(k_mod, "cannot accept a connection: out of memory");
             return -1;
         }
+        if (pss->priv) {
+            log_info(k_mod, "%s connected on /v5/private", pss->conn->conn_id);
+            self->cfg.private_ws(pss->conn->num_id, NULL, 1, self->cfg.private_arg);
+            return 0;
+        }
         log_info(k_mod, "%s connected on %s label '%s' (%zu subscriptions from the url)",
                  pss->conn->conn_id, k_kind_path[pss->kind], pss->label, pss->conn->n_subs);
         s_notify(self, SERVER_EV_CHANGE);
@@ -691,6 +869,9 @@ s_callback_inner(server_t *self, struct lws *wsi, enum lws_callback_reasons reas
     case LWS_CALLBACK_CLOSED:
         if (pss && pss->conn) {
             log_info(k_mod, "%s closed", pss->conn->conn_id);
+            if (pss->conn->priv) {
+                self->cfg.private_ws(pss->conn->num_id, NULL, 0, self->cfg.private_arg);
+            }
             s_conn_close(self, pss->conn);
             pss->conn = NULL;
             s_notify(self, SERVER_EV_CHANGE);
@@ -718,6 +899,9 @@ s_callback_inner(server_t *self, struct lws *wsi, enum lws_callback_reasons reas
                 s_reply(self, c,
                         strdup("{\"error\":{\"code\":2,\"msg\":\"Invalid request\"},\"id\":null}"));
             }
+        } else if (c->priv) {
+            c->rx[c->rx_len] = '\0';
+            self->cfg.private_ws(c->num_id, c->rx, c->rx_len, self->cfg.private_arg);
         } else if (s_is_bybit(c->kind)) {
             s_on_bybit(self, c, c->rx, c->rx_len);
         } else {
@@ -729,16 +913,40 @@ s_callback_inner(server_t *self, struct lws *wsi, enum lws_callback_reasons reas
     }
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return pss && pss->conn ? s_write_one(self, pss->conn) : 0;
+    case LWS_CALLBACK_TIMER: /* a faults.h stall is over */
+        if (pss && pss->conn) {
+            lws_callback_on_writable(wsi);
+        }
+        return 0;
     case LWS_CALLBACK_HTTP:
         return pss ? s_http(self, wsi, pss, in ? (const char *)in : "") : -1;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return pss ? s_http_writeable(self, wsi, pss) : 0;
+    case LWS_CALLBACK_HTTP_BODY:
+        if (pss && pss->priv && len > 0) {
+            if (pss->post_len + len > SERVER_MSG_MAX) {
+                return -1; /* Bybit bodies are small; refuse a flood */
+            }
+            char *b = realloc(pss->post, pss->post_len + len + 1);
+            if (!b) {
+                return -1;
+            }
+            memcpy(b + pss->post_len, in, len);
+            pss->post = b;
+            pss->post_len += len;
+            b[pss->post_len] = '\0';
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return pss && pss->priv ? s_private_http(self, wsi, pss, true) : 0;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss) {
             free(pss->body_owned);
             pss->body_owned = NULL;
             pss->body = NULL;
+            free(pss->post);
+            pss->post = NULL;
         }
         break;
     default:
@@ -866,6 +1074,7 @@ server_send(server_t *self, const source_frame_t *f)
 {
     assert(self);
     assert(f);
+    faults_timeline((int)f->kind, f->text, f->len); /* faults.h live books (no-op when off) */
     size_t n = 0;
     s_conn_t *c = self->conns;
     while (c) {
@@ -941,4 +1150,42 @@ server_open(const server_t *self)
 {
     assert(self);
     return self->n_open;
+}
+
+int
+server_ws_send(server_t *self, uint64_t conn, const char *text, size_t len)
+{
+    assert(self && text);
+    for (s_conn_t *c = self->conns; c; c = c->next) {
+        if (c->priv && c->num_id == conn) {
+            char *cp = malloc(len + 1);
+            if (!cp) {
+                errno = ENOMEM;
+                return -1;
+            }
+            memcpy(cp, text, len);
+            cp[len] = '\0';
+            if (s_enqueue(self, c, cp, len, true) != 0) {
+                free(cp);
+                return -1;
+            }
+            return 0;
+        }
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+int
+server_ws_close(server_t *self, uint64_t conn)
+{
+    assert(self);
+    for (s_conn_t *c = self->conns; c; c = c->next) {
+        if (c->priv && c->num_id == conn) {
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+            return 0;
+        }
+    }
+    errno = ENOENT;
+    return -1;
 }

@@ -35,16 +35,43 @@
 
 #define SERVER_MSG_MAX 65536 /* largest client message accepted, bytes */
 
+/* Private REST hook (tools/venue-sim/private.h): a request the public paths did not take.
+ * Strings are NUL-terminated and borrowed for the call; header values "" when absent. */
+typedef struct {
+    bool post;
+    const char *path;  /* "/v5/order/create" */
+    const char *query; /* as received, without '?' ("" if none) */
+    const char *body;  /* POST body bytes as received ("" for GET) */
+    size_t body_len;
+    const char *key, *ts, *recv_window, *sign; /* X-BAPI-API-KEY, -TIMESTAMP, -RECV-WINDOW, -SIGN */
+} server_http_req_t;
+
+typedef struct {
+    unsigned status;                             /* HTTP status */
+    char *body;                                  /* malloc'd JSON, freed by the server */
+    int64_t limit, limit_status, limit_reset_ms; /* X-Bapi-Limit* headers; limit < 0: none */
+} server_http_resp_t;
+
+/* 1 = answered (*resp filled), 0 = not a private path (404 follows). */
+typedef int(server_http_fn)(const server_http_req_t *req, server_http_resp_t *resp, void *arg);
+
+/* Private WS hook: a text message on a /v5/private connection `conn` (reply with
+ * server_ws_send). open/close are signalled with msg == NULL (len 1 = open, 0 = close). */
+typedef void(server_ws_fn)(uint64_t conn, const char *msg, size_t len, void *arg);
+
 typedef struct {
     int port;                       /* TCP port on 127.0.0.1; 0 = any free port (tests) */
     const source_t *src;            /* finished source (borrowed, outlives the server) */
     const char *instruments_linear; /* REST bodies (borrowed, NUL-terminated), NULL = 404 */
     const char *instruments_spot;
     /* counters to bump (borrowed, e.g. stage_counter pointers); NULL = not counted */
-    int64_t *frames_sent;  /* WS text frames written, all connections */
-    int64_t *connections;  /* WS connections accepted */
-    int64_t *subscribe_ok; /* subscribe requests acknowledged */
-    int64_t *bad_requests; /* malformed client frames, refused connections, bad REST calls */
+    int64_t *frames_sent;         /* WS text frames written, all connections */
+    int64_t *connections;         /* WS connections accepted */
+    int64_t *subscribe_ok;        /* subscribe requests acknowledged */
+    int64_t *bad_requests;        /* malformed client frames, refused connections, bad REST calls */
+    server_http_fn *private_http; /* NULL = no private REST */
+    server_ws_fn *private_ws;     /* NULL = no /v5/private WS */
+    void *private_arg;
 } server_cfg_t;
 
 typedef struct server server_t;
@@ -84,5 +111,11 @@ bool server_label_ready(const server_t *self, const char *label);
 void server_fill_barrier(const server_t *self, codec_sys_barrier_t *b);
 
 size_t server_open(const server_t *self); /* open WS connections (labelled or plain) */
+
+/* Queue a text frame on private WS connection `conn` (copied). 0, -1/ENOENT (closed), ENOMEM. */
+int server_ws_send(server_t *self, uint64_t conn, const char *text, size_t len);
+
+/* Close private WS connection `conn` (test control). 0 or -1/ENOENT. */
+int server_ws_close(server_t *self, uint64_t conn);
 
 #endif /* TP_SERVER_H */

@@ -1199,6 +1199,8 @@ test_topics(void **state)
         { "risk.reject", CODEC_RISK_REJECT },
         { "risk.state", CODEC_RISK_STATE },
         { "risk.alert", CODEC_RISK_ALERT },
+        { "rec.alert", CODEC_RISK_ALERT }, /* the recorder reuses the alert body */
+        { "rec.alerts", CODEC_UNKNOWN },
         { "exec.order", CODEC_EXEC_ORDER },
         { "exec.fill", CODEC_EXEC_FILL },
         { "exec.position", CODEC_EXEC_POSITION },

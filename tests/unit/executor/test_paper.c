@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -473,6 +474,92 @@ test_hello_balance_and_place_errors(void **state)
     assert_int_equal(errno, EINVAL);
 }
 
+/* Persistence: a paper venue with a state file, "restarted" (venue and order table
+ * destroyed, new ones on the same file) recovers orders, fills, account and working orders,
+ * silently; a resting order then fills on the restored venue. */
+static void
+test_persistence(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/tp-paper-state.%d", (int)getpid());
+    unlink(path);
+    g_n = 0;
+    orders_t *orders = orders_new();
+    venue_cfg_t c = { .name = "paper",
+                      .orders = orders,
+                      .emit = s_emit,
+                      .asset = "USDT",
+                      .start_balance = 10000 * E8,
+                      .taker_fee = 100000,
+                      .maker_fee = 50000,
+                      .slippage_cap = 100000000,
+                      .journal_path = path };
+    paper_t *p = paper_new(&c);
+    assert_non_null(p);
+    fx_t fx = { orders, p };
+    codec_md_book_t b = s_book("bybit-linear", 5000, k_bids1, 1, k_asks3, 3);
+    paper_on_book(p, &b, 1);
+    /* market buy 0.150: 0.100 @ 100.00 + 0.050 @ 100.50 = 15.025; taker fee 0.015025 */
+    order_t *o = s_order(&fx, "c1", "bybit-linear", 1, CODEC_ORD_MARKET, 150, 0, 6000, false);
+    o->sent = true;
+    assert_int_equal(paper_place(p, o, NULL), 0);
+    assert_int_equal(o->status, ORDER_FILLED);
+    order_t *r = s_order(&fx, "r1", "bybit-linear", 1, CODEC_ORD_LIMIT, 200, 9900, 6001, false);
+    r->sent = true;
+    assert_int_equal(paper_place(p, r, NULL), 0); /* rests at 99.00 */
+    int64_t fees = account_fees(paper_account(p));
+    assert_int_equal(fees, 1502500);
+    paper_destroy(&p);
+    orders_destroy(&orders);
+
+    size_t before = g_n;
+    orders = orders_new();
+    c.orders = orders;
+    p = paper_new(&c);
+    assert_non_null(p);
+    assert_int_equal(g_n, before); /* recovery publishes nothing */
+    assert_int_equal(orders_count(orders), 2);
+    order_t *o2 = orders_get(orders, "c1");
+    assert_int_equal(o2->status, ORDER_FILLED);
+    assert_int_equal(o2->cum_qty, 150);
+    assert_int_equal(o2->avg_px, 10017); /* 15.025 / 0.150 = 100.1666.. -> 100.17 */
+    assert_int_equal(o2->fee, 1502500);
+    assert_true(o2->sent); /* never handed to the venue again */
+    assert_int_equal(account_fees(paper_account(p)), fees);
+    assert_true(account_is_open(paper_account(p), "bybit-linear", "BTCUSDT"));
+    assert_int_equal(paper_working(p), 1);
+    /* the restored resting order fills when a trade prints through 99.00 */
+    codec_md_trade_t t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.venue, sizeof t.venue, "bybit-linear");
+    snprintf(t.symbol, sizeof t.symbol, "BTCUSDT");
+    t.px_scale = 2;
+    t.qty_scale = 3;
+    t.ts_event = 9000;
+    t.px = 9890;
+    t.qty = 1000;
+    paper_on_trade(p, &t, 0);
+    assert_int_equal(orders_get(orders, "r1")->status, ORDER_FILLED);
+    paper_check(p);
+    orders_check(orders);
+    paper_destroy(&p);
+    orders_destroy(&orders);
+    /* a third start sees the fill of r1 too */
+    orders = orders_new();
+    c.orders = orders;
+    p = paper_new(&c);
+    assert_int_equal(orders_get(orders, "r1")->status, ORDER_FILLED);
+    assert_int_equal(paper_working(p), 0);
+    paper_destroy(&p);
+    orders_destroy(&orders);
+    unlink(path);
+    errno = 0;
+    c.journal_path = "/proc/tp-no-such-dir/state";
+    assert_null(paper_new(&c));
+    assert_int_equal(errno, ENOENT);
+}
+
 int
 main(void)
 {
@@ -486,6 +573,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_limit_rests_and_fills_through, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bar_only_limit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_hello_balance_and_place_errors, s_setup, s_teardown),
+        cmocka_unit_test(test_persistence),
     };
     return cmocka_run_group_tests_name("paper", tests, NULL, NULL);
 }

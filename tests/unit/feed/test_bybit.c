@@ -418,6 +418,304 @@ test_malformed(void **state)
     instr_table_destroy(&instrs);
 }
 
+/* ---- more inputs: spot capture, orderbook.500 slice, depths 1/1000, crossed book ---------- */
+
+typedef struct {
+    bybit_t *p;
+    long books, trades, tickers, klines, status, crossed, ticker_last_px;
+    uint64_t last_u;
+    size_t max_levels; /* deepest book seen (bybit_book) */
+    codec_md_book_t last;
+    char reason[CODEC_TEXT_MAX];
+} s_any_t;
+
+static void
+s_any_book(const codec_md_book_t *b, int64_t origin, void *arg)
+{
+    s_any_t *s = arg;
+    (void)origin;
+    s->books++;
+    if (b->n_bids && b->n_asks && b->bids[0].px >= b->asks[0].px) {
+        s->crossed++;
+    }
+    const book_t *bk = bybit_book(s->p, b->symbol);
+    book_check(bk);
+    if (book_n_bids(bk) > s->max_levels) {
+        s->max_levels = book_n_bids(bk);
+    }
+    s->last = *b;
+}
+
+static void
+s_any_trade(const codec_md_trade_t *t, int64_t origin, void *arg)
+{
+    (void)t;
+    (void)origin;
+    ((s_any_t *)arg)->trades++;
+}
+
+static void
+s_any_ticker(const codec_md_ticker_t *t, int64_t origin, void *arg)
+{
+    (void)origin;
+    s_any_t *s = arg;
+    s->tickers++;
+    s->ticker_last_px += t->last_px > 0;
+}
+
+static void
+s_any_kline(const codec_md_kline_t *k, const char *interval, int64_t origin, void *arg)
+{
+    (void)k;
+    (void)interval;
+    (void)origin;
+    ((s_any_t *)arg)->klines++;
+}
+
+static void
+s_any_status(const codec_md_status_t *st, int64_t origin, void *arg)
+{
+    (void)origin;
+    s_any_t *s = arg;
+    s->status++;
+    md_strlcpy(s->reason, st->reason, sizeof s->reason);
+}
+
+/* keep the rules of the symbols in `keep` (NULL-terminated) */
+static const char *const *g_keep;
+static void
+s_put_keep(const instr_t *in, void *arg)
+{
+    for (size_t i = 0; g_keep[i]; i++) {
+        if (strcmp(in->symbol, g_keep[i]) == 0) {
+            assert_int_equal(instr_table_put(arg, in), 0);
+        }
+    }
+}
+
+static instr_table_t *
+s_instruments_of(const char *path, const char *venue, const char *const *keep)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    instr_table_t *t = instr_table_new();
+    assert_non_null(t);
+    g_keep = keep;
+    assert_true(instr_parse_bybit(buf, n, venue, s_put_keep, t) > 0);
+    return t;
+}
+
+static bybit_t *
+s_any_parser(const char *venue, instr_table_t *t, size_t depth, md_stats_t *st, s_any_t *seen)
+{
+    const md_sink_t sink = { .book = s_any_book,
+                             .trade = s_any_trade,
+                             .ticker = s_any_ticker,
+                             .kline = s_any_kline,
+                             .status = s_any_status,
+                             .arg = seen };
+    bybit_t *p = bybit_new(venue, t, depth, 10, st, &sink);
+    assert_non_null(p);
+    seen->p = p;
+    return p;
+}
+
+/* Independent scan of a JSON Lines capture with jansson: orderbook frames, u breaks, trades,
+ * ticker frames (and how many are snapshots), kline frames. */
+typedef struct {
+    long books, breaks, trades, tickers, ticker_snaps, klines;
+} s_scan_t;
+
+static s_scan_t
+s_scan(const char *path)
+{
+    s_scan_t x = { 0 };
+    char syms[8][16] = { { 0 } };
+    long long last[8] = { 0 };
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *topic = json_string_value(json_object_get(j, "topic"));
+        const char *type = json_string_value(json_object_get(j, "type"));
+        json_t *d = json_object_get(j, "data");
+        if (topic && strncmp(topic, "orderbook.", 10) == 0) {
+            const char *sym = json_string_value(json_object_get(d, "s"));
+            long long u = json_integer_value(json_object_get(d, "u"));
+            int k = 0;
+            while (k < 7 && syms[k][0] && strcmp(syms[k], sym) != 0) {
+                k++;
+            }
+            snprintf(syms[k], sizeof syms[k], "%s", sym);
+            if (strcmp(type, "delta") == 0 && u != last[k] + 1) {
+                x.breaks++;
+            }
+            last[k] = u;
+            x.books++;
+        } else if (topic && strncmp(topic, "publicTrade.", 12) == 0) {
+            x.trades += (long)json_array_size(d);
+        } else if (topic && strncmp(topic, "tickers.", 8) == 0) {
+            x.tickers++;
+            x.ticker_snaps += strcmp(type, "snapshot") == 0;
+        } else if (topic && strncmp(topic, "kline.", 6) == 0) {
+            x.klines++;
+        }
+        json_decref(j);
+    }
+    free(line);
+    fclose(f);
+    return x;
+}
+
+static void
+s_feed_file(bybit_t *p, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
+            n--;
+        }
+        (void)bybit_parse(p, line, (size_t)n, 1);
+    }
+    free(line);
+    fclose(f);
+}
+
+/* Bybit spot (BYBIT_V5.md 1.4: different field order, spot tickers snapshot-only): every
+ * orderbook frame applied, every trade and ticker frame emitted, never crossed. */
+static void
+test_spot_capture(void **state)
+{
+    (void)state;
+    static const char *const keep[] = { "BTCUSDT", "ETHUSDT", NULL };
+    instr_table_t *t =
+        s_instruments_of("data/bybit_v5/instruments_info_spot.json", "bybit-spot", keep);
+    md_stats_t st = { 0 };
+    s_any_t seen = { 0 };
+    bybit_t *p = s_any_parser("bybit-spot", t, 200, &st, &seen);
+    s_scan_t x = s_scan("data/bybit_v5/bybit_v5_spot_frames.jsonl");
+    /* PROVENANCE 1: 681 frames; the scan: 550 orderbook, 81 tickers (all snapshots) */
+    assert_int_equal(x.books, 550);
+    assert_int_equal(x.breaks, 0);
+    assert_int_equal(x.tickers, 81);
+    assert_int_equal(x.ticker_snaps, x.tickers);
+    s_feed_file(p, "data/bybit_v5/bybit_v5_spot_frames.jsonl");
+    assert_int_equal(seen.books, x.books);
+    assert_int_equal(seen.trades, x.trades);
+    assert_int_equal(seen.tickers, x.tickers);
+    assert_int_equal(seen.ticker_last_px, x.tickers); /* every spot ticker has lastPrice */
+    assert_int_equal(seen.klines, x.klines);
+    assert_int_equal(seen.crossed, 0);
+    assert_int_equal(st.resyncs + st.bad_json + st.bad_field + st.unknown_topic, 0);
+    bybit_destroy(&p);
+    instr_table_destroy(&t);
+}
+
+/* The 2024 orderbook.500 archive slice (PROVENANCE 3): 1 snapshot of 500+500 levels and 49
+ * deltas, u consecutive; at depth 500 every frame applies and the book keeps 500 levels. */
+static void
+test_orderbook_500(void **state)
+{
+    (void)state;
+    static const char *const keep[] = { "XRPUSDT", NULL };
+    instr_table_t *t =
+        s_instruments_of("data/bybit_v5/instruments_info_linear.json", "bybit-linear", keep);
+    md_stats_t st = { 0 };
+    s_any_t seen = { 0 };
+    bybit_t *p = s_any_parser("bybit-linear", t, 500, &st, &seen);
+    s_scan_t x = s_scan("data/bybit_v5/2024-12-01_XRPUSDT_ob500.data");
+    assert_int_equal(x.books, 50);
+    assert_int_equal(x.breaks, 0);
+    s_feed_file(p, "data/bybit_v5/2024-12-01_XRPUSDT_ob500.data");
+    assert_int_equal(seen.books, 50);
+    assert_int_equal(seen.crossed, 0);
+    assert_int_equal(seen.max_levels, 500);
+    assert_int_equal(st.resyncs + st.bad_field, 0);
+    /* the same slice at depth 50: still every frame, books cut to 50 */
+    md_stats_t st2 = { 0 };
+    s_any_t seen2 = { 0 };
+    bybit_t *p2 = s_any_parser("bybit-linear", t, 50, &st2, &seen2);
+    s_feed_file(p2, "data/bybit_v5/2024-12-01_XRPUSDT_ob500.data");
+    assert_int_equal(seen2.books, 50);
+    assert_int_equal(seen2.max_levels, 50);
+    /* top 10 of the last book equal at both depths (a 50-level cut keeps the top) */
+    assert_memory_equal(seen2.last.bids, seen.last.bids, sizeof seen.last.bids);
+    assert_memory_equal(seen2.last.asks, seen.last.asks, sizeof seen.last.asks);
+    bybit_destroy(&p2);
+    bybit_destroy(&p);
+    instr_table_destroy(&t);
+}
+
+/* orderbook.1 (BYBIT_V5.md 1.5: snapshots only, a re-push with the same u is a snapshot) and
+ * orderbook.1000; a delta that would cross the book: resync counted in `crossed`. */
+static void
+test_depth_1_1000_and_crossed(void **state)
+{
+    (void)state;
+    static const char *const keep[] = { "BTCUSDT", NULL };
+    instr_table_t *t =
+        s_instruments_of("data/bybit_v5/instruments_info_linear.json", "bybit-linear", keep);
+    md_stats_t st = { 0 };
+    s_any_t seen = { 0 };
+    bybit_t *p = s_any_parser("bybit-linear", t, 1, &st, &seen);
+    const char *f1 = "{\"topic\":\"orderbook.1.BTCUSDT\",\"type\":\"snapshot\",\"ts\":1,\"data\":"
+                     "{\"s\":\"BTCUSDT\",\"b\":[[\"65000.0\",\"1.000\"]],\"a\":[[\"65000.1\","
+                     "\"2.000\"]],\"u\":700,\"seq\":1},\"cts\":1}";
+    const char *f2 = "{\"topic\":\"orderbook.1.BTCUSDT\",\"type\":\"snapshot\",\"ts\":2,\"data\":"
+                     "{\"s\":\"BTCUSDT\",\"b\":[[\"65000.0\",\"1.500\"]],\"a\":[[\"65000.1\","
+                     "\"2.000\"]],\"u\":700,\"seq\":2},\"cts\":2}";
+    const char *f3 = "{\"topic\":\"orderbook.1.BTCUSDT\",\"type\":\"delta\",\"ts\":3,\"data\":"
+                     "{\"s\":\"BTCUSDT\",\"b\":[[\"64999.9\",\"3.000\"],[\"65000.0\",\"0\"]],"
+                     "\"a\":[],\"u\":701,\"seq\":3},\"cts\":3}";
+    assert_int_equal(bybit_parse(p, f1, strlen(f1), 1), 0);
+    assert_int_equal(bybit_parse(p, f2, strlen(f2), 1), 0); /* same u: a re-push, no gap */
+    assert_int_equal(bybit_parse(p, f3, strlen(f3), 1), 0);
+    assert_int_equal(seen.books, 3);
+    assert_int_equal(seen.last.n_bids, 1);
+    assert_int_equal(seen.last.bids[0].px, 649999); /* 64999.9 at tick 0.1 */
+    assert_int_equal(seen.last.bids[0].qty, 3000);
+    assert_int_equal(st.resyncs, 0);
+    /* a delta whose bid crosses the ask: resync, counted as crossed */
+    const char *f4 = "{\"topic\":\"orderbook.1.BTCUSDT\",\"type\":\"delta\",\"ts\":4,\"data\":"
+                     "{\"s\":\"BTCUSDT\",\"b\":[[\"65000.5\",\"1.000\"]],\"a\":[],\"u\":702,"
+                     "\"seq\":4},\"cts\":4}";
+    errno = 0;
+    assert_int_equal(bybit_parse(p, f4, strlen(f4), 1), -1);
+    assert_int_equal(errno, EPROTO);
+    assert_int_equal(st.resyncs, 1);
+    assert_int_equal(st.crossed, 1);
+    assert_string_equal(seen.reason, "orderbook u 702: crossed book");
+    bybit_destroy(&p);
+    /* depth 1000 on the linear capture: same books as depth 200 (the capture never has more
+     * than 200 + a few levels, so the top 10 cannot differ) */
+    md_stats_t a = { 0 }, b = { 0 };
+    s_any_t sa = { 0 }, sb = { 0 };
+    static const char *const keep4[] = { "BTCUSDT", "ETHUSDT", "SOLUSDT", "DOGEUSDT", NULL };
+    instr_table_t *t4 =
+        s_instruments_of("data/bybit_v5/instruments_info_linear.json", "bybit-linear", keep4);
+    bybit_t *pa = s_any_parser("bybit-linear", t4, 200, &a, &sa);
+    bybit_t *pb = s_any_parser("bybit-linear", t4, 1000, &b, &sb);
+    s_feed_file(pa, k_frames);
+    s_feed_file(pb, k_frames);
+    assert_int_equal(sa.books, 1598);
+    assert_int_equal(sb.books, sa.books);
+    assert_memory_equal(&sa.last.bids, &sb.last.bids, sizeof sa.last.bids);
+    assert_true(sb.max_levels >= sa.max_levels);
+    bybit_destroy(&pa);
+    bybit_destroy(&pb);
+    instr_table_destroy(&t4);
+    instr_table_destroy(&t);
+}
+
 int
 main(void)
 {
@@ -425,6 +723,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_linear_capture),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_spot_capture),
+        cmocka_unit_test(test_orderbook_500),
+        cmocka_unit_test(test_depth_1_1000_and_crossed),
     };
     return cmocka_run_group_tests_name("bybit", tests, NULL, NULL);
 }

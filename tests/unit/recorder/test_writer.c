@@ -579,6 +579,7 @@ test_locked_db_is_retried(void **state)
     assert_int_equal(s.db_errors, 1);
     assert_int_equal(s.commits, 0);
     assert_int_equal(s.pending, 1); /* kept for the retry */
+    assert_string_equal(writer_rc_kind(s.last_rc), "locked");
     writer_check(w);
     /* a failing batch is retried from writer_tick at most once per batch_ms */
     const int64_t t = 10 * CLOCK_NS_PER_S;
@@ -670,6 +671,114 @@ test_destroy_commits_pending(void **state)
     assert_int_equal(s_count_outside("events"), 1);
 }
 
+
+static void
+test_indicator_rows(void **state)
+{
+    (void)state;
+    writer_t *w = s_writer(100, 200);
+    /* two named values -> two indicators rows sharing one event_id, in name order */
+    codec_sig_ind_t k = { .venue = "binance-spot", .symbol = "BTCUSDT", .tf_s = 60,
+                          .ts_event = 120, .n = 2 };
+    (void)snprintf(k.names[0], sizeof k.names[0], "ema9");
+    (void)snprintf(k.names[1], sizeof k.names[1], "rsi14");
+    k.values[0] = 65000.25; /* exactly representable in binary: 65000 + 1/4 */
+    k.values[1] = 28.5;
+    bus_msg_t m = s_msg("sig.ind.1m.binance-spot.BTCUSDT", CODEC_SIG_IND, &k, 120);
+    assert_int_equal(writer_add(w, &m, 1, 1), 0);
+    assert_int_equal(writer_commit(w), 0);
+    sqlite3 *db = writer_db(w);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM indicators"), 2);
+    assert_int_equal(s_int(db, "SELECT count(DISTINCT event_id) FROM indicators"), 1);
+    assert_int_equal(s_int(db, "SELECT event_id FROM indicators LIMIT 1"),
+                     s_int(db, "SELECT id FROM events"));
+    assert_string_equal(s_text(db, "SELECT value FROM indicators WHERE name='ema9'"), "65000.25");
+    assert_string_equal(s_text(db, "SELECT value FROM indicators WHERE name='rsi14'"), "28.5");
+    assert_int_equal(s_int(db, "SELECT tf_s FROM indicators WHERE name='rsi14'"), 60);
+    assert_int_equal(s_int(db, "SELECT evt FROM indicators WHERE name='rsi14'"), 120);
+    assert_string_equal(s_text(db, "SELECT symbol FROM indicators WHERE name='ema9'"), "BTCUSDT");
+    writer_destroy(&w);
+}
+
+/* A full disk, made real with PRAGMA max_page_count (SQLite then fails the write with
+ * SQLITE_FULL exactly as on a full file system): the batch is kept, the error is classified
+ * "disk_full", and the same rows land once space is back. */
+static void
+test_full_disk_keeps_batch(void **state)
+{
+    (void)state;
+    writer_t *w = s_writer(100000, 200);
+    sqlite3 *db = writer_db(w);
+    int64_t pages = s_int(db, "PRAGMA page_count");
+    char sql[96];
+    (void)snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)pages);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    codec_sys_hb_t hb = { .stage = "feed.0", .state = "running" };
+    /* 2000 events rows of ~100 bytes cannot fit in zero new pages */
+    for (int i = 0; i < 2000; i++) {
+        bus_msg_t m = s_msg("sys.hb.feed.0", CODEC_SYS_HB, &hb, i);
+        assert_int_equal(writer_add(w, &m, 1, 1), 0);
+    }
+    errno = 0;
+    assert_int_equal(writer_commit(w), -1);
+    assert_int_equal(errno, EIO);
+    writer_stats_t s;
+    writer_stats(w, &s);
+    assert_int_equal(s.last_rc & 0xff, SQLITE_FULL);
+    assert_string_equal(writer_rc_kind(s.last_rc), "disk_full");
+    assert_int_equal(s.failing, 1);
+    assert_int_equal(s.pending, 2000);
+    assert_int_equal(s_count_outside("events"), 0);
+    assert_int_equal(sqlite3_get_autocommit(db), 1); /* nothing left half-open */
+    assert_int_equal(sqlite3_exec(db, "PRAGMA max_page_count = 1073741823", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(writer_commit(w), 0);
+    writer_stats(w, &s);
+    assert_int_equal(s.failing, 0);
+    assert_int_equal(s.events, 2000);
+    assert_int_equal(s_count_outside("events"), 2000);
+    writer_destroy(&w);
+}
+
+/* A database that became read-only (PRAGMA query_only: SQLite answers SQLITE_READONLY, as for
+ * a file remounted read-only): classified "read_only", batch kept, written after. */
+static void
+test_read_only_keeps_batch(void **state)
+{
+    (void)state;
+    writer_t *w = s_writer(100, 200);
+    sqlite3 *db = writer_db(w);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL), SQLITE_OK);
+    codec_sys_hb_t hb = { .stage = "feed.0", .state = "running" };
+    bus_msg_t m = s_msg("sys.hb.feed.0", CODEC_SYS_HB, &hb, 1);
+    assert_int_equal(writer_add(w, &m, 1, 1), 0);
+    errno = 0;
+    assert_int_equal(writer_commit(w), -1);
+    assert_int_equal(errno, EIO);
+    writer_stats_t s;
+    writer_stats(w, &s);
+    assert_string_equal(writer_rc_kind(s.last_rc), "read_only");
+    assert_int_equal(s.pending, 1);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA query_only = 0", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(writer_commit(w), 0);
+    assert_int_equal(s_count_outside("events"), 1);
+    writer_destroy(&w);
+}
+
+static void
+test_rc_kinds(void **state)
+{
+    (void)state;
+    /* primary codes from sqlite.org/rescode.html; extended codes keep the primary low byte */
+    assert_string_equal(writer_rc_kind(SQLITE_BUSY), "locked");
+    assert_string_equal(writer_rc_kind(SQLITE_LOCKED), "locked");
+    assert_string_equal(writer_rc_kind(SQLITE_READONLY_DBMOVED), "read_only");
+    assert_string_equal(writer_rc_kind(SQLITE_FULL), "disk_full");
+    assert_string_equal(writer_rc_kind(SQLITE_IOERR_WRITE), "io_error");
+    assert_string_equal(writer_rc_kind(SQLITE_NOTADB), "corrupt");
+    assert_string_equal(writer_rc_kind(SQLITE_CONSTRAINT), "db_error");
+}
+
 int
 main(void)
 {
@@ -688,6 +797,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_full_pending_drops, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_undecodable_body_keeps_event, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_commits_pending, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_indicator_rows, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk_keeps_batch, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_keeps_batch, s_setup, s_teardown),
+        cmocka_unit_test(test_rc_kinds),
     };
     return cmocka_run_group_tests_name("writer", tests, NULL, NULL);
 }

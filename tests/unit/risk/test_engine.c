@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -18,7 +19,7 @@
 #define E8    INT64_C(100000000)
 #define MS    INT64_C(1000000)
 #define T0    (INT64_C(1762160400000) * MS)
-#define S_MAX 32
+#define S_MAX 64
 
 typedef enum { S_ACCEPT, S_REFUSE, S_TIMEOUT } s_mode_t;
 
@@ -94,8 +95,17 @@ static const instr_t k_spot = { .venue = "binance-spot",
                                 .min_qty = 1,
                                 .min_notional = 5 * E8 };
 
+static risk_engine_t *s_engine_cfg(s_io_t *io, int64_t max_open,
+                                   void (*tweak)(risk_engine_cfg_t *));
+
 static risk_engine_t *
 s_engine(s_io_t *io, int64_t max_open)
+{
+    return s_engine_cfg(io, max_open, NULL);
+}
+
+static risk_engine_t *
+s_engine_cfg(s_io_t *io, int64_t max_open, void (*tweak)(risk_engine_cfg_t *))
 {
     memset(io, 0, sizeof *io);
     risk_engine_cfg_t c;
@@ -108,6 +118,9 @@ s_engine(s_io_t *io, int64_t max_open)
     c.min_confidence = 50;
     c.order_ttl_ns = 60000 * MS;
     strcpy(c.asset, "USDT");
+    if (tweak) {
+        tweak(&c);
+    }
     risk_io_t rio = { .publish = s_publish, .send_order = s_send, .arg = io };
     risk_engine_t *eng = risk_engine_new(&c, &rio);
     assert_non_null(eng);
@@ -406,6 +419,248 @@ test_malformed_message_counted(void **state)
     risk_engine_destroy(&eng);
 }
 
+/* ---- kill switch, breakers, persistence ---------------------------------------------- */
+
+static s_io_t g_io; /* large: kept off the stack */
+
+static void
+test_kill_switch_closes_latches_and_clears(void **state)
+{
+    (void)state;
+    risk_engine_t *eng = s_engine(&g_io, 2);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    assert_int_equal(g_io.n_ord, 1);
+    int from = g_io.n_pub;
+    risk_engine_kill(eng, "test");
+    assert_int_equal(g_io.n_ord, 2);
+    const codec_risk_order_t *o = &g_io.orders[1];
+    assert_string_equal(o->intent, "kill");
+    assert_true(o->reduce_only);
+    assert_int_equal(o->side, -1);
+    assert_true(o->qty == 7678); /* the whole position */
+    int a = s_last(&g_io, "risk.alert", from);
+    assert_true(a >= 0);
+    assert_string_equal(g_io.bodies[a].alert.code, "kill_switch");
+    int st = s_last(&g_io, "risk.state", from);
+    assert_string_equal(g_io.bodies[st].rstate.state, "KILLED");
+    assert_string_equal(g_io.bodies[st].rstate.reason, "kill_switch");
+    /* entries refused; the close is in flight so nothing is sent twice */
+    s_position(eng, T0 + 2 * MS, "binance-spot", 0);
+    s_signal(eng, T0 + 3 * MS, "binance-spot", 1, 99);
+    assert_int_equal(g_io.n_ord, 2);
+    assert_string_equal(g_io.bodies[s_last(&g_io, "risk.reject", 0)].reject.reason, "kill_switch");
+    /* a position that shows up while latched (an entry filled late) is closed at once */
+    s_position(eng, T0 + 4 * MS, "binance-spot", 1000);
+    assert_int_equal(g_io.n_ord, 3);
+    assert_string_equal(g_io.orders[2].intent, "kill");
+    assert_true(g_io.orders[2].qty == 1000);
+    s_position(eng, T0 + 5 * MS, "binance-spot", 0);
+    /* a person clears it: entries again */
+    risk_engine_clear_kill(eng);
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);
+    s_signal(eng, T0 + 6 * MS, "binance-spot", 1, 80);
+    assert_int_equal(g_io.n_ord, 4);
+    assert_string_equal(g_io.orders[3].intent, "entry");
+    risk_engine_destroy(&eng);
+}
+
+static void
+s_stale_cfg(risk_engine_cfg_t *c)
+{
+    c->stale_ns = 300 * INT64_C(1000000000); /* 300 s */
+}
+
+/* stale after 300 s of event time without a price of a symbol with a position */
+static void
+test_stale_data_halts_entries_not_exits(void **state)
+{
+    (void)state;
+    risk_engine_t *eng = s_engine_cfg(&g_io, 2, s_stale_cfg);
+    const int64_t SEC = INT64_C(1000000000);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_trade(eng, T0 + 2 * MS, 6511420);
+    s_balance(eng, T0 + 2 * MS + 300 * SEC, 10000 * E8); /* exactly 300 s: not stale */
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);
+    int from = g_io.n_pub;
+    s_balance(eng, T0 + 2 * MS + 300 * SEC + 1, 10000 * E8);
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_HALTED);
+    int a = s_last(&g_io, "risk.alert", from);
+    assert_true(a >= 0);
+    assert_string_equal(g_io.bodies[a].alert.code, "stale_data");
+    /* the stop still fires on the next price (which also ends the staleness) */
+    s_trade(eng, T0 + 301 * SEC, 6478862);
+    assert_int_equal(g_io.n_ord, 2);
+    assert_string_equal(g_io.orders[1].intent, "stop_loss");
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);
+    risk_engine_destroy(&eng);
+}
+
+static void
+s_streak_cfg(risk_engine_cfg_t *c)
+{
+    c->limits.max_consecutive_losses = 2;
+}
+
+static void
+s_fill(risk_engine_t *eng, int64_t evt, int64_t pnl, int64_t fee)
+{
+    codec_exec_fill_t f;
+    memset(&f, 0, sizeof f);
+    strcpy(f.venue, "binance-spot");
+    strcpy(f.symbol, "BTCUSDT");
+    f.realized_pnl = pnl;
+    f.fee = fee;
+    f.ts_event = evt;
+    codec_env_t e = s_env(evt);
+    risk_engine_on_exec_fill(eng, &e, &f);
+}
+
+/* a trade = open -> flat; its net PnL = sum of (realized - fee) of its fills, entry included:
+ * trade 1: -0.5 fee, +0.2 - 0.5 = -0.8 (loss); trade 2: -0.5, -3 - 0.5 = -4 (loss): paused */
+static void
+test_loss_streak_from_trades(void **state)
+{
+    (void)state;
+    risk_engine_t *eng = s_engine_cfg(&g_io, 1, s_streak_cfg);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    for (int k = 0; k < 2; k++) {
+        int64_t t = T0 + k * 10 * MS;
+        s_signal(eng, t, "binance-spot", 1, 80);
+        s_fill(eng, t + 1 * MS, 0, E8 / 2);
+        s_position(eng, t + 1 * MS, "binance-spot", 7678);
+        s_fill(eng, t + 2 * MS, k == 0 ? E8 / 5 : -3 * E8, E8 / 2);
+        s_position(eng, t + 2 * MS, "binance-spot", 0);
+        assert_int_equal(risk_limits_loss_streak(risk_engine_limits(eng)), k + 1);
+    }
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_PAUSED);
+    assert_string_equal(g_io.bodies[s_last(&g_io, "risk.alert", 0)].alert.code, "loss_streak");
+    s_signal(eng, T0 + 30 * MS, "binance-spot", 1, 80);
+    assert_string_equal(g_io.bodies[s_last(&g_io, "risk.reject", 0)].reject.reason, "loss_streak");
+    risk_engine_destroy(&eng);
+}
+
+static const instr_t k_eth = { .venue = "binance-spot",
+                               .category = "spot",
+                               .symbol = "ETHUSDT",
+                               .px_scale = 2,
+                               .qty_scale = 4,
+                               .tick = 1,
+                               .step = 1,
+                               .min_qty = 1,
+                               .min_notional = 5 * E8 };
+
+static void
+s_eth_signal(risk_engine_t *eng, int64_t evt, double conf)
+{
+    codec_sig_signal_t s;
+    memset(&s, 0, sizeof s);
+    strcpy(s.strategy, "x.eth");
+    strcpy(s.venue, "binance-spot");
+    strcpy(s.symbol, "ETHUSDT");
+    s.side = 1;
+    s.confidence = conf;
+    s.px_scale = 2;
+    s.ref_px = 300000; /* 3000.00 */
+    s.sl_px = 297000;  /* 2970.00: 30.00 below */
+    codec_env_t e = s_env(evt);
+    risk_engine_on_signal(eng, &e, &s);
+}
+
+static void
+s_prio_cfg(risk_engine_cfg_t *c)
+{
+    c->n_priority = 2;
+    strcpy(c->priority[0], "BTC");
+    strcpy(c->priority[1], "ETH");
+    c->priority_confidence = 90;
+    c->max_open_per_asset = 1;
+}
+
+static void
+s_heat_cfg(risk_engine_cfg_t *c)
+{
+    c->max_heat_pct = 5000; /* 0.5 % of 10000 = 50 USDT */
+}
+
+/* BTC open: ETH at confidence 80 waits (priority), at 95 goes. Heat: BTC open risk
+ * 0.07678 x 325.58 = 24.9980324; ETH entry 1.6666 (cap 5000 / 3000, step 0.0001) x 30.00 =
+ * 49.998: 74.9963.. > 50 refused ("portfolio_heat"); with no BTC, 49.998 <= 50 goes. */
+static void
+test_priority_per_asset_and_heat(void **state)
+{
+    (void)state;
+    risk_engine_t *eng = s_engine_cfg(&g_io, 3, s_prio_cfg);
+    assert_int_equal(risk_engine_add_instrument(eng, &k_eth), 0);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_eth_signal(eng, T0 + 2 * MS, 80);
+    assert_int_equal(g_io.n_ord, 1);
+    assert_string_equal(g_io.bodies[s_last(&g_io, "risk.reject", 0)].reject.reason,
+                        "asset_priority: BTC open");
+    s_eth_signal(eng, T0 + 3 * MS, 95);
+    assert_int_equal(g_io.n_ord, 2);
+    assert_true(g_io.orders[1].qty == 16666);
+    risk_engine_destroy(&eng);
+
+    eng = s_engine_cfg(&g_io, 3, s_heat_cfg);
+    assert_int_equal(risk_engine_add_instrument(eng, &k_eth), 0);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_eth_signal(eng, T0 + 2 * MS, 80);
+    assert_int_equal(g_io.n_ord, 1);
+    assert_string_equal(g_io.bodies[s_last(&g_io, "risk.reject", 0)].reject.reason,
+                        "portfolio_heat");
+    s_position(eng, T0 + 3 * MS, "binance-spot", 0);
+    s_eth_signal(eng, T0 + 4 * MS, 80);
+    assert_int_equal(g_io.n_ord, 2);
+    risk_engine_destroy(&eng);
+}
+
+/* save -> restore into a fresh engine -> save again gives the same document; the restored
+ * engine is killed and keeps managing the position's stop */
+static void
+test_persist_round_trip(void **state)
+{
+    (void)state;
+    risk_engine_t *a = s_engine_cfg(&g_io, 1, s_streak_cfg);
+    s_balance(a, T0 - MS, 10000 * E8);
+    s_signal(a, T0, "binance-spot", 1, 80);
+    s_fill(a, T0 + MS, 0, E8 / 2);
+    s_position(a, T0 + MS, "binance-spot", 7678);
+    s_balance(a, T0 + MS, 9990 * E8);
+    json_t *doc = risk_engine_save(a);
+    assert_non_null(doc);
+    s_io_t *io2 = calloc(1, sizeof *io2);
+    risk_engine_t *b = s_engine_cfg(io2, 1, s_streak_cfg);
+    assert_int_equal(risk_engine_restore(b, doc), 0);
+    json_t *doc2 = risk_engine_save(b);
+    assert_true(json_equal(doc, doc2));
+    assert_true(risk_limits_equity_peak(risk_engine_limits(b)) == 10000 * E8);
+    assert_true(risk_limits_daily_pnl(risk_engine_limits(b)) == -E8 / 2);
+    assert_int_equal(risk_engine_open_positions(b), 1);
+    s_balance(b, T0 + 2 * MS, 9990 * E8); /* the executor tells the equity again */
+    s_trade(b, T0 + 3 * MS, 6478862);     /* the restored stop fires */
+    assert_int_equal(io2->n_ord, 1);
+    assert_string_equal(io2->orders[0].intent, "stop_loss");
+    /* a bad document changes nothing */
+    json_t *bad = json_pack("{s:i}", "version", 99);
+    errno = 0;
+    assert_int_equal(risk_engine_restore(b, bad), -1);
+    assert_int_equal(errno, EPROTO);
+    json_decref(bad);
+    json_decref(doc);
+    json_decref(doc2);
+    risk_engine_destroy(&a);
+    risk_engine_destroy(&b);
+    free(io2);
+}
+
 int
 main(void)
 {
@@ -416,6 +671,11 @@ main(void)
         cmocka_unit_test(test_executor_refusal_and_timeout),
         cmocka_unit_test(test_daily_loss_alert),
         cmocka_unit_test(test_malformed_message_counted),
+        cmocka_unit_test(test_kill_switch_closes_latches_and_clears),
+        cmocka_unit_test(test_stale_data_halts_entries_not_exits),
+        cmocka_unit_test(test_loss_streak_from_trades),
+        cmocka_unit_test(test_priority_per_asset_and_heat),
+        cmocka_unit_test(test_persist_round_trip),
     };
     return cmocka_run_group_tests_name("risk_engine", tests, NULL, NULL);
 }

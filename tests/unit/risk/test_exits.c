@@ -336,6 +336,176 @@ test_entry_lifecycle_any_order(void **state)
     risk_positions_destroy(&pos);
 }
 
+/* ---- ladder, trailing, breakeven, time-out (risk_exits_*_cfg) ------------------------
+ * Position: long 0.03000 BTC (3000) at 60000.00 (6000000), opened at T0, step 0.00001 (1),
+ * stop 59400.00 (1 % below). Levels are entry x (1 +- pct / 100), exact at this price. */
+
+#define T0  (INT64_C(1762160400) * INT64_C(1000000000))
+#define SEC INT64_C(1000000000)
+
+static risk_positions_t *
+s_open(int64_t qty, int64_t sl)
+{
+    risk_positions_t *pos = risk_positions_new(4);
+    assert_non_null(pos);
+    codec_exec_position_t x;
+    memset(&x, 0, sizeof x);
+    strcpy(x.venue, V);
+    strcpy(x.symbol, S);
+    x.px_scale = 2;
+    x.qty_scale = 5;
+    x.qty = qty;
+    x.entry_px = 6000000;
+    x.ts_event = T0;
+    assert_int_equal(risk_positions_on_exec_position(pos, &x), 1);
+    risk_position_t *p = risk_positions_get(pos, V, S);
+    p->sl_px = sl;
+    p->step = 1;
+    assert_true(p->open_qty == (qty > 0 ? qty : -qty));
+    assert_true(p->open_evt == T0);
+    return pos;
+}
+
+/* the exit order ended Filled and the executor reports the smaller position */
+static void
+s_partial_filled(risk_positions_t *pos, int64_t new_qty)
+{
+    risk_position_t *p = risk_positions_get(pos, V, S);
+    p->tp_stage++; /* what the engine does when the rung's order is accepted */
+    p->exit_pending = false;
+    codec_exec_position_t x;
+    memset(&x, 0, sizeof x);
+    strcpy(x.venue, V);
+    strcpy(x.symbol, S);
+    x.px_scale = 2;
+    x.qty_scale = 5;
+    x.qty = new_qty;
+    x.entry_px = 6000000;
+    x.ts_event = T0 + 60 * SEC;
+    assert_int_equal(risk_positions_on_exec_position(pos, &x), 0);
+}
+
+static const risk_exits_cfg_t k_ladder = { .n_tp = 3,
+                                           .tp_pct = { 10000, 20000, 30000 },
+                                           .tp_close_pct = { 330000, 330000, 340000 } };
+
+/* 1 % / 2 % / 3 % closing 33 / 33 / 34 % of 0.03 BTC: 0.0099, 0.0099, then the rest 0.0102 */
+static void
+test_tp_ladder_partial_exits(void **state)
+{
+    (void)state;
+    risk_positions_t *pos = s_open(3000, 5940000);
+    risk_exit_order_t x;
+    codec_md_trade_t t = s_trade(6059999, 2); /* 60599.99: below 60600.00 */
+    assert_int_equal(risk_exits_on_trade_cfg(&k_ladder, pos, &t, T0, &x), 0);
+    t = s_trade(6060000, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&k_ladder, pos, &t, T0, &x), 1);
+    assert_string_equal(x.intent, "take_profit");
+    assert_int_equal(x.rung, 0);
+    assert_int_equal(x.side, -1);
+    assert_true(x.qty == 990); /* floor(3000 x 0.33) */
+    assert_int_equal(risk_exits_on_trade_cfg(&k_ladder, pos, &t, T0, &x), 0); /* latched */
+    s_partial_filled(pos, 2010);
+    assert_int_equal(risk_exits_on_trade_cfg(&k_ladder, pos, &t, T0, &x), 0); /* rung 1 not yet */
+    t = s_trade(6120000, 2); /* 61200.00 = +2 % */
+    assert_int_equal(risk_exits_on_trade_cfg(&k_ladder, pos, &t, T0, &x), 1);
+    assert_int_equal(x.rung, 1);
+    assert_true(x.qty == 990); /* of the opening qty, not of what is left */
+    s_partial_filled(pos, 1020);
+    codec_md_kline_t k = s_kline(6100000, 6180000); /* high 61800.00 = +3 % */
+    assert_int_equal(risk_exits_on_kline_cfg(&k_ladder, pos, &k, T0, &x), 1);
+    assert_int_equal(x.rung, 2);
+    assert_true(x.qty == 1020); /* the last rung closes the rest */
+    risk_positions_destroy(&pos);
+    /* short mirrored: -1 % = 59400.00 closes 990 by buying */
+    pos = s_open(-3000, 6060000);
+    t = s_trade(5940000, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&k_ladder, pos, &t, T0, &x), 1);
+    assert_int_equal(x.side, 1);
+    assert_true(x.qty == 990);
+    risk_positions_destroy(&pos);
+}
+
+/* trail: activates at +1 % (60600.00), trails 0.5 % behind the best price */
+static void
+test_trailing_stop(void **state)
+{
+    (void)state;
+    const risk_exits_cfg_t c = { .trail_activate_pct = 10000, .trail_dist_pct = 5000 };
+    risk_positions_t *pos = s_open(3000, 5940000);
+    risk_position_t *p = risk_positions_get(pos, V, S);
+    risk_exit_order_t x;
+    codec_md_trade_t t = s_trade(6050000, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 0);
+    assert_false(p->trail_on);
+    t = s_trade(6060000, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 0);
+    assert_true(p->trail_on);
+    assert_true(p->best_px == 6060000);
+    t = s_trade(6029800, 2); /* stop 60600 - 303.00 = 60297.00; 60298 stays */
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 0);
+    t = s_trade(6100000, 2); /* best 61000.00 -> stop 61000 - 305.00 = 60695.00 */
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 0);
+    assert_true(p->best_px == 6100000);
+    t = s_trade(6069600, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 0);
+    t = s_trade(6069500, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 1);
+    assert_string_equal(x.intent, "trailing_stop");
+    assert_true(x.qty == 3000);
+    assert_true(x.trigger_px == 6069500);
+    risk_positions_destroy(&pos);
+}
+
+/* breakeven at +0.5 % (60300.00): the stop moves from 59400.00 to the entry 60000.00 */
+static void
+test_breakeven(void **state)
+{
+    (void)state;
+    const risk_exits_cfg_t c = { .be_trigger_pct = 5000 };
+    risk_positions_t *pos = s_open(3000, 5940000);
+    risk_exit_order_t x;
+    codec_md_trade_t t = s_trade(6029999, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 0);
+    t = s_trade(6000000, 2); /* not moved yet: 60000 is above the 59400 stop */
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 0);
+    t = s_trade(6030000, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 0);
+    assert_true(risk_positions_get(pos, V, S)->be_done);
+    t = s_trade(6000001, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 0);
+    t = s_trade(6000000, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&c, pos, &t, T0, &x), 1);
+    assert_string_equal(x.intent, "breakeven");
+    risk_positions_destroy(&pos);
+}
+
+/* time-out after 3 closed bars, or after 3600 s of event time */
+static void
+test_timeout_bars_and_seconds(void **state)
+{
+    (void)state;
+    const risk_exits_cfg_t cb = { .timeout_bars = 3 };
+    risk_positions_t *pos = s_open(3000, 5940000);
+    risk_exit_order_t x;
+    codec_md_kline_t k = s_kline(5990000, 6010000);
+    assert_int_equal(risk_exits_on_kline_cfg(&cb, pos, &k, T0, &x), 0); /* open bar: no count */
+    k.closed = true;
+    assert_int_equal(risk_exits_on_kline_cfg(&cb, pos, &k, T0, &x), 0); /* 1 */
+    assert_int_equal(risk_exits_on_kline_cfg(&cb, pos, &k, T0, &x), 0); /* 2 */
+    assert_int_equal(risk_exits_on_kline_cfg(&cb, pos, &k, T0, &x), 1); /* 3 */
+    assert_string_equal(x.intent, "timeout");
+    assert_true(x.qty == 3000);
+    risk_positions_destroy(&pos);
+    const risk_exits_cfg_t cs = { .timeout_ns = 3600 * SEC };
+    pos = s_open(3000, 5940000);
+    codec_md_trade_t t = s_trade(6000000, 2);
+    assert_int_equal(risk_exits_on_trade_cfg(&cs, pos, &t, T0 + 3600 * SEC - 1, &x), 0);
+    assert_int_equal(risk_exits_on_trade_cfg(&cs, pos, &t, T0 + 3600 * SEC, &x), 1);
+    assert_string_equal(x.intent, "timeout");
+    risk_positions_destroy(&pos);
+}
+
 int
 main(void)
 {
@@ -348,6 +518,10 @@ main(void)
         cmocka_unit_test(test_price_scale_rounds_against_position),
         cmocka_unit_test(test_positions_table_errors),
         cmocka_unit_test(test_entry_lifecycle_any_order),
+        cmocka_unit_test(test_tp_ladder_partial_exits),
+        cmocka_unit_test(test_trailing_stop),
+        cmocka_unit_test(test_breakeven),
+        cmocka_unit_test(test_timeout_bars_and_seconds),
     };
     return cmocka_run_group_tests_name("risk_exits", tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -182,6 +183,234 @@ test_fill_of_later_day_rolls_first(void **state)
     risk_limits_destroy(&lim);
 }
 
+/* ---- breakers ---------------------------------------------------------------------- */
+
+#define MIN_NS (INT64_C(60) * NS_S)
+
+static risk_limits_t *
+s_running(risk_limits_cfg_t c)
+{
+    risk_limits_t *lim = risk_limits_new(&c);
+    assert_non_null(lim);
+    assert_int_equal(risk_limits_set_equity(lim, 10000 * E8), 0);
+    (void)risk_limits_on_time(lim, DAY_D_NS + HOUR_NS);
+    assert_int_equal(risk_limits_state(lim), RISK_RUNNING);
+    return lim;
+}
+
+static void
+test_new_rejects_bad_breakers(void **state)
+{
+    (void)state;
+    risk_limits_cfg_t c = k_cfg;
+    c.max_drawdown_pct = 100 * 10000 + 1; /* > 100 % */
+    errno = 0;
+    assert_null(risk_limits_new(&c));
+    assert_int_equal(errno, EINVAL);
+    c = k_cfg;
+    c.max_trades_per_hour = RISK_TRADES_HOUR_MAX + 1;
+    errno = 0;
+    assert_null(risk_limits_new(&c));
+    assert_int_equal(errno, EINVAL);
+    c = k_cfg;
+    c.min_balance = -1;
+    errno = 0;
+    assert_null(risk_limits_new(&c));
+    assert_int_equal(errno, EINVAL);
+    c = k_cfg;
+    c.max_consecutive_losses = -1;
+    errno = 0;
+    assert_null(risk_limits_new(&c));
+    assert_int_equal(errno, EINVAL);
+}
+
+/* max_drawdown_pct 10 %: peak 10000 -> limit 1000, recovery at dd <= 500 */
+static void
+test_drawdown_trips_recovers_and_resume_resets_peak(void **state)
+{
+    (void)state;
+    risk_limits_cfg_t c = k_cfg;
+    c.max_drawdown_pct = 100000;
+    risk_limits_t *lim = s_running(c);
+    assert_int_equal(risk_limits_set_equity(lim, 10200 * E8), 0); /* new peak */
+    assert_true(risk_limits_equity_peak(lim) == 10200 * E8);
+    /* limit now 1020: dd 1019.99999999 holds, dd 1020 trips */
+    assert_int_equal(risk_limits_set_equity(lim, 9180 * E8 + 1), 0);
+    assert_false(risk_limits_dd_tripped(lim));
+    assert_int_equal(risk_limits_set_equity(lim, 9180 * E8), 0);
+    assert_true(risk_limits_dd_tripped(lim));
+    assert_true(risk_limits_drawdown(lim) == 1020 * E8);
+    assert_int_equal(risk_limits_state(lim), RISK_HALTED);
+    assert_string_equal(risk_limits_reason(lim), "max_drawdown");
+    assert_int_equal(risk_limits_check_entry(lim, 0, false, false), RISK_LIMIT_DRAWDOWN);
+    /* recovery: dd 511 > 510 holds; dd 510 (= 1020 / 2) clears */
+    assert_int_equal(risk_limits_set_equity(lim, 9689 * E8), 0);
+    assert_true(risk_limits_dd_tripped(lim));
+    assert_int_equal(risk_limits_set_equity(lim, 9690 * E8), 0);
+    assert_false(risk_limits_dd_tripped(lim));
+    assert_int_equal(risk_limits_state(lim), RISK_RUNNING);
+    /* trip again, then a person resumes: the peak restarts at the current equity */
+    assert_int_equal(risk_limits_set_equity(lim, 9000 * E8), 0);
+    assert_true(risk_limits_dd_tripped(lim));
+    risk_limits_resume(lim);
+    assert_false(risk_limits_dd_tripped(lim));
+    assert_true(risk_limits_equity_peak(lim) == 9000 * E8);
+    assert_int_equal(risk_limits_state(lim), RISK_RUNNING);
+    risk_limits_check(lim);
+    risk_limits_destroy(&lim);
+}
+
+static void
+test_min_balance(void **state)
+{
+    (void)state;
+    risk_limits_cfg_t c = k_cfg;
+    c.min_balance = 5000 * E8;
+    risk_limits_t *lim = s_running(c);
+    assert_int_equal(risk_limits_set_equity(lim, 5000 * E8 - 1), 0); /* 4999.99999999 */
+    assert_true(risk_limits_min_balance_tripped(lim));
+    assert_string_equal(risk_limits_reason(lim), "min_balance");
+    assert_int_equal(risk_limits_check_entry(lim, 0, false, false), RISK_LIMIT_MIN_BALANCE);
+    assert_int_equal(risk_limits_set_equity(lim, 5000 * E8), 0); /* exactly the minimum: ok */
+    assert_false(risk_limits_min_balance_tripped(lim));
+    assert_int_equal(risk_limits_state(lim), RISK_RUNNING);
+    risk_limits_destroy(&lim);
+}
+
+/* max 3 entries per hour of event time: (now - 1 h, now] */
+static void
+test_trades_per_hour_window(void **state)
+{
+    (void)state;
+    risk_limits_cfg_t c = k_cfg;
+    c.max_trades_per_hour = 3;
+    c.max_open_positions = 5;
+    risk_limits_t *lim = s_running(c);
+    int64_t t = DAY_D_NS + 2 * HOUR_NS;
+    (void)risk_limits_on_time(lim, t);
+    assert_int_equal(risk_limits_on_entry(lim, t), 0);
+    assert_int_equal(risk_limits_on_entry(lim, t + 10 * MIN_NS), 0);
+    assert_int_equal(risk_limits_on_entry(lim, t + 20 * MIN_NS), 1); /* the third fills it */
+    (void)risk_limits_on_time(lim, t + 30 * MIN_NS);
+    assert_int_equal(risk_limits_trades_last_hour(lim, t + 30 * MIN_NS), 3);
+    assert_int_equal(risk_limits_check_entry(lim, 0, false, false), RISK_LIMIT_TRADES_HOUR);
+    assert_string_equal(risk_limits_strerror(lim, RISK_LIMIT_TRADES_HOUR), "max_trades_per_hour");
+    /* at t + 60 min the entry made at t is out of (t, t + 60 min]: 2 left, entries allowed */
+    (void)risk_limits_on_time(lim, t + 60 * MIN_NS);
+    assert_int_equal(risk_limits_trades_last_hour(lim, t + 60 * MIN_NS), 2);
+    assert_int_equal(risk_limits_check_entry(lim, 0, false, false), RISK_LIMIT_OK);
+    risk_limits_destroy(&lim);
+}
+
+static void
+test_loss_streak_pauses_until_next_day(void **state)
+{
+    (void)state;
+    risk_limits_cfg_t c = k_cfg;
+    c.max_consecutive_losses = 3;
+    risk_limits_t *lim = s_running(c);
+    assert_int_equal(risk_limits_on_trade_closed(lim, -1), 0);
+    assert_int_equal(risk_limits_on_trade_closed(lim, -5 * E8), 0);
+    assert_int_equal(risk_limits_on_trade_closed(lim, 0), 0); /* breakeven ends the streak */
+    assert_int_equal(risk_limits_loss_streak(lim), 0);
+    assert_int_equal(risk_limits_on_trade_closed(lim, -1), 0);
+    assert_int_equal(risk_limits_on_trade_closed(lim, -1), 0);
+    assert_int_equal(risk_limits_on_trade_closed(lim, -1), 1);
+    assert_int_equal(risk_limits_state(lim), RISK_PAUSED);
+    assert_string_equal(risk_limits_reason(lim), "loss_streak");
+    assert_int_equal(risk_limits_check_entry(lim, 0, false, false), RISK_LIMIT_LOSS_STREAK);
+    /* same day: still paused; next UTC day (D + 1 = 20396) clears */
+    assert_false(risk_limits_on_time(lim, DAY_D_NS + 23 * HOUR_NS));
+    assert_int_equal(risk_limits_state(lim), RISK_PAUSED);
+    assert_true(risk_limits_on_time(lim, DAY_D_NS + 24 * HOUR_NS));
+    assert_int_equal(risk_limits_state(lim), RISK_RUNNING);
+    assert_int_equal(risk_limits_loss_streak(lim), 0);
+    /* or a person: resume */
+    for (int i = 0; i < 3; i++) {
+        (void)risk_limits_on_trade_closed(lim, -1);
+    }
+    assert_int_equal(risk_limits_state(lim), RISK_PAUSED);
+    risk_limits_resume(lim);
+    assert_int_equal(risk_limits_state(lim), RISK_RUNNING);
+    risk_limits_check(lim);
+    risk_limits_destroy(&lim);
+}
+
+static void
+test_kill_latch_above_everything(void **state)
+{
+    (void)state;
+    risk_limits_t *lim = risk_limits_new(&k_cfg); /* equity unknown */
+    risk_limits_kill(lim);
+    assert_int_equal(risk_limits_state(lim), RISK_KILLED);
+    assert_string_equal(risk_limits_state_name(RISK_KILLED), "KILLED");
+    assert_string_equal(risk_limits_reason(lim), "kill_switch");
+    assert_int_equal(risk_limits_check_entry(lim, 0, false, false), RISK_LIMIT_KILLED);
+    assert_int_equal(risk_limits_set_equity(lim, 10000 * E8), 0);
+    risk_limits_resume(lim); /* resume does not clear a kill */
+    assert_int_equal(risk_limits_state(lim), RISK_KILLED);
+    (void)risk_limits_on_time(lim, DAY_D_NS + 48 * HOUR_NS); /* nor a new day */
+    assert_int_equal(risk_limits_state(lim), RISK_KILLED);
+    risk_limits_clear_kill(lim);
+    assert_int_equal(risk_limits_state(lim), RISK_RUNNING);
+    risk_limits_check(lim);
+    risk_limits_destroy(&lim);
+}
+
+static void
+test_unknown_and_stale_halt(void **state)
+{
+    (void)state;
+    risk_limits_t *lim = s_running(k_cfg);
+    risk_limits_set_stale(lim, true);
+    assert_int_equal(risk_limits_state(lim), RISK_HALTED);
+    assert_string_equal(risk_limits_strerror(lim, risk_limits_check_entry(lim, 0, false, false)),
+                        "halted: stale_data");
+    risk_limits_set_unknown(lim, true);
+    assert_string_equal(risk_limits_reason(lim), "state unknown");
+    assert_string_equal(risk_limits_strerror(lim, RISK_LIMIT_HALTED), "halted: state unknown");
+    risk_limits_set_unknown(lim, false);
+    risk_limits_set_stale(lim, false);
+    assert_int_equal(risk_limits_state(lim), RISK_RUNNING);
+    risk_limits_destroy(&lim);
+}
+
+static void
+test_save_restore_round_trip(void **state)
+{
+    (void)state;
+    risk_limits_cfg_t c = k_cfg;
+    c.max_trades_per_hour = 10;
+    c.max_consecutive_losses = 5;
+    c.max_drawdown_pct = 100000;
+    risk_limits_t *a = s_running(c);
+    assert_int_equal(risk_limits_set_equity(a, 10500 * E8), 0);
+    assert_int_equal(risk_limits_set_equity(a, 10400 * E8), 0);
+    assert_int_equal(risk_limits_on_fill(a, DAY_D_NS + 2 * HOUR_NS, -40 * E8, 2 * E8), 0);
+    (void)risk_limits_on_trade_closed(a, -42 * E8);
+    (void)risk_limits_on_trade_closed(a, -1);
+    (void)risk_limits_on_entry(a, DAY_D_NS + 2 * HOUR_NS);
+    (void)risk_limits_on_entry(a, DAY_D_NS + 2 * HOUR_NS + MIN_NS);
+    risk_limits_kill(a);
+    risk_limits_saved_t *sa = calloc(1, sizeof *sa), *sb = calloc(1, sizeof *sb);
+    risk_limits_save(a, sa);
+    assert_true(sa->equity_peak == 10500 * E8);
+    assert_true(sa->daily_pnl == -42 * E8);
+    assert_int_equal(sa->loss_streak, 2);
+    assert_int_equal(sa->n_entries, 2);
+    risk_limits_t *b = risk_limits_new(&c);
+    risk_limits_restore(b, sa);
+    risk_limits_save(b, sb);
+    assert_memory_equal(sa, sb, sizeof *sa);
+    assert_int_equal(risk_limits_state(b), RISK_KILLED);
+    assert_false(risk_limits_equity_known(b)); /* the executor must tell it again */
+    assert_int_equal(risk_limits_trades_last_hour(b, DAY_D_NS + 2 * HOUR_NS + 2 * MIN_NS), 2);
+    free(sa);
+    free(sb);
+    risk_limits_destroy(&a);
+    risk_limits_destroy(&b);
+}
+
 int
 main(void)
 {
@@ -191,6 +420,14 @@ main(void)
         cmocka_unit_test(test_entry_checks),
         cmocka_unit_test(test_daily_loss_trips_on_exact_fill_and_clears_next_day),
         cmocka_unit_test(test_fill_of_later_day_rolls_first),
+        cmocka_unit_test(test_new_rejects_bad_breakers),
+        cmocka_unit_test(test_drawdown_trips_recovers_and_resume_resets_peak),
+        cmocka_unit_test(test_min_balance),
+        cmocka_unit_test(test_trades_per_hour_window),
+        cmocka_unit_test(test_loss_streak_pauses_until_next_day),
+        cmocka_unit_test(test_kill_latch_above_everything),
+        cmocka_unit_test(test_unknown_and_stale_halt),
+        cmocka_unit_test(test_save_restore_round_trip),
     };
     return cmocka_run_group_tests_name("risk_limits", tests, NULL, NULL);
 }

@@ -196,6 +196,145 @@ test_bad_input_and_overflow(void **state)
     assert_string_equal(risk_sizing_strerror(RISK_SIZING_ERR_COUNT), "unknown sizing error");
 }
 
+/* ---- modes, multipliers, clamps ------------------------------------------------------ */
+
+/* fixed notional 1000 USDT at 65114.20: 1000 / 65114.20 = 0.0153576332.. BTC -> work scale
+ * 1535763 -> step 0.00001: 0.01535; notional 0.01535 * 65114.20 = 999.502970 USDT */
+static void
+test_mode_fixed_notional(void **state)
+{
+    (void)state;
+    risk_sizing_cfg_t c = k_cfg;
+    c.mode = RISK_SIZE_NOTIONAL;
+    c.fixed_notional = 1000 * E8;
+    risk_sizing_in_t in = { .equity = 10000 * E8, .ref_px = 6511420, .mult = 10000 };
+    risk_sizing_t sz;
+    assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_OK);
+    assert_true(sz.raw_qty == 1535763);
+    assert_true(sz.qty == 1535);
+    assert_true(sz.notional == INT64_C(99950297000));
+    /* no stop needed in this mode; a zero notional is bad input */
+    c.fixed_notional = 0;
+    assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_BAD_INPUT);
+}
+
+/* 10 % of equity 10000 = 1000 USDT: the same numbers as the fixed notional above */
+static void
+test_mode_equity_pct(void **state)
+{
+    (void)state;
+    risk_sizing_cfg_t c = k_cfg;
+    c.mode = RISK_SIZE_EQUITY_PCT;
+    c.equity_pct = 100000; /* 10 % */
+    risk_sizing_in_t in = { .equity = 10000 * E8, .ref_px = 6511420, .mult = 10000 };
+    risk_sizing_t sz;
+    assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_OK);
+    assert_true(sz.qty == 1535);
+}
+
+/* risk 0.5 % of 10000 = 50 USDT, stop 1300.00 below 65114.20 (sl 63814.20):
+ * raw 50 / 1300 = 0.0384615384.. -> 3846153; x0.5 = 1923076 -> 0.01923 BTC;
+ * x1.5 = 5769229 (floor of 5769229.5) -> 0.05769 BTC (cap 0.0767.. does not bind) */
+static void
+test_mode_risk_with_multiplier(void **state)
+{
+    (void)state;
+    risk_sizing_cfg_t c = k_cfg;
+    c.risk_pct = 5000;
+    risk_sizing_in_t in = { .equity = 10000 * E8, .ref_px = 6511420, .sl_px = 6381420,
+                            .mult = 5000 };
+    risk_sizing_t sz;
+    assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_OK);
+    assert_true(sz.raw_qty == 3846153);
+    assert_true(sz.scaled_qty == 1923076);
+    assert_true(sz.qty == 1923);
+    in.mult = 15000;
+    assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_OK);
+    assert_true(sz.scaled_qty == 5769229);
+    assert_true(sz.qty == 5769);
+    assert_false(sz.capped);
+}
+
+/* max_leverage 1x, available 2000, reserve 500: (2000 - 500) x 1 / 65114.20 =
+ * 0.0230364498.. -> 2303644 caps 5769229 -> 0.02303 BTC. Reserve >= available refuses. */
+static void
+test_balance_reserve_leverage_clamps(void **state)
+{
+    (void)state;
+    risk_sizing_cfg_t c = k_cfg;
+    c.risk_pct = 5000;
+    c.max_leverage = 10000;
+    c.reserve = 500 * E8;
+    risk_sizing_in_t in = { .equity = 10000 * E8, .available = 2000 * E8, .ref_px = 6511420,
+                            .sl_px = 6381420, .mult = 15000 };
+    risk_sizing_t sz;
+    assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_OK);
+    assert_true(sz.bal_cap_qty == 2303644);
+    assert_true(sz.lev_cap_qty == 15357633); /* 10000 x 1 / 65114.20 = 0.1535763.. */
+    assert_true(sz.capped);
+    assert_true(sz.qty == 2303);
+    in.available = 500 * E8;
+    assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_NO_BALANCE);
+    assert_string_equal(risk_sizing_strerror(RISK_SIZING_NO_BALANCE), "no available balance");
+}
+
+/* min_order_value 1300 USDT: 0.01923 BTC x 65114.20 = 1252.146066 < 1300 -> refused */
+static void
+test_min_order_value(void **state)
+{
+    (void)state;
+    risk_sizing_cfg_t c = k_cfg;
+    c.risk_pct = 5000;
+    c.min_order_value = 1300 * E8;
+    risk_sizing_in_t in = { .equity = 10000 * E8, .ref_px = 6511420, .sl_px = 6381420,
+                            .mult = 5000 };
+    risk_sizing_t sz;
+    assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_BELOW_MIN_VALUE);
+    assert_true(sz.notional == INT64_C(125214606600));
+    c.min_order_value = 1252 * E8; /* 1252.146066 >= 1252: ok */
+    assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_OK);
+}
+
+#define H_NS(h) ((INT64_C(1762128000) + (h) * INT64_C(3600)) * INT64_C(1000000000))
+
+/* confidence: 0.5 + 1.0 x (c - 65) / 30, floored at 1e-4; volatility 0.7 / 1.2; session by
+ * UTC hour of 2025-11-03 (D = 1762128000 s is 00:00 UTC) */
+static void
+test_scale_multipliers(void **state)
+{
+    (void)state;
+    risk_scale_cfg_t c;
+    risk_scale_defaults(&c);
+    assert_true(risk_scale_mult(&c, 30, 99, H_NS(3)) == 10000); /* all off: 1x */
+    c.conf_on = true;
+    assert_true(risk_scale_mult(&c, 50, -1, 0) == 5000);  /* below 65: clamped 0.5 */
+    assert_true(risk_scale_mult(&c, 65, -1, 0) == 5000);
+    assert_true(risk_scale_mult(&c, 70, -1, 0) == 6666);  /* 0.5 + 5/30 = 0.66666.. */
+    assert_true(risk_scale_mult(&c, 80, -1, 0) == 10000); /* 0.5 + 15/30 */
+    assert_true(risk_scale_mult(&c, 95, -1, 0) == 15000);
+    assert_true(risk_scale_mult(&c, 99, -1, 0) == 15000); /* clamped */
+    c.conf_on = false;
+    c.vol_on = true;
+    assert_true(risk_scale_mult(&c, 0, 85, 0) == 7000);
+    assert_true(risk_scale_mult(&c, 0, 10, 0) == 12000);
+    assert_true(risk_scale_mult(&c, 0, 50, 0) == 10000);
+    assert_true(risk_scale_mult(&c, 0, -1, 0) == 10000); /* no ATR published: 1x */
+    c.vol_on = false;
+    c.session_on = true;
+    assert_string_equal(risk_scale_session(&c, H_NS(3)), "ASIAN");
+    assert_true(risk_scale_mult(&c, 0, -1, H_NS(3)) == 5000);
+    assert_string_equal(risk_scale_session(&c, H_NS(10)), "LONDON");
+    assert_true(risk_scale_mult(&c, 0, -1, H_NS(10)) == 10000);
+    assert_string_equal(risk_scale_session(&c, H_NS(14)), "LONDON_NY_OVERLAP");
+    assert_true(risk_scale_mult(&c, 0, -1, H_NS(14)) == 15000);
+    assert_string_equal(risk_scale_session(&c, H_NS(18)), "NY");
+    assert_string_equal(risk_scale_session(&c, H_NS(23)), "OFF");
+    /* all three: conf 80 (1.0) x ATR pctile 85 (0.7) x overlap (1.5) = 1.05 */
+    c.conf_on = true;
+    c.vol_on = true;
+    assert_true(risk_scale_mult(&c, 80, 85, H_NS(14)) == 10500);
+}
+
 int
 main(void)
 {
@@ -208,6 +347,12 @@ main(void)
         cmocka_unit_test(test_step_rounding),
         cmocka_unit_test(test_zero_stop),
         cmocka_unit_test(test_bad_input_and_overflow),
+        cmocka_unit_test(test_mode_fixed_notional),
+        cmocka_unit_test(test_mode_equity_pct),
+        cmocka_unit_test(test_mode_risk_with_multiplier),
+        cmocka_unit_test(test_balance_reserve_leverage_clamps),
+        cmocka_unit_test(test_min_order_value),
+        cmocka_unit_test(test_scale_multipliers),
     };
     return cmocka_run_group_tests_name("risk_sizing", tests, NULL, NULL);
 }

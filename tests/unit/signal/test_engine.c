@@ -417,6 +417,273 @@ test_configure(void **state)
     cfg_destroy(&cfg);
 }
 
+/* Full indicator set on 1m and 1h plus 1m -> 5m/15m/1h/4h/1d aggregation through the engine,
+ * on one real day. Expected: bars per tf = 1440 / (tf/60); every 1m/1h bar publishes
+ * ceil(available / 12) sig.ind after its sig.bar; values equal an ind_t fed the same closes
+ * directly (mantissa / 100 is the same double as strtod of the decimal string). */
+static void
+test_indicators_mtf(void **state)
+{
+    (void)state;
+    s_n_out = 0;
+    cfg_t *cfg = s_cfg("{\"signal\": {\"indicators\": [{\"venue\": \"binance-spot\", \"symbol\": "
+                       "\"BTCUSDT\", \"tf_s\": 60}, {\"venue\": \"binance-spot\", \"symbol\": "
+                       "\"BTCUSDT\", \"tf_s\": 3600}], \"mtf\": [{\"venue\": \"binance-spot\", "
+                       "\"symbol\": \"BTCUSDT\"}]}}");
+    engine_t *eng = engine_new(s_pub, NULL);
+    assert_int_equal(engine_configure(eng, cfg), 0);
+    cfg_destroy(&cfg);
+    ind_params_t ip;
+    ind_params_default(&ip);
+    ind_t *ref = ind_new(&ip);
+    assert_non_null(ref);
+    csv_t csv;
+    assert_int_equal(csv_load(&csv, CANDLES), 0);
+    size_t n_bar[5] = { 0 }, n_ind_1m = 0, n_ind_1h = 0, n_bar_1m = 0;
+    for (size_t r = 0; r < csv.n_rows; r++) {
+        codec_md_kline_t k = s_kline_row(csv.cells[r]);
+        size_t before = s_n_out;
+        bus_msg_t m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event,
+                            77 + (int64_t)r);
+        assert_int_equal(engine_on_msg(eng, &m), 0);
+        ind_bar_t ib = { .high = strtod(csv.cells[r][2], NULL), .low = strtod(csv.cells[r][3], NULL),
+                         .close = strtod(csv.cells[r][4], NULL),
+                         .volume = (double)k.volume / 1e5, .start_ns = k.start_ns };
+        assert_int_equal(ind_update(ref, &ib), 0);
+        int avail = __builtin_popcount(ind_mask(ref));
+        int want_msgs = (avail + CODEC_IND_MAX - 1) / CODEC_IND_MAX;
+        assert_string_equal(s_out[before].topic, "sig.bar.1m.binance-spot.BTCUSDT");
+        n_bar_1m++;
+        for (int j = 0; j < want_msgs; j++) {
+            const s_out_t *o = &s_out[before + 1 + (size_t)j];
+            assert_string_equal(o->topic, "sig.ind.1m.binance-spot.BTCUSDT");
+            assert_int_equal(o->evt, k.ts_event);
+            assert_int_equal(o->origin, 77 + (int64_t)r);
+            assert_int_equal(o->body.ind.ts_event, k.end_ns);
+            for (uint32_t v = 0; v < o->body.ind.n; v++) {
+                int id = -1;
+                for (int q = 0; q < IND_COUNT; q++) {
+                    if (strcmp(ind_name(ref, q), o->body.ind.names[v]) == 0) {
+                        id = q;
+                    }
+                }
+                double want;
+                assert_int_equal(ind_get(ref, id, &want), 0);
+                assert_true(o->body.ind.values[v] == want);
+            }
+            n_ind_1m++;
+        }
+        /* then the context message: regime, regime_str, session (this bar's UTC hour), flow */
+        const s_out_t *cx = &s_out[before + 1 + (size_t)want_msgs];
+        assert_string_equal(cx->topic, "sig.ind.1m.binance-spot.BTCUSDT");
+        assert_string_equal(cx->body.ind.names[0], "regime");
+        assert_string_equal(cx->body.ind.names[2], "session");
+        int hour = (int)((k.start_ns / NS) % 86400 / 3600); /* London 7-16, NY 12-21 */
+        int want_session = hour >= 12 && hour < 16 ? 3 : hour >= 7 && hour < 16 ? 1
+                           : hour >= 12 && hour < 21 ? 2 : 0;
+        assert_true(cx->body.ind.values[2] == want_session);
+        assert_string_equal(cx->body.ind.names[3], "taker_buy");
+        assert_true(cx->body.ind.values[3] == (double)k.taker_buy_volume / 1e5);
+        assert_true(cx->body.ind.values[5]
+                    == (double)(2 * k.taker_buy_volume - k.volume) / 1e5); /* delta */
+        for (size_t i = before + 2 + (size_t)want_msgs; i < s_n_out; i++) {
+            const s_out_t *o = &s_out[i];
+            if (o->type == CODEC_SIG_BAR) {
+                static const int k_tf[] = { 300, 900, 3600, 14400, 86400 };
+                for (int t = 0; t < 5; t++) {
+                    if (o->body.bar.tf_s == k_tf[t]) {
+                        n_bar[t]++;
+                        /* closed by its last minute: that kline's evt and origin */
+                        assert_int_equal(o->body.bar.end_ns, k.end_ns);
+                        assert_int_equal(o->evt, k.ts_event);
+                        assert_int_equal(o->origin, 77 + (int64_t)r);
+                    }
+                }
+            } else if (strcmp(o->topic, "sig.ind.1h.binance-spot.BTCUSDT") == 0) {
+                n_ind_1h++;
+            } else {
+                fail_msg("unexpected %s", o->topic);
+            }
+        }
+        s_n_out = 0; /* keep the buffer small */
+    }
+    assert_int_equal(n_bar_1m, 1440);
+    assert_int_equal(n_bar[0], 288);
+    assert_int_equal(n_bar[1], 96);
+    assert_int_equal(n_bar[2], 24);
+    assert_int_equal(n_bar[3], 6);
+    assert_int_equal(n_bar[4], 1);
+    assert_true(n_ind_1m > 1440); /* two messages per bar once > 12 values are available */
+    assert_true(n_ind_1h >= 24);
+    assert_int_equal(engine_counters(eng)->bars, 1440 + 288 + 96 + 24 + 6 + 1);
+    csv_free(&csv);
+    ind_destroy(&ref);
+    engine_destroy(&eng);
+
+    static const char *const k_bad[] = {
+        "{\"signal\": {\"mtf\": [{\"venue\": \"v\", \"symbol\": \"X\", \"tfs\": [420]}]}}",
+        "{\"signal\": {\"indicators\": [{\"venue\": \"v\", \"symbol\": \"X\", \"macd_fast\": 30}]}}",
+        "{\"signal\": {\"indicators\": [{\"venue\": \"v\", \"symbol\": \"X\", \"ema\": [1]}]}}",
+        "{\"signal\": {\"indicators\": [{\"venue\": \"v\", \"symbol\": \"X\", \"sma\": 5000}]}}",
+    };
+    for (size_t i = 0; i < sizeof k_bad / sizeof k_bad[0]; i++) {
+        cfg = s_cfg(k_bad[i]);
+        eng = engine_new(s_pub, NULL);
+        errno = 0;
+        if (engine_configure(eng, cfg) != -1 || errno != EINVAL) {
+            fail_msg("bad config %zu accepted (errno %d)", i, errno);
+        }
+        print_message("bad config %zu: %s\n", i, cfg_error(cfg));
+        engine_destroy(&eng);
+        cfg_destroy(&cfg);
+    }
+}
+
+/* ---- warm-up ------------------------------------------------------------------------- */
+
+typedef struct {
+    char topic[BUS_TOPIC_MAX];
+    int64_t evt, origin;
+    size_t len;
+    uint8_t buf[1024];
+} s_enc_t;
+
+static s_enc_t *s_enc;
+static size_t s_n_enc, s_cap_enc;
+
+/* Store every output encoded (fixed envelope): bodies compared byte for byte. */
+static int
+s_pub_enc(void *arg, const char *topic, codec_type_t type, const void *body, int64_t evt,
+          int64_t origin)
+{
+    (void)arg;
+    assert_true(s_n_enc < s_cap_enc);
+    s_enc_t *e = &s_enc[s_n_enc++];
+    snprintf(e->topic, sizeof e->topic, "%s", topic);
+    e->evt = evt;
+    e->origin = origin;
+    codec_env_t env;
+    memset(&env, 0, sizeof env);
+    env.v = CODEC_VERSION;
+    assert_int_equal(codec_encode(&env, type, body, e->buf, sizeof e->buf, &e->len), 0);
+    return 0;
+}
+
+static void
+s_count_series(const char *venue, const char *symbol, int tf_s, void *arg)
+{
+    int *n = arg;
+    assert_string_equal(venue, "binance-spot");
+    assert_string_equal(symbol, "BTCUSDT");
+    assert_int_equal(tf_s, 60); /* not the aggregates, not the trade series */
+    (*n)++;
+}
+
+#define WARM_CFG                                                                                  \
+    "{\"signal\": {\"strategies\": [{\"name\": \"e\", \"type\": \"ema_cross_rsi\", \"venue\": "  \
+    "\"binance-spot\", \"symbol\": \"BTCUSDT\", \"fast\": 50, \"slow\": 200}, {\"name\": \"r\", " \
+    "\"type\": \"razor\", \"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\"}, {\"name\": "     \
+    "\"s\", \"type\": \"setups\", \"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\", "         \
+    "\"tf_s\": 300}], \"indicators\": [{\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\"}, "  \
+    "{\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\", \"tf_s\": 900}], \"mtf\": "           \
+    "[{\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\"}], \"trade_bars\": [{\"venue\": "     \
+    "\"bybit-linear\", \"symbol\": \"BTCUSDT\", \"tf_s\": 60}]}}"
+
+/* Restart exactness: engine A sees the whole day live; engine B is warmed with rows 0..699 in
+ * the recorder's "bars" answer format, then gets rows 690..1439 live (690..699 again: dropped
+ * as duplicate klines). Every output B publishes must equal A's outputs caused by rows
+ * 700..1439, byte for byte, in the same order: strategies (incl. the 5m setups and its
+ * aggregation), indicator sets (1m and 15m) and contexts continue as if never stopped. */
+static void
+test_warmup_exact(void **state)
+{
+    (void)state;
+    s_cap_enc = 20000;
+    s_enc = calloc(s_cap_enc, sizeof *s_enc);
+    assert_non_null(s_enc);
+    cfg_t *cfg = s_cfg(WARM_CFG);
+    engine_t *a = engine_new(s_pub_enc, NULL), *b = engine_new(s_pub_enc, NULL);
+    assert_int_equal(engine_configure(a, cfg), 0);
+    assert_int_equal(engine_configure(b, cfg), 0);
+    cfg_destroy(&cfg);
+    int n_series = 0;
+    engine_each_kline_series(b, s_count_series, &n_series);
+    assert_int_equal(n_series, 1);
+    s_instrument(a);
+    s_instrument(b);
+
+    csv_t csv;
+    assert_int_equal(csv_load(&csv, CANDLES), 0);
+    size_t a_from = 0;
+    for (size_t r = 0; r < csv.n_rows; r++) {
+        if (r == 700) {
+            a_from = s_n_enc;
+        }
+        codec_md_kline_t k = s_kline_row(csv.cells[r]);
+        bus_msg_t m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event,
+                            9000 + (int64_t)r);
+        assert_int_equal(engine_on_msg(a, &m), 0);
+    }
+    size_t a_end = s_n_enc;
+    /* the history answer for rows 0..699 */
+    size_t cap = 700 * 400 + 64, len = 0;
+    char *js = malloc(cap);
+    assert_non_null(js);
+    len += (size_t)snprintf(js + len, cap - len, "{\"ok\":true,\"bars\":[");
+    for (size_t r = 0; r < 700; r++) {
+        codec_md_kline_t k = s_kline_row(csv.cells[r]);
+        len += (size_t)snprintf(
+            js + len, cap - len,
+            "%s{\"start_ns\":%lld,\"end_ns\":%lld,\"evt\":%lld,\"topic_kind\":\"md.kline\","
+            "\"open_m\":%lld,\"high_m\":%lld,\"low_m\":%lld,\"close_m\":%lld,\"volume_m\":%lld,"
+            "\"quote_volume_m\":%lld,\"trades\":%lld,\"taker_buy_volume_m\":%lld,"
+            "\"px_scale\":2,\"qty_scale\":5}",
+            r ? "," : "", (long long)k.start_ns, (long long)k.end_ns, (long long)k.ts_event,
+            (long long)k.open, (long long)k.high, (long long)k.low, (long long)k.close,
+            (long long)k.volume, (long long)k.quote_volume, (long long)k.trades,
+            (long long)k.taker_buy_volume);
+    }
+    len += (size_t)snprintf(js + len, cap - len, "]}");
+    size_t before = s_n_enc, n_bars = 0;
+    assert_int_equal(engine_warmup_json(b, "binance-spot", "BTCUSDT", 60, js, len, &n_bars), 0);
+    assert_int_equal(n_bars, 700);
+    assert_int_equal(s_n_enc, before); /* nothing published during warm-up */
+    assert_int_equal(engine_counters(b)->bars, 0);
+    for (size_t r = 690; r < csv.n_rows; r++) {
+        codec_md_kline_t k = s_kline_row(csv.cells[r]);
+        bus_msg_t m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event,
+                            9000 + (int64_t)r);
+        assert_int_equal(engine_on_msg(b, &m), 0);
+    }
+    size_t nb = s_n_enc - a_end, na = a_end - a_from;
+    print_message("warm-up: %zu outputs after row 700 in the uninterrupted run, %zu after the "
+                  "restart\n",
+                  na, nb);
+    assert_int_equal(nb, na);
+    size_t n_sig = 0;
+    for (size_t i = 0; i < na; i++) {
+        const s_enc_t *x = &s_enc[a_from + i], *y = &s_enc[a_end + i];
+        if (strcmp(x->topic, y->topic) != 0 || x->evt != y->evt || x->origin != y->origin
+            || x->len != y->len || memcmp(x->buf, y->buf, x->len) != 0) {
+            fail_msg("output %zu differs: %s vs %s", i, x->topic, y->topic);
+        }
+        n_sig += strncmp(x->topic, "sig.signal.", 11) == 0;
+    }
+    print_message("warm-up: %zu signals identical\n", n_sig);
+    assert_true(n_sig > 0);
+    /* a bad answer */
+    errno = 0;
+    assert_int_equal(engine_warmup_json(b, "binance-spot", "BTCUSDT", 60, "{\"ok\":false}", 12,
+                                        NULL),
+                     -1);
+    assert_int_equal(errno, EPROTO);
+    free(js);
+    csv_free(&csv);
+    engine_destroy(&a);
+    engine_destroy(&b);
+    free(s_enc);
+}
+
 static void
 test_errors(void **state)
 {
@@ -463,6 +730,8 @@ main(void)
         cmocka_unit_test(test_kline_day),
         cmocka_unit_test(test_trade_bars),
         cmocka_unit_test(test_configure),
+        cmocka_unit_test(test_indicators_mtf),
+        cmocka_unit_test(test_warmup_exact),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

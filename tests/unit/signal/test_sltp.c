@@ -1,5 +1,6 @@
 /*  test_sltp.c - signal/sltp: exact stop/target levels, values derived by hand below. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,10 +83,46 @@ test_errors(void **state)
     assert_int_equal(tp, 7);
 }
 
+/* sltp_dist: BUY at 100.00 (scale 2), tick 0.05 (5), stop 1.234 -> 1.24 rounded up (never
+ * closer) -> 98.76 -> down to the tick 98.75; take 2.468 -> 2.47 -> 102.47 -> up 102.50.
+ * SELL mirrored: sl 101.24 -> up 101.25, tp 97.53 -> down 97.50. */
+static void
+test_dist(void **state)
+{
+    (void)state;
+    int64_t sl = 7, tp = 7;
+    assert_int_equal(sltp_dist(1, 10000, 2, 5, 1.234, 2.468, &sl, &tp), 0);
+    assert_int_equal(sl, 9875);
+    assert_int_equal(tp, 10250);
+    assert_int_equal(sltp_dist(-1, 10000, 2, 5, 1.234, 2.468, &sl, &tp), 0);
+    assert_int_equal(sl, 10125);
+    assert_int_equal(tp, 9750);
+    assert_int_equal(sltp_dist(1, 10000, 2, 5, 0, 0, &sl, &tp), 0); /* none */
+    assert_int_equal(sl, 0);
+    assert_int_equal(tp, 0);
+    sl = tp = 7;
+    errno = 0;
+    assert_int_equal(sltp_dist(1, 10000, 2, 5, -1, 1, &sl, &tp), -1);
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_int_equal(sltp_dist(1, 10000, 2, 5, NAN, 1, &sl, &tp), -1);
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_int_equal(sltp_dist(2, 10000, 2, 5, 1, 1, &sl, &tp), -1);
+    assert_int_equal(errno, EINVAL);
+    /* a BUY stop 150.00 below 100.00 would be negative */
+    errno = 0;
+    assert_int_equal(sltp_dist(1, 10000, 2, 5, 150, 1, &sl, &tp), -1);
+    assert_int_equal(errno, ERANGE);
+    assert_int_equal(sl, 7);
+    assert_int_equal(tp, 7);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dist),
         cmocka_unit_test(test_tick_001),
         cmocka_unit_test(test_tick_010_and_exact),
         cmocka_unit_test(test_errors),

@@ -114,12 +114,80 @@ test_format(void **state)
     assert_int_equal(errno, EPROTO);
 }
 
+static bus_msg_t
+s_stat_msg(const char *topic, uint64_t gap, int64_t origin)
+{
+    bus_msg_t m;
+    memset(&m, 0, sizeof m);
+    (void)snprintf(m.topic, sizeof m.topic, "%s", topic);
+    m.gap = gap;
+    m.env.origin = origin;
+    return m;
+}
+
+static void
+test_stats(void **state)
+{
+    (void)state;
+    tap_stats_t *ts = tap_stats_new();
+    assert_non_null(ts);
+    /* topic A: 100 messages with latencies 1..100 us (origin = now - k us); nearest rank:
+     * p50 = the 50th smallest = 50 us, p99 = the 99th = 99 us, max 100 us. One gap of 3. */
+    const int64_t now = 1000000000000LL;
+    for (int k = 1; k <= 100; k++) {
+        bus_msg_t m = s_stat_msg("md.book.x.A", k == 10 ? 3 : 0, now - k * 1000LL);
+        tap_stats_add(ts, &m, now);
+    }
+    /* topic B: 2 messages without origin (heartbeats): no latency */
+    for (int k = 0; k < 2; k++) {
+        bus_msg_t m = s_stat_msg("sys.hb.feed.0", 0, 0);
+        tap_stats_add(ts, &m, now);
+    }
+    tap_stats_row_t rows[4];
+    assert_int_equal(tap_stats_rows(ts, rows, 4), 2);
+    assert_string_equal(rows[0].topic, "md.book.x.A"); /* sorted by topic */
+    assert_int_equal(rows[0].msgs, 100);
+    assert_int_equal(rows[0].gaps, 3);
+    assert_int_equal(rows[0].lat_p50, 50000);
+    assert_int_equal(rows[0].lat_p99, 99000);
+    assert_int_equal(rows[0].lat_max, 100000);
+    assert_string_equal(rows[1].topic, "sys.hb.feed.0");
+    assert_int_equal(rows[1].msgs, 2);
+    assert_int_equal(rows[1].lat_p50, -1);
+    /* flush as JSON over an interval of 2 s: per_s = 100 / 2 = 50.0; then a fresh interval */
+    char buf[2048] = "";
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    assert_non_null(f);
+    assert_int_equal(tap_stats_flush(ts, f, 2000000000LL, true), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "\"topic\":\"md.book.x.A\",\"msgs\":100,\"per_s\":50.0,"
+                                "\"gaps\":3,\"lat_us\":{\"p50\":50.0,\"p99\":99.0,"
+                                "\"max\":100.0}"));
+    assert_non_null(strstr(buf, "\"topic\":\"sys.hb.feed.0\",\"msgs\":2,\"per_s\":1.0,"
+                                "\"gaps\":0,\"lat_us\":null"));
+    assert_int_equal(tap_stats_rows(ts, rows, 4), 0);
+    /* more topics than TAP_STATS_TOPICS: the rest share one "(other)" row */
+    for (int k = 0; k < TAP_STATS_TOPICS + 5; k++) {
+        char t[32];
+        (void)snprintf(t, sizeof t, "t.%04d", k);
+        bus_msg_t m = s_stat_msg(t, 0, 0);
+        tap_stats_add(ts, &m, now);
+    }
+    static tap_stats_row_t many[TAP_STATS_TOPICS + 1];
+    assert_int_equal(tap_stats_rows(ts, many, TAP_STATS_TOPICS + 1), TAP_STATS_TOPICS + 1);
+    assert_string_equal(many[0].topic, "(other)"); /* '(' sorts before 't' */
+    assert_int_equal(many[0].msgs, 5);
+    tap_stats_destroy(&ts);
+    assert_null(ts);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_stats),
     };
     return cmocka_run_group_tests_name("tap", tests, NULL, NULL);
 }

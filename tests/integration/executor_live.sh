@@ -1,0 +1,248 @@
+# executor_live.sh - the live Bybit v5 path against venue-sim's private side: real HTTP, real
+# HMAC signatures. venue-sim + feed + executor (venue "bybit") + recorder run as processes
+# of this script (no supervisord: the kill -9 test needs the executor's pid).
+#   1. venue-sim answers the documented retCodes (10003, 10004, 10002, 110072, 110007, 10001
+#      qty/price, 110017, 10006 with X-Bapi-Limit headers)           (python client, signed)
+#   2. life cycle through the executor: limit placed, partially filled by the replayed
+#      trades, amended to cross, filled; market with attached TP/SL; conditional stop
+#      triggered; cancel-all; venue position/wallet == the executor's fills to the last unit
+#   3. rejects surface as exec.order Rejected with a clear reason (110007, 110017, 10006)
+#   4. kill -9 between send and ack (venue-sim delays the create answer): the restarted
+#      executor asks the venue for the orderLinkId, never sends again
+#   5. reconciliation: an order placed behind the executor's back is reported
+#   6. the API key and secret are in no log line, no bus message, no database row
+. tests/integration/lib.inc
+
+cfg=$(make_config live tests/integration/small.json max)
+dir=$(dirname "$cfg")
+port=$(grep -o '"port": [0-9]*' "$cfg" | head -n 1 | grep -o '[0-9]*$')
+KEY="it-key-$$-Zq9"
+SECRET="it-secret-$$-Xw7Pq"
+printf '%s\n%s\n' "$KEY" "$SECRET" >"$dir/keys"
+chmod 600 "$dir/keys"
+python3 - "$cfg" "$port" "$KEY" "$SECRET" "$dir" <<'PY'
+import json, sys
+path, port, key, secret, d = sys.argv[1:6]
+c = json.load(open(path))
+c["mode"] = "live"
+c["log_level"] = "info"
+vs = c["venue_sim"]
+vs.update({"speed": 1, "lockstep": False, "expect_labels": [], "api_keys": [{"key": key, "secret": secret}],
+           "private": {"rate_order": 8}, "binance_usdm_file": "", "binance_kline_csv": []})
+c["feed"]["connections"] = [x for x in c["feed"]["connections"] if x["label"] == "bybit-linear"]
+c["executor"] = {"venue": "bybit", "base_url": "http://127.0.0.1:%s" % port,
+                 "key_file": d + "/keys", "poll_ms": 200, "timeout_ms": 10000}
+json.dump(c, open(path, "w"), indent=2)
+PY
+mkdir -p "$dir/log"
+export VS_PORT=$port VS_KEY=$KEY VS_SECRET=$SECRET
+BB=$dir/bb.py
+cat >"$BB" <<'PY'
+import os, json, hmac, hashlib, time, requests
+PORT = int(os.environ["VS_PORT"]); BASE = "http://127.0.0.1:%d" % PORT
+KEY, SECRET = os.environ["VS_KEY"], os.environ["VS_SECRET"]
+def call(method, path, params=None, key=None, secret=None, ts=None, rw="5000", badsig=False):
+    k = key or KEY; s = secret or SECRET
+    ts = ts if ts is not None else int(time.time() * 1000)
+    if method == "GET":
+        payload = "&".join("%s=%s" % kv for kv in (params or {}).items())
+    else:
+        payload = json.dumps(params or {}, separators=(",", ":"))
+    sig = hmac.new(s.encode(), (str(ts) + k + rw + payload).encode(), hashlib.sha256).hexdigest()
+    if badsig:
+        sig = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+    h = {"X-BAPI-API-KEY": k, "X-BAPI-TIMESTAMP": str(ts), "X-BAPI-RECV-WINDOW": rw,
+         "X-BAPI-SIGN": sig, "Content-Type": "application/json"}
+    if method == "GET":
+        r = requests.get(BASE + path + ("?" + payload if payload else ""), headers=h, timeout=20)
+    else:
+        r = requests.post(BASE + path, data=payload, headers=h, timeout=20)
+    j = r.json()
+    j["_h"] = {a.lower(): b for a, b in r.headers.items() if a.lower().startswith("x-bapi")}
+    return j
+PY
+vs() { PYTHONPATH=$dir python3 -c "import bb, json, sys, time; $1"; }
+
+start() { # name binary instance
+    "$BIN/$2" -c "$cfg" -i "$3" >>"$dir/log/$1.log" 2>&1 &
+    echo $! >"$dir/$1.pid"
+}
+stop_all() {
+    for p in executor feed recorder tap venue-sim; do
+        [ -f "$dir/$p.pid" ] && kill "$(cat "$dir/$p.pid")" 2>/dev/null
+    done
+    sleep 1
+}
+trap stop_all EXIT
+state_of() { "$BIN/exec-order" -c "$cfg" --ctl status 2>/dev/null | grep -o '"state":"[a-z]*"' | head -n 1 | cut -d'"' -f4; }
+wait_running() {
+    i=0
+    while [ $i -lt 100 ]; do
+        [ "$(state_of)" = running ] && return 0
+        sleep 0.2
+        i=$((i + 1))
+    done
+    return 1
+}
+order() { "$BIN/exec-order" -c "$cfg" --venue bybit-linear --symbol BTCUSDT --px-scale 1 --qty-scale 3 "$@"; }
+status_of() { # client_id -> venue orderStatus
+    vs "l=bb.call('GET','/v5/order/realtime',{'category':'linear','orderLinkId':'$1'})['result']['list']; print(l[0]['orderStatus'] if l else 'none')"
+}
+
+# keys: a key file readable by others is refused (exit 2, naming the key and the mode)
+chmod 644 "$dir/keys"
+timeout 10 "$BIN/executor" -c "$cfg" -i executor.0 >"$dir/perm.out" 2>&1
+rc=$?
+check "a key file with mode 644 is refused (exit $rc)" sh -c "[ $rc -eq 2 ] && grep -q 'executor.key_file: .*mode 644' '$dir/perm.out'"
+chmod 600 "$dir/keys"
+
+start venue-sim venue-sim venue-sim.0
+sleep 0.5
+start recorder recorder recorder.0
+"$BIN/tap" -c "$cfg" executor.0 exec. --json >"$dir/tap.out" 2>&1 &
+echo $! >"$dir/tap.pid"
+start feed feed feed.0
+start executor executor executor.0
+check "executor reaches state running after the start reconciliation" wait_running
+
+# ---- 1. venue-sim's refusals, straight over signed REST ----------------------------------
+eq "unknown key -> 10003" "$(vs "print(bb.call('GET','/v5/order/realtime',{'category':'linear'},key='nokey')['retCode'])")" 10003
+eq "bad signature -> 10004" "$(vs "print(bb.call('GET','/v5/order/realtime',{'category':'linear'},badsig=True)['retCode'])")" 10004
+eq "stale timestamp (now - 6 s, recv_window 5 s) -> 10002" "$(vs "print(bb.call('GET','/v5/position/list',{'category':'linear','symbol':'BTCUSDT'},ts=int(time.time()*1000)-6000)['retCode'])")" 10002
+eq "timestamp 2 s ahead -> 10002" "$(vs "print(bb.call('GET','/v5/position/list',{'category':'linear','symbol':'BTCUSDT'},ts=int(time.time()*1000)+2000)['retCode'])")" 10002
+eq "qty not on qtyStep (0.0015, step 0.001) -> 10001" "$(vs "print(bb.call('POST','/v5/order/create',{'category':'linear','symbol':'BTCUSDT','side':'Buy','orderType':'Limit','qty':'0.0015','price':'60000'})['retCode'])")" 10001
+eq "price not on tickSize (60000.05, tick 0.10) -> 10001" "$(vs "print(bb.call('POST','/v5/order/create',{'category':'linear','symbol':'BTCUSDT','side':'Buy','orderType':'Limit','qty':'0.001','price':'60000.05'})['retCode'])")" 10001
+eq "reduce-only with no position (ETHUSDT) -> 110017" "$(vs "print(bb.call('POST','/v5/order/create',{'category':'linear','symbol':'ETHUSDT','side':'Sell','orderType':'Market','qty':'0.01','reduceOnly':True})['retCode'])")" 110017
+eq "insufficient balance (1000 BTC) -> 110007" "$(vs "print(bb.call('POST','/v5/order/create',{'category':'linear','symbol':'BTCUSDT','side':'Buy','orderType':'Limit','qty':'1000','price':'60000.0'})['retCode'])")" 110007
+eq "duplicate orderLinkId -> 110072" "$(vs "
+b={'category':'linear','symbol':'BTCUSDT','side':'Buy','orderType':'Limit','qty':'0.001','price':'60000.0','orderLinkId':'dup-1'}
+a=bb.call('POST','/v5/order/create',b)['retCode']; c=bb.call('POST','/v5/order/create',b)['retCode']
+bb.call('POST','/v5/order/cancel',{'category':'linear','symbol':'BTCUSDT','orderLinkId':'dup-1'})
+print(a, c)")" "0 110072"
+eq "answers carry X-Bapi-Limit headers (queries: limit 50)" "$(vs "print(bb.call('GET','/v5/order/realtime',{'category':'linear'})['_h'].get('x-bapi-limit'))")" 50
+
+# ---- 2. life cycle through the executor --------------------------------------------------
+order --id L1 --side buy --type limit --qty 0.500 --px 65114.2 >"$dir/L1.ack"
+check "limit L1 accepted" grep -q '"accepted":true' "$dir/L1.ack"
+sleep 1
+eq "L1 rests on the venue" "$(status_of L1)" New
+order --id M1 --side buy --qty 0.010 --tp 66000.0 --sl 64000.0 >"$dir/M1.ack"
+sleep 1
+eq "market M1 with attached TP/SL filled" "$(status_of M1)" Filled
+eq "TP/SL attached to the position" "$(vs "p=bb.call('GET','/v5/position/list',{'category':'linear','symbol':'BTCUSDT'})['result']['list'][0]; print(p['takeProfit'], p['stopLoss'])")" "66000 64000"
+order --id S1 --side sell --qty 0.010 --px 65114.1 --intent stop_loss --reduce >"$dir/S1.ack"
+sleep 1
+eq "conditional stop S1 waits" "$(status_of S1)" Untriggered
+order --id C1 --side buy --type limit --qty 0.001 --px 64000.0 >/dev/null
+order --id C2 --side buy --type limit --qty 0.001 --px 64000.1 >/dev/null
+sleep 1
+"$BIN/exec-order" -c "$cfg" --ctl "cancel-all BTCUSDT" >"$dir/cancelall.out"
+sleep 1
+eq "cancel-all cancelled C1 and C2 (and L1, S1 are open too: re-placed below)" "$(status_of C1) $(status_of C2)" "Cancelled Cancelled"
+# cancel-all took L1 and S1 as well: place them again to see the fills
+order --id L2 --side buy --type limit --qty 0.500 --px 65114.2 >/dev/null
+order --id S2 --side sell --qty 0.010 --px 65114.1 --intent stop_loss --reduce >/dev/null
+diag "waiting for the replayed sell burst at +37.8 s (trades through 65114.20)"
+i=0
+while [ $i -lt 60 ] && [ "$(status_of L2)" = New ]; do sleep 1; i=$((i + 1)); done
+eq "L2 partially filled by the replayed trades" "$(status_of L2)" PartiallyFilled
+eq "stop S2 triggered by the last price and filled" "$(status_of S2)" Filled
+"$BIN/exec-order" -c "$cfg" --ctl "amend L2 - 65114.3" >"$dir/amend.out"
+check "amend L2 to 65114.30 answered OK" grep -q '"ok":true' "$dir/amend.out"
+sleep 1
+eq "L2 filled after the amend crossed the ask" "$(status_of L2)" Filled
+sleep 2
+tap_status() { # client_id -> the exec.order statuses the executor published, in order
+    grep "\"client_id\":\"$1\",\"order_id\":\"[^\"]*\",\"venue\":\"[^\"]*\",\"symbol\":\"[^\"]*\",\"status\"" "$dir/tap.out" |
+        sed 's/.*"status":"\([A-Za-z]*\)".*/\1/' | uniq | tr '\n' ' '
+}
+eq "exec.order of L2: New, PartiallyFilled..., Filled" "$(tap_status L2)" "New PartiallyFilled Filled "
+s2=$(tap_status S2)
+check "exec.order of S2: New, Untriggered, [Triggered, New,] Filled ($s2)" sh -c "echo '$s2' | grep -Eq '^New Untriggered (Triggered New )?Filled $'"
+eq "exec.order of C1: New, Cancelled" "$(tap_status C1)" "New Cancelled "
+fills_venue=$(vs "print(len([e for e in bb.call('GET','/v5/execution/list',{'category':'linear'})['result']['list'] if e['orderLinkId'] in ('L2','M1','S2')]))")
+fills_tap=$(grep -c '"fill_id":"e0' "$dir/tap.out")
+eq "every venue execution became one exec.fill (no duplicate, none lost)" "$fills_tap" "$fills_venue"
+"$BIN/exec-order" -c "$cfg" --ctl "tpsl BTCUSDT 67000 63000" >"$dir/tpsl.out"
+eq "trading-stop sets the position's TP/SL" "$(vs "p=bb.call('GET','/v5/position/list',{'category':'linear','symbol':'BTCUSDT'})['result']['list'][0]; print(p['takeProfit'], p['stopLoss'])")" "67000 63000"
+# positions and balance consistent with the fills, to the last unit (scale 8)
+vs "
+from decimal import Decimal as D
+ex=bb.call('GET','/v5/execution/list',{'category':'linear','symbol':'BTCUSDT'})['result']['list']
+pos=sum((D(e['execQty']) if e['side']=='Buy' else -D(e['execQty'])) for e in ex)
+fees=sum(D(e['execFee']) for e in ex)
+cost=D(0); size=D(0); real=D(0)
+for e in sorted(ex, key=lambda e: e['seq']):
+    q=D(e['execQty']) * (1 if e['side']=='Buy' else -1); px=D(e['execPrice'])
+    if size and (size>0)!=(q>0):
+        c=min(abs(q),abs(size)) * (1 if size>0 else -1)
+        part=(cost*c/size).quantize(D('0.00000001'))
+        real+=px*c-part; cost-=part; size-=c; q+=c
+        if size==0: cost=D(0)
+    if q: size+=q; cost+=px*q
+p=bb.call('GET','/v5/position/list',{'category':'linear','symbol':'BTCUSDT'})['result']['list'][0]
+w=bb.call('GET','/v5/account/wallet-balance',{'accountType':'UNIFIED'})['result']['list'][0]
+print('size', D(p['size']) == abs(pos), 'wallet', D(w['totalWalletBalance']) == D(10000) + real - fees)
+" >"$dir/consistent.out"
+eq "venue position and wallet equal the fills (size, 10000 + realised - fees)" "$(cat "$dir/consistent.out")" "size True wallet True"
+exec_pos=$("$BIN/exec-order" -c "$cfg" --ctl status | python3 -c "import json,sys; print(json.load(sys.stdin).get('reconcile_diffs'))")
+eq "the executor's fills agree with the venue's position (no reconcile differences)" "$exec_pos" 0
+
+# ---- 3. venue refusals as exec.order Rejected --------------------------------------------
+order --id R1 --side buy --type limit --qty 900.000 --px 65000.0 >/dev/null
+order --id R2 --side buy --qty 0.010 --reduce >/dev/null
+sleep 1
+check "110007 surfaces as exec.order Rejected" grep -q '"client_id":"R1".*"status":"Rejected".*bybit 110007: available balance insufficient' "$dir/tap.out"
+check "110017 surfaces as exec.order Rejected" grep -q '"client_id":"R2".*"status":"Rejected".*bybit 110017: reduce-only rule not satisfied' "$dir/tap.out"
+
+# ---- 4. kill -9 between send and ack -----------------------------------------------------
+vs "print(bb.call('POST','/v5/sim/control',{'delay_create_ms':'3000'})['retCode'])" >/dev/null
+order --id K1 --side buy --qty 0.001 >/dev/null
+sleep 1
+kill -9 "$(cat "$dir/executor.pid")"
+sleep 3
+vs "print(bb.call('POST','/v5/sim/control',{'delay_create_ms':'0'})['retCode'])" >/dev/null
+check "journal holds K1's intent without an ack" sh -c "grep -q '^I K1 ' '$dir/executor.0.journal' && ! grep -q '^A K1 ' '$dir/executor.0.journal'"
+start executor executor executor.0
+check "restarted executor reconciles to running" wait_running
+check "K1 resolved by querying the venue" grep -q 'intent K1 resolved: on the venue' "$dir/log/executor.log"
+order --id K1 --side buy --qty 0.001 >"$dir/K1b.ack"
+sleep 1
+eq "K1 exists once on the venue (never re-sent)" "$(vs "print(len([o for o in bb.call('GET','/v5/order/history',{'category':'linear'})['result']['list'] if o['orderLinkId']=='K1']))")" 1
+check "K1 repeated after restart is answered from the journal" grep -q '"accepted":true' "$dir/K1b.ack"
+
+# ---- 5. reconciliation reports what the executor did not place ---------------------------
+vs "bb.call('POST','/v5/order/create',{'category':'linear','symbol':'BTCUSDT','side':'Buy','orderType':'Limit','qty':'0.001','price':'60000.0','orderLinkId':'manual-1'})"
+"$BIN/exec-order" -c "$cfg" --ctl reconcile >/dev/null
+check "an open order unknown to the executor is a logged difference" grep -q 'reconcile difference: venue open order .*manual-1' "$dir/log/executor.log"
+
+# ---- rate limit: 10006 as exec.order Rejected --------------------------------------------
+n=0
+while [ $n -lt 25 ]; do order --id RL$n --side buy --type limit --qty 0.001 --px 60000.0 >/dev/null; n=$((n + 1)); done
+sleep 1
+check "10006 surfaces as exec.order Rejected" grep -q '"status":"Rejected".*bybit 10006' "$dir/tap.out"
+
+# ---- private WS: pushes, then a drop -> reconnect -> REST reconciliation before running ---
+ws_field() { "$BIN/exec-order" -c "$cfg" --ctl status | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
+eq "executor's private ws is authenticated" "$(ws_field ws_authed)" True
+order --id W0 --side buy --qty 0.001 >/dev/null
+sleep 1
+ws_fills=$(ws_field ws_fills)
+check "executions arrive over the private ws ($ws_fills applied from ws pushes)" test "$ws_fills" -gt 0
+vs "print(bb.call('POST','/v5/sim/control',{'drop_ws':'1'})['retCode'])" >/dev/null
+order --id W1 --side buy --qty 0.001 >/dev/null
+sleep 3
+check "ws drop put the executor in reconciling" grep -q 'venue state running -> reconciling: private ws down' "$dir/log/executor.log"
+check "after the reconnect it reconciled over REST, then ran" sh -c "sed -n '/private ws down/,\$p' '$dir/log/executor.log' | grep -e 'private ws authenticated' -e 'reconciliation done' -e 'reconciling -> running' | tr '\n' ' ' | grep -q 'authenticated.*reconciliation done.*reconciling -> running'"
+eq "state back to running" "$(state_of)" running
+eq "W1 (filled around the drop) applied once" "$(grep -c '"client_id":"W1","order_id":"[^"]*","fill_id"' "$dir/tap.out")" 1
+
+# ---- 6. secrets ---------------------------------------------------------------------------
+stop_all
+trap - EXIT
+db=$(ls "$dir"/*.db 2>/dev/null | head -n 1)
+check "the secret is in no log line" sh -c "! grep -rq -- '$SECRET' '$dir/log'"
+check "the key is in no log line" sh -c "! grep -rq -- '$KEY' '$dir/log'"
+check "neither is on the bus (tap of exec.*)" sh -c "! grep -q -e '$SECRET' -e '$KEY' '$dir/tap.out'"
+check "neither is in the database" sh -c "[ -n '$db' ] && ! sqlite3 '$db' .dump | grep -q -e '$SECRET' -e '$KEY'"
+finish

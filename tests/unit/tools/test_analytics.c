@@ -1,0 +1,242 @@
+/*  test_analytics.c - tools/report/analytics: ratios, percentiles, win rate / profit factor,
+ *  exposure, breakdowns, latency and the HTML page, on a real schema-v2 file with rows inserted
+ *  by hand. Expected values are computed by hand in the comments.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "recorder/schema.h"
+#include "tools/report/analytics.h"
+#include "tools/report/report.h"
+
+#define DAY 86400000000000LL
+
+static char s_path[256];
+static sqlite3 *s_db;
+
+static void
+s_unlink_all(void)
+{
+    char p[300];
+    (void)unlink(s_path);
+    (void)snprintf(p, sizeof p, "%s-wal", s_path);
+    (void)unlink(p);
+    (void)snprintf(p, sizeof p, "%s-shm", s_path);
+    (void)unlink(p);
+}
+
+static int
+s_setup(void **state)
+{
+    (void)state;
+    (void)snprintf(s_path, sizeof s_path, "/tmp/tp_test_analytics_%d.db", (int)getpid());
+    s_unlink_all();
+    s_db = schema_open(s_path, 100);
+    assert_non_null(s_db);
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    (void)state;
+    sqlite3_close(s_db);
+    s_unlink_all();
+    return 0;
+}
+
+static void
+s_exec(const char *sql)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(s_db, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK) {
+        fprintf(stderr, "%s\n", err ? err : "?");
+    }
+    sqlite3_free(err);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+static void
+test_ratios(void **state)
+{
+    (void)state;
+    /* daily closes 100 (first point), 110, 121, 108.9 -> returns 0, 0.1, 0.1, -0.1;
+     * mean 0.025; sample var = (0.025^2 + 0.075^2 + 0.075^2 + 0.125^2) / 3 = 0.0275 / 3;
+     * sd = 0.0957427; Sharpe = 0.025 / 0.0957427 x sqrt(365) = 4.98857;
+     * downside = sqrt(0.1^2 / 4) = 0.05; Sortino = 0.025 / 0.05 x sqrt(365) = 9.55249.
+     * Two points on day 1: only the last counts. */
+    report_pt_t pts[] = { { 0, 10000000000LL },           { DAY + 5, 99 },
+                          { DAY + 9, 11000000000LL },     { 2 * DAY, 12100000000LL },
+                          { 3 * DAY + 1, 10890000000LL } };
+    double sh = 0, so = 0;
+    bool ok = false;
+    assert_int_equal(report_x_ratios(pts, 5, &sh, &so, &ok), 4);
+    assert_true(ok);
+    assert_true(fabs(sh - 4.98857) < 1e-4);
+    assert_true(fabs(so - 9.55249) < 1e-4);
+    /* one day only: undefined */
+    assert_int_equal(report_x_ratios(pts, 1, &sh, &so, &ok), 1);
+    assert_false(ok);
+    /* no losing day: downside deviation 0 -> undefined */
+    report_pt_t up[] = { { 0, 100 }, { DAY, 110 }, { 2 * DAY, 120 } };
+    assert_int_equal(report_x_ratios(up, 3, &sh, &so, &ok), 3);
+    assert_false(ok);
+}
+
+static void
+test_percentiles(void **state)
+{
+    (void)state;
+    int64_t v[1000];
+    for (int i = 0; i < 1000; i++) {
+        v[i] = i + 1; /* 1..1000 */
+    }
+    /* nearest rank: p50 -> 500th = 500, p99 -> 990th = 990, p99.9 -> 999th = 999 */
+    assert_int_equal(report_x_pct(v, 1000, 500), 500);
+    assert_int_equal(report_x_pct(v, 1000, 990), 990);
+    assert_int_equal(report_x_pct(v, 1000, 999), 999);
+    assert_int_equal(report_x_pct(v, 1, 999), 1);
+}
+
+/* Two round trips on binance-spot BTCUSDT by strategy "s1":
+ *  trip 1: buy 1 @ 100 (fee 1) at t=10 s, sell 1 @ 110 (pnl +10, fee 1) at t=20 s: net +8
+ *  trip 2: buy 1 @ 110 (fee 1) at t=60 s, sell 1 @ 105 (pnl -5, fee 1) at t=80 s: net -7
+ * win rate 1/2 = 50.00 %; profit factor 8 / 7 = 1.142857.
+ * Span of events: t = 0 .. 100 s; in market 10..20 and 60..80 = 30 s -> exposure 30.00 %. */
+static void
+s_fixture(void)
+{
+    s_exec("INSERT INTO events(topic,evt,ts,origin) VALUES('md.book.x',0,0,0),"
+           "('md.book.x',100000000000,0,0),"
+           /* latency samples: ts - origin = 100, 200, 300 us for signals; 1 ms for orders */
+           "('sig.signal.s1.BTCUSDT',1,1100000,1000000),('sig.signal.s1.BTCUSDT',1,1200000,1000000),"
+           "('sig.signal.s1.BTCUSDT',1,1300000,1000000),('risk.order',1,2000000,1000000),"
+           "('exec.fill',1,5,0);"
+           "INSERT INTO risk_events(topic,client_id,body) VALUES"
+           "('risk.order','c1','{\"strategy\":\"s1\"}'),('risk.order','c2','{\"strategy\":\"s1\"}'),"
+           "('risk.order','c3','{\"strategy\":\"s1\"}'),('risk.order','c4','{\"strategy\":\"s1\"}');"
+           "INSERT INTO fills(client_id,venue,symbol,side,px,px_m,qty,qty_m,fee_m,realized_pnl_m,"
+           "px_scale,qty_scale,evt) VALUES"
+           "('c1','binance-spot','BTCUSDT','buy','100',100,'1',1,100000000,0,0,0,10000000000),"
+           "('c2','binance-spot','BTCUSDT','sell','110',110,'1',1,100000000,1000000000,0,0,"
+           "20000000000),"
+           "('c3','binance-spot','BTCUSDT','buy','110',110,'1',1,100000000,0,0,0,60000000000),"
+           "('c4','binance-spot','BTCUSDT','sell','105',105,'1',1,100000000,-500000000,0,0,"
+           "80000000000);"
+           "INSERT INTO positions(venue,symbol,qty_m,unrealized_pnl_m,id) VALUES"
+           "('binance-spot','BTCUSDT',1,300000000,1),('binance-spot','BTCUSDT',0,0,2),"
+           "('bybit-linear','ETHUSDT',5,250000000,3);"
+           "INSERT INTO candles(topic_kind,venue,symbol,tf_s,start_ns,end_ns,close_m,px_scale)"
+           " VALUES('sig.bar','binance-spot','BTCUSDT',60,0,60000000000,10000,2),"
+           "('sig.bar','binance-spot','BTCUSDT',60,60000000000,120000000000,10800,2);");
+}
+
+static void
+test_figures(void **state)
+{
+    (void)state;
+    s_fixture();
+    report_t r;
+    report_x_t x;
+    assert_int_equal(report_load(s_db, &r), 0);
+    assert_int_equal(report_x_load(s_db, &r, &x), 0);
+    assert_int_equal(r.n_trips, 2);
+    assert_int_equal(x.wins, 1);
+    assert_int_equal(x.losses, 1);
+    assert_int_equal(x.win_rate, 5000); /* 50.00 % */
+    assert_true(fabs(x.profit_factor - 8.0 / 7.0) < 1e-9);
+    /* latest rows: BTC flat (0), ETH 2.5 USDT -> unrealized 2.5 */
+    assert_int_equal(x.unrealized, 250000000);
+    assert_int_equal(x.exposure, 3000);
+    assert_int_equal(x.n_by_strategy, 1);
+    assert_string_equal(x.by_strategy[0].name, "s1");
+    assert_int_equal(x.by_strategy[0].fills, 4);
+    assert_int_equal(x.by_strategy[0].trips, 2);
+    /* gross 10 - 5 = 5; fees 4; net 1 */
+    assert_int_equal(x.by_strategy[0].net, 100000000);
+    assert_int_equal(x.n_by_symbol, 1);
+    assert_string_equal(x.by_symbol[0].name, "binance-spot:BTCUSDT");
+    assert_int_equal(x.by_symbol[0].wins, 1);
+    assert_int_equal(x.lat[0].n, 3);
+    assert_int_equal(x.lat[0].p50, 200000); /* 2nd of 3 (ceil(0.5 x 3) = 2) */
+    assert_int_equal(x.lat[0].max, 300000);
+    assert_int_equal(x.lat[1].p99, 1000000);
+    assert_int_equal(x.lat[2].n, 0); /* origin 0: not a market-data consequence */
+    assert_false(x.have_ratios);     /* no balances: a PnL curve has no capital */
+    assert_int_equal(x.n_equity, 4);
+    assert_int_equal(x.equity[3].equity, 100000000); /* cumulative net +1 */
+    report_x_free(&x);
+    report_free(&r);
+}
+
+static void
+test_html_page(void **state)
+{
+    (void)state;
+    s_fixture();
+    report_t r;
+    report_x_t x;
+    assert_int_equal(report_load(s_db, &r), 0);
+    assert_int_equal(report_x_load(s_db, &r, &x), 0);
+    char dir[] = "/tmp/tp_test_analytics.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(report_html(f, s_db, &r, &x, "t<est>", dir), 0);
+    fclose(f);
+    /* three inline SVG charts, no XML prologue inside the page, the title escaped */
+    int n_svg = 0;
+    for (const char *p = buf; (p = strstr(p, "<svg")) != NULL; p++) {
+        n_svg++;
+    }
+    assert_int_equal(n_svg, 3);
+    assert_null(strstr(buf, "<?xml"));
+    assert_non_null(strstr(buf, "t&lt;est&gt;"));
+    assert_non_null(strstr(buf, "<th>win rate</th><td>50.00%</td>"));
+    assert_non_null(strstr(buf, "id=\"chart-price\""));
+    free(buf);
+    char p[300];
+    static const char *const files[] = { "charts.gp", "equity.svg", "drawdown.svg", "price.svg" };
+    for (size_t i = 0; i < 4; i++) {
+        (void)snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        (void)unlink(p);
+    }
+    (void)rmdir(dir);
+    /* a directory that does not exist: gnuplot cannot write -> -1/EIO */
+    f = open_memstream(&buf, &len);
+    errno = 0;
+    assert_int_equal(report_html(f, s_db, &r, &x, "x", "/nonexistent-tp-dir"), -1);
+    assert_int_equal(errno, EIO);
+    fclose(f);
+    free(buf);
+    report_x_free(&x);
+    report_free(&r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ratios),
+        cmocka_unit_test(test_percentiles),
+        cmocka_unit_test_setup_teardown(test_figures, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_html_page, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests_name("analytics", tests, NULL, NULL);
+}
