@@ -49,6 +49,8 @@ struct stage {
     void *ctl_arg;
     stage_status_fn *status_fn;
     void *status_arg;
+    stage_reload_fn *reload_fn;
+    void *reload_arg;
 };
 
 static void
@@ -82,13 +84,6 @@ stage_signalled(void)
     return s_stop_flag != 0;
 }
 
-bool
-stage_reload_pending(void)
-{
-    bool r = s_reload_flag != 0;
-    s_reload_flag = 0;
-    return r;
-}
 
 /* Make the directory of an ipc:// endpoint (0700) so bind can create the socket file. */
 static int
@@ -139,12 +134,57 @@ s_status_json(stage_t *self, json_t *o)
                         json_pack("{s:s, s:I}", "endpoint", self->pub_ep, "seq",
                                   (json_int_t)bus_pub_seq(self->pub)));
     if (curve_enabled()) {
-        json_object_set_new(o, "curve", json_pack("{s:I, s:I}", "accepted",
-            (json_int_t)curve_accepted(), "refused", (json_int_t)curve_refused()));
+        json_object_set_new(o, "curve",
+                            json_pack("{s:I, s:I}", "accepted", (json_int_t)curve_accepted(),
+                                      "refused", (json_int_t)curve_refused()));
     }
     if (self->status_fn) {
         self->status_fn(self, o, self->status_arg);
     }
+}
+
+/* Read the config file again and apply what can change live (stage.h). */
+static void
+s_reload(stage_t *self, json_t *reply)
+{
+    char err[512];
+    cfg_t *fresh = cfg_load(cfg_file(self->cfg), err, sizeof err);
+    json_t *done = json_array();
+    const char *lv;
+    log_level_t level;
+    if (!fresh) {
+        json_object_set_new(reply, "ok", json_false());
+        json_object_set_new(reply, "error", json_string(err));
+        log_warn("stage", "reload refused: %s", err);
+        json_decref(done);
+        return;
+    }
+    if (cfg_str(fresh, "log_level", "info", &lv) != 0 || log_level_parse(lv, &level) != 0) {
+        if (cfg_error(fresh)[0] == '\0') {
+            cfg_fail(fresh, "log_level", "expected error|warn|notice|info|debug, got \"%s\"", lv);
+        }
+        goto refused;
+    }
+    json_object_set_new(reply, "reloaded", done);
+    if (self->reload_fn && self->reload_fn(self, fresh, reply, self->reload_arg) != 0) {
+        goto refused_kept; /* the hook changed nothing */
+    }
+    if (level != log_level()) {
+        log_init(self->name, level);
+        json_array_append_new(done, json_string("log_level"));
+    }
+    json_object_set_new(reply, "ok", json_true());
+    log_notice("stage", "config reloaded from %s", cfg_file(fresh));
+    cfg_destroy(&fresh);
+    return;
+refused:
+    json_decref(done);
+refused_kept:
+    json_object_set_new(reply, "ok", json_false());
+    json_object_set_new(reply, "error", json_string(cfg_error(fresh)));
+    json_object_del(reply, "reloaded");
+    log_warn("stage", "reload refused: %s", cfg_error(fresh));
+    cfg_destroy(&fresh);
 }
 
 static int
@@ -161,6 +201,8 @@ s_on_ctl(zloop_t *loop, zsock_t *reader, void *arg)
     sscanf(req, "%31s", word);
     if (strcmp(word, "status") == 0) {
         s_status_json(self, reply);
+    } else if (strcmp(word, "reload") == 0) {
+        s_reload(self, reply);
     } else if (!self->ctl_fn || self->ctl_fn(self, req, reply, self->ctl_arg) != 0) {
         json_object_clear(reply);
         json_object_set_new(reply, "ok", json_false());
@@ -184,6 +226,12 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     stage_t *self = arg;
+    if (s_reload_flag) {
+        s_reload_flag = 0;
+        json_t *reply = json_object();
+        s_reload(self, reply); /* logged either way */
+        json_decref(reply);
+    }
     return (s_stop_flag || self->stop) ? -1 : 0;
 }
 
@@ -419,6 +467,14 @@ stage_on_ctl(stage_t *self, stage_ctl_fn *fn, void *arg)
     assert(self);
     self->ctl_fn = fn;
     self->ctl_arg = arg;
+}
+
+void
+stage_on_reload(stage_t *self, stage_reload_fn *fn, void *arg)
+{
+    assert(self);
+    self->reload_fn = fn;
+    self->reload_arg = arg;
 }
 
 void

@@ -57,6 +57,15 @@ const char *stage_state(const stage_t *self);
 typedef int(stage_ctl_fn)(stage_t *st, const char *cmd, json_t *reply, void *arg);
 void stage_on_ctl(stage_t *self, stage_ctl_fn *fn, void *arg);
 
+/* `reload` (control command, or SIGHUP): the config file is read again; a file that does not
+ * parse, or a bad value, leaves everything as it was and the reply names file, line and key.
+ * Every stage applies `log_level`; a stage with more values that can change live registers a
+ * hook, called with the freshly loaded config (borrowed for the call) and the reply object:
+ * it validates first, applies only if all is well, lists what it changed in reply["reloaded"]
+ * (an array) and returns 0, or returns -1 after cfg_fail() on the new config. */
+typedef int(stage_reload_fn)(stage_t *st, cfg_t *fresh, json_t *reply, void *arg);
+void stage_on_reload(stage_t *self, stage_reload_fn *fn, void *arg);
+
 /* Extra fields for `status` replies. */
 typedef void(stage_status_fn)(stage_t *st, json_t *status, void *arg);
 void stage_on_status(stage_t *self, stage_status_fn *fn, void *arg);
@@ -80,8 +89,7 @@ int stage_connect_role(stage_t *self, bus_sub_t *sub, const char *role, step_t *
 /* Ask the loop to return (from a handler). */
 void stage_stop(stage_t *self);
 
-bool stage_signalled(void);      /* SIGTERM/SIGINT seen */
-bool stage_reload_pending(void); /* SIGHUP seen; cleared by this call */
+bool stage_signalled(void); /* SIGTERM/SIGINT seen (SIGHUP reloads: stage_on_reload) */
 
 /* Common main() prologue: parse "-c FILE -i INSTANCE [-l LEVEL]", load the config, init
  * logging. On error prints the reason to stderr and returns NULL; *exit_code is set. */

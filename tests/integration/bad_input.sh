@@ -56,4 +56,20 @@ wait $pid
 rc=$?
 check "SIGTERM stops a stage with exit 0 and a log line (exit $rc)" \
     sh -c "[ $rc -eq 0 ] && grep -q 'stopping on signal' '$dir/term.out'"
+# 6. reload: a live-changeable value is applied; a bad file changes nothing and says where
+timeout 20 "$BIN/risk" -c "$cfg" -i risk.0 >"$dir/reload.out" 2>&1 &
+pid=$!
+"$BIN/ctl" -c "$cfg" wait-state risk.0 halted --max-wait 5 >/dev/null 2>&1
+sed -i 's/"log_level": "info"/"log_level": "debug"/' "$cfg"
+r=$("$BIN/ctl" -c "$cfg" reload risk.0 2>&1)
+check "reload applies log_level ($r)" sh -c "echo '$r' | grep -q '\"ok\":true' && echo '$r' | grep -q log_level"
+sed -i 's/"log_level": "debug"/"log_level": "loud"/' "$cfg"
+line=$(grep -n '"log_level": "loud"' "$cfg" | cut -d: -f1)
+r=$("$BIN/ctl" -c "$cfg" reload risk.0 2>&1)
+check "reload refuses a bad value naming file, line and key" \
+    sh -c "echo '$r' | grep -q '\"ok\":false' && echo '$r' | grep -q '$cfg:$line: log_level'"
+r=$("$BIN/ctl" -c "$cfg" status risk.0 2>&1)
+check "the stage still answers after a refused reload" sh -c "echo '$r' | grep -q '\"stage\":\"risk.0\"'"
+kill -TERM $pid
+wait $pid
 finish
