@@ -156,9 +156,10 @@ static const s_field_t k_f_signal[] = { F(T, strategy),   F(T, venue),    F(T, s
 #undef T
 #define T codec_risk_order_t
 static const s_field_t k_f_order[] = {
-    F(T, client_id), F(T, strategy),    F(T, venue),    F(T, symbol),    F(T, intent), F(T, side),
-    F(T, type),      F(T, reduce_only), F(T, px_scale), F(T, qty_scale), F(T, qty),    F(T, px),
-    F(T, sl_px),     F(T, tp_px),       F(T, ts_event), F(T, ttl_ns)
+    F(T, client_id), F(T, strategy), F(T, venue),       F(T, symbol),     F(T, intent),
+    F(T, side),      F(T, type),     F(T, reduce_only), F(T, px_scale),   F(T, qty_scale),
+    F(T, qty),       F(T, px),       F(T, sl_px),       F(T, tp_px),      F(T, ts_event),
+    F(T, ttl_ns),    F(T, tif),      F(T, trigger_px),  F(T, trigger_dir)
 };
 #undef T
 #define T codec_risk_reject_t
@@ -206,8 +207,12 @@ static const s_field_t k_f_hb[] = { F(T, stage), F(T, state), F(T, uptime_ms),
                                     FA(T, names, n, K_STRARR), FA(T, values, n, K_I64ARR) };
 #undef T
 #define T codec_sys_barrier_t
-static const s_field_t k_f_barrier[] = { F(T, step), F(T, ts_event), F(T, end), F(T, ready),
-                                         FA(T, labels, n, K_STRARR), FA(T, counts, n, K_U64ARR) };
+static const s_field_t k_f_barrier[] = { F(T, step),
+                                         F(T, ts_event),
+                                         F(T, end),
+                                         F(T, ready),
+                                         FA(T, labels, n, K_STRARR),
+                                         FA(T, counts, n, K_U64ARR) };
 #undef T
 
 typedef struct {

@@ -20,18 +20,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CODEC_VERSION    1
-#define CODEC_SRC_MAX    32  /* "feed.0" */
-#define CODEC_SYM_MAX    24  /* "BTCUSDT" */
-#define CODEC_VENUE_MAX  16  /* "bybit" */
-#define CODEC_NAME_MAX   32  /* strategy instance, status word, indicator name */
-#define CODEC_ID_MAX     48  /* client order id, venue order id, trade id */
-#define CODEC_TEXT_MAX   128 /* reasons, alerts */
-#define CODEC_LEVELS     10  /* book levels per side carried in md.book */
-#define CODEC_IND_MAX    12  /* indicator values per sig.ind */
-#define CODEC_COUNTERS   16  /* counters per sys.hb */
+#define CODEC_VERSION       1
+#define CODEC_SRC_MAX       32  /* "feed.0" */
+#define CODEC_SYM_MAX       24  /* "BTCUSDT" */
+#define CODEC_VENUE_MAX     16  /* "bybit" */
+#define CODEC_NAME_MAX      32  /* strategy instance, status word, indicator name */
+#define CODEC_ID_MAX        48  /* client order id, venue order id, trade id */
+#define CODEC_TEXT_MAX      128 /* reasons, alerts */
+#define CODEC_LEVELS        10  /* book levels per side carried in md.book */
+#define CODEC_IND_MAX       12  /* indicator values per sig.ind */
+#define CODEC_COUNTERS      16  /* counters per sys.hb */
 #define CODEC_BARRIER_CONNS 16
-#define CODEC_MSG_MAX    8192 /* largest encoded message; buffers of this size always suffice */
+#define CODEC_MSG_MAX       8192 /* largest encoded message; buffers of this size always suffice */
 
 typedef enum {
     CODEC_UNKNOWN = 0,
@@ -59,13 +59,13 @@ typedef enum {
 } codec_type_t;
 
 typedef struct {
-    uint32_t v;                /* schema version, CODEC_VERSION */
-    char src[CODEC_SRC_MAX];   /* publisher instance, "feed.0" */
-    int64_t epoch;             /* publisher start time, ns (a restart changes it) */
-    uint64_t seq;              /* per-publisher sequence from 1 */
-    int64_t ts;                /* publish time, ns, wall clock */
-    int64_t origin;            /* local receive time of the md event that caused this, ns */
-    int64_t evt;               /* event time this message is about, ns (exchange clock) */
+    uint32_t v;              /* schema version, CODEC_VERSION */
+    char src[CODEC_SRC_MAX]; /* publisher instance, "feed.0" */
+    int64_t epoch;           /* publisher start time, ns (a restart changes it) */
+    uint64_t seq;            /* per-publisher sequence from 1 */
+    int64_t ts;              /* publish time, ns, wall clock */
+    int64_t origin;          /* local receive time of the md event that caused this, ns */
+    int64_t evt;             /* event time this message is about, ns (exchange clock) */
 } codec_env_t;
 
 typedef struct {
@@ -93,7 +93,7 @@ typedef struct {
     int32_t px_scale, qty_scale;
     int64_t ts_event, ts_recv;
     int64_t px, qty;
-    int8_t side;                  /* taker side: +1 buy, -1 sell */
+    int8_t side; /* taker side: +1 buy, -1 sell */
     char trade_id[CODEC_ID_MAX];
 } codec_md_trade_t;
 
@@ -104,7 +104,7 @@ typedef struct {
     int64_t ts_event, ts_recv;
     int64_t last_px, mark_px, index_px; /* 0 = not known */
     int64_t bid_px, bid_qty, ask_px, ask_qty;
-    int64_t funding_rate_e8;            /* funding rate x 1e8 (0.0001 -> 10000) */
+    int64_t funding_rate_e8; /* funding rate x 1e8 (0.0001 -> 10000) */
     int64_t next_funding_ns;
 } codec_md_ticker_t;
 
@@ -112,21 +112,21 @@ typedef struct {
     char venue[CODEC_VENUE_MAX];
     char symbol[CODEC_SYM_MAX];
     int32_t px_scale, qty_scale;
-    int32_t interval_s;          /* 60 for 1m */
-    int64_t start_ns, end_ns;    /* [start, end) */
+    int32_t interval_s;             /* 60 for 1m */
+    int64_t start_ns, end_ns;       /* [start, end) */
     int64_t open, high, low, close; /* px mantissas */
-    int64_t volume;              /* base, qty mantissa */
-    int64_t quote_volume;        /* at MONEY_VALUE_SCALE */
-    int64_t taker_buy_volume;    /* base, qty mantissa; 0 if the venue does not say */
-    int64_t trades;              /* trade count; 0 if the venue does not say */
-    bool closed;                 /* final bar (Bybit confirm, Binance k.x) */
+    int64_t volume;                 /* base, qty mantissa */
+    int64_t quote_volume;           /* at MONEY_VALUE_SCALE */
+    int64_t taker_buy_volume;       /* base, qty mantissa; 0 if the venue does not say */
+    int64_t trades;                 /* trade count; 0 if the venue does not say */
+    bool closed;                    /* final bar (Bybit confirm, Binance k.x) */
     int64_t ts_event, ts_recv;
 } codec_md_kline_t;
 
 typedef struct {
     char venue[CODEC_VENUE_MAX];
-    char symbol[CODEC_SYM_MAX];  /* "" = the whole connection */
-    char state[CODEC_NAME_MAX];  /* "connected" | "resync" | "stale" | "disconnected" */
+    char symbol[CODEC_SYM_MAX]; /* "" = the whole connection */
+    char state[CODEC_NAME_MAX]; /* "connected" | "resync" | "stale" | "disconnected" */
     char reason[CODEC_TEXT_MAX];
     int64_t ts_event;
 } codec_md_status_t;
@@ -143,13 +143,13 @@ typedef struct {
 typedef struct {
     char venue[CODEC_VENUE_MAX];
     char symbol[CODEC_SYM_MAX];
-    char source[12];             /* "kline" | "trades" */
+    char source[12]; /* "kline" | "trades" */
     int32_t px_scale, qty_scale;
-    int32_t tf_s;                /* timeframe, seconds */
-    int64_t start_ns, end_ns;    /* [start, end) */
+    int32_t tf_s;             /* timeframe, seconds */
+    int64_t start_ns, end_ns; /* [start, end) */
     int64_t open, high, low, close, vwap;
     int64_t volume, taker_buy_volume; /* qty mantissas */
-    int64_t quote_volume;        /* MONEY_VALUE_SCALE */
+    int64_t quote_volume;             /* MONEY_VALUE_SCALE */
     int64_t trades;
 } codec_sig_bar_t;
 
@@ -157,7 +157,7 @@ typedef struct {
     char venue[CODEC_VENUE_MAX];
     char symbol[CODEC_SYM_MAX];
     int32_t tf_s;
-    int64_t ts_event;            /* bar end, ns */
+    int64_t ts_event; /* bar end, ns */
     uint32_t n;
     char names[CODEC_IND_MAX][16]; /* "ema9", "rsi14" */
     double values[CODEC_IND_MAX];
@@ -167,8 +167,8 @@ typedef struct {
     char strategy[CODEC_NAME_MAX]; /* strategy instance name */
     char venue[CODEC_VENUE_MAX];
     char symbol[CODEC_SYM_MAX];
-    int8_t side;                 /* +1 buy (long), -1 sell (short/exit long) */
-    double confidence;           /* 0..100 */
+    int8_t side;       /* +1 buy (long), -1 sell (short/exit long) */
+    double confidence; /* 0..100 */
     int32_t px_scale;
     int64_t ref_px, sl_px, tp_px; /* px mantissas on the tick; 0 = none */
     int64_t ts_event;
@@ -183,16 +183,21 @@ typedef struct {
     char strategy[CODEC_NAME_MAX];
     char venue[CODEC_VENUE_MAX];
     char symbol[CODEC_SYM_MAX];
-    char intent[16];             /* "entry" | "stop_loss" | "take_profit" | "kill" | "exit" */
-    int8_t side;                 /* +1 buy, -1 sell */
-    uint8_t type;                /* codec_ord_type_t */
+    char intent[16]; /* "entry" | "stop_loss" | "take_profit" | "kill" | "exit" */
+    int8_t side;     /* +1 buy, -1 sell */
+    uint8_t type;    /* codec_ord_type_t */
     bool reduce_only;
     int32_t px_scale, qty_scale;
-    int64_t qty;                 /* qty mantissa, on the step */
-    int64_t px;                  /* limit price mantissa; 0 for market */
-    int64_t sl_px, tp_px;        /* attached stop / target, 0 = none */
-    int64_t ts_event;            /* event time of the decision, ns */
-    int64_t ttl_ns;              /* request expires at ts_event + ttl_ns (0 = never) */
+    int64_t qty;          /* qty mantissa, on the step */
+    int64_t px;           /* limit price mantissa; 0 for market */
+    int64_t sl_px, tp_px; /* attached stop / target, 0 = none */
+    int64_t ts_event;     /* event time of the decision, ns */
+    int64_t ttl_ns;       /* request expires at ts_event + ttl_ns (0 = never) */
+    char tif[12];         /* time in force, Bybit words: "" (= GTC) | "GTC" | "IOC" |
+                             "FOK" | "PostOnly"; market orders are always IOC */
+    int64_t trigger_px;   /* conditional order: trigger price mantissa, 0 = none */
+    int8_t trigger_dir;   /* 1 = trigger when the price rises to it, 2 = falls to it
+                             (Bybit triggerDirection); 0 with trigger_px 0 */
 } codec_risk_order_t;
 
 typedef struct {
@@ -204,7 +209,7 @@ typedef struct {
 } codec_risk_reject_t;
 
 typedef struct {
-    char state[CODEC_NAME_MAX];  /* "HALTED" | "RUNNING" | "PAUSED" | "KILLED" */
+    char state[CODEC_NAME_MAX]; /* "HALTED" | "RUNNING" | "PAUSED" | "KILLED" */
     char reason[CODEC_TEXT_MAX];
     int64_t equity, equity_peak, daily_pnl, drawdown; /* MONEY_VALUE_SCALE */
     int32_t open_positions;
@@ -213,8 +218,8 @@ typedef struct {
 } codec_risk_state_t;
 
 typedef struct {
-    char level[12];              /* "warn" | "error" */
-    char code[CODEC_NAME_MAX];   /* "daily_loss_limit", ... */
+    char level[12];            /* "warn" | "error" */
+    char code[CODEC_NAME_MAX]; /* "daily_loss_limit", ... */
     char text[CODEC_TEXT_MAX];
     int64_t ts_event;
 } codec_risk_alert_t;
@@ -232,22 +237,22 @@ typedef struct {
     bool reduce_only;
     int32_t px_scale, qty_scale;
     int64_t qty, px, cum_qty, avg_px; /* mantissas; avg_px rounded half-even to px_scale */
-    int64_t fee;                 /* cumulative, MONEY_VALUE_SCALE */
+    int64_t fee;                      /* cumulative, MONEY_VALUE_SCALE */
     int64_t ts_event;
 } codec_exec_order_t;
 
 typedef struct {
     char client_id[CODEC_ID_MAX];
     char order_id[CODEC_ID_MAX];
-    char fill_id[CODEC_ID_MAX];  /* venue execId */
+    char fill_id[CODEC_ID_MAX]; /* venue execId */
     char venue[CODEC_VENUE_MAX];
     char symbol[CODEC_SYM_MAX];
     int8_t side;
     bool maker;
     int32_t px_scale, qty_scale;
     int64_t px, qty;
-    int64_t fee;                 /* MONEY_VALUE_SCALE, positive = paid */
-    int64_t realized_pnl;        /* gross PnL this fill realised, MONEY_VALUE_SCALE */
+    int64_t fee;          /* MONEY_VALUE_SCALE, positive = paid */
+    int64_t realized_pnl; /* gross PnL this fill realised, MONEY_VALUE_SCALE */
     int64_t ts_event;
 } codec_exec_fill_t;
 
@@ -255,21 +260,21 @@ typedef struct {
     char venue[CODEC_VENUE_MAX];
     char symbol[CODEC_SYM_MAX];
     int32_t px_scale, qty_scale;
-    int64_t qty;                 /* signed: > 0 long, < 0 short */
-    int64_t entry_px;            /* average entry, px mantissa */
+    int64_t qty;      /* signed: > 0 long, < 0 short */
+    int64_t entry_px; /* average entry, px mantissa */
     int64_t mark_px;
-    int64_t realized_pnl;        /* cumulative gross, MONEY_VALUE_SCALE */
-    int64_t unrealized_pnl;      /* at mark_px, MONEY_VALUE_SCALE */
+    int64_t realized_pnl;   /* cumulative gross, MONEY_VALUE_SCALE */
+    int64_t unrealized_pnl; /* at mark_px, MONEY_VALUE_SCALE */
     int64_t ts_event;
 } codec_exec_position_t;
 
 typedef struct {
     char venue[CODEC_VENUE_MAX];
-    char asset[12];              /* "USDT" */
-    int64_t wallet;              /* cash balance after fees and realised PnL, VALUE scale */
+    char asset[12]; /* "USDT" */
+    int64_t wallet; /* cash balance after fees and realised PnL, VALUE scale */
     int64_t available;
-    int64_t equity;              /* wallet + unrealised PnL */
-    int64_t fees;                /* cumulative fees paid */
+    int64_t equity; /* wallet + unrealised PnL */
+    int64_t fees;   /* cumulative fees paid */
     int64_t ts_event;
 } codec_exec_balance_t;
 
@@ -292,10 +297,10 @@ typedef struct {
 /* Replay step barrier (ARCHITECTURE.md "Event time, replay and determinism"). venue-sim
  * fills `conns` with frames sent so far per connection label; stages forward it with n = 0. */
 typedef struct {
-    uint64_t step;               /* 0 = hello (pipeline join check), then 1, 2, ... */
-    int64_t ts_event;            /* end of the step in event time, ns (exclusive) */
-    bool end;                    /* last barrier of the replay */
-    bool ready;                  /* hello only: every edge it crossed was joined (step.h) */
+    uint64_t step;    /* 0 = hello (pipeline join check), then 1, 2, ... */
+    int64_t ts_event; /* end of the step in event time, ns (exclusive) */
+    bool end;         /* last barrier of the replay */
+    bool ready;       /* hello only: every edge it crossed was joined (step.h) */
     uint32_t n;
     char labels[CODEC_BARRIER_CONNS][CODEC_ID_MAX];
     uint64_t counts[CODEC_BARRIER_CONNS];
@@ -334,7 +339,7 @@ const char *codec_type_name(codec_type_t type);
  * codec_body_t for `type`. Returns 0 and sets *len, or -1 with errno ENOBUFS (cap too small),
  * EINVAL (unknown type, string not NUL-terminated within its field). */
 int codec_encode(const codec_env_t *env, codec_type_t type, const void *body, uint8_t *buf,
-    size_t cap, size_t *len);
+                 size_t cap, size_t *len);
 
 /* Decode only the envelope (cheap; for routing, gap detection, barrier merging).
  * 0, or -1/EPROTO if the bytes are not a valid envelope. */
@@ -342,8 +347,7 @@ int codec_decode_env(const uint8_t *buf, size_t len, codec_env_t *env);
 
 /* Decode envelope and body. The body is zeroed first; unknown keys are skipped; missing keys
  * stay zero; a string longer than its field is EPROTO. 0, or -1/EPROTO. `env` may be NULL. */
-int codec_decode(const uint8_t *buf, size_t len, codec_type_t type, codec_env_t *env,
-    void *body);
+int codec_decode(const uint8_t *buf, size_t len, codec_type_t type, codec_env_t *env, void *body);
 
 /* Render a whole encoded message (envelope and body, any type) as one line of JSON into
  * out[cap], NUL-terminated. Generic: works from the msgpack map itself. Returns the length,

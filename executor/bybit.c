@@ -85,6 +85,14 @@ bybit_opts_for(const codec_risk_order_t *r, bybit_opts_t *out)
         out->tp_px = r->tp_px;
         out->sl_px = r->sl_px;
     }
+    /* what the request says explicitly wins over the intent mapping above */
+    if (r->tif[0]) {
+        out->tif = r->tif;
+    }
+    if (r->trigger_px > 0 && (r->trigger_dir == 1 || r->trigger_dir == 2)) {
+        out->trigger_px = r->trigger_px;
+        out->trigger_direction = r->trigger_dir;
+    }
 }
 
 int

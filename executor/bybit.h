@@ -21,7 +21,7 @@
  *    time     GET /v5/market/time at start and every 5 min; |offset| > max_offset_ms -> "halted"
  *             (orders refused "venue halted: clock offset N ms").
  *    auth     10003/10004/10005/10010 -> "halted" (keys wrong: a human must look).
- *  Conditional mapping of a risk request (codec_risk_order_t has no tif/trigger fields):
+ *  Mapping of a risk request: its `tif` and `trigger_px`/`trigger_dir` when set; otherwise
  *    intent "stop_loss" or "take_profit" with px > 0 -> Market conditional, triggerPrice = px,
  *    triggerDirection: stop_loss sell / take_profit buy = 2 (falls), the others = 1 (rises);
  *    limit -> GTC; sl_px/tp_px -> attached stopLoss/takeProfit (not on reduce-only orders).

@@ -203,6 +203,21 @@ s_validate(const exec_t *self, const codec_risk_order_t *r, const instr_t **in_o
     if (r->type == CODEC_ORD_LIMIT && (r->px <= 0 || r->px % in->tick != 0)) {
         return "price not on tick";
     }
+    if (r->tif[0] && strcmp(r->tif, "GTC") != 0 && strcmp(r->tif, "IOC") != 0
+        && strcmp(r->tif, "FOK") != 0 && strcmp(r->tif, "PostOnly") != 0) {
+        return "bad time in force (GTC, IOC, FOK, PostOnly)";
+    }
+    if (r->trigger_dir < 0 || r->trigger_dir > 2 || (r->trigger_px != 0) != (r->trigger_dir != 0)) {
+        return "bad trigger (price > 0 with direction 1 rise or 2 fall, or neither)";
+    }
+    if (r->trigger_px != 0 && (r->trigger_px < 0 || r->trigger_px % in->tick != 0)) {
+        return "trigger price not on tick";
+    }
+    /* the paper venue fills market and GTC limit orders; it does not simulate the rest */
+    if (strcmp(self->venue.ops->name, "paper") == 0
+        && ((r->tif[0] && strcmp(r->tif, "GTC") != 0) || r->trigger_px != 0)) {
+        return "paper venue: only market and GTC limit orders (no IOC/FOK/PostOnly, no trigger)";
+    }
     /* ts_event + ttl_ns < md_time, written so that it cannot overflow */
     if (r->ttl_ns > 0 && self->md_time - r->ttl_ns > r->ts_event) {
         return "expired";

@@ -306,8 +306,8 @@ engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, i
             rc = -1;
             break;
         }
-        /* catch-up: a kline after the last bar published before the restart (its step was
-         * missed while signal was down) is handled as if live: published and counted */
+        /* catch-up (signal/main.c s_catchup): a row after published_ns is handled as a live
+         * kline, published and counted; the others only advance the state */
         bool live = k.start_ns > published_ns;
         engine_counters_t saved = self->counters;
         self->silent = !live;

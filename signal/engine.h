@@ -88,11 +88,11 @@ void engine_each_kline_series(const engine_t *self, engine_series_fn *fn, void *
 int engine_warmup_json(engine_t *self, const char *venue, const char *symbol, int tf_s,
                        const char *reply, size_t len, size_t *n_bars);
 
-/* The same, except that rows with start_ns > published_ns (the start of the last sig.bar the
- * previous run of signal published for the series, from the recorder's sig.bar history; use
- * INT64_MAX when unknown) are handled as live klines: their bars, signals and indicators are
- * published (with envelope origin `origin`, ns) and counted. This is the catch-up of the step
- * signal missed while it was down. Same returns. */
+/* The same, except that rows with start_ns > published_ns are handled as live klines: their
+ * bars, signals and indicators are published (envelope origin `origin`, ns) and counted.
+ * published_ns = INT64_MAX: all silent (warm-up); INT64_MIN: every row the duplicate rule lets
+ * through is live (the catch-up of a step missed while down, signal/main.c s_catchup).
+ * Same returns. */
 int engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, int tf_s,
                             const char *reply, size_t len, int64_t published_ns, int64_t origin,
                             size_t *n_bars);

@@ -6,7 +6,9 @@
  *          (evt, rank, seq) order per step and the barrier is forwarded on our PUB after the
  *          step's messages; in live mode everything passes straight through.
  *  Warm-up: with signal.warmup_bars > 0 and endpoints.recorder.0.history set, every kline series
- *         is replayed (silently) from the recorder's md.kline history before the loop starts.
+ *         is replayed (silently) from the recorder's md.kline history before the loop starts;
+ *         restarted mid-replay, the klines of the step we joined at are fetched from the same
+ *         history at the start of the next step and handled as live (s_catchup).
  *  Logic: signal/engine.c (no sockets there). Counters (status, sys.hb): bars, signals,
  *         indicators, late_trades, bad_msgs.
  *  Exit codes: 0 clean stop (SIGTERM/SIGINT), 1 runtime failure, 2 bad config,
@@ -33,31 +35,21 @@ typedef struct {
     step_t *step;
     engine_t *eng;
     int64_t *c_bars, *c_signals, *c_indicators, *c_late, *c_bad;
-    bool warming;   /* warm-up in progress: a publish now is a catch-up */
-    bool caught_up; /* the catch-up pause was taken */
-    size_t catchup; /* messages published during warm-up */
+    const char *hist_ep;      /* endpoints.recorder.0.history when warm-up is on, else NULL */
+    int64_t warm_n;           /* signal.warmup_bars */
+    int64_t warm_timeout_ms;  /* signal.warmup_timeout_ms */
+    bool barrier_seen;        /* a barrier was released (hello included) */
+    bool catchup_pending;     /* restarted mid-replay: fetch the joined step's klines */
+    uint64_t join_step;       /* the step we joined the replay at */
 } s_ctx_t;
 
-/* Before the first catch-up message of a restart (engine_warmup_json_from), give the stages
- * that SUB to our freshly bound PUB (risk, recorder) time to reconnect (ZMQ reconnect_ivl is
- * 100 ms), so that the catch-up is not lost to a slow joiner. In replay the pipeline is
- * waiting for our barrier meanwhile; live, this delays only the restart. */
-#define S_CATCHUP_PAUSE_MS 500
+static void s_catchup(s_ctx_t *ctx);
 
 static int
 s_publish(void *arg, const char *topic, codec_type_t type, const void *body, int64_t evt,
           int64_t origin)
 {
     s_ctx_t *ctx = arg;
-    if (ctx->warming) {
-        if (!ctx->caught_up) {
-            log_info(S_MOD, "catch-up of bars missed while down: waiting %d ms for subscribers",
-                     S_CATCHUP_PAUSE_MS);
-            zclock_sleep(S_CATCHUP_PAUSE_MS);
-            ctx->caught_up = true;
-        }
-        ctx->catchup++;
-    }
     return bus_publish(stage_pub(ctx->st), topic, type, body, evt, origin);
 }
 
@@ -76,15 +68,32 @@ static void
 s_deliver(const bus_msg_t *msg, void *arg)
 {
     s_ctx_t *ctx = arg;
+    if (ctx->catchup_pending) {
+        s_catchup(ctx); /* first message of the step after the one we joined at */
+    }
     engine_on_msg(ctx->eng, msg); /* failures are counted and logged by the engine */
     s_sync(ctx);
 }
 
-/* All of the step's messages were handled: forward the barrier (codec.h: n = 0). */
+/* All of the step's messages were handled: forward the barrier (codec.h: n = 0).
+ * The first barrier released being a step S > 0 means we restarted in the middle of a replay
+ * (common/step.h): the md messages of step S were published while we were down. The recorder
+ * writes them only when it releases S, i.e. after our barrier S, so they are fetched from its
+ * history at the start of step S + 1 (s_catchup): by then venue-sim has sent S + 1, so the
+ * recorder has released (and, answering, commits) step S. */
 static void
 s_barrier(const codec_sys_barrier_t *b, void *arg)
 {
     s_ctx_t *ctx = arg;
+    if (!ctx->barrier_seen) {
+        ctx->barrier_seen = true;
+        if (b->step > 0 && ctx->hist_ep) {
+            ctx->catchup_pending = true;
+            ctx->join_step = b->step;
+        }
+    } else if (ctx->catchup_pending && b->step > ctx->join_step) {
+        s_catchup(ctx); /* step S + 1 had no message for us */
+    }
     (void)stage_forward_barrier(ctx->st, b); /* a failure is logged there */
 }
 
@@ -104,69 +113,57 @@ s_on_sub(stage_t *st, bus_msg_t *msg, void *arg)
  * warm-up"). Failures are logged and leave the series cold: never fatal. */
 typedef struct {
     s_ctx_t *ctx;
-    const char *endpoint;
-    int64_t n, timeout_ms;
+    int64_t n;         /* bars asked per series */
+    int64_t published; /* rows starting after this are published as live (INT64_MAX: none) */
     size_t bars;
-    bool catchup; /* replay: publish the bars after the last one published before a restart */
 } s_warm_t;
-
-/* Start (ns) of the last sig.bar of the series in the recorder's history, i.e. the last bar a
- * previous run of signal published; INT64_MAX (publish nothing from history) when there is
- * none or no answer. */
-static int64_t
-s_last_published(const s_warm_t *w, const char *venue, const char *symbol, int tf_s)
-{
-    char req[256];
-    int len = snprintf(req, sizeof req,
-                       "{\"q\":\"bars\",\"kind\":\"sig.bar\",\"venue\":\"%s\",\"symbol\":\"%s\","
-                       "\"tf_s\":%d,\"n\":1}",
-                       venue, symbol, tf_s);
-    size_t rlen = 0;
-    char *reply = bus_request(w->endpoint, req, (size_t)len, (int)w->timeout_ms, &rlen);
-    int64_t last = INT64_MAX;
-    json_t *j = reply ? json_loadb(reply, rlen, 0, NULL) : NULL;
-    json_t *bars = j ? json_object_get(j, "bars") : NULL;
-    json_t *row = json_is_array(bars) ? json_array_get(bars, json_array_size(bars) - 1) : NULL;
-    json_t *start = row ? json_object_get(row, "start_ns") : NULL;
-    if (json_is_true(json_object_get(j, "ok")) && json_is_integer(start)) {
-        last = json_integer_value(start);
-    }
-    json_decref(j);
-    free(reply);
-    return last;
-}
 
 static void
 s_warm_series(const char *venue, const char *symbol, int tf_s, void *arg)
 {
     s_warm_t *w = arg;
-    /* replay only: live, the bars missed while down are old news (a stale signal must not
-     * reach risk), the warm-up stays silent */
-    int64_t published = w->catchup ? s_last_published(w, venue, symbol, tf_s) : INT64_MAX;
     char req[256];
     int len = snprintf(req, sizeof req,
                        "{\"q\":\"bars\",\"kind\":\"md.kline\",\"venue\":\"%s\",\"symbol\":\"%s\","
                        "\"tf_s\":%d,\"n\":%lld}",
                        venue, symbol, tf_s, (long long)w->n);
     size_t rlen = 0;
-    char *reply = bus_request(w->endpoint, req, (size_t)len, (int)w->timeout_ms, &rlen);
+    char *reply = bus_request(w->ctx->hist_ep, req, (size_t)len, (int)w->ctx->warm_timeout_ms,
+                              &rlen);
     if (!reply) {
         log_warn(S_MOD, "warm-up %s %s %ds: no history from %s: %s (starting cold)", venue, symbol,
-                 tf_s, w->endpoint, strerror(errno));
+                 tf_s, w->ctx->hist_ep, strerror(errno));
         return;
     }
     size_t n = 0;
-    size_t pub0 = w->ctx->catchup;
-    if (engine_warmup_json_from(w->ctx->eng, venue, symbol, tf_s, reply, rlen, published,
+    if (engine_warmup_json_from(w->ctx->eng, venue, symbol, tf_s, reply, rlen, w->published,
                                 clock_wall_ns(), &n)
         != 0) {
         log_warn(S_MOD, "warm-up %s %s %ds: bad history answer after %zu bars: %.200s", venue,
                  symbol, tf_s, n, reply);
     }
-    log_info(S_MOD, "warm-up %s %s %ds: %zu bars from %s, %zu messages of catch-up", venue,
-             symbol, tf_s, n, w->endpoint, w->ctx->catchup - pub0);
+    log_info(S_MOD, "%s %s %s %ds: %zu bars from %s",
+             w->published == INT64_MAX ? "warm-up" : "catch-up", venue, symbol, tf_s, n,
+             w->ctx->hist_ep);
     w->bars += n;
     free(reply);
+}
+
+/* Restarted mid-replay, now at the first message or barrier after the joined step: take the
+ * klines we missed (those of the joined step) from the recorder and handle them as live ones
+ * (published and counted; the ones warm-up already had are dropped by the duplicate rule).
+ * Their bars and signals come out at the start of this step instead of in the joined one. */
+static void
+s_catchup(s_ctx_t *ctx)
+{
+    ctx->catchup_pending = false;
+    int64_t before = *ctx->c_bars;
+    s_warm_t w = { .ctx = ctx, .n = ctx->warm_n < 100 ? ctx->warm_n : 100,
+                   .published = INT64_MIN };
+    engine_each_kline_series(ctx->eng, s_warm_series, &w);
+    s_sync(ctx);
+    log_notice(S_MOD, "caught up on step %llu (missed while down): %zu new bars, %lld published",
+               (unsigned long long)ctx->join_step, w.bars, (long long)(*ctx->c_bars - before));
 }
 
 static void
@@ -271,27 +268,24 @@ main(int argc, char **argv)
     stage_on_status(ctx.st, s_on_status, &ctx);
     /* warm-up after subscribing (live klines received meanwhile wait in the SUB queue; the
      * kline duplicate rule drops those the history already had) */
-    s_warm_t warm = { .ctx = &ctx };
+    s_warm_t warm = { .ctx = &ctx, .published = INT64_MAX };
     char hist_ep[256];
-    if (cfg_int(cfg, "signal.warmup_bars", 0, 0, 10000, false, &warm.n) != 0
-        || cfg_int(cfg, "signal.warmup_timeout_ms", 2000, 10, 60000, false, &warm.timeout_ms)
+    if (cfg_int(cfg, "signal.warmup_bars", 0, 0, 10000, false, &ctx.warm_n) != 0
+        || cfg_int(cfg, "signal.warmup_timeout_ms", 2000, 10, 60000, false, &ctx.warm_timeout_ms)
                != 0) {
         log_error(S_MOD, "%s", cfg_error(cfg));
         exit_code = 2;
         goto done;
     }
+    warm.n = ctx.warm_n;
     if (warm.n > 0 && cfg_has(cfg, "endpoints.recorder.0.history")) {
         if (cfg_endpoint(cfg, "recorder.0", "history", hist_ep, sizeof hist_ep) != 0) {
             log_error(S_MOD, "%s", cfg_error(cfg));
             exit_code = 2;
             goto done;
         }
-        warm.endpoint = hist_ep;
-        warm.catchup = stage_replay(ctx.st);
-        ctx.warming = true;
+        ctx.hist_ep = hist_ep;
         engine_each_kline_series(ctx.eng, s_warm_series, &warm);
-        ctx.warming = false;
-        s_sync(&ctx);
         log_info(S_MOD, "warm-up done: %zu bars", warm.bars);
     }
     log_info(S_MOD, "%zu strategies, mode %s", engine_n_strategies(ctx.eng),

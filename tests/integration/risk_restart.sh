@@ -3,10 +3,8 @@
 # restarts it, and the new process restores its state file, stays HALTED ("state unknown")
 # until executor.0's status agrees, then runs with limits state and the position's stop and
 # target equal to those before the kill.
-# Not tested here: "the exit fires where the uninterrupted run fired it". In lockstep replay
-# the restarted stage missed a barrier and the lockstep stalls (docs/operations.md); free run
-# (venue_sim.lockstep false) and live mode were tried: the executor then expires risk's
-# orders and the venue-sim does not start in live mode (see the report).
+# "The exit fires where the uninterrupted run fired it" is tested by risk_restart_exit.sh (a
+# restarted stage now rejoins the lockstep, common/step.h "Restart mid-replay").
 . tests/integration/lib.inc
 
 speed=${TP_RESTART_SPEED:-2000}

@@ -15,12 +15,14 @@
 # event time) and the test kills B inside the longest-held one.
 . tests/integration/lib.inc
 
-speed=${TP_RESTART_SPEED:-3000}
+speed=${TP_RESTART_SPEED:-4000}
 exits='{"stop_mode":"pct","stop_pct":"0.3","exits":{"tp_ladder_pct":["0.25"],"tp_ladder_close_pct":["100"]}}'
 cfg_a=$(make_config exitA tests/integration/small.json max)
 cfg_b=$(make_config exitB tests/integration/small.json "$speed")
+# B: no cap on idle gaps (venue_sim.idle_cap_ms, default 5 s of pace per gap), so the pace is
+# linear in event time: the 5700 s position lasts 5700 / speed = 1.4 s of wall time at 4000x
 for c in "$cfg_a" "$cfg_b"; do
-    jq --argjson r "$exits" '.risk += $r' "$c" >"$c.tmp" && mv "$c.tmp" "$c"
+    jq --argjson r "$exits" '.risk += $r | .venue_sim.idle_cap_ms = 60000' "$c" >"$c.tmp" && mv "$c.tmp" "$c"
 done
 db_a=$(dirname "$cfg_a")/tradepipe.db
 dir_b=$(dirname "$cfg_b")
@@ -55,20 +57,20 @@ sel="[.positions[] | select(.symbol == \"$sym\" and .entry_id == \"\" and (.exit
     and (.entry_px | tonumber) == ($entry_px | tonumber))] | length"
 n=0
 before=""
-while [ $n -lt 1500 ]; do
+while [ $n -lt 3000 ]; do
     st=$($CTL status risk.0 2>/dev/null)
     if [ "$(echo "$st" | jq -r "$sel" 2>/dev/null)" = "1" ]; then
         before=$st
         break
     fi
-    sleep 0.1
+    sleep 0.05
     n=$((n + 1))
 done
 check "B: risk holds the position (entry px $entry_px, no exit pending)" test -n "$before"
 pid=$(echo "$before" | jq -r .pid)
 [ -n "$pid" ] && kill -9 "$pid"
 diag "kill -9 risk (pid $pid) holding $(echo "$before" | jq -c '.positions')"
-up() { p=$(jget risk.0 .pid); [ -n "$p" ] && [ "$p" != "$pid" ] && [ "$(jget risk.0 .risk_state)" = "RUNNING" ]; }
+up() { p=$(jget risk.0 .pid); [ -n "$pid" ] && [ -n "$p" ] && [ "$p" != "$pid" ] && [ "$(jget risk.0 .risk_state)" = "RUNNING" ]; }
 m=0
 while [ $m -lt 150 ] && ! up; do sleep 0.2; m=$((m + 1)); done
 check "supervisord restarted risk; it rebuilt its state (RUNNING, pid $(jget risk.0 .pid))" up
@@ -100,5 +102,6 @@ check "B: every risk.order equals A's ($(wc -l <"$TMP_ROOT/orders_a") orders)" \
 if ! cmp -s "$TMP_ROOT/orders_a" "$TMP_ROOT/orders_b"; then
     diff "$TMP_ROOT/orders_a" "$TMP_ROOT/orders_b" | sed 's/^/# /'
 fi
-grep -h "restored\|rebuild" "$dir_b/log/risk.log" | tail -n 2 | sed 's/^/# /'
+grep -h "restored\|rebuild\|joined the replay" "$dir_b/log/risk.log" | tail -n 3 | sed 's/^/# /'
+grep -h "risk" "$dir_b/log/supervisord.log" | grep "SIGKILL\|spawned" | tail -n 2 | sed 's/^/# /'
 finish

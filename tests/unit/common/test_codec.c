@@ -211,6 +211,9 @@ s_fill(codec_type_t type, codec_body_t *b, uint64_t big)
         b->order.tp_px = 640000;
         b->order.ts_event = 11;
         b->order.ttl_ns = 5000000000LL;
+        SET(b->order.tif, "PostOnly");
+        b->order.trigger_px = INT64_MIN;
+        b->order.trigger_dir = INT8_MIN;
         break;
     case CODEC_RISK_REJECT:
         SET(b->reject.client_id, "r-1");

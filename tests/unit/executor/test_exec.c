@@ -230,7 +230,7 @@ test_rejects(void **state)
     struct {
         codec_risk_order_t r;
         const char *why;
-    } cases[12];
+    } cases[16];
     size_t n = 0;
     cases[n].r = s_req("a1", "NOPEUSDT", 1, 100);
     cases[n++].why = "unknown instrument";
@@ -254,6 +254,19 @@ test_rejects(void **state)
     cases[n++].why = "scale mismatch";
     cases[n].r = s_req("0123456789012345678901234567890123456", "BTCUSDT", 1, 100); /* 37 */
     cases[n++].why = "client_id too long";
+    cases[n].r = s_req("a9", "BTCUSDT", 1, 100);
+    snprintf(cases[n].r.tif, sizeof cases[n].r.tif, "GFD"); /* not a Bybit word */
+    cases[n++].why = "bad time in force (GTC, IOC, FOK, PostOnly)";
+    cases[n].r = s_req("a10", "BTCUSDT", 1, 100);
+    cases[n].r.trigger_px = 6600000; /* a price without a direction */
+    cases[n++].why = "bad trigger (price > 0 with direction 1 rise or 2 fall, or neither)";
+    cases[n].r = s_req("a11", "BTCUSDT", 1, 100);
+    cases[n].r.trigger_px = 6600005; /* 66000.05: tick is 0.10 */
+    cases[n].r.trigger_dir = 1;
+    cases[n++].why = "trigger price not on tick";
+    cases[n].r = s_req("a12", "BTCUSDT", 1, 100);
+    snprintf(cases[n].r.tif, sizeof cases[n].r.tif, "PostOnly"); /* valid, not simulated */
+    cases[n++].why = "paper venue: only market and GTC limit orders (no IOC/FOK/PostOnly, no trigger)";
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(s_ask(x, &cases[i].r, req, &ack, &push), 1);
         assert_false(ack.accepted);

@@ -358,6 +358,23 @@ test_create_body_rounding(void **state)
     errno = 0;
     assert_int_equal(bybit_create_body(&r, &in, &opt, buf, 20), -1);
     assert_int_equal(errno, ENOBUFS);
+    /* explicit fields of the request win: an IOC limit, a conditional buy above the market */
+    snprintf(r.intent, sizeof r.intent, "entry");
+    r.reduce_only = false;
+    r.sl_px = 0;
+    r.side = 1;
+    r.type = CODEC_ORD_LIMIT;
+    r.px = 6511420;
+    snprintf(r.tif, sizeof r.tif, "IOC");
+    r.trigger_px = 6520000;
+    r.trigger_dir = 1;
+    bybit_opts_for(&r, &opt);
+    assert_string_equal(opt.tif, "IOC");
+    assert_int_equal(opt.trigger_px, 6520000);
+    assert_int_equal(opt.trigger_direction, 1);
+    assert_int_equal(bybit_create_body(&r, &in, &opt, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "\"timeInForce\":\"IOC\""));
+    assert_non_null(strstr(buf, "\"triggerPrice\":\"65200.00\",\"triggerDirection\":1"));
 }
 
 static void
