@@ -9,6 +9,12 @@
 
 speed=${TP_RESTART_SPEED:-2000}
 cfg=$(make_config restart tests/integration/small.json "$speed")
+# A restarted risk rejoins the lockstep and the replay goes on, so the state read after the
+# restart is the state before the kill only while the same position is still open: pace linearly
+# in event time (no 5 s cap per idle gap) and kill only inside a position already open for 1 s
+# of wall time (the small replay's positions last 0.2-12 s at 2000x); the lockstep stalls while
+# risk is down.
+jq '.venue_sim.idle_cap_ms = 60000' "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg"
 dir=$(dirname "$cfg")
 CTL="$BIN/ctl -c $cfg"
 jget() { $CTL status "$1" 2>/dev/null | jq -r "$2" 2>/dev/null; }
@@ -17,22 +23,30 @@ fields='{killed, equity_peak, daily_pnl, loss_streak, trades_today, day, open_po
 check "supervisord starts the group (replay paced at speed $speed)" sh -c "tools/sv -c '$cfg' up >/dev/null 2>&1"
 n=0
 before=""
-while [ $n -lt 600 ]; do
+seen=""
+since=0
+while [ $n -lt 1200 ]; do
     st=$($CTL status risk.0 2>/dev/null)
-    if [ "$(echo "$st" | jq -r '.open_positions // 0' 2>/dev/null)" = "1" ] &&
-        [ "$(echo "$st" | jq -r '[.positions[] | select(.entry_id == "")] | length' 2>/dev/null)" = "1" ]; then
+    px=""
+    if [ "$(echo "$st" | jq -r '.open_positions // 0' 2>/dev/null)" = "1" ]; then
+        px=$(echo "$st" | jq -r '[.positions[] | select(.entry_id == "" and (.exit_pending | not))][0].entry_px // ""' 2>/dev/null)
+    fi
+    if [ -z "$px" ] || [ "$px" != "$seen" ]; then
+        seen=$px
+        since=$n
+    elif [ $((n - since)) -ge 10 ]; then # the same filled position for 10 polls of 0.1 s
         before=$st
         break
     fi
-    sleep 0.2
+    sleep 0.1
     n=$((n + 1))
 done
-check "risk holds a filled position" test -n "$before"
+check "risk holds a filled position (open for 1 s)" test -n "$before"
 pid=$(echo "$before" | jq -r .pid)
 echo "$before" | jq -c "$fields" >"$TMP_ROOT/before.json"
 kill -9 "$pid"
 diag "kill -9 risk (pid $pid): $(cat "$TMP_ROOT/before.json")"
-up() { p=$(jget risk.0 .pid); [ -n "$p" ] && [ "$p" != "$pid" ] && [ "$(jget risk.0 .risk_state)" = "RUNNING" ]; }
+up() { p=$(jget risk.0 .pid); [ -n "$pid" ] && [ -n "$p" ] && [ "$p" != "$pid" ] && [ "$(jget risk.0 .risk_state)" = "RUNNING" ]; }
 m=0
 while [ $m -lt 150 ] && ! up; do sleep 0.2; m=$((m + 1)); done
 check "supervisord restarted risk; it rebuilt its state with the executor (RUNNING, pid $(jget risk.0 .pid))" up
