@@ -35,9 +35,9 @@ void bus_pub_destroy(bus_pub_t **self_p);
  * time ns of the md event that caused it (0 if none). Never blocks (PUB drops at HWM).
  * 0, or -1 with errno from codec_encode or zmq. */
 int bus_publish(bus_pub_t *self, const char *topic, codec_type_t type, const void *body,
-    int64_t evt, int64_t origin);
+                int64_t evt, int64_t origin);
 
-uint64_t bus_pub_seq(const bus_pub_t *self);     /* last seq used */
+uint64_t bus_pub_seq(const bus_pub_t *self); /* last seq used */
 int64_t bus_pub_epoch(const bus_pub_t *self);
 const char *bus_pub_src(const bus_pub_t *self);
 
@@ -48,7 +48,7 @@ typedef struct {
     codec_env_t env;
     const uint8_t *data; /* the encoded envelope+body */
     size_t len;
-    uint64_t gap;        /* messages missing before this one from the same publisher */
+    uint64_t gap; /* messages missing before this one from the same publisher */
 } bus_msg_t;
 
 typedef struct bus_sub bus_sub_t;
@@ -77,6 +77,6 @@ uint64_t bus_sub_bad(const bus_sub_t *self);
  * ETIMEDOUT (no answer in time) or the zmq error. Lazy Pirate style: a timed-out socket is
  * closed, never reused. */
 char *bus_request(const char *endpoint, const void *req, size_t len, int timeout_ms,
-    size_t *reply_len);
+                  size_t *reply_len);
 
 #endif /* TP_BUS_H */

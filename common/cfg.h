@@ -42,17 +42,17 @@ int cfg_path_str(cfg_t *self, const char *path, const char *dflt, char *out, siz
 
 /* Integer in [min, max]. `required` true = no default. */
 int cfg_int(cfg_t *self, const char *path, int64_t dflt, int64_t min, int64_t max, bool required,
-    int64_t *out);
+            int64_t *out);
 
 int cfg_double(cfg_t *self, const char *path, double dflt, double min, double max, bool required,
-    double *out);
+               double *out);
 
 int cfg_bool(cfg_t *self, const char *path, bool dflt, bool *out);
 
 /* Exact decimal (JSON string "0.001" preferred; a JSON integer is accepted) as a mantissa at
  * `scale`. dflt NULL = required. Range [min, max] on the mantissa. */
 int cfg_money(cfg_t *self, const char *path, int scale, const char *dflt, int64_t min, int64_t max,
-    int64_t *out);
+              int64_t *out);
 
 /* Array length at path (0 if missing); -1/EINVAL if present but not an array. */
 int cfg_array_len(cfg_t *self, const char *path);

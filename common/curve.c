@@ -20,12 +20,12 @@
 #define CURVE_EP_MAX   256
 
 typedef struct {
-    char name[32];            /* instance */
+    char name[32]; /* instance */
     char endpoints[4][CURVE_EP_MAX];
     size_t n_endpoints;
-    uint8_t pub[32];          /* its public key */
-    char pub_txt[41];         /* Z85 */
-    bool allowed;             /* may connect to our servers */
+    uint8_t pub[32];  /* its public key */
+    char pub_txt[41]; /* Z85 */
+    bool allowed;     /* may connect to our servers */
 } s_key_t;
 
 static struct {
@@ -160,7 +160,8 @@ curve_configure(cfg_t *cfg, const char *instance)
     json_t *allow = cfg_json(cfg, "security.allow");
     const char *name;
     json_t *ep;
-    json_object_foreach(eps, name, ep) {
+    json_object_foreach(eps, name, ep)
+    {
         if (s_state.n_keys == CURVE_MAX_KEYS) {
             break;
         }
@@ -177,7 +178,8 @@ curve_configure(cfg_t *cfg, const char *instance)
         zcert_destroy(&c);
         const char *kind;
         json_t *v;
-        json_object_foreach(ep, kind, v) {
+        json_object_foreach(ep, kind, v)
+        {
             if (json_is_string(v) && k->n_endpoints < 4) {
                 (void)snprintf(k->endpoints[k->n_endpoints++], CURVE_EP_MAX, "%s",
                                json_string_value(v));
@@ -199,8 +201,8 @@ curve_configure(cfg_t *cfg, const char *instance)
         return -1;
     }
     s_state.on = true;
-    log_info("curve", "CURVE on for tcp:// endpoints of %s (%zu known keys, keys in %s)",
-             instance, s_state.n_keys, dir);
+    log_info("curve", "CURVE on for tcp:// endpoints of %s (%zu known keys, keys in %s)", instance,
+             s_state.n_keys, dir);
     return 0;
 }
 

@@ -17,28 +17,29 @@
 #define INSTR_VENUE_MAX 16
 
 typedef struct {
-    char venue[INSTR_VENUE_MAX];  /* venue id as in md.* topics: "bybit-linear", "bybit-spot"
-                                     (one id per category keeps venue+symbol unique) */
+    char venue[INSTR_VENUE_MAX];    /* venue id as in md.* topics: "bybit-linear", "bybit-spot"
+                                       (one id per category keeps venue+symbol unique) */
     char category[INSTR_VENUE_MAX]; /* "linear", "spot", "usdm" */
-    char symbol[INSTR_SYM_MAX];   /* "BTCUSDT" */
-    int px_scale;                 /* decimals of prices */
-    int qty_scale;                /* decimals of quantities */
-    int64_t tick;                 /* tick size, mantissa at px_scale (>= 1) */
-    int64_t step;                 /* qty step, mantissa at qty_scale (>= 1) */
-    int64_t min_qty;              /* mantissa at qty_scale */
-    int64_t min_notional;         /* at MONEY_VALUE_SCALE; 0 = none */
+    char symbol[INSTR_SYM_MAX];     /* "BTCUSDT" */
+    int px_scale;                   /* decimals of prices */
+    int qty_scale;                  /* decimals of quantities */
+    int64_t tick;                   /* tick size, mantissa at px_scale (>= 1) */
+    int64_t step;                   /* qty step, mantissa at qty_scale (>= 1) */
+    int64_t min_qty;                /* mantissa at qty_scale */
+    int64_t min_notional;           /* at MONEY_VALUE_SCALE; 0 = none */
 } instr_t;
 
 /* Fill `out` from decimal strings as the venue sends them ("0.10", "0.001", "0.001", "5").
  * Scales are taken from tick and step. min_notional may be NULL. Returns 0, or -1/EINVAL
  * (malformed, zero tick/step, scale > 12). */
 int instr_from_strings(instr_t *out, const char *venue, const char *category, const char *symbol,
-    const char *tick, const char *step, const char *min_qty, const char *min_notional);
+                       const char *tick, const char *step, const char *min_qty,
+                       const char *min_notional);
 
 /* Parse a Bybit v5 instruments-info response body (JSON text, any category) and call `fn`
  * once per instrument. Returns the number of instruments, or -1/EINVAL|EPROTO. */
 int instr_parse_bybit(const char *json, size_t len, const char *venue,
-    void (*fn)(const instr_t *in, void *arg), void *arg);
+                      void (*fn)(const instr_t *in, void *arg), void *arg);
 
 /* A fixed set of instruments looked up by venue and symbol. Capacity 256. */
 typedef struct instr_table instr_table_t;

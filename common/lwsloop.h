@@ -21,7 +21,8 @@ lwsloop_t *lwsloop_new(zloop_t *loop);
 void lwsloop_destroy(lwsloop_t **self_p);
 
 /* Attach the context once created (borrowed; destroy the lwsloop before the context). Starts
- * the service timer (every 1 ms: accepts, connects, POLLOUT, lws timers; Debian 12 lws 4.1.6 has no external-poll callbacks, see lwsloop.c). */
+ * the service timer (every 1 ms: accepts, connects, POLLOUT, lws timers; Debian 12 lws 4.1.6 has no
+ * external-poll callbacks, see lwsloop.c). */
 void lwsloop_set_context(lwsloop_t *self, struct lws_context *ctx);
 
 /* Handle a poll-fd callback. Returns 1 if `reason` was one of the poll reasons (handled), 0 if

@@ -49,11 +49,11 @@ int money_rescale(int64_t m, int from_scale, int to_scale, money_round_t mode, i
  * 128-bit intermediate. The notional of px x qty at MONEY_VALUE_SCALE is
  * money_mul(px, px_scale, qty, qty_scale, MONEY_VALUE_SCALE, mode, &out). */
 int money_mul(int64_t a, int sa, int64_t b, int sb, int out_scale, money_round_t mode,
-    int64_t *out);
+              int64_t *out);
 
 /* Quotient a/b (b != 0) of mantissas at sa and sb, result at out_scale, rounded in `mode`. */
 int money_div(int64_t a, int sa, int64_t b, int sb, int out_scale, money_round_t mode,
-    int64_t *out);
+              int64_t *out);
 
 /* Overflow-checked a+b and a-b (same scale). */
 int money_add(int64_t a, int64_t b, int64_t *out);

@@ -290,10 +290,47 @@ s_cancel(paper_t *self, order_t *o, const char *reason, int64_t evt)
     }
 }
 
-/* One fill of `o`: order table, account, then exec.fill, exec.order, exec.position,
- * exec.balance. 0, or -1 with errno (logged; the order is left as the table has it). */
+static int s_fill_exact(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker,
+                        int64_t evt);
+
+/* One fill of `o`. A reduce-only order never increases or flips the position (as on Bybit): it
+ * fills at most the position's size in the closing direction and the rest is cancelled. 0, or
+ * -1 with errno: ECANCELED (the order was clipped or had nothing to reduce, and is closed now),
+ * or a failure of s_fill_exact. */
 static int
 s_fill(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker, int64_t evt)
+{
+    if (!o->req.reduce_only) {
+        return s_fill_exact(self, o, px, qty, maker, evt);
+    }
+    codec_exec_position_t pos;
+    int64_t open = 0;
+    if (account_position(self->acct, o->req.venue, o->req.symbol, evt, &pos) == 0) {
+        open = pos.qty;
+    }
+    int64_t allowed = (o->req.side < 0 && open > 0)   ? open
+                      : (o->req.side > 0 && open < 0) ? -open
+                                                      : 0;
+    if (allowed <= 0) {
+        s_cancel(self, o, "reduce-only: no position to reduce", evt);
+        errno = ECANCELED;
+        return -1;
+    }
+    if (qty <= allowed) {
+        return s_fill_exact(self, o, px, qty, maker, evt);
+    }
+    if (s_fill_exact(self, o, px, allowed, maker, evt) != 0) {
+        return -1;
+    }
+    s_cancel(self, o, "reduce-only: clipped to the position", evt);
+    errno = ECANCELED;
+    return -1;
+}
+
+/* One fill of `o` as asked: order table, account, then exec.fill, exec.order, exec.position,
+ * exec.balance. 0, or -1 with errno (logged; the order is left as the table has it). */
+static int
+s_fill_exact(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker, int64_t evt)
 {
     const codec_risk_order_t *r = &o->req;
     int64_t notional, fee, realized = 0;

@@ -203,8 +203,7 @@ s_levels(const jtok_t *t, int arr, const instr_t *in, book_level_t *out, size_t 
          * change: spot BTCUSDT 2024-08-08 has "25.42618900" at step 0.00001, 3 levels in the
          * capture): rounded half-even to the step, a non-zero size never rounds to a delete. */
         if (jtok_money(t, j + 2, in->qty_scale, &out[k].qty) != 0) {
-            if (errno != EINVAL
-                || jtok_money_round(t, j + 2, in->qty_scale, &out[k].qty) != 0) {
+            if (errno != EINVAL || jtok_money_round(t, j + 2, in->qty_scale, &out[k].qty) != 0) {
                 return -1;
             }
             if (out[k].qty == 0) {

@@ -42,10 +42,10 @@ struct conn {
     int64_t next_mono_ns; /* WAIT: when to connect again */
     int64_t ping_mono_ns; /* UP: when to ping next */
     int64_t reconnects;
-    int64_t silent_ns;    /* 0 = no silence timeout */
-    int64_t rx_mono_ns;   /* last message received (or UP) */
+    int64_t silent_ns;  /* 0 = no silence timeout */
+    int64_t rx_mono_ns; /* last message received (or UP) */
     int64_t silent_drops;
-    char drop_why[96];    /* conn_drop's reason, reported by s_down */
+    char drop_why[96]; /* conn_drop's reason, reported by s_down */
     char *rx;
     size_t rx_len, rx_cap;
     bool rx_binary;

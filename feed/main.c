@@ -43,10 +43,9 @@ typedef struct {
 
 /* name -> md_stats_t field, in sys.hb order (the first 16 counters go in the heartbeat) */
 static const char *const k_ctr_names[] = {
-    "frames",   "books",     "trades",        "tickers",    "klines",   "resyncs",
-    "bad_json", "bad_field", "unknown_topic", "reconnects", "no_instr", "unsynced",
-    "acks",     "nacks",     "pongs",         "barriers",   "crossed",  "silent",
-    "stale",    "skew_warn", NULL
+    "frames",    "books",         "trades",     "tickers",  "klines",   "resyncs",   "bad_json",
+    "bad_field", "unknown_topic", "reconnects", "no_instr", "unsynced", "acks",      "nacks",
+    "pongs",     "barriers",      "crossed",    "silent",   "stale",    "skew_warn", NULL
 };
 
 static void

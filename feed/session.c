@@ -46,7 +46,7 @@ struct session {
     int sub_requests, sub_acks;
     int64_t rest_next_ns; /* mono: next REST attempt allowed */
     log_limit_t pub_lim;
-    int64_t stale_ns;     /* 0 = no stale status */
+    int64_t stale_ns; /* 0 = no stale status */
     bool stale, was_up;
     /* clock skew: receive time - exchange event time, ns, over every md event */
     md_skew_t skew;
@@ -434,10 +434,11 @@ s_str_array(cfg_t *cfg, const char *path, char (*out)[32], size_t cap, size_t *n
 static int
 s_config(session_t *s, cfg_t *cfg, size_t index, char *url, size_t url_cap, int *ping_s)
 {
-    static const char *const known[] = { "label",    "venue", "protocol",  "url",      "rest",
-                                         "symbols",  "depth", "topics",    "streams",  "ping_s",
-                                         "category", "spot",  "silent_ms", "stale_ms", "exchange_info",
-                                         "instance", NULL };
+    static const char *const known[] = { "label",     "venue",    "protocol",      "url",
+                                         "rest",      "symbols",  "depth",         "topics",
+                                         "streams",   "ping_s",   "category",      "spot",
+                                         "silent_ms", "stale_ms", "exchange_info", "instance",
+                                         NULL };
     static const char *const bybit_topics[] = { "orderbook", "publicTrade", "tickers", NULL };
     static const char *const binance_streams[] = { "depth@0ms", "trade", NULL };
     char base[64], p[128];
@@ -489,7 +490,7 @@ s_config(session_t *s, cfg_t *cfg, size_t index, char *url, size_t url_cap, int 
      * archived 2024 slices. A Binance depth stream takes the REST snapshot's depth. */
     if (s->proto == S_BYBIT && v != 1 && v != 50 && v != 200 && v != 500 && v != 1000) {
         return cfg_fail(cfg, S_KEY("depth"), "expected one of 1, 50, 200, 500, 1000, got %lld",
-            (long long)v);
+                        (long long)v);
     }
     s->depth = (int)v;
     if (cfg_int(cfg, S_KEY("ping_s"), s->proto == S_BYBIT ? 20 : 0, 0, 600, false, &v) != 0) {
@@ -786,12 +787,11 @@ session_health(const session_t *self, json_t *out)
                               json_integer((json_int_t)conn_silent_drops(self->conn)));
     const md_skew_t *sk = &self->skew;
     if (sk->n > 0) {
-        json_t *k = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}", "last",
-                              (json_int_t)(sk->last / CLOCK_NS_PER_MS), "min",
-                              (json_int_t)(sk->min / CLOCK_NS_PER_MS), "max",
-                              (json_int_t)(sk->max / CLOCK_NS_PER_MS), "mean",
-                              (json_int_t)(sk->sum_ms / sk->n), "n", (json_int_t)sk->n,
-                              "over_bound", sk->over);
+        json_t *k = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:b}", "last", (json_int_t)(sk->last / CLOCK_NS_PER_MS),
+            "min", (json_int_t)(sk->min / CLOCK_NS_PER_MS), "max",
+            (json_int_t)(sk->max / CLOCK_NS_PER_MS), "mean", (json_int_t)(sk->sum_ms / sk->n), "n",
+            (json_int_t)sk->n, "over_bound", sk->over);
         if (k) {
             (void)json_object_set_new(out, "skew_ms", k);
         }

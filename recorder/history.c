@@ -174,8 +174,8 @@ s_risk_state(sqlite3 *db)
     }
     const char *body = (const char *)sqlite3_column_text(st, 0);
     json_t *state = body ? json_loads(body, 0, NULL) : NULL;
-    out = s_dump(json_pack("{s:b, s:o, s:I}", "ok", 1, "state", state ? state : json_null(),
-                           "evt", (json_int_t)sqlite3_column_int64(st, 1)));
+    out = s_dump(json_pack("{s:b, s:o, s:I}", "ok", 1, "state", state ? state : json_null(), "evt",
+                           (json_int_t)sqlite3_column_int64(st, 1)));
 done:
     sqlite3_finalize(st);
     return out;

@@ -46,11 +46,10 @@ typedef struct {
     stage_t *st;
     writer_t *w;
     step_t *step;
-    int64_t *c_events, *c_commits, *c_db_errors, *c_dropped, *c_gap_rows, *c_history,
-        *c_alerts;
+    int64_t *c_events, *c_commits, *c_db_errors, *c_dropped, *c_gap_rows, *c_history, *c_alerts;
     zsock_t *history;
-    bool alerted;           /* a db_<kind> alert was sent for the current failure episode */
-    uint64_t dropped_seen;  /* dropped count when the last "dropping" alert went out */
+    bool alerted;          /* a db_<kind> alert was sent for the current failure episode */
+    uint64_t dropped_seen; /* dropped count when the last "dropping" alert went out */
 } s_ctx_t;
 
 /* Publish one rec.alert (risk.alert body) on the recorder's PUB. */
@@ -72,8 +71,12 @@ s_alert(s_ctx_t *ctx, const char *level, const char *code, const char *text)
     /* the audit trail keeps its own alerts too (risk_events + alerts rows, topic rec.alert):
      * queued like any message, so they land with the batch once the database takes writes */
     static uint8_t buf[CODEC_MSG_MAX];
-    codec_env_t env = { .v = CODEC_VERSION, .epoch = bus_pub_epoch(pub), .seq = bus_pub_seq(pub),
-                        .ts = a.ts_event, .origin = 0, .evt = a.ts_event };
+    codec_env_t env = { .v = CODEC_VERSION,
+                        .epoch = bus_pub_epoch(pub),
+                        .seq = bus_pub_seq(pub),
+                        .ts = a.ts_event,
+                        .origin = 0,
+                        .evt = a.ts_event };
     (void)snprintf(env.src, sizeof env.src, "%s", bus_pub_src(pub));
     bus_msg_t m;
     memset(&m, 0, sizeof m);
@@ -135,8 +138,8 @@ s_on_history(zloop_t *loop, zsock_t *reader, void *arg)
     if (!s.failing) {
         (void)writer_commit(ctx->w); /* a failure is counted and alerted like any other */
     }
-    char *reply = history_answer(writer_db(ctx->w), (const char *)zframe_data(req),
-                                 zframe_size(req));
+    char *reply =
+        history_answer(writer_db(ctx->w), (const char *)zframe_data(req), zframe_size(req));
     zframe_destroy(&req);
     const char *out = reply ? reply : "{\"ok\":false,\"error\":\"out of memory\"}";
     if (zstr_send(reader, out) < 0) {

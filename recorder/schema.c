@@ -198,8 +198,10 @@ schema_open(const char *path, int busy_ms)
     /* SQLite silently falls back to read-only when the file cannot be written (mode 0444, a
      * read-only mount): refuse here with a clear error rather than fail every commit later */
     if (sqlite3_db_readonly(db, "main") == 1) {
-        log_error("schema", "database %s is read-only (file mode, owner or mount): refusing to "
-                  "record into it", path);
+        log_error("schema",
+                  "database %s is read-only (file mode, owner or mount): refusing to "
+                  "record into it",
+                  path);
         errno = EROFS;
         goto fail;
     }

@@ -215,7 +215,8 @@ s_stale_eval(risk_engine_t *self, int64_t evt, int64_t origin)
     for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
         const risk_position_t *p = risk_positions_at(self->pos, i);
         if ((p->qty != 0 || p->entry_id[0] != '\0') && p->last_md_evt > 0
-            && self->now - p->last_md_evt > self->cfg.stale_ns && self->now - p->last_md_evt > gap) {
+            && self->now - p->last_md_evt > self->cfg.stale_ns
+            && self->now - p->last_md_evt > gap) {
             gap = self->now - p->last_md_evt;
             worst = p;
         }
@@ -464,8 +465,9 @@ s_entry(risk_engine_t *self, const codec_env_t *env, const codec_sig_signal_t *s
     }
     if (d > 0) {
         int64_t raw = s->side > 0 ? ref - d : ref + d;
-        if (raw <= 0 || money_round_to(raw, in->tick, s->side > 0 ? MONEY_ROUND_DOWN : MONEY_ROUND_UP,
-                                       &sl) != 0) {
+        if (raw <= 0
+            || money_round_to(raw, in->tick, s->side > 0 ? MONEY_ROUND_DOWN : MONEY_ROUND_UP, &sl)
+                   != 0) {
             s_reject(self, "", s->strategy, s->symbol, "bad stop", evt, origin);
             return;
         }
@@ -505,7 +507,7 @@ s_entry(risk_engine_t *self, const codec_env_t *env, const codec_sig_signal_t *s
                 != 0
             || money_mul(sin.equity, MONEY_VALUE_SCALE, self->cfg.max_heat_pct, RISK_PCT_SCALE + 2,
                          MONEY_VALUE_SCALE, MONEY_ROUND_DOWN, &cap)
-                != 0
+                   != 0
             || heat + mine > cap) {
             s_reject(self, "", s->strategy, s->symbol, "portfolio_heat", evt, origin);
             return;
@@ -549,8 +551,10 @@ s_entry(risk_engine_t *self, const codec_env_t *env, const codec_sig_signal_t *s
             p->entry_side = ord.side;
             if (risk_limits_on_entry(self->limits, evt) == 1) {
                 char text[CODEC_TEXT_MAX];
-                snprintf(text, sizeof text, "%d entries in the last hour: entries stop until "
-                         "the hour slides", risk_limits_trades_last_hour(self->limits, evt));
+                snprintf(text, sizeof text,
+                         "%d entries in the last hour: entries stop until "
+                         "the hour slides",
+                         risk_limits_trades_last_hour(self->limits, evt));
                 s_alert(self, "warn", "max_trades_per_hour", text, evt, origin);
             }
         }
@@ -701,8 +705,10 @@ risk_engine_on_exec_position(risk_engine_t *self, const codec_env_t *env,
             }
         } else if (risk_limits_on_trade_closed(self->limits, trip) == 1) {
             char text[CODEC_TEXT_MAX];
-            snprintf(text, sizeof text, "%d losing trades in a row: entries paused until the "
-                     "next UTC day or resume", risk_limits_loss_streak(self->limits));
+            snprintf(text, sizeof text,
+                     "%d losing trades in a row: entries paused until the "
+                     "next UTC day or resume",
+                     risk_limits_loss_streak(self->limits));
             s_alert(self, "warn", "loss_streak", text, env->evt, env->origin);
         }
     }
@@ -769,8 +775,10 @@ risk_engine_on_exec_balance(risk_engine_t *self, const codec_env_t *env,
             (void)money_fmt(risk_limits_equity_peak(self->limits), MONEY_VALUE_SCALE, e2,
                             sizeof e2);
             if (!dd && risk_limits_dd_tripped(self->limits)) {
-                snprintf(text, sizeof text, "equity %.20s down from peak %.20s: max_drawdown, "
-                         "entries halted", e1, e2);
+                snprintf(text, sizeof text,
+                         "equity %.20s down from peak %.20s: max_drawdown, "
+                         "entries halted",
+                         e1, e2);
                 s_alert(self, "error", "max_drawdown", text, env->evt, env->origin);
             } else if (dd && !risk_limits_dd_tripped(self->limits)) {
                 log_notice("risk", "drawdown recovered (equity %s, peak %s)", e1, e2);
@@ -785,6 +793,14 @@ risk_engine_on_exec_balance(risk_engine_t *self, const codec_env_t *env,
 }
 
 /* ---- dispatch ----------------------------------------------------------------------- */
+
+void
+risk_engine_on_time(risk_engine_t *self, int64_t now_ns)
+{
+    assert(self);
+    s_advance(self, now_ns, 0);
+    s_state_maybe(self, now_ns, 0);
+}
 
 void
 risk_engine_on_msg(risk_engine_t *self, const bus_msg_t *msg)
@@ -1032,13 +1048,13 @@ risk_engine_save(const risk_engine_t *self)
             "{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:i, s:i, "
             "s:b, s:b, s:I, s:I, s:I}",
             "venue", p->venue, "symbol", p->symbol, "strategy", p->strategy, "px_scale",
-            (int)p->px_scale, "qty_scale", (int)p->qty_scale, "qty", (json_int_t)p->qty,
-            "entry_px", (json_int_t)p->entry_px, "sl_px", (json_int_t)p->sl_px, "tp_px",
-            (json_int_t)p->tp_px, "entry_id", p->entry_id, "entry_side", (int)p->entry_side,
-            "step", (json_int_t)p->step, "open_qty", (json_int_t)p->open_qty, "open_evt",
-            (json_int_t)p->open_evt, "bars", (int)p->bars, "tp_stage", (int)p->tp_stage,
-            "be_done", p->be_done, "trail_on", p->trail_on, "best_px", (json_int_t)p->best_px,
-            "trip_pnl", (json_int_t)p->trip_pnl, "last_md_evt", (json_int_t)p->last_md_evt);
+            (int)p->px_scale, "qty_scale", (int)p->qty_scale, "qty", (json_int_t)p->qty, "entry_px",
+            (json_int_t)p->entry_px, "sl_px", (json_int_t)p->sl_px, "tp_px", (json_int_t)p->tp_px,
+            "entry_id", p->entry_id, "entry_side", (int)p->entry_side, "step", (json_int_t)p->step,
+            "open_qty", (json_int_t)p->open_qty, "open_evt", (json_int_t)p->open_evt, "bars",
+            (int)p->bars, "tp_stage", (int)p->tp_stage, "be_done", p->be_done, "trail_on",
+            p->trail_on, "best_px", (json_int_t)p->best_px, "trip_pnl", (json_int_t)p->trip_pnl,
+            "last_md_evt", (json_int_t)p->last_md_evt);
         if (o) {
             (void)json_array_append_new(pos, o);
         }
@@ -1073,8 +1089,8 @@ int
 risk_engine_restore(risk_engine_t *self, const json_t *doc)
 {
     assert(self && doc);
-    const json_t *pos = json_object_get(doc, "positions"), *ent =
-                                                              json_object_get(doc, "entries_last_hour");
+    const json_t *pos = json_object_get(doc, "positions"),
+                 *ent = json_object_get(doc, "entries_last_hour");
     if (!json_is_object(doc) || s_jint(doc, "version") != S_STATE_VERSION || !json_is_array(pos)
         || !json_is_array(ent) || json_array_size(ent) > RISK_TRADES_HOUR_MAX) {
         errno = EPROTO;
@@ -1082,7 +1098,8 @@ risk_engine_restore(risk_engine_t *self, const json_t *doc)
     }
     size_t i;
     const json_t *o;
-    json_array_foreach(pos, i, o) {
+    json_array_foreach(pos, i, o)
+    {
         const char *v = json_string_value(json_object_get(o, "venue"));
         const char *sy = json_string_value(json_object_get(o, "symbol"));
         if (!v || !sy || !json_is_integer(json_object_get(o, "qty"))) {
@@ -1107,7 +1124,8 @@ risk_engine_restore(risk_engine_t *self, const json_t *doc)
     ls->daily_pnl = s_jint(doc, "daily_pnl");
     ls->trades_today = (int32_t)s_jint(doc, "trades_today");
     ls->loss_streak = (int32_t)s_jint(doc, "loss_streak");
-    json_array_foreach(ent, i, o) {
+    json_array_foreach(ent, i, o)
+    {
         ls->entry_ns[ls->n_entries++] = (int64_t)json_integer_value(o);
     }
     risk_limits_restore(self->limits, ls);
@@ -1116,10 +1134,11 @@ risk_engine_restore(risk_engine_t *self, const json_t *doc)
     if (now > self->now) {
         self->now = now;
     }
-    json_array_foreach(pos, i, o) {
-        risk_position_t *p = risk_positions_ensure(self->pos,
-                                                   json_string_value(json_object_get(o, "venue")),
-                                                   json_string_value(json_object_get(o, "symbol")));
+    json_array_foreach(pos, i, o)
+    {
+        risk_position_t *p =
+            risk_positions_ensure(self->pos, json_string_value(json_object_get(o, "venue")),
+                                  json_string_value(json_object_get(o, "symbol")));
         if (!p) {
             continue;
         }

@@ -41,19 +41,19 @@ typedef struct {
     int64_t order_ttl_ns;  /* > 0; 0 = never expires */
     char asset[12];        /* account asset: exec.balance of other assets is ignored */
     /* extensions (docs/risk.md); zero = off */
-    risk_scale_cfg_t scale; /* size multipliers (confidence, volatility, session) */
-    risk_exits_cfg_t exits; /* ladder, trailing, breakeven, time-out */
-    int sl_mode;            /* RISK_SL_SIGNAL (the signal's price), RISK_SL_PCT, RISK_SL_ATR */
-    int64_t sl_pct;         /* RISK_PCT_SCALE of ref_px, mode PCT */
-    int64_t sl_atr_mult;    /* RISK_MULT_SCALE x ATR, mode ATR (no ATR known: signal's stop) */
-    int64_t max_open_per_asset;   /* positions + entries in flight per base asset */
-    int n_priority;               /* asset priority list, first = highest */
-    char priority[8][12];         /* base assets, "BTC" */
-    double priority_confidence;   /* lower-priority entry allowed when higher ones are open
-                                     only if its signal confidence > this (0..100) */
-    int64_t max_heat_pct;         /* RISK_PCT_SCALE: sum of open risk <= equity * pct / 100 */
-    int64_t stale_ns;             /* market data older than this on a symbol with a position
-                                     or an entry in flight halts entries, event time ns */
+    risk_scale_cfg_t scale;     /* size multipliers (confidence, volatility, session) */
+    risk_exits_cfg_t exits;     /* ladder, trailing, breakeven, time-out */
+    int sl_mode;                /* RISK_SL_SIGNAL (the signal's price), RISK_SL_PCT, RISK_SL_ATR */
+    int64_t sl_pct;             /* RISK_PCT_SCALE of ref_px, mode PCT */
+    int64_t sl_atr_mult;        /* RISK_MULT_SCALE x ATR, mode ATR (no ATR known: signal's stop) */
+    int64_t max_open_per_asset; /* positions + entries in flight per base asset */
+    int n_priority;             /* asset priority list, first = highest */
+    char priority[8][12];       /* base assets, "BTC" */
+    double priority_confidence; /* lower-priority entry allowed when higher ones are open
+                                   only if its signal confidence > this (0..100) */
+    int64_t max_heat_pct;       /* RISK_PCT_SCALE: sum of open risk <= equity * pct / 100 */
+    int64_t stale_ns;           /* market data older than this on a symbol with a position
+                                   or an entry in flight halts entries, event time ns */
 } risk_engine_cfg_t;
 
 #define RISK_SL_SIGNAL 0
@@ -111,6 +111,11 @@ void risk_engine_on_exec_fill(risk_engine_t *self, const codec_env_t *env,
 void risk_engine_on_exec_balance(risk_engine_t *self, const codec_env_t *env,
                                  const codec_exec_balance_t *b);
 void risk_engine_on_ind(risk_engine_t *self, const codec_env_t *env, const codec_sig_ind_t *ind);
+/* Live mode only: the time is now `now_ns` even if no message says so (main.c calls it once a
+ * second with the wall clock; replay never calls it, so replays stay deterministic). Advances
+ * the engine's clock (never backwards) and evaluates what depends on time alone: stale market
+ * data when every feed went silent, a new UTC day. */
+void risk_engine_on_time(risk_engine_t *self, int64_t now_ns);
 
 /* Operator control: pause entries / resume (clears pause and the executor-timeout latch).
  * Publishes risk.state at the latest event time seen. */

@@ -55,8 +55,7 @@ risk_exits_intent(risk_exit_t kind)
 
 /* The slot for venue+symbol if it may fire, or NULL. */
 static risk_position_t *
-s_armed(const risk_exits_cfg_t *cfg, risk_positions_t *pos, const char *venue,
-        const char *symbol)
+s_armed(const risk_exits_cfg_t *cfg, risk_positions_t *pos, const char *venue, const char *symbol)
 {
     risk_position_t *p = risk_positions_get(pos, venue, symbol);
     if (!p || p->qty == 0 || p->exit_pending || p->exit_rejects >= RISK_EXIT_MAX_REJECTS
@@ -80,8 +79,8 @@ static int
 s_level(const risk_position_t *p, int64_t pct, int sgn, int64_t *out)
 {
     int64_t d;
-    if (money_mul(p->entry_px, p->px_scale, pct, RISK_PCT_SCALE + 2, p->px_scale,
-                  MONEY_ROUND_DOWN, &d)
+    if (money_mul(p->entry_px, p->px_scale, pct, RISK_PCT_SCALE + 2, p->px_scale, MONEY_ROUND_DOWN,
+                  &d)
         != 0) {
         return -1;
     }
@@ -135,8 +134,7 @@ risk_exits_eval(const risk_exits_cfg_t *cfg, risk_position_t *p, int64_t lo, int
         if (kind == RISK_EXIT_NONE) {
             return 0;
         }
-        int64_t trig =
-            kind == RISK_EXIT_STOP ? (p->qty > 0 ? lo : hi) : (p->qty > 0 ? hi : lo);
+        int64_t trig = kind == RISK_EXIT_STOP ? (p->qty > 0 ? lo : hi) : (p->qty > 0 ? hi : lo);
         return s_out(p, kind, 0, trig, -1, out);
     }
     bool lng = p->qty > 0;
@@ -153,12 +151,14 @@ risk_exits_eval(const risk_exits_cfg_t *cfg, risk_position_t *p, int64_t lo, int
     /* 2. the binding stop */
     risk_exit_t skind = RISK_EXIT_STOP;
     int64_t stop = p->sl_px;
-    if (p->be_done && p->entry_px > 0 && (stop == 0 || (lng ? p->entry_px > stop : p->entry_px < stop))) {
+    if (p->be_done && p->entry_px > 0
+        && (stop == 0 || (lng ? p->entry_px > stop : p->entry_px < stop))) {
         stop = p->entry_px;
         skind = RISK_EXIT_BREAKEVEN;
     }
     int64_t ts;
-    if (p->trail_on && s_trail_stop(cfg, p, &ts) == 0 && (stop == 0 || (lng ? ts > stop : ts < stop))) {
+    if (p->trail_on && s_trail_stop(cfg, p, &ts) == 0
+        && (stop == 0 || (lng ? ts > stop : ts < stop))) {
         stop = ts;
         skind = RISK_EXIT_TRAIL;
     }
@@ -168,7 +168,8 @@ risk_exits_eval(const risk_exits_cfg_t *cfg, risk_position_t *p, int64_t lo, int
     /* 3. breakeven and trailing activation (take effect from the next update) */
     int64_t lvl;
     if (cfg->be_trigger_pct > 0 && !p->be_done && p->entry_px > 0
-        && s_level(p, cfg->be_trigger_pct, sgn, &lvl) == 0 && (lng ? favour >= lvl : favour <= lvl)) {
+        && s_level(p, cfg->be_trigger_pct, sgn, &lvl) == 0
+        && (lng ? favour >= lvl : favour <= lvl)) {
         p->be_done = true;
     }
     if (cfg->trail_activate_pct > 0 && cfg->trail_dist_pct > 0 && p->entry_px > 0) {
@@ -221,8 +222,8 @@ risk_exits_on_trade_cfg(const risk_exits_cfg_t *cfg, risk_positions_t *pos,
 }
 
 int
-risk_exits_on_book_cfg(const risk_exits_cfg_t *cfg, risk_positions_t *pos,
-                       const codec_md_book_t *b, int64_t evt, risk_exit_order_t *out)
+risk_exits_on_book_cfg(const risk_exits_cfg_t *cfg, risk_positions_t *pos, const codec_md_book_t *b,
+                       int64_t evt, risk_exit_order_t *out)
 {
     assert(pos && b && out);
     risk_position_t *p = s_armed(cfg, pos, b->venue, b->symbol);

@@ -109,11 +109,10 @@ risk_limits_new(const risk_limits_cfg_t *cfg)
 {
     assert(cfg);
     if (cfg->max_open_positions < 1 || cfg->daily_loss_limit_pct <= 0
-        || cfg->daily_loss_limit_pct > 100 * money_pow10(RISK_PCT_SCALE)
-        || cfg->start_equity <= 0 || cfg->max_drawdown_pct < 0
-        || cfg->max_drawdown_pct > 100 * money_pow10(RISK_PCT_SCALE) || cfg->max_trades_per_hour < 0
-        || cfg->max_trades_per_hour > RISK_TRADES_HOUR_MAX || cfg->max_consecutive_losses < 0
-        || cfg->min_balance < 0) {
+        || cfg->daily_loss_limit_pct > 100 * money_pow10(RISK_PCT_SCALE) || cfg->start_equity <= 0
+        || cfg->max_drawdown_pct < 0 || cfg->max_drawdown_pct > 100 * money_pow10(RISK_PCT_SCALE)
+        || cfg->max_trades_per_hour < 0 || cfg->max_trades_per_hour > RISK_TRADES_HOUR_MAX
+        || cfg->max_consecutive_losses < 0 || cfg->min_balance < 0) {
         errno = EINVAL;
         return NULL;
     }
@@ -300,8 +299,8 @@ risk_limits_strerror(const risk_limits_t *self, risk_limit_err_t err)
 {
     assert(self);
     if (err == RISK_LIMIT_HALTED) {
-        return !self->equity_known ? "halted: equity unknown"
-               : self->unknown     ? "halted: state unknown"
+        return !self->equity_known   ? "halted: equity unknown"
+               : self->unknown       ? "halted: state unknown"
                : self->executor_down ? "halted: executor_timeout"
                                      : "halted: stale_data";
     }

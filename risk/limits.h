@@ -65,7 +65,7 @@ typedef struct {
     bool killed, paused, loss_tripped, dd_tripped, streak_tripped;
     int64_t equity, equity_peak, day, day_start_equity, daily_pnl;
     int32_t trades_today, loss_streak;
-    int32_t n_entries;                       /* entry times of the last hour, oldest first */
+    int32_t n_entries; /* entry times of the last hour, oldest first */
     int64_t entry_ns[RISK_TRADES_HOUR_MAX];
 } risk_limits_saved_t;
 

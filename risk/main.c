@@ -16,6 +16,7 @@
 
 #include "common/bus.h"
 #include "common/cfg.h"
+#include "common/clock.h"
 #include "common/codec.h"
 #include "common/instr.h"
 #include "common/log.h"
@@ -43,28 +44,59 @@ typedef struct {
     int64_t *c_persist_fail;
 } s_ctx_t;
 
-static const char *const k_risk_keys[] = {
-    "risk_per_trade_pct",   "max_position_pct",     "max_open_positions",
-    "daily_loss_limit_pct", "min_confidence",       "order_timeout_ms",
-    "order_retries",        "order_ttl_ms",         "sizing_mode",
-    "fixed_notional",       "equity_pct",           "max_leverage",
-    "reserve",              "min_order_value",      "scale",
-    "stop_mode",            "stop_pct",             "stop_atr_mult",
-    "exits",                "max_open_per_asset",   "asset_priority",
-    "priority_confidence",  "max_heat_pct",         "stale_s",
-    "max_drawdown_pct",     "max_trades_per_hour",  "max_consecutive_losses",
-    "min_balance",          "state_file",           NULL
-};
-static const char *const k_scale_keys[] = {
-    "confidence",   "volatility",   "session",       "conf_lo",      "conf_hi",
-    "conf_lo_mult", "conf_hi_mult", "vol_hi_pctile", "vol_lo_pctile", "vol_hi_mult",
-    "vol_lo_mult",  "asia_hours",   "london_hours",  "ny_hours",     "asia_mult",
-    "london_ny_mult", "overlap_mult", "off_mult",    NULL
-};
-static const char *const k_exit_keys[] = {
-    "tp_ladder_pct", "tp_ladder_close_pct", "trail_activate_pct", "trail_dist_pct",
-    "breakeven_pct", "timeout_bars",        "timeout_s",          NULL
-};
+static const char *const k_risk_keys[] = { "risk_per_trade_pct",
+                                           "max_position_pct",
+                                           "max_open_positions",
+                                           "daily_loss_limit_pct",
+                                           "min_confidence",
+                                           "order_timeout_ms",
+                                           "order_retries",
+                                           "order_ttl_ms",
+                                           "sizing_mode",
+                                           "fixed_notional",
+                                           "equity_pct",
+                                           "max_leverage",
+                                           "reserve",
+                                           "min_order_value",
+                                           "scale",
+                                           "stop_mode",
+                                           "stop_pct",
+                                           "stop_atr_mult",
+                                           "exits",
+                                           "max_open_per_asset",
+                                           "asset_priority",
+                                           "priority_confidence",
+                                           "max_heat_pct",
+                                           "stale_s",
+                                           "max_drawdown_pct",
+                                           "max_trades_per_hour",
+                                           "max_consecutive_losses",
+                                           "min_balance",
+                                           "state_file",
+                                           NULL };
+static const char *const k_scale_keys[] = { "confidence",
+                                            "volatility",
+                                            "session",
+                                            "conf_lo",
+                                            "conf_hi",
+                                            "conf_lo_mult",
+                                            "conf_hi_mult",
+                                            "vol_hi_pctile",
+                                            "vol_lo_pctile",
+                                            "vol_hi_mult",
+                                            "vol_lo_mult",
+                                            "asia_hours",
+                                            "london_hours",
+                                            "ny_hours",
+                                            "asia_mult",
+                                            "london_ny_mult",
+                                            "overlap_mult",
+                                            "off_mult",
+                                            NULL };
+static const char *const k_exit_keys[] = { "tp_ladder_pct",      "tp_ladder_close_pct",
+                                           "trail_activate_pct", "trail_dist_pct",
+                                           "breakeven_pct",      "timeout_bars",
+                                           "timeout_s",          NULL };
 
 /* ---- engine io ---------------------------------------------------------------------- */
 
@@ -170,7 +202,8 @@ s_on_ctl(stage_t *st, const char *cmd, json_t *reply, void *arg)
     if (sscanf(cmd, "%31s", word) != 1) {
         return -1;
     }
-    if (strcmp(word, "pause") == 0 || strcmp(word, "halt") == 0 || strcmp(word, "risk.pause") == 0) {
+    if (strcmp(word, "pause") == 0 || strcmp(word, "halt") == 0
+        || strcmp(word, "risk.pause") == 0) {
         risk_engine_pause(ctx->eng);
     } else if (strcmp(word, "resume") == 0 || strcmp(word, "risk.resume") == 0) {
         risk_engine_resume(ctx->eng);
@@ -246,8 +279,7 @@ s_on_status(stage_t *st, json_t *status, void *arg)
     (void)json_object_set_new(status, "drawdown",
                               s_money_json(risk_limits_drawdown(lim), MONEY_VALUE_SCALE));
     (void)json_object_set_new(status, "loss_streak", json_integer(risk_limits_loss_streak(lim)));
-    (void)json_object_set_new(status, "trades_today",
-                              json_integer(risk_limits_trades_today(lim)));
+    (void)json_object_set_new(status, "trades_today", json_integer(risk_limits_trades_today(lim)));
     (void)json_object_set_new(
         status, "trades_last_hour",
         json_integer(risk_limits_trades_last_hour(lim, risk_engine_now(ctx->eng))));
@@ -298,14 +330,30 @@ s_try_rebuild(s_ctx_t *ctx)
     risk_engine_set_equity(ctx->eng, eq);
     size_t mine = risk_engine_open_positions(ctx->eng);
     if ((size_t)np != mine) {
-        log_error("risk", "rebuild: executor holds %lld positions, the state file %zu: HALTED "
-                  "(state unknown) until they agree or an operator resumes", (long long)np, mine);
+        log_error("risk",
+                  "rebuild: executor holds %lld positions, the state file %zu: HALTED "
+                  "(state unknown) until they agree or an operator resumes",
+                  (long long)np, mine);
         return false;
     }
     risk_engine_set_unknown(ctx->eng, false);
     log_notice("risk", "rebuild: state restored (%zu open positions, executor agrees)", mine);
     s_sync(ctx);
     return true;
+}
+
+/* Live mode: once a second, tell the engine what time it is (its logic never reads a clock:
+ * this is where the wall clock comes in), so stale market data is caught even when every
+ * feed went silent. Not armed in replay: replays stay deterministic. */
+static int
+s_time_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_ctx_t *ctx = arg;
+    risk_engine_on_time(ctx->eng, clock_wall_ns());
+    s_sync(ctx);
+    return 0;
 }
 
 static int
@@ -344,8 +392,10 @@ s_load_state(s_ctx_t *ctx, bool *restored)
         *restored = true;
         risk_engine_set_unknown(ctx->eng, true);
         const risk_limits_t *lim = risk_engine_limits(ctx->eng);
-        log_notice("risk", "restored %s: killed %d, %zu open positions, peak %lld, daily pnl %lld, "
-                   "loss streak %d", ctx->state_path, (int)risk_limits_killed(lim),
+        log_notice("risk",
+                   "restored %s: killed %d, %zu open positions, peak %lld, daily pnl %lld, "
+                   "loss streak %d",
+                   ctx->state_path, (int)risk_limits_killed(lim),
                    risk_engine_open_positions(ctx->eng), (long long)risk_limits_equity_peak(lim),
                    (long long)risk_limits_daily_pnl(lim), risk_limits_loss_streak(lim));
     }
@@ -368,7 +418,8 @@ s_hours(cfg_t *cfg, const char *path, int dfrom, int dto, int *from, int *to)
         || !json_is_integer(json_array_get(a, 1))) {
         return cfg_fail(cfg, path, "expected [from_hour, to_hour] (UTC, 0..24)");
     }
-    json_int_t f = json_integer_value(json_array_get(a, 0)), t = json_integer_value(json_array_get(a, 1));
+    json_int_t f = json_integer_value(json_array_get(a, 0)),
+               t = json_integer_value(json_array_get(a, 1));
     if (f < 0 || f > 24 || t < 0 || t > 24) {
         return cfg_fail(cfg, path, "expected hours in 0..24");
     }
@@ -381,7 +432,8 @@ s_hours(cfg_t *cfg, const char *path, int dfrom, int dto, int *from, int *to)
 static int
 s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
 {
-    const int64_t pct100 = 100 * money_pow10(RISK_PCT_SCALE), x100 = 100 * money_pow10(RISK_MULT_SCALE);
+    const int64_t pct100 = 100 * money_pow10(RISK_PCT_SCALE),
+                  x100 = 100 * money_pow10(RISK_MULT_SCALE);
     const char *mode, *stop_mode;
     int64_t v, per_asset, stale_s, conf_lo, conf_hi, vhi, vlo, tbars, ts;
     double pconf;
@@ -391,68 +443,82 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
         || cfg_check_keys(cfg, "risk.exits", k_exit_keys) != 0
         || cfg_str(cfg, "risk.sizing_mode", "risk", &mode) != 0
         || cfg_money(cfg, "risk.fixed_notional", MONEY_VALUE_SCALE, "100", 1, INT64_MAX,
-                     &ec->sizing.fixed_notional) != 0
+                     &ec->sizing.fixed_notional)
+               != 0
         || cfg_money(cfg, "risk.equity_pct", RISK_PCT_SCALE, "10", 1, 10 * pct100,
-                     &ec->sizing.equity_pct) != 0
+                     &ec->sizing.equity_pct)
+               != 0
         || cfg_money(cfg, "risk.max_leverage", RISK_MULT_SCALE, "1", 0, x100,
-                     &ec->sizing.max_leverage) != 0
-        || cfg_money(cfg, "risk.reserve", MONEY_VALUE_SCALE, "0", 0, INT64_MAX,
-                     &ec->sizing.reserve) != 0
+                     &ec->sizing.max_leverage)
+               != 0
+        || cfg_money(cfg, "risk.reserve", MONEY_VALUE_SCALE, "0", 0, INT64_MAX, &ec->sizing.reserve)
+               != 0
         || cfg_money(cfg, "risk.min_order_value", MONEY_VALUE_SCALE, "0", 0, INT64_MAX,
-                     &ec->sizing.min_order_value) != 0
+                     &ec->sizing.min_order_value)
+               != 0
         || cfg_bool(cfg, "risk.scale.confidence", false, &sc->conf_on) != 0
         || cfg_bool(cfg, "risk.scale.volatility", false, &sc->vol_on) != 0
         || cfg_bool(cfg, "risk.scale.session", false, &sc->session_on) != 0
         || cfg_int(cfg, "risk.scale.conf_lo", 65, 0, 100, false, &conf_lo) != 0
         || cfg_int(cfg, "risk.scale.conf_hi", 95, 0, 100, false, &conf_hi) != 0
         || cfg_money(cfg, "risk.scale.conf_lo_mult", RISK_MULT_SCALE, "0.5", 0, x100,
-                     &sc->conf_lo_mult) != 0
+                     &sc->conf_lo_mult)
+               != 0
         || cfg_money(cfg, "risk.scale.conf_hi_mult", RISK_MULT_SCALE, "1.5", 0, x100,
-                     &sc->conf_hi_mult) != 0
+                     &sc->conf_hi_mult)
+               != 0
         || cfg_int(cfg, "risk.scale.vol_hi_pctile", 80, 0, 100, false, &vhi) != 0
         || cfg_int(cfg, "risk.scale.vol_lo_pctile", 20, 0, 100, false, &vlo) != 0
         || cfg_money(cfg, "risk.scale.vol_hi_mult", RISK_MULT_SCALE, "0.7", 0, x100,
-                     &sc->vol_hi_mult) != 0
+                     &sc->vol_hi_mult)
+               != 0
         || cfg_money(cfg, "risk.scale.vol_lo_mult", RISK_MULT_SCALE, "1.2", 0, x100,
-                     &sc->vol_lo_mult) != 0
+                     &sc->vol_lo_mult)
+               != 0
         || s_hours(cfg, "risk.scale.asia_hours", 0, 7, &sc->asia_from, &sc->asia_to) != 0
         || s_hours(cfg, "risk.scale.london_hours", 7, 16, &sc->london_from, &sc->london_to) != 0
         || s_hours(cfg, "risk.scale.ny_hours", 13, 22, &sc->ny_from, &sc->ny_to) != 0
-        || cfg_money(cfg, "risk.scale.asia_mult", RISK_MULT_SCALE, "0.5", 0, x100,
-                     &sc->asia_mult) != 0
+        || cfg_money(cfg, "risk.scale.asia_mult", RISK_MULT_SCALE, "0.5", 0, x100, &sc->asia_mult)
+               != 0
         || cfg_money(cfg, "risk.scale.london_ny_mult", RISK_MULT_SCALE, "1.0", 0, x100,
-                     &sc->london_ny_mult) != 0
+                     &sc->london_ny_mult)
+               != 0
         || cfg_money(cfg, "risk.scale.overlap_mult", RISK_MULT_SCALE, "1.5", 0, x100,
-                     &sc->overlap_mult) != 0
-        || cfg_money(cfg, "risk.scale.off_mult", RISK_MULT_SCALE, "1.0", 0, x100,
-                     &sc->off_mult) != 0
+                     &sc->overlap_mult)
+               != 0
+        || cfg_money(cfg, "risk.scale.off_mult", RISK_MULT_SCALE, "1.0", 0, x100, &sc->off_mult)
+               != 0
         || cfg_str(cfg, "risk.stop_mode", "signal", &stop_mode) != 0
         || cfg_money(cfg, "risk.stop_pct", RISK_PCT_SCALE, "0.5", 1, pct100, &ec->sl_pct) != 0
         || cfg_money(cfg, "risk.stop_atr_mult", RISK_MULT_SCALE, "2", 1, x100, &ec->sl_atr_mult)
                != 0
         || cfg_money(cfg, "risk.exits.trail_activate_pct", RISK_PCT_SCALE, "0", 0, pct100,
-                     &ec->exits.trail_activate_pct) != 0
+                     &ec->exits.trail_activate_pct)
+               != 0
         || cfg_money(cfg, "risk.exits.trail_dist_pct", RISK_PCT_SCALE, "0", 0, pct100,
-                     &ec->exits.trail_dist_pct) != 0
+                     &ec->exits.trail_dist_pct)
+               != 0
         || cfg_money(cfg, "risk.exits.breakeven_pct", RISK_PCT_SCALE, "0", 0, pct100,
-                     &ec->exits.be_trigger_pct) != 0
+                     &ec->exits.be_trigger_pct)
+               != 0
         || cfg_int(cfg, "risk.exits.timeout_bars", 0, 0, INT32_MAX, false, &tbars) != 0
         || cfg_int(cfg, "risk.exits.timeout_s", 0, 0, INT64_C(365) * 86400, false, &ts) != 0
-        || cfg_int(cfg, "risk.max_open_per_asset", 1, 0, RISK_POSITIONS_MAX, false, &per_asset)
-               != 0
+        || cfg_int(cfg, "risk.max_open_per_asset", 1, 0, RISK_POSITIONS_MAX, false, &per_asset) != 0
         || cfg_double(cfg, "risk.priority_confidence", 80, 0, 100, false, &pconf) != 0
         || cfg_money(cfg, "risk.max_heat_pct", RISK_PCT_SCALE, "6", 0, pct100, &ec->max_heat_pct)
                != 0
         || cfg_int(cfg, "risk.stale_s", 300, 0, 86400, false, &stale_s) != 0
         || cfg_money(cfg, "risk.max_drawdown_pct", RISK_PCT_SCALE, "0", 0, pct100,
-                     &ec->limits.max_drawdown_pct) != 0
+                     &ec->limits.max_drawdown_pct)
+               != 0
         || cfg_int(cfg, "risk.max_trades_per_hour", 0, 0, RISK_TRADES_HOUR_MAX, false, &v) != 0) {
         return -1;
     }
     ec->limits.max_trades_per_hour = v;
     if (cfg_int(cfg, "risk.max_consecutive_losses", 0, 0, 1000, false, &v) != 0
         || cfg_money(cfg, "risk.min_balance", MONEY_VALUE_SCALE, "0", 0, INT64_MAX,
-                     &ec->limits.min_balance) != 0) {
+                     &ec->limits.min_balance)
+               != 0) {
         return -1;
     }
     ec->limits.max_consecutive_losses = v;
@@ -463,7 +529,8 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
     } else if (strcmp(mode, "equity_pct") == 0) {
         ec->sizing.mode = RISK_SIZE_EQUITY_PCT;
     } else {
-        return cfg_fail(cfg, "risk.sizing_mode", "expected \"risk\", \"notional\" or \"equity_pct\"");
+        return cfg_fail(cfg, "risk.sizing_mode",
+                        "expected \"risk\", \"notional\" or \"equity_pct\"");
     }
     if (strcmp(stop_mode, "signal") == 0) {
         ec->sl_mode = RISK_SL_SIGNAL;
@@ -494,7 +561,8 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
     }
     if (n != m || n > RISK_TP_RUNGS_MAX) {
         return cfg_fail(cfg, "risk.exits.tp_ladder_close_pct",
-                        "expected as many entries as tp_ladder_pct (at most %d)", RISK_TP_RUNGS_MAX);
+                        "expected as many entries as tp_ladder_pct (at most %d)",
+                        RISK_TP_RUNGS_MAX);
     }
     int64_t sum = 0;
     for (int i = 0; i < n; i++) {
@@ -502,7 +570,8 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
         snprintf(k1, sizeof k1, "risk.exits.tp_ladder_pct[%d]", i);
         snprintf(k2, sizeof k2, "risk.exits.tp_ladder_close_pct[%d]", i);
         if (cfg_money(cfg, k1, RISK_PCT_SCALE, NULL, 1, 10 * pct100, &ec->exits.tp_pct[i]) != 0
-            || cfg_money(cfg, k2, RISK_PCT_SCALE, NULL, 1, pct100, &ec->exits.tp_close_pct[i]) != 0) {
+            || cfg_money(cfg, k2, RISK_PCT_SCALE, NULL, 1, pct100, &ec->exits.tp_close_pct[i])
+                   != 0) {
             return -1;
         }
         if (i > 0 && ec->exits.tp_pct[i] <= ec->exits.tp_pct[i - 1]) {
@@ -713,6 +782,10 @@ main(int argc, char **argv)
     if ((rc = s_connect_role(&ctx, cfg, "feed", "md.", 0, false, &subs[0])) != 0
         || (rc = s_connect_role(&ctx, cfg, "signal", "sig.", 1, false, &subs[1])) != 0
         || (rc = s_connect_role(&ctx, cfg, "executor", "exec.", 2, true, &subs[2])) != 0) {
+        goto done;
+    }
+    if (!stage_replay(ctx.st) && zloop_timer(stage_loop(ctx.st), 1000, 0, s_time_tick, &ctx) < 0) {
+        log_error("risk", "cannot start the time tick");
         goto done;
     }
     stage_on_ctl(ctx.st, s_on_ctl, &ctx);

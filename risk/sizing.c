@@ -43,8 +43,7 @@ s_pct_of(int64_t amount, int64_t pct, int64_t *out)
 static int
 s_qty_of(int64_t amount, const instr_t *instr, int64_t ref_px, int ws, int64_t *out)
 {
-    return money_div(amount, MONEY_VALUE_SCALE, ref_px, instr->px_scale, ws, MONEY_ROUND_DOWN,
-                     out);
+    return money_div(amount, MONEY_VALUE_SCALE, ref_px, instr->px_scale, ws, MONEY_ROUND_DOWN, out);
 }
 
 risk_sizing_err_t
@@ -60,8 +59,7 @@ risk_sizing_size(const risk_sizing_cfg_t *cfg, const instr_t *instr, const risk_
     if (instr->qty_scale < 0 || instr->qty_scale > MONEY_MAX_SCALE || instr->px_scale < 0
         || instr->px_scale > MONEY_MAX_SCALE || instr->step <= 0 || cfg->risk_pct <= 0
         || cfg->max_position_pct <= 0 || equity <= 0 || ref_px <= 0 || in->mult <= 0
-        || cfg->max_leverage < 0 || cfg->reserve < 0
-        || (cfg->mode == RISK_SIZE_RISK && sl_px <= 0)
+        || cfg->max_leverage < 0 || cfg->reserve < 0 || (cfg->mode == RISK_SIZE_RISK && sl_px <= 0)
         || (cfg->mode == RISK_SIZE_NOTIONAL && cfg->fixed_notional <= 0)
         || (cfg->mode == RISK_SIZE_EQUITY_PCT && cfg->equity_pct <= 0)
         || cfg->mode > RISK_SIZE_EQUITY_PCT) {
@@ -167,8 +165,9 @@ risk_sizing_err_t
 risk_sizing_qty(const risk_sizing_cfg_t *cfg, const instr_t *instr, int64_t equity, int64_t ref_px,
                 int64_t sl_px, risk_sizing_t *out)
 {
-    risk_sizing_in_t in = { .equity = equity, .available = equity, .ref_px = ref_px,
-                            .sl_px = sl_px, .mult = 10000 };
+    risk_sizing_in_t in = {
+        .equity = equity, .available = equity, .ref_px = ref_px, .sl_px = sl_px, .mult = 10000
+    };
     if (sl_px <= 0) {
         assert(out);
         memset(out, 0, sizeof *out);

@@ -67,7 +67,7 @@ typedef struct {
  * -> asia_mult; none -> off_mult. enabled false = every multiplier 1x. */
 typedef struct {
     bool conf_on, vol_on, session_on;
-    int64_t conf_lo, conf_hi;     /* percent, integer (65, 95) */
+    int64_t conf_lo, conf_hi; /* percent, integer (65, 95) */
     int64_t conf_lo_mult, conf_hi_mult;
     int64_t vol_hi_pctile, vol_lo_pctile; /* percent, integer (80, 20) */
     int64_t vol_hi_mult, vol_lo_mult;
@@ -88,10 +88,10 @@ int64_t risk_scale_mult(const risk_scale_cfg_t *cfg, double confidence, double a
 const char *risk_scale_session(const risk_scale_cfg_t *cfg, int64_t evt_ns);
 
 typedef struct {
-    int64_t equity;    /* VALUE, > 0 */
-    int64_t available; /* VALUE; <= 0 = not known (equity is used) */
+    int64_t equity;        /* VALUE, > 0 */
+    int64_t available;     /* VALUE; <= 0 = not known (equity is used) */
     int64_t ref_px, sl_px; /* px mantissas (sl_px needed in mode RISK only) */
-    int64_t mult;      /* RISK_MULT_SCALE, > 0 (10000 = 1x) */
+    int64_t mult;          /* RISK_MULT_SCALE, > 0 (10000 = 1x) */
 } risk_sizing_in_t;
 
 /* Every intermediate of one sizing, for logs and tests. */

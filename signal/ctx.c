@@ -18,7 +18,7 @@ struct ctx {
     double strength;
     /* levels */
     ind_bar_t ring[S_RING];
-    int64_t t; /* bars taken */
+    int64_t t;      /* bars taken */
     double vol_sum; /* volume of the bars in the ring (average bar volume) */
     ctx_level_t levels[CTX_MAX_LEVELS];
     int n_levels;
@@ -159,8 +159,13 @@ s_add_level(ctx_t *self, double px, int kind, double vol, int64_t bar_idx, int64
     } else {
         self->n_levels++;
     }
-    self->levels[slot] = (ctx_level_t){ .price = px, .kind = kind, .tests = 0, .volume = vol,
-                                        .born_bar = bar_idx, .last_test_ns = ts, .strength = 0 };
+    self->levels[slot] = (ctx_level_t){ .price = px,
+                                        .kind = kind,
+                                        .tests = 0,
+                                        .volume = vol,
+                                        .born_bar = bar_idx,
+                                        .last_test_ns = ts,
+                                        .strength = 0 };
 }
 
 static void

@@ -25,14 +25,13 @@
  *     of bars i-swing_n .. i+swing_n, known swing_n bars later. A new swing within tol_bp of
  *     a live level of the same kind counts as a test of it instead. A later bar whose high
  *     (resistance) or low (support) comes within tol_bp of the level, or wicks beyond it,
- *     without closing through is a test (tests++, volume += bar volume). A close through (above a resistance, below
- *     a support, by more than tol_bp) invalidates it (removed, counted). Strength (0..100) =
- *     min(60, 20 * tests) + min(25, 25 * level volume / (swing_n * average bar volume)) +
- *     15 * max(0, 1 - age_bars / max_age_bars). Table full: the weakest level is replaced.
- *  Invariants: (1) every live level has price > 0 and tests >= 0; (2) n_levels <=
- *     CTX_MAX_LEVELS.
- *  Cost: regime O(atr_window) per bar (rank in the ATR ring; 100 by default), levels
- *     O(CTX_MAX_LEVELS + swing_n), flow and session O(1), imbalance O(n).
+ *     without closing through is a test (tests++, volume += bar volume). A close through (above a
+ * resistance, below a support, by more than tol_bp) invalidates it (removed, counted). Strength
+ * (0..100) = min(60, 20 * tests) + min(25, 25 * level volume / (swing_n * average bar volume)) + 15
+ * * max(0, 1 - age_bars / max_age_bars). Table full: the weakest level is replaced. Invariants: (1)
+ * every live level has price > 0 and tests >= 0; (2) n_levels <= CTX_MAX_LEVELS. Cost: regime
+ * O(atr_window) per bar (rank in the ATR ring; 100 by default), levels O(CTX_MAX_LEVELS + swing_n),
+ * flow and session O(1), imbalance O(n).
  */
 #ifndef TP_CTX_H
 #define TP_CTX_H
@@ -58,26 +57,26 @@ typedef enum {
 typedef enum { CTX_ASIAN = 0, CTX_LONDON, CTX_NY, CTX_LONDON_NY_OVERLAP } ctx_session_t;
 
 typedef struct {
-    double adx_trend;    /* default 25 */
-    double adx_strong;   /* default 50 */
-    double adx_range;    /* default 20 */
-    double volatile_pct; /* default 90 (ATR percentile) */
-    int atr_window;      /* default 100 bars */
+    double adx_trend;                               /* default 25 */
+    double adx_strong;                              /* default 50 */
+    double adx_range;                               /* default 20 */
+    double volatile_pct;                            /* default 90 (ATR percentile) */
+    int atr_window;                                 /* default 100 bars */
     int london_start, london_end, ny_start, ny_end; /* UTC hours, default 7, 16, 12, 21 */
-    int swing_n;         /* default 5 bars each side */
-    double tol_bp;       /* default 10 (0.10 %) */
-    int max_age_bars;    /* default 500 */
-    int book_levels;     /* default 5 */
+    int swing_n;                                    /* default 5 bars each side */
+    double tol_bp;                                  /* default 10 (0.10 %) */
+    int max_age_bars;                               /* default 500 */
+    int book_levels;                                /* default 5 */
 } ctx_params_t;
 
 typedef struct {
     double price;
-    int kind;          /* +1 resistance (swing high), -1 support (swing low) */
+    int kind; /* +1 resistance (swing high), -1 support (swing low) */
     int tests;
-    double volume;     /* base units */
-    int64_t born_bar;  /* bar index of the swing */
+    double volume;    /* base units */
+    int64_t born_bar; /* bar index of the swing */
     int64_t last_test_ns;
-    double strength;   /* 0..100, updated every bar */
+    double strength; /* 0..100, updated every bar */
 } ctx_level_t;
 
 typedef struct ctx ctx_t;

@@ -4,8 +4,8 @@
 #include <assert.h>
 #include <stddef.h>
 
-#include <jansson.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@
 #include "signal/mtf.h"
 #include <math.h>
 
-#define S_MOD "signal"
+#define S_MOD            "signal"
 #define S_MAX_IND_SERIES 64
 
 /* A series with the full indicator set (signal.indicators[]). */
@@ -43,8 +43,8 @@ struct engine {
     s_ind_series_t ind[S_MAX_IND_SERIES];
     size_t n_ind;
     size_t n_book_strats; /* strategies with an on_book/on_trade hook */
-    int64_t cur_origin; /* origin of the md message being handled */
-    bool silent;        /* warm-up: state advances, nothing is published */
+    int64_t cur_origin;   /* origin of the md message being handled */
+    bool silent;          /* warm-up: state advances, nothing is published */
     /* series that are not warmed from klines: trade-built and aggregated ones */
     struct {
         char venue[CODEC_VENUE_MAX];
@@ -280,7 +280,8 @@ engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, i
     size_t n = 0, idx;
     json_t *row;
     int rc = 0;
-    json_array_foreach(bars, idx, row) {
+    json_array_foreach(bars, idx, row)
+    {
         codec_md_kline_t k;
         memset(&k, 0, sizeof k);
         snprintf(k.venue, sizeof k.venue, "%s", venue);
@@ -301,8 +302,8 @@ engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, i
         k.qty_scale = (int32_t)json_integer_value(json_object_get(row, "qty_scale"));
         k.ts_event = json_integer_value(json_object_get(row, "evt"));
         k.closed = true;
-        if (!json_is_integer(json_object_get(row, "close_m")) || k.end_ns != k.start_ns
-                                                                     + (int64_t)tf_s * 1000000000LL) {
+        if (!json_is_integer(json_object_get(row, "close_m"))
+            || k.end_ns != k.start_ns + (int64_t)tf_s * 1000000000LL) {
             rc = -1;
             break;
         }
@@ -337,10 +338,11 @@ engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, i
 static int
 s_cfg_ctx(cfg_t *cfg, const char *path, ctx_params_t *cp)
 {
-    static const char *const k_keys[] = { "adx_trend", "adx_strong", "adx_range", "volatile_pct",
-                                          "atr_window", "london_start", "london_end", "ny_start",
-                                          "ny_end", "swing_n", "tol_bp", "max_age_bars",
-                                          "book_levels", NULL };
+    static const char *const k_keys[] = { "adx_trend",    "adx_strong", "adx_range",
+                                          "volatile_pct", "atr_window", "london_start",
+                                          "london_end",   "ny_start",   "ny_end",
+                                          "swing_n",      "tol_bp",     "max_age_bars",
+                                          "book_levels",  NULL };
     char key[160];
     int64_t v;
     if (cfg_check_keys(cfg, path, k_keys) != 0) {
@@ -387,8 +389,9 @@ s_cfg_ctx(cfg_t *cfg, const char *path, ctx_params_t *cp)
     }
     ctx_t *probe = ctx_new(cp);
     if (!probe) {
-        return cfg_fail(cfg, path, "inconsistent context thresholds (adx_range <= adx_trend < "
-                                   "adx_strong, start < end hours, atr_window >= 10)");
+        return cfg_fail(cfg, path,
+                        "inconsistent context thresholds (adx_range <= adx_trend < "
+                        "adx_strong, start < end hours, atr_window >= 10)");
     }
     ctx_destroy(&probe);
     return 0;
@@ -398,10 +401,10 @@ s_cfg_ctx(cfg_t *cfg, const char *path, ctx_params_t *cp)
 static int
 s_cfg_indicators(engine_t *self, cfg_t *cfg)
 {
-    static const char *const k_keys[] = { "venue", "symbol", "tf_s", "sma", "ema", "rsi",
-                                          "macd_fast", "macd_slow", "macd_signal", "bb", "bb_k",
-                                          "atr", "adx", "stddev", "mom", "vol_ma", "context",
-                                          NULL };
+    static const char *const k_keys[] = { "venue",  "symbol",    "tf_s",      "sma",         "ema",
+                                          "rsi",    "macd_fast", "macd_slow", "macd_signal", "bb",
+                                          "bb_k",   "atr",       "adx",       "stddev",      "mom",
+                                          "vol_ma", "context",   NULL };
     char path[96], key[128];
     int n = cfg_array_len(cfg, "signal.indicators");
     if (n < 0) {
@@ -449,7 +452,8 @@ s_cfg_indicators(engine_t *self, cfg_t *cfg)
             int *dst = (int *)((char *)&p + k_ints[k].off);
             snprintf(key, sizeof key, "%s.%s", path, k_ints[k].k);
             if (cfg_int(cfg, key, *dst, k_ints[k].k[0] == 'm' && k_ints[k].k[1] == 'o' ? 1 : 2,
-                        k_ints[k].max, false, &v) != 0) {
+                        k_ints[k].max, false, &v)
+                != 0) {
                 return -1;
             }
             *dst = (int)v;
@@ -484,9 +488,10 @@ s_cfg_indicators(engine_t *self, cfg_t *cfg)
         }
         if (engine_add_indicators(self, venue, symbol, (int)tf, &p, &cp) != 0) {
             return cfg_fail(cfg, path, "%s",
-                            errno == EEXIST   ? "duplicate indicator series"
-                            : errno == ENOSPC ? "too many indicator series"
-                                              : "bad indicator parameters (macd_fast < macd_slow?)");
+                            errno == EEXIST ? "duplicate indicator series"
+                            : errno == ENOSPC
+                                ? "too many indicator series"
+                                : "bad indicator parameters (macd_fast < macd_slow?)");
         }
     }
     return 0;
@@ -552,8 +557,9 @@ s_cfg_mtf(engine_t *self, cfg_t *cfg)
 int
 engine_configure(engine_t *self, cfg_t *cfg)
 {
-    static const char *const k_signal_keys[] = { "strategies", "trade_bars", "indicators", "mtf",
-                                                 "warmup_bars", "warmup_timeout_ms", NULL };
+    static const char *const k_signal_keys[] = { "strategies", "trade_bars",  "indicators",
+                                                 "mtf",        "warmup_bars", "warmup_timeout_ms",
+                                                 NULL };
     static const char *const k_bar_keys[] = { "venue", "symbol", "tf_s", NULL };
     char path[96], key[128];
     assert(self && cfg);
@@ -695,12 +701,14 @@ s_run_indicators(engine_t *self, const codec_sig_bar_t *bar, const char *tf, int
             continue;
         }
         double ps = (double)money_pow10(bar->px_scale), qs = (double)money_pow10(bar->qty_scale);
-        ind_bar_t ib = { .high = (double)bar->high / ps, .low = (double)bar->low / ps,
-                         .close = (double)bar->close / ps, .volume = (double)bar->volume / qs,
+        ind_bar_t ib = { .high = (double)bar->high / ps,
+                         .low = (double)bar->low / ps,
+                         .close = (double)bar->close / ps,
+                         .volume = (double)bar->volume / qs,
                          .start_ns = bar->start_ns };
         if (ind_update(x->ind, &ib) != 0) {
-            log_limited(&self->lim_strat, LOG_WARN, S_MOD, "indicators refused a bar",
-                        bar->symbol, strlen(bar->symbol));
+            log_limited(&self->lim_strat, LOG_WARN, S_MOD, "indicators refused a bar", bar->symbol,
+                        strlen(bar->symbol));
             return;
         }
         codec_sig_ind_t out[(IND_COUNT + CODEC_IND_MAX - 1) / CODEC_IND_MAX];
@@ -774,8 +782,8 @@ s_on_bar(const codec_sig_bar_t *bar, int64_t evt, void *arg)
     }
     s_run_indicators(self, bar, tf, evt);
     if (mtf_on_bar(self->mtf, bar, evt) < 0) {
-        log_limited(&self->lim_strat, LOG_WARN, S_MOD, "bar refused by the aggregator",
-                    bar->symbol, strlen(bar->symbol));
+        log_limited(&self->lim_strat, LOG_WARN, S_MOD, "bar refused by the aggregator", bar->symbol,
+                    strlen(bar->symbol));
     }
 }
 

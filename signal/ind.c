@@ -185,10 +185,10 @@ ind_reset(ind_t *self)
     self->vw_pv = self->vw_v = 0.0;
 }
 
-#define S_SET(id, x)                                                                              \
-    do {                                                                                          \
-        self->vals[(id)] = (x);                                                                   \
-        self->mask |= 1u << (id);                                                                 \
+#define S_SET(id, x)                                                                               \
+    do {                                                                                           \
+        self->vals[(id)] = (x);                                                                    \
+        self->mask |= 1u << (id);                                                                  \
     } while (0)
 
 /* Running window sum in TA_INT_SMA's order: periodTotal += x; out = periodTotal / n;

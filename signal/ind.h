@@ -68,16 +68,16 @@ enum {
 };
 
 typedef struct {
-    int sma;                 /* default 20 */
-    int ema[IND_MAX_EMA];    /* default 9, 12, 20, 21, 26, 50 (0 = slot unused) */
-    int rsi;                 /* default 14 */
+    int sma;                               /* default 20 */
+    int ema[IND_MAX_EMA];                  /* default 9, 12, 20, 21, 26, 50 (0 = slot unused) */
+    int rsi;                               /* default 14 */
     int macd_fast, macd_slow, macd_signal; /* default 12, 26, 9; fast < slow */
-    int bb;                  /* default 20 */
-    double bb_k;             /* default 2.0 (sigmas, both bands) */
-    int atr, adx;            /* default 14, 14 */
-    int stddev;              /* default 20 */
-    int mom;                 /* default 10 (mom and roc) */
-    int vol_ma;              /* default 20 */
+    int bb;                                /* default 20 */
+    double bb_k;                           /* default 2.0 (sigmas, both bands) */
+    int atr, adx;                          /* default 14, 14 */
+    int stddev;                            /* default 20 */
+    int mom;                               /* default 10 (mom and roc) */
+    int vol_ma;                            /* default 20 */
 } ind_params_t;
 
 /* One bar's inputs, prices and volume as doubles (mantissa / 10^scale). */

@@ -35,12 +35,12 @@ typedef struct {
     step_t *step;
     engine_t *eng;
     int64_t *c_bars, *c_signals, *c_indicators, *c_late, *c_bad;
-    const char *hist_ep;      /* endpoints.recorder.0.history when warm-up is on, else NULL */
-    int64_t warm_n;           /* signal.warmup_bars */
-    int64_t warm_timeout_ms;  /* signal.warmup_timeout_ms */
-    bool barrier_seen;        /* a barrier was released (hello included) */
-    bool catchup_pending;     /* restarted mid-replay: fetch the joined step's klines */
-    uint64_t join_step;       /* the step we joined the replay at */
+    const char *hist_ep;     /* endpoints.recorder.0.history when warm-up is on, else NULL */
+    int64_t warm_n;          /* signal.warmup_bars */
+    int64_t warm_timeout_ms; /* signal.warmup_timeout_ms */
+    bool barrier_seen;       /* a barrier was released (hello included) */
+    bool catchup_pending;    /* restarted mid-replay: fetch the joined step's klines */
+    uint64_t join_step;      /* the step we joined the replay at */
 } s_ctx_t;
 
 static void s_catchup(s_ctx_t *ctx);
@@ -128,8 +128,8 @@ s_warm_series(const char *venue, const char *symbol, int tf_s, void *arg)
                        "\"tf_s\":%d,\"n\":%lld}",
                        venue, symbol, tf_s, (long long)w->n);
     size_t rlen = 0;
-    char *reply = bus_request(w->ctx->hist_ep, req, (size_t)len, (int)w->ctx->warm_timeout_ms,
-                              &rlen);
+    char *reply =
+        bus_request(w->ctx->hist_ep, req, (size_t)len, (int)w->ctx->warm_timeout_ms, &rlen);
     if (!reply) {
         log_warn(S_MOD, "warm-up %s %s %ds: no history from %s: %s (starting cold)", venue, symbol,
                  tf_s, w->ctx->hist_ep, strerror(errno));
@@ -158,8 +158,7 @@ s_catchup(s_ctx_t *ctx)
 {
     ctx->catchup_pending = false;
     int64_t before = *ctx->c_bars;
-    s_warm_t w = { .ctx = ctx, .n = ctx->warm_n < 100 ? ctx->warm_n : 100,
-                   .published = INT64_MIN };
+    s_warm_t w = { .ctx = ctx, .n = ctx->warm_n < 100 ? ctx->warm_n : 100, .published = INT64_MIN };
     engine_each_kline_series(ctx->eng, s_warm_series, &w);
     s_sync(ctx);
     log_notice(S_MOD, "caught up on step %llu (missed while down): %zu new bars, %lld published",

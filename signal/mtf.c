@@ -16,8 +16,8 @@ typedef struct {
     char venue[CODEC_VENUE_MAX];
     char symbol[CODEC_SYM_MAX];
     int base_tf_s, tf_s;
-    bool open;           /* bar holds an open aggregate */
-    int64_t last_start;  /* start of the last base bar taken; INT64_MIN before any */
+    bool open;          /* bar holds an open aggregate */
+    int64_t last_start; /* start of the last base bar taken; INT64_MIN before any */
     codec_sig_bar_t bar;
 } s_series_t;
 

@@ -39,10 +39,10 @@ typedef struct mtf mtf_t;
 typedef void(mtf_emit_fn)(const codec_sig_bar_t *bar, int64_t evt, void *arg);
 
 typedef struct {
-    uint64_t in;    /* base bars taken (once per target) */
-    uint64_t out;   /* aggregates emitted */
-    uint64_t late;  /* late or duplicate base bars dropped (once per target) */
-    uint64_t bad;   /* base bars refused (EINVAL) */
+    uint64_t in;   /* base bars taken (once per target) */
+    uint64_t out;  /* aggregates emitted */
+    uint64_t late; /* late or duplicate base bars dropped (once per target) */
+    uint64_t bad;  /* base bars refused (EINVAL) */
 } mtf_stats_t;
 
 /* NULL with errno EINVAL (emit NULL) or ENOMEM. */

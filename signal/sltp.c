@@ -66,8 +66,8 @@ s_dist_level(int64_t ref, int scale, int64_t tick, int sign, double dist, money_
 }
 
 int
-sltp_dist(int side, int64_t ref_px, int px_scale, int64_t tick, double stop_dist,
-          double take_dist, int64_t *sl, int64_t *tp)
+sltp_dist(int side, int64_t ref_px, int px_scale, int64_t tick, double stop_dist, double take_dist,
+          int64_t *sl, int64_t *tp)
 {
     if ((side != 1 && side != -1) || ref_px <= 0 || tick < 1 || px_scale < 0
         || px_scale > MONEY_MAX_SCALE || !(stop_dist >= 0 && stop_dist < 1e15)

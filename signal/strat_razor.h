@@ -7,14 +7,13 @@
  *  simple returns r = c[t]/c[t-1] - 1, m = MOM(mom_n) = c[t] - c[t-mom_n]:
  *    BUY  (revert up) checkpoints:
  *      C1 stretch    close < EMA_slow and EMA_fast < EMA_slow   score 15 + 10*min(1, d/ema_full_bp)
- *      C2 rsi        RSI < rsi_low                              score 15 + 10*min(1, (rsi_low-RSI)/10)
- *      C3 volatility vol_min <= sigma <= vol_max                score 25
- *      C4 momentum   m < 0 (stretched down over mom_n bars) and close > previous close (the
- *                    bar turned)                                score 15 + 10*min(1, |m|/close*1e4/mom_full_bp)
- *    SELL mirrored (close > EMA_slow, EMA_fast > EMA_slow, RSI > rsi_high, m > 0, close <
- *      previous close; d measured upward). With long_only, SELL is still emitted (an exit).
- *    Signal only when all four hold and strength = C1+C2+C3+C4 > min_strength (default 70:
- *      all four at their minimum depth give exactly 70, so some depth is required).
+ *      C2 rsi        RSI < rsi_low                              score 15 + 10*min(1,
+ * (rsi_low-RSI)/10) C3 volatility vol_min <= sigma <= vol_max                score 25 C4 momentum
+ * m < 0 (stretched down over mom_n bars) and close > previous close (the bar turned) score 15 +
+ * 10*min(1, |m|/close*1e4/mom_full_bp) SELL mirrored (close > EMA_slow, EMA_fast > EMA_slow, RSI >
+ * rsi_high, m > 0, close < previous close; d measured upward). With long_only, SELL is still
+ * emitted (an exit). Signal only when all four hold and strength = C1+C2+C3+C4 > min_strength
+ * (default 70: all four at their minimum depth give exactly 70, so some depth is required).
  *    confidence = strength; ref = close; sl/tp = stop_pct / take_pct (0.5 % / 1 %) on the tick.
  *    reason: "razor C1 d=<bp> C2 rsi=<v> C3 sigma=<v> C4 mom=<bp> str=<v>".
  *  Cost O(1) per bar.
@@ -29,12 +28,12 @@
 
 typedef struct {
     su_series_t s;
-    int ema_fast, ema_slow, rsi, mom_n, vol_n;   /* 9, 21, 14, 5, 20 */
-    double rsi_low, rsi_high;                   /* 30, 70 */
-    double vol_min, vol_max;                    /* 0.0002, 0.01 (fraction per bar) */
-    double ema_full_bp, mom_full_bp;            /* 30, 50 */
-    double min_strength;                        /* 70 */
-    int64_t stop_pct_e4, take_pct_e4;           /* "0.5", "1.0" */
+    int ema_fast, ema_slow, rsi, mom_n, vol_n; /* 9, 21, 14, 5, 20 */
+    double rsi_low, rsi_high;                  /* 30, 70 */
+    double vol_min, vol_max;                   /* 0.0002, 0.01 (fraction per bar) */
+    double ema_full_bp, mom_full_bp;           /* 30, 50 */
+    double min_strength;                       /* 70 */
+    int64_t stop_pct_e4, take_pct_e4;          /* "0.5", "1.0" */
 } strat_razor_params_t;
 
 typedef struct strat_razor strat_razor_t;

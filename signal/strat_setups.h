@@ -29,9 +29,9 @@
  *   rounded up to the tick; risk = sl - ref; tp = ref - tp1_rr * risk (tp_px), the second
  *   target ref - tp2_rr * risk is in the reason; confidence = 50 + 10 per precondition/trigger
  *   signal that held (max 100). At most one signal per bar: a breakdown trigger on the bar of
- *   a rejection trigger waits for the next bar. Only TRIGGERED emits a sig.signal; the other transitions are
- *   counted (strat_setups_counts) and logged at debug level.
- *  Cost O(CTX_MAX_LEVELS) per bar.
+ *   a rejection trigger waits for the next bar. Only TRIGGERED emits a sig.signal; the other
+ * transitions are counted (strat_setups_counts) and logged at debug level. Cost O(CTX_MAX_LEVELS)
+ * per bar.
  */
 #ifndef TP_STRAT_SETUPS_H
 #define TP_STRAT_SETUPS_H

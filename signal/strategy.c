@@ -8,16 +8,16 @@
 #include <string.h>
 
 #include "signal/strat_ema_rsi.h"
-#include "signal/strat_razor.h"
-#include "signal/strat_rules.h"
 #include "signal/strat_ensemble.h"
 #include "signal/strat_level.h"
+#include "signal/strat_razor.h"
+#include "signal/strat_rules.h"
 #include "signal/strat_setups.h"
 
 /* Every strategy type. Add new ones here. */
 static const strategy_ops_t *const s_types[] = { &strat_ema_rsi_ops, &strat_razor_ops,
-                                                 &strat_rules_ops, &strat_ensemble_ops,
-                                                 &strat_level_ops, &strat_setups_ops };
+                                                 &strat_rules_ops,   &strat_ensemble_ops,
+                                                 &strat_level_ops,   &strat_setups_ops };
 
 struct strategy {
     const strategy_ops_t *ops;

@@ -174,7 +174,7 @@ s_load(void)
         int k = K_OTHER;
         if (t) {
             t += 9;
-            k = !strncmp(t, "orderbook", 9)     ? K_BOOK
+            k = !strncmp(t, "orderbook", 9)      ? K_BOOK
                 : !strncmp(t, "publicTrade", 11) ? K_TRADE
                 : !strncmp(t, "tickers", 7)      ? K_TICKER
                 : !strncmp(t, "kline", 5)        ? K_KLINE
@@ -304,8 +304,10 @@ main(void)
     int64_t stage_total[2] = { 0, 0 };
     for (int v = 0; v < 2; v++) {
         md_sink_t sk = v == 0 ? (md_sink_t){ 0 }
-                              : (md_sink_t){ .book = s_enc_book, .trade = s_enc_trade,
-                                             .ticker = s_enc_ticker, .kline = s_enc_kline };
+                              : (md_sink_t){ .book = s_enc_book,
+                                             .trade = s_enc_trade,
+                                             .ticker = s_enc_ticker,
+                                             .kline = s_enc_kline };
         md_stats_t st2;
         memset(&st2, 0, sizeof st2);
         bybit_t *q = bybit_new("bybit-linear", g_instrs, 200, 10, &st2, &sk);
@@ -328,9 +330,8 @@ main(void)
     double raw_fps = frames / ((double)raw_total / 1e9);
     printf("bench_feed: %zu recorded Bybit linear frames x %d passes (%lld frames published %lld "
            "books, %lld resyncs, %lld bad); timer overhead %lld ns per reading\n",
-           g_n, k_passes, (long long)stats.frames, (long long)stats.books,
-           (long long)stats.resyncs, (long long)(stats.bad_json + stats.bad_field),
-           (long long)timer_ns);
+           g_n, k_passes, (long long)stats.frames, (long long)stats.books, (long long)stats.resyncs,
+           (long long)(stats.bad_json + stats.bad_field), (long long)timer_ns);
     printf("  all frames: feed parse+apply+publish %.0f frames/s (%.0f ns/frame mean) | raw jsmn "
            "tokenize %.0f frames/s (%.0f ns/frame) | ratio %.2fx\n",
            feed_fps, 1e9 / feed_fps, raw_fps, 1e9 / raw_fps, raw_fps / feed_fps);
@@ -405,10 +406,11 @@ main(void)
     zmq_ctx_term(zctx);
     int64_t b50 = s_pct(bus_lat, k_lat_n, 50), b99 = s_pct(bus_lat, k_lat_n, 99);
     int64_t z50 = s_pct(raw_lat, k_lat_n, 50), z99 = s_pct(raw_lat, k_lat_n, 99);
-    printf("  publish->subscriber over ipc, md.book %zu bytes, %d msgs: bus p50 %lld ns p99 %lld ns "
-           "| raw libzmq p50 %lld ns p99 %lld ns | ratio p50 %.2fx p99 %.2fx\n",
-           msg_len, k_lat_n, (long long)b50, (long long)b99, (long long)z50, (long long)z99,
-           (double)b50 / (double)z50, (double)b99 / (double)z99);
+    printf(
+        "  publish->subscriber over ipc, md.book %zu bytes, %d msgs: bus p50 %lld ns p99 %lld ns "
+        "| raw libzmq p50 %lld ns p99 %lld ns | ratio p50 %.2fx p99 %.2fx\n",
+        msg_len, k_lat_n, (long long)b50, (long long)b99, (long long)z50, (long long)z99,
+        (double)b50 / (double)z50, (double)b99 / (double)z99);
     if (sink_tokens == 42) {
         printf(" ");
     }

@@ -287,13 +287,22 @@ main(int argc, char **argv)
     const int64_t evt0 = 1761955200000000000LL;
     for (size_t i = 0; i < n; i++) {
         s_msg_t *x = &m[i];
-        codec_env_t env = { .v = CODEC_VERSION, .epoch = 1, .seq = i + 1, .evt = evt0 + (int64_t)i,
-                            .ts = evt0 + (int64_t)i + 1000, .origin = evt0 + (int64_t)i + 10 };
+        codec_env_t env = { .v = CODEC_VERSION,
+                            .epoch = 1,
+                            .seq = i + 1,
+                            .evt = evt0 + (int64_t)i,
+                            .ts = evt0 + (int64_t)i + 1000,
+                            .origin = evt0 + (int64_t)i + 10 };
         (void)snprintf(env.src, sizeof env.src, "feed.0");
         if (i % 2 == 0) {
-            codec_md_trade_t t = { .venue = "bybit-linear", .symbol = "BTCUSDT", .px_scale = 2,
-                                   .qty_scale = 3, .px = 6500000 + (int64_t)(i % 100),
-                                   .qty = 10, .side = 1, .ts_event = env.evt,
+            codec_md_trade_t t = { .venue = "bybit-linear",
+                                   .symbol = "BTCUSDT",
+                                   .px_scale = 2,
+                                   .qty_scale = 3,
+                                   .px = 6500000 + (int64_t)(i % 100),
+                                   .qty = 10,
+                                   .side = 1,
+                                   .ts_event = env.evt,
                                    .ts_recv = env.origin };
             (void)snprintf(t.trade_id, sizeof t.trade_id, "t%zu", i);
             (void)codec_encode(&env, CODEC_MD_TRADE, &t, x->data, sizeof x->data, &x->len);

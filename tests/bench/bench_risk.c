@@ -67,8 +67,9 @@ s_pct(int64_t *v, size_t n, double *p50, double *p99)
 static void
 s_msg(bus_msg_t *m, uint8_t *buf, size_t cap, codec_type_t type, const void *body, int64_t evt)
 {
-    codec_env_t env = { .v = CODEC_VERSION, .src = "signal.0", .seq = 1, .evt = evt,
-                        .origin = evt };
+    codec_env_t env = {
+        .v = CODEC_VERSION, .src = "signal.0", .seq = 1, .evt = evt, .origin = evt
+    };
     size_t len = 0;
     if (codec_encode(&env, type, body, buf, cap, &len) != 0) {
         fprintf(stderr, "bench_risk: encode failed\n");
@@ -103,8 +104,14 @@ main(void)
     strcpy(c.asset, "USDT");
     risk_io_t io = { .publish = s_publish, .send_order = s_send, .arg = NULL };
     risk_engine_t *eng = risk_engine_new(&c, &io);
-    const instr_t in = { .venue = "binance-spot", .category = "spot", .symbol = "BTCUSDT",
-                         .px_scale = 2, .qty_scale = 5, .tick = 1, .step = 1, .min_qty = 1,
+    const instr_t in = { .venue = "binance-spot",
+                         .category = "spot",
+                         .symbol = "BTCUSDT",
+                         .px_scale = 2,
+                         .qty_scale = 5,
+                         .tick = 1,
+                         .step = 1,
+                         .min_qty = 1,
                          .min_notional = 5 * E8 };
     if (!eng || risk_engine_add_instrument(eng, &in) != 0) {
         fprintf(stderr, "bench_risk: cannot create the engine\n");
@@ -156,8 +163,8 @@ main(void)
             lat[n++] = s_t_sent - t0;
         }
         /* the entry dies unfilled: the symbol is free for the next signal */
-        const risk_position_t *p = risk_positions_get(risk_engine_positions(eng), "binance-spot",
-                                                      "BTCUSDT");
+        const risk_position_t *p =
+            risk_positions_get(risk_engine_positions(eng), "binance-spot", "BTCUSDT");
         snprintf(end.client_id, sizeof end.client_id, "%s", p->entry_id);
         end.ts_event = evt;
         s_msg(&m, b3, sizeof b3, CODEC_EXEC_ORDER, &end, evt);
@@ -179,8 +186,8 @@ main(void)
     memset(payload, 'x', sizeof payload);
     for (int i = 0; i < N_ITER + 1000; i++) {
         int64_t t0 = clock_mono_ns();
-        if (zmq_send(zreq, payload, sizeof payload, 0) < 0
-            || zmq_recv(zrep, buf, sizeof buf, 0) < 0 || zmq_send(zrep, buf, sizeof payload, 0) < 0
+        if (zmq_send(zreq, payload, sizeof payload, 0) < 0 || zmq_recv(zrep, buf, sizeof buf, 0) < 0
+            || zmq_send(zrep, buf, sizeof payload, 0) < 0
             || zmq_recv(zreq, buf, sizeof buf, 0) < 0) {
             fprintf(stderr, "bench_risk: zmq: %s\n", zmq_strerror(zmq_errno()));
             return 1;

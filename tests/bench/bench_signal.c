@@ -37,7 +37,8 @@ s_load(void)
         return -1;
     }
     int ch = csv_col(&csv, "high"), cl = csv_col(&csv, "low"), cc = csv_col(&csv, "close");
-    int cv = csv_col(&csv, "volume"), ct = csv_col(&csv, "open_time_us"), co = csv_col(&csv, "open");
+    int cv = csv_col(&csv, "volume"), ct = csv_col(&csv, "open_time_us"),
+        co = csv_col(&csv, "open");
     for (size_t r = 1; r <= N_BARS; r++) {
         ind_bar_t *b = &k_bars[r - 1];
         b->high = strtod(csv.cells[r][ch], NULL);
@@ -179,9 +180,9 @@ static const char *const k_cfg =
     "\"lower\": \"bb_lower\", \"upper\": \"bb_upper\"}], \"stop\": {\"atr\": 1.5}, "
     "\"take_profit\": {\"rr\": 2}},\n"
     " {\"name\": \"ensemble\", \"type\": \"ensemble\", " SER ", \"members\": ["
-    "{\"name\": \"a\", \"type\": \"razor\", " SER "}, {\"name\": \"b\", \"type\": \"razor\", "
-    SER ", \"rsi_low\": 35, \"rsi_high\": 65}, {\"name\": \"c\", \"type\": \"ema_cross_rsi\", "
-    SER "}, {\"name\": \"d\", \"type\": \"rules\", " SER ", \"side\": \"sell\", \"rules\": "
+    "{\"name\": \"a\", \"type\": \"razor\", " SER "}, {\"name\": \"b\", \"type\": \"razor\", " SER
+    ", \"rsi_low\": 35, \"rsi_high\": 65}, {\"name\": \"c\", \"type\": \"ema_cross_rsi\", " SER
+    "}, {\"name\": \"d\", \"type\": \"rules\", " SER ", \"side\": \"sell\", \"rules\": "
     "[{\"left\": \"rsi14\", \"op\": \"gt\", \"value\": 75}]}, {\"name\": \"e\", \"type\": "
     "\"rules\", " SER ", \"side\": \"buy\", \"rules\": [{\"left\": \"rsi14\", \"op\": "
     "\"lt\", \"value\": 25}]}]},\n"
@@ -224,8 +225,8 @@ s_bench_types(const instr_t *in)
             b.end_ns = b.start_ns + 60000000000LL;
             sigs += strategy_on_bar(s, &b, b.end_ns, in, &sig) == 1;
         }
-        printf("bench_signal: strategy %s: %.1f ns/bar (%ld bars, %ld signals)\n",
-               strategy_type(s), s_per(clock_mono_ns() - t0, n_s), n_s, sigs);
+        printf("bench_signal: strategy %s: %.1f ns/bar (%ld bars, %ld signals)\n", strategy_type(s),
+               s_per(clock_mono_ns() - t0, n_s), n_s, sigs);
         if (strategy_wants_md(s)) {
             codec_md_book_t bk;
             memset(&bk, 0, sizeof bk);
@@ -307,8 +308,7 @@ main(void)
            IND_COUNT, IND_MAX_EMA, inc, n_inc);
     printf("bench_signal: baseline naive recompute of the same %d values over the last %d bars "
            "each bar: %.1f ns/bar (%ld bars)\n",
-           IND_COUNT,
-           WIN, naive, n_naive);
+           IND_COUNT, WIN, naive, n_naive);
     printf("bench_signal: ratio naive / incremental = %.0fx (target >= 100x, < 150 ns/bar); "
            "incremental values equal TA-Lib within 1e-9 (test_ind), the window recompute does not "
            "(its EMAs restart at the window)\n",
@@ -331,8 +331,12 @@ main(void)
         sp.long_only = true;
         sp.stop_pct_e4 = 5000;
         sp.take_pct_e4 = 10000;
-        instr_t in = { .venue = "binance-spot", .symbol = "BTCUSDT", .px_scale = 2,
-                       .qty_scale = 8, .tick = 1, .step = 1 };
+        instr_t in = { .venue = "binance-spot",
+                       .symbol = "BTCUSDT",
+                       .px_scale = 2,
+                       .qty_scale = 8,
+                       .tick = 1,
+                       .step = 1 };
         const long n_s = 1000000;
         strat_ema_rsi_t *s = strat_ema_rsi_new(&sp);
         codec_sig_signal_t sig;

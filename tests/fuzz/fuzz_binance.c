@@ -26,7 +26,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     instr_t in;
     /* rules of config/default.json feed.instruments (exchangeInfo, data/PROVENANCE.md) */
     if (instr_from_strings(&in, "binance-usdm", "usdm", "BTCUSDT", "0.10", "0.001", "0.001", "100")
-            == 0) {
+        == 0) {
         (void)instr_table_put(g_instrs, &in);
     }
     if (instr_from_strings(&in, "binance-spot", "spot", "BTCUSDT", "0.01", "0.00001", "0.00001",

@@ -96,15 +96,15 @@ s_seed_file(const char *dir, const char *tag, const char *path, bool gz, int eve
 }
 
 /* Call fn(frame, len) for each '\n'-separated part of data[size]. */
-#define FUZZ_EACH_LINE(data, size, fn)                                                          \
-    do {                                                                                        \
-        const char *p_ = (const char *)(data), *end_ = p_ + (size);                             \
-        while (p_ < end_) {                                                                     \
-            const char *nl_ = memchr(p_, '\n', (size_t)(end_ - p_));                            \
-            size_t l_ = nl_ ? (size_t)(nl_ - p_) : (size_t)(end_ - p_);                         \
-            fn(p_, l_);                                                                         \
-            p_ += l_ + 1;                                                                       \
-        }                                                                                       \
+#define FUZZ_EACH_LINE(data, size, fn)                                                             \
+    do {                                                                                           \
+        const char *p_ = (const char *)(data), *end_ = p_ + (size);                                \
+        while (p_ < end_) {                                                                        \
+            const char *nl_ = memchr(p_, '\n', (size_t)(end_ - p_));                               \
+            size_t l_ = nl_ ? (size_t)(nl_ - p_) : (size_t)(end_ - p_);                            \
+            fn(p_, l_);                                                                            \
+            p_ += l_ + 1;                                                                          \
+        }                                                                                          \
     } while (0)
 
 #endif /* TP_FUZZ_COMMON_H */

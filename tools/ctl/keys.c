@@ -88,7 +88,8 @@ main(int argc, char **argv)
         json_t *eps = cfg_json(cfg, "endpoints");
         const char *name;
         json_t *v;
-        json_object_foreach(eps, name, v) {
+        json_object_foreach(eps, name, v)
+        {
             (void)v;
             if (s_make(dir, name) < 0) {
                 rc = 1;

@@ -141,9 +141,9 @@ s_load_trips(const report_t *r, report_x_t *x)
         }
     }
     x->win_rate = -1;
-    if (r->n_trips > 0 && money_div(x->wins, 0, (int64_t)r->n_trips, 0, 4, MONEY_ROUND_HALF_EVEN,
-                                    &x->win_rate)
-                               < 0) {
+    if (r->n_trips > 0
+        && money_div(x->wins, 0, (int64_t)r->n_trips, 0, 4, MONEY_ROUND_HALF_EVEN, &x->win_rate)
+               < 0) {
         return -1;
     }
     x->profit_factor = x->gross_loss > 0 ? (double)x->gross_win / (double)x->gross_loss : -1.0;
@@ -301,7 +301,8 @@ s_load_latency(sqlite3 *db, report_x_t *x)
     static const char *const hops[REPORT_HOPS][2] = {
         { "tick->signal", "SELECT ts - origin FROM events WHERE topic >= 'sig.signal.' AND"
                           " topic < 'sig.signal/' AND origin > 0" },
-        { "tick->order", "SELECT ts - origin FROM events WHERE topic = 'risk.order' AND origin > 0" },
+        { "tick->order",
+          "SELECT ts - origin FROM events WHERE topic = 'risk.order' AND origin > 0" },
         { "tick->fill", "SELECT ts - origin FROM events WHERE topic = 'exec.fill' AND origin > 0" },
     };
     for (int h = 0; h < REPORT_HOPS; h++) {
@@ -426,8 +427,7 @@ report_x_load(sqlite3 *db, const report_t *r, report_x_t *x)
 {
     memset(x, 0, sizeof *x);
     if (s_load_unrealized(db, x) < 0 || s_load_trips(r, x) < 0 || s_load_breakdown(db, r, x) < 0
-        || s_load_exposure(db, x) < 0 || s_load_latency(db, x) < 0
-        || s_load_equity(db, r, x) < 0) {
+        || s_load_exposure(db, x) < 0 || s_load_latency(db, x) < 0 || s_load_equity(db, r, x) < 0) {
         return -1;
     }
     return 0;
@@ -494,7 +494,8 @@ int
 report_x_print(FILE *fp, const report_x_t *x)
 {
     char a[48], b[48];
-    fprintf(fp, "%-22s %20s\n", "unrealized pnl", s_m(x->unrealized, MONEY_VALUE_SCALE, a, sizeof a));
+    fprintf(fp, "%-22s %20s\n", "unrealized pnl",
+            s_m(x->unrealized, MONEY_VALUE_SCALE, a, sizeof a));
     fprintf(fp, "%-22s %20s  (%" PRId64 " won, %" PRId64 " lost)\n", "win rate",
             s_pct(x->win_rate, a, sizeof a), x->wins, x->losses);
     fprintf(fp, "%-22s %20s\n", "profit factor",
@@ -562,16 +563,16 @@ report_x_json(const report_x_t *x, json_t *root)
     }
     int bad = 0;
     bad |= json_object_set_new(root, "unrealized_pnl", s_jm(x->unrealized, MONEY_VALUE_SCALE));
-    bad |= json_object_set_new(root, "win_rate",
-                               x->win_rate < 0 ? json_null() : s_jm(x->win_rate, 2));
+    bad |=
+        json_object_set_new(root, "win_rate", x->win_rate < 0 ? json_null() : s_jm(x->win_rate, 2));
     bad |= json_object_set_new(root, "profit_factor",
                                x->profit_factor < 0 ? json_null() : json_real(x->profit_factor));
     bad |= json_object_set_new(root, "sharpe", x->have_ratios ? json_real(x->sharpe) : json_null());
-    bad |= json_object_set_new(root, "sortino",
-                               x->have_ratios ? json_real(x->sortino) : json_null());
+    bad |=
+        json_object_set_new(root, "sortino", x->have_ratios ? json_real(x->sortino) : json_null());
     bad |= json_object_set_new(root, "daily_returns", json_integer(x->n_days));
-    bad |= json_object_set_new(root, "exposure",
-                               x->exposure < 0 ? json_null() : s_jm(x->exposure, 2));
+    bad |=
+        json_object_set_new(root, "exposure", x->exposure < 0 ? json_null() : s_jm(x->exposure, 2));
     bad |= json_object_set_new(root, "by_strategy", s_jgroups(x->by_strategy, x->n_by_strategy));
     bad |= json_object_set_new(root, "by_symbol", s_jgroups(x->by_symbol, x->n_by_symbol));
     bad |= json_object_set_new(root, "latency_us", lat);
@@ -673,8 +674,8 @@ s_top_symbol(sqlite3 *db, char *venue, char *symbol, size_t cap)
 }
 
 static int
-s_write_charts(sqlite3 *db, const report_t *r, const report_x_t *x, const char *dir,
-               char *venue, char *symbol, size_t cap)
+s_write_charts(sqlite3 *db, const report_t *r, const report_x_t *x, const char *dir, char *venue,
+               char *symbol, size_t cap)
 {
     char path[600];
     (void)snprintf(path, sizeof path, "%s/charts.gp", dir);
@@ -723,7 +724,8 @@ s_write_charts(sqlite3 *db, const report_t *r, const report_x_t *x, const char *
         fputs("0 0\n", gp);
     }
     fputs("e\n", gp);
-    fprintf(gp, "set output '%s/drawdown.svg'\nset title 'Drawdown (USDT below the running peak)'\n",
+    fprintf(gp,
+            "set output '%s/drawdown.svg'\nset title 'Drawdown (USDT below the running peak)'\n",
             dir);
     fputs("plot '-' using 1:2 with filledcurves y1=0 lc rgb '#d62728' title 'drawdown'\n", gp);
     int64_t peak = x->n_equity ? x->equity[0].equity : 0;
@@ -906,8 +908,8 @@ report_html(FILE *fp, sqlite3 *db, const report_t *r, const report_x_t *x, const
             fprintf(fp,
                     "<tr><th>%s</th><td>%" PRId64 "</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
                     "<td>%.1f</td></tr>\n",
-                    l->hop, l->n, (double)l->p50 / 1e3, (double)l->p99 / 1e3,
-                    (double)l->p999 / 1e3, (double)l->max / 1e3);
+                    l->hop, l->n, (double)l->p50 / 1e3, (double)l->p99 / 1e3, (double)l->p999 / 1e3,
+                    (double)l->max / 1e3);
         }
     }
     fputs("</table>\n", fp);
@@ -915,8 +917,9 @@ report_html(FILE *fp, sqlite3 *db, const report_t *r, const report_x_t *x, const
     for (int k = 0; k < 2; k++) {
         const report_group_t *g = k == 0 ? x->by_strategy : x->by_symbol;
         size_t n = k == 0 ? x->n_by_strategy : x->n_by_symbol;
-        fprintf(fp, "<h2>%s</h2>\n<table><tr><th>name</th><th>fills</th><th>trips</th><th>wins"
-                    "</th><th>gross pnl</th><th>fees</th><th>net pnl</th></tr>\n",
+        fprintf(fp,
+                "<h2>%s</h2>\n<table><tr><th>name</th><th>fills</th><th>trips</th><th>wins"
+                "</th><th>gross pnl</th><th>fees</th><th>net pnl</th></tr>\n",
                 gtitle[k]);
         for (size_t i = 0; i < n; i++) {
             char c[48];
@@ -925,7 +928,8 @@ report_html(FILE *fp, sqlite3 *db, const report_t *r, const report_x_t *x, const
             fprintf(fp,
                     "</th><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%s</td>"
                     "<td>%s</td><td>%s</td></tr>\n",
-                    g[i].fills, g[i].trips, g[i].wins, s_m(g[i].pnl, MONEY_VALUE_SCALE, a, sizeof a),
+                    g[i].fills, g[i].trips, g[i].wins,
+                    s_m(g[i].pnl, MONEY_VALUE_SCALE, a, sizeof a),
                     s_m(g[i].fees, MONEY_VALUE_SCALE, b, sizeof b),
                     s_m(g[i].net, MONEY_VALUE_SCALE, c, sizeof c));
         }
@@ -944,8 +948,9 @@ report_html(FILE *fp, sqlite3 *db, const report_t *r, const report_x_t *x, const
                 i + 1, t->venue, t->symbol, t->side > 0 ? "long" : "short",
                 clock_fmt_iso(t->entry_evt, iso1, sizeof iso1),
                 clock_fmt_iso(t->exit_evt, iso2, sizeof iso2),
-                s_m(t->entry_px, t->px_scale, a, sizeof a), s_m(t->exit_px, t->px_scale, b, sizeof b),
-                s_m(t->qty, t->qty_scale, c, sizeof c), s_m(t->fees, MONEY_VALUE_SCALE, d, sizeof d),
+                s_m(t->entry_px, t->px_scale, a, sizeof a),
+                s_m(t->exit_px, t->px_scale, b, sizeof b), s_m(t->qty, t->qty_scale, c, sizeof c),
+                s_m(t->fees, MONEY_VALUE_SCALE, d, sizeof d),
                 s_m(t->net, MONEY_VALUE_SCALE, e, sizeof e));
     }
     fputs("</table>\n</body></html>\n", fp);

@@ -62,7 +62,7 @@ typedef struct {
     double profit_factor; /* < 0 = undefined */
     bool have_ratios;
     double sharpe, sortino;
-    int n_days; /* daily returns used */
+    int n_days;       /* daily returns used */
     int64_t exposure; /* percent at scale 2, -1 unknown */
     report_group_t *by_strategy;
     size_t n_by_strategy;

@@ -208,10 +208,11 @@ tap_stats_flush(tap_stats_t *self, FILE *fp, int64_t elapsed_ns, bool json)
         rc |= fprintf(fp, "{\"interval_s\":%.3f,\"topics\":[", secs) < 0;
         for (size_t i = 0; i < n; i++) {
             const tap_stats_row_t *r = &rows[i];
-            rc |= fprintf(fp,
-                          "%s{\"topic\":\"%s\",\"msgs\":%" PRIu64 ",\"per_s\":%.1f,\"gaps\":%" PRIu64,
-                          i ? "," : "", r->topic, r->msgs, (double)r->msgs / secs, r->gaps)
-                  < 0;
+            rc |=
+                fprintf(fp,
+                        "%s{\"topic\":\"%s\",\"msgs\":%" PRIu64 ",\"per_s\":%.1f,\"gaps\":%" PRIu64,
+                        i ? "," : "", r->topic, r->msgs, (double)r->msgs / secs, r->gaps)
+                < 0;
             if (r->lat_p50 >= 0) {
                 rc |= fprintf(fp, ",\"lat_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}}",
                               (double)r->lat_p50 / 1e3, (double)r->lat_p99 / 1e3,

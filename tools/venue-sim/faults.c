@@ -19,12 +19,12 @@
 #include "common/clock.h"
 #include "common/log.h"
 
-#define k_mod        "faults"
-#define k_label_max  48
-#define k_books      64
-#define k_book_max   1000 /* levels per side kept (Binance REST depth limit) */
-#define k_px_max     32
-#define k_dumps      8
+#define k_mod       "faults"
+#define k_label_max 48
+#define k_books     64
+#define k_book_max  1000 /* levels per side kept (Binance REST depth limit) */
+#define k_px_max    32
+#define k_dumps     8
 
 typedef enum { F_DROP, F_SKIP, F_MALFORMED, F_STALL, F_REFUSE, F_REST } f_kind_t;
 static const char *const k_fnames[] = { "drop-after", "skip",       "malformed",
@@ -326,8 +326,8 @@ s_dump_of(const char *label)
     return NULL;
 }
 
-static int
-s_fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_fail(char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 s_fail(char *err, size_t cap, const char *fmt, ...)
@@ -384,8 +384,10 @@ faults_add(const char *spec, char *err, size_t cap)
         }
     }
     if (k == sizeof k_fnames / sizeof k_fnames[0]) {
-        return s_fail(err, cap, "unknown fault \"%s\" (drop-after, skip, malformed, stall, "
-                                "refuse-sub, rest-error)", w[0]);
+        return s_fail(err, cap,
+                      "unknown fault \"%s\" (drop-after, skip, malformed, stall, "
+                      "refuse-sub, rest-error)",
+                      w[0]);
     }
     f.kind = (f_kind_t)k;
     if (strlen(w[1]) >= sizeof f.label) {
@@ -486,7 +488,8 @@ faults_before_write(const char *label, bool bybit, bool timeline, const char *te
             f->used = false;
             static const char *const k_bad[2][3] = {
                 { NULL,
-                  "{\"stream\":\"btcusdt@depth@0ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":\"soon\","
+                  "{\"stream\":\"btcusdt@depth@0ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":"
+                  "\"soon\","
                   "\"s\":\"BTCUSDT\",\"U\":\"a\",\"u\":true,\"pu\":1,\"b\":5,\"a\":{}}}",
                   "{\"stream\":\"btcusdt@nosuch\",\"data\":{\"e\":\"nosuch\",\"E\":1}}" },
                 { NULL,
@@ -504,7 +507,9 @@ faults_before_write(const char *label, bool bybit, bool timeline, const char *te
                 *alt_len = strlen(*alt);
             }
             log_notice(k_mod, "%s: malformed frame (%s) sent", label,
-                       f->mkind == 0 ? "cut" : f->mkind == 1 ? "type" : "topic");
+                       f->mkind == 0   ? "cut"
+                       : f->mkind == 1 ? "type"
+                                       : "topic");
             return 2;
         }
     }
@@ -580,14 +585,18 @@ faults_rest(const char *path, char **body)
         long long ms = (long long)(clock_wall_ns() / CLOCK_NS_PER_MS);
         char tmp[256];
         if (st == 429 && bybit) {
-            snprintf(tmp, sizeof tmp, "{\"retCode\":10006,\"retMsg\":\"Too many visits!\","
-                                      "\"result\":{},\"retExtInfo\":{},\"time\":%lld}", ms);
+            snprintf(tmp, sizeof tmp,
+                     "{\"retCode\":10006,\"retMsg\":\"Too many visits!\","
+                     "\"result\":{},\"retExtInfo\":{},\"time\":%lld}",
+                     ms);
         } else if (st == 429) {
-            snprintf(tmp, sizeof tmp, "{\"code\":-1003,\"msg\":\"Too many requests; current "
-                                      "limit is 2400 requests per minute.\"}");
+            snprintf(tmp, sizeof tmp,
+                     "{\"code\":-1003,\"msg\":\"Too many requests; current "
+                     "limit is 2400 requests per minute.\"}");
         } else {
-            snprintf(tmp, sizeof tmp, "{\"code\":-1000,\"msg\":\"An unknown error occurred while "
-                                      "processing the request.\"}");
+            snprintf(tmp, sizeof tmp,
+                     "{\"code\":-1000,\"msg\":\"An unknown error occurred while "
+                     "processing the request.\"}");
         }
         *body = strdup(tmp);
         log_notice(k_mod, "REST %s answered %u", path, st);
@@ -643,10 +652,11 @@ faults_bybit_snapshot(int kind, const char *topic)
     if (!out) {
         return NULL;
     }
-    off = (size_t)snprintf(out, cap,
-                           "{\"topic\":\"%s\",\"ts\":%lld,\"type\":\"snapshot\",\"data\":{\"s\":\"%s\","
-                           "\"b\":",
-                           b->key, b->ts, b->symbol);
+    off = (size_t)snprintf(
+        out, cap,
+        "{\"topic\":\"%s\",\"ts\":%lld,\"type\":\"snapshot\",\"data\":{\"s\":\"%s\","
+        "\"b\":",
+        b->key, b->ts, b->symbol);
     if (s_json_side(out, cap, &off, b, 0, (size_t)b->depth) != 0) {
         free(out);
         return NULL;

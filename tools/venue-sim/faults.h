@@ -51,7 +51,8 @@ int faults_add(const char *spec, char *err, size_t cap);
 /* Control command. Returns -1 if `cmd` is not "fault ..."; else fills reply {"ok":...} and 0. */
 int faults_ctl(const char *cmd, json_t *reply);
 
-/* Recorded Binance REST depth body of a stream kind (bybit false), borrowed; seeds the live book. */
+/* Recorded Binance REST depth body of a stream kind (bybit false), borrowed; seeds the live book.
+ */
 void faults_set_depth(bool spot, const char *body, size_t len);
 
 /* ---- hooks (server.c) ---- */
@@ -60,8 +61,8 @@ void faults_set_depth(bool spot, const char *body, size_t len);
  * Returns 0 = write it; 1 = skip it (drop from the queue, unwritten); 2 = write *alt
  * (static text, alt_len) first and keep the frame queued; 3 = stall: write nothing now, retry
  * in *stall_us. */
-int faults_before_write(const char *label, bool bybit, bool timeline, const char *text,
-                        size_t len, const char **alt, size_t *alt_len, int64_t *stall_us);
+int faults_before_write(const char *label, bool bybit, bool timeline, const char *text, size_t len,
+                        const char **alt, size_t *alt_len, int64_t *stall_us);
 /* A frame was written on LABEL. true = close the connection now. */
 bool faults_after_write(const char *label, const char *text, size_t len);
 /* A subscribe request on LABEL: true = refuse it. */

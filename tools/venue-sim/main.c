@@ -249,9 +249,9 @@ s_on_hello(zloop_t *loop, int timer_id, void *arg)
          * stage that joins mid-replay starts from the next barrier it sees) - send it again */
         a->last_pub_mono = clock_mono_ns();
         log_warn(k_mod, "barrier %llu unanswered for %d ms: sent again",
-            (unsigned long long)a->last_b.step, K_RESEND_MS);
+                 (unsigned long long)a->last_b.step, K_RESEND_MS);
         if (bus_publish(stage_pub(a->st), "sys.barrier", CODEC_SYS_BARRIER, &a->last_b,
-                a->last_b.ts_event, 0)
+                        a->last_b.ts_event, 0)
             != 0) {
             log_warn(k_mod, "cannot re-send barrier: %s", strerror(errno));
         }

@@ -14,20 +14,20 @@
 #include "common/cfg.h"
 
 /* Lines are numbered in the literal below: line 1 is "{". */
-static const char k_text[] = "{\n"                             /* 1 */
-                             "  \"run_dir\": \"/tmp/tp-x\",\n"   /* 2 */
-                             "  \"risk\": {\n"                  /* 3 */
-                             "    \"max_open_positions\": -3,\n" /* 4 */
-                             "    \"fee\": \"0.001\",\n"         /* 5 */
-                             "    \"bad_fee\": \"0.0000001\",\n" /* 6 */
-                             "    \"name\": 5\n"                 /* 7 */
-                             "  },\n"                            /* 8 */
-                             "  \"endpoints\": {\n"             /* 9 */
+static const char k_text[] = "{\n"                                                      /* 1 */
+                             "  \"run_dir\": \"/tmp/tp-x\",\n"                          /* 2 */
+                             "  \"risk\": {\n"                                          /* 3 */
+                             "    \"max_open_positions\": -3,\n"                        /* 4 */
+                             "    \"fee\": \"0.001\",\n"                                /* 5 */
+                             "    \"bad_fee\": \"0.0000001\",\n"                        /* 6 */
+                             "    \"name\": 5\n"                                        /* 7 */
+                             "  },\n"                                                   /* 8 */
+                             "  \"endpoints\": {\n"                                     /* 9 */
                              "    \"feed.0\": {\"pub\": \"ipc://{run}/feed.0.pub\"},\n" /* 10 */
                              "    \"feed.1\": {\"pub\": \"ipc://{run}/feed.1.pub\"},\n" /* 11 */
                              "    \"risk.0\": {\"pub\": \"ipc://{run}/risk.0.pub\"}\n"  /* 12 */
-                             "  },\n"                                                 /* 13 */
-                             "  \"list\": [1, {\"k\": true}]\n"                      /* 14 */
+                             "  },\n"                                                   /* 13 */
+                             "  \"list\": [1, {\"k\": true}]\n"                         /* 14 */
                              "}\n";
 
 static char s_path[64];
@@ -71,8 +71,8 @@ test_int_out_of_range_names_file_line_key(void **state)
     assert_int_equal(errno, EINVAL);
     assert_int_equal(v, 42); /* untouched on failure */
     char want[256];
-    snprintf(want, sizeof want, "%s:4: risk.max_open_positions: expected an integer in [1, 100], got -3",
-        s_path);
+    snprintf(want, sizeof want,
+             "%s:4: risk.max_open_positions: expected an integer in [1, 100], got -3", s_path);
     assert_string_equal(cfg_error(c), want);
     cfg_destroy(&c);
     assert_null(c);
@@ -109,7 +109,8 @@ test_money_values(void **state)
     assert_int_equal(cfg_money(c, "risk.fee", 6, NULL, 0, 1000000, &fee), 0);
     assert_int_equal(fee, 1000); /* 0.001 at scale 6 */
     assert_int_equal(cfg_money(c, "risk.bad_fee", 6, NULL, 0, 1000000, &fee), -1);
-    assert_non_null(strstr(cfg_error(c), ":6: risk.bad_fee: expected a decimal with at most 6 decimals"));
+    assert_non_null(
+        strstr(cfg_error(c), ":6: risk.bad_fee: expected a decimal with at most 6 decimals"));
     assert_int_equal(cfg_money(c, "risk.none", 2, "1.5", 0, 1000, &fee), 0);
     assert_int_equal(fee, 150);
     cfg_destroy(&c);

@@ -29,7 +29,7 @@ s_barrier(const codec_sys_barrier_t *b, void *arg)
 {
     s_rec_t *r = arg;
     snprintf(r->log[r->n++], 48, "B%llu%s%s", (unsigned long long)b->step, b->ready ? "r" : "",
-        b->end ? "e" : "");
+             b->end ? "e" : "");
 }
 
 /* Build a message from `src` with seq and evt; barrier if step >= 0. */
@@ -88,7 +88,7 @@ test_orders_by_evt_then_rank(void **state)
     s_push(st, "feed.0", 2, 300, -1, false);
     s_push(st, "feed.0", 3, 200, -1, false); /* same evt as signal.0:2 -> feed (rank 0) first */
     s_push(st, "feed.0", 4, 1000, 1, false); /* barrier 1 from feed: signal's still missing */
-    assert_int_equal(r.n, 2);               /* only the two hellos so far */
+    assert_int_equal(r.n, 2);                /* only the two hellos so far */
     s_push(st, "signal.0", 3, 1000, 1, false);
     const char *want[] = { "B0", "B0r", "feed.0:3", "signal.0:2", "feed.0:2", "B1" };
     assert_int_equal(r.n, 6);
@@ -110,7 +110,7 @@ test_feedback_lags_one_step(void **state)
     assert_int_equal(step_add_input(st, "executor.0", 2, true), 0);
     s_push(st, "executor.0", 1, 0, -1, false); /* before any barrier: delivered at once */
     assert_string_equal(r.log[0], "executor.0:1");
-    s_push(st, "feed.0", 1, 0, 0, true);     /* hello; executor not seen yet -> not ready */
+    s_push(st, "feed.0", 1, 0, 0, true); /* hello; executor not seen yet -> not ready */
     assert_string_equal(r.log[1], "B0");
     s_push(st, "executor.0", 2, 0, 0, true); /* feedback hello: not forwarded */
     assert_int_equal(r.n, 2);

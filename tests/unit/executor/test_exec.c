@@ -266,7 +266,8 @@ test_rejects(void **state)
     cases[n++].why = "trigger price not on tick";
     cases[n].r = s_req("a12", "BTCUSDT", 1, 100);
     snprintf(cases[n].r.tif, sizeof cases[n].r.tif, "PostOnly"); /* valid, not simulated */
-    cases[n++].why = "paper venue: only market and GTC limit orders (no IOC/FOK/PostOnly, no trigger)";
+    cases[n++].why =
+        "paper venue: only market and GTC limit orders (no IOC/FOK/PostOnly, no trigger)";
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(s_ask(x, &cases[i].r, req, &ack, &push), 1);
         assert_false(ack.accepted);

@@ -207,6 +207,36 @@ test_walk_three_levels(void **state)
     assert_int_equal(paper_working(fx->paper), 0);
 }
 
+/* A reduce-only order never flips or opens a position (Bybit's rule): long 0.100 after a buy;
+ * a reduce-only sell of 0.300 fills 0.100 at the bid and the remaining 0.200 is cancelled;
+ * another reduce-only sell with nothing open is cancelled without a fill. */
+static void
+test_reduce_only_clipped(void **state)
+{
+    fx_t *fx = *state;
+    codec_md_book_t b = s_book("bybit-linear", 5000, k_bids1, 1, k_asks3, 3);
+    paper_on_book(fx->paper, &b, 1);
+    order_t *buy = s_order(fx, "r1", "bybit-linear", 1, CODEC_ORD_MARKET, 100, 0, 6000, false);
+    assert_int_equal(paper_place(fx->paper, buy, NULL), 0);
+    assert_int_equal(buy->cum_qty, 100);
+    order_t *sell = s_order(fx, "r2", "bybit-linear", -1, CODEC_ORD_MARKET, 300, 0, 6001, false);
+    sell->req.reduce_only = true;
+    assert_int_equal(paper_place(fx->paper, sell, NULL), 0);
+    assert_int_equal(sell->cum_qty, 100); /* the 0.100 long, at the bid 99.90 */
+    assert_int_equal(sell->avg_px, 9990);
+    assert_int_equal(sell->status, ORDER_CANCELLED);
+    const rec_t *pos = s_nth(CODEC_EXEC_POSITION, 1);
+    assert_int_equal(pos->body.position.qty, 0); /* flat, not short 0.200 */
+    size_t fills = s_count(CODEC_EXEC_FILL);
+    order_t *again = s_order(fx, "r3", "bybit-linear", -1, CODEC_ORD_MARKET, 100, 0, 6002, false);
+    again->req.reduce_only = true;
+    assert_int_equal(paper_place(fx->paper, again, NULL), 0);
+    assert_int_equal(again->cum_qty, 0);
+    assert_int_equal(again->status, ORDER_CANCELLED);
+    assert_int_equal(s_count(CODEC_EXEC_FILL), fills);
+    assert_int_equal(paper_working(fx->paper), 0);
+}
+
 static void
 test_partial_when_depth_runs_out(void **state)
 {
@@ -566,6 +596,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_walk_three_levels, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_partial_when_depth_runs_out, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reduce_only_clipped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_slippage_cap, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bar_only_next_open, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bar_only_expired, s_setup, s_teardown),

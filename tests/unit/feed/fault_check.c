@@ -184,7 +184,7 @@ s_levels(c_sym_t *s, int side, const json_t *arr)
 static long long
 s_ll(const json_t *v)
 {
-    return json_is_integer(v) ? (long long)json_integer_value(v)
+    return json_is_integer(v)  ? (long long)json_integer_value(v)
            : json_is_string(v) ? strtoll(json_string_value(v), NULL, 10)
                                : -1;
 }
@@ -373,8 +373,8 @@ main(int argc, char **argv)
                 }
             } else if (m.type == CODEC_MD_STATUS && strcmp(b.status.venue, venue) == 0) {
                 status_n++;
-                printf("status %s %s %s\n", b.status.state, b.status.symbol[0] ? b.status.symbol : "-",
-                       b.status.reason);
+                printf("status %s %s %s\n", b.status.state,
+                       b.status.symbol[0] ? b.status.symbol : "-", b.status.reason);
                 if (strcmp(b.status.state, "resync") == 0) {
                     resync++;
                     after_last_resync = 0;
@@ -411,24 +411,24 @@ main(int argc, char **argv)
     ssize_t n;
     long lines = 0, bad_lines = 0;
     for (char *sv = NULL, *dp = strtok_r(dumps, ",", &sv); dp; dp = strtok_r(NULL, ",", &sv)) {
-    FILE *fp = fopen(dp, "r");
-    if (!fp) {
-        perror(dp);
-        return 2;
-    }
-    while ((n = getline(&line, &cap, fp)) > 0) {
-        lines++;
-        json_t *j = json_loadb(line, (size_t)n, 0, NULL);
-        if (!json_is_object(j)) {
-            bad_lines++;
-        } else if (binance) {
-            s_binance_line(j, line);
-        } else {
-            s_bybit_line(j);
+        FILE *fp = fopen(dp, "r");
+        if (!fp) {
+            perror(dp);
+            return 2;
         }
-        json_decref(j);
-    }
-    fclose(fp);
+        while ((n = getline(&line, &cap, fp)) > 0) {
+            lines++;
+            json_t *j = json_loadb(line, (size_t)n, 0, NULL);
+            if (!json_is_object(j)) {
+                bad_lines++;
+            } else if (binance) {
+                s_binance_line(j, line);
+            } else {
+                s_bybit_line(j);
+            }
+            json_decref(j);
+        }
+        fclose(fp);
     }
     free(line);
 
@@ -447,7 +447,8 @@ main(int argc, char **argv)
                 crossed_pub++;
             }
             size_t f = j;
-            while (f < s->n_exp && !(s->exp[f].u == b->update_id && s->exp[f].snap == b->snapshot)) {
+            while (f < s->n_exp
+                   && !(s->exp[f].u == b->update_id && s->exp[f].snap == b->snapshot)) {
                 f++;
             }
             if (f == s->n_exp) {
@@ -464,10 +465,11 @@ main(int argc, char **argv)
                     const c_exp_t *e = &s->exp[f];
                     for (uint32_t l = 0; l < CODEC_LEVELS; l++) {
                         printf("  level %u pub bid %lld %lld ask %lld %lld | rebuilt bid %lld %lld "
-                               "ask %lld %lld\n", l, (long long)b->bids[l].px,
-                               (long long)b->bids[l].qty, (long long)b->asks[l].px,
-                               (long long)b->asks[l].qty, (long long)e->b[l].px,
-                               (long long)e->b[l].qty, (long long)e->a[l].px, (long long)e->a[l].qty);
+                               "ask %lld %lld\n",
+                               l, (long long)b->bids[l].px, (long long)b->bids[l].qty,
+                               (long long)b->asks[l].px, (long long)b->asks[l].qty,
+                               (long long)e->b[l].px, (long long)e->b[l].qty, (long long)e->a[l].px,
+                               (long long)e->a[l].qty);
                     }
                 }
                 printf("mismatch %s u %llu\n", s->sym, (unsigned long long)b->update_id);

@@ -54,18 +54,18 @@ test_skew_recorded_binance(void **state)
         json_decref(j);
     }
     gzclose(gz);
-    print_message("recorded Binance skew (recv - E): n %ld, min %lld ms, max %lld ms, mean %lld ms\n",
-                  n, (long long)(a.min / k_ms), (long long)(a.max / k_ms),
-                  (long long)(a.sum_ms / a.n));
+    print_message(
+        "recorded Binance skew (recv - E): n %ld, min %lld ms, max %lld ms, mean %lld ms\n", n,
+        (long long)(a.min / k_ms), (long long)(a.max / k_ms), (long long)(a.sum_ms / a.n));
     assert_int_equal(a.n, n);
     assert_true(n > 90000);
     assert_int_equal(a.min, lo);
     assert_int_equal(a.max, hi);
     assert_true(hi < -1000 * k_ms && lo > -1300 * k_ms); /* the recording's skew */
-    assert_int_equal(up_a, 1);   /* one warning for the whole capture, no flapping */
+    assert_int_equal(up_a, 1); /* one warning for the whole capture, no flapping */
     assert_int_equal(down_a, 0);
     assert_true(a.over);
-    assert_int_equal(up_b, 0);   /* under a 1300 ms bound: measured, never over */
+    assert_int_equal(up_b, 0); /* under a 1300 ms bound: measured, never over */
     assert_false(b.over);
     assert_true(a.sum_ms / a.n < -1000 && a.sum_ms / a.n > -1300);
 }
@@ -81,12 +81,12 @@ test_skew_hysteresis_and_non_samples(void **state)
     assert_int_equal(s.n, 0);
     int64_t t = 1700000000000LL * k_ms;
     assert_int_equal(md_skew_add(&s, t, t + 999 * k_ms, bound), 0);
-    assert_int_equal(md_skew_add(&s, t, t + 1001 * k_ms, bound), 1);  /* over */
-    assert_int_equal(md_skew_add(&s, t, t + 2000 * k_ms, bound), 0);  /* still over */
-    assert_int_equal(md_skew_add(&s, t, t + 600 * k_ms, bound), 0);   /* above half: stays */
-    assert_int_equal(md_skew_add(&s, t, t + 499 * k_ms, bound), -1);  /* back under half */
-    assert_int_equal(md_skew_add(&s, t, t - 1500 * k_ms, bound), 1);  /* behind counts too */
-    assert_int_equal(md_skew_add(&s, t, t - 1500 * k_ms, 0), 0);      /* measure only */
+    assert_int_equal(md_skew_add(&s, t, t + 1001 * k_ms, bound), 1); /* over */
+    assert_int_equal(md_skew_add(&s, t, t + 2000 * k_ms, bound), 0); /* still over */
+    assert_int_equal(md_skew_add(&s, t, t + 600 * k_ms, bound), 0);  /* above half: stays */
+    assert_int_equal(md_skew_add(&s, t, t + 499 * k_ms, bound), -1); /* back under half */
+    assert_int_equal(md_skew_add(&s, t, t - 1500 * k_ms, bound), 1); /* behind counts too */
+    assert_int_equal(md_skew_add(&s, t, t - 1500 * k_ms, 0), 0);     /* measure only */
     assert_int_equal(s.n, 7);
     assert_int_equal(s.min, -1500 * k_ms);
     assert_int_equal(s.max, 2000 * k_ms);

@@ -133,9 +133,10 @@ test_live_books(void **state)
     const char *snap = "{\"topic\":\"orderbook.2.BTCUSDT\",\"type\":\"snapshot\",\"ts\":10,"
                        "\"data\":{\"s\":\"BTCUSDT\",\"b\":[[\"100.0\",\"1\"],[\"99.5\",\"2\"]],"
                        "\"a\":[[\"100.5\",\"3\"]],\"u\":7,\"seq\":70},\"cts\":9}";
-    const char *d1 = "{\"topic\":\"orderbook.2.BTCUSDT\",\"type\":\"delta\",\"ts\":11,"
-                     "\"data\":{\"s\":\"BTCUSDT\",\"b\":[[\"100.0\",\"0\"],[\"99.9\",\"4\"],"
-                     "[\"99.80\",\"5\"]],\"a\":[[\"100.50\",\"6\"]],\"u\":8,\"seq\":71},\"cts\":10}";
+    const char *d1 =
+        "{\"topic\":\"orderbook.2.BTCUSDT\",\"type\":\"delta\",\"ts\":11,"
+        "\"data\":{\"s\":\"BTCUSDT\",\"b\":[[\"100.0\",\"0\"],[\"99.9\",\"4\"],"
+        "[\"99.80\",\"5\"]],\"a\":[[\"100.50\",\"6\"]],\"u\":8,\"seq\":71},\"cts\":10}";
     faults_timeline(0, snap, strlen(snap));
     faults_timeline(0, d1, strlen(d1));
     char *s = faults_bybit_snapshot(0, "orderbook.2.BTCUSDT");

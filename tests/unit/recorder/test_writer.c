@@ -678,8 +678,9 @@ test_indicator_rows(void **state)
     (void)state;
     writer_t *w = s_writer(100, 200);
     /* two named values -> two indicators rows sharing one event_id, in name order */
-    codec_sig_ind_t k = { .venue = "binance-spot", .symbol = "BTCUSDT", .tf_s = 60,
-                          .ts_event = 120, .n = 2 };
+    codec_sig_ind_t k = {
+        .venue = "binance-spot", .symbol = "BTCUSDT", .tf_s = 60, .ts_event = 120, .n = 2
+    };
     (void)snprintf(k.names[0], sizeof k.names[0], "ema9");
     (void)snprintf(k.names[1], sizeof k.names[1], "rsi14");
     k.values[0] = 65000.25; /* exactly representable in binary: 65000 + 1/4 */

@@ -499,6 +499,33 @@ test_stale_data_halts_entries_not_exits(void **state)
     risk_engine_destroy(&eng);
 }
 
+/* live mode: every feed silent, only the once-a-second time tick advances the clock */
+static void
+test_stale_data_by_time_tick(void **state)
+{
+    (void)state;
+    risk_engine_t *eng = s_engine_cfg(&g_io, 2, s_stale_cfg);
+    const int64_t SEC = INT64_C(1000000000);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_trade(eng, T0 + 2 * MS, 6511420);                /* the last price: T0 + 2 ms */
+    risk_engine_on_time(eng, T0 + 2 * MS + 300 * SEC); /* 300 s of silence: not yet */
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);
+    int from = g_io.n_pub;
+    risk_engine_on_time(eng, T0 + 2 * MS + 300 * SEC + 1); /* one ns more: stale */
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_HALTED);
+    int a = s_last(&g_io, "risk.alert", from);
+    assert_true(a >= 0);
+    assert_string_equal(g_io.bodies[a].alert.code, "stale_data");
+    assert_true(s_last(&g_io, "risk.state", from) >= 0);
+    risk_engine_on_time(eng, T0); /* a tick from the past changes nothing */
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_HALTED);
+    s_trade(eng, T0 + 301 * SEC, 6511420); /* data again: cleared */
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);
+    risk_engine_destroy(&eng);
+}
+
 static void
 s_streak_cfg(risk_engine_cfg_t *c)
 {
@@ -673,6 +700,7 @@ main(void)
         cmocka_unit_test(test_malformed_message_counted),
         cmocka_unit_test(test_kill_switch_closes_latches_and_clears),
         cmocka_unit_test(test_stale_data_halts_entries_not_exits),
+        cmocka_unit_test(test_stale_data_by_time_tick),
         cmocka_unit_test(test_loss_streak_from_trades),
         cmocka_unit_test(test_priority_per_asset_and_heat),
         cmocka_unit_test(test_persist_round_trip),

@@ -407,7 +407,7 @@ test_tp_ladder_partial_exits(void **state)
     assert_int_equal(risk_exits_on_trade_cfg(&k_ladder, pos, &t, T0, &x), 0); /* latched */
     s_partial_filled(pos, 2010);
     assert_int_equal(risk_exits_on_trade_cfg(&k_ladder, pos, &t, T0, &x), 0); /* rung 1 not yet */
-    t = s_trade(6120000, 2); /* 61200.00 = +2 % */
+    t = s_trade(6120000, 2);                                                  /* 61200.00 = +2 % */
     assert_int_equal(risk_exits_on_trade_cfg(&k_ladder, pos, &t, T0, &x), 1);
     assert_int_equal(x.rung, 1);
     assert_true(x.qty == 990); /* of the opening qty, not of what is left */

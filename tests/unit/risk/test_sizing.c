@@ -241,8 +241,9 @@ test_mode_risk_with_multiplier(void **state)
     (void)state;
     risk_sizing_cfg_t c = k_cfg;
     c.risk_pct = 5000;
-    risk_sizing_in_t in = { .equity = 10000 * E8, .ref_px = 6511420, .sl_px = 6381420,
-                            .mult = 5000 };
+    risk_sizing_in_t in = {
+        .equity = 10000 * E8, .ref_px = 6511420, .sl_px = 6381420, .mult = 5000
+    };
     risk_sizing_t sz;
     assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_OK);
     assert_true(sz.raw_qty == 3846153);
@@ -265,8 +266,11 @@ test_balance_reserve_leverage_clamps(void **state)
     c.risk_pct = 5000;
     c.max_leverage = 10000;
     c.reserve = 500 * E8;
-    risk_sizing_in_t in = { .equity = 10000 * E8, .available = 2000 * E8, .ref_px = 6511420,
-                            .sl_px = 6381420, .mult = 15000 };
+    risk_sizing_in_t in = { .equity = 10000 * E8,
+                            .available = 2000 * E8,
+                            .ref_px = 6511420,
+                            .sl_px = 6381420,
+                            .mult = 15000 };
     risk_sizing_t sz;
     assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_OK);
     assert_true(sz.bal_cap_qty == 2303644);
@@ -286,8 +290,9 @@ test_min_order_value(void **state)
     risk_sizing_cfg_t c = k_cfg;
     c.risk_pct = 5000;
     c.min_order_value = 1300 * E8;
-    risk_sizing_in_t in = { .equity = 10000 * E8, .ref_px = 6511420, .sl_px = 6381420,
-                            .mult = 5000 };
+    risk_sizing_in_t in = {
+        .equity = 10000 * E8, .ref_px = 6511420, .sl_px = 6381420, .mult = 5000
+    };
     risk_sizing_t sz;
     assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_BELOW_MIN_VALUE);
     assert_true(sz.notional == INT64_C(125214606600));
@@ -295,7 +300,7 @@ test_min_order_value(void **state)
     assert_int_equal(risk_sizing_size(&c, &k_spot, &in, &sz), RISK_SIZING_OK);
 }
 
-#define H_NS(h) ((INT64_C(1762128000) + (h) * INT64_C(3600)) * INT64_C(1000000000))
+#define H_NS(h) ((INT64_C(1762128000) + (h)*INT64_C(3600)) * INT64_C(1000000000))
 
 /* confidence: 0.5 + 1.0 x (c - 65) / 30, floored at 1e-4; volatility 0.7 / 1.2; session by
  * UTC hour of 2025-11-03 (D = 1762128000 s is 00:00 UTC) */
@@ -307,7 +312,7 @@ test_scale_multipliers(void **state)
     risk_scale_defaults(&c);
     assert_true(risk_scale_mult(&c, 30, 99, H_NS(3)) == 10000); /* all off: 1x */
     c.conf_on = true;
-    assert_true(risk_scale_mult(&c, 50, -1, 0) == 5000);  /* below 65: clamped 0.5 */
+    assert_true(risk_scale_mult(&c, 50, -1, 0) == 5000); /* below 65: clamped 0.5 */
     assert_true(risk_scale_mult(&c, 65, -1, 0) == 5000);
     assert_true(risk_scale_mult(&c, 70, -1, 0) == 6666);  /* 0.5 + 5/30 = 0.66666.. */
     assert_true(risk_scale_mult(&c, 80, -1, 0) == 10000); /* 0.5 + 15/30 */

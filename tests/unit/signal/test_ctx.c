@@ -72,8 +72,11 @@ test_flow_imbalance(void **state)
 static void
 s_feed(ctx_t *c, ind_t *ind, double close, double half_range, int64_t t)
 {
-    ind_bar_t b = { .high = close + half_range, .low = close - half_range, .close = close,
-                    .volume = 1, .start_ns = D0 + t * 60000000000LL };
+    ind_bar_t b = { .high = close + half_range,
+                    .low = close - half_range,
+                    .close = close,
+                    .volume = 1,
+                    .start_ns = D0 + t * 60000000000LL };
     assert_int_equal(ind_update(ind, &b), 0);
     assert_int_equal(ctx_on_bar(c, &b, ind), 0);
 }
@@ -163,13 +166,16 @@ test_levels(void **state)
     ind_params_default(&ip);
     ind_t *ind = ind_new(&ip);
     static const double k_hlc[][3] = {
-        { 101, 95, 100 }, { 102, 96, 100 }, { 110, 90, 100 }, { 103, 97, 100 }, { 104, 98, 100 },
-        { 110.05, 97, 108 }, { 110.5, 96, 110.2 },
+        { 101, 95, 100 }, { 102, 96, 100 },    { 110, 90, 100 },     { 103, 97, 100 },
+        { 104, 98, 100 }, { 110.05, 97, 108 }, { 110.5, 96, 110.2 },
     };
     const ctx_level_t *lv;
     for (int t = 0; t < 7; t++) {
-        ind_bar_t b = { .high = k_hlc[t][0], .low = k_hlc[t][1], .close = k_hlc[t][2],
-                        .volume = 2, .start_ns = D0 + t * 60000000000LL };
+        ind_bar_t b = { .high = k_hlc[t][0],
+                        .low = k_hlc[t][1],
+                        .close = k_hlc[t][2],
+                        .volume = 2,
+                        .start_ns = D0 + t * 60000000000LL };
         assert_int_equal(ind_update(ind, &b), 0);
         assert_int_equal(ctx_on_bar(c, &b, ind), 0);
         int n = ctx_levels(c, &lv);

@@ -446,9 +446,11 @@ test_indicators_mtf(void **state)
         bus_msg_t m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event,
                             77 + (int64_t)r);
         assert_int_equal(engine_on_msg(eng, &m), 0);
-        ind_bar_t ib = { .high = strtod(csv.cells[r][2], NULL), .low = strtod(csv.cells[r][3], NULL),
+        ind_bar_t ib = { .high = strtod(csv.cells[r][2], NULL),
+                         .low = strtod(csv.cells[r][3], NULL),
                          .close = strtod(csv.cells[r][4], NULL),
-                         .volume = (double)k.volume / 1e5, .start_ns = k.start_ns };
+                         .volume = (double)k.volume / 1e5,
+                         .start_ns = k.start_ns };
         assert_int_equal(ind_update(ref, &ib), 0);
         int avail = __builtin_popcount(ind_mask(ref));
         int want_msgs = (avail + CODEC_IND_MAX - 1) / CODEC_IND_MAX;
@@ -479,8 +481,10 @@ test_indicators_mtf(void **state)
         assert_string_equal(cx->body.ind.names[0], "regime");
         assert_string_equal(cx->body.ind.names[2], "session");
         int hour = (int)((k.start_ns / NS) % 86400 / 3600); /* London 7-16, NY 12-21 */
-        int want_session = hour >= 12 && hour < 16 ? 3 : hour >= 7 && hour < 16 ? 1
-                           : hour >= 12 && hour < 21 ? 2 : 0;
+        int want_session = hour >= 12 && hour < 16   ? 3
+                           : hour >= 7 && hour < 16  ? 1
+                           : hour >= 12 && hour < 21 ? 2
+                                                     : 0;
         assert_true(cx->body.ind.values[2] == want_session);
         assert_string_equal(cx->body.ind.names[3], "taker_buy");
         assert_true(cx->body.ind.values[3] == (double)k.taker_buy_volume / 1e5);
@@ -522,7 +526,8 @@ test_indicators_mtf(void **state)
 
     static const char *const k_bad[] = {
         "{\"signal\": {\"mtf\": [{\"venue\": \"v\", \"symbol\": \"X\", \"tfs\": [420]}]}}",
-        "{\"signal\": {\"indicators\": [{\"venue\": \"v\", \"symbol\": \"X\", \"macd_fast\": 30}]}}",
+        "{\"signal\": {\"indicators\": [{\"venue\": \"v\", \"symbol\": \"X\", \"macd_fast\": "
+        "30}]}}",
         "{\"signal\": {\"indicators\": [{\"venue\": \"v\", \"symbol\": \"X\", \"ema\": [1]}]}}",
         "{\"signal\": {\"indicators\": [{\"venue\": \"v\", \"symbol\": \"X\", \"sma\": 5000}]}}",
     };
@@ -579,14 +584,14 @@ s_count_series(const char *venue, const char *symbol, int tf_s, void *arg)
     (*n)++;
 }
 
-#define WARM_CFG                                                                                  \
-    "{\"signal\": {\"strategies\": [{\"name\": \"e\", \"type\": \"ema_cross_rsi\", \"venue\": "  \
-    "\"binance-spot\", \"symbol\": \"BTCUSDT\", \"fast\": 50, \"slow\": 200}, {\"name\": \"r\", " \
-    "\"type\": \"razor\", \"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\"}, {\"name\": "     \
-    "\"s\", \"type\": \"setups\", \"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\", "         \
-    "\"tf_s\": 300}], \"indicators\": [{\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\"}, "  \
-    "{\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\", \"tf_s\": 900}], \"mtf\": "           \
-    "[{\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\"}], \"trade_bars\": [{\"venue\": "     \
+#define WARM_CFG                                                                                   \
+    "{\"signal\": {\"strategies\": [{\"name\": \"e\", \"type\": \"ema_cross_rsi\", \"venue\": "    \
+    "\"binance-spot\", \"symbol\": \"BTCUSDT\", \"fast\": 50, \"slow\": 200}, {\"name\": \"r\", "  \
+    "\"type\": \"razor\", \"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\"}, {\"name\": "      \
+    "\"s\", \"type\": \"setups\", \"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\", "          \
+    "\"tf_s\": 300}], \"indicators\": [{\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\"}, "   \
+    "{\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\", \"tf_s\": 900}], \"mtf\": "            \
+    "[{\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\"}], \"trade_bars\": [{\"venue\": "      \
     "\"bybit-linear\", \"symbol\": \"BTCUSDT\", \"tf_s\": 60}]}}"
 
 /* Restart exactness: engine A sees the whole day live; engine B is warmed with rows 0..699 in
@@ -673,9 +678,8 @@ test_warmup_exact(void **state)
     assert_true(n_sig > 0);
     /* a bad answer */
     errno = 0;
-    assert_int_equal(engine_warmup_json(b, "binance-spot", "BTCUSDT", 60, "{\"ok\":false}", 12,
-                                        NULL),
-                     -1);
+    assert_int_equal(
+        engine_warmup_json(b, "binance-spot", "BTCUSDT", 60, "{\"ok\":false}", 12, NULL), -1);
     assert_int_equal(errno, EPROTO);
     free(js);
     csv_free(&csv);
@@ -727,12 +731,9 @@ main(void)
 {
     log_init("test_engine", LOG_ERROR); /* the warnings provoked here are expected */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kline_day),
-        cmocka_unit_test(test_trade_bars),
-        cmocka_unit_test(test_configure),
-        cmocka_unit_test(test_indicators_mtf),
-        cmocka_unit_test(test_warmup_exact),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_kline_day),    cmocka_unit_test(test_trade_bars),
+        cmocka_unit_test(test_configure),    cmocka_unit_test(test_indicators_mtf),
+        cmocka_unit_test(test_warmup_exact), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

@@ -32,14 +32,14 @@ static const struct {
     int id;
     int first; /* first output row, PROVENANCE.md 6 */
 } k_cols[] = {
-    { "sma20", IND_SMA, 19 },          { "ema9", IND_EMA0 + 0, 8 },
-    { "ema12", IND_EMA0 + 1, 11 },     { "ema21", IND_EMA0 + 3, 20 },
-    { "ema26", IND_EMA0 + 4, 25 },     { "rsi14", IND_RSI, 14 },
-    { "macd", IND_MACD, 33 },          { "macd_signal", IND_MACD_SIGNAL, 33 },
+    { "sma20", IND_SMA, 19 },           { "ema9", IND_EMA0 + 0, 8 },
+    { "ema12", IND_EMA0 + 1, 11 },      { "ema21", IND_EMA0 + 3, 20 },
+    { "ema26", IND_EMA0 + 4, 25 },      { "rsi14", IND_RSI, 14 },
+    { "macd", IND_MACD, 33 },           { "macd_signal", IND_MACD_SIGNAL, 33 },
     { "macd_hist", IND_MACD_HIST, 33 }, { "atr14", IND_ATR, 14 },
-    { "bb_upper", IND_BB_UPPER, 19 },  { "bb_middle", IND_BB_MIDDLE, 19 },
-    { "bb_lower", IND_BB_LOWER, 19 },  { "adx14", IND_ADX, 27 },
-    { "plus_di14", IND_PLUS_DI, 14 },  { "minus_di14", IND_MINUS_DI, 14 },
+    { "bb_upper", IND_BB_UPPER, 19 },   { "bb_middle", IND_BB_MIDDLE, 19 },
+    { "bb_lower", IND_BB_LOWER, 19 },   { "adx14", IND_ADX, 27 },
+    { "plus_di14", IND_PLUS_DI, 14 },   { "minus_di14", IND_MINUS_DI, 14 },
 };
 #define N_COLS (sizeof k_cols / sizeof k_cols[0])
 
@@ -86,8 +86,10 @@ s_run_talib(const char *path, bool has_time)
     int64_t vw_day = -1;
     for (size_t r = 1; r <= n; r++) {
         size_t t = r - 1;
-        ind_bar_t b = { .high = s_d(&csv, r, c_h), .low = s_d(&csv, r, c_l),
-                        .close = s_d(&csv, r, c_c), .volume = s_d(&csv, r, c_v) };
+        ind_bar_t b = { .high = s_d(&csv, r, c_h),
+                        .low = s_d(&csv, r, c_l),
+                        .close = s_d(&csv, r, c_c),
+                        .volume = s_d(&csv, r, c_v) };
         /* regtest rows are daily bars without time: one bar per day */
         b.start_ns = has_time ? (int64_t)strtoll(csv.cells[r][c_t], NULL, 10) * 1000
                               : (int64_t)t * 86400000000000LL;
@@ -234,8 +236,11 @@ test_stockcharts_atr(void **state)
     assert_non_null(ind);
     double tr_sum = 0, first_gap = -1, last_gap = -1;
     for (size_t r = 1; r < csv.n_rows; r++) {
-        ind_bar_t b = { .high = s_d(&csv, r, c_h), .low = s_d(&csv, r, c_l),
-                        .close = s_d(&csv, r, c_c), .volume = 1, .start_ns = 0 };
+        ind_bar_t b = { .high = s_d(&csv, r, c_h),
+                        .low = s_d(&csv, r, c_l),
+                        .close = s_d(&csv, r, c_c),
+                        .volume = 1,
+                        .start_ns = 0 };
         assert_int_equal(ind_update(ind, &b), 0);
         if (r >= 2) {
             tr_sum += s_d(&csv, r, c_tr);
@@ -281,8 +286,11 @@ test_stockcharts_adx(void **state)
     assert_non_null(ind);
     double early_gap = 0;
     for (size_t r = 1; r < csv.n_rows; r++) {
-        ind_bar_t b = { .high = s_d(&csv, r, c_h), .low = s_d(&csv, r, c_l),
-                        .close = s_d(&csv, r, c_c), .volume = 1, .start_ns = 0 };
+        ind_bar_t b = { .high = s_d(&csv, r, c_h),
+                        .low = s_d(&csv, r, c_l),
+                        .close = s_d(&csv, r, c_c),
+                        .volume = 1,
+                        .start_ns = 0 };
         assert_int_equal(ind_update(ind, &b), 0);
         double adx;
         if (r >= 28 && r <= 40 && csv.cells[r][c_adx][0] && ind_get(ind, IND_ADX, &adx) == 0) {
@@ -364,8 +372,11 @@ test_fill(void **state)
     codec_sig_ind_t out[3];
     assert_int_equal(ind_fill(ind, "v", "S", 60, 1, out, 3), 0);
     for (int i = 0; i < 60; i++) {
-        ind_bar_t b = { .high = 101 + i % 7, .low = 99 - i % 3, .close = 100 + i % 5,
-                        .volume = 1 + i, .start_ns = (int64_t)i * 60000000000LL };
+        ind_bar_t b = { .high = 101 + i % 7,
+                        .low = 99 - i % 3,
+                        .close = 100 + i % 5,
+                        .volume = 1 + i,
+                        .start_ns = (int64_t)i * 60000000000LL };
         assert_int_equal(ind_update(ind, &b), 0);
     }
     assert_int_equal(__builtin_popcount(ind_mask(ind)), IND_COUNT);

@@ -102,8 +102,12 @@ test_real_candles(void **state)
     memset(ref, 0, sizeof ref);
     csv_t csv;
     assert_int_equal(csv_load(&csv, BTC_CSV), 0);
-    instr_t in = { .venue = "binance-spot", .symbol = "BTCUSDT", .px_scale = 2, .qty_scale = 8,
-                   .tick = 1, .step = 1 };
+    instr_t in = { .venue = "binance-spot",
+                   .symbol = "BTCUSDT",
+                   .px_scale = 2,
+                   .qty_scale = 8,
+                   .tick = 1,
+                   .step = 1 };
     int prev_side = 0, n_sig = 0, n_weighted = 0;
     for (size_t r = 1; r < csv.n_rows; r++) {
         char **row = csv.cells[r];
@@ -207,14 +211,15 @@ test_bad_config(void **state)
     static const char *const k_bad[] = {
         /* 2 members */
         "{\"s\": [{\"name\": \"e\", \"type\": \"ensemble\", " SER ", \"members\": ["
-        "{\"name\": \"a\", \"type\": \"razor\", " SER "}, {\"name\": \"b\", \"type\": \"razor\", " SER
-        "}]}]}",
+        "{\"name\": \"a\", \"type\": \"razor\", " SER
+        "}, {\"name\": \"b\", \"type\": \"razor\", " SER "}]}]}",
         /* nested ensemble */
         "{\"s\": [{\"name\": \"e\", \"type\": \"ensemble\", " SER ", \"members\": ["
         "{\"name\": \"a\", \"type\": \"ensemble\", " SER "}, {}, {}, {}, {}]}]}",
         /* member of another symbol */
         "{\"s\": [{\"name\": \"e\", \"type\": \"ensemble\", " SER ", \"members\": ["
-        "{\"name\": \"a\", \"type\": \"razor\", \"venue\": \"binance-spot\", \"symbol\": \"ETHUSDT\"},"
+        "{\"name\": \"a\", \"type\": \"razor\", \"venue\": \"binance-spot\", \"symbol\": "
+        "\"ETHUSDT\"},"
         "{}, {}, {}, {}]}]}",
     };
     static const char *const k_path[] = { "s[0].members", "s[0].members[0].type",

@@ -41,8 +41,12 @@ s_cfg(const char *json)
     return cfg;
 }
 
-static const instr_t k_in = { .venue = "binance-spot", .symbol = "BTCUSDT", .px_scale = 2,
-                              .qty_scale = 5, .tick = 1, .step = 1 };
+static const instr_t k_in = { .venue = "binance-spot",
+                              .symbol = "BTCUSDT",
+                              .px_scale = 2,
+                              .qty_scale = 5,
+                              .tick = 1,
+                              .step = 1 };
 
 /* A strategy and a reference ctx fed the whole day; returns the strongest support. */
 static strategy_t *
@@ -82,8 +86,10 @@ s_day(ctx_level_t *support, int64_t *day_end)
         assert_int_equal(money_parse(row[5], strlen(row[5]), 5, &b.volume), 0);
         codec_sig_signal_t sig;
         assert_int_equal(strategy_on_bar(s, &b, b.end_ns, &k_in, &sig), 0); /* bars never fire */
-        ind_bar_t ib = { .high = (double)b.high / 100, .low = (double)b.low / 100,
-                         .close = (double)b.close / 100, .volume = (double)b.volume / 1e5,
+        ind_bar_t ib = { .high = (double)b.high / 100,
+                         .low = (double)b.low / 100,
+                         .close = (double)b.close / 100,
+                         .volume = (double)b.volume / 1e5,
                          .start_ns = b.start_ns };
         assert_int_equal(ind_update(ind, &ib), 0);
         assert_int_equal(ctx_on_bar(ctx, &ib, ind), 0);
@@ -98,8 +104,8 @@ s_day(ctx_level_t *support, int64_t *day_end)
     }
     assert_true(best >= 0);
     *support = lv[best];
-    print_message("strongest support %.2f strength %.1f tests %d (of %d levels)\n",
-                  support->price, support->strength, support->tests, n);
+    print_message("strongest support %.2f strength %.1f tests %d (of %d levels)\n", support->price,
+                  support->strength, support->tests, n);
     assert_true(support->strength >= 30);
     csv_free(&csv);
     ctx_destroy(&ctx);

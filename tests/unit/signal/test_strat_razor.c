@@ -57,8 +57,12 @@ test_real_candles(void **state)
     strat_razor_params_t p = s_params();
     strat_razor_t *rz = strat_razor_new(&p);
     assert_non_null(rz);
-    instr_t in = { .venue = "binance-spot", .symbol = "BTCUSDT", .px_scale = 2, .qty_scale = 8,
-                   .tick = 1, .step = 1 };
+    instr_t in = { .venue = "binance-spot",
+                   .symbol = "BTCUSDT",
+                   .px_scale = 2,
+                   .qty_scale = 8,
+                   .tick = 1,
+                   .step = 1 };
     int n_sig = 0, n_buy = 0, n_sell = 0;
     for (size_t t = 0; t < n; t++) {
         char **row = csv.cells[t + 1];
@@ -106,8 +110,7 @@ test_real_candles(void **state)
                 bool c4 = side > 0 ? (mom < 0 && c > cl[t - 1]) : (mom > 0 && c < cl[t - 1]);
                 strength = (c1 ? 15 + 10 * s_min1(d / 30) : 0)
                            + (c2 ? 15 + 10 * s_min1((side > 0 ? 30 - rsi : rsi - 70) / 10) : 0)
-                           + (c3 ? 25 : 0)
-                           + (c4 ? 15 + 10 * s_min1(fabs(mom) / c * 1e4 / 50) : 0);
+                           + (c3 ? 25 : 0) + (c4 ? 15 + 10 * s_min1(fabs(mom) / c * 1e4 / 50) : 0);
                 want = c1 && c2 && c3 && c4 && strength > 70;
             }
         }

@@ -45,8 +45,12 @@ static int
 s_run(strategy_t *s, int (*cond)(char **row, char **prev, const int *cols), const int *cols,
       csv_t *csv, int stop_kind)
 {
-    instr_t in = { .venue = "binance-spot", .symbol = "BTCUSDT", .px_scale = 2, .qty_scale = 8,
-                   .tick = 1, .step = 1 };
+    instr_t in = { .venue = "binance-spot",
+                   .symbol = "BTCUSDT",
+                   .px_scale = 2,
+                   .qty_scale = 8,
+                   .tick = 1,
+                   .step = 1 };
     bool prev_true = false;
     int n_sig = 0;
     for (size_t r = 1; r < csv->n_rows; r++) {

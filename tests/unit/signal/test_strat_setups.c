@@ -51,8 +51,12 @@ s_new(const char *extra)
 
 #define K_PARAMS ", \"swing_n\": 2, \"min_level_strength\": 20, \"stop_bp\": 156.25"
 
-static const instr_t k_in = { .venue = "binance-spot", .symbol = "BTCUSDT", .px_scale = 3,
-                              .qty_scale = 0, .tick = 1, .step = 1 };
+static const instr_t k_in = { .venue = "binance-spot",
+                              .symbol = "BTCUSDT",
+                              .px_scale = 3,
+                              .qty_scale = 0,
+                              .tick = 1,
+                              .step = 1 };
 
 /* One bar (prices in units, px scale 3 so x.125 is exact); returns on_bar's result. */
 static int
@@ -179,7 +183,8 @@ test_breakdown(void **state)
     assert_int_equal(sig.sl_px, 97500);
     assert_int_equal(sig.tp_px, 92500);
     assert_true(sig.confidence == 90);
-    assert_non_null(strstr(sig.reason, "support_breakdown L=96 TRIGGERED [breakdown,retest,vol_decline]"));
+    assert_non_null(
+        strstr(sig.reason, "support_breakdown L=96 TRIGGERED [breakdown,retest,vol_decline]"));
     assert_int_equal(strat_setups_state(s, -1, NULL), SETUP_TRIGGERED);
     strategy_destroy(&s);
 
@@ -200,8 +205,12 @@ test_real_candles(void **state)
     strategy_t *s = s_new("");
     csv_t csv;
     assert_int_equal(csv_load(&csv, BTC_CSV), 0);
-    instr_t in = { .venue = "binance-spot", .symbol = "BTCUSDT", .px_scale = 2, .qty_scale = 8,
-                   .tick = 1, .step = 1 };
+    instr_t in = { .venue = "binance-spot",
+                   .symbol = "BTCUSDT",
+                   .px_scale = 2,
+                   .qty_scale = 8,
+                   .tick = 1,
+                   .step = 1 };
     int n_sig = 0;
     for (size_t r = 1; r < csv.n_rows; r++) {
         char **row = csv.cells[r];

@@ -79,8 +79,10 @@ test_ratios(void **state)
      * sd = 0.0957427; Sharpe = 0.025 / 0.0957427 x sqrt(365) = 4.98857;
      * downside = sqrt(0.1^2 / 4) = 0.05; Sortino = 0.025 / 0.05 x sqrt(365) = 9.55249.
      * Two points on day 1: only the last counts. */
-    report_pt_t pts[] = { { 0, 10000000000LL },           { DAY + 5, 99 },
-                          { DAY + 9, 11000000000LL },     { 2 * DAY, 12100000000LL },
+    report_pt_t pts[] = { { 0, 10000000000LL },
+                          { DAY + 5, 99 },
+                          { DAY + 9, 11000000000LL },
+                          { 2 * DAY, 12100000000LL },
                           { 3 * DAY + 1, 10890000000LL } };
     double sh = 0, so = 0;
     bool ok = false;
@@ -120,29 +122,30 @@ test_percentiles(void **state)
 static void
 s_fixture(void)
 {
-    s_exec("INSERT INTO events(topic,evt,ts,origin) VALUES('md.book.x',0,0,0),"
-           "('md.book.x',100000000000,0,0),"
-           /* latency samples: ts - origin = 100, 200, 300 us for signals; 1 ms for orders */
-           "('sig.signal.s1.BTCUSDT',1,1100000,1000000),('sig.signal.s1.BTCUSDT',1,1200000,1000000),"
-           "('sig.signal.s1.BTCUSDT',1,1300000,1000000),('risk.order',1,2000000,1000000),"
-           "('exec.fill',1,5,0);"
-           "INSERT INTO risk_events(topic,client_id,body) VALUES"
-           "('risk.order','c1','{\"strategy\":\"s1\"}'),('risk.order','c2','{\"strategy\":\"s1\"}'),"
-           "('risk.order','c3','{\"strategy\":\"s1\"}'),('risk.order','c4','{\"strategy\":\"s1\"}');"
-           "INSERT INTO fills(client_id,venue,symbol,side,px,px_m,qty,qty_m,fee_m,realized_pnl_m,"
-           "px_scale,qty_scale,evt) VALUES"
-           "('c1','binance-spot','BTCUSDT','buy','100',100,'1',1,100000000,0,0,0,10000000000),"
-           "('c2','binance-spot','BTCUSDT','sell','110',110,'1',1,100000000,1000000000,0,0,"
-           "20000000000),"
-           "('c3','binance-spot','BTCUSDT','buy','110',110,'1',1,100000000,0,0,0,60000000000),"
-           "('c4','binance-spot','BTCUSDT','sell','105',105,'1',1,100000000,-500000000,0,0,"
-           "80000000000);"
-           "INSERT INTO positions(venue,symbol,qty_m,unrealized_pnl_m,id) VALUES"
-           "('binance-spot','BTCUSDT',1,300000000,1),('binance-spot','BTCUSDT',0,0,2),"
-           "('bybit-linear','ETHUSDT',5,250000000,3);"
-           "INSERT INTO candles(topic_kind,venue,symbol,tf_s,start_ns,end_ns,close_m,px_scale)"
-           " VALUES('sig.bar','binance-spot','BTCUSDT',60,0,60000000000,10000,2),"
-           "('sig.bar','binance-spot','BTCUSDT',60,60000000000,120000000000,10800,2);");
+    s_exec(
+        "INSERT INTO events(topic,evt,ts,origin) VALUES('md.book.x',0,0,0),"
+        "('md.book.x',100000000000,0,0),"
+        /* latency samples: ts - origin = 100, 200, 300 us for signals; 1 ms for orders */
+        "('sig.signal.s1.BTCUSDT',1,1100000,1000000),('sig.signal.s1.BTCUSDT',1,1200000,1000000),"
+        "('sig.signal.s1.BTCUSDT',1,1300000,1000000),('risk.order',1,2000000,1000000),"
+        "('exec.fill',1,5,0);"
+        "INSERT INTO risk_events(topic,client_id,body) VALUES"
+        "('risk.order','c1','{\"strategy\":\"s1\"}'),('risk.order','c2','{\"strategy\":\"s1\"}'),"
+        "('risk.order','c3','{\"strategy\":\"s1\"}'),('risk.order','c4','{\"strategy\":\"s1\"}');"
+        "INSERT INTO fills(client_id,venue,symbol,side,px,px_m,qty,qty_m,fee_m,realized_pnl_m,"
+        "px_scale,qty_scale,evt) VALUES"
+        "('c1','binance-spot','BTCUSDT','buy','100',100,'1',1,100000000,0,0,0,10000000000),"
+        "('c2','binance-spot','BTCUSDT','sell','110',110,'1',1,100000000,1000000000,0,0,"
+        "20000000000),"
+        "('c3','binance-spot','BTCUSDT','buy','110',110,'1',1,100000000,0,0,0,60000000000),"
+        "('c4','binance-spot','BTCUSDT','sell','105',105,'1',1,100000000,-500000000,0,0,"
+        "80000000000);"
+        "INSERT INTO positions(venue,symbol,qty_m,unrealized_pnl_m,id) VALUES"
+        "('binance-spot','BTCUSDT',1,300000000,1),('binance-spot','BTCUSDT',0,0,2),"
+        "('bybit-linear','ETHUSDT',5,250000000,3);"
+        "INSERT INTO candles(topic_kind,venue,symbol,tf_s,start_ns,end_ns,close_m,px_scale)"
+        " VALUES('sig.bar','binance-spot','BTCUSDT',60,0,60000000000,10000,2),"
+        "('sig.bar','binance-spot','BTCUSDT',60,60000000000,120000000000,10800,2);");
 }
 
 static void
