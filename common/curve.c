@@ -99,7 +99,10 @@ s_zap_actor(zsock_t *pipe, void *arg)
             (void)snprintf(what, sizeof what, "refused a %s connection from %s (%llu refused)",
                            mechanism ? mechanism : "?", address ? address : "?",
                            (unsigned long long)n);
-            log_limited(&s_refuse_limit, LOG_WARN, "curve", what, key, strlen(key));
+            /* the refused client's PUBLIC key names who knocked; only its first 8 z85
+             * characters go to the log (a fingerprint: keys of any kind stay out of logs) */
+            log_limited(&s_refuse_limit, LOG_WARN, "curve", what, key,
+                        strlen(key) < 8 ? strlen(key) : 8);
         }
         zmsg_t *rep = zmsg_new();
         zmsg_addstr(rep, "1.0");

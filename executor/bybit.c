@@ -628,8 +628,8 @@ s_sync_orders(bybit_t *self)
         s_apply_order_json(self, vo);
     }
     /* local open orders missing from the open set: fetch their terminal state */
-    zlistx_t *todo = zlistx_new();
-    for (size_t k = 0; todo && k < journal_count(self->journal); k++) {
+    zlistx_t *unresolved = zlistx_new();
+    for (size_t k = 0; unresolved && k < journal_count(self->journal); k++) {
         const journal_rec_t *jr = journal_get(self->journal, k);
         order_t *o = orders_get(self->orders, jr->client_id);
         if (jr->state != JOURNAL_ACKED || !o || !order_is_open(o)) {
@@ -641,11 +641,12 @@ s_sync_orders(bybit_t *self)
             in_open = in_open || strcmp(s_str(vo, "orderLinkId"), jr->client_id) == 0;
         }
         if (!in_open) {
-            zlistx_add_end(todo, (void *)jr->client_id);
+            zlistx_add_end(unresolved, (void *)jr->client_id);
         }
     }
     json_decref(open);
-    for (const char *link = todo ? zlistx_first(todo) : NULL; link; link = zlistx_next(todo)) {
+    for (const char *link = unresolved ? zlistx_first(unresolved) : NULL; link;
+         link = zlistx_next(unresolved)) {
         bool failed;
         json_t *one = s_lookup(self, link, &failed);
         if (one) {
@@ -659,7 +660,7 @@ s_sync_orders(bybit_t *self)
             s_diff(self, what);
         }
     }
-    zlistx_destroy(&todo);
+    zlistx_destroy(&unresolved);
     return ok;
 }
 

@@ -922,8 +922,13 @@ risk_engine_on_ind(risk_engine_t *self, const codec_env_t *env, const codec_sig_
             p->atr_pctile = v;
             p->atr_pctile_known = true;
         } else {
-            /* ATR in price units to the instrument's px mantissa, rounded to nearest */
-            p->atr_px = (int64_t)llround(v * (double)money_pow10(in->px_scale));
+            /* ATR in price units to the instrument's px mantissa (STYLE: a double becomes a
+             * price only through money_from_double); an unusable value keeps the last one */
+            int64_t atr_m;
+            if (money_from_double(v, in->px_scale, MONEY_ROUND_HALF_EVEN, &atr_m) == 0
+                && atr_m >= 0) {
+                p->atr_px = atr_m;
+            }
         }
     }
     s_state_maybe(self, env->evt, env->origin);

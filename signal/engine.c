@@ -397,6 +397,26 @@ s_cfg_ctx(cfg_t *cfg, const char *path, ctx_params_t *cp)
     return 0;
 }
 
+
+/* The series keys of a signal.indicators / signal.mtf entry at `path`: venue and symbol
+ * (required) and the timeframe key `tf_key` (seconds, default 60). 0, or -1 with cfg_error. */
+static int
+s_cfg_series(cfg_t *cfg, const char *path, const char *tf_key, const char **venue,
+             const char **symbol, int64_t *tf)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s.venue", path);
+    if (cfg_str(cfg, key, NULL, venue) != 0) {
+        return -1;
+    }
+    snprintf(key, sizeof key, "%s.symbol", path);
+    if (cfg_str(cfg, key, NULL, symbol) != 0) {
+        return -1;
+    }
+    snprintf(key, sizeof key, "%s.%s", path, tf_key);
+    return cfg_int(cfg, key, 60, 1, BARS_MAX_TF_S, false, tf);
+}
+
 /* signal.indicators[i]: {venue, symbol, tf_s, and optional periods (ind_params_t names)} */
 static int
 s_cfg_indicators(engine_t *self, cfg_t *cfg)
@@ -419,16 +439,7 @@ s_cfg_indicators(engine_t *self, cfg_t *cfg)
         if (cfg_check_keys(cfg, path, k_keys) != 0) {
             return -1;
         }
-        snprintf(key, sizeof key, "%s.venue", path);
-        if (cfg_str(cfg, key, NULL, &venue) != 0) {
-            return -1;
-        }
-        snprintf(key, sizeof key, "%s.symbol", path);
-        if (cfg_str(cfg, key, NULL, &symbol) != 0) {
-            return -1;
-        }
-        snprintf(key, sizeof key, "%s.tf_s", path);
-        if (cfg_int(cfg, key, 60, 1, BARS_MAX_TF_S, false, &tf) != 0) {
+        if (s_cfg_series(cfg, path, "tf_s", &venue, &symbol, &tf) != 0) {
             return -1;
         }
         static const struct {
@@ -515,16 +526,7 @@ s_cfg_mtf(engine_t *self, cfg_t *cfg)
         if (cfg_check_keys(cfg, path, k_keys) != 0) {
             return -1;
         }
-        snprintf(key, sizeof key, "%s.venue", path);
-        if (cfg_str(cfg, key, NULL, &venue) != 0) {
-            return -1;
-        }
-        snprintf(key, sizeof key, "%s.symbol", path);
-        if (cfg_str(cfg, key, NULL, &symbol) != 0) {
-            return -1;
-        }
-        snprintf(key, sizeof key, "%s.base_tf_s", path);
-        if (cfg_int(cfg, key, 60, 1, BARS_MAX_TF_S, false, &base) != 0) {
+        if (s_cfg_series(cfg, path, "base_tf_s", &venue, &symbol, &base) != 0) {
             return -1;
         }
         snprintf(key, sizeof key, "%s.tfs", path);

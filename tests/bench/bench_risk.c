@@ -1,10 +1,11 @@
 /*  bench_risk.c - risk's decision latency: ns from a sig.signal message in hand (encoded
  *  bytes, as received on the SUB) to the order request handed to the sender (the executor's
- *  REQ/REP is not in the figure: send_order is a stub that timestamps and accepts). The path
- *  measured is the stage's: decode, limits, priority/heat checks, sizing with multipliers,
- *  client id, order build. Baseline in the same run: one raw libzmq REQ/REP round trip over
- *  ipc:// with a 200-byte message (what sending that order to the executor costs at least).
- *  Prints p50/p99 of each and the ratio; never asserts on time.
+ *  REQ/REP is not in the figure: send_order is the io callback, which timestamps the request and
+ * answers "accepted"; the REQ/REP hop itself is the baseline). The path measured is the stage's:
+ * decode, limits, priority/heat checks, sizing with multipliers, client id, order build. Baseline
+ * in the same run: one raw libzmq REQ/REP round trip over ipc:// with a 200-byte message (what
+ * sending that order to the executor costs at least). Prints p50/p99 of each and the ratio; never
+ * asserts on time.
  */
 #include <errno.h>
 #include <stdio.h>
