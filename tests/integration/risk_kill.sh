@@ -5,7 +5,7 @@
 # the whole group, and only `ctl clear-kill risk.0` clears it.
 . tests/integration/lib.inc
 
-speed=${TP_KILL_SPEED:-2000}
+speed=${TP_KILL_SPEED:-1000}
 cfg=$(make_config kill tests/integration/small.json "$speed")
 dir=$(dirname "$cfg")
 db=$dir/tradepipe.db
@@ -25,6 +25,7 @@ wait_for() { # wait_for SECONDS command...: poll every 0.2 s
     return 1
 }
 has_position() { [ "$(jget risk.0 .open_positions)" = "1" ]; }
+stable_position() { has_position && sleep 0.1 && has_position && sleep 0.1 && has_position; }
 is_flat() {
     [ "$(jget risk.0 .open_positions)" = "0" ] && [ "$(jget executor.0 .positions)" = "0" ]
 }
@@ -36,26 +37,30 @@ risk_up() { [ -n "$(jget risk.0 .risk_state)" ]; }
 stop_all() { sv shutdown >/dev/null 2>&1; }
 
 check "supervisord starts the group (replay paced at speed $speed)" sh -c "tools/sv -c '$cfg' up >/dev/null 2>&1"
-if ! check "risk opens a position during the replay" wait_for 120 has_position; then
+if ! check "risk opens a position during the replay" wait_for 120 stable_position; then
     tail -n 5 "$dir"/log/risk.log | sed 's/^/# /'
     stop_all
     finish
     exit 1
 fi
-# The replay goes on while we poll, so a position seen open may be closed by the time the kill
-# lands: then the kill closes nothing; clear it and try again at the next position (at most 5).
+# The replay goes on while we poll, so a position seen open may be closed (or already have its
+# exit in flight, which the kill leaves to finish) by the time the kill lands. Kill only inside
+# a position seen open on 3 polls in a row; if the kill still closed nothing, clear it and try
+# again at a later position (at most 5 tries; the last try is never cleared).
 n_kill=0
 tries=0
-while [ "$tries" -lt 5 ]; do
+while :; do
     tries=$((tries + 1))
+    wait_for 120 stable_position || break
     diag "try $tries: risk status before kill: $($CTL status risk.0 | jq -c '{risk_state, open_positions, equity}')"
     out=$($CTL kill risk.0)
     wait_for 30 is_flat
     sleep 1 # the recorder batches every 200 ms
     n_kill=$(sql "$db" "select count(*) from risk_events where topic='risk.order' and body like '%\"intent\":\"kill\"%' and body like '%\"reduce_only\":true%'")
-    [ "$n_kill" -ge 1 ] && break
+    if [ "$n_kill" -ge 1 ] || [ "$tries" -ge 5 ]; then
+        break
+    fi
     $CTL clear-kill risk.0 >/dev/null 2>&1
-    wait_for 120 has_position || break
 done
 eq "ctl kill risk.0 answers ok" "$(echo "$out" | jq -r .ok)" true
 eq "risk says KILLED" "$(echo "$out" | jq -r .state)" KILLED
