@@ -19,6 +19,10 @@ struct bus_pub {
     int64_t epoch;
     uint64_t seq;
     uint8_t buf[CODEC_MSG_MAX];
+    /* smart batching: records [topic len u8][topic][body len u32][body] */
+    bool corked;
+    uint8_t *batch; /* BUS_BATCH_BYTES, allocated at the first cork */
+    size_t batch_len, batch_n;
 };
 
 typedef struct {
@@ -81,9 +85,103 @@ bus_pub_destroy(bus_pub_t **self_p)
     if (!self) {
         return;
     }
+    if (self->batch_n > 0) {
+        (void)bus_pub_flush(self);
+    }
     zsock_destroy(&self->sock);
+    free(self->batch);
     free(self);
     *self_p = NULL;
+}
+
+static int
+s_send(bus_pub_t *self, const char *topic, size_t tlen, const uint8_t *body, size_t len)
+{
+    void *raw = zsock_resolve(self->sock);
+    if (zmq_send(raw, topic, tlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        || zmq_send(raw, body, len, ZMQ_DONTWAIT) < 0) {
+        /* PUB never blocks; EAGAIN cannot happen on PUB (it drops at HWM) */
+        return -1;
+    }
+    return 0;
+}
+
+void
+bus_pub_cork(bus_pub_t *self)
+{
+    assert(self);
+    if (!self->batch) {
+        self->batch = malloc(BUS_BATCH_BYTES);
+        if (!self->batch) {
+            return; /* stays uncorked: every publish goes straight out */
+        }
+    }
+    self->corked = true;
+}
+
+bool
+bus_pub_corked(const bus_pub_t *self)
+{
+    assert(self);
+    return self->corked;
+}
+
+static int
+s_batch_send(bus_pub_t *self)
+{
+    int rc = 0, err = 0;
+    size_t off = 0;
+    for (size_t i = 0; i < self->batch_n; i++) {
+        size_t tlen = self->batch[off];
+        const char *topic = (const char *)self->batch + off + 1;
+        uint32_t len;
+        memcpy(&len, self->batch + off + 1 + tlen, sizeof len);
+        const uint8_t *body = self->batch + off + 1 + tlen + sizeof len;
+        if (s_send(self, topic, tlen, body, len) != 0) {
+            rc = -1;
+            err = zmq_errno();
+        }
+        off += 1 + tlen + sizeof len + len;
+    }
+    self->batch_len = self->batch_n = 0;
+    if (rc != 0) {
+        errno = err;
+    }
+    return rc;
+}
+
+int
+bus_pub_flush(bus_pub_t *self)
+{
+    assert(self);
+    self->corked = false;
+    return s_batch_send(self);
+}
+
+/* Encode one message into the batch. 0, or -1 with errno (ENOBUFS: no room left). */
+static int
+s_batch_add(bus_pub_t *self, const char *topic, size_t tlen, const codec_env_t *env,
+            codec_type_t type, const void *body)
+{
+    size_t hdr = 1 + tlen + sizeof(uint32_t);
+    if (self->batch_len + hdr >= BUS_BATCH_BYTES) {
+        errno = ENOBUFS;
+        return -1;
+    }
+    uint8_t *rec = self->batch + self->batch_len;
+    size_t room = BUS_BATCH_BYTES - self->batch_len - hdr, len;
+    if (codec_encode(env, type, body, rec + hdr, room < CODEC_MSG_MAX ? room : CODEC_MSG_MAX,
+                     &len)
+        != 0) {
+        return -1;
+    }
+    uint32_t len32 = (uint32_t)len;
+    rec[0] = (uint8_t)tlen;
+    memcpy(rec + 1, topic, tlen);
+    memcpy(rec + 1 + tlen, &len32, sizeof len32);
+    self->batch_len += hdr + len;
+    self->batch_n++;
+    return 0;
 }
 
 int
@@ -98,14 +196,30 @@ bus_publish(bus_pub_t *self, const char *topic, codec_type_t type, const void *b
                         .origin = origin,
                         .evt = evt };
     memcpy(env.src, self->src, sizeof env.src);
+    size_t tlen = strlen(topic);
+    if (self->corked && tlen > UINT8_MAX) {
+        (void)s_batch_send(self); /* keep publish order: what is batched goes first */
+    } else if (self->corked) {
+        if (s_batch_add(self, topic, tlen, &env, type, body) != 0) {
+            if (errno != ENOBUFS || self->batch_n == 0) {
+                return -1; /* encode error, or a message bigger than the whole batch */
+            }
+            (void)s_batch_send(self); /* full: hand it over and start again */
+            if (s_batch_add(self, topic, tlen, &env, type, body) != 0) {
+                return -1;
+            }
+        }
+        self->seq++;
+        if (self->batch_n >= BUS_BATCH_MAX) {
+            (void)s_batch_send(self); /* stays corked */
+        }
+        return 0;
+    }
     size_t len;
     if (codec_encode(&env, type, body, self->buf, sizeof self->buf, &len) != 0) {
         return -1;
     }
-    void *raw = zsock_resolve(self->sock);
-    if (zmq_send(raw, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
-        || zmq_send(raw, self->buf, len, ZMQ_DONTWAIT) < 0) {
-        /* PUB never blocks; EAGAIN cannot happen on PUB (it drops at HWM) */
+    if (s_send(self, topic, tlen, self->buf, len) != 0) {
         return -1;
     }
     self->seq++;

@@ -30,12 +30,28 @@ typedef struct bus_pub bus_pub_t;
 bus_pub_t *bus_pub_new(const char *endpoint, const char *src, int sndhwm);
 void bus_pub_destroy(bus_pub_t **self_p);
 
-/* Encode and send one message: topic frame, then envelope+body. Assigns seq (from 1), ts
+/* Encode and send one message: topic frame, then envelope+body (corked: append to the batch). Assigns seq (from 1), ts
  * (wall clock now), epoch (publisher start). `evt` = event time ns, `origin` = local receive
  * time ns of the md event that caused it (0 if none). Never blocks (PUB drops at HWM).
  * 0, or -1 with errno from codec_encode or zmq. */
 int bus_publish(bus_pub_t *self, const char *topic, codec_type_t type, const void *body,
                 int64_t evt, int64_t origin);
+
+/* Smart batching. Between bus_pub_cork() and bus_pub_flush(), bus_publish() encodes into an
+ * in-memory batch (in publish order, seq assigned at publish) instead of handing each message
+ * to libzmq; bus_pub_flush() hands the whole batch over back to back and uncorks. libzmq's
+ * I/O thread is then woken once per batch instead of once per message: a wake-up is most of
+ * the cost of a publish on this class of machine (bench_feed prints both). A batch never
+ * waits for input that has not arrived: the feed corks around one WebSocket service pass
+ * (frames already received) and flushes at its end; a batch that reaches BUS_BATCH_MAX
+ * messages or BUS_BATCH_BYTES flushes itself. Nesting is not counted: cork on a corked
+ * publisher is a no-op. bus_pub_flush: 0, or -1 with errno from zmq if a message could not
+ * be handed over (the rest are still sent); uncorked and empty afterwards either way. */
+#define BUS_BATCH_MAX   64
+#define BUS_BATCH_BYTES (256 * 1024)
+void bus_pub_cork(bus_pub_t *self);
+int bus_pub_flush(bus_pub_t *self);
+bool bus_pub_corked(const bus_pub_t *self);
 
 uint64_t bus_pub_seq(const bus_pub_t *self); /* last seq used */
 int64_t bus_pub_epoch(const bus_pub_t *self);

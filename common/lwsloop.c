@@ -73,6 +73,9 @@ struct lwsloop {
     size_t n_fds, cap_fds;
     bool wrote;     /* a *_WRITEABLE callback ran during the current service round */
     bool servicing; /* inside lws_service (no recursion) */
+    void (*batch_begin)(void *arg);
+    void (*batch_end)(void *arg);
+    void *batch_arg;
 };
 
 static int s_on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg);
@@ -255,6 +258,9 @@ s_service(lwsloop_t *self)
         return;
     }
     self->servicing = true;
+    if (self->batch_begin) {
+        self->batch_begin(self->batch_arg);
+    }
     for (int i = 0; i < k_spin_max; i++) {
         self->wrote = false;
         if (lws_service(self->ctx, -1) < 0) {
@@ -265,7 +271,19 @@ s_service(lwsloop_t *self)
             break;
         }
     }
+    if (self->batch_end) {
+        self->batch_end(self->batch_arg);
+    }
     self->servicing = false;
+}
+
+void
+lwsloop_set_batch(lwsloop_t *self, void (*begin)(void *arg), void (*end)(void *arg), void *arg)
+{
+    assert(self);
+    self->batch_begin = begin;
+    self->batch_end = end;
+    self->batch_arg = arg;
 }
 
 static int

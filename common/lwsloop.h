@@ -25,6 +25,13 @@ void lwsloop_destroy(lwsloop_t **self_p);
  * external-poll callbacks, see lwsloop.c). */
 void lwsloop_set_context(lwsloop_t *self, struct lws_context *ctx);
 
+/* Hooks around every service pass (everything lws has already read is handled between them):
+ * the feed corks its publisher in `begin` and flushes it in `end` (bus_pub_cork: one wake-up
+ * of libzmq's I/O thread per pass instead of one per message). Either may be NULL; `arg` is
+ * borrowed. */
+void lwsloop_set_batch(lwsloop_t *self, void (*begin)(void *arg), void (*end)(void *arg),
+                       void *arg);
+
 /* Handle a poll-fd callback. Returns 1 if `reason` was one of the poll reasons (handled), 0 if
  * the caller should handle it. */
 int lwsloop_handle(lwsloop_t *self, struct lws *wsi, enum lws_callback_reasons reason, void *in);

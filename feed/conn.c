@@ -330,6 +330,13 @@ s_lws_log(int level, const char *line)
 
 /* ---- public ------------------------------------------------------------------------------- */
 
+void
+conn_ctx_set_batch(conn_ctx_t *self, void (*begin)(void *arg), void (*end)(void *arg), void *arg)
+{
+    assert(self);
+    lwsloop_set_batch(self->lp, begin, end, arg);
+}
+
 conn_ctx_t *
 conn_ctx_new(zloop_t *loop)
 {

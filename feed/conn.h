@@ -42,6 +42,9 @@ typedef struct {
 /* Create the lws context for up to CONN_MAX connections in `loop` (borrowed). NULL with errno
  * (ENOMEM, EIO: lws could not create its context). */
 conn_ctx_t *conn_ctx_new(zloop_t *loop);
+/* Hooks around each WebSocket service pass (lwsloop_set_batch). */
+void conn_ctx_set_batch(conn_ctx_t *self, void (*begin)(void *arg), void (*end)(void *arg),
+                        void *arg);
 /* Closes every connection (no handler calls), destroys the context. Destroy the conns after. */
 void conn_ctx_destroy(conn_ctx_t **self_p);
 

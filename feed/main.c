@@ -69,6 +69,20 @@ s_sync_counters(app_t *a)
     }
 }
 
+static void
+s_batch_begin(void *arg)
+{
+    bus_pub_cork(arg);
+}
+
+static void
+s_batch_end(void *arg)
+{
+    if (bus_pub_flush(arg) != 0) {
+        log_warn(k_mod, "cannot hand a batch to the bus: %s", zmq_strerror(zmq_errno()));
+    }
+}
+
 static int
 s_on_timer(zloop_t *loop, int timer_id, void *arg)
 {
@@ -279,6 +293,8 @@ main(int argc, char **argv)
     if (!ctx) {
         goto done;
     }
+    /* smart batching: one hand-over to libzmq per WebSocket service pass (bus_pub_cork) */
+    conn_ctx_set_batch(ctx, s_batch_begin, s_batch_end, stage_pub(app.st));
     session_env_t env = { .pub = stage_pub(app.st),
                           .instrs = instrs,
                           .stats = &app.stats,

@@ -152,3 +152,27 @@ md_skew_add(md_skew_t *sk, int64_t evt_ns, int64_t recv_ns, int64_t bound_ns)
     }
     return 0;
 }
+
+int
+md_topic(char *buf, size_t cap, const char *prefix, const char *a, const char *b, const char *c)
+{
+    const char *part[4] = { prefix, a, b, c };
+    size_t len = 0;
+    for (int i = 0; i < 4 && part[i]; i++) {
+        size_t n = strlen(part[i]);
+        if (len + (i > 0) + n + 1 > cap) {
+            if (cap > 0) {
+                buf[0] = '\0';
+            }
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        if (i > 0) {
+            buf[len++] = '.';
+        }
+        memcpy(buf + len, part[i], n);
+        len += n;
+    }
+    buf[len] = '\0';
+    return (int)len;
+}

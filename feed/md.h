@@ -64,6 +64,13 @@ typedef struct {
 void md_book_fill(codec_md_book_t *out, const book_t *book, const char *venue, size_t levels,
                   uint64_t update_id, bool snapshot, int64_t ts_event_ns, int64_t ts_recv_ns);
 
+/* Topic "<prefix>.<a>.<b>[.<c>]" into buf[cap] (c may be NULL), e.g. md_topic(t, sizeof t,
+ * "md.book", venue, symbol, NULL) -> "md.book.bybit-linear.BTCUSDT". The same text as the
+ * snprintf it replaces at a tenth of the cost (it runs once per published message). Returns
+ * the length, or -1/ENAMETOOLONG if it does not fit (buf then holds "" ). */
+int md_topic(char *buf, size_t cap, const char *prefix, const char *a, const char *b,
+             const char *c);
+
 /* Interval in seconds of a kline interval word: Bybit "1","3",...,"720","D","W" or Binance
  * "1m","3m","1h","1d","1w"; writes the topic word ("1m", "1h", "1d") to word[cap]. 0 or
  * -1/EINVAL (unknown; "M" months are refused: not a fixed length). */

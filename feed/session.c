@@ -63,6 +63,17 @@ s_publish(session_t *s, const char *topic, codec_type_t type, const void *body, 
     }
 }
 
+/* Hand over what the publisher has batched for this service pass (bus_pub_cork) before a
+ * blocking REST call, and keep batching after it. */
+static void
+s_flush(session_t *s)
+{
+    if (bus_pub_corked(s->env.pub)) {
+        (void)bus_pub_flush(s->env.pub);
+        bus_pub_cork(s->env.pub);
+    }
+}
+
 static void s_status(session_t *s, const char *symbol, const char *state, const char *reason,
                      int64_t evt, int64_t origin);
 
@@ -97,7 +108,7 @@ s_on_book(const codec_md_book_t *b, int64_t origin, void *arg)
     session_t *s = arg;
     s_skew(s, b->ts_event, origin);
     char topic[BUS_TOPIC_MAX];
-    snprintf(topic, sizeof topic, "md.book.%s.%s", b->venue, b->symbol);
+    (void)md_topic(topic, sizeof topic, "md.book", b->venue, b->symbol, NULL);
     s_publish(s, topic, CODEC_MD_BOOK, b, b->ts_event, origin);
 }
 
@@ -107,7 +118,7 @@ s_on_trade(const codec_md_trade_t *t, int64_t origin, void *arg)
     session_t *s = arg;
     s_skew(s, t->ts_event, origin);
     char topic[BUS_TOPIC_MAX];
-    snprintf(topic, sizeof topic, "md.trade.%s.%s", t->venue, t->symbol);
+    (void)md_topic(topic, sizeof topic, "md.trade", t->venue, t->symbol, NULL);
     s_publish(s, topic, CODEC_MD_TRADE, t, t->ts_event, origin);
 }
 
@@ -117,7 +128,7 @@ s_on_ticker(const codec_md_ticker_t *t, int64_t origin, void *arg)
     session_t *s = arg;
     s_skew(s, t->ts_event, origin);
     char topic[BUS_TOPIC_MAX];
-    snprintf(topic, sizeof topic, "md.ticker.%s.%s", t->venue, t->symbol);
+    (void)md_topic(topic, sizeof topic, "md.ticker", t->venue, t->symbol, NULL);
     s_publish(s, topic, CODEC_MD_TICKER, t, t->ts_event, origin);
 }
 
@@ -126,7 +137,7 @@ s_on_kline(const codec_md_kline_t *k, const char *interval, int64_t origin, void
 {
     session_t *s = arg;
     char topic[BUS_TOPIC_MAX];
-    snprintf(topic, sizeof topic, "md.kline.%s.%s.%s", interval, k->venue, k->symbol);
+    (void)md_topic(topic, sizeof topic, "md.kline", interval, k->venue, k->symbol);
     s_publish(s, topic, CODEC_MD_KLINE, k, k->ts_event, origin);
 }
 
@@ -258,6 +269,7 @@ s_bybit_instruments(session_t *s)
     char url[k_url_max];
     snprintf(url, sizeof url, "%s/v5/market/instruments-info?category=%s", s->rest, s->category);
     size_t len;
+    s_flush(s); /* a blocking call: what is batched goes out first */
     char *body = rest_get(url, s->env.rest_timeout_ms, &len);
     if (!body) {
         return -1;
@@ -292,6 +304,7 @@ s_binance_snapshots(session_t *s)
         snprintf(url, sizeof url, "%s%s?symbol=%s&limit=1000", s->rest,
                  s->spot ? "/api/v3/depth" : "/fapi/v1/depth", sym);
         size_t len;
+        s_flush(s);
         char *body = rest_get(url, s->env.rest_timeout_ms, &len);
         if (!body) {
             s->rest_next_ns = clock_mono_ns() + k_rest_retry_ns;

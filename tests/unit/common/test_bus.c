@@ -170,12 +170,92 @@ test_request_times_out(void **state)
     assert_true(clock_mono_ns() - t0 >= 90 * CLOCK_NS_PER_MS);
 }
 
+/* Smart batching: corked messages stay in the publisher until the flush (none arrives within
+ * 200 ms), then arrive in publish order with consecutive seqs and no gap; a batch that reaches
+ * BUS_BATCH_MAX hands itself over while staying corked; after the flush, an uncorked publish
+ * follows the batch. */
+static void
+test_cork_and_flush(void **state)
+{
+    (void)state;
+    snprintf(s_ep, sizeof s_ep, "ipc:///tmp/tp-test-bus-cork-%d.pub", (int)getpid());
+    bus_pub_t *pub = bus_pub_new(s_ep, "feed.0", 0);
+    bus_sub_t *sub = bus_sub_new(0);
+    assert_non_null(pub);
+    assert_non_null(sub);
+    assert_int_equal(bus_sub_connect(sub, s_ep), 0);
+    assert_int_equal(bus_sub_subscribe(sub, ""), 0);
+    codec_md_trade_t t, out;
+    bus_msg_t m;
+    int got = -1;
+    for (int i = 0; i < 200 && got != 0; i++) { /* slow joiner */
+        s_trade(&t, 1);
+        assert_int_equal(bus_publish(pub, "md.trade.x.y", CODEC_MD_TRADE, &t, 1, 0), 0);
+        got = s_recv_wait(sub, &m, 10);
+    }
+    assert_int_equal(got, 0);
+    while (s_recv_wait(sub, &m, 50) == 0) {
+    }
+    uint64_t base = bus_pub_seq(pub);
+
+    bus_pub_cork(pub);
+    assert_true(bus_pub_corked(pub));
+    for (int i = 0; i < 3; i++) {
+        s_trade(&t, 100 + i);
+        assert_int_equal(bus_publish(pub, "md.trade.x.y", CODEC_MD_TRADE, &t, 10 + i, 0), 0);
+    }
+    assert_int_equal(bus_pub_seq(pub), base + 3); /* seq assigned at publish */
+    assert_int_equal(s_recv_wait(sub, &m, 200), -1);
+    assert_int_equal(bus_pub_flush(pub), 0);
+    assert_false(bus_pub_corked(pub));
+    s_trade(&t, 103);
+    assert_int_equal(bus_publish(pub, "md.trade.x.y", CODEC_MD_TRADE, &t, 13, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(s_recv_wait(sub, &m, 1000), 0);
+        assert_string_equal(m.topic, "md.trade.x.y");
+        assert_int_equal(m.env.seq, base + 1 + (uint64_t)i);
+        assert_int_equal(m.gap, 0);
+        assert_int_equal(m.env.evt, 10 + i);
+        assert_int_equal(codec_decode(m.data, m.len, CODEC_MD_TRADE, NULL, &out), 0);
+        assert_int_equal(out.px, 100 + i);
+    }
+
+    /* a full batch goes out by itself, the publisher stays corked */
+    base = bus_pub_seq(pub);
+    bus_pub_cork(pub);
+    for (int i = 0; i < BUS_BATCH_MAX; i++) {
+        s_trade(&t, i);
+        assert_int_equal(bus_publish(pub, "md.trade.x.y", CODEC_MD_TRADE, &t, i, 0), 0);
+    }
+    assert_true(bus_pub_corked(pub));
+    for (int i = 0; i < BUS_BATCH_MAX; i++) {
+        assert_int_equal(s_recv_wait(sub, &m, 1000), 0);
+        assert_int_equal(m.env.seq, base + 1 + (uint64_t)i);
+    }
+    s_trade(&t, 7);
+    assert_int_equal(bus_publish(pub, "md.trade.x.y", CODEC_MD_TRADE, &t, 7, 0), 0);
+    assert_int_equal(s_recv_wait(sub, &m, 200), -1); /* the next batch waits for the flush */
+    assert_int_equal(bus_pub_flush(pub), 0);
+    assert_int_equal(s_recv_wait(sub, &m, 1000), 0);
+    assert_int_equal(m.env.seq, base + BUS_BATCH_MAX + 1);
+    assert_int_equal(bus_sub_gaps(sub), 0);
+
+    /* destroying a corked publisher hands the batch over first (linger) */
+    bus_pub_cork(pub);
+    assert_int_equal(bus_publish(pub, "md.trade.x.y", CODEC_MD_TRADE, &t, 8, 0), 0);
+    bus_pub_destroy(&pub);
+    assert_int_equal(s_recv_wait(sub, &m, 1000), 0);
+    assert_int_equal(m.env.evt, 8);
+    bus_sub_destroy(&sub);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pub_sub_roundtrip),
         cmocka_unit_test(test_gap_counting),
+        cmocka_unit_test(test_cork_and_flush),
         cmocka_unit_test(test_bind_failure_sets_errno),
         cmocka_unit_test(test_request_times_out),
     };

@@ -63,6 +63,27 @@ test_parse_ok(void **state)
     s_expect_parse("9223372036854775807", 0, INT64_MAX);
     s_expect_parse("-9223372036854775808", 0, INT64_MIN);
     s_expect_parse("92233720368.54775807", 8, INT64_MAX); /* INT64_MAX / 1e8 */
+    /* the one-pass path takes at most 18 digits at scale, the general path the rest: both
+     * sides of the edge give the same value */
+    s_expect_parse("1234567890.12345678", 8, 123456789012345678); /* 10 + 8 = 18 digits */
+    s_expect_parse("12345678901.2345678", 8, 1234567890123456780); /* 11 + 8 = 19 digits */
+    s_expect_parse("999999999999999999", 0, 999999999999999999);   /* 18 nines */
+    s_expect_parse("-999999999.999999999000", 9, -999999999999999999);
+    /* round trip: every mantissa formatted by money_fmt parses back to itself (money_fmt is
+     * tested on its own in test_fmt), over a spread of magnitudes and scales */
+    int64_t m = 1;
+    for (int i = 0; i < 62; i++, m = m * 2 + (i % 3)) {
+        for (int scale = 0; scale <= 8; scale++) {
+            char buf[64];
+            int64_t back;
+            assert_true(money_fmt(m, scale, buf, sizeof buf) > 0);
+            assert_int_equal(money_parse(buf, strlen(buf), scale, &back), 0);
+            assert_true(back == m);
+            assert_true(money_fmt(-m, scale, buf, sizeof buf) > 0);
+            assert_int_equal(money_parse(buf, strlen(buf), scale, &back), 0);
+            assert_true(back == -m);
+        }
+    }
 }
 
 static void
@@ -88,6 +109,8 @@ test_parse_errors(void **state)
     s_expect_parse_err("-9223372036854775809", 0, ERANGE); /* INT64_MIN - 1 */
     s_expect_parse_err("92233720368.54775808", 8, ERANGE); /* INT64_MAX + 1 at scale 8 */
     s_expect_parse_err("100000000000", 8, ERANGE);         /* 1e11 * 1e8 = 1e19 */
+    s_expect_parse_err("1.000000001", 8, EINVAL);          /* extra non-zero after zeros */
+    s_expect_parse_err("12-3", 2, EINVAL);
 
     int64_t v = 5;
     errno = 0;

@@ -111,6 +111,25 @@ test_interval_and_strlcpy(void **state)
     assert_string_equal(small, "abc");
 }
 
+/* md_topic joins the words with dots, exactly as the snprintf formats it replaced */
+static void
+test_topic(void **state)
+{
+    (void)state;
+    char t[64], want[64];
+    assert_int_equal(md_topic(t, sizeof t, "md.book", "bybit-linear", "BTCUSDT", NULL), 28);
+    snprintf(want, sizeof want, "md.book.%s.%s", "bybit-linear", "BTCUSDT");
+    assert_string_equal(t, want);
+    assert_int_equal(md_topic(t, sizeof t, "md.kline", "1m", "binance-usdm", "ETHUSDT"), 32);
+    assert_string_equal(t, "md.kline.1m.binance-usdm.ETHUSDT");
+    /* 28 characters need 29 bytes: 28 is refused with an empty string */
+    errno = 0;
+    assert_int_equal(md_topic(t, 28, "md.book", "bybit-linear", "BTCUSDT", NULL), -1);
+    assert_int_equal(errno, ENAMETOOLONG);
+    assert_string_equal(t, "");
+    assert_int_equal(md_topic(t, 29, "md.book", "bybit-linear", "BTCUSDT", NULL), 28);
+}
+
 int
 main(void)
 {
@@ -119,6 +138,7 @@ main(void)
         cmocka_unit_test(test_skew_recorded_binance),
         cmocka_unit_test(test_skew_hysteresis_and_non_samples),
         cmocka_unit_test(test_interval_and_strlcpy),
+        cmocka_unit_test(test_topic),
     };
     return cmocka_run_group_tests_name("md", tests, NULL, NULL);
 }
