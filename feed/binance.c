@@ -112,29 +112,10 @@ binance_destroy(binance_t **self_p)
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static int
-s_bad(binance_t *self, int64_t *counter, log_limit_t *lim, const char *what, const char *frame,
-      size_t len)
-{
-    (void)self; /* kept for symmetry with the callers' macro */
-    (*counter)++;
-    log_limited(lim, LOG_WARN, k_mod, what, frame, len);
-    errno = EPROTO;
-    return -1;
-}
 
 #define S_BAD_FIELD(what)                                                                          \
-    s_bad(self, &self->stats->bad_field, &self->lim.bad_field, (what), frame, len)
+    md_bad(k_mod, &self->stats->bad_field, &self->lim.bad_field, (what), frame, len)
 
-static int64_t
-s_ms_ns(int64_t ms)
-{
-    int64_t ns;
-    if (__builtin_mul_overflow(ms, CLOCK_NS_PER_MS, &ns)) {
-        return 0;
-    }
-    return ns;
-}
 
 static s_sym_t *
 s_find(const binance_t *self, const char *symbol)
@@ -284,7 +265,7 @@ s_depth(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
     }
     upd.bids = self->bids;
     upd.asks = self->asks;
-    int64_t evt = s_ms_ns(e_ms);
+    int64_t evt = md_ms_ns(e_ms);
     if (s->state == S_NEED) {
         s_hold(self, frame, len, recv_ns);
         return 0;
@@ -367,7 +348,7 @@ s_trade(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
     md_strlcpy(tr.symbol, sym, sizeof tr.symbol);
     tr.px_scale = s->instr.px_scale;
     tr.qty_scale = s->instr.qty_scale;
-    tr.ts_event = s_ms_ns(ts_ms);
+    tr.ts_event = md_ms_ns(ts_ms);
     tr.ts_recv = recv_ns;
     tr.side = maker ? -1 : 1; /* m: the buyer is the maker, so the taker sold */
     snprintf(tr.trade_id, sizeof tr.trade_id, "%lld", (long long)id);
@@ -421,10 +402,10 @@ s_kline(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
     b.px_scale = px;
     b.qty_scale = qs;
     b.interval_s = secs;
-    b.start_ns = s_ms_ns(start);
-    b.end_ns = s_ms_ns(end + 1); /* k.T is the bar's last ms; ours is exclusive */
+    b.start_ns = md_ms_ns(start);
+    b.end_ns = md_ms_ns(end + 1); /* k.T is the bar's last ms; ours is exclusive */
     b.trades = n;
-    b.ts_event = s_ms_ns(e_ms);
+    b.ts_event = md_ms_ns(e_ms);
     b.ts_recv = recv_ns;
     self->stats->klines++;
     if (self->sink.kline) {
@@ -473,7 +454,7 @@ static int
 s_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
 {
     if (jtok_parse(self->tok, frame, len) < 0 || jtok_type(self->tok, 0) != JTOK_OBJECT) {
-        return s_bad(self, &self->stats->bad_json, &self->lim.bad_json, "bad json frame", frame,
+        return md_bad(k_mod, &self->stats->bad_json, &self->lim.bad_json, "bad json frame", frame,
                      len);
     }
     const jtok_t *t = self->tok;
@@ -489,7 +470,7 @@ s_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
     int e = jtok_get(t, d, "e");
     int64_t e_ms;
     if (jtok_i64(t, jtok_get(t, d, "E"), &e_ms) == 0) {
-        self->last_evt_ns = s_ms_ns(e_ms);
+        self->last_evt_ns = md_ms_ns(e_ms);
     }
     if (jtok_streq(t, e, "depthUpdate")) {
         return s_depth(self, d, frame, len, recv_ns);
@@ -506,7 +487,7 @@ s_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
         || (e < 0 && sl > 11 && memcmp(stream + sl - 11, "@bookTicker", 11) == 0)) {
         return s_book_ticker(self, d, frame, len, recv_ns);
     }
-    return s_bad(self, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown event",
+    return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown event",
                  frame, len);
 }
 

@@ -95,19 +95,9 @@ bybit_destroy(bybit_t **self_p)
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static int
-s_bad(bybit_t *self, int64_t *counter, log_limit_t *lim, const char *what, const char *frame,
-      size_t len)
-{
-    (void)self; /* kept for symmetry with the callers' macro */
-    (*counter)++;
-    log_limited(lim, LOG_WARN, k_mod, what, frame, len);
-    errno = EPROTO;
-    return -1;
-}
 
 #define S_BAD_FIELD(what)                                                                          \
-    s_bad(self, &self->stats->bad_field, &self->lim.bad_field, (what), frame, len)
+    md_bad(k_mod, &self->stats->bad_field, &self->lim.bad_field, (what), frame, len)
 
 static const s_sym_t *
 s_find(const bybit_t *self, const char *symbol)
@@ -169,15 +159,6 @@ s_levels(const jtok_t *t, int arr, const instr_t *in, book_level_t *out, size_t 
     return 0;
 }
 
-static int64_t
-s_ms_ns(int64_t ms)
-{
-    int64_t ns;
-    if (__builtin_mul_overflow(ms, CLOCK_NS_PER_MS, &ns)) {
-        return 0;
-    }
-    return ns;
-}
 
 /* ---- topics ------------------------------------------------------------------------------- */
 
@@ -253,7 +234,7 @@ s_orderbook(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
                 snprintf(st.reason, sizeof st.reason, "orderbook gap: u %lld after %llu",
                          (long long)u, (unsigned long long)had);
             }
-            st.ts_event = s_ms_ns(cts);
+            st.ts_event = md_ms_ns(cts);
             self->sink.status(&st, recv_ns, self->sink.arg);
         }
         errno = EPROTO;
@@ -263,7 +244,7 @@ s_orderbook(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
     if (self->sink.book) {
         codec_md_book_t b;
         md_book_fill(&b, s->book, self->venue, self->levels, (uint64_t)u, upd.is_snapshot,
-                     s_ms_ns(cts), recv_ns);
+                     md_ms_ns(cts), recv_ns);
         self->sink.book(&b, recv_ns, self->sink.arg);
     }
     return 0;
@@ -304,7 +285,7 @@ s_trades(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
         md_strlcpy(tr->symbol, sym, sizeof tr->symbol);
         tr->px_scale = s->instr.px_scale;
         tr->qty_scale = s->instr.qty_scale;
-        tr->ts_event = s_ms_ns(ts);
+        tr->ts_event = md_ms_ns(ts);
         tr->ts_recv = recv_ns;
         tr->side = jtok_streq(t, side_i, "Buy") ? 1 : -1;
         n++;
@@ -353,7 +334,7 @@ s_tk_field(const jtok_t *t, int data, const char *key, s_kind_t kind, const inst
     default:
         r = jtok_i64_any(t, i, &v);
         if (r == 0) {
-            v = s_ms_ns(v);
+            v = md_ms_ns(v);
         }
         break;
     }
@@ -404,7 +385,7 @@ s_tickers(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
         || s_tk_field(t, data, "nextFundingTime", S_MS, in, &tk.next_funding_ns) != 0) {
         return S_BAD_FIELD("tickers: bad field value");
     }
-    tk.ts_event = s_ms_ns(ts);
+    tk.ts_event = md_ms_ns(ts);
     tk.ts_recv = recv_ns;
     s->tk = tk;
     s->tk_have = true;
@@ -471,9 +452,9 @@ s_kline(bybit_t *self, const char *topic, size_t topic_len, const char *frame, s
         b->px_scale = s->instr.px_scale;
         b->qty_scale = s->instr.qty_scale;
         b->interval_s = secs;
-        b->start_ns = s_ms_ns(start);
-        b->end_ns = s_ms_ns(end + 1); /* Bybit end is the bar's last ms; ours is exclusive */
-        b->ts_event = s_ms_ns(ts);
+        b->start_ns = md_ms_ns(start);
+        b->end_ns = md_ms_ns(end + 1); /* Bybit end is the bar's last ms; ours is exclusive */
+        b->ts_event = md_ms_ns(ts);
         b->ts_recv = recv_ns;
     }
     for (int k = 0; k < m; k++) {
@@ -518,7 +499,7 @@ bybit_parse(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
     assert(self && frame);
     self->stats->frames++;
     if (jtok_parse(self->tok, frame, len) < 0 || jtok_type(self->tok, 0) != JTOK_OBJECT) {
-        return s_bad(self, &self->stats->bad_json, &self->lim.bad_json, "bad json frame", frame,
+        return md_bad(k_mod, &self->stats->bad_json, &self->lim.bad_json, "bad json frame", frame,
                      len);
     }
     const jtok_t *t = self->tok;
@@ -528,7 +509,7 @@ bybit_parse(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
         if (op_i >= 0) {
             return s_control(self, op_i, frame, len);
         }
-        return s_bad(self, &self->stats->unknown_topic, &self->lim.unknown_topic,
+        return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic,
                      "frame without topic or op", frame, len);
     }
     if (jtok_type(t, topic_i) != JTOK_STRING) {
@@ -548,7 +529,7 @@ bybit_parse(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
     if (tl > 6 && memcmp(topic, "kline.", 6) == 0) {
         return s_kline(self, topic, tl, frame, len, recv_ns);
     }
-    return s_bad(self, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown topic",
+    return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown topic",
                  frame, len);
 }
 

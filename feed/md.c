@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/clock.h"
+
 void
 md_strlcpy(char *dst, const char *src, size_t cap)
 {
@@ -175,4 +177,24 @@ md_topic(char *buf, size_t cap, const char *prefix, const char *a, const char *b
     }
     buf[len] = '\0';
     return (int)len;
+}
+
+int
+md_bad(const char *mod, int64_t *counter, log_limit_t *lim, const char *what, const char *frame,
+       size_t len)
+{
+    (*counter)++;
+    log_limited(lim, LOG_WARN, mod, what, frame, len);
+    errno = EPROTO;
+    return -1;
+}
+
+int64_t
+md_ms_ns(int64_t ms)
+{
+    int64_t ns;
+    if (__builtin_mul_overflow(ms, CLOCK_NS_PER_MS, &ns)) {
+        return 0;
+    }
+    return ns;
 }

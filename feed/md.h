@@ -64,6 +64,14 @@ typedef struct {
 void md_book_fill(codec_md_book_t *out, const book_t *book, const char *venue, size_t levels,
                   uint64_t update_id, bool snapshot, int64_t ts_event_ns, int64_t ts_recv_ns);
 
+/* A frame that cannot be used: count it in *counter, log it once per kind (log_limited, with
+ * a sample of the frame) under module `mod`, and return -1 with errno EPROTO. */
+int md_bad(const char *mod, int64_t *counter, log_limit_t *lim, const char *what,
+           const char *frame, size_t len);
+
+/* Venue milliseconds to ns; 0 if it would overflow (a garbage stamp, counted by the caller). */
+int64_t md_ms_ns(int64_t ms);
+
 /* Topic "<prefix>.<a>.<b>[.<c>]" into buf[cap] (c may be NULL), e.g. md_topic(t, sizeof t,
  * "md.book", venue, symbol, NULL) -> "md.book.bybit-linear.BTCUSDT". The same text as the
  * snprintf it replaces at a tenth of the cost (it runs once per published message). Returns
