@@ -170,8 +170,7 @@ s_batch_add(bus_pub_t *self, const char *topic, size_t tlen, const codec_env_t *
     }
     uint8_t *rec = self->batch + self->batch_len;
     size_t room = BUS_BATCH_BYTES - self->batch_len - hdr, len;
-    if (codec_encode(env, type, body, rec + hdr, room < CODEC_MSG_MAX ? room : CODEC_MSG_MAX,
-                     &len)
+    if (codec_encode(env, type, body, rec + hdr, room < CODEC_MSG_MAX ? room : CODEC_MSG_MAX, &len)
         != 0) {
         return -1;
     }

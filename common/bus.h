@@ -30,10 +30,10 @@ typedef struct bus_pub bus_pub_t;
 bus_pub_t *bus_pub_new(const char *endpoint, const char *src, int sndhwm);
 void bus_pub_destroy(bus_pub_t **self_p);
 
-/* Encode and send one message: topic frame, then envelope+body (corked: append to the batch). Assigns seq (from 1), ts
- * (wall clock now), epoch (publisher start). `evt` = event time ns, `origin` = local receive
- * time ns of the md event that caused it (0 if none). Never blocks (PUB drops at HWM).
- * 0, or -1 with errno from codec_encode or zmq. */
+/* Encode and send one message: topic frame, then envelope+body (corked: append to the batch).
+ * Assigns seq (from 1), ts (wall clock now), epoch (publisher start). `evt` = event time ns,
+ * `origin` = local receive time ns of the md event that caused it (0 if none). Never blocks (PUB
+ * drops at HWM). 0, or -1 with errno from codec_encode or zmq. */
 int bus_publish(bus_pub_t *self, const char *topic, codec_type_t type, const void *body,
                 int64_t evt, int64_t origin);
 

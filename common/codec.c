@@ -309,11 +309,12 @@ s_out_write(s_out_t *o, const char *b, size_t n)
  * msgpack_packer) so that the append into our buffer is inlined instead of called through the
  * packer's function pointer: the same bytes as msgpack_pack_*, about half the instructions of
  * an md.book encode (callgrind over bench_feed). Functions are named s_mp_<what>. */
-#define msgpack_pack_inline_func(name)        static inline __attribute__((always_inline)) int s_mp##name
-#define msgpack_pack_inline_func_cint(name)   static inline __attribute__((always_inline)) int s_mp##name
+#define msgpack_pack_inline_func(name) static inline __attribute__((always_inline)) int s_mp##name
+#define msgpack_pack_inline_func_cint(name)                                                        \
+    static inline __attribute__((always_inline)) int s_mp##name
 #define msgpack_pack_inline_func_fixint(name) static inline int s_mp_fix##name
 #define msgpack_pack_user                     s_out_t *
-#define msgpack_pack_append_buffer(user, buf, len)                                                \
+#define msgpack_pack_append_buffer(user, buf, len)                                                 \
     return s_out_write((user), (const char *)(buf), (len))
 #include <msgpack/pack_template.h>
 

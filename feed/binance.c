@@ -455,7 +455,7 @@ s_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
 {
     if (jtok_parse(self->tok, frame, len) < 0 || jtok_type(self->tok, 0) != JTOK_OBJECT) {
         return md_bad(k_mod, &self->stats->bad_json, &self->lim.bad_json, "bad json frame", frame,
-                     len);
+                      len);
     }
     const jtok_t *t = self->tok;
     int d = jtok_get(t, 0, "data");
@@ -488,7 +488,7 @@ s_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
         return s_book_ticker(self, d, frame, len, recv_ns);
     }
     return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown event",
-                 frame, len);
+                  frame, len);
 }
 
 int

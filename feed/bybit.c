@@ -500,7 +500,7 @@ bybit_parse(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
     self->stats->frames++;
     if (jtok_parse(self->tok, frame, len) < 0 || jtok_type(self->tok, 0) != JTOK_OBJECT) {
         return md_bad(k_mod, &self->stats->bad_json, &self->lim.bad_json, "bad json frame", frame,
-                     len);
+                      len);
     }
     const jtok_t *t = self->tok;
     int topic_i = jtok_get(t, 0, "topic");
@@ -510,7 +510,7 @@ bybit_parse(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
             return s_control(self, op_i, frame, len);
         }
         return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic,
-                     "frame without topic or op", frame, len);
+                      "frame without topic or op", frame, len);
     }
     if (jtok_type(t, topic_i) != JTOK_STRING) {
         return S_BAD_FIELD("topic is not a string");
@@ -530,7 +530,7 @@ bybit_parse(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
         return s_kline(self, topic, tl, frame, len, recv_ns);
     }
     return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown topic",
-                 frame, len);
+                  frame, len);
 }
 
 const book_t *

@@ -66,8 +66,8 @@ void md_book_fill(codec_md_book_t *out, const book_t *book, const char *venue, s
 
 /* A frame that cannot be used: count it in *counter, log it once per kind (log_limited, with
  * a sample of the frame) under module `mod`, and return -1 with errno EPROTO. */
-int md_bad(const char *mod, int64_t *counter, log_limit_t *lim, const char *what,
-           const char *frame, size_t len);
+int md_bad(const char *mod, int64_t *counter, log_limit_t *lim, const char *what, const char *frame,
+           size_t len);
 
 /* Venue milliseconds to ns; 0 if it would overflow (a garbage stamp, counted by the caller). */
 int64_t md_ms_ns(int64_t ms);

@@ -245,7 +245,7 @@ s_load_exposure(sqlite3 *db, report_x_t *x)
     struct {
         char key[REPORT_NAME_MAX * 2];
         int64_t pos;
-    } syms[S_MAX_SYMS];
+    } syms[S_MAX_SYMS] = { 0 };
     size_t n_syms = 0;
     int open = 0; /* symbols not flat */
     int64_t since = 0, in_market = 0;
@@ -361,7 +361,7 @@ s_load_equity(sqlite3 *db, const report_t *r, report_x_t *x)
     struct {
         char key[REPORT_NAME_MAX * 2];
         int64_t eq;
-    } acct[S_MAX_ACCT];
+    } acct[S_MAX_ACCT] = { 0 };
     size_t n_acct = 0, cap = 0;
     int64_t total = 0;
     sqlite3_stmt *st = NULL;

@@ -253,10 +253,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pub_sub_roundtrip),
-        cmocka_unit_test(test_gap_counting),
-        cmocka_unit_test(test_cork_and_flush),
-        cmocka_unit_test(test_bind_failure_sets_errno),
+        cmocka_unit_test(test_pub_sub_roundtrip), cmocka_unit_test(test_gap_counting),
+        cmocka_unit_test(test_cork_and_flush),    cmocka_unit_test(test_bind_failure_sets_errno),
         cmocka_unit_test(test_request_times_out),
     };
     return cmocka_run_group_tests_name("bus", tests, NULL, NULL);

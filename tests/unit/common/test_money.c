@@ -65,7 +65,7 @@ test_parse_ok(void **state)
     s_expect_parse("92233720368.54775807", 8, INT64_MAX); /* INT64_MAX / 1e8 */
     /* the one-pass path takes at most 18 digits at scale, the general path the rest: both
      * sides of the edge give the same value */
-    s_expect_parse("1234567890.12345678", 8, 123456789012345678); /* 10 + 8 = 18 digits */
+    s_expect_parse("1234567890.12345678", 8, 123456789012345678);  /* 10 + 8 = 18 digits */
     s_expect_parse("12345678901.2345678", 8, 1234567890123456780); /* 11 + 8 = 19 digits */
     s_expect_parse("999999999999999999", 0, 999999999999999999);   /* 18 nines */
     s_expect_parse("-999999999.999999999000", 9, -999999999999999999);
