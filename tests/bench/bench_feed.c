@@ -330,11 +330,14 @@ main(void)
     /* where the time goes: parse + apply with an empty sink, then + codec_encode only */
     int64_t stage_total[2] = { 0, 0 };
     for (int v = 0; v < 2; v++) {
-        md_sink_t sk = v == 0 ? (md_sink_t){ 0 }
-                              : (md_sink_t){ .book = s_enc_book,
-                                             .trade = s_enc_trade,
-                                             .ticker = s_enc_ticker,
-                                             .kline = s_enc_kline };
+        md_sink_t sk;
+        memset(&sk, 0, sizeof sk);
+        if (v == 1) {
+            sk.book = s_enc_book;
+            sk.trade = s_enc_trade;
+            sk.ticker = s_enc_ticker;
+            sk.kline = s_enc_kline;
+        }
         md_stats_t st2;
         memset(&st2, 0, sizeof st2);
         bybit_t *q = bybit_new("bybit-linear", g_instrs, 200, 10, &st2, &sk);
