@@ -176,22 +176,13 @@ s_levels(const jtok_t *t, int arr, const instr_t *in, book_level_t *out, size_t 
     int m = jtok_size(t, arr);
     int j = arr + 1;
     for (int k = 0; k < m; k++) {
-        if (jtok_type(t, j) != JTOK_ARRAY || jtok_size(t, j) < 2
-            || jtok_money(t, j + 1, in->px_scale, &out[k].px) != 0) {
-            return -1;
-        }
         /* Sizes finer than the step exist in real books (resting orders from before a step
          * change: spot BTCUSDT 2024-08-08 has "25.42618900" at step 0.00001, 3 levels in the
          * capture): rounded half-even to the step, a non-zero size never rounds to a delete. */
-        if (jtok_money(t, j + 2, in->qty_scale, &out[k].qty) != 0) {
-            if (errno != EINVAL || jtok_money_round(t, j + 2, in->qty_scale, &out[k].qty) != 0) {
-                return -1;
-            }
-            if (out[k].qty == 0) {
-                out[k].qty = 1;
-            }
+        j = jtok_level(t, j, in->px_scale, in->qty_scale, true, &out[k].px, &out[k].qty);
+        if (j < 0) {
+            return -1;
         }
-        j = jtok_next(t, j);
     }
     *n = (size_t)m;
     return 0;

@@ -148,12 +148,10 @@ s_levels(const jtok_t *t, int arr, const instr_t *in, book_level_t *out, size_t 
     int m = jtok_size(t, arr);
     int j = arr + 1;
     for (int k = 0; k < m; k++) {
-        if (jtok_type(t, j) != JTOK_ARRAY || jtok_size(t, j) < 2
-            || jtok_money(t, j + 1, in->px_scale, &out[k].px) != 0
-            || jtok_money(t, j + 2, in->qty_scale, &out[k].qty) != 0) {
+        j = jtok_level(t, j, in->px_scale, in->qty_scale, false, &out[k].px, &out[k].qty);
+        if (j < 0) {
             return -1;
         }
-        j = jtok_next(t, j);
     }
     *n = (size_t)m;
     return 0;

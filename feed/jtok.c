@@ -165,18 +165,17 @@ jtok_next(const jtok_t *self, int i)
 }
 
 int
-jtok_get(const jtok_t *self, int obj, const char *key)
+jtok_getn(const jtok_t *self, int obj, const char *key, size_t kl)
 {
     assert(self && key);
-    if (!s_ok(self, obj) || self->t[obj].type != JSMN_OBJECT) {
+    if (!s_ok(self, obj) || self->t[obj].type != JSMN_OBJECT || kl == 0) {
         return -1;
     }
-    size_t kl = strlen(key);
     int k = obj + 1;
     for (int m = 0; m < self->t[obj].size && k + 1 < self->n; m++) {
         const jsmntok_t *t = &self->t[k];
         if (t->type == JSMN_STRING && (size_t)(t->end - t->start) == kl
-            && memcmp(self->js + t->start, key, kl) == 0) {
+            && self->js[t->start] == key[0] && memcmp(self->js + t->start, key, kl) == 0) {
             return k + 1;
         }
         k = self->next[k + 1];
@@ -317,6 +316,31 @@ jtok_money_round(const jtok_t *self, int i, int scale, int64_t *out)
         return -1;
     }
     return money_rescale(m, fine, scale, MONEY_ROUND_HALF_EVEN, out);
+}
+
+int
+jtok_level(const jtok_t *self, int lv, int px_scale, int qty_scale, bool round_qty, int64_t *px,
+           int64_t *qty)
+{
+    assert(self && px && qty);
+    if (!s_ok(self, lv + 2) || self->t[lv].type != JSMN_ARRAY || self->t[lv].size < 2
+        || self->t[lv + 1].type != JSMN_STRING || self->t[lv + 2].type != JSMN_STRING) {
+        errno = EINVAL;
+        return -1;
+    }
+    const jsmntok_t *p = &self->t[lv + 1], *q = &self->t[lv + 2];
+    if (money_parse(self->js + p->start, (size_t)(p->end - p->start), px_scale, px) != 0) {
+        return -1;
+    }
+    if (money_parse(self->js + q->start, (size_t)(q->end - q->start), qty_scale, qty) != 0) {
+        if (!round_qty || errno != EINVAL || jtok_money_round(self, lv + 2, qty_scale, qty) != 0) {
+            return -1;
+        }
+        if (*qty == 0) {
+            *qty = 1; /* non-zero digits were there: never a delete */
+        }
+    }
+    return self->next[lv];
 }
 
 int

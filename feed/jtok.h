@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct jtok jtok_t;
 
@@ -32,8 +33,14 @@ int jtok_size(const jtok_t *self, int i); /* members of an object / elements of 
 const char *jtok_text(const jtok_t *self, int i, size_t *len);
 /* Index of the token after the whole subtree rooted at i. */
 int jtok_next(const jtok_t *self, int i);
-/* Value token of `key` in object `obj`, or -1 (obj not an object or key absent). */
-int jtok_get(const jtok_t *self, int obj, const char *key);
+/* Value token of key[klen] in object `obj`, or -1 (obj not an object or key absent). */
+int jtok_getn(const jtok_t *self, int obj, const char *key, size_t klen);
+/* jtok_getn with a NUL-terminated key (inline: the length of a literal key is a constant). */
+static inline int
+jtok_get(const jtok_t *self, int obj, const char *key)
+{
+    return jtok_getn(self, obj, key, strlen(key));
+}
 /* Element `k` of array `arr`, or -1. O(size of the preceding elements). */
 int jtok_at(const jtok_t *self, int arr, int k);
 /* true if token i is a string equal to s. */
@@ -51,6 +58,17 @@ int jtok_money(const jtok_t *self, int i, int scale, int64_t *out);
 /* As jtok_money, but extra digits are rounded half-even to `scale` (marks and indexes that
  * the venue quotes finer than the tick). */
 int jtok_money_round(const jtok_t *self, int i, int scale, int64_t *out);
+/* One price level: token `lv` is an array whose first two elements are decimal strings
+ * ([price, size, ...], Bybit "b"/"a" and Binance "b"/"a"/"bids"/"asks" entries): price as a
+ * mantissa at px_scale, size at qty_scale, both by jtok_money's rules. With round_qty, a size
+ * finer than qty_scale is rounded half-even instead (jtok_money_round) and a non-zero size
+ * never rounds to zero (it becomes 1 unit: a level is never turned into a delete). Returns the
+ * index of the token after the level (the next level), or -1 with errno EINVAL (not such an
+ * array, malformed or too fine a number) or ERANGE. One call per level: the inner loop of
+ * every book frame. */
+int jtok_level(const jtok_t *self, int lv, int px_scale, int qty_scale, bool round_qty, int64_t *px,
+               int64_t *qty);
+
 /* Copy a string token into out[cap] (NUL-terminated). 0, or -1/EINVAL (not a string, or too
  * long for cap). */
 int jtok_copy(const jtok_t *self, int i, char *out, size_t cap);

@@ -5,7 +5,8 @@ BINS += feed
 feed_SRCS := feed/main.c $(FEED_LIB_SRCS) feed/rest.c feed/conn.c feed/gate.c feed/session.c \
              feed/exinfo.c
 
-UNIT_TESTS += test_book test_bybit test_binance test_exinfo test_md
+UNIT_TESTS += test_book test_bybit test_binance test_exinfo test_md test_jtok
+test_jtok_SRCS := tests/unit/feed/test_jtok.c feed/jtok.c
 test_md_SRCS := tests/unit/feed/test_md.c feed/md.c feed/book.c
 UNIT_TESTS += test_vs_faults
 test_vs_faults_SRCS := tests/unit/feed/test_vs_faults.c tools/venue-sim/faults.c
