@@ -17,14 +17,30 @@
 #include <jansson.h>
 
 #include "common/log.h"
+#include "common/money.h"
 
-/* Bars oldest first: the inner query takes the newest n by start_ns, the outer re-sorts. */
+/* Bars oldest first: the inner query takes the newest n by start_ns, the outer re-sorts.
+ * taker_buy_volume_m is not a candles column: it comes from the bar's own message in `events`
+ * (candles.event_id -> events.id, the primary key; the body is codec_body_to_json of the
+ * md.kline / sig.bar, whose "taker_buy_volume" is the qty mantissa). NULL when the events row
+ * or the key is missing or the body is not JSON (json_extract would fail the query). */
 static const char k_bars_sql[] =
-    "SELECT * FROM (SELECT start_ns, end_ns, evt, topic_kind, source, open, open_m, high,"
-    " high_m, low, low_m, close, close_m, volume, volume_m, quote_volume, quote_volume_m,"
-    " trades, px_scale, qty_scale FROM candles"
-    " WHERE venue = ?1 AND symbol = ?2 AND tf_s = ?3 AND topic_kind = ?4"
-    " ORDER BY start_ns DESC, id DESC LIMIT ?5) ORDER BY start_ns, evt";
+    "SELECT * FROM (SELECT c.start_ns, c.end_ns, c.evt, c.topic_kind, c.source, c.open,"
+    " c.open_m, c.high, c.high_m, c.low, c.low_m, c.close, c.close_m, c.volume, c.volume_m,"
+    " c.quote_volume, c.quote_volume_m, c.trades, c.px_scale, c.qty_scale,"
+    " CASE WHEN json_valid(e.body) THEN json_extract(e.body, '$.taker_buy_volume') END"
+    " AS taker_buy_volume_m"
+    " FROM candles c LEFT JOIN events e ON e.id = c.event_id"
+    " WHERE c.venue = ?1 AND c.symbol = ?2 AND c.tf_s = ?3 AND c.topic_kind = ?4"
+    " ORDER BY c.start_ns DESC, c.id DESC LIMIT ?5) ORDER BY start_ns, evt";
+
+/* The last n trades of a symbol, oldest first (by id: the order the recorder - and any stage
+ * with the same single feed input - handled them). The inner query walks the rowid backwards
+ * and stops after n matches, so the cost is bounded by n and the symbol's share of the newest
+ * rows, not by the table's size (the trades table has no symbol index). */
+static const char k_trades_sql[] =
+    "SELECT * FROM (SELECT id, evt, px, px_m, qty, qty_m, px_scale, qty_scale, side, trade_id"
+    " FROM trades WHERE venue = ?1 AND symbol = ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id";
 
 /* An order is open when its LAST exec.order row has a non-terminal status (Bybit v5
  * orderStatus words; terminal: Filled, Cancelled, PartiallyFilledCanceled, Rejected,
@@ -106,6 +122,32 @@ s_rows(sqlite3_stmt *st, json_t *arr)
     return rc;
 }
 
+/* Bars: the decimal string "taker_buy_volume" next to its mantissa (the X / X_m pairs of the
+ * tables), at the row's qty_scale. Rows without an integer mantissa or scale get none.
+ * 0, or -1 (out of memory). */
+static int
+s_taker_text(json_t *arr)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(arr, i, row)
+    {
+        const json_t *m = json_object_get(row, "taker_buy_volume_m");
+        const json_t *qs = json_object_get(row, "qty_scale");
+        char buf[48];
+        if (!json_is_integer(m) || !json_is_integer(qs)
+            || money_fmt((int64_t)json_integer_value(m), (int)json_integer_value(qs), buf,
+                         sizeof buf)
+                   < 0) {
+            continue;
+        }
+        if (json_object_set_new(row, "taker_buy_volume", json_string(buf)) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Run `sql` with the parameters bound by `bind` and answer {"ok":true, key:[rows]}. */
 static char *
 s_list(sqlite3 *db, const char *sql, const char *key, const json_t *req)
@@ -128,6 +170,12 @@ s_list(sqlite3 *db, const char *sql, const char *key, const json_t *req)
         (void)sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(req, "tf_s")));
         (void)sqlite3_bind_text(st, 4, kind ? kind : "sig.bar", -1, SQLITE_TRANSIENT);
         (void)sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(req, "n")));
+    } else if (strcmp(key, "trades") == 0) {
+        (void)sqlite3_bind_text(st, 1, json_string_value(json_object_get(req, "venue")), -1,
+                                SQLITE_TRANSIENT);
+        (void)sqlite3_bind_text(st, 2, json_string_value(json_object_get(req, "symbol")), -1,
+                                SQLITE_TRANSIENT);
+        (void)sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(req, "n")));
     } else if (strcmp(key, "positions") == 0) {
         (void)sqlite3_bind_int(st, 1, json_is_true(json_object_get(req, "all")) ? 1 : 0);
     }
@@ -143,6 +191,10 @@ s_list(sqlite3 *db, const char *sql, const char *key, const json_t *req)
     }
     if (rc != SQLITE_DONE) {
         out = s_error("query failed: ", sqlite3_errmsg(db));
+        goto done;
+    }
+    if (strcmp(key, "bars") == 0 && s_taker_text(arr) != 0) {
+        errno = ENOMEM;
         goto done;
     }
     out = s_dump(json_pack("{s:b, s:O}", "ok", 1, key, arr));
@@ -211,6 +263,17 @@ history_answer(sqlite3 *db, const char *req, size_t len)
             out = s_error("kind must be sig.bar or md.kline, not ", kind);
         } else {
             out = s_list(db, k_bars_sql, "bars", j);
+        }
+    } else if (strcmp(q, "trades") == 0) {
+        json_t *n = json_object_get(j, "n");
+        if (!json_is_string(json_object_get(j, "venue"))
+            || !json_is_string(json_object_get(j, "symbol"))) {
+            out = s_error("trades needs venue and symbol (strings)", "");
+        } else if (!json_is_integer(n) || json_integer_value(n) < 1
+                   || json_integer_value(n) > HISTORY_MAX_TRADES) {
+            out = s_error("trades needs n in 1..", "1000000");
+        } else {
+            out = s_list(db, k_trades_sql, "trades", j);
         }
     } else if (strcmp(q, "open_orders") == 0) {
         out = s_list(db, k_open_orders_sql, "orders", j);

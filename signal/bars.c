@@ -327,6 +327,26 @@ bars_on_trade(bars_t *self, const codec_md_trade_t *t)
     return emitted;
 }
 
+int64_t
+bars_trade_window_start(const bars_t *self, const char *venue, const char *symbol, int64_t t_ns)
+{
+    assert(self && venue && symbol);
+    int64_t start = -1;
+    for (size_t i = 0; i < BARS_MAX_SERIES && t_ns >= 0; i++) {
+        const s_series_t *s = &self->series[i];
+        if (!s->used || !s->from_trades || strcmp(s->venue, venue) != 0
+            || strcmp(s->symbol, symbol) != 0) {
+            continue;
+        }
+        int64_t tf_ns = (int64_t)s->tf_s * S_NS_PER_S;
+        int64_t b = t_ns - t_ns % tf_ns;
+        if (start < 0 || b < start) {
+            start = b;
+        }
+    }
+    return start;
+}
+
 const bars_stats_t *
 bars_stats(const bars_t *self)
 {

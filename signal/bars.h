@@ -77,6 +77,15 @@ int bars_on_kline(bars_t *self, const codec_md_kline_t *k);
  *   ERANGE  quote volume would overflow int64 (no series changed) */
 int bars_on_trade(bars_t *self, const codec_md_trade_t *t);
 
+/* Restart support (docs/signal.md "Restart warm-up", open bars of trade series): the earliest
+ * start of the bar that a trade at event time t_ns belongs to, over the trade series of
+ * (venue, symbol): min over them of floor(t_ns / tf) * tf. Feeding a symbol's trades from the
+ * first one at/after this time, in arrival order, rebuilds every series' open bar exactly when
+ * t_ns is the latest event time seen (the latest trade is never late, so it is in each series'
+ * open bar). -1 when the symbol has no trade series or t_ns < 0. */
+int64_t bars_trade_window_start(const bars_t *self, const char *venue, const char *symbol,
+                                int64_t t_ns);
+
 const bars_stats_t *bars_stats(const bars_t *self);
 
 /* Topic name of a timeframe: the venues' interval words 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h,

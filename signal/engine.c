@@ -52,12 +52,22 @@ struct engine {
         int tf_s;
     } derived[BARS_MAX_SERIES + MTF_MAX_SERIES];
     size_t n_derived;
+    /* live mode after a trade warm-up: live trades at/before the last restored one's event
+     * time were in the history already (engine_warmup_trades_json, dedupe) */
+    struct {
+        char venue[CODEC_VENUE_MAX];
+        char symbol[CODEC_SYM_MAX];
+        int64_t until_evt;
+    } trade_skip[BARS_MAX_SERIES];
+    size_t n_trade_skip;
+    uint64_t trade_dups; /* live trades dropped by that rule */
     engine_counters_t counters;
     log_limit_t lim_bad, lim_pub, lim_strat, lim_instr, lim_scale;
 };
 
 static void s_on_bar(const codec_sig_bar_t *bar, int64_t evt, void *arg);
 static void s_add_derived(engine_t *self, const char *venue, const char *symbol, int tf_s);
+static int s_on_trade(engine_t *self, const codec_md_trade_t *t, int64_t evt);
 
 engine_t *
 engine_new(engine_pub_fn *pub, void *arg)
@@ -256,6 +266,177 @@ engine_each_kline_series(const engine_t *self, engine_series_fn *fn, void *arg)
     }
 }
 
+/* One warm-up kline through the normal bar path: published and counted when `live`, else
+ * only the state advances. Returns as bars_on_kline. */
+static int
+s_warm_one(engine_t *self, const codec_md_kline_t *k, bool live, int64_t origin)
+{
+    engine_counters_t saved = self->counters;
+    self->silent = !live;
+    self->cur_origin = origin;
+    int e = bars_on_kline(self->bars, k);
+    self->silent = false;
+    if (!live) {
+        self->counters = saved;
+    }
+    return e;
+}
+
+int
+engine_warmup_klines(engine_t *self, const codec_md_kline_t *k, size_t n, int64_t live_from_evt,
+                     int64_t origin, size_t *n_bars)
+{
+    assert(self && (k || n == 0));
+    size_t bars = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t evt = k[i].ts_event > 0 ? k[i].ts_event : k[i].end_ns;
+        int e = s_warm_one(self, &k[i], evt >= live_from_evt, origin);
+        if (e < 0) {
+            rc = -1;
+            break;
+        }
+        bars += (size_t)e;
+    }
+    if (n_bars) {
+        *n_bars = bars;
+    }
+    if (rc != 0) {
+        errno = EPROTO;
+    }
+    return rc;
+}
+
+void
+engine_each_trade_symbol(const engine_t *self, engine_series_fn *fn, void *arg)
+{
+    assert(self && fn);
+    for (size_t i = 0; i < self->n_derived; i++) {
+        const char *v = self->derived[i].venue, *sy = self->derived[i].symbol;
+        if (bars_trade_window_start(self->bars, v, sy, 0) < 0) {
+            continue; /* an aggregate, not a trade series */
+        }
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++) {
+            seen = strcmp(self->derived[k].venue, v) == 0
+                   && strcmp(self->derived[k].symbol, sy) == 0
+                   && bars_trade_window_start(self->bars, v, sy, 0) >= 0;
+        }
+        if (!seen) {
+            fn(v, sy, 0, arg);
+        }
+    }
+}
+
+/* One row of the recorder's trades answer -> md.trade. false if a field is missing. */
+static bool
+s_trade_row(const json_t *row, const char *venue, const char *symbol, codec_md_trade_t *t,
+            int64_t *id)
+{
+    const char *side = json_string_value(json_object_get(row, "side"));
+    const char *tid = json_string_value(json_object_get(row, "trade_id"));
+    memset(t, 0, sizeof *t);
+    if (!json_is_integer(json_object_get(row, "id"))
+        || !json_is_integer(json_object_get(row, "evt"))
+        || !json_is_integer(json_object_get(row, "px_m"))
+        || !json_is_integer(json_object_get(row, "qty_m")) || !side
+        || (strcmp(side, "buy") != 0 && strcmp(side, "sell") != 0)) {
+        return false;
+    }
+    snprintf(t->venue, sizeof t->venue, "%s", venue);
+    snprintf(t->symbol, sizeof t->symbol, "%s", symbol);
+    t->px = json_integer_value(json_object_get(row, "px_m"));
+    t->qty = json_integer_value(json_object_get(row, "qty_m"));
+    t->px_scale = (int32_t)json_integer_value(json_object_get(row, "px_scale"));
+    t->qty_scale = (int32_t)json_integer_value(json_object_get(row, "qty_scale"));
+    t->side = side[0] == 'b' ? 1 : -1;
+    t->ts_event = json_integer_value(json_object_get(row, "evt"));
+    snprintf(t->trade_id, sizeof t->trade_id, "%s", tid ? tid : "");
+    *id = json_integer_value(json_object_get(row, "id"));
+    return true;
+}
+
+int
+engine_warmup_trades_json(engine_t *self, const char *venue, const char *symbol, const char *reply,
+                          size_t len, int64_t n_asked, int64_t after_id, bool dedupe,
+                          int64_t origin, int64_t *last_id, size_t *n_trades)
+{
+    assert(self && venue && symbol && reply && last_id);
+    json_error_t jerr;
+    json_t *j = json_loadb(reply, len, 0, &jerr);
+    json_t *rows = j ? json_object_get(j, "trades") : NULL;
+    if (!j || !json_is_true(json_object_get(j, "ok")) || !json_is_array(rows)) {
+        json_decref(j);
+        errno = EPROTO;
+        return -1;
+    }
+    size_t m = json_array_size(rows), fed = 0;
+    codec_md_trade_t t;
+    int64_t id, max_evt = -1, max_id = *last_id, prev_id = -1;
+    for (size_t i = 0; i < m; i++) {
+        if (!s_trade_row(json_array_get(rows, i), venue, symbol, &t, &id) || id <= prev_id) {
+            json_decref(j);
+            errno = EPROTO;
+            return -1;
+        }
+        prev_id = id;
+        max_evt = t.ts_event > max_evt ? t.ts_event : max_evt;
+        max_id = id > max_id ? id : max_id;
+    }
+    int rc = 0;
+    int64_t since = -1;
+    size_t from = m;
+    if (after_id < 0) {
+        /* warm-up: from the first trade (arrival order) at/after the earliest open bar start;
+         * the window must reach back before it, else the open bar may have begun earlier */
+        since = bars_trade_window_start(self->bars, venue, symbol, max_evt);
+        for (from = 0; from < m; from++) {
+            (void)s_trade_row(json_array_get(rows, from), venue, symbol, &t, &id);
+            if (t.ts_event >= since) {
+                break;
+            }
+        }
+        if (m > 0 && from == 0 && (int64_t)m >= n_asked) {
+            errno = ERANGE;
+            rc = -1;
+            from = m; /* nothing restored */
+        }
+    }
+    for (size_t i = after_id < 0 ? from : 0; i < m && rc == 0; i++) {
+        (void)s_trade_row(json_array_get(rows, i), venue, symbol, &t, &id);
+        if (after_id >= 0 && id <= after_id) {
+            continue; /* fed at warm-up or at an earlier catch-up */
+        }
+        bool live = after_id >= 0;
+        engine_counters_t saved = self->counters;
+        self->silent = !live;
+        self->cur_origin = origin;
+        int e = live ? s_on_trade(self, &t, t.ts_event) : bars_on_trade(self->bars, &t);
+        self->silent = false;
+        if (!live) {
+            self->counters = saved;
+        }
+        if (e < 0) {
+            errno = EPROTO;
+            rc = -1;
+            break;
+        }
+        fed++;
+    }
+    if (dedupe && max_evt >= 0 && rc == 0 && self->n_trade_skip < BARS_MAX_SERIES) {
+        size_t k = self->n_trade_skip++;
+        snprintf(self->trade_skip[k].venue, sizeof self->trade_skip[k].venue, "%s", venue);
+        snprintf(self->trade_skip[k].symbol, sizeof self->trade_skip[k].symbol, "%s", symbol);
+        self->trade_skip[k].until_evt = max_evt;
+    }
+    json_decref(j);
+    *last_id = max_id;
+    if (n_trades) {
+        *n_trades = fed;
+    }
+    return rc;
+}
+
 int
 engine_warmup_json(engine_t *self, const char *venue, const char *symbol, int tf_s,
                    const char *reply, size_t len, size_t *n_bars)
@@ -296,7 +477,7 @@ engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, i
         k.volume = json_integer_value(json_object_get(row, "volume_m"));
         k.quote_volume = json_integer_value(json_object_get(row, "quote_volume_m"));
         k.trades = json_integer_value(json_object_get(row, "trades"));
-        /* not in the recorder's candles table yet (docs/signal.md "Restart warm-up") */
+        /* from the bar's events row (recorder/history.c); 0 when the recorder has none */
         k.taker_buy_volume = json_integer_value(json_object_get(row, "taker_buy_volume_m"));
         k.px_scale = (int32_t)json_integer_value(json_object_get(row, "px_scale"));
         k.qty_scale = (int32_t)json_integer_value(json_object_get(row, "qty_scale"));
@@ -309,15 +490,7 @@ engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, i
         }
         /* catch-up (signal/main.c s_catchup): a row after published_ns is handled as a live
          * kline, published and counted; the others only advance the state */
-        bool live = k.start_ns > published_ns;
-        engine_counters_t saved = self->counters;
-        self->silent = !live;
-        self->cur_origin = origin;
-        int e = bars_on_kline(self->bars, &k);
-        self->silent = false;
-        if (!live) {
-            self->counters = saved;
-        }
+        int e = s_warm_one(self, &k, k.start_ns > published_ns, origin);
         if (e < 0) {
             rc = -1;
             break;
@@ -348,20 +521,13 @@ s_cfg_ctx(cfg_t *cfg, const char *path, ctx_params_t *cp)
     if (cfg_check_keys(cfg, path, k_keys) != 0) {
         return -1;
     }
-    static const struct {
-        const char *k;
-        size_t off;
-    } k_dbl[] = {
-        { "adx_trend", offsetof(ctx_params_t, adx_trend) },
-        { "adx_strong", offsetof(ctx_params_t, adx_strong) },
-        { "adx_range", offsetof(ctx_params_t, adx_range) },
-        { "volatile_pct", offsetof(ctx_params_t, volatile_pct) },
-        { "tol_bp", offsetof(ctx_params_t, tol_bp) },
-    };
+    static const char *const k_dbl[] = { "adx_trend", "adx_strong", "adx_range", "volatile_pct",
+                                         "tol_bp" };
+    double *const dbl[] = { &cp->adx_trend, &cp->adx_strong, &cp->adx_range, &cp->volatile_pct,
+                            &cp->tol_bp };
     for (size_t i = 0; i < sizeof k_dbl / sizeof k_dbl[0]; i++) {
-        double *dst = (double *)((char *)cp + k_dbl[i].off);
-        snprintf(key, sizeof key, "%s.%s", path, k_dbl[i].k);
-        if (cfg_double(cfg, key, *dst, 0, 1000, false, dst) != 0) {
+        snprintf(key, sizeof key, "%s.%s", path, k_dbl[i]);
+        if (cfg_double(cfg, key, *dbl[i], 0, 1000, false, dbl[i]) != 0) {
             return -1;
         }
     }
@@ -559,9 +725,10 @@ s_cfg_mtf(engine_t *self, cfg_t *cfg)
 int
 engine_configure(engine_t *self, cfg_t *cfg)
 {
-    static const char *const k_signal_keys[] = { "strategies", "trade_bars",  "indicators",
-                                                 "mtf",        "warmup_bars", "warmup_timeout_ms",
-                                                 NULL };
+    static const char *const k_signal_keys[] = {
+        "strategies",        "trade_bars",  "indicators",    "mtf", "warmup_bars",
+        "warmup_timeout_ms", "warmup_rest", "warmup_trades", NULL
+    };
     static const char *const k_bar_keys[] = { "venue", "symbol", "tf_s", NULL };
     char path[96], key[128];
     assert(self && cfg);
@@ -853,6 +1020,37 @@ s_trade_strategies(engine_t *self, const codec_md_trade_t *t, int64_t evt)
     }
 }
 
+/* One trade: trade-driven strategies, then the trade bars. 0, or -1 as bars_on_trade. */
+static int
+s_on_trade(engine_t *self, const codec_md_trade_t *t, int64_t evt)
+{
+    s_trade_strategies(self, t, evt);
+    if (self->n_trade_series == 0) {
+        return 0;
+    }
+    int rc = bars_on_trade(self->bars, t);
+    self->counters.late_trades = (int64_t)bars_stats(self->bars)->late_trades;
+    return rc < 0 ? -1 : 0;
+}
+
+/* Live mode after a trade warm-up: a live trade at/before the last restored trade's event time
+ * was in the history (received again because we subscribed before asking). */
+static bool
+s_trade_restored(engine_t *self, const codec_md_trade_t *t)
+{
+    for (size_t i = 0; i < self->n_trade_skip; i++) {
+        if (strcmp(self->trade_skip[i].symbol, t->symbol) == 0
+            && strcmp(self->trade_skip[i].venue, t->venue) == 0) {
+            if (t->ts_event <= self->trade_skip[i].until_evt) {
+                self->trade_dups++;
+                return true;
+            }
+            return false;
+        }
+    }
+    return false;
+}
+
 static void
 s_on_book(engine_t *self, const codec_md_book_t *b)
 {
@@ -900,13 +1098,10 @@ engine_on_msg(engine_t *self, const bus_msg_t *msg)
         if (codec_decode(msg->data, msg->len, msg->type, NULL, &body.trade) != 0) {
             return s_bad(self, msg, "undecodable md.trade", EPROTO);
         }
-        s_trade_strategies(self, &body.trade, msg->env.evt);
-        if (self->n_trade_series == 0) {
+        if (s_trade_restored(self, &body.trade)) {
             return 0;
         }
-        rc = bars_on_trade(self->bars, &body.trade);
-        self->counters.late_trades = (int64_t)bars_stats(self->bars)->late_trades;
-        if (rc < 0) {
+        if (s_on_trade(self, &body.trade, msg->env.evt) < 0) {
             return s_bad(self, msg, errno == ERANGE ? "md.trade overflows a bar" : "bad md.trade",
                          EINVAL);
         }
@@ -944,6 +1139,13 @@ engine_n_strategies(const engine_t *self)
 {
     assert(self);
     return self->n_strats;
+}
+
+uint64_t
+engine_trade_dups(const engine_t *self)
+{
+    assert(self);
+    return self->trade_dups;
 }
 
 size_t

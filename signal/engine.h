@@ -17,6 +17,7 @@
 #ifndef TP_SIGNAL_ENGINE_H
 #define TP_SIGNAL_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/bus.h"
@@ -81,7 +82,8 @@ void engine_each_kline_series(const engine_t *self, engine_series_fn *fn, void *
 
 /* Feed the recorder's answer to {"q":"bars","kind":"md.kline",...} for one series (JSON
  * {"ok":true,"bars":[{start_ns, end_ns, evt, open_m, high_m, low_m, close_m, volume_m,
- * quote_volume_m, trades, px_scale, qty_scale}, ...]}, oldest first) through the normal bar
+ * quote_volume_m, trades, px_scale, qty_scale, taker_buy_volume_m (0 when absent or null)}, ...]},
+ * oldest first) through the normal bar
  * path with publishing and counting suppressed: bars, aggregates, indicators, context and
  * strategies advance exactly as if the klines had been received live, and the kline duplicate
  * rule then drops live klines already seen. *n_bars (may be NULL) = bars taken.
@@ -97,6 +99,44 @@ int engine_warmup_json(engine_t *self, const char *venue, const char *symbol, in
 int engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, int tf_s,
                             const char *reply, size_t len, int64_t published_ns, int64_t origin,
                             size_t *n_bars);
+
+/* Warm-up from klines already decoded (the venue REST fallback, signal/klrest.h): k[0..n) of
+ * one series, oldest first, through the normal bar path. A row whose event time (ts_event, or
+ * end_ns when 0) is >= live_from_evt is handled as a live kline: its bars, signals and
+ * indicators are published (envelope origin `origin`, ns) and counted; the others only advance
+ * the state (INT64_MAX: all silent). Rows the duplicate rule drops are no bars. *n_bars (may be
+ * NULL) = bars taken. 0, or -1/EPROTO (a malformed row: the rows before it were taken). */
+int engine_warmup_klines(engine_t *self, const codec_md_kline_t *k, size_t n, int64_t live_from_evt,
+                         int64_t origin, size_t *n_bars);
+
+/* Each (venue, symbol) with at least one trade series (signal.trade_bars), once; tf_s = 0. */
+void engine_each_trade_symbol(const engine_t *self, engine_series_fn *fn, void *arg);
+
+/* Restore the open bars of the trade series of (venue, symbol) from the recorder's answer to
+ * {"q":"trades","venue","symbol","n": n_asked} (recorder/history.h: the last n trades, oldest
+ * first by id, fields id, evt, px_m, qty_m, px_scale, qty_scale, side "buy"/"sell", trade_id).
+ *   after_id < 0 (warm-up, silent): since = bars_trade_window_start(the answer's latest event
+ *     time); the trades from the first one (id order) at/after `since` go through the trade
+ *     bars with publishing and counting suppressed, so every series' open bar (and the bars
+ *     it closed inside the window, silently) is rebuilt as the uninterrupted run built it.
+ *     Trade-driven strategies are not fed. If the answer holds n_asked rows and even its first
+ *     one is at/after `since`, the open bar may have begun before it: nothing is restored,
+ *     -1/ERANGE (the series start empty, as before this existed).
+ *     dedupe (live mode): live trades of the symbol at/before the answer's latest event time
+ *     are dropped afterwards (they were in the history: we subscribe before asking), counted
+ *     in engine_trade_dups.
+ *   after_id >= 0 (catch-up after a restart mid-replay, signal/main.c s_catchup): the rows with
+ *     id > after_id are handled as live trades (strategies, bars; published and counted,
+ *     envelope origin `origin`).
+ * *last_id = the largest id seen (input: the previous one, kept if larger). *n_trades (may be
+ * NULL) = trades fed. 0, or -1 with errno EPROTO (not an ok answer, a malformed row, ids not
+ * increasing, a trade the bars refuse: the rows before it were fed) or ERANGE (above). */
+int engine_warmup_trades_json(engine_t *self, const char *venue, const char *symbol,
+                              const char *reply, size_t len, int64_t n_asked, int64_t after_id,
+                              bool dedupe, int64_t origin, int64_t *last_id, size_t *n_trades);
+
+/* Live trades dropped because a trade warm-up had them (dedupe above). */
+uint64_t engine_trade_dups(const engine_t *self);
 
 /* Handle one delivered message (types other than md.instrument/kline/trade are ignored).
  * Returns 0, or -1 with errno EPROTO (did not decode) or EINVAL (refused as malformed);

@@ -9,6 +9,11 @@
  *         is replayed (silently) from the recorder's md.kline history before the loop starts;
  *         restarted mid-replay, the klines of the step we joined at are fetched from the same
  *         history at the start of the next step and handled as live (s_catchup).
+ *         A series the history has no rows for (or every series, when it does not answer) is
+ *         fetched from the venue's REST klines (signal/klrest.h, signal.warmup_rest): applied at
+ *         once in live mode; in a replay held until the first barrier, where the klines of a
+ *         joined step S > 0 (event time in [ts_event - venue_sim.step_ms, ts_event)) are
+ *         published as live and the older ones only warm (s_apply_rest).
  *  Logic: signal/engine.c (no sockets there). Counters (status, sys.hb): bars, signals,
  *         indicators, late_trades, bad_msgs.
  *  Exit codes: 0 clean stop (SIGTERM/SIGINT), 1 runtime failure, 2 bad config,
@@ -26,6 +31,7 @@
 #include "common/stage.h"
 #include "common/step.h"
 #include "signal/engine.h"
+#include "signal/klrest.h"
 
 #define S_MOD       "signal"
 #define S_MAX_FEEDS 8
@@ -41,9 +47,26 @@ typedef struct {
     bool barrier_seen;       /* a barrier was released (hello included) */
     bool catchup_pending;    /* restarted mid-replay: fetch the joined step's klines */
     uint64_t join_step;      /* the step we joined the replay at */
+    bool hist_alive;         /* the history REP answered at start (catch-up asks it again) */
+    cfg_t *cfg;              /* for the REST fallback (feed.connections, feed.instruments) */
+    bool rest_on;            /* signal.warmup_rest */
+    int64_t step_ms;         /* venue_sim.step_ms: a replay step's length in event time */
+    struct {                 /* REST warm-up rows held until the first barrier (replay) */
+        codec_md_kline_t *k;
+        size_t n;
+    } rest[ENGINE_MAX_STRATEGIES + 128];
+    size_t n_rest;
+    int64_t warm_trades; /* signal.warmup_trades: trades asked per symbol */
+    struct {             /* trade symbols: the last recorder trade id fed */
+        char venue[CODEC_VENUE_MAX];
+        char symbol[CODEC_SYM_MAX];
+        int64_t last_id;
+    } tsym[BARS_MAX_SERIES];
+    size_t n_tsym;
 } s_ctx_t;
 
 static void s_catchup(s_ctx_t *ctx);
+static void s_apply_rest(s_ctx_t *ctx, int64_t live_from_evt);
 
 static int
 s_publish(void *arg, const char *topic, codec_type_t type, const void *body, int64_t evt,
@@ -68,6 +91,9 @@ static void
 s_deliver(const bus_msg_t *msg, void *arg)
 {
     s_ctx_t *ctx = arg;
+    if (ctx->n_rest > 0 && msg->type == CODEC_MD_KLINE) {
+        s_apply_rest(ctx, INT64_MAX); /* a kline before any barrier: the history goes first */
+    }
     if (ctx->catchup_pending) {
         s_catchup(ctx); /* first message of the step after the one we joined at */
     }
@@ -87,7 +113,11 @@ s_barrier(const codec_sys_barrier_t *b, void *arg)
     s_ctx_t *ctx = arg;
     if (!ctx->barrier_seen) {
         ctx->barrier_seen = true;
-        if (b->step > 0 && ctx->hist_ep) {
+        /* REST rows held for this moment: those of a joined step S > 0 were missed while we
+         * were down (feed published them before we subscribed), so they are published now,
+         * inside step S as in a run that never stopped; the older ones only warm */
+        s_apply_rest(ctx, b->step > 0 ? b->ts_event - ctx->step_ms * CLOCK_NS_PER_MS : INT64_MAX);
+        if (b->step > 0 && ctx->hist_alive) {
             ctx->catchup_pending = true;
             ctx->join_step = b->step;
         }
@@ -118,6 +148,77 @@ typedef struct {
     size_t bars;
 } s_warm_t;
 
+/* The REST fallback for one series (docs/signal.md "Restart warm-up"): the venue's newest
+ * warmup_bars closed klines. Live mode: warmed at once. Replay: held until the first barrier
+ * (s_apply_rest). Failures are logged and leave the series cold. */
+static void
+s_warm_rest(s_warm_t *w, const char *venue, const char *symbol, int tf_s)
+{
+    s_ctx_t *ctx = w->ctx;
+    klrest_series_t rs;
+    codec_md_kline_t *k = NULL;
+    size_t n = 0;
+    if (!ctx->rest_on) {
+        log_warn(S_MOD,
+                 "warm-up %s %s %ds: no history and signal.warmup_rest is off: starting "
+                 "cold",
+                 venue, symbol, tf_s);
+        return;
+    }
+    if (klrest_series(ctx->cfg, venue, symbol, tf_s, (long)ctx->warm_timeout_ms, &rs) != 0
+        || klrest_fetch(&rs, (size_t)w->n, (long)ctx->warm_timeout_ms, clock_wall_ns(), &k, &n)
+               != 0) {
+        log_warn(S_MOD, "warm-up %s %s %ds: no REST klines either: %s (starting cold)", venue,
+                 symbol, tf_s, strerror(errno));
+        return;
+    }
+    log_info(S_MOD, "warm-up %s %s %ds: %zu klines from REST %s%s", venue, symbol, tf_s, n, rs.base,
+             stage_replay(ctx->st) ? " (held until the first barrier)" : "");
+    if (n == 0) {
+        return;
+    }
+    if (stage_replay(ctx->st) && ctx->n_rest < sizeof ctx->rest / sizeof ctx->rest[0]) {
+        ctx->rest[ctx->n_rest].k = k;
+        ctx->rest[ctx->n_rest].n = n;
+        ctx->n_rest++;
+        return;
+    }
+    size_t bars = 0;
+    if (engine_warmup_klines(ctx->eng, k, n, INT64_MAX, 0, &bars) != 0) {
+        log_warn(S_MOD, "warm-up %s %s %ds: a REST kline was refused after %zu bars", venue, symbol,
+                 tf_s, bars);
+    }
+    w->bars += bars;
+    free(k);
+}
+
+/* Apply the held REST rows (replay): rows with event time >= live_from_evt are published as
+ * live (origin = the wall clock now), the others only warm. */
+static void
+s_apply_rest(s_ctx_t *ctx, int64_t live_from_evt)
+{
+    int64_t before = *ctx->c_bars;
+    size_t bars = 0;
+    for (size_t i = 0; i < ctx->n_rest; i++) {
+        size_t b = 0;
+        if (engine_warmup_klines(ctx->eng, ctx->rest[i].k, ctx->rest[i].n, live_from_evt,
+                                 clock_wall_ns(), &b)
+            != 0) {
+            log_warn(S_MOD, "warm-up: a REST kline of %s %s was refused after %zu bars",
+                     ctx->rest[i].k[0].venue, ctx->rest[i].k[0].symbol, b);
+        }
+        bars += b;
+        free(ctx->rest[i].k);
+        ctx->rest[i].k = NULL;
+    }
+    if (ctx->n_rest > 0) {
+        s_sync(ctx);
+        log_notice(S_MOD, "warm-up from REST applied: %zu bars, %lld published (missed while down)",
+                   bars, (long long)(*ctx->c_bars - before));
+    }
+    ctx->n_rest = 0;
+}
+
 static void
 s_warm_series(const char *venue, const char *symbol, int tf_s, void *arg)
 {
@@ -128,12 +229,26 @@ s_warm_series(const char *venue, const char *symbol, int tf_s, void *arg)
                        "\"tf_s\":%d,\"n\":%lld}",
                        venue, symbol, tf_s, (long long)w->n);
     size_t rlen = 0;
+    bool catchup = w->published != INT64_MAX;
+    if (!w->ctx->hist_ep || (catchup && !w->ctx->hist_alive)) {
+        if (!catchup) {
+            s_warm_rest(w, venue, symbol, tf_s);
+        }
+        return;
+    }
     char *reply =
         bus_request(w->ctx->hist_ep, req, (size_t)len, (int)w->ctx->warm_timeout_ms, &rlen);
     if (!reply) {
-        log_warn(S_MOD, "warm-up %s %s %ds: no history from %s: %s (starting cold)", venue, symbol,
-                 tf_s, w->ctx->hist_ep, strerror(errno));
+        log_warn(S_MOD, "%s %s %s %ds: no history from %s: %s", catchup ? "catch-up" : "warm-up",
+                 venue, symbol, tf_s, w->ctx->hist_ep, strerror(errno));
+        if (!catchup) {
+            w->ctx->hist_ep = NULL; /* not asked again for the other series */
+            s_warm_rest(w, venue, symbol, tf_s);
+        }
         return;
+    }
+    if (!catchup) {
+        w->ctx->hist_alive = true;
     }
     size_t n = 0;
     if (engine_warmup_json_from(w->ctx->eng, venue, symbol, tf_s, reply, rlen, w->published,
@@ -142,10 +257,78 @@ s_warm_series(const char *venue, const char *symbol, int tf_s, void *arg)
         log_warn(S_MOD, "warm-up %s %s %ds: bad history answer after %zu bars: %.200s", venue,
                  symbol, tf_s, n, reply);
     }
-    log_info(S_MOD, "%s %s %s %ds: %zu bars from %s",
-             w->published == INT64_MAX ? "warm-up" : "catch-up", venue, symbol, tf_s, n,
-             w->ctx->hist_ep);
+    log_info(S_MOD, "%s %s %s %ds: %zu bars from %s", catchup ? "catch-up" : "warm-up", venue,
+             symbol, tf_s, n, w->ctx->hist_ep);
     w->bars += n;
+    free(reply);
+    if (!catchup && n == 0) {
+        s_warm_rest(w, venue, symbol, tf_s); /* the history has no rows for this series */
+    }
+}
+
+/* Open bars of the trade series of one symbol (docs/signal.md "Restart warm-up"): warm-up
+ * (w->published == INT64_MAX) restores them silently from the recorder's last trades; the
+ * catch-up hands the trades recorded since (ids above the last one fed) over as live ones. */
+static void
+s_warm_trades(const char *venue, const char *symbol, int tf_s, void *arg)
+{
+    (void)tf_s;
+    s_warm_t *w = arg;
+    s_ctx_t *ctx = w->ctx;
+    bool catchup = w->published != INT64_MAX;
+    if (!ctx->hist_ep || ctx->warm_trades == 0) {
+        return;
+    }
+    size_t k;
+    for (k = 0; k < ctx->n_tsym; k++) {
+        if (strcmp(ctx->tsym[k].venue, venue) == 0 && strcmp(ctx->tsym[k].symbol, symbol) == 0) {
+            break;
+        }
+    }
+    if (k == ctx->n_tsym) {
+        if (k == sizeof ctx->tsym / sizeof ctx->tsym[0]) {
+            return; /* cannot happen: at most one per trade series */
+        }
+        snprintf(ctx->tsym[k].venue, sizeof ctx->tsym[k].venue, "%s", venue);
+        snprintf(ctx->tsym[k].symbol, sizeof ctx->tsym[k].symbol, "%s", symbol);
+        ctx->tsym[k].last_id = 0;
+        ctx->n_tsym++;
+    }
+    char req[256];
+    int len = snprintf(req, sizeof req,
+                       "{\"q\":\"trades\",\"venue\":\"%s\",\"symbol\":\"%s\","
+                       "\"n\":%lld}",
+                       venue, symbol, (long long)ctx->warm_trades);
+    size_t rlen = 0, n = 0;
+    char *reply = bus_request(ctx->hist_ep, req, (size_t)len, (int)ctx->warm_timeout_ms, &rlen);
+    if (!reply) {
+        log_warn(S_MOD, "%s trades %s %s: no history from %s: %s (open bars start empty)",
+                 catchup ? "catch-up" : "warm-up", venue, symbol, ctx->hist_ep, strerror(errno));
+        if (!catchup) {
+            ctx->hist_ep = NULL;
+        }
+        return;
+    }
+    if (!catchup) {
+        ctx->hist_alive = true;
+    }
+    int64_t before = *ctx->c_bars;
+    if (engine_warmup_trades_json(ctx->eng, venue, symbol, reply, rlen, ctx->warm_trades,
+                                  catchup ? ctx->tsym[k].last_id : -1,
+                                  !catchup && !stage_replay(ctx->st), clock_wall_ns(),
+                                  &ctx->tsym[k].last_id, &n)
+        != 0) {
+        log_warn(S_MOD, "%s trades %s %s: %s after %zu trades", catchup ? "catch-up" : "warm-up",
+                 venue, symbol,
+                 errno == ERANGE ? "the open bar began before the oldest trade asked for (raise "
+                                   "signal.warmup_trades): not restored"
+                                 : "bad history answer",
+                 n);
+    }
+    s_sync(ctx);
+    log_info(S_MOD, "%s trades %s %s: %zu trades from %s (%lld bars published)",
+             catchup ? "catch-up" : "warm-up", venue, symbol, n, ctx->hist_ep,
+             (long long)(*ctx->c_bars - before));
     free(reply);
 }
 
@@ -160,6 +343,7 @@ s_catchup(s_ctx_t *ctx)
     int64_t before = *ctx->c_bars;
     s_warm_t w = { .ctx = ctx, .n = ctx->warm_n < 100 ? ctx->warm_n : 100, .published = INT64_MIN };
     engine_each_kline_series(ctx->eng, s_warm_series, &w);
+    engine_each_trade_symbol(ctx->eng, s_warm_trades, &w);
     s_sync(ctx);
     log_notice(S_MOD, "caught up on step %llu (missed while down): %zu new bars, %lld published",
                (unsigned long long)ctx->join_step, w.bars, (long long)(*ctx->c_bars - before));
@@ -181,6 +365,7 @@ s_on_status(stage_t *st, json_t *status, void *arg)
     json_object_set_new(o, "trade_bars", json_integer((json_int_t)b->trade_bars));
     json_object_set_new(o, "trades", json_integer((json_int_t)b->trades));
     json_object_set_new(o, "late_trades", json_integer((json_int_t)b->late_trades));
+    json_object_set_new(o, "trade_dups", json_integer((json_int_t)engine_trade_dups(ctx->eng)));
     json_object_set_new(o, "strategies", json_integer((json_int_t)engine_n_strategies(ctx->eng)));
     json_object_set_new(o, "instruments", json_integer((json_int_t)engine_n_instruments(ctx->eng)));
     json_object_set_new(status, "signal", o);
@@ -269,23 +454,36 @@ main(int argc, char **argv)
      * kline duplicate rule drops those the history already had) */
     s_warm_t warm = { .ctx = &ctx, .published = INT64_MAX };
     char hist_ep[256];
+    ctx.cfg = cfg;
     if (cfg_int(cfg, "signal.warmup_bars", 0, 0, 10000, false, &ctx.warm_n) != 0
         || cfg_int(cfg, "signal.warmup_timeout_ms", 2000, 10, 60000, false, &ctx.warm_timeout_ms)
+               != 0
+        || cfg_bool(cfg, "signal.warmup_rest", true, &ctx.rest_on) != 0
+        || cfg_int(cfg, "signal.warmup_trades", 100000, 0, 1000000, false, &ctx.warm_trades) != 0
+        || cfg_int(cfg, "venue_sim.step_ms", 100, 1, INT64_MAX / CLOCK_NS_PER_MS, false,
+                   &ctx.step_ms)
                != 0) {
         log_error(S_MOD, "%s", cfg_error(cfg));
         exit_code = 2;
         goto done;
     }
     warm.n = ctx.warm_n;
-    if (warm.n > 0 && cfg_has(cfg, "endpoints.recorder.0.history")) {
-        if (cfg_endpoint(cfg, "recorder.0", "history", hist_ep, sizeof hist_ep) != 0) {
-            log_error(S_MOD, "%s", cfg_error(cfg));
-            exit_code = 2;
-            goto done;
+    if (warm.n > 0) {
+        if (cfg_has(cfg, "endpoints.recorder.0.history")) {
+            if (cfg_endpoint(cfg, "recorder.0", "history", hist_ep, sizeof hist_ep) != 0) {
+                log_error(S_MOD, "%s", cfg_error(cfg));
+                exit_code = 2;
+                goto done;
+            }
+            ctx.hist_ep = hist_ep;
         }
-        ctx.hist_ep = hist_ep;
         engine_each_kline_series(ctx.eng, s_warm_series, &warm);
-        log_info(S_MOD, "warm-up done: %zu bars", warm.bars);
+        engine_each_trade_symbol(ctx.eng, s_warm_trades, &warm);
+        if (!ctx.hist_alive) {
+            ctx.hist_ep = NULL; /* no catch-up from a history that did not answer */
+        }
+        log_info(S_MOD, "warm-up done: %zu bars now, %zu series held from REST", warm.bars,
+                 ctx.n_rest);
     }
     log_info(S_MOD, "%zu strategies, mode %s", engine_n_strategies(ctx.eng),
              stage_replay(ctx.st) ? "replay" : "live");
@@ -297,6 +495,9 @@ main(int argc, char **argv)
              (long long)*ctx.c_bad);
 
 done:
+    for (size_t i = 0; i < ctx.n_rest; i++) {
+        free(ctx.rest[i].k);
+    }
     stage_destroy(&ctx.st); /* first: its loop holds a reader on the sub's socket */
     bus_sub_destroy(&sub);
     step_destroy(&ctx.step);

@@ -1,5 +1,7 @@
-/*  klines.c - data.binance.vision kline CSV row -> Binance combined-stream kline frame.
- *  See klines.h for the frame shape and why f/L are -1 and E is close_time + 1 ms.
+/*  klines.c - data.binance.vision kline CSV row -> Binance combined-stream kline frame, and the
+ *  venues' REST kline answers built from replayed kline frames.
+ *  See klines.h for the frame shape and why f/L are -1 and E is close_time + 1 ms, and for the
+ *  REST shapes and the "closed at or before the replay clock" rule.
  */
 #include "tools/venue-sim/klines.h"
 
@@ -7,7 +9,10 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #define K_COLS         12
 #define K_US_THRESHOLD INT64_C(100000000000000) /* 1e14: above = µs (2025+ files) */
@@ -138,4 +143,295 @@ klines_frame(const char *row, size_t len, const char *symbol, char *out, size_t 
     *out_len = (size_t)w;
     *event_ms = e;
     return 0;
+}
+
+/* ---- REST klines -------------------------------------------------------------------------- */
+
+int
+klines_stream_name(klines_venue_t venue, const char *interval, const char *symbol, char *out,
+                   size_t cap)
+{
+    static const char *const k_binance[] = { "1s", "1m", "3m", "5m", "15m", "30m",
+                                             "1h", "2h", "4h", "6h", "8h",  "12h",
+                                             "1d", "3d", "1w", "1M", NULL };
+    static const char *const k_bybit[] = { "1",   "3",   "5",   "15", "30", "60", "120",
+                                           "240", "360", "720", "D",  "W",  "M",  NULL };
+    if (!interval || !symbol || !out || !symbol[0] || strlen(symbol) > 20) {
+        errno = EINVAL;
+        return -1;
+    }
+    const char *const *words = venue == KLINES_BINANCE ? k_binance : k_bybit;
+    bool known = false;
+    for (size_t i = 0; words[i] && !known; i++) {
+        known = strcmp(words[i], interval) == 0;
+    }
+    if (!known) {
+        errno = EINVAL;
+        return -1;
+    }
+    int w;
+    if (venue == KLINES_BINANCE) {
+        char lower[24];
+        size_t i;
+        for (i = 0; symbol[i]; i++) {
+            lower[i] = (char)tolower((unsigned char)symbol[i]);
+        }
+        lower[i] = '\0';
+        w = snprintf(out, cap, "%s@kline_%s", lower, interval);
+    } else {
+        w = snprintf(out, cap, "kline.%s.%s", interval, symbol);
+    }
+    if (w < 0 || (size_t)w >= cap) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+/* growable text */
+typedef struct {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} s_buf_t;
+
+static void
+s_put(s_buf_t *b, const char *text, size_t n)
+{
+    if (b->oom) {
+        return;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) {
+            cap *= 2;
+        }
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, text, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* A JSON string member that is a plain unsigned decimal (safe between quotes as is). */
+static const char *
+s_dec(const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    if (!v) {
+        return NULL;
+    }
+    s_field_t f = { v, strlen(v) };
+    return s_is_decimal(&f) ? v : NULL;
+}
+
+/* A JSON integer member, or a string of digits (Bybit sends times as both). */
+static bool
+s_int(const json_t *o, const char *key, int64_t *out)
+{
+    const json_t *v = json_object_get(o, key);
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return true;
+    }
+    const char *s = json_string_value(v);
+    if (!s) {
+        return false;
+    }
+    s_field_t f = { s, strlen(s) };
+    return s_parse_int(&f, out);
+}
+
+typedef struct {
+    int64_t open_ms, end_ms; /* end exclusive */
+    char text[320];          /* the REST row */
+} s_row_t;
+
+/* The closed bars of one frame as REST rows, in the frame's order. Returns how many (<= cap),
+ * or -1 if the frame does not parse. */
+static int
+s_frame_rows(klines_venue_t venue, const char *text, size_t len, s_row_t *rows, int cap)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(text, len, 0, &jerr);
+    int n = 0;
+    if (!j) {
+        return -1;
+    }
+    if (venue == KLINES_BINANCE) {
+        const json_t *k = json_object_get(json_object_get(j, "data"), "k");
+        int64_t t, T, trades;
+        const char *o = s_dec(k, "o"), *h = s_dec(k, "h"), *l = s_dec(k, "l"), *c = s_dec(k, "c");
+        const char *v = s_dec(k, "v"), *q = s_dec(k, "q"), *V = s_dec(k, "V"), *Q = s_dec(k, "Q");
+        if (!json_is_boolean(json_object_get(k, "x")) || !s_int(k, "t", &t) || !s_int(k, "T", &T)
+            || !s_int(k, "n", &trades) || !o || !h || !l || !c || !v || !q || !V || !Q || T < t) {
+            n = -1;
+        } else if (json_is_true(json_object_get(k, "x")) && cap > 0) {
+            int w = snprintf(rows[0].text, sizeof rows[0].text,
+                             "[%lld,\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",%lld,\"%s\",%lld,\"%s\","
+                             "\"%s\",\"0\"]",
+                             (long long)t, o, h, l, c, v, (long long)T, q, (long long)trades, V, Q);
+            if (w < 0 || (size_t)w >= sizeof rows[0].text) {
+                n = -1;
+            } else {
+                rows[0].open_ms = t;
+                rows[0].end_ms = T + 1; /* T is the bar's last ms */
+                n = 1;
+            }
+        }
+    } else {
+        const json_t *data = json_object_get(j, "data");
+        size_t i;
+        const json_t *b;
+        if (!json_is_array(data)) {
+            n = -1;
+        }
+        json_array_foreach(data, i, b)
+        {
+            int64_t start, end;
+            const char *o = s_dec(b, "open"), *h = s_dec(b, "high"), *l = s_dec(b, "low");
+            const char *c = s_dec(b, "close"), *v = s_dec(b, "volume"), *q = s_dec(b, "turnover");
+            if (n < 0 || !s_int(b, "start", &start) || !s_int(b, "end", &end) || !o || !h || !l
+                || !c || !v || !q || end < start
+                || !json_is_boolean(json_object_get(b, "confirm"))) {
+                n = -1;
+                break;
+            }
+            if (!json_is_true(json_object_get(b, "confirm")) || n >= cap) {
+                continue;
+            }
+            int w = snprintf(rows[n].text, sizeof rows[n].text,
+                             "[\"%lld\",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\",\"%s\"]",
+                             (long long)start, o, h, l, c, v, q);
+            if (w < 0 || (size_t)w >= sizeof rows[n].text) {
+                n = -1;
+                break;
+            }
+            rows[n].open_ms = start;
+            rows[n].end_ms = end + 1; /* Bybit's end is the bar's last ms */
+            n++;
+        }
+    }
+    json_decref(j);
+    return n;
+}
+
+/* 1..20 letters and digits: safe inside a JSON string as is */
+static bool
+s_plain_word(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 20) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Is row r wanted by q (closed by the replay clock, inside [start, end])? */
+static bool
+s_wanted(const klines_query_t *q, const s_row_t *r)
+{
+    return r->end_ms <= q->now_ms && (q->start_ms < 0 || r->open_ms >= q->start_ms)
+           && (q->end_ms < 0 || r->open_ms <= q->end_ms);
+}
+
+char *
+klines_rest_body(const klines_query_t *q, klines_frame_fn *get, void *arg, size_t n_frames,
+                 const char *category, const char *symbol, int64_t wall_ms, size_t *bad)
+{
+    if (!q || !get || !s_plain_word(symbol) || q->limit < 1 || q->limit > 1500
+        || (q->venue == KLINES_BYBIT && !s_plain_word(category))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t limit = (size_t)q->limit, n_rows = 0, n_bad = 0;
+    s_row_t *rows = calloc(limit, sizeof *rows);
+    s_row_t fr[4]; /* bars of one frame (Bybit pushes one or two) */
+    if (!rows) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    /* Binance with startTime: the first `limit` from it, walking forward; otherwise the newest
+     * `limit`, walking backward from the replay clock. Rows keep strictly monotonic open times
+     * (a bar repeated in a later frame is taken once). */
+    bool forward = q->venue == KLINES_BINANCE && q->start_ms >= 0;
+    for (size_t k = 0; k < n_frames && n_rows < limit; k++) {
+        size_t i = forward ? k : n_frames - 1 - k;
+        size_t len;
+        int64_t ts_ms;
+        const char *text = get(i, arg, &len, &ts_ms);
+        if (!text) {
+            continue;
+        }
+        if (ts_ms > q->now_ms) {
+            if (forward) {
+                break; /* not sent yet, nor anything after it */
+            }
+            continue;
+        }
+        int m = s_frame_rows(q->venue, text, len, fr, (int)(sizeof fr / sizeof fr[0]));
+        if (m < 0) {
+            n_bad++;
+            continue;
+        }
+        for (int x = 0; x < m && n_rows < limit; x++) {
+            const s_row_t *r = &fr[forward ? x : m - 1 - x];
+            if (!s_wanted(q, r)) {
+                continue;
+            }
+            if (n_rows > 0
+                && (forward ? r->open_ms <= rows[n_rows - 1].open_ms
+                            : r->open_ms >= rows[n_rows - 1].open_ms)) {
+                continue; /* repeated bar */
+            }
+            rows[n_rows++] = *r;
+        }
+        if (!forward && n_rows > 0 && q->start_ms >= 0 && rows[n_rows - 1].open_ms <= q->start_ms) {
+            break; /* nothing older is wanted */
+        }
+    }
+    /* rows are in walk order; Binance answers oldest first, Bybit newest first */
+    bool oldest_first = q->venue == KLINES_BINANCE;
+    s_buf_t b = { 0 };
+    char head[256];
+    int w = q->venue == KLINES_BINANCE
+                ? snprintf(head, sizeof head, "[")
+                : snprintf(head, sizeof head,
+                           "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"category\":\"%s\","
+                           "\"symbol\":\"%s\",\"list\":[",
+                           category, symbol);
+    s_put(&b, head, (size_t)w);
+    for (size_t k = 0; k < n_rows; k++) {
+        size_t i = (oldest_first == forward) ? k : n_rows - 1 - k;
+        if (k > 0) {
+            s_put(&b, ",", 1);
+        }
+        s_put(&b, rows[i].text, strlen(rows[i].text));
+    }
+    w = q->venue == KLINES_BINANCE
+            ? snprintf(head, sizeof head, "]")
+            : snprintf(head, sizeof head, "]},\"retExtInfo\":{},\"time\":%lld}",
+                       (long long)wall_ms);
+    s_put(&b, head, (size_t)w);
+    free(rows);
+    if (bad) {
+        *bad = n_bad;
+    }
+    if (b.oom) {
+        free(b.p);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return b.p;
 }

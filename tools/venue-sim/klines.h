@@ -1,5 +1,6 @@
-/*  klines.h - one row of a data.binance.vision kline CSV -> one Binance combined-stream frame.
- *  Owns:  nothing (pure function).
+/*  klines.h - one row of a data.binance.vision kline CSV -> one Binance combined-stream frame;
+ *  and the venues' REST kline answers built from replayed kline frames (below).
+ *  Owns:  nothing (pure functions).
  *  Input: a CSV row of 12 columns, no header (data.binance.vision spot/daily/klines layout):
  *         open_time, open, high, low, close, volume, close_time, quote_volume, trades,
  *         taker_buy_base, taker_buy_quote, ignore. Times are microseconds in files from
@@ -31,5 +32,55 @@
  * out, *out_len and *event_ms are untouched on failure. */
 int klines_frame(const char *row, size_t len, const char *symbol, char *out, size_t cap,
                  size_t *out_len, int64_t *event_ms);
+
+/* ---- REST klines (the warm-up fallback of a restarted signal stage) -----------------------
+ * venue-sim answers the venues' REST kline calls from the kline frames it replays, so that
+ * the answer holds exactly what the WS stream carried, and only klines that have closed at or
+ * before the replay clock (the event time of the latest frame handed to the server): never
+ * the future.
+ *   Binance  GET /api/v3/klines (spot) and /fapi/v1/klines (USD-M), parameters symbol,
+ *            interval, startTime, endTime (ms, on the open time), limit (default 500, max
+ *            1000 spot / 1500 USD-M). Body: array of arrays, OLDEST first,
+ *            [openTime, "open", "high", "low", "close", "volume", closeTime, "quoteVolume",
+ *             trades, "takerBuyBase", "takerBuyQuote", "0"] (Binance "Kline/Candlestick data").
+ *            With endTime and no startTime: the newest `limit` klines opened at/before endTime;
+ *            with startTime: the first `limit` opened at/after it.
+ *            Built from the closed (x = true) frames of stream <symbol lower>@kline_<interval>.
+ *   Bybit    GET /v5/market/kline, parameters category, symbol, interval (1 3 5 15 30 60 120
+ *            240 360 720 D W M), start, end (ms, on the start time), limit (1..1000, default
+ *            200). Body {"retCode":0,"retMsg":"OK","result":{"category","symbol","list":[...]},
+ *            "retExtInfo":{},"time":ms}, list NEWEST first, rows of 7 strings
+ *            [startTime, open, high, low, close, volume, turnover] (BYBIT_V5.md 2, "kline").
+ *            Built from the confirm = true bars of topic kline.<interval>.<symbol>.
+ * Decimal strings are copied from the frames verbatim. */
+
+typedef enum { KLINES_BINANCE = 0, KLINES_BYBIT } klines_venue_t;
+
+typedef struct {
+    klines_venue_t venue;
+    int64_t start_ms; /* on the open time; -1 = none */
+    int64_t end_ms;   /* on the open time; -1 = none */
+    int64_t limit;    /* rows wanted, already checked against the venue's range */
+    int64_t now_ms;   /* replay clock: a kline is served when its exclusive end <= now_ms */
+} klines_query_t;
+
+/* One candidate frame i of the series' stream/topic, in timeline order (event time
+ * non-decreasing). Returns the text (borrowed) and sets *len and *ts_ms, or NULL when frame i
+ * is not of the series (skipped). */
+typedef const char *(klines_frame_fn)(size_t i, void *arg, size_t *len, int64_t *ts_ms);
+
+/* Build the body of the answer for frames 0..n_frames-1 reached through `get`. Frames whose
+ * kline fields do not parse are skipped (counted in *bad, may be NULL). Returns a malloc'd
+ * NUL-terminated body (caller frees), or NULL with errno EINVAL (bad query) or ENOMEM.
+ * Cost: O(frames after the oldest row served), one small JSON parse per kline frame looked
+ * at. */
+char *klines_rest_body(const klines_query_t *q, klines_frame_fn *get, void *arg, size_t n_frames,
+                       const char *category, const char *symbol, int64_t wall_ms, size_t *bad);
+
+/* Binance interval word -> the stream suffix ("1m" -> "kline_1m"); Bybit interval
+ * ("1", "60", "D") -> the topic prefix ("kline.1."). Writes out[cap]; 0, or -1/EINVAL for a
+ * word the venue does not define or a buffer too small. */
+int klines_stream_name(klines_venue_t venue, const char *interval, const char *symbol, char *out,
+                       size_t cap);
 
 #endif /* TP_KLINES_H */

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/lwsloop.h"
 #include "tools/venue-sim/faults.h"
+#include "tools/venue-sim/klines.h"
 
 #define K_LABELS     CODEC_BARRIER_CONNS
 #define K_HTTP_CHUNK 65536 /* bytes per HTTP_WRITEABLE */
@@ -95,6 +96,7 @@ struct server {
     bool wrote;
     int64_t dummy;
     log_limit_t bad_limit;
+    int64_t sent_ms; /* replay clock: latest event time handed to server_send (REST klines) */
 };
 
 static const char *const k_kind_path[SOURCE_KIND_COUNT] = {
@@ -741,6 +743,108 @@ s_private_http(server_t *self, struct lws *wsi, s_pss_t *pss, bool post)
     return 0;
 }
 
+/* REST klines (klines.h): Binance /spot/api/v3/klines, /usdm/fapi/v1/klines and Bybit
+ * /v5/market/kline, from the replayed kline frames closed by the replay clock (sent_ms). */
+typedef struct {
+    const source_t *src;
+    int key;
+} s_kl_arg_t;
+
+static const char *
+s_kl_frame(size_t i, void *arg, size_t *len, int64_t *ts_ms)
+{
+    const s_kl_arg_t *a = arg;
+    const source_frame_t *f = source_frame(a->src, i);
+    if ((int)f->key != a->key) {
+        return NULL;
+    }
+    *len = f->len;
+    *ts_ms = f->ts_ms;
+    return f->text;
+}
+
+static int
+s_klines(server_t *self, struct lws *wsi, s_pss_t *pss, const char *uri)
+{
+    static const char *const k_par[] = { "startTime=", "endTime=", "limit=",
+                                         "start=",     "end=",     "limit=" };
+    char sym_b[48], iv_b[32], cat_b[32], key[64], num_b[48];
+    const char *sym = NULL, *iv = NULL, *cat = "linear", *num; /* values inside the _b buffers */
+    bool bybit = strcmp(uri, "/v5/market/kline") == 0;
+    source_kind_t kind = uri[1] == 'u' ? SOURCE_BINANCE_USDM : SOURCE_BINANCE_SPOT;
+    klines_query_t q = { .venue = bybit ? KLINES_BYBIT : KLINES_BINANCE, .now_ms = self->sent_ms };
+    int64_t *dst[3] = { &q.start_ms, &q.end_ms, &q.limit };
+    /* limits: Bybit 1..1000 (default 200); Binance spot 1000, USD-M 1500 (default 500) */
+    int64_t dflt[3] = { -1, -1, bybit ? 200 : 500 };
+    int64_t max = bybit || kind == SOURCE_BINANCE_SPOT ? 1000 : 1500;
+    const char *err = NULL;
+    bool bad_iv = false;
+    if (bybit && (num = lws_get_urlarg_by_name(wsi, "category=", cat_b, (int)sizeof cat_b))) {
+        cat = num;
+        kind = strcmp(cat, "spot") == 0 ? SOURCE_BYBIT_SPOT : SOURCE_BYBIT_LINEAR;
+        err = strcmp(cat, "spot") != 0 && strcmp(cat, "linear") != 0 ? "category" : NULL;
+    } else if (bybit) {
+        kind = SOURCE_BYBIT_LINEAR; /* Bybit's default category */
+    }
+    for (int i = 0; i < 3 && !err; i++) {
+        *dst[i] = dflt[i];
+        const char *par = k_par[bybit ? 3 + i : i];
+        if ((num = lws_get_urlarg_by_name(wsi, par, num_b, (int)sizeof num_b))) {
+            char *end;
+            errno = 0;
+            long long v = strtoll(num, &end, 10);
+            if (errno || end == num || *end || v < (i == 2 ? 1 : 0) || (i == 2 && v > max)) {
+                err = par;
+            }
+            *dst[i] = v;
+        }
+    }
+    if (!err
+        && (!(sym = lws_get_urlarg_by_name(wsi, "symbol=", sym_b, (int)sizeof sym_b))
+            || !(iv = lws_get_urlarg_by_name(wsi, "interval=", iv_b, (int)sizeof iv_b)))) {
+        err = "symbol or interval missing";
+    }
+    if (!err && klines_stream_name(q.venue, iv, sym, key, sizeof key) != 0) {
+        bad_iv = true;
+        err = "interval";
+    }
+    int id = err ? -1 : source_key_find(self->cfg.src, kind, key);
+    s_kl_arg_t a = { self->cfg.src, id };
+    size_t bad = 0;
+    char *out = NULL;
+    if (id >= 0) {
+        out = klines_rest_body(&q, s_kl_frame, &a, source_count(self->cfg.src), cat, sym,
+                               clock_wall_ns() / CLOCK_NS_PER_MS, &bad);
+        if (bad) {
+            s_bad(self, "klines: kline frames that do not parse", key, strlen(key));
+        }
+        if (out) {
+            return s_http_respond(wsi, pss, HTTP_STATUS_OK, out, strlen(out), out);
+        }
+        err = "symbol";
+    }
+    /* a bad parameter, or no recorded klines for that symbol and interval: the venues'
+     * answers (Binance HTTP 400 with its error code; Bybit HTTP 200 with retCode 10001) */
+    s_bad(self, "klines: bad request or no recorded klines", uri, strlen(uri));
+    char word[32];
+    snprintf(word, sizeof word, "%s", err ? err : "symbol");
+    word[strcspn(word, "=")] = '\0'; /* "startTime=" -> "startTime" */
+    if (bybit) {
+        out = s_fmt("{\"retCode\":10001,\"retMsg\":\"params error: %s invalid\",\"result\":{},"
+                    "\"retExtInfo\":{},\"time\":%lld}",
+                    word, (long long)(clock_wall_ns() / CLOCK_NS_PER_MS));
+        return out ? s_http_respond(wsi, pss, HTTP_STATUS_OK, out, strlen(out), out) : 1;
+    }
+    bool bad_param = err && strchr(err, '=');
+    int code = bad_iv ? -1120 : bad_param ? -1100 : -1121;
+    out = s_fmt("{\"code\":%d,\"msg\":\"%s%s\"}", code,
+                bad_iv      ? "Invalid interval."
+                : bad_param ? "Illegal characters found in parameter "
+                            : "Invalid symbol.",
+                bad_param ? word : "");
+    return out ? s_http_respond(wsi, pss, HTTP_STATUS_BAD_REQUEST, out, strlen(out), out) : 1;
+}
+
 static int
 s_http(server_t *self, struct lws *wsi, s_pss_t *pss, const char *uri)
 {
@@ -771,6 +875,10 @@ s_http(server_t *self, struct lws *wsi, s_pss_t *pss, const char *uri)
             return out ? s_http_respond(wsi, pss, HTTP_STATUS_OK, out, strlen(out), out) : 1;
         }
         return s_http_respond(wsi, pss, HTTP_STATUS_OK, body, strlen(body), NULL);
+    }
+    if (strcmp(uri, "/v5/market/kline") == 0 || strcmp(uri, "/usdm/fapi/v1/klines") == 0
+        || strcmp(uri, "/spot/api/v3/klines") == 0) {
+        return s_klines(self, wsi, pss, uri);
     }
     if (strcmp(uri, "/usdm/fapi/v1/depth") == 0 || strcmp(uri, "/spot/api/v3/depth") == 0) {
         source_kind_t k = uri[1] == 'u' ? SOURCE_BINANCE_USDM : SOURCE_BINANCE_SPOT;
@@ -1075,6 +1183,7 @@ server_send(server_t *self, const source_frame_t *f)
     assert(self);
     assert(f);
     faults_timeline((int)f->kind, f->text, f->len); /* faults.h live books (no-op when off) */
+    self->sent_ms = f->ts_ms > self->sent_ms ? f->ts_ms : self->sent_ms;
     size_t n = 0;
     s_conn_t *c = self->conns;
     while (c) {

@@ -142,6 +142,96 @@ test_last_bars_oldest_first(void **state)
     json_decref(j);
 }
 
+/* taker_buy_volume_m comes from the bar's events row (candles.event_id): written here as the
+ * recorder writes them (body = codec_body_to_json of the md.kline, copied from a real run's
+ * first BTCUSDT 1m kline: taker_buy_volume 381740 at qty_scale 5 = "3.81740"). A candle whose
+ * events row is missing, or whose body is not JSON, gets null and no decimal. */
+static void
+test_bars_taker_buy_volume(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        sqlite3_exec(
+            s_db,
+            "INSERT INTO events(id,topic,type,evt,body) VALUES"
+            "(501,'md.kline.1m.binance-spot.SOLUSDT','md.kline',60000000000,"
+            "'{\"venue\":\"binance-spot\",\"symbol\":\"SOLUSDT\",\"px_scale\":2,"
+            "\"qty_scale\":5,\"interval_s\":60,\"start_ns\":0,\"end_ns\":60000000000,"
+            "\"open\":10960801,\"high\":10962162,\"low\":10960800,\"close\":10961635,"
+            "\"volume\":565926,\"quote_volume\":62032734965220,\"taker_buy_volume\":381740,"
+            "\"trades\":1005,\"closed\":true,\"ts_event\":60000000000}'),"
+            "(502,'md.kline.1m.binance-spot.SOLUSDT','md.kline',120000000000,'not json');"
+            "INSERT INTO candles(event_id,topic_kind,venue,symbol,tf_s,start_ns,end_ns,evt,"
+            "close_m,px_scale,qty_scale) VALUES"
+            "(501,'md.kline','binance-spot','SOLUSDT',60,0,60000000000,60000000000,10961635,2,5),"
+            "(502,'md.kline','binance-spot','SOLUSDT',60,60000000000,120000000000,120000000000,"
+            "10961635,2,5),"
+            "(NULL,'md.kline','binance-spot','SOLUSDT',60,120000000000,180000000000,180000000000,"
+            "10961635,2,5);",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    json_t *j = s_ask("{\"q\":\"bars\",\"kind\":\"md.kline\",\"venue\":\"binance-spot\","
+                      "\"symbol\":\"SOLUSDT\",\"tf_s\":60,\"n\":10}");
+    assert_true(json_is_true(json_object_get(j, "ok")));
+    json_t *bars = json_object_get(j, "bars");
+    assert_int_equal(json_array_size(bars), 3);
+    json_t *b0 = json_array_get(bars, 0), *b1 = json_array_get(bars, 1),
+           *b2 = json_array_get(bars, 2);
+    assert_int_equal(json_integer_value(json_object_get(b0, "taker_buy_volume_m")), 381740);
+    assert_string_equal(json_string_value(json_object_get(b0, "taker_buy_volume")), "3.81740");
+    assert_true(json_is_null(json_object_get(b1, "taker_buy_volume_m"))); /* body not JSON */
+    assert_null(json_object_get(b1, "taker_buy_volume"));
+    assert_true(json_is_null(json_object_get(b2, "taker_buy_volume_m"))); /* no events row */
+    assert_null(json_object_get(b2, "taker_buy_volume"));
+    json_decref(j);
+}
+
+/* The last n trades of one symbol, oldest first by id; other symbols' rows in between are not
+ * counted towards n. Rows: ids 1..5, BTC at 1, 2, 4, 5 and ETH at 3. */
+static void
+test_trades_last_n(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        sqlite3_exec(s_db,
+                     "INSERT INTO trades(id,venue,symbol,evt,px,px_m,qty,qty_m,px_scale,"
+                     "qty_scale,side,trade_id) VALUES"
+                     "(1,'bybit-linear','BTCUSDT',1000,'65119.9',651199,'0.001',1,1,3,'buy','a'),"
+                     "(2,'bybit-linear','BTCUSDT',1500,'65119.8',651198,'0.002',2,1,3,'sell','b'),"
+                     "(3,'bybit-linear','ETHUSDT',1600,'1922.43',192243,'0.1',100,2,3,'buy','c'),"
+                     "(4,'bybit-linear','BTCUSDT',1400,'65119.7',651197,'0.003',3,1,3,'buy','d'),"
+                     "(5,'bybit-linear','BTCUSDT',2000,'65119.6',651196,'0.004',4,1,3,'sell','e');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    /* n = 3: BTC ids 2, 4, 5 (id order, not evt order: 4 has the earlier evt) */
+    json_t *j = s_ask("{\"q\":\"trades\",\"venue\":\"bybit-linear\",\"symbol\":\"BTCUSDT\","
+                      "\"n\":3}");
+    assert_true(json_is_true(json_object_get(j, "ok")));
+    json_t *t = json_object_get(j, "trades");
+    assert_int_equal(json_array_size(t), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(t, 0), "id")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(t, 1), "id")), 4);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(t, 1), "evt")), 1400);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(t, 2), "px_m")), 651196);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(t, 2), "side")), "sell");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(t, 2), "trade_id")), "e");
+    json_decref(j);
+    /* more than exist: all 4 BTC rows; an unknown symbol: none */
+    j = s_ask("{\"q\":\"trades\",\"venue\":\"bybit-linear\",\"symbol\":\"BTCUSDT\",\"n\":50}");
+    assert_int_equal(json_array_size(json_object_get(j, "trades")), 4);
+    json_decref(j);
+    j = s_ask("{\"q\":\"trades\",\"venue\":\"bybit-linear\",\"symbol\":\"XRPUSDT\",\"n\":50}");
+    assert_true(json_is_true(json_object_get(j, "ok")));
+    assert_int_equal(json_array_size(json_object_get(j, "trades")), 0);
+    json_decref(j);
+    s_assert_error("{\"q\":\"trades\",\"venue\":\"bybit-linear\",\"symbol\":\"BTCUSDT\"}",
+                   "n in 1..");
+    s_assert_error("{\"q\":\"trades\",\"venue\":\"bybit-linear\",\"symbol\":\"BTCUSDT\","
+                   "\"n\":1000001}",
+                   "n in 1..");
+    s_assert_error("{\"q\":\"trades\",\"symbol\":\"BTCUSDT\",\"n\":1}", "venue and symbol");
+}
+
 static void
 test_open_orders_by_last_status(void **state)
 {
@@ -233,6 +323,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_last_bars_oldest_first, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bars_taker_buy_volume, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_trades_last_n, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_open_orders_by_last_status, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_positions_latest_per_symbol, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_risk_state_latest, s_setup, s_teardown),

@@ -350,6 +350,29 @@ test_tf_name(void **state)
     assert_string_equal(bars_tf_name(90, buf, 3), ""); /* "90s" needs 4 bytes */
 }
 
+/* The restore window of a symbol's trade series: min over them of floor(t / tf) * tf. */
+static void
+test_trade_window_start(void **state)
+{
+    (void)state;
+    s_sink_t sink;
+    memset(&sink, 0, sizeof sink);
+    bars_t *bars = bars_new(s_emit, &sink);
+    assert_int_equal(bars_trade_window_start(bars, "bybit-linear", "BTCUSDT", 15430 * MS), -1);
+    assert_int_equal(bars_add_trade_series(bars, "bybit-linear", "BTCUSDT", 1), 0);
+    assert_int_equal(bars_trade_window_start(bars, "bybit-linear", "BTCUSDT", 15430 * MS),
+                     15000 * MS); /* 1 s bar [15, 16) */
+    assert_int_equal(bars_add_trade_series(bars, "bybit-linear", "BTCUSDT", 10), 0);
+    assert_int_equal(bars_add_trade_series(bars, "bybit-linear", "ETHUSDT", 60), 0);
+    assert_int_equal(bars_trade_window_start(bars, "bybit-linear", "BTCUSDT", 15430 * MS),
+                     10000 * MS); /* the 10 s bar [10, 20) starts first; ETH's 60 s not counted */
+    assert_int_equal(bars_trade_window_start(bars, "bybit-linear", "BTCUSDT", 20000 * MS),
+                     20000 * MS); /* on a boundary */
+    assert_int_equal(bars_trade_window_start(bars, "bybit-linear", "BTCUSDT", -1), -1);
+    assert_int_equal(bars_trade_window_start(bars, "bybit-spot", "BTCUSDT", 15430 * MS), -1);
+    bars_destroy(&bars);
+}
+
 int
 main(void)
 {
@@ -358,6 +381,7 @@ main(void)
         cmocka_unit_test(test_trade_path),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_tf_name),
+        cmocka_unit_test(test_trade_window_start),
     };
     return cmocka_run_group_tests_name("bars", tests, NULL, NULL);
 }

@@ -396,6 +396,13 @@ test_configure(void **state)
         "{\"venue\": \"v\", \"symbol\": \"X\", \"tf_s\": 1}]}}",
         /* unknown key under signal */
         "{\"signal\": {\"strategy\": []}}",
+        /* context thresholds (ctx.h): adx_range 30 above the default adx_trend 25 is
+         * inconsistent; a threshold above 1000 is out of range; warmup_trades out of its range
+         * is read by main.c, not here (so not listed) */
+        "{\"signal\": {\"indicators\": [{\"venue\": \"v\", \"symbol\": \"X\", \"context\": "
+        "{\"adx_range\": 30}}]}}",
+        "{\"signal\": {\"indicators\": [{\"venue\": \"v\", \"symbol\": \"X\", \"context\": "
+        "{\"tol_bp\": 1001}}]}}",
     };
     for (size_t i = 0; i < sizeof k_bad / sizeof k_bad[0]; i++) {
         cfg = s_cfg(k_bad[i]);
@@ -408,6 +415,16 @@ test_configure(void **state)
         engine_destroy(&eng);
         cfg_destroy(&cfg);
     }
+    /* the same adx_range with adx_trend 35 (< the default adx_strong 50) is consistent: each
+     * threshold lands in its own field; the warm-up keys are known */
+    cfg =
+        s_cfg("{\"signal\": {\"warmup_bars\": 5, \"warmup_rest\": false, \"warmup_trades\": 9, "
+              "\"indicators\": [{\"venue\": \"v\", \"symbol\": \"X\", \"context\": "
+              "{\"adx_range\": 30, \"adx_trend\": 35, \"volatile_pct\": 95, \"tol_bp\": 12.5}}]}}");
+    eng = engine_new(s_pub, NULL);
+    assert_int_equal(engine_configure(eng, cfg), 0);
+    engine_destroy(&eng);
+    cfg_destroy(&cfg);
     /* no signal section at all: nothing configured, fine */
     cfg = s_cfg("{}");
     eng = engine_new(s_pub, NULL);
@@ -594,6 +611,36 @@ s_count_series(const char *venue, const char *symbol, int tf_s, void *arg)
     "[{\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\"}], \"trade_bars\": [{\"venue\": "      \
     "\"bybit-linear\", \"symbol\": \"BTCUSDT\", \"tf_s\": 60}]}}"
 
+/* The recorder's "bars" answer (recorder/history.c: candles columns plus taker_buy_volume_m
+ * from the bar's events row) for CSV rows 0..n-1; without `taker` the field is left out, as
+ * before the recorder carried it. Caller frees. */
+static char *
+s_history_json(const csv_t *csv, size_t n, bool taker, size_t *len_out)
+{
+    size_t cap = n * 400 + 64, len = 0;
+    char *js = malloc(cap);
+    assert_non_null(js);
+    len += (size_t)snprintf(js + len, cap - len, "{\"ok\":true,\"bars\":[");
+    for (size_t r = 0; r < n; r++) {
+        codec_md_kline_t k = s_kline_row(csv->cells[r]);
+        char tb[64] = "";
+        if (taker) {
+            snprintf(tb, sizeof tb, "\"taker_buy_volume_m\":%lld,", (long long)k.taker_buy_volume);
+        }
+        len += (size_t)snprintf(
+            js + len, cap - len,
+            "%s{\"start_ns\":%lld,\"end_ns\":%lld,\"evt\":%lld,\"topic_kind\":\"md.kline\","
+            "\"open_m\":%lld,\"high_m\":%lld,\"low_m\":%lld,\"close_m\":%lld,\"volume_m\":%lld,"
+            "\"quote_volume_m\":%lld,\"trades\":%lld,%s\"px_scale\":2,\"qty_scale\":5}",
+            r ? "," : "", (long long)k.start_ns, (long long)k.end_ns, (long long)k.ts_event,
+            (long long)k.open, (long long)k.high, (long long)k.low, (long long)k.close,
+            (long long)k.volume, (long long)k.quote_volume, (long long)k.trades, tb);
+    }
+    len += (size_t)snprintf(js + len, cap - len, "]}");
+    *len_out = len;
+    return js;
+}
+
 /* Restart exactness: engine A sees the whole day live; engine B is warmed with rows 0..699 in
  * the recorder's "bars" answer format, then gets rows 690..1439 live (690..699 again: dropped
  * as duplicate klines). Every output B publishes must equal A's outputs caused by rows
@@ -631,24 +678,8 @@ test_warmup_exact(void **state)
     }
     size_t a_end = s_n_enc;
     /* the history answer for rows 0..699 */
-    size_t cap = 700 * 400 + 64, len = 0;
-    char *js = malloc(cap);
-    assert_non_null(js);
-    len += (size_t)snprintf(js + len, cap - len, "{\"ok\":true,\"bars\":[");
-    for (size_t r = 0; r < 700; r++) {
-        codec_md_kline_t k = s_kline_row(csv.cells[r]);
-        len += (size_t)snprintf(
-            js + len, cap - len,
-            "%s{\"start_ns\":%lld,\"end_ns\":%lld,\"evt\":%lld,\"topic_kind\":\"md.kline\","
-            "\"open_m\":%lld,\"high_m\":%lld,\"low_m\":%lld,\"close_m\":%lld,\"volume_m\":%lld,"
-            "\"quote_volume_m\":%lld,\"trades\":%lld,\"taker_buy_volume_m\":%lld,"
-            "\"px_scale\":2,\"qty_scale\":5}",
-            r ? "," : "", (long long)k.start_ns, (long long)k.end_ns, (long long)k.ts_event,
-            (long long)k.open, (long long)k.high, (long long)k.low, (long long)k.close,
-            (long long)k.volume, (long long)k.quote_volume, (long long)k.trades,
-            (long long)k.taker_buy_volume);
-    }
-    len += (size_t)snprintf(js + len, cap - len, "]}");
+    size_t len = 0;
+    char *js = s_history_json(&csv, 700, true, &len);
     size_t before = s_n_enc, n_bars = 0;
     assert_int_equal(engine_warmup_json(b, "binance-spot", "BTCUSDT", 60, js, len, &n_bars), 0);
     assert_int_equal(n_bars, 700);
@@ -682,9 +713,274 @@ test_warmup_exact(void **state)
         engine_warmup_json(b, "binance-spot", "BTCUSDT", 60, "{\"ok\":false}", 12, NULL), -1);
     assert_int_equal(errno, EPROTO);
     free(js);
+    /* the same restart from rows without taker_buy_volume_m: warm-up takes 0, so the 5m/15m
+     * aggregates straddling row 700 carry less taker-buy volume and their context messages
+     * (taker_buy, taker_sell, delta) differ: the field is what makes the restart exact */
+    engine_t *c = engine_new(s_pub_enc, NULL);
+    cfg = s_cfg(WARM_CFG);
+    assert_int_equal(engine_configure(c, cfg), 0);
+    cfg_destroy(&cfg);
+    s_instrument(c);
+    js = s_history_json(&csv, 700, false, &len);
+    assert_int_equal(engine_warmup_json(c, "binance-spot", "BTCUSDT", 60, js, len, NULL), 0);
+    size_t c_from = s_n_enc, n_diff = 0;
+    for (size_t r = 690; r < csv.n_rows; r++) {
+        codec_md_kline_t k = s_kline_row(csv.cells[r]);
+        bus_msg_t m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event,
+                            9000 + (int64_t)r);
+        assert_int_equal(engine_on_msg(c, &m), 0);
+    }
+    assert_int_equal(s_n_enc - c_from, na);
+    for (size_t i = 0; i < na; i++) {
+        const s_enc_t *x = &s_enc[a_from + i], *y = &s_enc[c_from + i];
+        n_diff += x->len != y->len || memcmp(x->buf, y->buf, x->len) != 0;
+    }
+    print_message("warm-up without taker-buy volume: %zu of %zu outputs differ\n", n_diff, na);
+    assert_true(n_diff > 0);
+    free(js);
+    engine_destroy(&c);
     csv_free(&csv);
     engine_destroy(&a);
     engine_destroy(&b);
+    free(s_enc);
+}
+
+/* sig.bar outputs captured from index `from` on */
+static int64_t
+s_count_bars(size_t from)
+{
+    int64_t n = 0;
+    for (size_t i = from; i < s_n_enc; i++) {
+        n += strncmp(s_enc[i].topic, "sig.bar.", 8) == 0;
+    }
+    return n;
+}
+
+/* The REST fallback path (engine_warmup_klines): run A takes every row live; run B is warmed
+ * with rows 0..709 where rows from 700 on are "missed while down" (live_from = row 700's event
+ * time), then gets rows 690.. live (690..709 are duplicates). Every output of B from row 700 on
+ * equals A's (topic, evt, body; the origin of rows 700..709 is the one given at warm-up). */
+static void
+test_warmup_klines_live_from(void **state)
+{
+    (void)state;
+    s_cap_enc = 20000;
+    s_n_enc = 0;
+    s_enc = calloc(s_cap_enc, sizeof *s_enc);
+    assert_non_null(s_enc);
+    cfg_t *cfg = s_cfg(WARM_CFG);
+    engine_t *a = engine_new(s_pub_enc, NULL), *b = engine_new(s_pub_enc, NULL);
+    assert_int_equal(engine_configure(a, cfg), 0);
+    assert_int_equal(engine_configure(b, cfg), 0);
+    cfg_destroy(&cfg);
+    s_instrument(a);
+    s_instrument(b);
+    csv_t csv;
+    assert_int_equal(csv_load(&csv, CANDLES), 0);
+    size_t a_from = 0;
+    for (size_t r = 0; r < csv.n_rows; r++) {
+        if (r == 700) {
+            a_from = s_n_enc;
+        }
+        codec_md_kline_t k = s_kline_row(csv.cells[r]);
+        bus_msg_t m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event,
+                            9000 + (int64_t)r);
+        assert_int_equal(engine_on_msg(a, &m), 0);
+    }
+    size_t a_end = s_n_enc;
+    codec_md_kline_t *rows = calloc(710, sizeof *rows);
+    assert_non_null(rows);
+    for (size_t r = 0; r < 710; r++) {
+        rows[r] = s_kline_row(csv.cells[r]);
+    }
+    size_t n_bars = 0;
+    assert_int_equal(engine_warmup_klines(b, rows, 710, rows[700].ts_event, 77, &n_bars), 0);
+    assert_int_equal(n_bars, 710);
+    /* rows 700..709 published (with the 5m/15m aggregates they close), 0..699 silent */
+    assert_true(engine_counters(b)->bars >= 10 && engine_counters(b)->bars < 20);
+    assert_int_equal(engine_counters(b)->bars, s_count_bars(a_end)); /* counted = published */
+    for (size_t r = 690; r < csv.n_rows; r++) {
+        codec_md_kline_t k = s_kline_row(csv.cells[r]);
+        bus_msg_t m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event,
+                            9000 + (int64_t)r);
+        assert_int_equal(engine_on_msg(b, &m), 0);
+    }
+    size_t na = a_end - a_from, nb = s_n_enc - a_end;
+    assert_int_equal(nb, na);
+    for (size_t i = 0; i < na; i++) {
+        const s_enc_t *x = &s_enc[a_from + i], *y = &s_enc[a_end + i];
+        if (strcmp(x->topic, y->topic) != 0 || x->evt != y->evt || x->len != y->len
+            || memcmp(x->buf, y->buf, x->len) != 0) {
+            fail_msg("output %zu differs: %s vs %s", i, x->topic, y->topic);
+        }
+        /* rows 700..709 (evt < row 710's) carry the warm-up origin */
+        assert_int_equal(y->origin, x->evt < rows[709].ts_event + 1 ? 77 : x->origin);
+    }
+    /* a malformed row stops the warm-up there: EPROTO, the rows before it taken */
+    engine_t *c = engine_new(s_pub_enc, NULL);
+    rows[3].high = rows[3].low - 1;
+    errno = 0;
+    assert_int_equal(engine_warmup_klines(c, rows, 10, INT64_MAX, 0, &n_bars), -1);
+    assert_int_equal(errno, EPROTO);
+    assert_int_equal(n_bars, 3);
+    engine_destroy(&c);
+    free(rows);
+    csv_free(&csv);
+    engine_destroy(&a);
+    engine_destroy(&b);
+    free(s_enc);
+}
+
+/* Trades for the open-bar restore test: trade i at 1 s + i * 370 ms, price wandering by
+ * (i * 7) % 11 - 5 ticks around 65000.0, qty 1 + i % 4 thousandths, sides alternating by i % 3. */
+static codec_md_trade_t
+s_trade_i(int i)
+{
+    codec_md_trade_t t = s_trade((1000 + (int64_t)i * 370) * MS, 650000 + (i * 7) % 11 - 5,
+                                 1 + i % 4, i % 3 == 0 ? -1 : 1);
+    snprintf(t.trade_id, sizeof t.trade_id, "t%d", i);
+    return t;
+}
+
+/* The recorder's trades answer (recorder/history.h) for trades [from, to), ids i + 1. */
+static char *
+s_trades_json(int from, int to, size_t *len_out)
+{
+    size_t cap = 64 + (size_t)(to - from) * 200, len = 0;
+    char *js = malloc(cap);
+    assert_non_null(js);
+    len += (size_t)snprintf(js, cap, "{\"ok\":true,\"trades\":[");
+    for (int i = from; i < to; i++) {
+        codec_md_trade_t t = s_trade_i(i);
+        len +=
+            (size_t)snprintf(js + len, cap - len,
+                             "%s{\"id\":%d,\"evt\":%lld,\"px\":\"x\",\"px_m\":%lld,\"qty_m\":%lld,"
+                             "\"px_scale\":1,\"qty_scale\":3,\"side\":\"%s\",\"trade_id\":\"%s\"}",
+                             i > from ? "," : "", i + 1, (long long)t.ts_event, (long long)t.px,
+                             (long long)t.qty, t.side > 0 ? "buy" : "sell", t.trade_id);
+    }
+    len += (size_t)snprintf(js + len, cap - len, "]}");
+    *len_out = len;
+    return js;
+}
+
+static engine_t *
+s_trade_engine(void)
+{
+    engine_t *e = engine_new(s_pub_enc, NULL);
+    assert_non_null(e);
+    assert_int_equal(engine_add_trade_series(e, "bybit-linear", "BTCUSDT", 1), 0);
+    assert_int_equal(engine_add_trade_series(e, "bybit-linear", "BTCUSDT", 10), 0);
+    return e;
+}
+
+/* Open bars of trade series across a restart (engine_warmup_trades_json). A takes trades 0..59
+ * live. B restarts at trade 40 (15.8 s, inside the 10 s bar [10 s, 20 s) opened by trade 25 at
+ * 10.25 s and the 1 s bar [15 s, 16 s) opened by trade 38): warmed silently from the recorder's
+ * answer for trades 0..39, then the catch-up answer for 0..49 hands 40..49 over as live, then
+ * 50..59 arrive live. Every output of B equals A's outputs caused by trades 40..59 (topic, evt,
+ * body): the 10 s bar [10, 20) B publishes holds trades 25..39 it never saw live. */
+static void
+test_trade_open_bar_restore(void **state)
+{
+    (void)state;
+    s_cap_enc = 1000;
+    s_n_enc = 0;
+    s_enc = calloc(s_cap_enc, sizeof *s_enc);
+    assert_non_null(s_enc);
+    const char *topic = "md.trade.bybit-linear.BTCUSDT";
+    engine_t *a = s_trade_engine(), *b = s_trade_engine();
+    size_t a_from = 0;
+    for (int i = 0; i < 60; i++) {
+        if (i == 40) {
+            a_from = s_n_enc;
+        }
+        codec_md_trade_t t = s_trade_i(i);
+        bus_msg_t m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 500 + i);
+        assert_int_equal(engine_on_msg(a, &m), 0);
+    }
+    size_t a_end = s_n_enc, len, n = 0;
+    int64_t last_id = 0;
+    char *js = s_trades_json(0, 40, &len);
+    assert_int_equal(engine_warmup_trades_json(b, "bybit-linear", "BTCUSDT", js, len, 1000, -1,
+                                               false, 0, &last_id, &n),
+                     0);
+    free(js);
+    /* since = min(floor(15.43 s / 1 s), floor(15.43 s / 10 s)) = 10 s: trades 25..39 (10.25 s
+     * is trade 25's time: 1000 + 25 * 370 = 10250 ms; trade 24 is at 9.88 s) */
+    assert_int_equal(n, 15);
+    assert_int_equal(last_id, 40);
+    assert_int_equal(s_n_enc, a_end); /* nothing published */
+    assert_int_equal(engine_counters(b)->bars, 0);
+    js = s_trades_json(0, 50, &len);
+    assert_int_equal(engine_warmup_trades_json(b, "bybit-linear", "BTCUSDT", js, len, 1000, last_id,
+                                               false, 900, &last_id, &n),
+                     0);
+    free(js);
+    assert_int_equal(n, 10); /* ids 41..50 */
+    assert_int_equal(last_id, 50);
+    for (int i = 50; i < 60; i++) {
+        codec_md_trade_t t = s_trade_i(i);
+        bus_msg_t m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 500 + i);
+        assert_int_equal(engine_on_msg(b, &m), 0);
+    }
+    size_t na = a_end - a_from, nb = s_n_enc - a_end, n10 = 0;
+    assert_int_equal(nb, na);
+    for (size_t i = 0; i < na; i++) {
+        const s_enc_t *x = &s_enc[a_from + i], *y = &s_enc[a_end + i];
+        if (strcmp(x->topic, y->topic) != 0 || x->evt != y->evt || x->len != y->len
+            || memcmp(x->buf, y->buf, x->len) != 0) {
+            fail_msg("output %zu differs: %s vs %s", i, x->topic, y->topic);
+        }
+        n10 += strcmp(x->topic, "sig.bar.10s.bybit-linear.BTCUSDT") == 0;
+    }
+    assert_int_equal(n10, 1); /* [10 s, 20 s), closed by trade 52 at 20.24 s */
+    engine_destroy(&b);
+
+    /* the last 10 trades only (30..39), all inside the open 10 s bar, and as many as asked: the
+     * bar may have begun earlier -> ERANGE, nothing restored, the ids still taken */
+    b = s_trade_engine();
+    last_id = 0;
+    js = s_trades_json(30, 40, &len);
+    errno = 0;
+    assert_int_equal(engine_warmup_trades_json(b, "bybit-linear", "BTCUSDT", js, len, 10, -1, false,
+                                               0, &last_id, &n),
+                     -1);
+    assert_int_equal(errno, ERANGE);
+    assert_int_equal(n, 0);
+    assert_int_equal(last_id, 40);
+    /* fewer than asked: that is the symbol's whole history, restored */
+    assert_int_equal(engine_warmup_trades_json(b, "bybit-linear", "BTCUSDT", js, len, 11, -1, true,
+                                               0, &last_id, &n),
+                     0);
+    assert_int_equal(n, 10);
+    free(js);
+    /* dedupe (live mode): a live trade at/before the last restored event time was in the
+     * history; one after it is taken */
+    codec_md_trade_t t = s_trade_i(39);
+    bus_msg_t m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 1);
+    assert_int_equal(engine_on_msg(b, &m), 0);
+    assert_int_equal(engine_trade_dups(b), 1);
+    t = s_trade_i(40);
+    m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 1);
+    assert_int_equal(engine_on_msg(b, &m), 0);
+    assert_int_equal(engine_trade_dups(b), 1);
+    /* malformed answers */
+    errno = 0;
+    assert_int_equal(engine_warmup_trades_json(b, "bybit-linear", "BTCUSDT", "{\"ok\":false}", 12,
+                                               10, -1, false, 0, &last_id, NULL),
+                     -1);
+    assert_int_equal(errno, EPROTO);
+    static const char k_bad_side[] =
+        "{\"ok\":true,\"trades\":[{\"id\":1,\"evt\":1,\"px_m\":1,\"qty_m\":1,\"side\":\"up\"}]}";
+    errno = 0;
+    assert_int_equal(engine_warmup_trades_json(b, "bybit-linear", "BTCUSDT", k_bad_side,
+                                               strlen(k_bad_side), 10, -1, false, 0, &last_id,
+                                               NULL),
+                     -1);
+    assert_int_equal(errno, EPROTO);
+    engine_destroy(&b);
+    engine_destroy(&a);
     free(s_enc);
 }
 
@@ -731,9 +1027,14 @@ main(void)
 {
     log_init("test_engine", LOG_ERROR); /* the warnings provoked here are expected */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kline_day),    cmocka_unit_test(test_trade_bars),
-        cmocka_unit_test(test_configure),    cmocka_unit_test(test_indicators_mtf),
-        cmocka_unit_test(test_warmup_exact), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_kline_day),
+        cmocka_unit_test(test_trade_bars),
+        cmocka_unit_test(test_configure),
+        cmocka_unit_test(test_indicators_mtf),
+        cmocka_unit_test(test_warmup_exact),
+        cmocka_unit_test(test_warmup_klines_live_from),
+        cmocka_unit_test(test_trade_open_bar_restore),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

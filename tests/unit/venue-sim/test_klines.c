@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -137,6 +139,226 @@ test_bad_symbol_and_small_buffer(void **state)
     assert_int_equal(e, 5);
 }
 
+/* ---- REST klines (klines_rest_body) ------------------------------------------------------ */
+
+/* The first three rows of BTCUSDT-1m-2025-11-01.csv (data/candles) as replayed frames. */
+static const char *const k_rows[] = {
+    "1761955200000000,109608.01000000,109621.62000000,109608.00000000,109616.35000000,"
+    "5.65926000,1761955259999999,620327.34965220,1005,3.81740000,418426.01560140,0",
+    "1761955260000000,109616.34000000,109639.64000000,109550.46000000,109550.47000000,"
+    "47.19536000,1761955319999999,5172298.30687730,2016,1.86014000,203897.08147810,0",
+    "1761955320000000,109550.46000000,109550.46000000,109470.92000000,109470.93000000,"
+    "10.29554000,1761955379999999,1127423.03182360,2208,2.98846000,327264.87617940,0",
+};
+
+typedef struct {
+    char text[6][KLINES_FRAME_MAX];
+    size_t len[6];
+    int64_t ts[6];
+    size_t n;
+    int skip; /* index of a frame of another stream (returned NULL), -1 none */
+} s_frames_t;
+
+static const char *
+s_get(size_t i, void *arg, size_t *len, int64_t *ts_ms)
+{
+    s_frames_t *f = arg;
+    assert_true(i < f->n);
+    if ((int)i == f->skip) {
+        return NULL;
+    }
+    *len = f->len[i];
+    *ts_ms = f->ts[i];
+    return f->text[i];
+}
+
+static void
+s_binance_frames(s_frames_t *f)
+{
+    memset(f, 0, sizeof *f);
+    f->skip = -1;
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(klines_frame(k_rows[i], strlen(k_rows[i]), "BTCUSDT", f->text[i],
+                                      sizeof f->text[i], &f->len[i], &f->ts[i]),
+                         0);
+    }
+    f->n = 3;
+}
+
+/* Binance rows: [openTime, o, h, l, c, v, closeTime, q, n, V, Q, "0"] from CSV columns 1..11
+ * (times / 1000), written out by hand. */
+#define S_ROW0                                                                                     \
+    "[1761955200000,\"109608.01000000\",\"109621.62000000\",\"109608.00000000\","                  \
+    "\"109616.35000000\",\"5.65926000\",1761955259999,\"620327.34965220\",1005,\"3.81740000\","    \
+    "\"418426.01560140\",\"0\"]"
+#define S_ROW1                                                                                     \
+    "[1761955260000,\"109616.34000000\",\"109639.64000000\",\"109550.46000000\","                  \
+    "\"109550.47000000\",\"47.19536000\",1761955319999,\"5172298.30687730\",2016,\"1.86014000\","  \
+    "\"203897.08147810\",\"0\"]"
+
+static char *
+s_body(const klines_query_t *q, s_frames_t *f)
+{
+    size_t bad = 99;
+    char *b = klines_rest_body(q, s_get, f, f->n, "spot", "BTCUSDT", 1, &bad);
+    assert_non_null(b);
+    assert_int_equal(bad, 0);
+    return b;
+}
+
+static void
+test_rest_binance_replay_clock(void **state)
+{
+    (void)state;
+    s_frames_t f;
+    s_binance_frames(&f);
+    /* clock at the second frame's event time (E = 1761955320000): rows 0 and 1 have closed
+     * (exclusive ends ...260000 and ...320000 <= clock), row 2 (end ...380000) is the future */
+    klines_query_t q = { KLINES_BINANCE, -1, -1, 500, INT64_C(1761955320000) };
+    char *b = s_body(&q, &f);
+    assert_string_equal(b, "[" S_ROW0 "," S_ROW1 "]"); /* oldest first */
+    free(b);
+    /* one ms earlier the second bar has not closed */
+    q.now_ms = INT64_C(1761955319999);
+    b = s_body(&q, &f);
+    assert_string_equal(b, "[" S_ROW0 "]");
+    free(b);
+    /* before the first close: empty */
+    q.now_ms = INT64_C(1761955259999);
+    b = s_body(&q, &f);
+    assert_string_equal(b, "[]");
+    free(b);
+}
+
+static void
+test_rest_binance_limit_and_times(void **state)
+{
+    (void)state;
+    s_frames_t f;
+    s_binance_frames(&f);
+    f.skip = 2; /* a frame of another stream in between: ignored */
+    int64_t all = INT64_C(1761955380000);
+    /* no startTime: the newest `limit` (row 1, as row 2 is another stream's) */
+    klines_query_t q = { KLINES_BINANCE, -1, -1, 1, all };
+    char *b = s_body(&q, &f);
+    assert_string_equal(b, "[" S_ROW1 "]");
+    free(b);
+    /* endTime on the open time: rows opened at/before 1761955259999 -> row 0 */
+    q.end_ms = INT64_C(1761955259999);
+    q.limit = 10;
+    b = s_body(&q, &f);
+    assert_string_equal(b, "[" S_ROW0 "]");
+    free(b);
+    /* startTime: the first `limit` opened at/after it, walking forward */
+    q.start_ms = INT64_C(1761955200000);
+    q.end_ms = -1;
+    q.limit = 1;
+    b = s_body(&q, &f);
+    assert_string_equal(b, "[" S_ROW0 "]");
+    free(b);
+    q.start_ms = INT64_C(1761955200001);
+    b = s_body(&q, &f);
+    assert_string_equal(b, "[" S_ROW1 "]");
+    free(b);
+}
+
+static void
+test_rest_bybit_recorded_frames(void **state)
+{
+    (void)state;
+    /* data/bybit_v5/bybit_v5_linear_frames.jsonl: an open update of the 21:26 bar, then the
+     * push that closes it (confirm true) and opens 21:27 (confirm false) */
+    s_frames_t f;
+    memset(&f, 0, sizeof f);
+    f.skip = -1;
+    static const char *const k_fr[] = {
+        "{\"topic\":\"kline.1.BTCUSDT\",\"data\":[{\"start\":1786310760000,\"end\":1786310819999,"
+        "\"interval\":\"1\",\"open\":\"65119.9\",\"close\":\"65114.3\",\"high\":\"65119.9\","
+        "\"low\":\"65114.2\",\"volume\":\"3.708\",\"turnover\":\"241451.6826\",\"confirm\":false,"
+        "\"timestamp\":1786310819441}],\"ts\":1786310819441,\"type\":\"snapshot\"}",
+        "{\"topic\":\"kline.1.BTCUSDT\",\"data\":[{\"start\":1786310760000,\"end\":1786310819999,"
+        "\"interval\":\"1\",\"open\":\"65119.9\",\"close\":\"65114.2\",\"high\":\"65119.9\","
+        "\"low\":\"65114.2\",\"volume\":\"3.712\",\"turnover\":\"241712.1394\",\"confirm\":true,"
+        "\"timestamp\":1786310820441},{\"start\":1786310820000,\"end\":1786310879999,"
+        "\"interval\":\"1\",\"open\":\"65114.2\",\"close\":\"65114.2\",\"high\":\"65114.2\","
+        "\"low\":\"65114.2\",\"volume\":\"0\",\"turnover\":\"0\",\"confirm\":false,"
+        "\"timestamp\":1786310820441}],\"ts\":1786310820441,\"type\":\"snapshot\"}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(f.text[i], sizeof f.text[i], "%s", k_fr[i]);
+        f.len[i] = strlen(k_fr[i]);
+    }
+    f.ts[0] = INT64_C(1786310819441);
+    f.ts[1] = INT64_C(1786310820441);
+    f.n = 2;
+    klines_query_t q = { KLINES_BYBIT, -1, -1, 200, INT64_C(1786310820441) };
+    size_t bad = 9;
+    char *b = klines_rest_body(&q, s_get, &f, f.n, "linear", "BTCUSDT", 1786310821000, &bad);
+    assert_non_null(b);
+    assert_int_equal(bad, 0);
+    /* only the confirmed bar, 7 strings [start, open, high, low, close, volume, turnover] */
+    assert_string_equal(b, "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"category\":\"linear\","
+                           "\"symbol\":\"BTCUSDT\",\"list\":[[\"1786310760000\",\"65119.9\","
+                           "\"65119.9\",\"65114.2\",\"65114.2\",\"3.712\",\"241712.1394\"]]},"
+                           "\"retExtInfo\":{},\"time\":1786310821000}");
+    free(b);
+    /* before the closing push was sent: nothing */
+    q.now_ms = INT64_C(1786310820440);
+    b = klines_rest_body(&q, s_get, &f, f.n, "linear", "BTCUSDT", 5, &bad);
+    assert_non_null(strstr(b, "\"list\":[]}"));
+    free(b);
+}
+
+static void
+test_rest_bad_query_and_bad_frames(void **state)
+{
+    (void)state;
+    s_frames_t f;
+    s_binance_frames(&f);
+    klines_query_t q = { KLINES_BINANCE, -1, -1, 0, INT64_MAX };
+    errno = 0;
+    assert_null(klines_rest_body(&q, s_get, &f, f.n, "spot", "BTCUSDT", 1, NULL));
+    assert_int_equal(errno, EINVAL); /* limit 0 */
+    q.limit = 10;
+    errno = 0;
+    assert_null(klines_rest_body(&q, s_get, &f, f.n, "spot", "BTC\"USDT", 1, NULL));
+    assert_int_equal(errno, EINVAL); /* would break the JSON */
+    q.venue = KLINES_BYBIT;
+    errno = 0;
+    assert_null(klines_rest_body(&q, s_get, &f, f.n, NULL, "BTCUSDT", 1, NULL));
+    assert_int_equal(errno, EINVAL); /* Bybit needs the category */
+    /* a frame that does not parse is counted and skipped */
+    q.venue = KLINES_BINANCE;
+    snprintf(f.text[1], sizeof f.text[1], "{\"stream\":1}");
+    f.len[1] = strlen(f.text[1]);
+    size_t bad = 0;
+    char *b = klines_rest_body(&q, s_get, &f, f.n, "spot", "BTCUSDT", 1, &bad);
+    assert_int_equal(bad, 1);
+    assert_non_null(strstr(b, "[[1761955200000,"));
+    assert_null(strstr(b, "1761955260000,"));
+    free(b);
+}
+
+static void
+test_stream_names(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_int_equal(klines_stream_name(KLINES_BINANCE, "1m", "BTCUSDT", out, sizeof out), 0);
+    assert_string_equal(out, "btcusdt@kline_1m");
+    assert_int_equal(klines_stream_name(KLINES_BYBIT, "1", "BTCUSDT", out, sizeof out), 0);
+    assert_string_equal(out, "kline.1.BTCUSDT");
+    assert_int_equal(klines_stream_name(KLINES_BYBIT, "D", "ETHUSDT", out, sizeof out), 0);
+    assert_string_equal(out, "kline.D.ETHUSDT");
+    errno = 0;
+    assert_int_equal(klines_stream_name(KLINES_BINANCE, "1", "BTCUSDT", out, sizeof out), -1);
+    assert_int_equal(errno, EINVAL); /* Bybit's word, not Binance's */
+    errno = 0;
+    assert_int_equal(klines_stream_name(KLINES_BYBIT, "1m", "BTCUSDT", out, sizeof out), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(klines_stream_name(KLINES_BINANCE, "1m", "BTCUSDT", out, 8), -1);
+}
+
 int
 main(void)
 {
@@ -146,6 +368,11 @@ main(void)
         cmocka_unit_test(test_symbol_lowercased_in_stream),
         cmocka_unit_test(test_malformed_rows),
         cmocka_unit_test(test_bad_symbol_and_small_buffer),
+        cmocka_unit_test(test_rest_binance_replay_clock),
+        cmocka_unit_test(test_rest_binance_limit_and_times),
+        cmocka_unit_test(test_rest_bybit_recorded_frames),
+        cmocka_unit_test(test_rest_bad_query_and_bad_frames),
+        cmocka_unit_test(test_stream_names),
     };
     return cmocka_run_group_tests_name("venue-sim klines", tests, NULL, NULL);
 }

@@ -1,0 +1,126 @@
+# signal_warmup_rest.sh - issue 5 "Restart without a gap", REST fallback: signal is stopped
+# mid-replay and started again with the recorder's history REP unreachable (its config copy now
+# points endpoints.recorder.0.history at an endpoint nobody binds; the running recorder keeps
+# its own), so it warms up from venue-sim's Binance GET /spot/api/v3/klines (signal/klrest.h),
+# holds the rows until the first barrier and publishes those of the step it joined at. The
+# sig.signal rows after the restart point equal those of a run that never stopped (topic, evt,
+# body), and no 1m bar is lost or doubled.
+. tests/integration/lib.inc
+
+# with_warmup CFG: signal.warmup_bars = 5000 (more than the 2 880 1m klines of small.json: the
+# EMA 200 is recursive, so exactness needs them all)
+with_warmup() {
+    jq '.signal.warmup_bars = 5000 | .signal.warmup_timeout_ms = 5000' "$1" >"$1.tmp" \
+        && mv "$1.tmp" "$1"
+}
+sigs() { # sigs DB WHERE -> the sig.signal rows, one a line
+    sql "$1" "select topic || '|' || evt || '|' || body from events
+              where topic like 'sig.signal.%' $2 order by evt, topic, body"
+}
+
+# run A: never stopped
+cfg_a=$(make_config wra tests/integration/small.json 6000)
+with_warmup "$cfg_a"
+db_a=$(dirname "$cfg_a")/tradepipe.db
+check "run A (uninterrupted) replays to the end" run_group "$cfg_a"
+
+# run B: signal stopped mid-replay, started again without the history REP
+cfg_b=$(make_config wrb tests/integration/small.json 6000)
+with_warmup "$cfg_b"
+dir_b=$(dirname "$cfg_b")
+db_b=$dir_b/tradepipe.db
+port=$(jq -r '.venue_sim.port' "$cfg_b")
+tools/sv -c "$cfg_b" up >/dev/null 2>&1
+"$BIN/ctl" -c "$cfg_b" wait-state venue-sim.0 running --max-wait 60 >/dev/null
+want=${TP_STOP_SIGNALS:-6}
+i=0
+while [ $i -lt 600 ]; do
+    n=$("$BIN/ctl" -c "$cfg_b" status signal.0 2>/dev/null | sed -n 's/.*"signals":\([0-9]*\).*/\1/p')
+    [ -n "$n" ] && [ "$n" -ge "$want" ] && break
+    sleep 0.05
+    i=$((i + 1))
+done
+before=$("$BIN/ctl" -c "$cfg_b" status signal.0 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+tools/sv -c "$cfg_b" stop tradepipe:signal >/dev/null
+sleep 0.5
+# the lockstep now waits for signal: venue-sim serves only klines that closed by its replay
+# clock, never one of a step it has not sent
+newest=$(curl -s "http://127.0.0.1:$port/spot/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1" \
+    | jq -r '.[0][6] + 1')
+committed=$(sql "$db_b" "select max(end_ns) / 1000000 from candles where topic_kind = 'md.kline'")
+last=$(sql "$db_a" "select max(end_ns) / 1000000 from candles where topic_kind = 'md.kline'")
+diag "stalled: newest REST kline ends $newest, recorder committed up to $committed, data ends $last"
+check "REST klines stop at the replay clock (at most one step past the recorder, before the end)" \
+    test "$newest" -ge "$committed" -a "$newest" -le $((committed + 60000)) -a "$newest" -lt "$last"
+eq "a Binance interval venue-sim has no data for is refused with Binance's code" \
+    "$(curl -s "http://127.0.0.1:$port/spot/api/v3/klines?symbol=BTCUSDT&interval=1h" | jq -c .)" \
+    '{"code":-1121,"msg":"Invalid symbol."}'
+# the recorder's history answer carries taker_buy_volume_m (from the kline's events row): the
+# newest committed kline's value equals the CSV's taker_buy_base column read at qty_scale 5
+row=$("$BIN/ctl" -c "$cfg_b" history recorder.0 \
+    '{"q":"bars","kind":"md.kline","venue":"binance-spot","symbol":"BTCUSDT","tf_s":60,"n":1}' \
+    | jq -c '.bars[0] | [.start_ns, .taker_buy_volume_m, .taker_buy_volume]')
+start_us=$(echo "$row" | jq '.[0] / 1000 | floor')
+csv_tb=$(cat data/candles/binance_spot_btcusdt_1m/BTCUSDT-1m-2025-11-*.csv \
+    | awk -F, -v t="$start_us" '$1 == t { print $10 }')
+diag "history row $row, CSV taker_buy_base $csv_tb"
+eq "history bars carry taker_buy_volume (mantissa and decimal) = the CSV's taker_buy_base" \
+    "$(echo "$row" | jq -r '"\(.[1]) \(.[2])"')" \
+    "$(echo "$csv_tb" | awk '{ printf "%d %.5f", $1 * 100000 + 0.5, $1 }')"
+# the new signal process reads a config whose history endpoint nobody binds
+jq --arg ep "ipc://$dir_b/nowhere.history" \
+    '.endpoints["recorder.0"].history = $ep | .signal.warmup_timeout_ms = 1000' "$cfg_b" \
+    >"$cfg_b.tmp" && mv "$cfg_b.tmp" "$cfg_b"
+sleep 1
+tools/sv -c "$cfg_b" start tradepipe:signal >/dev/null
+after=$("$BIN/ctl" -c "$cfg_b" status signal.0 --timeout 8000 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+check "signal was stopped and started again (pid $before -> $after)" \
+    test -n "$after" -a "$before" != "$after"
+if "$BIN/ctl" -c "$cfg_b" wait-state venue-sim.0 done --max-wait 200 >"$dir_b/ctl.out" 2>&1; then
+    ok "run B replays to the end after the restart"
+else
+    not_ok "run B did not finish after the restart: $(tail -c 300 "$dir_b/ctl.out")"
+    tail -n 5 "$dir_b"/log/*.log | sed 's/^/# /'
+fi
+tools/sv -c "$cfg_b" stop 'tradepipe:*' >/dev/null 2>&1
+tools/sv -c "$cfg_b" shutdown >/dev/null 2>&1
+check "every stage of run B stopped cleanly" \
+    sh -c "! grep -q 'stopped: .*(exit status [1-9]' '$dir_b/log/supervisord.log'"
+
+eq "signal shows two epochs in run B" \
+    "$(sql "$db_b" "select count(distinct epoch) from events where src = 'signal.0'")" 2
+grep -h "no history\|from REST\|caught up" "$dir_b"/log/signal*.log 2>/dev/null \
+    | cut -c1-170 | sed 's/^/# /'
+check "the restarted signal found no history and warmed up from the REST klines" \
+    sh -c "grep -q 'no history from ipc://.*nowhere' '$dir_b'/log/signal*.log \
+           && grep -q 'klines from REST http://127.0.0.1:$port/spot' '$dir_b'/log/signal*.log"
+check "it did not fall back to the history catch-up" \
+    sh -c "! grep -q 'caught up on step' '$dir_b'/log/signal*.log"
+
+epoch1=$(sql "$db_b" "select min(epoch) from events where src = 'signal.0'")
+rp=$(sql "$db_b" "select max(evt) from events where src = 'signal.0' and epoch = $epoch1
+                  and topic like 'sig.%'")
+n_before=$(sql "$db_a" "select count(*) from events where topic like 'sig.signal.%' and evt <= $rp")
+n_after=$(sql "$db_a" "select count(*) from events where topic like 'sig.signal.%' and evt > $rp")
+diag "restart point evt $rp: run A has $n_before signals up to it, $n_after after it"
+check "the restart happened mid-way through the signals ($n_before before, $n_after after)" \
+    test "$n_before" -gt 0 -a "$n_after" -gt 0
+sigs "$db_a" "and evt > $rp" >"$TMP_ROOT/a_after"
+sigs "$db_b" "and evt > $rp" >"$TMP_ROOT/b_after"
+eq "sig.signal rows after the restart point: run B = run A (topic, evt, body)" \
+    "$(md5sum <"$TMP_ROOT/b_after" | cut -c1-32) $(wc -l <"$TMP_ROOT/b_after")" \
+    "$(md5sum <"$TMP_ROOT/a_after" | cut -c1-32) $(wc -l <"$TMP_ROOT/a_after")"
+if ! cmp -s "$TMP_ROOT/a_after" "$TMP_ROOT/b_after"; then
+    diff "$TMP_ROOT/a_after" "$TMP_ROOT/b_after" | head -n 6 | cut -c1-200 | sed 's/^/# /'
+fi
+eq "no signal lost or doubled at all: every sig.signal row of B = A's" \
+    "$(sigs "$db_b" "" | md5sum | cut -c1-32)" "$(sigs "$db_a" "" | md5sum | cut -c1-32)"
+bars() { # bars DB -> the sig.bar.1m rows (evt, body)
+    sql "$1" "select evt || '|' || body from events
+              where topic = 'sig.bar.1m.binance-spot.BTCUSDT' order by evt"
+}
+eq "every 1m bar of B = A's (none lost, none twice, same body)" \
+    "$(bars "$db_b" | md5sum | cut -c1-32) $(bars "$db_b" | wc -l)" \
+    "$(bars "$db_a" | md5sum | cut -c1-32) $(bars "$db_a" | wc -l)"
+eq "no sequence gaps recorded" "$(sql "$db_b" "select count(*) from gaps")" 0
+finish
