@@ -2,7 +2,7 @@
 FEED_LIB_SRCS := feed/book.c feed/jtok.c feed/md.c feed/bybit.c feed/binance.c
 
 BINS += feed
-feed_SRCS := feed/main.c $(FEED_LIB_SRCS) feed/rest.c feed/conn.c feed/gate.c feed/session.c \
+feed_SRCS := feed/main.c $(FEED_LIB_SRCS) feed/conn.c feed/gate.c feed/session.c \
              feed/exinfo.c
 
 UNIT_TESTS += test_book test_bybit test_binance test_exinfo test_md test_jtok

@@ -14,7 +14,7 @@
 #include "feed/binance.h"
 #include "feed/bybit.h"
 #include "feed/exinfo.h"
-#include "feed/rest.h"
+#include "common/http.h"
 
 #define k_mod             "session"
 #define k_max_topics      16
@@ -270,7 +270,7 @@ s_bybit_instruments(session_t *s)
     snprintf(url, sizeof url, "%s/v5/market/instruments-info?category=%s", s->rest, s->category);
     size_t len;
     s_flush(s); /* a blocking call: what is batched goes out first */
-    char *body = rest_get(url, s->env.rest_timeout_ms, &len);
+    char *body = http_get(url, s->env.rest_timeout_ms, &len);
     if (!body) {
         return -1;
     }
@@ -305,7 +305,7 @@ s_binance_snapshots(session_t *s)
                  s->spot ? "/api/v3/depth" : "/fapi/v1/depth", sym);
         size_t len;
         s_flush(s);
-        char *body = rest_get(url, s->env.rest_timeout_ms, &len);
+        char *body = http_get(url, s->env.rest_timeout_ms, &len);
         if (!body) {
             s->rest_next_ns = clock_mono_ns() + k_rest_retry_ns;
             return;

@@ -1,5 +1,5 @@
 /*  klrest.c - a kline series from the venue's REST kline endpoint (see klrest.h).
- *  Blocking libcurl GETs (feed/rest.c) are accepted here because they run only at start-up,
+ *  Blocking libcurl GETs (common/http.c) are accepted here because they run only at start-up,
  *  before the stage loop, bounded by the timeout (docs/signal.md "Restart warm-up").
  */
 #include "signal/klrest.h"
@@ -14,7 +14,7 @@
 
 #include "common/instr.h"
 #include "common/money.h"
-#include "feed/rest.h"
+#include "common/http.h"
 #include "signal/bars.h"
 
 #define S_NS_PER_MS 1000000LL
@@ -287,9 +287,9 @@ s_bybit_scales(klrest_series_t *s, long timeout_ms)
         errno = EINVAL;
         return -1;
     }
-    char *body = rest_get(url, timeout_ms, &len);
+    char *body = http_get(url, timeout_ms, &len);
     if (!body) {
-        return -1; /* errno from rest_get */
+        return -1; /* errno from http_get */
     }
     s_find_t f = { .symbol = s->symbol };
     int n = instr_parse_bybit(body, len, s->venue, s_on_instr, &f);
@@ -401,7 +401,7 @@ klrest_fetch(const klrest_series_t *s, size_t n, long timeout_ms, int64_t now_ns
         char url[640];
         char *body = NULL;
         if (klrest_url(s, end_ms, (int)want, url, sizeof url) != 0
-            || !(body = rest_get(url, timeout_ms, &len))
+            || !(body = http_get(url, timeout_ms, &len))
             || klrest_parse(s, body, len, now_ns, tmp, page, &got, &rows, &oldest) != 0) {
             free(body);
             rc = -1;

@@ -72,7 +72,7 @@ int klrest_series(cfg_t *cfg, const char *venue, const char *symbol, int tf_s, l
 
 /* Fetch the newest `n` closed klines (pages of klrest_page_max, each blocking at most
  * timeout_ms). On success *out (malloc'd, caller frees; NULL when *n_out is 0) holds *n_out <= n
- * rows, oldest first. 0, or -1 with errno EIO/EPROTO/EFBIG/ENOMEM (rest_get, klrest_parse);
+ * rows, oldest first. 0, or -1 with errno EIO/EPROTO/EFBIG/ENOMEM (http_get, klrest_parse);
  * rows of pages before a failing one are not returned. */
 int klrest_fetch(const klrest_series_t *s, size_t n, long timeout_ms, int64_t now_ns,
                  codec_md_kline_t **out, size_t *n_out);

@@ -6,12 +6,12 @@ SIGNAL_CORE := signal/bars.c signal/mtf.c signal/ema.c signal/rsi.c signal/ind.c
 
 BINS += signal
 # klrest: the warm-up fallback from the venue's REST klines, with the feed's blocking GET
-signal_SRCS := signal/main.c $(SIGNAL_CORE) signal/klrest.c feed/rest.c
+signal_SRCS := signal/main.c $(SIGNAL_CORE) signal/klrest.c
 
 UNIT_TESTS += test_ema test_rsi test_bars test_sltp test_strat_ema_rsi test_engine test_ind \
               test_mtf test_ctx test_strat_razor test_strat_rules test_strat_ensemble \
               test_strat_level test_strat_setups test_klrest
-test_klrest_SRCS := tests/unit/signal/test_klrest.c signal/klrest.c signal/bars.c feed/rest.c
+test_klrest_SRCS := tests/unit/signal/test_klrest.c signal/klrest.c signal/bars.c
 test_ema_SRCS := tests/unit/signal/test_ema.c signal/ema.c
 test_rsi_SRCS := tests/unit/signal/test_rsi.c signal/rsi.c
 test_bars_SRCS := tests/unit/signal/test_bars.c signal/bars.c

@@ -13,6 +13,8 @@
  *    GET /v5/market/instruments-info?category=linear|spot   recorded bodies
  *    GET /usdm/fapi/v1/depth?symbol=..&limit=..        recorded USD-M REST depth snapshot
  *    GET /spot/api/v3/depth?symbol=..&limit=..         recorded spot snapshot (if loaded)
+ *    GET /spot/api/v3/klines, /usdm/fapi/v1/klines      Binance klines closed by the replay clock
+ *    GET /v5/market/kline?category=&symbol=&interval=  Bybit klines closed by the replay clock
  *    anything else: 404 with a Bybit-style JSON body.
  *  Counting: every text frame written on a connection (data, acks, pongs, errors) adds 1 to
  *  its label's count; counts are cumulative per label over reconnects. A connection without

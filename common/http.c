@@ -1,6 +1,6 @@
-/*  rest.c - blocking HTTP GET with libcurl (see rest.h).
+/*  http.c - blocking HTTP GET with libcurl (see http.h).
  */
-#include "feed/rest.h"
+#include "common/http.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 
 #include "common/log.h"
 
-#define k_mod "rest"
+#define k_mod "http"
 
 typedef struct {
     char *buf;
@@ -23,7 +23,7 @@ s_write(char *p, size_t size, size_t n, void *arg)
 {
     s_body_t *b = arg;
     size_t add = size * n;
-    if (b->len + add + 1 > REST_MAX_BODY) {
+    if (b->len + add + 1 > HTTP_MAX_BODY) {
         b->err = EFBIG;
         return 0; /* makes curl fail the transfer */
     }
@@ -47,7 +47,7 @@ s_write(char *p, size_t size, size_t n, void *arg)
 }
 
 char *
-rest_get(const char *url, long timeout_ms, size_t *len)
+http_get(const char *url, long timeout_ms, size_t *len)
 {
     s_body_t body = { 0 };
     CURL *c = curl_easy_init();
