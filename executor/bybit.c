@@ -1,8 +1,10 @@
 /*  bybit.c - the live Bybit v5 venue (contract and rules: bybit.h).
  *  Owns:  rest_t, journal_t, account_t, per-intent "not found" counts (in the journal order
  *         table), counters.
- *  All REST calls block the stage loop for at most timeout_ms each (libcurl easy); the poll
- *  period bounds how stale the executor's view is (docs/executor.md "Live venue").
+ *  No REST call blocks the stage loop: each starts with rest_start (curl multi on the stage's
+ *  zloop) and completes in s_on_done; the poll is a sequence of phases of concurrent queries
+ *  (docs/executor.md "Asynchronous REST"). The poll period bounds how stale the executor's
+ *  view is when the private WS is down.
  */
 #include "executor/bybit.h"
 
@@ -28,6 +30,16 @@
 #define S_MOD          "bybit"
 #define S_SYNC_TIME_MS (5 * 60 * 1000) /* BYBIT_V5.md 2.3: resync every few minutes */
 #define S_NOT_FOUND    2               /* polls without the intent on the venue -> not placed */
+/* An unchanged balance is re-published at most this often, ms (a restarted risk learns the
+ * equity without waiting for it to change). */
+#define S_BAL_REFRESH_MS 5000
+
+/* The venue position last applied for one symbol (bybit.h "Positions and balance"). */
+typedef struct {
+    int64_t seq;    /* venue `seq` of the newest update applied, -1 = none carried one */
+    int64_t upd_ms; /* its `updatedTime` (or the REST answer time for an absent symbol) */
+    codec_exec_position_t last; /* the last exec.position published */
+} s_vpos_t;
 
 typedef enum { S_RECONCILING = 0, S_RUNNING, S_HALTED } s_state_t;
 static const char *const k_state[] = { "reconciling", "running", "halted" };
@@ -35,6 +47,7 @@ static const char *const k_state[] = { "reconciling", "running", "halted" };
 struct bybit {
     venue_cfg_t cfg;
     char category[16];
+    bool spot; /* category "spot": no positions (exec.position from the wallet's coins) */
     char venue_name[CODEC_VENUE_MAX]; /* of the orders (risk's venue id), for exec.balance */
     orders_t *orders;
     rest_t *rest;
@@ -59,6 +72,27 @@ struct bybit {
     uint64_t ws_msgs, ws_fills, ws_reconnects;
     log_limit_t ws_limit;
     log_limit_t diff_limit, poll_limit;
+    /* venue positions and wallet (push or poll) -> exec.position / exec.balance */
+    zhashx_t *vpos;             /* symbol -> s_vpos_t (owned) */
+    int64_t bal_ms, bal_pub_ms; /* venue time of the newest wallet applied / last published */
+    codec_exec_balance_t bal_last;
+    bool bal_published;
+    uint64_t pos_push, pos_poll, pos_dup, pos_stale;
+    uint64_t bal_push, bal_poll, bal_dup, bal_stale;
+    log_limit_t pos_limit;
+    /* asynchronous REST (rest_start): creates in flight, the poll in progress */
+    zhashx_t *inflight;     /* client ids whose create is in flight (-> 1) */
+    json_t *ctl_reply;      /* s_control's reply while it runs (a refusal before sending) */
+    uint64_t fills_applied; /* executions applied so far */
+    bool polling, poll_again, poll_ok, poll_abort;
+    bool maybe_stale;     /* applying REST answers that may predate pushes applied since */
+    int poll_phase;       /* 0 time/rules, 1 queries, 2 look-ups */
+    size_t poll_pending;  /* requests of the phase in flight (+1 while starting them) */
+    uint64_t poll_fills0; /* fills_applied when the poll started */
+    json_t *p_intent_rt, *p_intent_hist, *p_look_rt, *p_look_hist; /* link -> list */
+    json_t *p_look_links;                                          /* [link] */
+    json_t *p_execs, *p_open, *p_pos, *p_wallet;                   /* lists */
+    int64_t p_pos_ms, p_wal_ms;                                    /* venue time of those answers */
 };
 
 /* ---- pure helpers ----------------------------------------------------------------------- */
@@ -118,6 +152,12 @@ bybit_create_body(const codec_risk_order_t *r, const instr_t *in, const bybit_op
         errno = ENOMEM;
         return -1;
     }
+    bool spot = opt->category && strcmp(opt->category, "spot") == 0;
+    if (spot && (opt->trigger_px > 0 || opt->tp_px > 0 || opt->sl_px > 0)) {
+        json_decref(j);
+        errno = ENOTSUP; /* spot conditional / TP-SL orders are separate orderFilter kinds */
+        return -1;
+    }
     s_fmt(q, r->qty_scale, qty, sizeof qty);
     json_object_set_new(j, "category", json_string(opt->category ? opt->category : "linear"));
     json_object_set_new(j, "symbol", json_string(r->symbol));
@@ -125,6 +165,11 @@ bybit_create_body(const codec_risk_order_t *r, const instr_t *in, const bybit_op
     json_object_set_new(j, "orderType",
                         json_string(r->type == CODEC_ORD_LIMIT ? "Limit" : "Market"));
     json_object_set_new(j, "qty", json_string(qty));
+    if (spot && r->type == CODEC_ORD_MARKET && r->side > 0) {
+        /* a spot market buy's qty is a quote amount unless told otherwise (BYBIT_V5.md 2.6);
+         * ours is always base */
+        json_object_set_new(j, "marketUnit", json_string("baseCoin"));
+    }
     if (r->type == CODEC_ORD_LIMIT) {
         if (money_round_to(r->px, in->tick, r->side > 0 ? MONEY_ROUND_DOWN : MONEY_ROUND_UP, &p) < 0
             || p <= 0) {
@@ -139,7 +184,7 @@ bybit_create_body(const codec_risk_order_t *r, const instr_t *in, const bybit_op
         json_object_set_new(j, "timeInForce", json_string(opt->tif));
     }
     json_object_set_new(j, "orderLinkId", json_string(r->client_id));
-    if (r->reduce_only) {
+    if (r->reduce_only && !spot) { /* spot has no positions: no reduceOnly (2.6) */
         json_object_set_new(j, "reduceOnly", json_true());
     }
     const struct {
@@ -258,6 +303,68 @@ s_check_auth(bybit_t *self, const rest_resp_t *r)
     }
 }
 
+/* ---- asynchronous requests -------------------------------------------------------------
+ * Every REST call of this venue goes through s_req (rest_start: curl multi on the stage's
+ * zloop) and completes in s_on_done. Nothing here waits for the venue. */
+
+typedef enum {
+    R_CREATE = 0, /* POST /v5/order/create of one order */
+    R_CTL,        /* an operator command (cancel, amend, cancel-all, trading-stop) */
+    R_TIME,       /* from here on: requests of the poll (counted in poll_pending) */
+    R_RULES,
+    R_INTENT_RT,
+    R_INTENT_HIST,
+    R_EXECS,
+    R_OPEN,
+    R_POS,
+    R_WALLET,
+    R_LOOK_RT,
+    R_LOOK_HIST
+} s_rkind_t;
+
+typedef struct {
+    bybit_t *self;
+    s_rkind_t kind;
+    char link[CODEC_ID_MAX]; /* client id (create, look-ups) */
+    char path[48];
+} s_req_t;
+
+static void s_on_done(rest_t *rest, int rc, int err, rest_resp_t *resp, void *arg);
+static void s_poll_release(bybit_t *self);
+
+/* Start one request. Its completion may run before this returns (rate budget refused, or no
+ * loop attached). 0, or -1 (logged; a poll request then counts as failed). */
+static int
+s_req(bybit_t *self, s_rkind_t kind, bool post, const char *path, const char *params,
+      const char *link)
+{
+    s_req_t *q = calloc(1, sizeof *q);
+    bool in_poll = kind >= R_TIME;
+    if (q) {
+        q->self = self;
+        q->kind = kind;
+        snprintf(q->link, sizeof q->link, "%s", link ? link : "");
+        snprintf(q->path, sizeof q->path, "%s", path);
+    }
+    if (in_poll) {
+        self->poll_pending++;
+    }
+    int rc = !q               ? -1
+             : kind == R_TIME ? rest_start_time(self->rest, s_on_done, q)
+                              : rest_start(self->rest, post, path, params, s_on_done, q);
+    if (rc < 0) {
+        log_limited(&self->poll_limit, LOG_ERROR, S_MOD, "cannot start a REST request", path,
+                    strlen(path));
+        free(q);
+        if (in_poll) {
+            self->poll_ok = false;
+            s_poll_release(self);
+        }
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- place ------------------------------------------------------------------------------ */
 
 static int
@@ -276,6 +383,20 @@ s_place(void *impl, order_t *o, const instr_t *in)
     bybit_opts_t opt;
     bybit_opts_for(&o->req, &opt);
     opt.category = self->category;
+    if (self->spot) {
+        /* spot: an explicit conditional is refused; a stop/target intent is a plain order;
+         * attached TP/SL are not sent (spot TP/SL are separate asset-reserving orders) */
+        if (o->req.trigger_px > 0) {
+            s_refuse(self, o, "spot: conditional orders are not supported on the live path");
+            errno = ENOTSUP;
+            return -1;
+        }
+        if (opt.tp_px > 0 || opt.sl_px > 0) {
+            log_warn(S_MOD, "order %s: spot, attached TP/SL not sent (risk's exits apply)",
+                     o->req.client_id);
+        }
+        opt.trigger_px = opt.tp_px = opt.sl_px = 0;
+    }
     codec_env_t env;
     memset(&env, 0, sizeof env);
     env.v = CODEC_VERSION;
@@ -298,44 +419,57 @@ s_place(void *impl, order_t *o, const instr_t *in)
         return -1;
     }
     s_emit_order(self, o, o->req.ts_event); /* New: accepted, on its way */
-    rest_resp_t r;
-    int rc = rest_call(self->rest, true, "/v5/order/create", body, &r);
-    const char *oid = json_string_value(json_object_get(r.result, "orderId"));
+    /* in flight: the poll leaves this intent alone until the create's answer (or its
+     * absence: timeout) is known */
+    (void)zhashx_insert(self->inflight, o->req.client_id, (void *)1);
+    if (s_req(self, R_CREATE, true, "/v5/order/create", body, o->req.client_id) < 0) {
+        zhashx_delete(self->inflight, o->req.client_id);
+        s_refuse(self, o, "cannot start the create request: not sent");
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0; /* the venue's answer arrives as exec.order (s_create_done) */
+}
+
+/* The answer to an order's create (rc/err as rest_done_fn). */
+static void
+s_create_done(bybit_t *self, const char *link, int rc, int e, const rest_resp_t *r)
+{
+    char why[CODEC_TEXT_MAX];
+    zhashx_delete(self->inflight, link);
+    order_t *o = orders_get(self->orders, link);
+    if (!o) {
+        return; /* orders live as long as the process: cannot happen */
+    }
+    const char *oid = json_string_value(json_object_get(r->result, "orderId"));
     if (rc == 0 && oid) {
         snprintf(o->order_id, sizeof o->order_id, "%s", oid);
-        if (journal_ack(self->journal, o->req.client_id, oid) < 0) {
-            log_error(S_MOD, "journal: cannot record ack of %s: %s", o->req.client_id,
-                      strerror(errno));
+        if (journal_ack(self->journal, link, oid) < 0) {
+            log_error(S_MOD, "journal: cannot record ack of %s: %s", link, strerror(errno));
         }
-        log_info(S_MOD, "order %s acknowledged as %s", o->req.client_id, oid);
-        json_decref(r.result);
-        return 0;
+        log_info(S_MOD, "order %s acknowledged as %s", link, oid);
+        return;
     }
-    int e = errno;
-    json_decref(r.result);
     if (rc == 0 || e == ETIMEDOUT || e == EIO || e == ECONNREFUSED
-        || (e == EPROTO && rest_code_unknown(r.ret_code))) {
+        || (e == EPROTO && rest_code_unknown(r->ret_code))) {
         /* outcome unknown: never re-sent; the next poll asks the venue (bybit.h) */
         self->unknown_outcomes++;
         self->doubt = true;
         s_set_state(self, S_RECONCILING, "order outcome unknown");
-        log_warn(S_MOD, "order %s: outcome unknown (%s%s%d), querying the venue", o->req.client_id,
+        log_warn(S_MOD, "order %s: outcome unknown (%s%s%d), querying the venue", link,
                  e == EPROTO ? "retCode " : strerror(e), e == EPROTO ? "" : " ",
-                 e == EPROTO ? r.ret_code : 0);
-        return 0;
+                 e == EPROTO ? r->ret_code : 0);
+        return;
     }
     if (e == EAGAIN) {
         snprintf(why, sizeof why,
                  "bybit 10006: rate limit budget exhausted, not sent (retry in %lld ms)",
-                 (long long)r.retry_ms);
+                 (long long)r->retry_ms);
     } else {
-        s_check_auth(self, &r);
-        snprintf(why, sizeof why, "bybit %d: %.60s (%.50s)", r.ret_code, rest_code_text(r.ret_code),
-                 r.ret_msg);
+        snprintf(why, sizeof why, "bybit %d: %.60s (%.50s)", r->ret_code,
+                 rest_code_text(r->ret_code), r->ret_msg);
     }
     s_refuse(self, o, why);
-    errno = EPROTO;
-    return -1;
 }
 
 /* ---- executions and statuses ------------------------------------------------------------ */
@@ -376,6 +510,7 @@ bybit_apply_exec(bybit_t *self, const char *link_id, const char *exec_id, const 
     if (orders_fill(self->orders, link_id, exec_id, px, qty, value, fee) < 0) {
         return errno == EALREADY ? 0 : -1;
     }
+    self->fills_applied++;
     if (account_fill(self->acct, o->req.venue, o->req.symbol, o->req.px_scale, o->req.qty_scale,
                      o->req.side, px, qty, fee, &realized)
         < 0) {
@@ -400,11 +535,8 @@ bybit_apply_exec(bybit_t *self, const char *link_id, const char *exec_id, const 
     f.ts_event = evt;
     self->cfg.emit("exec.fill", CODEC_EXEC_FILL, &f, evt, o->origin, self->cfg.emit_arg);
     s_emit_order(self, o, evt);
-    codec_exec_position_t p;
-    if (account_position(self->acct, o->req.venue, o->req.symbol, evt, &p) == 0) {
-        self->cfg.emit("exec.position", CODEC_EXEC_POSITION, &p, evt, o->origin,
-                       self->cfg.emit_arg);
-    }
+    /* no exec.position here: the venue's position (push or poll) is published instead
+     * (bybit_apply_position); the local account only checks it */
     if (exec_ms > self->last_exec_ms) {
         self->last_exec_ms = exec_ms;
     }
@@ -436,8 +568,10 @@ bybit_apply_status(bybit_t *self, const char *link_id, const char *status, const
     if (cum > o->cum_qty) {
         return 0; /* the venue has fills we have not applied yet: statuses wait for them */
     }
-    if (cum < o->cum_qty && self->in_push) {
-        return 0; /* a push older than the REST state we already applied (BYBIT_V5.md 3.6) */
+    if (cum < o->cum_qty && (self->in_push || self->maybe_stale)) {
+        /* a push older than the REST state we already applied (BYBIT_V5.md 3.6), or a REST
+         * answer sent before fills we applied while it was in flight */
+        return 0;
     }
     if (cum < o->cum_qty) {
         char what[160];
@@ -462,49 +596,11 @@ bybit_apply_status(bybit_t *self, const char *link_id, const char *status, const
     return 1;
 }
 
-/* GET with a query; returns the result list (owned) or NULL (logged). */
-static json_t *
-s_get_list(bybit_t *self, const char *path, const char *query)
-{
-    rest_resp_t r;
-    if (rest_call(self->rest, false, path, query, &r) < 0) {
-        s_check_auth(self, &r);
-        json_decref(r.result);
-        return NULL;
-    }
-    json_t *list = json_incref(json_object_get(r.result, "list"));
-    json_decref(r.result);
-    return list;
-}
-
 static const char *
 s_str(json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
     return s ? s : "";
-}
-
-/* Look an order up on the venue by orderLinkId: realtime, then history. Owned or NULL. */
-static json_t *
-s_lookup(bybit_t *self, const char *link, bool *failed)
-{
-    char q[160];
-    snprintf(q, sizeof q, "category=%s&orderLinkId=%s", self->category, link);
-    *failed = false;
-    const char *paths[] = { "/v5/order/realtime", "/v5/order/history" };
-    for (int i = 0; i < 2; i++) {
-        json_t *list = s_get_list(self, paths[i], q);
-        if (!list) {
-            *failed = true;
-            return NULL;
-        }
-        json_t *o = json_incref(json_array_get(list, 0));
-        json_decref(list);
-        if (o) {
-            return o;
-        }
-    }
-    return NULL;
 }
 
 static void
@@ -523,70 +619,89 @@ s_apply_order_json(bybit_t *self, json_t *vo)
     }
 }
 
-/* Intents without an ack: ask the venue, never re-send. false if a query failed. */
-static bool
-s_resolve_intents(bybit_t *self)
+/* The journal state of a client id (-1 = not in the journal). */
+static int
+s_journal_state(const bybit_t *self, const char *link)
 {
-    bool ok = true;
-    for (size_t i = 0; i < journal_count(self->journal); i++) {
+    for (size_t i = journal_count(self->journal); i-- > 0;) {
         const journal_rec_t *jr = journal_get(self->journal, i);
-        if (jr->state != JOURNAL_INTENT) {
-            continue;
-        }
-        order_t *o = orders_get(self->orders, jr->client_id);
-        bool failed;
-        json_t *vo = s_lookup(self, jr->client_id, &failed);
-        if (failed) {
-            ok = false;
-            continue;
-        }
-        if (vo) {
-            const char *oid = s_str(vo, "orderId");
-            log_notice(S_MOD, "intent %s resolved: on the venue as %s (%s)", jr->client_id, oid,
-                       s_str(vo, "orderStatus"));
-            if (journal_ack(self->journal, jr->client_id, oid) < 0) {
-                log_error(S_MOD, "journal: %s", strerror(errno));
-            }
-            if (o) {
-                snprintf(o->order_id, sizeof o->order_id, "%s", oid);
-            }
-            json_decref(vo);
-            continue;
-        }
-        uintptr_t n = (uintptr_t)zhashx_lookup(self->not_found, jr->client_id) + 1;
-        zhashx_update(self->not_found, jr->client_id, (void *)n);
-        if (n >= S_NOT_FOUND) {
-            log_notice(S_MOD, "intent %s resolved: not on the venue, never placed", jr->client_id);
-            if (o && o->status == ORDER_NEW && o->cum_qty == 0) {
-                s_refuse(self, o, "not found on venue: never placed");
-            } else if (journal_refuse(self->journal, jr->client_id, "not found on venue") < 0) {
-                log_error(S_MOD, "journal: %s", strerror(errno));
-            }
-        } else {
-            ok = false; /* ask again next poll before concluding */
+        if (strcmp(jr->client_id, link) == 0) {
+            return (int)jr->state;
         }
     }
-    return ok;
+    return -1;
 }
 
-static bool
-s_fetch_execs(bybit_t *self)
+/* An open intent found on the venue: adopt it (journal A), never send it again. */
+static void
+s_adopt(bybit_t *self, const char *link, json_t *vo)
 {
-    char q[128];
-    snprintf(q, sizeof q, "category=%s&limit=100", self->category);
-    json_t *list = s_get_list(self, "/v5/execution/list", q);
-    if (!list) {
-        return false;
+    const char *oid = s_str(vo, "orderId");
+    log_notice(S_MOD, "intent %s resolved: on the venue as %s (%s)", link, oid,
+               s_str(vo, "orderStatus"));
+    if (journal_ack(self->journal, link, oid) < 0) {
+        log_error(S_MOD, "journal: %s", strerror(errno));
     }
-    for (size_t i = json_array_size(list); i-- > 0;) { /* newest first: apply oldest first */
+    order_t *o = orders_get(self->orders, link);
+    if (o) {
+        snprintf(o->order_id, sizeof o->order_id, "%s", oid);
+    }
+}
+
+/* An open intent absent from realtime and history: after S_NOT_FOUND polls, never placed. */
+static void
+s_not_found(bybit_t *self, const char *link)
+{
+    uintptr_t n = (uintptr_t)zhashx_lookup(self->not_found, link) + 1;
+    zhashx_update(self->not_found, link, (void *)n);
+    if (n < S_NOT_FOUND) {
+        self->poll_ok = false; /* ask again next poll before concluding */
+        return;
+    }
+    log_notice(S_MOD, "intent %s resolved: not on the venue, never placed", link);
+    order_t *o = orders_get(self->orders, link);
+    if (o && o->status == ORDER_NEW && o->cum_qty == 0) {
+        s_refuse(self, o, "not found on venue: never placed");
+    } else if (journal_refuse(self->journal, link, "not found on venue") < 0) {
+        log_error(S_MOD, "journal: %s", strerror(errno));
+    }
+}
+
+/* One execution object (REST list item or push; BYBIT_V5.md 2.8, 3) through bybit_apply_exec.
+ * A fee in another coin than the account asset (Bybit spot buys pay it in the base coin,
+ * feeCurrency "BTC") is turned into the asset at the execution price, half-even once. */
+static int
+s_apply_exec_json(bybit_t *self, json_t *e)
+{
+    const char *fee = s_str(e, "execFee"), *cur = s_str(e, "feeCurrency");
+    const char *asset = self->cfg.asset ? self->cfg.asset : "USDT";
+    char conv[40];
+    int64_t f8, px8, q8;
+    if (cur[0] && strcmp(cur, asset) != 0) {
+        if (s_parse(fee, 8, &f8) < 0 || s_parse(s_str(e, "execPrice"), 8, &px8) < 0
+            || money_mul(f8, 8, px8, 8, 8, MONEY_ROUND_HALF_EVEN, &q8) < 0
+            || money_fmt(q8, 8, conv, sizeof conv) < 0) {
+            errno = EINVAL;
+            return -1;
+        }
+        fee = conv;
+    }
+    return bybit_apply_exec(self, s_str(e, "orderLinkId"), s_str(e, "execId"),
+                            s_str(e, "execPrice"), s_str(e, "execQty"), s_str(e, "execValue"), fee,
+                            json_is_true(json_object_get(e, "isMaker")),
+                            strtoll(s_str(e, "execTime"), NULL, 10));
+}
+
+/* /v5/execution/list (newest first): apply unseen fills oldest first. */
+static void
+s_apply_execs(bybit_t *self, json_t *list)
+{
+    for (size_t i = json_array_size(list); i-- > 0;) {
         json_t *e = json_array_get(list, i);
         if (strcmp(s_str(e, "execType"), "Trade") != 0 && s_str(e, "execType")[0]) {
             continue; /* funding rows and the like are not order fills */
         }
-        int rc = bybit_apply_exec(self, s_str(e, "orderLinkId"), s_str(e, "execId"),
-                                  s_str(e, "execPrice"), s_str(e, "execQty"), s_str(e, "execValue"),
-                                  s_str(e, "execFee"), json_is_true(json_object_get(e, "isMaker")),
-                                  strtoll(s_str(e, "execTime"), NULL, 10));
+        int rc = s_apply_exec_json(self, e);
         if (rc < 0 && errno == ENOENT) {
             char what[160];
             snprintf(what, sizeof what, "fill %s of order %s (link '%s') unknown to the executor",
@@ -599,20 +714,13 @@ s_fetch_execs(bybit_t *self)
             s_diff(self, what);
         }
     }
-    json_decref(list);
-    return true;
 }
 
-static bool
-s_sync_orders(bybit_t *self)
+/* The open set: apply each; local open orders missing from it are looked up (phase 2). */
+static void
+s_apply_open(bybit_t *self, json_t *open)
 {
-    char q[128];
-    bool ok = true;
-    snprintf(q, sizeof q, "category=%s&settleCoin=USDT", self->category);
-    json_t *open = s_get_list(self, "/v5/order/realtime", q);
-    if (!open) {
-        return false;
-    }
+    char q[160];
     size_t i;
     json_t *vo;
     json_array_foreach(open, i, vo)
@@ -627,9 +735,7 @@ s_sync_orders(bybit_t *self)
         }
         s_apply_order_json(self, vo);
     }
-    /* local open orders missing from the open set: fetch their terminal state */
-    zlistx_t *unresolved = zlistx_new();
-    for (size_t k = 0; unresolved && k < journal_count(self->journal); k++) {
+    for (size_t k = 0; k < journal_count(self->journal); k++) {
         const journal_rec_t *jr = journal_get(self->journal, k);
         order_t *o = orders_get(self->orders, jr->client_id);
         if (jr->state != JOURNAL_ACKED || !o || !order_is_open(o)) {
@@ -641,38 +747,257 @@ s_sync_orders(bybit_t *self)
             in_open = in_open || strcmp(s_str(vo, "orderLinkId"), jr->client_id) == 0;
         }
         if (!in_open) {
-            zlistx_add_end(unresolved, (void *)jr->client_id);
+            (void)json_array_append_new(self->p_look_links, json_string(jr->client_id));
+            snprintf(q, sizeof q, "category=%s&orderLinkId=%s", self->category, jr->client_id);
+            (void)s_req(self, R_LOOK_RT, false, "/v5/order/realtime", q, jr->client_id);
+            (void)s_req(self, R_LOOK_HIST, false, "/v5/order/history", q, jr->client_id);
         }
     }
-    json_decref(open);
-    for (const char *link = unresolved ? zlistx_first(unresolved) : NULL; link;
-         link = zlistx_next(unresolved)) {
-        bool failed;
-        json_t *one = s_lookup(self, link, &failed);
-        if (one) {
-            s_apply_order_json(self, one);
-            json_decref(one);
-        } else if (failed) {
-            ok = false;
-        } else {
-            char what[160];
-            snprintf(what, sizeof what, "acknowledged order %s not found on the venue", link);
-            s_diff(self, what);
-        }
-    }
-    zlistx_destroy(&unresolved);
-    return ok;
 }
 
-static bool
-s_positions_wallet(bybit_t *self)
+/* ---- venue positions and wallet -> exec.position / exec.balance ------------------------- */
+
+static int64_t
+s_seq(json_t *o)
 {
-    char q[128];
-    snprintf(q, sizeof q, "category=%s&settleCoin=USDT", self->category);
-    json_t *list = s_get_list(self, "/v5/position/list", q);
-    if (!list) {
-        return false;
+    json_t *v = json_object_get(o, "seq");
+    if (json_is_integer(v)) {
+        return (int64_t)json_integer_value(v);
     }
+    const char *t = json_string_value(v); /* tolerated: a string seq */
+    return t && t[0] ? strtoll(t, NULL, 10) : -1;
+}
+
+/* Order of two position versions: by `seq` when both carry one (Bybit's cross sequence, the
+ * same counter on REST and WS), else by updatedTime. <0, 0, >0. */
+static int
+s_version_cmp(int64_t seq_a, int64_t upd_a, int64_t seq_b, int64_t upd_b)
+{
+    if (seq_a >= 0 && seq_b >= 0 && seq_a != seq_b) {
+        return seq_a < seq_b ? -1 : 1;
+    }
+    return upd_a < upd_b ? -1 : upd_a > upd_b ? 1 : 0;
+}
+
+static void
+s_vpos_free(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+int
+bybit_apply_position(bybit_t *self, json_t *p, int64_t resp_ms, bool push)
+{
+    assert(self);
+    const char *sym = s_str(p, "symbol");
+    if (!sym[0] || strlen(sym) >= CODEC_SYM_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    codec_exec_position_t x, lp;
+    memset(&x, 0, sizeof x);
+    bool have_local = account_position(self->acct, self->venue_name, sym, 0, &lp) == 0;
+    const instr_t *in =
+        self->cfg.instr ? instr_table_get(self->cfg.instr, self->venue_name, sym) : NULL;
+    if (in) {
+        x.px_scale = in->px_scale;
+        x.qty_scale = in->qty_scale;
+    } else if (have_local) {
+        x.px_scale = lp.px_scale;
+        x.qty_scale = lp.qty_scale;
+    } else {
+        errno = ENOENT; /* no scales for this symbol: neither rules nor a fill of ours */
+        return -1;
+    }
+    /* the push names the entry "entryPrice", REST "avgPrice" (BYBIT_V5.md 3, 2.8) */
+    const char *entry =
+        json_object_get(p, "entryPrice") ? s_str(p, "entryPrice") : s_str(p, "avgPrice");
+    const char *side = s_str(p, "side"), *upnl = s_str(p, "unrealisedPnl");
+    if (s_parse(s_str(p, "size"), x.qty_scale, &x.qty) < 0
+        || s_parse(entry[0] ? entry : "0", x.px_scale, &x.entry_px) < 0
+        || s_parse(s_str(p, "markPrice"), x.px_scale, &x.mark_px) < 0
+        || s_parse(upnl[0] ? upnl : "0", MONEY_VALUE_SCALE, &x.unrealized_pnl) < 0 || x.qty < 0
+        || (x.qty > 0 && strcmp(side, "Buy") != 0 && strcmp(side, "Sell") != 0)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (strcmp(side, "Sell") == 0) {
+        x.qty = -x.qty;
+    }
+    if (x.qty == 0) {
+        x.entry_px = 0;
+    }
+    int64_t seq = s_seq(p);
+    const char *u = s_str(p, "updatedTime");
+    int64_t upd = u[0] ? strtoll(u, NULL, 10) : resp_ms;
+    snprintf(x.venue, sizeof x.venue, "%s", self->venue_name);
+    snprintf(x.symbol, sizeof x.symbol, "%s", sym);
+    /* realised: the codec's is gross (docs/messages.md); Bybit's cumRealisedPnl is net of fees
+     * and funding, so the gross sum of our own fills is reported */
+    x.realized_pnl = have_local ? lp.realized_pnl : 0;
+    x.ts_event = (upd > 0 ? upd : rest_now_ms(self->rest)) * CLOCK_NS_PER_MS;
+    s_vpos_t *v = zhashx_lookup(self->vpos, sym);
+    if (v && s_version_cmp(seq, upd, v->seq, v->upd_ms) < 0) {
+        self->pos_stale++;
+        errno = ESTALE; /* older than what was applied: a late push or a slow poll */
+        return -1;
+    }
+    if (!v) {
+        v = calloc(1, sizeof *v);
+        if (!v || zhashx_insert(self->vpos, sym, v) < 0) {
+            free(v);
+            errno = ENOMEM;
+            return -1;
+        }
+        v->seq = -1;
+    } else if (v->last.qty == x.qty && v->last.entry_px == x.entry_px
+               && v->last.mark_px == x.mark_px && v->last.unrealized_pnl == x.unrealized_pnl
+               && v->last.px_scale == x.px_scale && v->last.qty_scale == x.qty_scale) {
+        if (seq >= 0) {
+            v->seq = seq;
+        }
+        v->upd_ms = upd > v->upd_ms ? upd : v->upd_ms;
+        self->pos_dup++;
+        return 0; /* the same position again (a push on an order create, the next poll) */
+    }
+    if (seq >= 0) {
+        v->seq = seq;
+    }
+    v->upd_ms = upd > v->upd_ms ? upd : v->upd_ms;
+    v->last = x;
+    if (have_local && x.mark_px > 0) {
+        (void)account_mark(self->acct, self->venue_name, sym, x.mark_px);
+    }
+    if (push) {
+        self->pos_push++;
+    } else {
+        self->pos_poll++;
+    }
+    self->cfg.emit("exec.position", CODEC_EXEC_POSITION, &x, x.ts_event, 0, self->cfg.emit_arg);
+    return 1;
+}
+
+/* Spot: the wallet's coins are the holdings. Each coin other than the quote asset whose
+ * <coin><asset> symbol we know becomes a position (size = walletBalance, entry and mark from
+ * our fills), through bybit_apply_position (versioned by the wallet's time); a symbol last
+ * published open whose coin is gone from the list is flat. */
+static void
+s_spot_positions(bybit_t *self, json_t *w, int64_t t_ms, bool push)
+{
+    const char *asset = self->cfg.asset ? self->cfg.asset : "USDT";
+    char sym[CODEC_SYM_MAX], ts[24], entry[40], mark[40], upnl[40];
+    json_t *seen = json_object();
+    size_t i;
+    json_t *c;
+    snprintf(ts, sizeof ts, "%lld", (long long)t_ms);
+    json_array_foreach(json_object_get(w, "coin"), i, c)
+    {
+        const char *coin = s_str(c, "coin"), *bal = s_str(c, "walletBalance");
+        if (!coin[0] || strcmp(coin, asset) == 0 || !bal[0]
+            || snprintf(sym, sizeof sym, "%s%s", coin, asset) >= (int)sizeof sym) {
+            continue;
+        }
+        codec_exec_position_t lp;
+        memset(&lp, 0, sizeof lp);
+        bool have = account_position(self->acct, self->venue_name, sym, 0, &lp) == 0;
+        (void)money_fmt(have ? lp.entry_px : 0, have ? lp.px_scale : 0, entry, sizeof entry);
+        (void)money_fmt(have ? lp.mark_px : 0, have ? lp.px_scale : 0, mark, sizeof mark);
+        (void)money_fmt(have ? lp.unrealized_pnl : 0, MONEY_VALUE_SCALE, upnl, sizeof upnl);
+        int64_t b8 = 0;
+        bool open = s_parse(bal, 8, &b8) == 0 && b8 > 0;
+        json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "symbol", sym, "side",
+                              open ? "Buy" : "", "size", open ? bal : "0", "avgPrice", entry,
+                              "markPrice", mark, "unrealisedPnl", upnl, "updatedTime", ts);
+        if (p && bybit_apply_position(self, p, t_ms, push) >= 0) {
+            (void)json_object_set_new(seen, sym, json_true());
+        }
+        json_decref(p);
+    }
+    for (s_vpos_t *v = zhashx_first(self->vpos); v && seen; v = zhashx_next(self->vpos)) {
+        if (v->last.qty != 0 && !json_object_get(seen, v->last.symbol)) {
+            json_t *p =
+                json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "symbol", v->last.symbol, "side", "",
+                          "size", "0", "avgPrice", "0", "markPrice", "0", "updatedTime", ts);
+            (void)json_object_set_new(seen, v->last.symbol, json_true());
+            if (p) {
+                /* the entry exists: this updates it, never inserts (the iteration holds) */
+                (void)bybit_apply_position(self, p, t_ms, push);
+            }
+            json_decref(p);
+        }
+    }
+    json_decref(seen);
+}
+
+int
+bybit_apply_wallet(bybit_t *self, json_t *w, int64_t venue_ms, bool push)
+{
+    assert(self);
+    codec_exec_balance_t b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.venue, sizeof b.venue, "%s", self->venue_name);
+    snprintf(b.asset, sizeof b.asset, "%s", self->cfg.asset ? self->cfg.asset : "USDT");
+    if (s_parse(s_str(w, "totalWalletBalance"), MONEY_VALUE_SCALE, &b.wallet) < 0
+        || s_parse(s_str(w, "totalAvailableBalance"), MONEY_VALUE_SCALE, &b.available) < 0
+        || s_parse(s_str(w, "totalEquity"), MONEY_VALUE_SCALE, &b.equity) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (self->spot) {
+        /* spot: the quote coin's own balance is the cash (walletBalance less what open
+         * orders hold); totalEquity (all coins) stays the equity */
+        size_t i;
+        json_t *c;
+        json_array_foreach(json_object_get(w, "coin"), i, c)
+        {
+            int64_t lk = 0;
+            if (strcmp(s_str(c, "coin"), b.asset) == 0
+                && s_parse(s_str(c, "walletBalance"), MONEY_VALUE_SCALE, &b.wallet) == 0) {
+                const char *l = s_str(c, "locked");
+                (void)s_parse(l[0] ? l : "0", MONEY_VALUE_SCALE, &lk);
+                b.available = b.wallet - lk;
+            }
+        }
+    }
+    if (venue_ms <= 0) {
+        venue_ms = rest_now_ms(self->rest);
+    }
+    if (venue_ms < self->bal_ms) {
+        self->bal_stale++;
+        errno = ESTALE;
+        return -1;
+    }
+    if (self->spot) {
+        s_spot_positions(self, w, venue_ms, push);
+    }
+    self->bal_ms = venue_ms;
+    self->equity = b.equity;
+    b.fees = account_fees(self->acct);
+    b.ts_event = venue_ms * CLOCK_NS_PER_MS;
+    if (self->bal_published && b.wallet == self->bal_last.wallet
+        && b.available == self->bal_last.available && b.equity == self->bal_last.equity
+        && b.fees == self->bal_last.fees && venue_ms - self->bal_pub_ms < S_BAL_REFRESH_MS) {
+        self->bal_dup++;
+        return 0;
+    }
+    self->bal_last = b;
+    self->bal_published = true;
+    self->bal_pub_ms = venue_ms;
+    if (push) {
+        self->bal_push++;
+    } else {
+        self->bal_poll++;
+    }
+    self->cfg.emit("exec.balance", CODEC_EXEC_BALANCE, &b, b.ts_event, 0, self->cfg.emit_arg);
+    return 1;
+}
+
+/* /v5/position/list answered at venue time t_ms: publish (rule above) and compare with the
+ * positions built from our fills. */
+static void
+s_apply_positions(bybit_t *self, json_t *list, int64_t t_ms)
+{
     size_t i;
     json_t *p;
     json_array_foreach(list, i, p)
@@ -681,6 +1006,10 @@ s_positions_wallet(bybit_t *self)
         codec_exec_position_t lp;
         bool have = account_position(self->acct, self->venue_name, sym, clock_wall_ns(), &lp) == 0;
         int64_t size;
+        if (bybit_apply_position(self, p, t_ms, false) < 0 && errno != ESTALE) {
+            log_limited(&self->pos_limit, LOG_WARN, S_MOD, "venue position not usable", sym,
+                        strlen(sym));
+        }
         if (!have) {
             char what[160];
             snprintf(what, sizeof what, "venue position %s %s %s not in the executor's fills", sym,
@@ -704,48 +1033,43 @@ s_positions_wallet(bybit_t *self)
                 (void)zhashx_insert(self->suspect_next, what, (void *)1);
             }
         }
-        int64_t mark;
-        if (s_parse(s_str(p, "markPrice"), lp.px_scale, &mark) == 0 && mark > 0) {
-            (void)account_mark(self->acct, self->venue_name, sym, mark);
+    }
+    /* with settleCoin the list holds only open positions: a symbol we last published open
+     * and now absent is flat as of this answer (version: the answer's time, no seq) */
+    zlistx_t *gone = zlistx_new();
+    for (s_vpos_t *v = zhashx_first(self->vpos); v && gone; v = zhashx_next(self->vpos)) {
+        bool listed = false;
+        json_array_foreach(list, i, p)
+        {
+            listed = listed || strcmp(s_str(p, "symbol"), v->last.symbol) == 0;
+        }
+        if (!listed && v->last.qty != 0) {
+            zlistx_add_end(gone, v->last.symbol);
         }
     }
-    json_decref(list);
+    for (const char *sym = gone ? zlistx_first(gone) : NULL; sym; sym = zlistx_next(gone)) {
+        char mark[40];
+        const s_vpos_t *v = zhashx_lookup(self->vpos, sym);
+        (void)money_fmt(v->last.mark_px, v->last.px_scale, mark, sizeof mark);
+        json_t *flat = json_pack("{s:s, s:s, s:s, s:s, s:s}", "symbol", sym, "side", "", "size",
+                                 "0", "avgPrice", "0", "markPrice", mark);
+        if (flat) {
+            (void)bybit_apply_position(self, flat, t_ms, false); /* ESTALE: a newer push won */
+        }
+        json_decref(flat);
+    }
+    zlistx_destroy(&gone);
     zhashx_purge(self->suspect);
     zhashx_t *tmp = self->suspect;
     self->suspect = self->suspect_next;
     self->suspect_next = tmp;
-    json_t *w = s_get_list(self, "/v5/account/wallet-balance", "accountType=UNIFIED");
-    if (!w) {
-        return false;
-    }
-    json_t *a = json_array_get(w, 0);
-    codec_exec_balance_t b;
-    memset(&b, 0, sizeof b);
-    snprintf(b.venue, sizeof b.venue, "%s", self->venue_name);
-    snprintf(b.asset, sizeof b.asset, "%s", self->cfg.asset ? self->cfg.asset : "USDT");
-    if (s_parse(s_str(a, "totalWalletBalance"), MONEY_VALUE_SCALE, &b.wallet) == 0
-        && s_parse(s_str(a, "totalAvailableBalance"), MONEY_VALUE_SCALE, &b.available) == 0
-        && s_parse(s_str(a, "totalEquity"), MONEY_VALUE_SCALE, &b.equity) == 0) {
-        b.fees = account_fees(self->acct);
-        self->equity = b.equity;
-        b.ts_event = clock_wall_ns();
-        self->cfg.emit("exec.balance", CODEC_EXEC_BALANCE, &b, b.ts_event, 0, self->cfg.emit_arg);
-    }
-    json_decref(w);
-    return true;
 }
 
 /* Trading rules from GET /v5/market/instruments-info (a restarted executor gets no
  * md.instrument until the feed reconnects). Symbols already known are kept. */
-static bool
-s_load_rules(bybit_t *self)
+static void
+s_apply_rules(bybit_t *self, json_t *list)
 {
-    char q[64];
-    snprintf(q, sizeof q, "category=%s&limit=1000", self->category);
-    json_t *list = s_get_list(self, "/v5/market/instruments-info", q);
-    if (!list) {
-        return false;
-    }
     size_t i, n = 0;
     json_t *e;
     json_array_foreach(list, i, e)
@@ -756,91 +1080,364 @@ s_load_rules(bybit_t *self)
         if (!self->cfg.instr || instr_table_get(self->cfg.instr, self->venue_name, sym)) {
             continue;
         }
-        const char *minn = s_str(lot, "minNotionalValue");
+        /* spot: basePrecision is the step, minOrderAmt the minimum notional (2.5) */
+        const char *minn = s_str(lot, self->spot ? "minOrderAmt" : "minNotionalValue");
         if (instr_from_strings(&in, self->venue_name, self->category, sym,
                                s_str(json_object_get(e, "priceFilter"), "tickSize"),
-                               s_str(lot, "qtyStep"), s_str(lot, "minOrderQty"),
-                               minn[0] ? minn : "0")
+                               s_str(lot, self->spot ? "basePrecision" : "qtyStep"),
+                               s_str(lot, "minOrderQty"), minn[0] ? minn : "0")
                 == 0
             && instr_table_put(self->cfg.instr, &in) == 0) {
             n++;
         }
     }
-    json_decref(list);
     log_info(S_MOD, "%zu instrument rules loaded from instruments-info", n);
-    return true;
+}
+
+/* ---- the poll: phases of concurrent queries -------------------------------------------
+ * phase 0  GET /v5/market/time (every 5 min) and instruments-info (until loaded)
+ * phase 1  per open intent (create not in flight) realtime?orderLinkId; execution/list; the
+ *          open set; position/list; wallet-balance -> applied in this order: intents found,
+ *          executions, open orders, positions, wallet
+ * phase 2  history?orderLinkId for intents not in realtime; realtime + history for local open
+ *          orders missing from the open set
+ * A poll asked for while one runs (WS authenticated, operator) runs right after it; the
+ * timer's poll is skipped instead. REST answers may predate pushes applied while they were in
+ * flight: statuses with a venue cum below ours are then not differences (maybe_stale), fills
+ * and positions are deduplicated / versioned anyway. */
+
+static void
+s_poll_clear(bybit_t *self)
+{
+    json_t **objs[] = { &self->p_intent_rt, &self->p_intent_hist, &self->p_look_rt,
+                        &self->p_look_hist, &self->p_look_links,  &self->p_execs,
+                        &self->p_open,      &self->p_pos,         &self->p_wallet };
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+        json_decref(*objs[i]);
+        *objs[i] = NULL;
+    }
+}
+
+static void s_poll_now(bybit_t *self);
+
+static void
+s_poll_end(bybit_t *self)
+{
+    s_poll_clear(self);
+    self->polling = false;
+    self->maybe_stale = false;
+    if (!self->poll_abort) {
+        if (self->poll_ok) {
+            if (self->state == S_RECONCILING) {
+                log_notice(S_MOD, "reconciliation done: %llu differences so far",
+                           (unsigned long long)self->diffs);
+            }
+            self->doubt = false;
+            if (self->ws && !self->ws_authed) {
+                s_set_state(self, S_RECONCILING, "private ws not authenticated yet");
+            } else {
+                s_set_state(self, S_RUNNING, NULL);
+            }
+        } else {
+            s_set_state(self, S_RECONCILING, "venue queries failing");
+        }
+    }
+    if (self->poll_again) {
+        self->poll_again = false;
+        s_poll_now(self);
+    }
 }
 
 static void
-s_poll(void *impl)
+s_poll_phase1(bybit_t *self)
 {
-    bybit_t *self = impl;
-    int64_t now = clock_wall_ns() / CLOCK_NS_PER_MS;
+    char q[160];
+    for (size_t i = 0; i < journal_count(self->journal); i++) {
+        const journal_rec_t *jr = journal_get(self->journal, i);
+        if (jr->state == JOURNAL_INTENT && !zhashx_lookup(self->inflight, jr->client_id)) {
+            snprintf(q, sizeof q, "category=%s&orderLinkId=%s", self->category, jr->client_id);
+            (void)s_req(self, R_INTENT_RT, false, "/v5/order/realtime", q, jr->client_id);
+        }
+    }
+    snprintf(q, sizeof q, "category=%s&limit=100", self->category);
+    (void)s_req(self, R_EXECS, false, "/v5/execution/list", q, NULL);
+    if (self->spot) { /* spot: no settleCoin, no positions (BYBIT_V5.md 2.8) */
+        (void)s_req(self, R_OPEN, false, "/v5/order/realtime", "category=spot", NULL);
+    } else {
+        snprintf(q, sizeof q, "category=%s&settleCoin=USDT", self->category);
+        (void)s_req(self, R_OPEN, false, "/v5/order/realtime", q, NULL);
+        (void)s_req(self, R_POS, false, "/v5/position/list", q, NULL);
+    }
+    (void)s_req(self, R_WALLET, false, "/v5/account/wallet-balance", "accountType=UNIFIED", NULL);
+}
+
+static void
+s_poll_process1(bybit_t *self)
+{
+    char q[160];
+    const char *link;
+    json_t *list;
+    self->maybe_stale = self->fills_applied != self->poll_fills0;
+    json_object_foreach(self->p_intent_rt, link, list)
+    {
+        if (s_journal_state(self, link) != JOURNAL_INTENT) {
+            continue; /* its create was answered meanwhile */
+        }
+        json_t *vo = json_array_get(list, 0);
+        if (vo) {
+            s_adopt(self, link, vo);
+        } else {
+            snprintf(q, sizeof q, "category=%s&orderLinkId=%s", self->category, link);
+            (void)s_req(self, R_INTENT_HIST, false, "/v5/order/history", q, link);
+        }
+    }
+    if (self->p_execs) {
+        s_apply_execs(self, self->p_execs);
+    }
+    if (self->p_open) {
+        s_apply_open(self, self->p_open);
+    }
+    if (self->p_pos) {
+        s_apply_positions(self, self->p_pos, self->p_pos_ms);
+    }
+    if (self->p_wallet
+        && bybit_apply_wallet(self, json_array_get(self->p_wallet, 0), self->p_wal_ms, false) < 0
+        && errno != ESTALE) {
+        log_limited(&self->pos_limit, LOG_WARN, S_MOD, "venue wallet not usable", NULL, 0);
+    }
+}
+
+static void
+s_poll_process2(bybit_t *self)
+{
+    const char *link;
+    json_t *list;
+    self->maybe_stale = self->fills_applied != self->poll_fills0;
+    json_object_foreach(self->p_intent_hist, link, list)
+    {
+        if (s_journal_state(self, link) != JOURNAL_INTENT) {
+            continue;
+        }
+        json_t *vo = json_array_get(list, 0);
+        if (vo) {
+            s_adopt(self, link, vo);
+        } else {
+            s_not_found(self, link);
+        }
+    }
+    size_t i;
+    json_t *l;
+    json_array_foreach(self->p_look_links, i, l)
+    {
+        const char *k = json_string_value(l);
+        json_t *rt = json_object_get(self->p_look_rt, k),
+               *hist = json_object_get(self->p_look_hist, k);
+        json_t *vo = json_array_get(rt, 0) ? json_array_get(rt, 0) : json_array_get(hist, 0);
+        if (vo) {
+            s_apply_order_json(self, vo);
+        } else if (!rt || !hist) {
+            self->poll_ok = false; /* a look-up failed: nothing concluded */
+        } else {
+            char what[160];
+            snprintf(what, sizeof what, "acknowledged order %s not found on the venue", k);
+            s_diff(self, what);
+        }
+    }
+}
+
+/* The phase's requests are all answered: process, start the next phase or end. */
+static void
+s_poll_release(bybit_t *self)
+{
+    assert(self->poll_pending > 0);
+    if (--self->poll_pending > 0) {
+        return;
+    }
+    self->poll_pending = 1; /* held while the next phase starts its requests */
+    if (self->poll_phase == 0) {
+        if (self->poll_abort) {
+            self->poll_pending = 0;
+            s_poll_end(self);
+            return;
+        }
+        self->poll_phase = 1;
+        s_poll_phase1(self);
+    } else if (self->poll_phase == 1) {
+        self->poll_phase = 2;
+        s_poll_process1(self);
+    } else {
+        s_poll_process2(self);
+        self->poll_pending = 0;
+        s_poll_end(self);
+        return;
+    }
+    s_poll_release(self);
+}
+
+/* One poll answer (rc/err as rest_done_fn): store it for its phase. */
+static void
+s_poll_done(bybit_t *self, const s_req_t *q, int rc, const rest_resp_t *r)
+{
+    json_t *list = rc == 0 ? json_object_get(r->result, "list") : NULL;
+    json_t *map = NULL;
+    if (q->kind == R_TIME) {
+        if (rc < 0) {
+            log_limited(&self->poll_limit, LOG_WARN, S_MOD, "venue time unreachable", NULL, 0);
+            s_set_state(self, S_RECONCILING, "venue unreachable");
+            self->poll_abort = true;
+        } else {
+            self->last_sync_ms = clock_wall_ns() / CLOCK_NS_PER_MS;
+            int64_t off = rest_offset_ms(self->rest);
+            if (off > self->cfg.max_offset_ms || -off > self->cfg.max_offset_ms) {
+                char why[CODEC_TEXT_MAX];
+                snprintf(why, sizeof why, "clock offset %lld ms beyond %lld ms", (long long)off,
+                         (long long)self->cfg.max_offset_ms);
+                s_set_state(self, S_HALTED, why);
+                self->poll_abort = true;
+            }
+        }
+    } else if (q->kind == R_RULES) {
+        if (json_is_array(list)) {
+            s_apply_rules(self, list);
+            self->have_rules = true;
+        } /* else: asked again next poll; the poll itself does not depend on it */
+    } else if (!json_is_array(list)) {
+        self->poll_ok = false;
+    } else {
+        switch (q->kind) {
+        case R_INTENT_RT:
+            map = self->p_intent_rt;
+            break;
+        case R_INTENT_HIST:
+            map = self->p_intent_hist;
+            break;
+        case R_LOOK_RT:
+            map = self->p_look_rt;
+            break;
+        case R_LOOK_HIST:
+            map = self->p_look_hist;
+            break;
+        case R_EXECS:
+            self->p_execs = json_incref(list);
+            break;
+        case R_OPEN:
+            self->p_open = json_incref(list);
+            break;
+        case R_POS:
+            self->p_pos = json_incref(list);
+            self->p_pos_ms = r->time_ms;
+            break;
+        case R_WALLET:
+            self->p_wallet = json_incref(list);
+            self->p_wal_ms = r->time_ms;
+            break;
+        default:
+            break;
+        }
+        if (map) {
+            (void)json_object_set(map, q->link, list);
+        }
+    }
+    s_poll_release(self);
+}
+
+/* Start a poll now, or right after the one running. */
+static void
+s_poll_now(bybit_t *self)
+{
+    if (self->polling) {
+        self->poll_again = true;
+        return;
+    }
     self->polls++;
     if (self->state == S_HALTED) {
         return;
     }
+    json_t *maps[] = { self->p_intent_rt = json_object(), self->p_intent_hist = json_object(),
+                       self->p_look_rt = json_object(), self->p_look_hist = json_object(),
+                       self->p_look_links = json_array() };
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+        if (!maps[i]) {
+            s_poll_clear(self);
+            log_limited(&self->poll_limit, LOG_ERROR, S_MOD, "poll: out of memory", NULL, 0);
+            return;
+        }
+    }
+    self->polling = true;
+    self->poll_ok = true;
+    self->poll_abort = false;
+    self->poll_fills0 = self->fills_applied;
+    self->poll_phase = 0;
+    self->poll_pending = 1; /* held while phase 0 starts */
+    int64_t now = clock_wall_ns() / CLOCK_NS_PER_MS;
     if (self->last_sync_ms == 0 || now - self->last_sync_ms > S_SYNC_TIME_MS) {
-        if (rest_sync_time(self->rest) < 0) {
-            log_limited(&self->poll_limit, LOG_WARN, S_MOD, "venue time unreachable", NULL, 0);
-            s_set_state(self, S_RECONCILING, "venue unreachable");
-            return;
-        }
-        self->last_sync_ms = now;
-        int64_t off = rest_offset_ms(self->rest);
-        if (off > self->cfg.max_offset_ms || -off > self->cfg.max_offset_ms) {
-            char why[CODEC_TEXT_MAX];
-            snprintf(why, sizeof why, "clock offset %lld ms beyond %lld ms", (long long)off,
-                     (long long)self->cfg.max_offset_ms);
-            s_set_state(self, S_HALTED, why);
-            return;
-        }
+        (void)s_req(self, R_TIME, false, "/v5/market/time", "", NULL);
     }
     if (!self->have_rules) {
-        self->have_rules = s_load_rules(self);
+        char q[64];
+        snprintf(q, sizeof q, "category=%s&limit=1000", self->category);
+        (void)s_req(self, R_RULES, false, "/v5/market/instruments-info", q, NULL);
     }
-    bool ok = s_resolve_intents(self);
-    ok = s_fetch_execs(self) && ok;
-    ok = s_sync_orders(self) && ok;
-    ok = s_positions_wallet(self) && ok;
-    if (ok) {
-        if (self->state == S_RECONCILING) {
-            log_notice(S_MOD, "reconciliation done: %llu differences so far",
-                       (unsigned long long)self->diffs);
-        }
-        self->doubt = false;
-        if (self->ws && !self->ws_authed) {
-            s_set_state(self, S_RECONCILING, "private ws not authenticated yet");
-        } else {
-            s_set_state(self, S_RUNNING, NULL);
-        }
-    } else {
-        s_set_state(self, S_RECONCILING, "venue queries failing");
+    s_poll_release(self);
+}
+
+/* venue_ops poll (the stage's timer): skipped while a poll is still running. */
+static void
+s_poll(void *impl)
+{
+    bybit_t *self = impl;
+    if (!self->polling) {
+        s_poll_now(self);
     }
 }
 
-/* POST body with category/symbol/orderLinkId plus extra members; answer into reply. */
+/* ---- operator commands ------------------------------------------------------------------ */
+
+/* The answer to an operator command: logged; into the control reply when it came before
+ * s_control returned (a refusal before sending). */
+static void
+s_ctl_done(bybit_t *self, const char *path, int rc, int e, const rest_resp_t *r)
+{
+    json_t *reply = self->ctl_reply;
+    if (reply) {
+        json_object_set_new(reply, "ok", json_boolean(rc == 0));
+        json_object_set_new(reply, "retCode", json_integer(r->ret_code));
+        json_object_set_new(reply, "retMsg", json_string(rc == 0 ? "OK" : r->ret_msg));
+        if (rc < 0) {
+            json_object_set_new(
+                reply, "error",
+                json_string(r->ret_code > 0 ? rest_code_text(r->ret_code) : strerror(e)));
+        } else if (r->result) {
+            json_object_set(reply, "result", r->result);
+        }
+    }
+    if (rc == 0) {
+        log_info(S_MOD, "%s: OK", path);
+    } else {
+        log_warn(S_MOD, "%s: %s (%d: %s)", path,
+                 r->ret_code > 0 ? rest_code_text(r->ret_code) : strerror(e), r->ret_code,
+                 r->ret_msg);
+    }
+}
+
+/* Send an operator command's POST body (owned: consumed). The reply says "sent": the venue's
+ * answer is logged ("<path>: OK" or the retCode) and its effect arrives on exec.order. */
 static void
 s_post_reply(bybit_t *self, const char *path, json_t *body, json_t *reply)
 {
     char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(body);
-    rest_resp_t r;
-    memset(&r, 0, sizeof r);
-    int rc = text ? rest_call(self->rest, true, path, text, &r) : -1;
+    self->ctl_reply = reply;
+    int rc = text ? s_req(self, R_CTL, true, path, text, NULL) : -1;
+    self->ctl_reply = NULL;
     free(text);
-    json_object_set_new(reply, "ok", json_boolean(rc == 0));
-    json_object_set_new(reply, "retCode", json_integer(r.ret_code));
-    json_object_set_new(reply, "retMsg", json_string(rc == 0 ? "OK" : r.ret_msg));
     if (rc < 0) {
-        json_object_set_new(
-            reply, "error",
-            json_string(r.ret_code > 0 ? rest_code_text(r.ret_code) : strerror(errno)));
-    } else if (r.result) {
-        json_object_set(reply, "result", r.result);
+        json_object_set_new(reply, "ok", json_false());
+        json_object_set_new(reply, "error", json_string("cannot start the request"));
+    } else if (!json_object_get(reply, "ok")) {
+        json_object_set_new(reply, "ok", json_true());
+        json_object_set_new(reply, "sent", json_true());
     }
-    json_decref(r.result);
-    log_info(S_MOD, "%s: %s", path, rc == 0 ? "OK" : r.ret_msg);
 }
 
 static int
@@ -851,7 +1448,7 @@ s_control(void *impl, const char *cmd, json_t *reply)
     int n = sscanf(cmd, "%31s %63s %39s %39s", word, a1, a2, a3);
     if (strcmp(word, "reconcile") == 0) {
         s_set_state(self, S_RECONCILING, "operator asked");
-        s_poll(self);
+        s_poll_now(self); /* its outcome: the venue state and the log */
         json_object_set_new(reply, "ok", json_true());
         json_object_set_new(reply, "venue_state", json_string(k_state[self->state]));
         return 0;
@@ -859,6 +1456,11 @@ s_control(void *impl, const char *cmd, json_t *reply)
     if (strcmp(word, "cancel-all") == 0 && n >= 2) {
         s_post_reply(self, "/v5/order/cancel-all",
                      json_pack("{s:s, s:s}", "category", self->category, "symbol", a1), reply);
+        return 0;
+    }
+    if (strcmp(word, "tpsl") == 0 && self->spot) {
+        json_object_set_new(reply, "ok", json_false());
+        json_object_set_new(reply, "error", json_string("spot has no positions: no trading-stop"));
         return 0;
     }
     if (strcmp(word, "tpsl") == 0 && n >= 4) {
@@ -912,6 +1514,32 @@ s_control(void *impl, const char *cmd, json_t *reply)
     return 0;
 }
 
+/* Every request's completion (rest_done_fn). */
+static void
+s_on_done(rest_t *rest, int rc, int err, rest_resp_t *resp, void *arg)
+{
+    (void)rest;
+    s_req_t *q = arg;
+    bybit_t *self = q->self;
+    if (err == ECANCELED) { /* rest_destroy with the call in flight */
+        json_decref(resp->result);
+        free(q);
+        return;
+    }
+    if (rc < 0) {
+        s_check_auth(self, resp);
+    }
+    if (q->kind == R_CREATE) {
+        s_create_done(self, q->link, rc, err, resp);
+    } else if (q->kind == R_CTL) {
+        s_ctl_done(self, q->path, rc, err, resp);
+    } else {
+        s_poll_done(self, q, rc, resp);
+    }
+    json_decref(resp->result);
+    free(q);
+}
+
 static const char *
 s_op_state(void *impl)
 {
@@ -947,6 +1575,8 @@ s_ws_close(conn_t *c, const char *reason, void *arg)
     log_warn(S_MOD, "private ws closed (%s): reconcile over REST after the reconnect", reason);
 }
 
+static void s_ws_topic(bybit_t *self, json_t *root, const char *topic);
+
 static void
 s_ws_frame(conn_t *c, const char *text, size_t len, int64_t recv_ns, void *arg)
 {
@@ -968,24 +1598,37 @@ s_ws_frame(conn_t *c, const char *text, size_t len, int64_t recv_ns, void *arg)
             log_notice(S_MOD, "private ws authenticated; reconciling over REST before trusting it");
             /* after any (re)connect: reconcile over REST first (BYBIT_V5.md 3, recovery) */
             s_set_state(self, S_RECONCILING, "private ws (re)connected");
-            s_poll(self);
+            s_poll_now(self);
         } else {
             log_error(S_MOD, "private ws auth refused: %s", s_str(root, "ret_msg"));
             conn_drop(c, "auth refused");
         }
-    } else if (strcmp(topic, "execution") == 0) {
+    } else if (topic[0]) {
+        s_ws_topic(self, root, topic);
+    }
+    json_decref(root);
+}
+
+/* The topic part of a private push ("position.linear" -> "position"), compared. */
+static bool
+s_topic_is(const char *topic, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(topic, name, n) == 0 && (topic[n] == '\0' || topic[n] == '.');
+}
+
+static void
+s_ws_topic(bybit_t *self, json_t *root, const char *topic)
+{
+    if (s_topic_is(topic, "execution")) {
         size_t i;
         json_t *e;
         json_array_foreach(json_object_get(root, "data"), i, e)
         {
-            int rc =
-                bybit_apply_exec(self, s_str(e, "orderLinkId"), s_str(e, "execId"),
-                                 s_str(e, "execPrice"), s_str(e, "execQty"), s_str(e, "execValue"),
-                                 s_str(e, "execFee"), json_is_true(json_object_get(e, "isMaker")),
-                                 strtoll(s_str(e, "execTime"), NULL, 10));
+            int rc = s_apply_exec_json(self, e);
             self->ws_fills += rc == 1;
         }
-    } else if (strcmp(topic, "order") == 0) {
+    } else if (s_topic_is(topic, "order")) {
         size_t i;
         json_t *o;
         json_array_foreach(json_object_get(root, "data"), i, o)
@@ -998,10 +1641,44 @@ s_ws_frame(conn_t *c, const char *text, size_t len, int64_t recv_ns, void *arg)
                 self->in_push = false;
             }
         }
+    } else if (s_topic_is(topic, "position")) {
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(root, "data"), i, p)
+        {
+            if (bybit_apply_position(self, p, -1, true) < 0 && errno != ESTALE) {
+                log_limited(&self->pos_limit, LOG_WARN, S_MOD, "position push not usable",
+                            s_str(p, "symbol"), strlen(s_str(p, "symbol")));
+            }
+        }
+    } else if (s_topic_is(topic, "wallet")) {
+        /* no snapshot on subscribe (BYBIT_V5.md 3): the REST poll after (re)connecting gives
+         * the first one; the push is versioned by the envelope's creationTime */
+        json_t *ct = json_object_get(root, "creationTime");
+        json_t *w = json_array_get(json_object_get(root, "data"), 0);
+        if (w
+            && bybit_apply_wallet(self, w, json_is_integer(ct) ? json_integer_value(ct) : -1, true)
+                   < 0
+            && errno != ESTALE) {
+            log_limited(&self->pos_limit, LOG_WARN, S_MOD, "wallet push not usable", NULL, 0);
+        }
     }
-    /* position / wallet pushes: the REST poll publishes positions and balance (the wallet
-     * topic sends no snapshot on subscribe, BYBIT_V5.md 3) */
+}
+
+int
+bybit_ws_message(bybit_t *self, const char *text, size_t len)
+{
+    assert(self && text);
+    json_t *root = json_loadb(text, len, 0, NULL);
+    const char *topic = s_str(root, "topic");
+    if (!root || !topic[0]) {
+        json_decref(root);
+        errno = EINVAL;
+        return -1;
+    }
+    s_ws_topic(self, root, topic);
     json_decref(root);
+    return 0;
 }
 
 static int
@@ -1046,6 +1723,7 @@ bybit_new(const venue_cfg_t *cfg)
     self->cfg = *cfg;
     snprintf(self->category, sizeof self->category, "%s", cfg->category ? cfg->category : "linear");
     snprintf(self->venue_name, sizeof self->venue_name, "bybit-%.9s", self->category);
+    self->spot = strcmp(self->category, "spot") == 0;
     self->orders = cfg->orders;
     self->rest = rest_new(cfg->base_url, cfg->api_key, cfg->api_secret,
                           cfg->recv_window_ms > 0 ? cfg->recv_window_ms : 5000,
@@ -1057,8 +1735,15 @@ bybit_new(const venue_cfg_t *cfg)
     self->reported = zhashx_new();
     self->suspect = zhashx_new();
     self->suspect_next = zhashx_new();
-    if (!self->rest || !self->journal || !self->acct || !self->not_found || !self->reported
-        || !self->suspect || !self->suspect_next) {
+    self->vpos = zhashx_new();
+    self->inflight = zhashx_new();
+    if (self->vpos) {
+        zhashx_set_destructor(self->vpos, s_vpos_free);
+    }
+    if (!self->vpos || !self->inflight || !self->rest
+        || (cfg->loop && rest_attach(self->rest, (zloop_t *)cfg->loop) < 0) || !self->journal
+        || !self->acct || !self->not_found || !self->reported || !self->suspect
+        || !self->suspect_next) {
         int e = errno ? errno : ENOMEM;
         bybit_destroy(&self);
         errno = e;
@@ -1085,15 +1770,18 @@ bybit_destroy(bybit_t **self_p)
     if (!self) {
         return;
     }
+    rest_destroy(&self->rest);      /* calls in flight: ECANCELED, their requests freed */
     conn_ctx_destroy(&self->wsctx); /* closes the connection first (conn.h) */
     conn_destroy(&self->ws);
-    rest_destroy(&self->rest);
+    s_poll_clear(self);
+    zhashx_destroy(&self->inflight);
     journal_close(&self->journal);
     account_destroy(&self->acct);
     zhashx_destroy(&self->not_found);
     zhashx_destroy(&self->reported);
     zhashx_destroy(&self->suspect);
     zhashx_destroy(&self->suspect_next);
+    zhashx_destroy(&self->vpos);
     free(self);
     *self_p = NULL;
 }
@@ -1171,6 +1859,8 @@ s_status(void *impl, json_t *out)
     (void)json_object_set_new(out, "clock_offset_ms",
                               json_integer((json_int_t)rest_offset_ms(self->rest)));
     (void)json_object_set_new(out, "rest_calls", json_integer((json_int_t)rest_calls(self->rest)));
+    (void)json_object_set_new(out, "rest_in_flight",
+                              json_integer((json_int_t)rest_in_flight(self->rest)));
     (void)json_object_set_new(out, "rate_limited",
                               json_integer((json_int_t)rest_rate_limited(self->rest)));
     (void)json_object_set_new(out, "reconcile_diffs", json_integer((json_int_t)self->diffs));
@@ -1183,6 +1873,17 @@ s_status(void *impl, json_t *out)
                               json_integer((json_int_t)self->unknown_outcomes));
     (void)json_object_set_new(out, "positions",
                               json_integer((json_int_t)account_open_positions(self->acct)));
+    const struct {
+        const char *name;
+        uint64_t v;
+    } k_n[] = { { "pos_push", self->pos_push }, { "pos_poll", self->pos_poll },
+                { "pos_dup", self->pos_dup },   { "pos_stale", self->pos_stale },
+                { "bal_push", self->bal_push }, { "bal_poll", self->bal_poll },
+                { "bal_dup", self->bal_dup },   { "bal_stale", self->bal_stale },
+                { "polls", self->polls } };
+    for (size_t i = 0; i < sizeof k_n / sizeof k_n[0]; i++) {
+        (void)json_object_set_new(out, k_n[i].name, json_integer((json_int_t)k_n[i].v));
+    }
     char eq[40];
     if (self->equity > 0 && money_fmt(self->equity, MONEY_VALUE_SCALE, eq, sizeof eq) >= 0) {
         (void)json_object_set_new(out, "equity", json_string(eq)); /* as paper (risk reads it) */

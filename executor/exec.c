@@ -79,6 +79,12 @@ exec_new(const exec_cfg_t *cfg, venue_emit_fn *emit, void *emit_arg)
     if (venue_open(&self->venue, &vc) < 0) {
         goto fail;
     }
+    if (strcmp(vc.name, "paper") == 0 && paper_set_rules(self->venue.impl, &cfg->paper) < 0) {
+        int e = errno;
+        venue_close(&self->venue);
+        errno = e;
+        goto fail;
+    }
     if (strcmp(vc.name, "bybit") == 0) {
         /* orders journaled by an earlier run: a repeated request is answered from them */
         (void)bybit_restore(self->venue.impl);
@@ -212,11 +218,6 @@ s_validate(const exec_t *self, const codec_risk_order_t *r, const instr_t **in_o
     }
     if (r->trigger_px != 0 && (r->trigger_px < 0 || r->trigger_px % in->tick != 0)) {
         return "trigger price not on tick";
-    }
-    /* the paper venue fills market and GTC limit orders; it does not simulate the rest */
-    if (strcmp(self->venue.ops->name, "paper") == 0
-        && ((r->tif[0] && strcmp(r->tif, "GTC") != 0) || r->trigger_px != 0)) {
-        return "paper venue: only market and GTC limit orders (no IOC/FOK/PostOnly, no trigger)";
     }
     /* ts_event + ttl_ns < md_time, written so that it cannot overflow */
     if (r->ttl_ns > 0 && self->md_time - r->ttl_ns > r->ts_event) {
@@ -397,8 +398,20 @@ exec_deliver(exec_t *self, const bus_msg_t *msg)
         }
         break;
     }
+    case CODEC_MD_TICKER: {
+        if (strcmp(ops->name, "paper") != 0) {
+            break; /* the live venue has its own mark */
+        }
+        codec_md_ticker_t t;
+        if (codec_decode(msg->data, msg->len, CODEC_MD_TICKER, NULL, &t) < 0) {
+            s_bad_md(self, msg);
+        } else {
+            paper_on_ticker(impl, &t, msg->env.origin);
+        }
+        break;
+    }
     default:
-        break; /* ticker, status, instrument (taken in exec_observe), others */
+        break; /* status, instrument (taken in exec_observe), others */
     }
 }
 

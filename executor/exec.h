@@ -28,6 +28,7 @@
 #include "common/bus.h"
 #include "common/instr.h"
 #include "executor/orders.h"
+#include "executor/paper.h"
 #include "executor/venue.h"
 
 #define EXEC_CLIENT_ID_MAX 36 /* Bybit v5 orderLinkId: max 36 characters */
@@ -38,6 +39,7 @@ typedef struct {
     const char *instance; /* "executor.0": src of the ack envelope (copied) */
     int64_t epoch_ns;     /* ack envelope epoch (process start, wall clock) */
     venue_cfg_t venue;    /* name, account and fee settings; orders/emit are set by exec_new */
+    paper_rules_t paper;  /* paper venue only: trigger source, latency (zero = defaults) */
 } exec_cfg_t;
 
 typedef struct {
@@ -48,7 +50,7 @@ typedef struct {
 } exec_counts_t;
 
 /* New intake with its order table and venue. `emit` publishes outputs (borrowed).
- * NULL with errno EINVAL (bad cfg, unknown venue) or ENOMEM. */
+ * NULL with errno EINVAL (bad cfg, unknown venue, bad paper rules) or ENOMEM. */
 exec_t *exec_new(const exec_cfg_t *cfg, venue_emit_fn *emit, void *emit_arg);
 void exec_destroy(exec_t **self_p);
 
@@ -68,8 +70,9 @@ int exec_put_instrument(exec_t *self, const instr_t *in);
 int exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns,
                  const uint8_t **reply, size_t *reply_len, bus_msg_t *push);
 
-/* A message delivered by the step, in step order: md.book/trade/kline to the venue, order
- * requests to the venue (accepted) or published as Rejected. Others are ignored. */
+/* A message delivered by the step, in step order: md.book/trade/kline to the venue (and
+ * md.ticker to the paper venue: its mark price triggers), order requests to the venue
+ * (accepted) or published as Rejected. Others are ignored. */
 void exec_deliver(exec_t *self, const bus_msg_t *msg);
 
 /* A released barrier, before the stage forwards it (the venue publishes exec.balance on the

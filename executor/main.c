@@ -8,6 +8,8 @@
  *  Config (defaults used when a key is absent):
  *    executor.venue "paper"; executor.taker_fee "0.001" (rate); executor.maker_fee "0.001";
  *    executor.slippage_cap_pct "1.0" (percent from the best price; "0" = no cap);
+ *    executor.paper_trigger_by "last" | "mark" (paper trigger source);
+ *    executor.paper_latency_ms 0 (paper: order active at its event time + latency);
  *    account.asset "USDT"; account.start_balance "10000" (quote units).
  *    Live venue (executor.venue "bybit", docs/executor.md): executor.base_url
  *    "https://api.bybit.com"; executor.category "linear"; executor.recv_window_ms 5000;
@@ -147,11 +149,23 @@ s_status(stage_t *st, json_t *status, void *arg)
 static int
 s_config(cfg_t *cfg, venue_cfg_t *vc)
 {
-    static const char *const k_keys[] = {
-        "venue",    "taker_fee",      "maker_fee",  "slippage_cap_pct", "base_url",
-        "category", "recv_window_ms", "timeout_ms", "max_offset_ms",    "poll_ms",
-        "journal",  "key_file",       "ws_url",     "paper_state",      NULL
-    };
+    static const char *const k_keys[] = { "venue",
+                                          "taker_fee",
+                                          "maker_fee",
+                                          "slippage_cap_pct",
+                                          "base_url",
+                                          "category",
+                                          "recv_window_ms",
+                                          "timeout_ms",
+                                          "max_offset_ms",
+                                          "poll_ms",
+                                          "journal",
+                                          "key_file",
+                                          "ws_url",
+                                          "paper_state",
+                                          "paper_trigger_by",
+                                          "paper_latency_ms",
+                                          NULL };
     const int64_t one = money_pow10(VENUE_RATE_SCALE);
     memset(vc, 0, sizeof *vc);
     if (cfg_check_keys(cfg, "executor", k_keys) < 0
@@ -185,6 +199,30 @@ s_config(cfg_t *cfg, venue_cfg_t *vc)
     if (strlen(vc->asset) == 0 || strlen(vc->asset) > 11) {
         return cfg_fail(cfg, "account.asset", "expected 1 to 11 characters, got \"%s\"", vc->asset);
     }
+    return 0;
+}
+
+/* The paper venue's trigger source and latency into *pr (docs/executor.md "Paper fill
+ * rules"). 0, or -1 (message in cfg_error). */
+static int
+s_config_paper(cfg_t *cfg, paper_rules_t *pr)
+{
+    const char *by;
+    int64_t lat_ms;
+    memset(pr, 0, sizeof *pr);
+    if (cfg_str(cfg, "executor.paper_trigger_by", "last", &by) < 0
+        || cfg_int(cfg, "executor.paper_latency_ms", 0, 0, 60000, false, &lat_ms) < 0) {
+        return -1;
+    }
+    if (strcmp(by, "last") == 0) {
+        pr->trigger_by = PAPER_TRIGGER_LAST;
+    } else if (strcmp(by, "mark") == 0) {
+        pr->trigger_by = PAPER_TRIGGER_MARK;
+    } else {
+        return cfg_fail(cfg, "executor.paper_trigger_by",
+                        "expected \"last\" or \"mark\", got \"%s\"", by);
+    }
+    pr->latency_ns = lat_ms * 1000000; /* <= 60000 ms: no overflow */
     return 0;
 }
 
@@ -251,8 +289,9 @@ s_config_live(cfg_t *cfg, const char *inst, venue_cfg_t *vc, s_live_t *lv)
         return -1;
     }
     snprintf(lv->ws_url, sizeof lv->ws_url, "%s", ws);
-    if (strcmp(cat, "linear") != 0) {
-        return cfg_fail(cfg, "executor.category", "only \"linear\" is supported, got \"%s\"", cat);
+    if (strcmp(cat, "linear") != 0 && strcmp(cat, "spot") != 0) {
+        return cfg_fail(cfg, "executor.category", "expected \"linear\" or \"spot\", got \"%s\"",
+                        cat);
     }
     snprintf(lv->base_url, sizeof lv->base_url, "%s", base);
     snprintf(lv->category, sizeof lv->category, "%s", cat);
@@ -312,6 +351,17 @@ s_on_poll(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* The venue state also changes outside the poll (private WS down, authenticated and
+ * reconciled): follow it every 100 ms so the heartbeat state is never a poll period late. */
+static int
+s_on_follow(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_follow_state(arg);
+    return 0;
+}
+
 /* Connect `sub` to the PUB of every instance of `role`, subscribe `prefixes`, and register
  * each instance as a step input. 0, or -1 (logged). */
 static int
@@ -363,7 +413,8 @@ main(int argc, char **argv)
 
     s_live_t live;
     memset(&live, 0, sizeof live);
-    if (s_config(cfg, &ec.venue) < 0 || cfg_endpoint(cfg, inst, "orders", ep, sizeof ep) < 0
+    if (s_config(cfg, &ec.venue) < 0 || s_config_paper(cfg, &ec.paper) < 0
+        || cfg_endpoint(cfg, inst, "orders", ep, sizeof ep) < 0
         || (strcmp(ec.venue.name, "bybit") == 0
             && s_config_live(cfg, inst, &ec.venue, &live) < 0)) {
         log_error(S_MOD, "%s", cfg_error(cfg));
@@ -430,7 +481,8 @@ main(int argc, char **argv)
     stage_on_ctl(c.st, s_on_ctl, &c);
     if (live.poll_ms > 0) {
         s_follow_state(&c); /* "reconciling" until the first full poll */
-        if (zloop_timer(stage_loop(c.st), (size_t)live.poll_ms, 0, s_on_poll, &c) < 0) {
+        if (zloop_timer(stage_loop(c.st), (size_t)live.poll_ms, 0, s_on_poll, &c) < 0
+            || zloop_timer(stage_loop(c.st), 100, 0, s_on_follow, &c) < 0) {
             log_error(S_MOD, "cannot add the venue poll timer");
             goto done;
         }
@@ -446,11 +498,11 @@ done:
         zloop_reader_end(stage_loop(c.st), exec_rep_sock(c.rep));
     }
     exec_rep_destroy(&c.rep);
+    exec_destroy(&c.exec); /* before the stage: the live venue leaves the loop it runs on */
     stage_destroy(&c.st);
     bus_sub_destroy(&risk_sub);
     bus_sub_destroy(&md_sub);
     step_destroy(&c.step);
-    exec_destroy(&c.exec);
     cfg_destroy(&cfg);
     return exit_code;
 }

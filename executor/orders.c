@@ -155,6 +155,22 @@ order_set_status(order_t *o, order_status_t st, const char *reason)
 }
 
 int
+order_set_qty(order_t *o, int64_t qty)
+{
+    assert(o);
+    if (!order_is_open(o)) {
+        errno = EPROTO;
+        return -1;
+    }
+    if (qty <= o->cum_qty || qty <= 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    o->req.qty = qty;
+    return 0;
+}
+
+int
 order_status_parse(const char *word, order_status_t *out)
 {
     assert(out);

@@ -41,9 +41,9 @@ typedef enum {
     ORDER_CANCELLED,
     ORDER_PARTIALLY_FILLED_CANCELED,
     ORDER_REJECTED,
-    ORDER_UNTRIGGERED, /* reserved: conditional orders */
-    ORDER_TRIGGERED,   /* reserved */
-    ORDER_DEACTIVATED, /* reserved */
+    ORDER_UNTRIGGERED, /* conditional order waiting for its trigger */
+    ORDER_TRIGGERED,   /* transient: the trigger was reached (paper: then New) */
+    ORDER_DEACTIVATED, /* spot conditional / TP/SL closed without fills (live venue) */
     ORDER_STATUS_COUNT
 } order_status_t;
 
@@ -97,6 +97,12 @@ int order_reject(order_t *o, const char *reason);
  * errno EPROTO (the order is closed, or Untriggered/Triggered after a fill), EINVAL (Filled,
  * PartiallyFilled or Rejected: those come from fills / order_reject). */
 int order_set_status(order_t *o, order_status_t st, const char *reason);
+
+/* Change the quantity of an open order (Bybit amend; the paper venue resizes an attached
+ * TP/SL to the whole position when it triggers). qty_scale. 0, or -1 with errno EPROTO (the
+ * order is closed), EINVAL (qty <= cum_qty: a filled part cannot be taken back, and an amend
+ * to exactly cum_qty would be a fill without a fill). */
+int order_set_qty(order_t *o, int64_t qty);
 
 /* Parse a Bybit orderStatus word. 0, or -1/EINVAL. */
 int order_status_parse(const char *word, order_status_t *out);

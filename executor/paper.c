@@ -1,9 +1,14 @@
 /*  paper.c - the paper venue (contract and fill rules: paper.h, docs/executor.md).
- *  Owns:  symbol states (fixed array, allocated with the venue), the working-order list (a
- *         pointer array that grows by doubling; orders themselves belong to the orders
+ *  Owns:  symbol states (fixed array, allocated with the venue), the working-order list (an
+ *         array of entries that grows by doubling; the orders themselves belong to the orders
  *         table), the account.
  *  Why the book copy is depleted by our own fills: two market orders in one step must not
  *  both take the same displayed quantity; the next md.book replaces the copy anyway.
+ *  Why an order is "matched first" only once (entry.live): time in force (IOC, FOK, PostOnly)
+ *  is a rule about the moment the order reaches the book; after that a GTC/PostOnly limit is a
+ *  resting maker order and only trades or book moves through its price fill it.
+ *  Why working entries are addressed by index, never by pointer, while matching: a fill may
+ *  create the attached TP/SL of its order, which appends to (and may move) the array.
  */
 #include "executor/paper.h"
 
@@ -22,13 +27,32 @@ typedef __int128 s_i128;
 
 #define S_MOD "paper"
 
+/* Bybit rejectReason words (BYBIT_V5.md 2.6, 2.10), the start of the cancel reasons below */
+#define S_POST_ONLY "EC_PostOnlyWillTakeLiquidity"
+
 typedef struct {
     char venue[CODEC_VENUE_MAX];
     char symbol[CODEC_SYM_MAX];
     bool has_book;        /* an md.book was seen: market orders walk it */
+    bool has_trade;       /* an md.trade was seen: "last" triggers follow trade prints */
+    bool has_mark;        /* an md.ticker with a mark price was seen: "mark" triggers use it */
     codec_md_book_t book; /* latest top levels, minus what we took since */
-    int64_t mark_px;      /* latest trade / mid / kline close, px_scale of the source */
+    int64_t mark_px;      /* account mark: latest trade / mid / kline close, px_scale of source */
+    int64_t last_px;      /* latest trade price (0 = none) */
+    int64_t ticker_mark;  /* latest md.ticker mark price (0 = none) */
+    int64_t mid_px;       /* mid of the latest md.book (0 = none) */
+    int64_t close_px;     /* close of the latest md.kline (0 = none) */
+    order_t *tp, *sl;     /* the position's attached TP/SL (Untriggered children), or NULL */
 } s_sym_t;
+
+/* Where triggers of a symbol look (paper.h "Triggers"). */
+typedef enum { S_SRC_TRADE, S_SRC_TICKER, S_SRC_BOOK, S_SRC_KLINE } s_src_t;
+
+typedef struct {
+    order_t *o;        /* borrowed from the orders table */
+    int64_t active_ns; /* matched (or watching its trigger) from this event time on */
+    bool live;         /* first match done: a resting limit */
+} s_work_t;
 
 struct paper {
     orders_t *orders; /* borrowed */
@@ -36,8 +60,9 @@ struct paper {
     void *emit_arg;
     char name[CODEC_VENUE_MAX];
     int64_t taker_fee, maker_fee, cap; /* VENUE_RATE_SCALE */
+    paper_rules_t rules;
     account_t *acct;
-    order_t **work; /* working orders (borrowed from the orders table) */
+    s_work_t *work; /* working orders */
     size_t n_work, cap_work;
     log_limit_t fail_limit;
     FILE *state;    /* persistence log (docs/executor.md "Paper persistence"), NULL = off */
@@ -72,10 +97,12 @@ s_log(paper_t *self, const char *fmt, ...)
     }
 }
 
-static int s_work_add(paper_t *self, order_t *o);
+static int s_work_add(paper_t *self, order_t *o, int64_t active_ns);
 static void s_work_compact(paper_t *self);
+static ssize_t s_work_find(const paper_t *self, const order_t *o);
 static int s_fill(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker, int64_t evt);
 static void s_cancel(paper_t *self, order_t *o, const char *reason, int64_t evt);
+static void s_trigger(paper_t *self, size_t wi, int64_t evt, int64_t active_ns);
 
 static int
 s_hex(char c)
@@ -83,8 +110,10 @@ s_hex(char c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Replay the persistence log: orders (O), fills (F), cancels (X), in their original order,
- * through the same code paths with outputs silenced. Returns records applied. */
+/* Replay the persistence log: orders (O), refusals (R), first matches (A), triggers (T),
+ * fills (F), cancels (X), in their original order, through the same code paths with outputs
+ * silenced. Attached TP/SL orders have no record of their own: they are born again from their
+ * entry's fills. Returns records applied. */
 static size_t
 s_restore(paper_t *self, FILE *f)
 {
@@ -101,9 +130,9 @@ s_restore(paper_t *self, FILE *f)
         line[len - 1] = '\0';
         char cat[16], id[CODEC_ID_MAX], hex[2 * CODEC_MSG_MAX + 1], reason[CODEC_TEXT_MAX];
         long long a, b, e;
-        int maker, spot;
+        int maker, spot, k;
         order_t *o;
-        if (sscanf(line, "O %15s %d %16384s", cat, &spot, hex) == 3) {
+        if ((k = sscanf(line, "O %15s %d %16384s %lld", cat, &spot, hex, &a)) >= 3) {
             static uint8_t buf[CODEC_MSG_MAX];
             size_t bl = strlen(hex) / 2;
             bool ok = bl <= sizeof buf;
@@ -121,7 +150,32 @@ s_restore(paper_t *self, FILE *f)
                            self->name);
             if (o) {
                 o->sent = true;
-                (void)s_work_add(self, o);
+                if (r.trigger_px > 0) {
+                    (void)order_set_status(o, ORDER_UNTRIGGERED,
+                                           NULL); /* New, cum 0: cannot fail */
+                }
+                /* records written before the activation time existed: the request's time */
+                (void)s_work_add(self, o, k == 4 ? (int64_t)a : r.ts_event);
+                n++;
+            }
+        } else if (sscanf(line, "A %47s", id) == 1 && line[0] == 'A') {
+            o = orders_get(self->orders, id);
+            ssize_t wi = o ? s_work_find(self, o) : -1;
+            if (wi >= 0) {
+                self->work[wi].live = true;
+                n++;
+            }
+        } else if (sscanf(line, "T %47s %lld %lld", id, &e, &a) == 3) {
+            o = orders_get(self->orders, id);
+            ssize_t wi = o ? s_work_find(self, o) : -1;
+            if (wi >= 0 && o->status == ORDER_UNTRIGGERED) {
+                s_trigger(self, (size_t)wi, e, a);
+                n++;
+            }
+        } else if (sscanf(line, "R %47s %127[^\n]", id, reason) == 2) {
+            o = orders_get(self->orders, id);
+            /* refused at placement (trigger already reached): Untriggered -> New -> Rejected */
+            if (o && order_set_status(o, ORDER_NEW, NULL) == 0 && order_reject(o, reason) == 0) {
                 n++;
             }
         } else if (sscanf(line, "F %47s %lld %lld %d %lld", id, &a, &b, &maker, &e) == 5) {
@@ -293,6 +347,17 @@ s_cancel(paper_t *self, order_t *o, const char *reason, int64_t evt)
 static int s_fill_exact(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker,
                         int64_t evt);
 
+/* Signed position of venue+symbol (qty_scale), 0 when flat or never filled. */
+static int64_t
+s_pos_qty(const paper_t *self, const char *venue, const char *symbol)
+{
+    codec_exec_position_t pos;
+    if (account_position(self->acct, venue, symbol, 0, &pos) == 0) {
+        return pos.qty;
+    }
+    return 0;
+}
+
 /* One fill of `o`. A reduce-only order never increases or flips the position (as on Bybit): it
  * fills at most the position's size in the closing direction and the rest is cancelled. 0, or
  * -1 with errno: ECANCELED (the order was clipped or had nothing to reduce, and is closed now),
@@ -303,11 +368,7 @@ s_fill(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker, int64_t e
     if (!o->req.reduce_only) {
         return s_fill_exact(self, o, px, qty, maker, evt);
     }
-    codec_exec_position_t pos;
-    int64_t open = 0;
-    if (account_position(self->acct, o->req.venue, o->req.symbol, evt, &pos) == 0) {
-        open = pos.qty;
-    }
+    int64_t open = s_pos_qty(self, o->req.venue, o->req.symbol);
     int64_t allowed = (o->req.side < 0 && open > 0)   ? open
                       : (o->req.side > 0 && open < 0) ? -open
                                                       : 0;
@@ -327,8 +388,114 @@ s_fill(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker, int64_t e
     return -1;
 }
 
+/* Create one attached close of the position of `s` (Bybit position TP/SL, Full mode): a
+ * reduce-only market conditional order "<entry id>.s" (stop) or ".t" (target), Untriggered,
+ * for the whole position (resized when it triggers). Long: stop falls to (2), target rises to
+ * (1); short the other way. NULL (logged) when the id exists already or cannot be made. */
+static order_t *
+s_child(paper_t *self, const order_t *entry, int64_t pos, bool stop, int64_t trigger_px,
+        int64_t evt)
+{
+    codec_risk_order_t r = entry->req;
+    char id[CODEC_ID_MAX + 2];
+    int n = snprintf(id, sizeof id, "%s.%c", entry->req.client_id, stop ? 's' : 't');
+    if (n < 0 || n >= CODEC_ID_MAX) {
+        return NULL; /* entry ids are <= 36 characters (exec.c): cannot happen */
+    }
+    memcpy(r.client_id, id, (size_t)n + 1);
+    snprintf(r.intent, sizeof r.intent, "%s", stop ? "stop_loss" : "take_profit");
+    r.side = pos > 0 ? -1 : 1;
+    r.type = CODEC_ORD_MARKET;
+    r.reduce_only = true;
+    r.qty = pos > 0 ? pos : -pos;
+    r.px = 0;
+    r.sl_px = 0;
+    r.tp_px = 0;
+    r.ts_event = evt;
+    r.ttl_ns = 0;
+    r.tif[0] = '\0';
+    r.trigger_px = trigger_px;
+    r.trigger_dir = (int8_t)((pos > 0) == stop ? 2 : 1);
+    order_t *o =
+        orders_add(self->orders, &r, entry->category, entry->spot, entry->origin, self->name);
+    if (!o) {
+        char what[96];
+        snprintf(what, sizeof what, "cannot hold the attached %s of %s: %s",
+                 stop ? "stop loss" : "take profit", entry->req.client_id, strerror(errno));
+        log_limited(&self->fail_limit, LOG_ERROR, S_MOD, what, NULL, 0);
+        return NULL;
+    }
+    o->sent = true;
+    (void)order_set_status(o, ORDER_UNTRIGGERED, NULL); /* New, cum 0: cannot fail */
+    if (s_work_add(self, o, evt) < 0) {
+        s_cancel(self, o, "out of memory", evt);
+        return NULL;
+    }
+    s_emit_order(self, o, evt);
+    return o;
+}
+
+/* After a fill of `o`: the position's attached TP/SL follow the position (Bybit: TP/SL in Full
+ * mode belong to the position and are cancelled when it closes). Flat or flipped -> cancel
+ * them; an entry carrying tp_px/sl_px that opened or added to the position -> hold them (the
+ * new ones replace the old of the same kind), once per entry. */
+static void
+s_tpsl_after_fill(paper_t *self, order_t *o, int64_t evt)
+{
+    s_sym_t *s = s_sym(self, o->req.venue, o->req.symbol, true); /* restore: not seen yet */
+    if (!s) {
+        return;
+    }
+    int64_t pos = s_pos_qty(self, o->req.venue, o->req.symbol);
+    order_t *kids[2] = { s->sl, s->tp };
+    for (int i = 0; i < 2; i++) {
+        order_t *c = kids[i];
+        if (!c) {
+            continue;
+        }
+        /* a child closes a position of the other side: flat or flipped ends it */
+        bool keep = pos != 0 && (pos > 0 ? c->req.side < 0 : c->req.side > 0);
+        if (!keep || !order_is_open(c)) {
+            if (order_is_open(c)) {
+                s_cancel(self, c,
+                         pos == 0 ? "position closed: TP/SL cancelled"
+                                  : "position flipped: TP/SL cancelled",
+                         evt);
+            }
+            if (i == 0) {
+                s->sl = NULL;
+            } else {
+                s->tp = NULL;
+            }
+        }
+    }
+    const codec_risk_order_t *r = &o->req;
+    if (r->reduce_only || (r->sl_px <= 0 && r->tp_px <= 0) || pos == 0
+        || (pos > 0) != (r->side > 0)) {
+        return;
+    }
+    char id[CODEC_ID_MAX + 2];
+    int n = snprintf(id, sizeof id, "%s.%c", r->client_id, r->sl_px > 0 ? 's' : 't');
+    if (n < 0 || n >= CODEC_ID_MAX || orders_get(self->orders, id)) {
+        return; /* made on an earlier fill of this entry */
+    }
+    if (r->sl_px > 0) {
+        if (s->sl) {
+            s_cancel(self, s->sl, "replaced by a newer stop loss", evt);
+        }
+        s->sl = s_child(self, o, pos, true, r->sl_px, evt);
+    }
+    if (r->tp_px > 0) {
+        if (s->tp) {
+            s_cancel(self, s->tp, "replaced by a newer take profit", evt);
+        }
+        s->tp = s_child(self, o, pos, false, r->tp_px, evt);
+    }
+}
+
 /* One fill of `o` as asked: order table, account, then exec.fill, exec.order, exec.position,
- * exec.balance. 0, or -1 with errno (logged; the order is left as the table has it). */
+ * exec.balance, then the position's attached TP/SL. 0, or -1 with errno (logged; the order is
+ * left as the table has it). */
 static int
 s_fill_exact(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker, int64_t evt)
 {
@@ -377,6 +544,7 @@ s_fill_exact(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker, int
     s_emit_order(self, o, evt);
     s_emit_position(self, r->venue, r->symbol, evt, o->origin);
     s_emit_balance(self, evt, o->origin);
+    s_tpsl_after_fill(self, o, evt);
     return 0;
 fail:;
     int e = errno;
@@ -414,6 +582,35 @@ s_within_cap(const paper_t *self, int side, int64_t best, int64_t px)
     return (s_i128)px * hundred >= (s_i128)best * (hundred - self->cap);
 }
 
+/* Quantity `o` could take from the book copy now (limit 0 = market), bounded by the limit
+ * price and the slippage cap: what s_take would fill, without filling (FOK). */
+static int64_t
+s_takeable(const paper_t *self, const order_t *o, const s_sym_t *s, int64_t limit)
+{
+    int side = o->req.side;
+    const codec_level_t *lv = side > 0 ? s->book.asks : s->book.bids;
+    uint32_t n = side > 0 ? s->book.n_asks : s->book.n_bids;
+    int b = s_best(lv, n);
+    int64_t sum = 0;
+    if (b < 0) {
+        return 0;
+    }
+    for (uint32_t i = (uint32_t)b; i < n && i < CODEC_LEVELS; i++) {
+        if (lv[i].qty <= 0) {
+            continue;
+        }
+        if ((limit > 0 && (side > 0 ? lv[i].px > limit : lv[i].px < limit))
+            || !s_within_cap(self, side, lv[b].px, lv[i].px)) {
+            break;
+        }
+        if (lv[i].qty >= INT64_MAX - sum) {
+            return INT64_MAX;
+        }
+        sum += lv[i].qty;
+    }
+    return sum;
+}
+
 /* Take liquidity from the book copy for `o` (limit 0 = market), best first, bounded by the
  * limit price and the slippage cap. Taker fills. */
 static void
@@ -447,11 +644,11 @@ s_take(paper_t *self, order_t *o, s_sym_t *s, int64_t limit, int64_t evt)
 }
 
 static int
-s_work_add(paper_t *self, order_t *o)
+s_work_add(paper_t *self, order_t *o, int64_t active_ns)
 {
     if (self->n_work == self->cap_work) {
         size_t cap = self->cap_work ? self->cap_work * 2 : 16;
-        order_t **w = realloc(self->work, cap * sizeof *w);
+        s_work_t *w = realloc(self->work, cap * sizeof *w);
         if (!w) {
             errno = ENOMEM;
             return -1;
@@ -459,8 +656,20 @@ s_work_add(paper_t *self, order_t *o)
         self->work = w;
         self->cap_work = cap;
     }
-    self->work[self->n_work++] = o;
+    self->work[self->n_work++] = (s_work_t){ .o = o, .active_ns = active_ns, .live = false };
     return 0;
+}
+
+/* Index of `o` in the working list, or -1. */
+static ssize_t
+s_work_find(const paper_t *self, const order_t *o)
+{
+    for (size_t i = 0; i < self->n_work; i++) {
+        if (self->work[i].o == o) {
+            return (ssize_t)i;
+        }
+    }
+    return -1;
 }
 
 /* Drop closed orders from the working list, keeping the order of the rest. */
@@ -469,7 +678,7 @@ s_work_compact(paper_t *self)
 {
     size_t j = 0;
     for (size_t i = 0; i < self->n_work; i++) {
-        if (order_is_open(self->work[i])) {
+        if (order_is_open(self->work[i].o)) {
             self->work[j++] = self->work[i];
         }
     }
@@ -488,12 +697,59 @@ s_max64(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
-/* Match `o` against the book of `s` now: the taker part, then cancel (market) or rest. */
-static void
-s_match_book(paper_t *self, order_t *o, s_sym_t *s, int64_t evt)
+static bool
+s_tif(const order_t *o, const char *word)
 {
+    return strcmp(o->req.tif, word) == 0;
+}
+
+/* The first match becomes a resting maker order: journal it ("A") and, for an order that
+ * was triggered, say it is New again (Bybit: Triggered -> New). */
+static void
+s_rest(paper_t *self, size_t wi, int64_t evt)
+{
+    order_t *o = self->work[wi].o;
+    self->work[wi].live = true;
+    s_log(self, "A %s\n", o->req.client_id);
+    if (o->req.trigger_px > 0 && o->status == ORDER_NEW) {
+        s_emit_order(self, o, evt);
+    }
+}
+
+/* First match of working entry `wi` (New, not live) against the book copy of `s` at `evt`
+ * (time in force, docs/executor.md "Paper fill rules"):
+ *   market          walk the book within the slippage cap; the rest is cancelled
+ *   limit GTC       take what crosses the limit (within the cap), rest as maker
+ *   limit IOC       take what crosses, cancel the rest
+ *   limit FOK       all of it crosses within limit and cap -> take it, else cancel all
+ *   limit PostOnly  would take liquidity (buy: best ask <= limit; sell: best bid >= limit)
+ *                   -> Cancelled "EC_PostOnlyWillTakeLiquidity", else rest as maker */
+static void
+s_first_book(paper_t *self, size_t wi, s_sym_t *s, int64_t evt)
+{
+    order_t *o = self->work[wi].o;
     bool limit = o->req.type == CODEC_ORD_LIMIT;
-    s_take(self, o, s, limit ? o->req.px : 0, evt);
+    int64_t lpx = limit ? o->req.px : 0;
+    if (!s_book_scales_ok(s, o)) {
+        s_cancel(self, o, "book scale differs from the order's", evt);
+        return;
+    }
+    if (limit && s_tif(o, "PostOnly")) {
+        int side = o->req.side;
+        const codec_level_t *lv = side > 0 ? s->book.asks : s->book.bids;
+        int bi = s_best(lv, side > 0 ? s->book.n_asks : s->book.n_bids);
+        if (bi >= 0 && (side > 0 ? lv[bi].px <= lpx : lv[bi].px >= lpx)) {
+            s_cancel(self, o, S_POST_ONLY, evt);
+            return;
+        }
+        s_rest(self, wi, evt);
+        return;
+    }
+    if (limit && s_tif(o, "FOK") && s_takeable(self, o, s, lpx) < order_leaves(o)) {
+        s_cancel(self, o, "EC_CancelForNoFullFill: FOK cannot fill in full now", evt);
+        return;
+    }
+    s_take(self, o, s, lpx, evt);
     if (!order_is_open(o)) {
         return;
     }
@@ -502,6 +758,143 @@ s_match_book(paper_t *self, order_t *o, s_sym_t *s, int64_t evt)
                  o->cum_qty > 0 ? "book depth exhausted within slippage cap"
                                 : "no liquidity within slippage cap",
                  evt);
+    } else if (s_tif(o, "IOC") || s_tif(o, "FOK")) {
+        s_cancel(self, o,
+                 o->cum_qty > 0 ? "EC_CancelForNoFullFill: IOC rest cancelled"
+                                : "EC_NoImmediateQtyToFill: IOC found nothing to take",
+                 evt);
+    } else {
+        s_rest(self, wi, evt);
+    }
+}
+
+/* Match every entry of `s` that is New, not live, and due (active_ns <= until) against the
+ * book copy: the moment an order (after its latency, or after its trigger) reaches the book. */
+static void
+s_activate(paper_t *self, s_sym_t *s, int64_t until)
+{
+    if (!s->has_book) {
+        return;
+    }
+    for (size_t i = 0; i < self->n_work; i++) {
+        order_t *o = self->work[i].o;
+        if (self->work[i].live || o->status == ORDER_UNTRIGGERED || !order_is_open(o)
+            || self->work[i].active_ns > until || !s_same_sym(o, s)) {
+            continue;
+        }
+        s_first_book(self, i, s, s_max64(s->book.ts_event, self->work[i].active_ns));
+    }
+}
+
+/* The trigger source price of `s` now (paper.h "Triggers"), 0 if not known yet. */
+static s_src_t
+s_src(const paper_t *self, const s_sym_t *s)
+{
+    if (self->rules.trigger_by == PAPER_TRIGGER_MARK ? s->has_mark : s->has_trade) {
+        return self->rules.trigger_by == PAPER_TRIGGER_MARK ? S_SRC_TICKER : S_SRC_TRADE;
+    }
+    return s->has_book ? S_SRC_BOOK : S_SRC_KLINE;
+}
+
+static int64_t
+s_src_px(const paper_t *self, const s_sym_t *s)
+{
+    switch (s_src(self, s)) {
+    case S_SRC_TRADE:
+        return s->last_px;
+    case S_SRC_TICKER:
+        return s->ticker_mark;
+    case S_SRC_BOOK:
+        return s->mid_px;
+    case S_SRC_KLINE:
+    default:
+        return s->close_px;
+    }
+}
+
+/* Untriggered -> Triggered (published) -> New, waiting to reach the book at active_ns (the
+ * trigger time; bar-only limits: the next kline). Journaled "T <id> <evt> <active_ns>". An
+ * attached close is resized to the whole position first (Full mode). */
+static void
+s_trigger(paper_t *self, size_t wi, int64_t evt, int64_t active_ns)
+{
+    order_t *o = self->work[wi].o;
+    const s_sym_t *s = s_sym(self, o->req.venue, o->req.symbol, false);
+    if (s && (s->sl == o || s->tp == o)) {
+        int64_t pos = s_pos_qty(self, o->req.venue, o->req.symbol);
+        int64_t aq = pos > 0 ? pos : -pos;
+        if (aq > 0 && aq != o->req.qty) {
+            (void)order_set_qty(o, aq); /* cum 0 < aq: cannot fail */
+        }
+    }
+    if (order_set_status(o, ORDER_TRIGGERED, NULL) < 0) {
+        return;
+    }
+    s_log(self, "T %s %lld %lld\n", o->req.client_id, (long long)evt, (long long)active_ns);
+    s_emit_order(self, o, evt);
+    (void)order_set_status(o, ORDER_NEW, NULL); /* Triggered, cum 0: cannot fail */
+    self->work[wi].active_ns = active_ns;
+    self->work[wi].live = false;
+}
+
+/* A price `px` of the trigger source of `s` at `evt`: trigger every Untriggered order of `s`
+ * (same px_scale) active by then whose condition holds (direction 1: px >= trigger; 2: px <=
+ * trigger), then let the triggered ones reach the book. */
+static void
+s_trigger_at(paper_t *self, s_sym_t *s, int64_t px, int32_t px_scale, int64_t evt)
+{
+    bool any = false;
+    for (size_t i = 0; i < self->n_work; i++) {
+        order_t *o = self->work[i].o;
+        if (o->status != ORDER_UNTRIGGERED || self->work[i].active_ns > evt || !s_same_sym(o, s)
+            || px <= 0 || px_scale != o->req.px_scale) {
+            continue;
+        }
+        bool hit = o->req.trigger_dir == 1 ? px >= o->req.trigger_px : px <= o->req.trigger_px;
+        if (hit) {
+            s_trigger(self, i, evt, evt);
+            any = true;
+        }
+    }
+    if (any) {
+        s_activate(self, s, evt);
+    }
+}
+
+int
+paper_set_rules(paper_t *self, const paper_rules_t *rules)
+{
+    assert(self && rules);
+    if ((rules->trigger_by != PAPER_TRIGGER_LAST && rules->trigger_by != PAPER_TRIGGER_MARK)
+        || rules->latency_ns < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    self->rules = *rules;
+    return 0;
+}
+
+/* Journal an accepted order: "O <category> <spot> <hex request> <active_ns>". */
+static void
+s_log_order(paper_t *self, const order_t *o, int64_t active_ns)
+{
+    if (!self->state || self->restoring) {
+        return;
+    }
+    static uint8_t buf[CODEC_MSG_MAX];
+    static char hex[2 * CODEC_MSG_MAX + 1];
+    codec_env_t env;
+    memset(&env, 0, sizeof env);
+    env.v = CODEC_VERSION;
+    env.origin = o->origin;
+    env.evt = o->req.ts_event;
+    size_t bl = 0;
+    if (codec_encode(&env, CODEC_RISK_ORDER, &o->req, buf, sizeof buf, &bl) == 0) {
+        for (size_t i = 0; i < bl; i++) {
+            snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+        }
+        s_log(self, "O %s %d %s %lld\n", o->category[0] ? o->category : "-", o->spot ? 1 : 0, hex,
+              (long long)active_ns);
     }
 }
 
@@ -515,41 +908,47 @@ paper_place(paper_t *self, order_t *o, const instr_t *in)
         return -1;
     }
     int64_t t = o->req.ts_event;
-    if (self->state) {
-        static uint8_t buf[CODEC_MSG_MAX];
-        static char hex[2 * CODEC_MSG_MAX + 1];
-        codec_env_t env;
-        memset(&env, 0, sizeof env);
-        env.v = CODEC_VERSION;
-        env.origin = o->origin;
-        env.evt = t;
-        size_t bl = 0;
-        if (codec_encode(&env, CODEC_RISK_ORDER, &o->req, buf, sizeof buf, &bl) == 0) {
-            for (size_t i = 0; i < bl; i++) {
-                snprintf(hex + 2 * i, 3, "%02x", buf[i]);
-            }
-            s_log(self, "O %s %d %s\n", o->category[0] ? o->category : "-", o->spot ? 1 : 0, hex);
+    int64_t lat = self->rules.latency_ns;
+    int64_t active = t > INT64_MAX - lat ? INT64_MAX : t + lat;
+    s_sym_t *s = s_sym(self, o->req.venue, o->req.symbol, true);
+    s_log_order(self, o, active);
+    if (o->req.trigger_px > 0 && s) {
+        /* Bybit refuses a trigger already reached (110092 rising, 110093 falling) */
+        int64_t cur = s_src_px(self, s);
+        bool up = o->req.trigger_dir == 1;
+        if (cur > 0 && (up ? o->req.trigger_px <= cur : o->req.trigger_px >= cur)) {
+            (void)order_reject(o, up ? "trigger direction 1 (rise) but trigger price <= "
+                                       "current price (Bybit 110092)"
+                                     : "trigger direction 2 (fall) but trigger price >= "
+                                       "current price (Bybit 110093)");
+            s_log(self, "R %s %s\n", o->req.client_id, o->reject_reason);
+            s_emit_order(self, o, t);
+            errno = EINVAL;
+            return -1;
         }
     }
+    if (o->req.trigger_px > 0) {
+        (void)order_set_status(o, ORDER_UNTRIGGERED, NULL); /* New, cum 0: cannot fail */
+    }
     s_emit_order(self, o, t);
-    s_sym_t *s = s_sym(self, o->req.venue, o->req.symbol, true);
     if (!s) {
         s_cancel(self, o, "too many symbols", t);
         errno = ENOSPC;
         return -1;
     }
-    if (s->has_book) {
-        if (!s_book_scales_ok(s, o)) {
-            s_cancel(self, o, "book scale differs from the order's", t);
-            errno = EINVAL;
-            return -1;
-        }
-        s_match_book(self, o, s, s_max64(s->book.ts_event, t));
+    if (s->has_book && !s_book_scales_ok(s, o)) {
+        s_cancel(self, o, "book scale differs from the order's", t);
+        errno = EINVAL;
+        return -1;
     }
-    if (order_is_open(o) && s_work_add(self, o) < 0) {
+    if (s_work_add(self, o, active) < 0) {
         s_cancel(self, o, "out of memory", t);
         return -1;
     }
+    if (o->req.trigger_px == 0 && active == t && s->has_book) {
+        s_first_book(self, self->n_work - 1, s, s_max64(s->book.ts_event, t));
+    }
+    s_work_compact(self);
     return 0;
 }
 
@@ -588,21 +987,25 @@ paper_on_book(paper_t *self, const codec_md_book_t *b, int64_t origin)
     if (!s) {
         return;
     }
+    if (s->has_book && b->ts_event > INT64_MIN) {
+        s_activate(self, s, b->ts_event - 1); /* due before this update: the book they saw */
+    }
     s->book = *b;
     s->has_book = true;
-    s_mark(self, s, s_mid(b));
+    s->mid_px = s_mid(b);
+    s_mark(self, s, s->mid_px);
+    if (s_src(self, s) == S_SRC_BOOK) {
+        s_trigger_at(self, s, s->mid_px, b->px_scale, b->ts_event);
+    }
+    s_activate(self, s, b->ts_event);
     for (size_t i = 0; i < self->n_work; i++) {
-        order_t *o = self->work[i];
-        if (!order_is_open(o) || !s_same_sym(o, s)) {
+        order_t *o = self->work[i].o;
+        if (!order_is_open(o) || !s_same_sym(o, s) || !self->work[i].live) {
             continue;
         }
         int64_t evt = s_max64(b->ts_event, o->req.ts_event);
         if (!s_book_scales_ok(s, o)) {
             s_cancel(self, o, "book scale differs from the order's", evt);
-            continue;
-        }
-        if (o->req.type != CODEC_ORD_LIMIT) {
-            s_match_book(self, o, s, evt); /* waited for a book: take it now */
             continue;
         }
         /* resting limit: filled when the book crosses its price (back of the queue) */
@@ -625,11 +1028,18 @@ paper_on_trade(paper_t *self, const codec_md_trade_t *t, int64_t origin)
     if (!s) {
         return;
     }
+    s->has_trade = true;
+    s->last_px = t->px;
     s_mark(self, s, t->px);
+    s_activate(self, s, t->ts_event);
+    if (s_src(self, s) == S_SRC_TRADE) {
+        s_trigger_at(self, s, t->px, t->px_scale, t->ts_event);
+    }
     for (size_t i = 0; i < self->n_work; i++) {
-        order_t *o = self->work[i];
-        if (!order_is_open(o) || !s_same_sym(o, s) || o->req.type != CODEC_ORD_LIMIT
-            || t->ts_event < o->req.ts_event || t->px_scale != o->req.px_scale) {
+        order_t *o = self->work[i].o;
+        if (!order_is_open(o) || !s_same_sym(o, s) || !self->work[i].live
+            || o->req.type != CODEC_ORD_LIMIT || t->ts_event < self->work[i].active_ns
+            || t->px_scale != o->req.px_scale) {
             continue;
         }
         /* through the price only: a print AT the limit may have filled the queue ahead of us */
@@ -639,6 +1049,86 @@ paper_on_trade(paper_t *self, const codec_md_trade_t *t, int64_t origin)
         }
     }
     s_work_compact(self);
+}
+
+void
+paper_on_ticker(paper_t *self, const codec_md_ticker_t *t, int64_t origin)
+{
+    assert(self && t);
+    (void)origin;
+    s_sym_t *s = s_sym(self, t->venue, t->symbol, true);
+    if (!s) {
+        return;
+    }
+    if (t->mark_px > 0) {
+        s->has_mark = true;
+        s->ticker_mark = t->mark_px;
+    }
+    s_activate(self, s, t->ts_event);
+    if (s_src(self, s) == S_SRC_TICKER) {
+        s_trigger_at(self, s, t->mark_px, t->px_scale, t->ts_event);
+    }
+    s_work_compact(self);
+}
+
+/* Bar-only symbols: the first kline an order sees (start >= its active time), time in force:
+ * a limit the open goes through fills at the open as taker (PostOnly: cancelled instead);
+ * otherwise IOC/FOK are cancelled and GTC/PostOnly rest, then fill at the limit as maker if
+ * the bar trades through it (buy: low < limit; sell: high > limit). */
+static void
+s_first_kline(paper_t *self, size_t wi, const codec_md_kline_t *k)
+{
+    order_t *o = self->work[wi].o;
+    int side = o->req.side;
+    int64_t px = o->req.px;
+    if (side > 0 ? k->open <= px : k->open >= px) {
+        if (s_tif(o, "PostOnly")) {
+            s_cancel(self, o, S_POST_ONLY, k->start_ns);
+        } else {
+            (void)s_fill(self, o, k->open, order_leaves(o), false, k->start_ns);
+        }
+        return;
+    }
+    if (s_tif(o, "IOC") || s_tif(o, "FOK")) {
+        s_cancel(self, o, "EC_NoImmediateQtyToFill: IOC found nothing to take", k->start_ns);
+        return;
+    }
+    s_rest(self, wi, k->start_ns);
+    if (side > 0 ? k->low < px : k->high > px) {
+        (void)s_fill(self, o, px, order_leaves(o), true, k->ts_event);
+    }
+}
+
+/* Bar-only trigger rule: an Untriggered order of `s` whose activation time is <= the kline's
+ * start triggers when the bar's range reaches its price (direction 1: high >= trigger; 2: low
+ * <= trigger). A market order then fills in full at the trigger price at the kline's event
+ * time, or at the open (event time = start) if the bar opened beyond the trigger (a gap); a
+ * limit order reaches the book at the next kline (its path inside this bar is unknown). */
+static void
+s_trigger_kline(paper_t *self, const s_sym_t *s, const codec_md_kline_t *k)
+{
+    for (size_t i = 0; i < self->n_work; i++) {
+        order_t *o = self->work[i].o;
+        if (o->status != ORDER_UNTRIGGERED || !s_same_sym(o, s)
+            || k->start_ns < self->work[i].active_ns || k->px_scale != o->req.px_scale) {
+            continue;
+        }
+        bool up = o->req.trigger_dir == 1;
+        int64_t tp = o->req.trigger_px;
+        if (!(up ? k->high >= tp : k->low <= tp)) {
+            continue;
+        }
+        if (o->req.type == CODEC_ORD_LIMIT) {
+            s_trigger(self, i, k->ts_event, k->end_ns);
+            continue;
+        }
+        bool gap = up ? k->open >= tp : k->open <= tp;
+        int64_t px = gap ? k->open : tp;
+        int64_t evt = gap ? k->start_ns : k->ts_event;
+        s_trigger(self, i, evt, evt);
+        o = self->work[i].o;
+        (void)s_fill(self, o, px, order_leaves(o), false, evt); /* logged inside */
+    }
 }
 
 void
@@ -652,15 +1142,17 @@ paper_on_kline(paper_t *self, const codec_md_kline_t *k, int64_t origin)
     }
     if (!s->has_book) {
         for (size_t i = 0; i < self->n_work; i++) {
-            order_t *o = self->work[i];
-            if (!order_is_open(o) || !s_same_sym(o, s) || k->start_ns < o->req.ts_event) {
+            order_t *o = self->work[i].o;
+            if (!order_is_open(o) || !s_same_sym(o, s) || o->status == ORDER_UNTRIGGERED
+                || k->start_ns < self->work[i].active_ns) {
                 continue;
             }
             if (k->px_scale != o->req.px_scale) {
                 s_cancel(self, o, "kline scale differs from the order's", k->start_ns);
                 continue;
             }
-            if (o->req.ttl_ns > 0 && k->start_ns - o->req.ttl_ns > o->req.ts_event) {
+            if (!self->work[i].live && o->req.trigger_px == 0 && o->req.ttl_ns > 0
+                && k->start_ns - o->req.ttl_ns > o->req.ts_event) {
                 s_cancel(self, o, "expired", k->start_ns);
                 continue;
             }
@@ -668,14 +1160,20 @@ paper_on_kline(paper_t *self, const codec_md_kline_t *k, int64_t origin)
             int64_t px = o->req.px;
             if (o->req.type != CODEC_ORD_LIMIT) {
                 (void)s_fill(self, o, k->open, order_leaves(o), false, k->start_ns);
+            } else if (!self->work[i].live) {
+                s_first_kline(self, i, k);
             } else if (side > 0 ? k->open <= px : k->open >= px) {
                 (void)s_fill(self, o, k->open, order_leaves(o), false, k->start_ns);
             } else if (side > 0 ? k->low < px : k->high > px) {
                 (void)s_fill(self, o, px, order_leaves(o), true, k->ts_event);
             }
         }
+        if (s_src(self, s) == S_SRC_KLINE) {
+            s_trigger_kline(self, s, k);
+        }
         s_work_compact(self);
     }
+    s->close_px = k->close;
     s_mark(self, s, k->close);
     if (k->closed && account_is_open(self->acct, s->venue, s->symbol)) {
         s_emit_position(self, s->venue, s->symbol, k->ts_event, 0);
@@ -705,6 +1203,17 @@ paper_working(const paper_t *self)
     return self->n_work;
 }
 
+size_t
+paper_untriggered(const paper_t *self)
+{
+    assert(self);
+    size_t n = 0;
+    for (size_t i = 0; i < self->n_work; i++) {
+        n += self->work[i].o->status == ORDER_UNTRIGGERED ? 1 : 0;
+    }
+    return n;
+}
+
 static void
 s_status(void *impl, json_t *out)
 {
@@ -719,6 +1228,8 @@ s_status(void *impl, json_t *out)
     (void)json_object_set_new(out, "positions",
                               json_integer((json_int_t)account_open_positions(self->acct)));
     (void)json_object_set_new(out, "working", json_integer((json_int_t)self->n_work));
+    (void)json_object_set_new(out, "untriggered",
+                              json_integer((json_int_t)paper_untriggered(self)));
     (void)json_object_set_new(out, "equity", json_string(eq));
     (void)json_object_set_new(out, "wallet", json_string(wal));
 }
@@ -728,11 +1239,20 @@ paper_check(const paper_t *self)
 {
     assert(self);
     for (size_t i = 0; i < self->n_work; i++) {
-        assert(order_is_open(self->work[i]));
+        const order_t *o = self->work[i].o;
+        assert(order_is_open(o));
+        assert(o->status != ORDER_UNTRIGGERED
+               || (o->req.trigger_px > 0 && (o->req.trigger_dir == 1 || o->req.trigger_dir == 2)));
+        assert(!self->work[i].live || o->req.type == CODEC_ORD_LIMIT);
+    }
+    for (size_t i = 0; i < self->n_sym; i++) {
+        const order_t *kids[2] = { self->sym[i].sl, self->sym[i].tp };
+        for (int j = 0; j < 2; j++) {
+            assert(!kids[j] || kids[j]->req.reduce_only);
+        }
     }
     account_check(self->acct);
 }
-
 /* venue_ops_t adapters (impl is a paper_t *) */
 static int
 s_op_place(void *impl, order_t *o, const instr_t *in)

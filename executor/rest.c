@@ -1,5 +1,6 @@
 /*  rest.c - Bybit v5 signed REST client (contract: rest.h).
- *  Owns:  CURL easy handle, header list per call, response buffer, key/secret copies.
+ *  Owns:  a CURL easy handle for blocking calls, a CURL multi handle and one easy handle per
+ *         asynchronous call in flight (headers, answer buffer), key/secret copies.
  *  The secret lives only in this struct and in HMAC's stack; it is wiped on destroy
  *  (OPENSSL_cleanse). No function here formats the key or the secret into a log line.
  */
@@ -13,6 +14,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <czmq.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -20,7 +22,9 @@
 #include "common/clock.h"
 #include "common/log.h"
 
-#define S_MOD "rest"
+#define S_MOD      "rest"
+#define S_MAX_CONN 8 /* connections of the async client (CURLMOPT_MAX_TOTAL_CONNECTIONS) */
+#define S_MAX_FDS  (S_MAX_CONN * 2) /* sockets watched at once (connections + resolver) */
 
 typedef struct {
     char path[48];
@@ -28,8 +32,10 @@ typedef struct {
     int64_t blocked_until_ms;        /* after 10006 */
 } s_budget_t;
 
+struct s_xfer;
+
 struct rest {
-    CURL *curl;
+    CURL *curl; /* blocking calls (rest_call, rest_sync_time), created on first use */
     char base[256];
     char key[128];
     char secret[256];
@@ -38,10 +44,14 @@ struct rest {
     int64_t offset_ms;
     s_budget_t budgets[REST_MAX_PATHS];
     size_t n_budgets;
-    char *buf;
-    size_t len, cap;
-    int64_t h_limit, h_status, h_reset; /* headers of the current answer */
     uint64_t calls, limited;
+    /* asynchronous calls (rest_attach): curl multi driven by the stage's zloop */
+    CURLM *multi;
+    zloop_t *loop;
+    int timer_id;                 /* libcurl's timeout as a one-shot zloop timer, -1 = none */
+    struct s_xfer *xfers;         /* in flight */
+    curl_socket_t fds[S_MAX_FDS]; /* sockets watched by zloop pollers */
+    size_t n_fds;
 };
 
 static const struct {
@@ -142,43 +152,59 @@ rest_sign(const char *secret, const char *ts, const char *key, const char *recv_
     return 0;
 }
 
+/* One HTTP exchange: its easy handle, headers, answer buffer and completion (sync or async). */
+typedef struct s_xfer {
+    rest_t *owner;
+    CURL *easy;
+    struct curl_slist *hl;
+    char path[48];
+    bool post, time; /* time: the unsigned GET /v5/market/time of rest_start_time */
+    char *buf;
+    size_t len, cap;
+    int64_t h_limit, h_status, h_reset; /* headers of this answer */
+    int64_t t0_ns;                      /* wall clock when sent (time sync RTT midpoint) */
+    rest_done_fn *fn;
+    void *arg;
+    struct s_xfer *next; /* in owner->xfers (async, in flight) */
+} s_xfer_t;
+
 static size_t
 s_write(char *p, size_t size, size_t n, void *arg)
 {
-    rest_t *self = arg;
+    s_xfer_t *x = arg;
     size_t len = size * n;
-    if (self->len + len + 1 > self->cap) {
-        size_t cap = (self->len + len + 1) * 2;
-        char *b = realloc(self->buf, cap);
+    if (x->len + len + 1 > x->cap) {
+        size_t cap = (x->len + len + 1) * 2;
+        char *b = realloc(x->buf, cap);
         if (!b) {
             return 0; /* curl fails the transfer: CURLE_WRITE_ERROR */
         }
-        self->buf = b;
-        self->cap = cap;
+        x->buf = b;
+        x->cap = cap;
     }
-    memcpy(self->buf + self->len, p, len);
-    self->len += len;
-    self->buf[self->len] = '\0';
+    memcpy(x->buf + x->len, p, len);
+    x->len += len;
+    x->buf[x->len] = '\0';
     return len;
 }
 
 static size_t
 s_header(char *p, size_t size, size_t n, void *arg)
 {
-    rest_t *self = arg;
+    s_xfer_t *x = arg;
     size_t len = size * n;
     static const struct {
         const char *name;
         size_t off;
     } k_h[] = {
-        { "x-bapi-limit:", offsetof(rest_t, h_limit) },
-        { "x-bapi-limit-status:", offsetof(rest_t, h_status) },
-        { "x-bapi-limit-reset-timestamp:", offsetof(rest_t, h_reset) },
+        { "x-bapi-limit:", offsetof(s_xfer_t, h_limit) },
+        { "x-bapi-limit-status:", offsetof(s_xfer_t, h_status) },
+        { "x-bapi-limit-reset-timestamp:", offsetof(s_xfer_t, h_reset) },
     };
     for (size_t i = 0; i < 3; i++) {
         size_t nl = strlen(k_h[i].name);
         if (len > nl && strncasecmp(p, k_h[i].name, nl) == 0) {
-            *(int64_t *)((char *)self + k_h[i].off) = strtoll(p + nl, NULL, 10);
+            *(int64_t *)((char *)x + k_h[i].off) = strtoll(p + nl, NULL, 10);
         }
     }
     return len;
@@ -202,18 +228,27 @@ rest_new(const char *base_url, const char *key, const char *secret, int recv_win
         curl_global_init(CURL_GLOBAL_DEFAULT);
         inited = true;
     }
-    self->curl = curl_easy_init();
-    if (!self->curl) {
-        free(self);
-        errno = ENOMEM;
-        return NULL;
-    }
     snprintf(self->base, sizeof self->base, "%s", base_url);
     snprintf(self->key, sizeof self->key, "%s", key);
     snprintf(self->secret, sizeof self->secret, "%s", secret);
     snprintf(self->recv_window, sizeof self->recv_window, "%d", recv_window);
     self->timeout_ms = timeout_ms;
+    self->timer_id = -1;
     return self;
+}
+
+static void
+s_xfer_free(s_xfer_t **x_p)
+{
+    s_xfer_t *x = *x_p;
+    if (!x) {
+        return;
+    }
+    curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->hl);
+    free(x->buf);
+    free(x);
+    *x_p = NULL;
 }
 
 void
@@ -224,8 +259,35 @@ rest_destroy(rest_t **self_p)
     if (!self) {
         return;
     }
+    /* in-flight transfers: their callbacks get ECANCELED (to free their argument only) */
+    while (self->xfers) {
+        s_xfer_t *x = self->xfers;
+        self->xfers = x->next;
+        if (self->multi) {
+            curl_multi_remove_handle(self->multi, x->easy);
+        }
+        rest_resp_t r;
+        memset(&r, 0, sizeof r);
+        r.ret_code = -1;
+        r.time_ms = -1;
+        x->fn(self, -1, ECANCELED, &r, x->arg);
+        s_xfer_free(&x);
+    }
+    if (self->loop) {
+        /* the loop outlives us (rest.h): leave it without our pollers and timer */
+        for (size_t i = 0; i < self->n_fds; i++) {
+            zmq_pollitem_t item = { NULL, self->fds[i], 0, 0 };
+            zloop_poller_end(self->loop, &item);
+        }
+        if (self->timer_id >= 0) {
+            zloop_timer_end(self->loop, self->timer_id);
+        }
+        self->loop = NULL;
+    }
+    if (self->multi) {
+        curl_multi_cleanup(self->multi); /* sockets: CURL_POLL_REMOVE ends their pollers */
+    }
     curl_easy_cleanup(self->curl);
-    free(self->buf);
     OPENSSL_cleanse(self->secret, sizeof self->secret);
     OPENSSL_cleanse(self->key, sizeof self->key);
     free(self);
@@ -265,6 +327,17 @@ rest_rate_limited(const rest_t *self)
     return self->limited;
 }
 
+size_t
+rest_in_flight(const rest_t *self)
+{
+    assert(self);
+    size_t n = 0;
+    for (const s_xfer_t *x = self->xfers; x; x = x->next) {
+        n++;
+    }
+    return n;
+}
+
 static s_budget_t *
 s_budget(rest_t *self, const char *path)
 {
@@ -283,115 +356,137 @@ s_budget(rest_t *self, const char *path)
     return b;
 }
 
-/* Perform one HTTP exchange; fills resp (except retCode). 0 or -1/errno. */
-static int
-s_perform(rest_t *self, bool post, const char *path, const char *params, bool sign,
-          rest_resp_t *resp)
+/* Build a transfer for one request (signed unless x->time). `easy` NULL = a new handle. NULL
+ * with errno EINVAL (URL too long, signing failed) or ENOMEM. */
+static s_xfer_t *
+s_xfer_new(rest_t *self, CURL *easy, bool post, const char *path, const char *params, bool time)
 {
     char url[1024], ts[24], sig[65], hdr[5][320];
-    struct curl_slist *hl = NULL;
+    s_xfer_t *x = calloc(1, sizeof *x);
+    if (!x) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    x->owner = self;
+    x->post = post;
+    x->time = time;
+    snprintf(x->path, sizeof x->path, "%s", path);
+    x->h_limit = x->h_status = x->h_reset = -1;
+    x->easy = easy ? easy : curl_easy_init();
+    if (!x->easy) {
+        free(x);
+        errno = ENOMEM;
+        return NULL;
+    }
     if (snprintf(url, sizeof url, "%s%s%s%s", self->base, path, (!post && params[0]) ? "?" : "",
                  post ? "" : params)
         >= (int)sizeof url) {
-        errno = EINVAL;
-        return -1;
+        goto einval;
     }
-    if (sign) {
+    if (!time) {
         snprintf(ts, sizeof ts, "%lld", (long long)rest_now_ms(self));
         if (rest_sign(self->secret, ts, self->key, self->recv_window, params, strlen(params), sig)
             < 0) {
-            return -1;
+            goto einval;
         }
         snprintf(hdr[0], sizeof hdr[0], "X-BAPI-API-KEY: %s", self->key);
         snprintf(hdr[1], sizeof hdr[1], "X-BAPI-TIMESTAMP: %s", ts);
         snprintf(hdr[2], sizeof hdr[2], "X-BAPI-RECV-WINDOW: %s", self->recv_window);
         snprintf(hdr[3], sizeof hdr[3], "X-BAPI-SIGN: %s", sig);
         for (int i = 0; i < 4; i++) {
-            hl = curl_slist_append(hl, hdr[i]);
+            x->hl = curl_slist_append(x->hl, hdr[i]);
         }
+        OPENSSL_cleanse(hdr, sizeof hdr); /* the key was in hdr[0]; curl keeps its copy */
     }
     if (post) {
-        hl = curl_slist_append(hl, "Content-Type: application/json");
+        x->hl = curl_slist_append(x->hl, "Content-Type: application/json");
     }
-    self->len = 0;
-    self->h_limit = self->h_status = self->h_reset = -1;
-    CURL *c = self->curl;
+    CURL *c = x->easy;
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->hl);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, self);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, s_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, self);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)self->timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)self->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, x);
     if (post) {
         curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, params);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(params));
+        curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, params); /* async: the caller's is gone */
     } else {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     }
+    x->t0_ns = clock_wall_ns();
     self->calls++;
-    CURLcode cc = curl_easy_perform(c);
-    curl_slist_free_all(hl);
-    OPENSSL_cleanse(hdr, sizeof hdr); /* the key was in hdr[0] */
-    long st = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-    resp->http_status = (int)st;
-    resp->limit = self->h_limit;
-    resp->limit_status = self->h_status;
-    resp->limit_reset_ms = self->h_reset;
-    if (cc != CURLE_OK) {
-        log_warn(S_MOD, "%s %s: %s", post ? "POST" : "GET", path, curl_easy_strerror(cc));
-        errno = cc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT
-                : cc == CURLE_COULDNT_CONNECT  ? ECONNREFUSED
-                                               : EIO;
-        return -1;
+    return x;
+einval:
+    if (!easy) {
+        curl_easy_cleanup(x->easy);
     }
-    return 0;
+    free(x);
+    errno = EINVAL;
+    return NULL;
 }
 
-int
-rest_call(rest_t *self, bool post, const char *path, const char *params, rest_resp_t *resp)
+/* Turn a finished transfer into resp: 0, or -1 with the errno of rest_call in *err. */
+static int
+s_finish(rest_t *self, s_xfer_t *x, CURLcode cc, rest_resp_t *resp, int *err)
 {
-    assert(self && path && resp);
-    memset(resp, 0, sizeof *resp);
-    resp->ret_code = -1;
-    params = params ? params : "";
     int64_t now = rest_now_ms(self);
-    s_budget_t *b = s_budget(self, path);
-    if (b && b->blocked_until_ms > now) {
-        resp->retry_ms = b->blocked_until_ms - now;
-        errno = EAGAIN;
+    long st = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+    resp->http_status = (int)st;
+    resp->limit = x->h_limit;
+    resp->limit_status = x->h_status;
+    resp->limit_reset_ms = x->h_reset;
+    const char *method = x->post ? "POST" : "GET";
+    if (cc != CURLE_OK) {
+        log_warn(S_MOD, "%s %s: %s", method, x->path, curl_easy_strerror(cc));
+        *err = cc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT
+               : cc == CURLE_COULDNT_CONNECT  ? ECONNREFUSED
+                                              : EIO;
         return -1;
     }
-    if (b && b->status == 0 && b->reset_ms > now) {
-        resp->retry_ms = b->reset_ms - now;
-        errno = EAGAIN;
-        return -1;
+    json_t *root = json_loadb(x->buf ? x->buf : "", x->len, 0, NULL);
+    if (x->time) {
+        int64_t t1 = clock_wall_ns();
+        const char *nano =
+            json_string_value(json_object_get(json_object_get(root, "result"), "timeNano"));
+        if (!nano) {
+            json_decref(root);
+            *err = EIO;
+            return -1;
+        }
+        int64_t mid = x->t0_ns + (t1 - x->t0_ns) / 2;
+        self->offset_ms = (strtoll(nano, NULL, 10) - mid) / CLOCK_NS_PER_MS;
+        json_decref(root);
+        resp->ret_code = 0;
+        log_info(S_MOD, "server time offset %lld ms (rtt %lld us)", (long long)self->offset_ms,
+                 (long long)((t1 - x->t0_ns) / 1000));
+        return 0;
     }
-    if (s_perform(self, post, path, params, true, resp) < 0) {
-        return -1;
-    }
+    s_budget_t *b = s_budget(self, x->path);
     if (b && resp->limit >= 0) {
         b->limit = resp->limit;
         b->status = resp->limit_status;
         b->reset_ms = resp->limit_reset_ms;
     }
-    json_t *root = json_loadb(self->buf ? self->buf : "", self->len, 0, NULL);
     json_t *rc = json_object_get(root, "retCode");
     if (!json_is_integer(rc)) {
-        log_warn(S_MOD, "%s %s: HTTP %d, not a Bybit answer", post ? "POST" : "GET", path,
-                 resp->http_status);
+        log_warn(S_MOD, "%s %s: HTTP %d, not a Bybit answer", method, x->path, resp->http_status);
         json_decref(root);
-        errno = EIO;
+        *err = EIO;
         return -1;
     }
     resp->ret_code = (int)json_integer_value(rc);
     snprintf(resp->ret_msg, sizeof resp->ret_msg, "%s",
              json_string_value(json_object_get(root, "retMsg")) ?: "");
     resp->result = json_incref(json_object_get(root, "result"));
+    json_t *t = json_object_get(root, "time");
+    resp->time_ms = json_is_integer(t) ? (int64_t)json_integer_value(t) : -1;
     json_decref(root);
     if (resp->ret_code == 10006) {
         self->limited++;
@@ -402,12 +497,78 @@ rest_call(rest_t *self, bool post, const char *path, const char *params, rest_re
         resp->retry_ms = until - now;
     }
     if (resp->ret_code != 0) {
-        log_warn(S_MOD, "%s %s: retCode %d (%s): %s", post ? "POST" : "GET", path, resp->ret_code,
+        log_warn(S_MOD, "%s %s: retCode %d (%s): %s", method, x->path, resp->ret_code,
                  rest_code_text(resp->ret_code), resp->ret_msg);
-        errno = EPROTO;
+        *err = EPROTO;
         return -1;
     }
     return 0;
+}
+
+/* Is path's budget spent? Then resp->retry_ms is set and true is returned (not sent). */
+static bool
+s_budget_spent(rest_t *self, const char *path, rest_resp_t *resp)
+{
+    int64_t now = rest_now_ms(self);
+    s_budget_t *b = s_budget(self, path);
+    if (b && b->blocked_until_ms > now) {
+        resp->retry_ms = b->blocked_until_ms - now;
+        return true;
+    }
+    if (b && b->status == 0 && b->reset_ms > now) {
+        resp->retry_ms = b->reset_ms - now;
+        return true;
+    }
+    return false;
+}
+
+static void
+s_resp_init(rest_resp_t *resp)
+{
+    memset(resp, 0, sizeof *resp);
+    resp->ret_code = -1;
+    resp->time_ms = -1;
+}
+
+/* Blocking exchange on the client's own easy handle (rest_call, rest_sync_time). */
+static int
+s_call_sync(rest_t *self, bool post, const char *path, const char *params, bool time,
+            rest_resp_t *resp)
+{
+    if (!self->curl) {
+        self->curl = curl_easy_init();
+        if (!self->curl) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    curl_easy_reset(self->curl);
+    s_xfer_t *x = s_xfer_new(self, self->curl, post, path, params, time);
+    if (!x) {
+        return -1;
+    }
+    CURLcode cc = curl_easy_perform(x->easy);
+    int err = 0;
+    int rc = s_finish(self, x, cc, resp, &err);
+    x->easy = NULL; /* the client's handle: kept (connection reuse) */
+    s_xfer_free(&x);
+    if (rc < 0) {
+        errno = err;
+    }
+    return rc;
+}
+
+int
+rest_call(rest_t *self, bool post, const char *path, const char *params, rest_resp_t *resp)
+{
+    assert(self && path && resp);
+    s_resp_init(resp);
+    params = params ? params : "";
+    if (s_budget_spent(self, path, resp)) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return s_call_sync(self, post, path, params, false, resp);
 }
 
 int
@@ -415,27 +576,202 @@ rest_sync_time(rest_t *self)
 {
     assert(self);
     rest_resp_t r;
-    memset(&r, 0, sizeof r);
-    int64_t t0 = clock_wall_ns();
-    if (s_perform(self, false, "/v5/market/time", "", false, &r) < 0) {
-        return -1;
+    s_resp_init(&r);
+    return s_call_sync(self, false, "/v5/market/time", "", true, &r);
+}
+
+/* ---- asynchronous calls: curl multi driven by the zloop ---------------------------------
+ * Choice: curl_multi_socket_action with libcurl's socket and timer callbacks mapped onto
+ * zloop pollers and one zloop timer, rather than curl_multi_poll in a short periodic timer:
+ * a transfer advances the moment its socket is ready (no added latency of a polling period on
+ * the order path), and an idle executor wakes for nothing. The loop stays the only thread. */
+
+static void
+s_check_done(rest_t *self)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(self->multi, &left))) {
+        if (m->msg != CURLMSG_DONE) {
+            continue;
+        }
+        s_xfer_t *x = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        CURLcode cc = m->data.result;
+        curl_multi_remove_handle(self->multi, m->easy_handle);
+        for (s_xfer_t **pp = &self->xfers; *pp; pp = &(*pp)->next) {
+            if (*pp == x) {
+                *pp = x->next;
+                break;
+            }
+        }
+        rest_resp_t r;
+        s_resp_init(&r);
+        int err = 0;
+        int rc = s_finish(self, x, cc, &r, &err);
+        x->fn(self, rc, rc < 0 ? err : 0, &r, x->arg); /* may start new transfers */
+        s_xfer_free(&x);
     }
-    int64_t t1 = clock_wall_ns();
-    json_t *root = json_loadb(self->buf ? self->buf : "", self->len, 0, NULL);
-    const char *nano =
-        json_string_value(json_object_get(json_object_get(root, "result"), "timeNano"));
-    if (!nano) {
-        json_decref(root);
-        errno = EIO;
-        return -1;
-    }
-    int64_t server_ns = strtoll(nano, NULL, 10);
-    json_decref(root);
-    int64_t mid = t0 + (t1 - t0) / 2;
-    self->offset_ms = (server_ns - mid) / CLOCK_NS_PER_MS;
-    log_info(S_MOD, "server time offset %lld ms (rtt %lld us)", (long long)self->offset_ms,
-             (long long)((t1 - t0) / 1000));
+}
+
+static int
+s_on_sock(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    rest_t *self = arg;
+    int flags = ((item->revents & ZMQ_POLLIN) ? CURL_CSELECT_IN : 0)
+                | ((item->revents & ZMQ_POLLOUT) ? CURL_CSELECT_OUT : 0)
+                | ((item->revents & ZMQ_POLLERR) ? CURL_CSELECT_ERR : 0);
+    int running = 0;
+    (void)curl_multi_socket_action(self->multi, item->fd, flags, &running);
+    s_check_done(self);
     return 0;
+}
+
+static int
+s_on_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    rest_t *self = arg;
+    self->timer_id = -1; /* one-shot */
+    int running = 0;
+    (void)curl_multi_socket_action(self->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    s_check_done(self);
+    return 0;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for what libcurl asks (re-registered on every change). */
+static int
+s_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    rest_t *self = userp;
+    zmq_pollitem_t item = { NULL, fd, 0, 0 };
+    if (!self->loop) {
+        return 0; /* rest_destroy: the pollers are gone already */
+    }
+    if (socketp) {
+        zloop_poller_end(self->loop, &item);
+        for (size_t i = 0; i < self->n_fds; i++) {
+            if (self->fds[i] == fd) {
+                self->fds[i] = self->fds[--self->n_fds];
+                break;
+            }
+        }
+    }
+    if (what == CURL_POLL_REMOVE) {
+        (void)curl_multi_assign(self->multi, fd, NULL);
+        return 0;
+    }
+    if (self->n_fds == S_MAX_FDS) {
+        log_error(S_MOD, "more than %d REST sockets at once", S_MAX_FDS);
+        return -1;
+    }
+    item.events = (short)(((what & CURL_POLL_IN) ? ZMQ_POLLIN : 0)
+                          | ((what & CURL_POLL_OUT) ? ZMQ_POLLOUT : 0));
+    if (zloop_poller(self->loop, &item, s_on_sock, self) != 0) {
+        log_error(S_MOD, "cannot watch a REST socket in the loop");
+        return -1; /* libcurl fails that transfer */
+    }
+    zloop_poller_set_tolerant(self->loop,
+                              &item); /* a socket error fails the transfer, not the loop */
+    (void)curl_multi_assign(self->multi, fd, (void *)1);
+    self->fds[self->n_fds++] = fd;
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: one zloop timer, replaced on every call; -1 removes it. */
+static int
+s_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    rest_t *self = userp;
+    if (!self->loop) {
+        return 0;
+    }
+    if (self->timer_id >= 0) {
+        zloop_timer_end(self->loop, self->timer_id);
+        self->timer_id = -1;
+    }
+    if (timeout_ms >= 0) {
+        /* 0 means "at once": the next loop pass (zloop timers have 1 ms resolution) */
+        self->timer_id =
+            zloop_timer(self->loop, timeout_ms > 0 ? (size_t)timeout_ms : 1, 1, s_on_timer, self);
+        if (self->timer_id < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+rest_attach(rest_t *self, zloop_t *loop)
+{
+    assert(self && loop);
+    if (self->multi) {
+        errno = EINVAL;
+        return -1;
+    }
+    self->multi = curl_multi_init();
+    if (!self->multi) {
+        errno = ENOMEM;
+        return -1;
+    }
+    self->loop = loop;
+    curl_multi_setopt(self->multi, CURLMOPT_SOCKETFUNCTION, s_sock_cb);
+    curl_multi_setopt(self->multi, CURLMOPT_SOCKETDATA, self);
+    curl_multi_setopt(self->multi, CURLMOPT_TIMERFUNCTION, s_timer_cb);
+    curl_multi_setopt(self->multi, CURLMOPT_TIMERDATA, self);
+    curl_multi_setopt(self->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)S_MAX_CONN);
+    return 0;
+}
+
+static int
+s_start(rest_t *self, bool post, const char *path, const char *params, bool time, rest_done_fn *fn,
+        void *arg)
+{
+    assert(self && path && fn);
+    params = params ? params : "";
+    rest_resp_t r;
+    s_resp_init(&r);
+    if (!time && s_budget_spent(self, path, &r)) {
+        fn(self, -1, EAGAIN, &r, arg);
+        return 0;
+    }
+    if (!self->multi) {
+        /* no loop attached (tests, tools): the exchange runs now, fn before returning */
+        int rc = time ? rest_sync_time(self) : s_call_sync(self, post, path, params, false, &r);
+        fn(self, rc, rc < 0 ? errno : 0, &r, arg);
+        return 0;
+    }
+    s_xfer_t *x = s_xfer_new(self, NULL, post, path, params, time);
+    if (!x) {
+        return -1;
+    }
+    x->fn = fn;
+    x->arg = arg;
+    if (curl_multi_add_handle(self->multi, x->easy) != CURLM_OK) {
+        s_xfer_free(&x);
+        errno = ENOMEM;
+        return -1;
+    }
+    x->next = self->xfers;
+    self->xfers = x;
+    return 0;
+}
+
+int
+rest_start(rest_t *self, bool post, const char *path, const char *params, rest_done_fn *fn,
+           void *arg)
+{
+    return s_start(self, post, path, params, false, fn, arg);
+}
+
+int
+rest_start_time(rest_t *self, rest_done_fn *fn, void *arg)
+{
+    return s_start(self, false, "/v5/market/time", "", true, fn, arg);
 }
 
 int

@@ -1,8 +1,10 @@
 /*  rest.h - Bybit v5 signed REST client on libcurl (BYBIT_V5.md 2.1-2.4, 2.11).
  *  Owns:  one curl easy handle (kept-alive connection), the API key and secret (copied,
  *         wiped on destroy, never logged), the server clock offset, per-path rate budgets.
- *  Not:   what the calls mean (executor/bybit.c), threads (calls block the caller; a call
- *         takes at most timeout_ms).
+ *  Not:   what the calls mean (executor/bybit.c), threads. Two ways to call: rest_start /
+ *         rest_start_time complete through a callback, driven by the stage's zloop after
+ *         rest_attach (curl multi: nothing blocks the loop); rest_call / rest_sync_time block
+ *         the caller for at most timeout_ms (tests, tools).
  *  Signing (2.2): X-BAPI-SIGN = hex HMAC-SHA256(secret, ts + key + recv_window + payload),
  *  payload = the query string exactly as sent (GET) or the exact body bytes (POST).
  *  Time (2.3): ts = local wall ms + offset; offset = server - local at the RTT midpoint of
@@ -18,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <czmq.h>
 #include <jansson.h>
 
 #define REST_MAX_PATHS 16
@@ -31,6 +34,7 @@ typedef struct {
     json_t *result; /* the "result" object (owned by the caller: json_decref), or NULL */
     int64_t limit, limit_status, limit_reset_ms; /* headers, -1 when absent */
     int64_t retry_ms;                            /* EAGAIN: wait this long */
+    int64_t time_ms; /* the envelope's "time" (venue ms when it answered), -1 when absent */
 } rest_resp_t;
 
 /* New client on base_url ("http://127.0.0.1:18765", "https://api.bybit.com"). key and secret
@@ -52,6 +56,30 @@ int rest_sign(const char *secret, const char *ts, const char *key, const char *r
  *   EAGAIN     not sent: rate budget exhausted (resp->retry_ms)
  * resp is always filled; resp->result must be json_decref'd. */
 int rest_call(rest_t *self, bool post, const char *path, const char *params, rest_resp_t *resp);
+
+/* Completion of an asynchronous call: rc 0 (retCode 0) or -1 with `err` the errno rest_call
+ * would set (EPROTO, ETIMEDOUT, ECONNREFUSED, EIO, EAGAIN: not sent, resp->retry_ms), or
+ * ECANCELED when the client is destroyed with the call in flight (then only free `arg`).
+ * resp->result belongs to the callback (json_decref). Called from the loop, exactly once. */
+typedef void(rest_done_fn)(rest_t *rest, int rc, int err, rest_resp_t *resp, void *arg);
+
+/* Drive asynchronous calls from `loop` (borrowed; must outlive the client, which removes its
+ * pollers and timer on rest_destroy). Once. 0, or -1/EINVAL (already), ENOMEM. */
+int rest_attach(rest_t *self, zloop_t *loop);
+
+/* Start one signed call (arguments as rest_call; params are copied). `fn(arg)` is called
+ * exactly once: later from the loop, or before this returns when the rate budget refuses
+ * (EAGAIN) or no loop is attached (the exchange then runs blocking, as rest_call). 0, or -1
+ * with errno EINVAL/ENOMEM (fn not called). */
+int rest_start(rest_t *self, bool post, const char *path, const char *params, rest_done_fn *fn,
+               void *arg);
+
+/* Start GET /v5/market/time (unsigned); on success the offset is updated (rest_offset_ms)
+ * before fn runs. As rest_start. */
+int rest_start_time(rest_t *self, rest_done_fn *fn, void *arg);
+
+/* Asynchronous calls in flight. */
+size_t rest_in_flight(const rest_t *self);
 
 /* Measure offset = server - local at the RTT midpoint (GET /v5/market/time, unsigned).
  * 0 (rest_offset_ms tells), or -1 with errno as rest_call. */

@@ -58,7 +58,9 @@ typedef struct {
 typedef struct {
     const char *name;
     /* Execute the accepted order `o` (status New). `in` is its instrument (borrowed). Emits
-     * exec.order New first. 0, or -1 with errno (the order was cancelled and published). */
+     * exec.order New first. 0, or -1 with errno (the order was cancelled and published). A
+     * live venue returns 0 once the request is on its way (asynchronous REST): the venue's
+     * answer, a refusal included, arrives later as exec.order. Never blocks. */
     int (*place)(void *impl, order_t *o, const instr_t *in);
     void (*on_book)(void *impl, const codec_md_book_t *b, int64_t origin);
     void (*on_trade)(void *impl, const codec_md_trade_t *t, int64_t origin);

@@ -7,10 +7,15 @@
 #      trades, amended to cross, filled; market with attached TP/SL; conditional stop
 #      triggered; cancel-all; venue position/wallet == the executor's fills to the last unit
 #   3. rejects surface as exec.order Rejected with a clear reason (110007, 110017, 10006)
-#   4. kill -9 between send and ack (venue-sim delays the create answer): the restarted
-#      executor asks the venue for the orderLinkId, never sends again
+#   4. kill -9 between send and ack (venue-sim delays the create answer): meanwhile the
+#      executor's loop still answers (REST is asynchronous); the restarted executor asks the
+#      venue for the orderLinkId, never sends again
 #   5. reconciliation: an order placed behind the executor's back is reported
 #   6. the API key and secret are in no log line, no bus message, no database row
+#   7. with the REST poll 10 min apart, exec.position / exec.balance after a fill come from
+#      the private position / wallet pushes and equal the venue's
+#   8. spot (executor.category "spot"): limit rests, market buy with marketUnit baseCoin,
+#      cancel, sell, 170131 surfaces as Rejected, holdings from the wallet as exec.position
 . tests/integration/lib.inc
 
 cfg=$(make_config live tests/integration/small.json max)
@@ -84,6 +89,7 @@ wait_running() {
     done
     return 1
 }
+ws_field() { "$BIN/exec-order" -c "$cfg" --ctl status | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
 order() { "$BIN/exec-order" -c "$cfg" --venue bybit-linear --symbol BTCUSDT --px-scale 1 --qty-scale 3 "$@"; }
 status_of() { # client_id -> venue orderStatus
     vs "l=bb.call('GET','/v5/order/realtime',{'category':'linear','orderLinkId':'$1'})['result']['list']; print(l[0]['orderStatus'] if l else 'none')"
@@ -148,8 +154,9 @@ while [ $i -lt 60 ] && [ "$(status_of L2)" = New ]; do sleep 1; i=$((i + 1)); do
 eq "L2 partially filled by the replayed trades" "$(status_of L2)" PartiallyFilled
 eq "stop S2 triggered by the last price and filled" "$(status_of S2)" Filled
 "$BIN/exec-order" -c "$cfg" --ctl "amend L2 - 65114.3" >"$dir/amend.out"
-check "amend L2 to 65114.30 answered OK" grep -q '"ok":true' "$dir/amend.out"
+check "amend L2 to 65114.30 sent" grep -q '"ok":true' "$dir/amend.out"
 sleep 1
+check "the venue answered the amend OK (logged: the control reply does not wait for it)" grep -q 'bybit: /v5/order/amend: OK' "$dir/log/executor.log"
 eq "L2 filled after the amend crossed the ask" "$(status_of L2)" Filled
 sleep 2
 tap_status() { # client_id -> the exec.order statuses the executor published, in order
@@ -186,7 +193,9 @@ print('size', D(p['size']) == abs(pos), 'wallet', D(w['totalWalletBalance']) == 
 " >"$dir/consistent.out"
 eq "venue position and wallet equal the fills (size, 10000 + realised - fees)" "$(cat "$dir/consistent.out")" "size True wallet True"
 exec_pos=$("$BIN/exec-order" -c "$cfg" --ctl status | python3 -c "import json,sys; print(json.load(sys.stdin).get('reconcile_diffs'))")
-eq "the executor's fills agree with the venue's position (no reconcile differences)" "$exec_pos" 0
+# part 1's dup-1 lives on the venue for a moment: a poll may rightly report it
+dup1=$(grep -c "reconcile difference: venue open order .* (link 'dup-1')" "$dir/log/executor.log")
+eq "the executor's fills agree with the venue's position (no reconcile differences but dup-1)" "$((exec_pos - dup1))" 0
 
 # ---- 3. venue refusals as exec.order Rejected --------------------------------------------
 order --id R1 --side buy --type limit --qty 900.000 --px 65000.0 >/dev/null
@@ -198,7 +207,16 @@ check "110017 surfaces as exec.order Rejected" grep -q '"client_id":"R2".*"statu
 # ---- 4. kill -9 between send and ack -----------------------------------------------------
 vs "print(bb.call('POST','/v5/sim/control',{'delay_create_ms':'3000'})['retCode'])" >/dev/null
 order --id K1 --side buy --qty 0.001 >/dev/null
-sleep 1
+sleep 0.5
+# REST runs on the loop (curl multi): while the create waits on the venue, the executor
+# still answers (a blocking call would hold its loop for the 3 s)
+t0=$(date +%s%N)
+inflight=$(ws_field rest_in_flight)
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "the executor answers while K1's create waits on the venue ($ms ms, $inflight call in flight)" sh -c "[ $ms -lt 1000 ] && [ '$inflight' -ge 1 ]"
+order --id K0 --side buy --type limit --qty 0.001 --px 60000.0 >"$dir/K0.ack"
+check "and accepts another order meanwhile" grep -q '"accepted":true' "$dir/K0.ack"
+sleep 0.5
 kill -9 "$(cat "$dir/executor.pid")"
 sleep 3
 vs "print(bb.call('POST','/v5/sim/control',{'delay_create_ms':'0'})['retCode'])" >/dev/null
@@ -214,6 +232,7 @@ check "K1 repeated after restart is answered from the journal" grep -q '"accepte
 # ---- 5. reconciliation reports what the executor did not place ---------------------------
 vs "bb.call('POST','/v5/order/create',{'category':'linear','symbol':'BTCUSDT','side':'Buy','orderType':'Limit','qty':'0.001','price':'60000.0','orderLinkId':'manual-1'})"
 "$BIN/exec-order" -c "$cfg" --ctl reconcile >/dev/null
+sleep 1 # the poll runs on the loop, after the reply
 check "an open order unknown to the executor is a logged difference" grep -q 'reconcile difference: venue open order .*manual-1' "$dir/log/executor.log"
 
 # ---- rate limit: 10006 as exec.order Rejected --------------------------------------------
@@ -223,7 +242,6 @@ sleep 1
 check "10006 surfaces as exec.order Rejected" grep -q '"status":"Rejected".*bybit 10006' "$dir/tap.out"
 
 # ---- private WS: pushes, then a drop -> reconnect -> REST reconciliation before running ---
-ws_field() { "$BIN/exec-order" -c "$cfg" --ctl status | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
 eq "executor's private ws is authenticated" "$(ws_field ws_authed)" True
 order --id W0 --side buy --qty 0.001 >/dev/null
 sleep 1
@@ -236,6 +254,70 @@ check "ws drop put the executor in reconciling" grep -q 'venue state running -> 
 check "after the reconnect it reconciled over REST, then ran" sh -c "sed -n '/private ws down/,\$p' '$dir/log/executor.log' | grep -e 'private ws authenticated' -e 'reconciliation done' -e 'reconciling -> running' | tr '\n' ' ' | grep -q 'authenticated.*reconciliation done.*reconciling -> running'"
 eq "state back to running" "$(state_of)" running
 eq "W1 (filled around the drop) applied once" "$(grep -c '"client_id":"W1","order_id":"[^"]*","fill_id"' "$dir/tap.out")" 1
+
+# ---- 7. exec.position / exec.balance straight from the private pushes -------------------
+# restart the executor with a REST poll period of 10 min: after its start reconciliation no
+# poll runs, so what follows a fill can only come from the position and wallet pushes
+python3 - "$cfg" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["executor"]["poll_ms"] = 600000
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
+kill "$(cat "$dir/executor.pid")"
+sleep 1
+start executor executor executor.0
+check "executor (poll every 10 min) back to running" wait_running
+sleep 1
+polls0=$(ws_field polls)
+push0=$(ws_field pos_push)
+bal0=$(ws_field bal_push)
+order --id P1 --side buy --qty 0.003 >/dev/null
+sleep 1
+eq "no REST poll ran around the fill" "$(ws_field polls)" "$polls0"
+check "exec.position came from the position push ($push0 -> $(ws_field pos_push))" test "$(ws_field pos_push)" -gt "$push0"
+check "exec.balance came from the wallet push ($bal0 -> $(ws_field bal_push))" test "$(ws_field bal_push)" -gt "$bal0"
+venue_qty=$(vs "p=bb.call('GET','/v5/position/list',{'category':'linear','symbol':'BTCUSDT'})['result']['list'][0]; from decimal import Decimal as D; q=int(D(p['size'])*1000); print(-q if p['side']=='Sell' else q)")
+tap_qty=$(sed -n '/"client_id":"P1","order_id":"[^"]*","fill_id"/,$p' "$dir/tap.out" | grep '"symbol":"BTCUSDT","px_scale":1,"qty_scale":3,"qty":' | grep -v '"client_id"' | head -n 1 | sed 's/.*"qty_scale":3,"qty":\(-*[0-9]*\).*/\1/')
+eq "the exec.position after P1's fill holds the venue's size (qty scale 3)" "$tap_qty" "$venue_qty"
+wal_venue=$(vs "w=bb.call('GET','/v5/account/wallet-balance',{'accountType':'UNIFIED'})['result']['list'][0]; from decimal import Decimal as D; print(int(D(w['totalWalletBalance'])*10**8))")
+wal_tap=$(sed -n '/"client_id":"P1","order_id":"[^"]*","fill_id"/,$p' "$dir/tap.out" | grep -o '"asset":"USDT","wallet":-*[0-9]*' | tail -n 1 | grep -o '[-0-9]*$')
+eq "the exec.balance after P1's fill holds the venue's wallet (scale 8)" "$wal_tap" "$wal_venue"
+
+# ---- 8. spot: one life cycle with executor.category "spot" -------------------------------
+python3 - "$cfg" "$dir" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["executor"].update({"category": "spot", "poll_ms": 200, "journal": sys.argv[2] + "/executor.0.spot.journal"})
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
+kill "$(cat "$dir/executor.pid")"
+sleep 1
+start executor executor executor.0
+check "executor on the spot category reaches running" wait_running
+# spot BTCUSDT: tickSize 0.1 (px scale 1), basePrecision 0.000001 (qty scale 6)
+sorder() { "$BIN/exec-order" -c "$cfg" --venue bybit-spot --symbol BTCUSDT --px-scale 1 --qty-scale 6 "$@"; }
+spot_field() { # client_id field...
+    vs "l=bb.call('GET','/v5/order/history',{'category':'spot','orderLinkId':'$1'})['result']['list'] or bb.call('GET','/v5/order/realtime',{'category':'spot','orderLinkId':'$1'})['result']['list']; print(' '.join(str(l[0][f]) for f in '$2'.split()) if l else 'none')"
+}
+sorder --id SP1 --side buy --type limit --qty 0.010000 --px 60000.0 >"$dir/SP1.ack"
+check "spot limit SP1 accepted" grep -q '"accepted":true' "$dir/SP1.ack"
+sleep 1
+eq "SP1 rests on the venue's spot book" "$(spot_field SP1 'orderStatus category')" "New spot"
+sorder --id SP2 --side buy --qty 0.001000 >/dev/null
+sleep 1
+eq "spot market buy SP2 sent with marketUnit baseCoin, filled 0.001 BTC" "$(spot_field SP2 'orderStatus cumExecQty marketUnit')" "Filled 0.001 baseCoin"
+check "exec.position bybit-spot BTCUSDT from the wallet's BTC: 0.001000" grep -q '"venue":"bybit-spot","symbol":"BTCUSDT","px_scale":1,"qty_scale":6,"qty":1000,' "$dir/tap.out"
+"$BIN/exec-order" -c "$cfg" --ctl "cancel SP1" >/dev/null
+sorder --id SP3 --side sell --qty 0.001000 --reduce >/dev/null
+sorder --id SP4 --side sell --qty 1.000000 >/dev/null
+sleep 1.5
+eq "SP1 cancelled" "$(spot_field SP1 orderStatus)" Cancelled
+eq "spot market sell SP3 filled (reduce-only is not a spot field: not sent)" "$(spot_field SP3 'orderStatus cumExecQty reduceOnly')" "Filled 0.001 False"
+eq "exec.order of SP1: New, Cancelled" "$(tap_status SP1)" "New Cancelled "
+eq "exec.order of SP2: New, Filled" "$(tap_status SP2)" "New Filled "
+check "selling BTC not held: 170131 as exec.order Rejected" grep -q '"client_id":"SP4".*"status":"Rejected".*bybit 170131: spot: balance insufficient' "$dir/tap.out"
+eq "the spot position is flat again (last exec.position)" "$(grep '"venue":"bybit-spot","symbol":"BTCUSDT","px_scale":1,"qty_scale":6' "$dir/tap.out" | tail -n 1 | sed 's/.*"qty_scale":6,"qty":\(-*[0-9]*\).*/\1/')" 0
+eq "spot fills: two exec.fill (SP2, SP3)" "$(grep -c '"client_id":"SP[23]","order_id":"18[0-9]*","fill_id"' "$dir/tap.out")" 2
 
 # ---- 6. secrets ---------------------------------------------------------------------------
 stop_all

@@ -38,14 +38,19 @@ typedef enum {
     O_REJECTED,
     O_UNTRIGGERED,
     O_TRIGGERED,
-    O_DEACTIVATED
+    O_DEACTIVATED,
+    O_PFCANCELLED /* spot: cancelled with some fills (BYBIT_V5.md 2.10) */
 } s_st_t;
-static const char *const k_st[] = { "New",      "PartiallyFilled", "Filled",    "Cancelled",
-                                    "Rejected", "Untriggered",     "Triggered", "Deactivated" };
+static const char *const k_st[] = { "New",       "PartiallyFilled", "Filled",
+                                    "Cancelled", "Rejected",        "Untriggered",
+                                    "Triggered", "Deactivated",     "PartiallyFilledCanceled" };
 
 typedef struct {
     char symbol[24];
-    int64_t tick, step, min_qty; /* scale 8 */
+    int64_t tick, step, min_qty; /* scale 8; spot: step = basePrecision */
+    int64_t min_amt;             /* spot minOrderAmt (quote), scale 8; 0 linear */
+    bool spot;
+    char base[16]; /* spot base coin ("BTC"), from baseCoin */
 } s_instr_t;
 
 typedef struct {
@@ -59,6 +64,8 @@ typedef struct {
     s_st_t st;
     char cancel_type[24], reject_reason[40], create_type[24], stop_type[16];
     int64_t created_ms, updated_ms;
+    bool spot;       /* category "spot": no positions, coin balances move */
+    bool quote_unit; /* spot market buy with marketUnit quoteCoin (qty was a quote amount) */
 } s_ord_t;
 
 typedef struct {
@@ -75,6 +82,11 @@ typedef struct {
     int64_t created_ms, updated_ms;
     uint64_t seq;
 } s_pos_t;
+
+typedef struct {
+    char coin[16];
+    int64_t bal; /* scale 8 */
+} s_coin_t;
 
 typedef struct {
     char key[64];
@@ -94,6 +106,9 @@ struct vs_priv {
     s_instr_t *instr;
     size_t n_instr;
     match_t *match;
+    match_t *match_spot;               /* the replayed spot market (SOURCE_BYBIT_SPOT frames) */
+    s_coin_t coins[MATCH_MAX_SYMBOLS]; /* spot holdings other than USDT (in `wallet`) */
+    size_t n_coins;
     s_ord_t *ord;
     size_t n_ord, cap_ord;
     s_exec_t *ex;
@@ -195,24 +210,33 @@ s_answer(server_http_resp_t *resp, int code, const char *msg, json_t *result)
 }
 
 static const s_instr_t *
-s_instr(const vs_priv_t *self, const char *symbol)
+s_instr_of(const vs_priv_t *self, const char *symbol, bool spot)
 {
     for (size_t i = 0; i < self->n_instr; i++) {
-        if (strcmp(self->instr[i].symbol, symbol) == 0) {
+        if (self->instr[i].spot == spot && strcmp(self->instr[i].symbol, symbol) == 0) {
             return &self->instr[i];
         }
     }
     return NULL;
 }
 
+static const s_instr_t *
+s_instr(const vs_priv_t *self, const char *symbol)
+{
+    return s_instr_of(self, symbol, false);
+}
+
+/* Instruments-info body of one category into the table (spot: basePrecision is the step). */
 static int
-s_parse_instr(vs_priv_t *self, const char *body)
+s_parse_instr(vs_priv_t *self, const char *body, bool spot)
 {
     json_t *root = body ? json_loads(body, 0, NULL) : NULL;
     json_t *list = json_object_get(json_object_get(root, "result"), "list");
     size_t i;
     json_t *e;
-    self->instr = calloc(S_MAX_INSTR, sizeof *self->instr);
+    if (!self->instr) {
+        self->instr = calloc(S_MAX_INSTR, sizeof *self->instr);
+    }
     if (!self->instr) {
         json_decref(root);
         errno = ENOMEM;
@@ -224,13 +248,22 @@ s_parse_instr(vs_priv_t *self, const char *body)
         const char *tick =
             json_string_value(json_object_get(json_object_get(e, "priceFilter"), "tickSize"));
         json_t *lot = json_object_get(e, "lotSizeFilter");
-        const char *step = json_string_value(json_object_get(lot, "qtyStep"));
+        const char *step =
+            json_string_value(json_object_get(lot, spot ? "basePrecision" : "qtyStep"));
         const char *minq = json_string_value(json_object_get(lot, "minOrderQty"));
+        const char *mina = json_string_value(json_object_get(lot, "minOrderAmt"));
+        const char *base = json_string_value(json_object_get(e, "baseCoin"));
         if (!sym || !tick || !step || self->n_instr == S_MAX_INSTR || strlen(sym) >= 24) {
             continue;
         }
         s_instr_t *in = &self->instr[self->n_instr];
+        memset(in, 0, sizeof *in);
         snprintf(in->symbol, sizeof in->symbol, "%s", sym);
+        in->spot = spot;
+        snprintf(in->base, sizeof in->base, "%s", base ? base : "");
+        if (spot && mina) {
+            (void)money_parse(mina, strlen(mina), S_SC, &in->min_amt);
+        }
         if (money_parse(tick, strlen(tick), S_SC, &in->tick) < 0
             || money_parse(step, strlen(step), S_SC, &in->step) < 0 || in->tick <= 0
             || in->step <= 0) {
@@ -254,6 +287,11 @@ priv_config(cfg_t *cfg, priv_cfg_t *out)
     static const char *const k_keys[] = { "start_balance",   "taker_fee",  "maker_fee", "leverage",
                                           "delay_create_ms", "rate_order", NULL };
     memset(out, 0, sizeof *out);
+    const char *spot_path;
+    if (cfg_str(cfg, "venue_sim.bybit_instruments_spot", "", &spot_path) < 0) {
+        return -1;
+    }
+    snprintf(out->instruments_spot_path, sizeof out->instruments_spot_path, "%s", spot_path);
     if ((cfg_has(cfg, "venue_sim.private") && cfg_check_keys(cfg, "venue_sim.private", k_keys) < 0)
         || cfg_money(cfg, "venue_sim.private.start_balance", S_SC, "10000", 0, INT64_MAX,
                      &out->start_balance)
@@ -317,13 +355,37 @@ priv_new(const priv_cfg_t *cfg)
     self->cfg = *cfg;
     self->wallet = cfg->start_balance;
     self->match = match_new();
-    if (!self->match || s_parse_instr(self, cfg->instruments_linear) < 0) {
+    self->match_spot = match_new();
+    if (!self->match || !self->match_spot
+        || s_parse_instr(self, cfg->instruments_linear, false) < 0) {
         priv_destroy(&self);
         errno = ENOMEM;
         return NULL;
     }
-    log_info(k_mod, "private side: %zu keys, %zu linear instruments, balance loaded", cfg->n_keys,
-             self->n_instr);
+    size_t n_linear = self->n_instr;
+    if (cfg->instruments_spot_path[0]) {
+        FILE *f = fopen(cfg->instruments_spot_path, "rb");
+        char *text = NULL;
+        size_t len = 0;
+        if (f) {
+            FILE *m = open_memstream(&text, &len);
+            char buf[65536];
+            size_t n;
+            while (m && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+                (void)fwrite(buf, 1, n, m);
+            }
+            if (m) {
+                fclose(m);
+            }
+            fclose(f);
+        }
+        if (!text || s_parse_instr(self, text, true) < 0) {
+            log_error(k_mod, "cannot read spot instruments %s", cfg->instruments_spot_path);
+        }
+        free(text);
+    }
+    log_info(k_mod, "private side: %zu keys, %zu linear and %zu spot instruments, balance loaded",
+             cfg->n_keys, n_linear, self->n_instr - n_linear);
     return self;
 }
 
@@ -336,6 +398,7 @@ priv_destroy(vs_priv_t **self_p)
         return;
     }
     match_destroy(&self->match);
+    match_destroy(&self->match_spot);
     free(self->instr);
     free(self->ord);
     free(self->ex);
@@ -400,11 +463,60 @@ s_used_margin(vs_priv_t *self)
     }
     for (size_t i = 0; i < self->n_ord; i++) {
         const s_ord_t *o = &self->ord[i];
-        if ((o->st == O_NEW || o->st == O_PFILLED) && !o->reduce_only && !o->market) {
+        if ((o->st == O_NEW || o->st == O_PFILLED) && !o->reduce_only && !o->market && !o->spot) {
             im += s_div(s_mul(o->px, o->qty - o->cum_qty), lev);
         }
     }
     return im;
+}
+
+/* ---- spot holdings ---------------------------------------------------------------------- */
+
+static s_coin_t *
+s_coin(vs_priv_t *self, const char *coin, bool create)
+{
+    for (size_t i = 0; i < self->n_coins; i++) {
+        if (strcmp(self->coins[i].coin, coin) == 0) {
+            return &self->coins[i];
+        }
+    }
+    if (!create || self->n_coins == MATCH_MAX_SYMBOLS || !coin[0]) {
+        return NULL;
+    }
+    s_coin_t *c = &self->coins[self->n_coins++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->coin, sizeof c->coin, "%s", coin);
+    return c;
+}
+
+/* Spot price of coin in USDT (the last trade of <coin>USDT on the spot book), 0 unknown. */
+static int64_t
+s_coin_px(vs_priv_t *self, const char *coin)
+{
+    char sym[32];
+    snprintf(sym, sizeof sym, "%sUSDT", coin);
+    match_book_t *b = match_book(self->match_spot, sym);
+    return b ? b->last_px : 0;
+}
+
+/* Held by open spot orders: quote (USDT) for buys, the base coin for sells. */
+static int64_t
+s_locked(vs_priv_t *self, const char *coin)
+{
+    int64_t v = 0;
+    for (size_t i = 0; i < self->n_ord; i++) {
+        const s_ord_t *o = &self->ord[i];
+        if (!o->spot || o->market || (o->st != O_NEW && o->st != O_PFILLED)) {
+            continue;
+        }
+        const s_instr_t *in = s_instr_of(self, o->symbol, true);
+        if (o->side > 0 && strcmp(coin, "USDT") == 0) {
+            v += s_mul(o->px, o->qty - o->cum_qty);
+        } else if (o->side < 0 && in && strcmp(coin, in->base) == 0) {
+            v += o->qty - o->cum_qty;
+        }
+    }
+    return v;
 }
 
 static int64_t
@@ -413,6 +525,9 @@ s_equity(vs_priv_t *self)
     int64_t e = self->wallet;
     for (size_t i = 0; i < self->n_pos; i++) {
         e += s_upnl(self, &self->pos[i]);
+    }
+    for (size_t i = 0; i < self->n_coins; i++) {
+        e += s_mul(self->coins[i].bal, s_coin_px(self, self->coins[i].coin));
     }
     return e;
 }
@@ -528,9 +643,18 @@ s_fill(vs_priv_t *self, s_ord_t *o, int64_t px, int64_t qty, bool maker)
     e->leaves = o->qty - o->cum_qty;
     o->st = o->cum_qty == o->qty ? O_FILLED : O_PFILLED;
     o->updated_ms = e->time_ms;
-    self->wallet -= e->fee;
+    self->wallet -= e->fee; /* spot too: fees in USDT here (private.h) */
     self->fees += e->fee;
-    s_pos_t *p = s_pos(self, o->symbol, true);
+    s_pos_t *p = o->spot ? NULL : s_pos(self, o->symbol, true);
+    if (o->spot) {
+        /* spot: the quote pays for (gets) the base coin; no position */
+        const s_instr_t *in = s_instr_of(self, o->symbol, true);
+        s_coin_t *c = in ? s_coin(self, in->base, true) : NULL;
+        self->wallet += o->side > 0 ? -e->value : e->value;
+        if (c) {
+            c->bal += o->side > 0 ? qty : -qty;
+        }
+    }
     if (p) {
         e->closed = s_pos_fill(self, p, o->side, px, qty);
         if (!o->reduce_only && (o->tp > 0 || o->sl > 0) && p->size != 0) {
@@ -552,7 +676,9 @@ s_fill(vs_priv_t *self, s_ord_t *o, int64_t px, int64_t qty, bool maker)
 static void
 s_cancel(vs_priv_t *self, s_ord_t *o, const char *cancel_type, const char *reject_reason)
 {
-    o->st = O_CANCELLED; /* derivatives: also Untriggered -> Cancelled (2.10) */
+    /* derivatives: also Untriggered -> Cancelled; spot with fills: PartiallyFilledCanceled
+     * (2.10) */
+    o->st = o->spot && o->cum_qty > 0 ? O_PFCANCELLED : O_CANCELLED;
     snprintf(o->cancel_type, sizeof o->cancel_type, "%s", cancel_type);
     if (reject_reason) {
         snprintf(o->reject_reason, sizeof o->reject_reason, "%s", reject_reason);
@@ -561,12 +687,24 @@ s_cancel(vs_priv_t *self, s_ord_t *o, const char *cancel_type, const char *rejec
     s_push_order(self, o);
 }
 
+static match_book_t *
+s_book_of(vs_priv_t *self, const s_ord_t *o)
+{
+    return match_book(o->spot ? self->match_spot : self->match, o->symbol);
+}
+
+static bool
+s_book_is_spot(vs_priv_t *self, const match_book_t *b)
+{
+    return match_book(self->match_spot, b->symbol) == b;
+}
+
 /* Reduce-only orders never exceed the position: the qty left to trade. */
 static int64_t
 s_room(vs_priv_t *self, const s_ord_t *o)
 {
     int64_t leaves = o->qty - o->cum_qty;
-    if (!o->reduce_only) {
+    if (!o->reduce_only || o->spot) {
         return leaves;
     }
     s_pos_t *p = s_pos(self, o->symbol, false);
@@ -581,7 +719,7 @@ s_room(vs_priv_t *self, const s_ord_t *o)
 static void
 s_place(vs_priv_t *self, s_ord_t *o)
 {
-    match_book_t *b = match_book(self->match, o->symbol);
+    match_book_t *b = s_book_of(self, o);
     match_level_t fills[MATCH_LEVELS];
     int64_t taken = 0, room = s_room(self, o);
     size_t nf = 0;
@@ -647,9 +785,10 @@ s_on_trade(match_book_t *b, int8_t side, int64_t px, int64_t qty, void *arg)
 {
     (void)side;
     vs_priv_t *self = arg;
+    bool spot = s_book_is_spot(self, b);
     for (size_t i = 0; i < self->n_ord; i++) {
         s_ord_t *o = &self->ord[i];
-        if (strcmp(o->symbol, b->symbol) != 0) {
+        if (o->spot != spot || strcmp(o->symbol, b->symbol) != 0) {
             continue;
         }
         if (o->st == O_UNTRIGGERED
@@ -671,7 +810,7 @@ s_on_trade(match_book_t *b, int8_t side, int64_t px, int64_t qty, void *arg)
             }
         }
     }
-    s_pos_t *p = s_pos(self, b->symbol, false);
+    s_pos_t *p = spot ? NULL : s_pos(self, b->symbol, false);
     if (p && p->size != 0) {
         bool tp = p->tp > 0 && (p->size > 0 ? px >= p->tp : px <= p->tp);
         bool sl = p->sl > 0 && (p->size > 0 ? px <= p->sl : px >= p->sl);
@@ -685,9 +824,10 @@ static void
 s_on_book(match_book_t *b, void *arg)
 {
     vs_priv_t *self = arg;
+    bool spot = s_book_is_spot(self, b);
     for (size_t i = 0; i < self->n_ord; i++) {
         s_ord_t *o = &self->ord[i];
-        if ((o->st != O_NEW && o->st != O_PFILLED) || o->market
+        if ((o->st != O_NEW && o->st != O_PFILLED) || o->market || o->spot != spot
             || strcmp(o->symbol, b->symbol) != 0) {
             continue;
         }
@@ -710,10 +850,11 @@ void
 priv_on_frame(vs_priv_t *self, const source_frame_t *f)
 {
     assert(self && f);
-    if (f->kind != SOURCE_BYBIT_LINEAR) {
+    if (f->kind != SOURCE_BYBIT_LINEAR && f->kind != SOURCE_BYBIT_SPOT) {
         return;
     }
-    if (match_on_frame(self->match, f->text, f->len, s_on_book, s_on_trade, self) < 0) {
+    match_t *m = f->kind == SOURCE_BYBIT_SPOT ? self->match_spot : self->match;
+    if (match_on_frame(m, f->text, f->len, s_on_book, s_on_trade, self) < 0) {
         log_limited(&self->bad_frame, LOG_WARN, k_mod, "replayed frame not usable for matching",
                     f->text, f->len);
     }
@@ -766,7 +907,10 @@ s_order_json(vs_priv_t *self, const s_ord_t *o)
     (void)self;
     int64_t avg = o->cum_qty > 0 ? s_div(o->cum_value, o->cum_qty) : 0;
     json_t *j = json_object();
-    json_object_set_new(j, "category", json_string("linear"));
+    json_object_set_new(j, "category", json_string(o->spot ? "spot" : "linear"));
+    if (o->spot && o->market) {
+        json_object_set_new(j, "marketUnit", json_string(o->quote_unit ? "quoteCoin" : "baseCoin"));
+    }
     json_object_set_new(j, "orderId", json_string(o->order_id));
     json_object_set_new(j, "orderLinkId", json_string(o->link_id));
     json_object_set_new(j, "symbol", json_string(o->symbol));
@@ -812,7 +956,7 @@ s_exec_json(vs_priv_t *self, const s_exec_t *e)
 {
     const s_ord_t *o = &self->ord[e->ord];
     json_t *j = json_object();
-    json_object_set_new(j, "category", json_string("linear"));
+    json_object_set_new(j, "category", json_string(o->spot ? "spot" : "linear"));
     json_object_set_new(j, "symbol", json_string(o->symbol));
     json_object_set_new(j, "orderId", json_string(o->order_id));
     json_object_set_new(j, "orderLinkId", json_string(o->link_id));
@@ -833,7 +977,7 @@ s_exec_json(vs_priv_t *self, const s_exec_t *e)
     json_object_set_new(j, "execType", json_string("Trade"));
     json_object_set_new(j, "execTime", s_i64s(e->time_ms));
     json_object_set_new(j, "isMaker", json_boolean(e->maker));
-    json_object_set_new(j, "markPrice", s_dec(s_mark(self, o->symbol)));
+    json_object_set_new(j, "markPrice", s_dec(o->spot ? e->px : s_mark(self, o->symbol)));
     json_object_set_new(j, "closedSize", s_dec(e->closed));
     json_object_set_new(j, "seq", json_integer((json_int_t)e->seq));
     s_extra(j, k_exec_extra);
@@ -881,26 +1025,48 @@ s_wallet_json(vs_priv_t *self)
     for (size_t i = 0; i < self->n_pos; i++) {
         upl += s_upnl(self, &self->pos[i]);
     }
-    int64_t eq = s_equity(self), avail = eq - s_used_margin(self);
+    int64_t coin_val = 0; /* spot holdings at their last spot price (USD = USDT here) */
+    for (size_t i = 0; i < self->n_coins; i++) {
+        coin_val += s_mul(self->coins[i].bal, s_coin_px(self, self->coins[i].coin));
+    }
+    int64_t locked = s_locked(self, "USDT");
+    int64_t eq = s_equity(self), avail = eq - s_used_margin(self) - locked;
+    json_t *coins = json_array();
     json_t *coin = json_object();
     json_object_set_new(coin, "coin", json_string("USDT"));
-    json_object_set_new(coin, "equity", s_dec(eq));
-    json_object_set_new(coin, "usdValue", s_dec(eq));
+    json_object_set_new(coin, "equity", s_dec(eq - coin_val));
+    json_object_set_new(coin, "usdValue", s_dec(eq - coin_val));
     json_object_set_new(coin, "walletBalance", s_dec(self->wallet));
-    json_object_set_new(coin, "locked", json_string("0"));
+    json_object_set_new(coin, "locked", s_dec(locked));
     json_object_set_new(coin, "unrealisedPnl", s_dec(upl));
     json_object_set_new(coin, "cumRealisedPnl", s_dec(self->realised - self->fees));
     json_object_set_new(coin, "availableToWithdraw", s_dec(avail));
     s_extra(coin, k_coin_extra);
+    json_array_append_new(coins, coin);
+    for (size_t i = 0; i < self->n_coins; i++) {
+        const s_coin_t *c = &self->coins[i];
+        int64_t val = s_mul(c->bal, s_coin_px(self, c->coin)), lk = s_locked(self, c->coin);
+        json_t *x = json_object();
+        json_object_set_new(x, "coin", json_string(c->coin));
+        json_object_set_new(x, "equity", s_dec(c->bal));
+        json_object_set_new(x, "usdValue", s_dec(val));
+        json_object_set_new(x, "walletBalance", s_dec(c->bal));
+        json_object_set_new(x, "locked", s_dec(lk));
+        json_object_set_new(x, "unrealisedPnl", json_string("0"));
+        json_object_set_new(x, "cumRealisedPnl", json_string("0"));
+        json_object_set_new(x, "availableToWithdraw", s_dec(c->bal - lk));
+        s_extra(x, k_coin_extra);
+        json_array_append_new(coins, x);
+    }
     json_t *j = json_object();
     json_object_set_new(j, "accountType", json_string("UNIFIED"));
     json_object_set_new(j, "totalEquity", s_dec(eq));
-    json_object_set_new(j, "totalWalletBalance", s_dec(self->wallet));
+    json_object_set_new(j, "totalWalletBalance", s_dec(self->wallet + coin_val));
     json_object_set_new(j, "totalMarginBalance", s_dec(eq));
     json_object_set_new(j, "totalAvailableBalance", s_dec(avail));
     json_object_set_new(j, "totalPerpUPL", s_dec(upl));
     json_object_set_new(j, "totalInitialMargin", s_dec(s_used_margin(self)));
-    json_object_set_new(j, "coin", json_pack("[o]", coin));
+    json_object_set_new(j, "coin", coins);
     s_extra(j, k_wallet_extra);
     return j;
 }
@@ -1015,6 +1181,129 @@ s_num_param(s_params_t *ps, const char *name, int64_t *out)
     return money_parse(v, strlen(v), S_SC, out) < 0 || *out < 0 ? -1 : 1;
 }
 
+/* A spot create (category "spot"; BYBIT_V5.md 2.6, 2.11): no reduceOnly (ignored) and no
+ * positions; market buys take marketUnit "baseCoin" (qty in the base coin) or "quoteCoin"
+ * (default: qty is a USDT amount, converted at the best ask down to basePrecision); the spot
+ * codes 170137 qty not on basePrecision, 170136 below minOrderQty, 170140 below minOrderAmt,
+ * 170134 price not on tickSize, 170131 balance (USDT for buys, the base coin for sells, less
+ * what open orders hold), 170141 duplicate orderLinkId. Conditional and TP/SL spot orders are
+ * not simulated (10001). */
+static int
+s_create_spot(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp)
+{
+    char b[7][64];
+    const char *sym = s_param(ps, "symbol", b[0], 64);
+    const char *side = s_param(ps, "side", b[1], 64);
+    const char *type = s_param(ps, "orderType", b[2], 64);
+    const char *tif = s_param(ps, "timeInForce", b[3], 64);
+    const char *link = s_param(ps, "orderLinkId", b[4], 64);
+    const char *unit = s_param(ps, "marketUnit", b[5], 64);
+    const char *filter = s_param(ps, "orderFilter", b[6], 64);
+    int64_t qty = 0, px = 0, x = 0;
+    const s_instr_t *in = sym ? s_instr_of(self, sym, true) : NULL;
+    if (!in) {
+        return s_answer(resp, 10001, "params error: symbol invalid", NULL);
+    }
+    if (!side || (strcmp(side, "Buy") != 0 && strcmp(side, "Sell") != 0)) {
+        return s_answer(resp, 10001, "params error: side invalid", NULL);
+    }
+    if (!type || (strcmp(type, "Market") != 0 && strcmp(type, "Limit") != 0)) {
+        return s_answer(resp, 10001, "params error: orderType invalid", NULL);
+    }
+    if (tif && strcmp(tif, "GTC") != 0 && strcmp(tif, "IOC") != 0 && strcmp(tif, "FOK") != 0
+        && strcmp(tif, "PostOnly") != 0) {
+        return s_answer(resp, 10001, "params error: timeInForce invalid", NULL);
+    }
+    if ((filter && strcmp(filter, "Order") != 0) || s_num_param(ps, "triggerPrice", &x) != 0
+        || s_num_param(ps, "takeProfit", &x) != 0 || s_num_param(ps, "stopLoss", &x) != 0) {
+        return s_answer(resp, 10001, "params error: spot conditional and TP/SL not simulated",
+                        NULL);
+    }
+    if (unit && strcmp(unit, "baseCoin") != 0 && strcmp(unit, "quoteCoin") != 0) {
+        return s_answer(resp, 10001, "params error: marketUnit invalid", NULL);
+    }
+    bool market = strcmp(type, "Market") == 0;
+    int8_t sd = strcmp(side, "Buy") == 0 ? 1 : -1;
+    bool quote_unit = market && sd > 0 && !(unit && strcmp(unit, "baseCoin") == 0);
+    if (market && sd < 0 && unit && strcmp(unit, "quoteCoin") == 0) {
+        return s_answer(resp, 10001, "params error: quoteCoin market sells not simulated", NULL);
+    }
+    if (s_num_param(ps, "qty", &qty) != 1 || qty <= 0) {
+        return s_answer(resp, 10001, "params error: qty invalid", NULL);
+    }
+    match_book_t *bk = match_book(self->match_spot, sym);
+    int64_t ask = bk && bk->na ? bk->asks[0].px : 0, bid = bk && bk->nb ? bk->bids[0].px : 0;
+    int64_t quote_amt = 0;
+    if (quote_unit) {
+        if (ask <= 0) {
+            return s_answer(resp, 170136, "Order quantity below the lower limit.", NULL);
+        }
+        quote_amt = qty;
+        /* base = quote / ask, down to basePrecision (both at scale 8) */
+        qty = (int64_t)(((__int128)quote_amt * money_pow10(S_SC) / ask) / in->step * in->step);
+    } else if (qty % in->step != 0) {
+        return s_answer(resp, 170137, "Order quantity has too many decimals.", NULL);
+    }
+    if (qty < in->min_qty) {
+        return s_answer(resp, 170136, "Order quantity below the lower limit.", NULL);
+    }
+    int pr = s_num_param(ps, "price", &px);
+    if (!market && (pr != 1 || px <= 0)) {
+        return s_answer(resp, 10001, "params error: price invalid", NULL);
+    }
+    if (!market && px % in->tick != 0) {
+        return s_answer(resp, 170134, "Order price has too many decimals.", NULL);
+    }
+    int64_t ref = market ? (sd > 0 ? ask : bid) : px;
+    int64_t value = quote_amt > 0 ? quote_amt : s_mul(ref, qty);
+    if (in->min_amt > 0 && ref > 0 && value < in->min_amt) {
+        return s_answer(resp, 170140, "Order value exceeded lower limit.", NULL);
+    }
+    if (link && link[0] && !s_valid_link(link)) {
+        return s_answer(resp, 10001, "params error: orderLinkId invalid", NULL);
+    }
+    if (link && link[0] && s_find(self, NULL, link)) {
+        return s_answer(resp, 170141, "Duplicate clientOrderId.", NULL);
+    }
+    if (sd > 0) {
+        int64_t free_q = s_equity(self) - s_used_margin(self) - s_locked(self, "USDT");
+        for (size_t i = 0; i < self->n_coins; i++) { /* only USDT pays for spot buys */
+            free_q -= s_mul(self->coins[i].bal, s_coin_px(self, self->coins[i].coin));
+        }
+        int64_t fee = s_mul(value, self->cfg.taker_fee);
+        if (value + fee > free_q) {
+            return s_answer(resp, 170131, "Insufficient balance.", NULL);
+        }
+    } else {
+        s_coin_t *c = s_coin(self, in->base, false);
+        if (!c || c->bal - s_locked(self, in->base) < qty) {
+            return s_answer(resp, 170131, "Insufficient balance.", NULL);
+        }
+    }
+    s_ord_t *o = s_new_order(self);
+    if (!o) {
+        return s_answer(resp, 10016, "Server error: out of memory", NULL);
+    }
+    /* spot order ids are numeric strings (2.6) */
+    snprintf(o->order_id, sizeof o->order_id, "%llu",
+             (unsigned long long)(1800000000000000000ULL + self->next_order));
+    snprintf(o->link_id, sizeof o->link_id, "%s", link ? link : "");
+    snprintf(o->symbol, sizeof o->symbol, "%s", sym);
+    snprintf(o->tif, sizeof o->tif, "%s", market ? "IOC" : (tif ? tif : "GTC"));
+    o->spot = true;
+    o->quote_unit = quote_unit;
+    o->side = sd;
+    o->market = market;
+    o->qty = qty;
+    o->px = market ? 0 : px;
+    o->st = O_NEW;
+    s_place(self, o);
+    log_info(k_mod, "spot order %s link %s %s %s %s qty %lld px %lld -> %s", o->order_id,
+             o->link_id, o->symbol, side, type, (long long)qty, (long long)px, k_st[o->st]);
+    json_t *r = json_pack("{s:s, s:s}", "orderId", o->order_id, "orderLinkId", o->link_id);
+    return s_answer(resp, 0, "OK", r);
+}
+
 static int
 s_create(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp)
 {
@@ -1028,8 +1317,12 @@ s_create(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp)
     char rb[16];
     const char *ro = s_param(ps, "reduceOnly", rb, sizeof rb);
     int64_t qty = 0, px = 0, trig = 0, tp = 0, sl = 0, dir = 0;
+    if (cat && strcmp(cat, "spot") == 0) {
+        return s_create_spot(self, ps, resp);
+    }
     if (!cat || strcmp(cat, "linear") != 0) {
-        return s_answer(resp, 10001, "params error: category only linear is simulated", NULL);
+        return s_answer(resp, 10001, "params error: category only linear and spot are simulated",
+                        NULL);
     }
     const s_instr_t *in = sym ? s_instr(self, sym) : NULL;
     if (!in) {
@@ -1156,12 +1449,16 @@ s_create(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp)
 static int
 s_amend_cancel(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp, bool cancel)
 {
-    char b[2][64];
+    char b[3][64];
     const char *oid = s_param(ps, "orderId", b[0], 64);
     const char *lid = s_param(ps, "orderLinkId", b[1], 64);
+    const char *cat = s_param(ps, "category", b[2], 64);
+    bool spot = cat && strcmp(cat, "spot") == 0;
     s_ord_t *o = s_find(self, oid, lid);
-    if (!o || !(o->st == O_NEW || o->st == O_PFILLED || o->st == O_UNTRIGGERED)) {
-        return s_answer(resp, 110001, "order not exists or too late to cancel", NULL);
+    if (!o || o->spot != spot
+        || !(o->st == O_NEW || o->st == O_PFILLED || o->st == O_UNTRIGGERED)) {
+        return spot ? s_answer(resp, 170213, "Order does not exist.", NULL)
+                    : s_answer(resp, 110001, "order not exists or too late to cancel", NULL);
     }
     if (cancel) {
         s_cancel(self, o, "CancelByUser", NULL);
@@ -1170,7 +1467,7 @@ s_amend_cancel(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp, bool c
         int hq = s_num_param(ps, "qty", &qty), hp = s_num_param(ps, "price", &px);
         int ht = s_num_param(ps, "triggerPrice", &trig);
         int htp = s_num_param(ps, "takeProfit", &tp), hsl = s_num_param(ps, "stopLoss", &sl);
-        const s_instr_t *in = s_instr(self, o->symbol);
+        const s_instr_t *in = s_instr_of(self, o->symbol, o->spot);
         if (hq < 0 || hp < 0 || ht < 0 || htp < 0 || hsl < 0 || (hq == 1 && qty <= o->cum_qty)
             || (hq == 1 && in && qty % in->step != 0) || (hp == 1 && in && px % in->tick != 0)
             || (hp == 1 && o->market)) {
@@ -1194,7 +1491,7 @@ s_amend_cancel(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp, bool c
         o->updated_ms = s_now_ms();
         if (o->st != O_UNTRIGGERED) {
             /* a re-priced limit may now cross: take what crosses, keep the rest resting */
-            match_book_t *bk = match_book(self->match, o->symbol);
+            match_book_t *bk = s_book_of(self, o);
             match_level_t fills[MATCH_LEVELS];
             int64_t taken = 0;
             s_push_order(self, o);
@@ -1214,16 +1511,18 @@ s_amend_cancel(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp, bool c
 static int
 s_cancel_all(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp)
 {
-    char b[2][64];
+    char b[3][64];
     const char *sym = s_param(ps, "symbol", b[0], 64);
     const char *settle = s_param(ps, "settleCoin", b[1], 64);
-    if (!sym && !settle) {
+    const char *cat = s_param(ps, "category", b[2], 64);
+    bool spot = cat && strcmp(cat, "spot") == 0;
+    if (!sym && !settle && !spot) { /* linear needs one of them; spot: all spot orders */
         return s_answer(resp, 10001, "params error: symbol or settleCoin required", NULL);
     }
     json_t *list = json_array();
     for (size_t i = 0; i < self->n_ord; i++) {
         s_ord_t *o = &self->ord[i];
-        if ((o->st == O_NEW || o->st == O_PFILLED || o->st == O_UNTRIGGERED)
+        if ((o->st == O_NEW || o->st == O_PFILLED || o->st == O_UNTRIGGERED) && o->spot == spot
             && (!sym || strcmp(o->symbol, sym) == 0)) {
             s_cancel(self, o, "CancelByUser", NULL);
             json_array_append_new(
@@ -1250,9 +1549,10 @@ s_orders_query(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp, bool h
     char b[2][64];
     const char *cat = s_param(ps, "category", b[0], 64);
     const char *open_only = s_param(ps, "openOnly", b[1], 64);
-    if (!cat || strcmp(cat, "linear") != 0) {
+    if (!cat || (strcmp(cat, "linear") != 0 && strcmp(cat, "spot") != 0)) {
         return s_answer(resp, 10001, "params error: category invalid", NULL);
     }
+    bool spot = strcmp(cat, "spot") == 0;
     char t[2][64];
     bool by_id = s_param(ps, "orderId", t[0], 64) || s_param(ps, "orderLinkId", t[1], 64);
     json_t *list = json_array();
@@ -1261,35 +1561,44 @@ s_orders_query(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp, bool h
         bool open = o->st == O_NEW || o->st == O_PFILLED || o->st == O_UNTRIGGERED;
         bool want = history ? !open || by_id
                             : (open || by_id || (open_only && strcmp(open_only, "1") == 0));
-        if (want && s_match_filter(ps, o)) {
+        if (want && o->spot == spot && s_match_filter(ps, o)) {
             json_array_append_new(list, s_order_json(self, o));
         }
     }
     return s_answer(
         resp, 0, "OK",
-        json_pack("{s:o, s:s, s:s}", "list", list, "nextPageCursor", "", "category", "linear"));
+        json_pack("{s:o, s:s, s:s}", "list", list, "nextPageCursor", "", "category", cat));
 }
 
 static int
 s_exec_list(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp)
 {
+    char cb[64];
+    const char *cat = s_param(ps, "category", cb, sizeof cb);
+    bool spot = cat && strcmp(cat, "spot") == 0;
     json_t *list = json_array();
     for (size_t i = self->n_ex; i-- > 0;) {
-        if (s_match_filter(ps, &self->ord[self->ex[i].ord])) {
+        const s_ord_t *o = &self->ord[self->ex[i].ord];
+        if (o->spot == spot && s_match_filter(ps, o)) {
             json_array_append_new(list, s_exec_json(self, &self->ex[i]));
         }
     }
-    return s_answer(
-        resp, 0, "OK",
-        json_pack("{s:o, s:s, s:s}", "list", list, "nextPageCursor", "", "category", "linear"));
+    return s_answer(resp, 0, "OK",
+                    json_pack("{s:o, s:s, s:s}", "list", list, "nextPageCursor", "", "category",
+                              spot ? "spot" : "linear"));
 }
 
 static int
 s_positions(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp)
 {
-    char b[2][64];
+    char b[3][64];
     const char *sym = s_param(ps, "symbol", b[0], 64);
     const char *settle = s_param(ps, "settleCoin", b[1], 64);
+    const char *cat = s_param(ps, "category", b[2], 64);
+    if (cat && strcmp(cat, "spot") == 0) { /* spot has no positions (2.8) */
+        return s_answer(resp, 10001, "params error: category only support linear, inverse, option",
+                        NULL);
+    }
     if (!sym && !settle) {
         return s_answer(resp, 10001, "params error: symbol or settleCoin required", NULL);
     }

@@ -1,5 +1,6 @@
 /*  private.h - venue-sim's private side of Bybit v5: signed REST (BYBIT_V5.md 2.2-2.10) and
- *  the private WebSocket (section 3), one unified USDT account per simulator, linear only.
+ *  the private WebSocket (section 3), one unified USDT account per simulator, categories
+ *  linear and spot (spot rules: docs/executor.md "venue-sim private side").
  *  Owns:  the API keys (secrets never logged), the order table, the executions, positions
  *         per symbol, the wallet, per key+path rate-limit windows, the replayed book
  *         (match.h), the authenticated private WS connections and their topics.
@@ -50,12 +51,13 @@ typedef struct {
 typedef struct {
     priv_key_t keys[PRIV_MAX_KEYS];
     size_t n_keys;
-    const char *instruments_linear; /* REST body (borrowed for priv_new): tick, step, min qty */
-    int64_t start_balance;          /* USDT at scale 8 */
-    int64_t taker_fee, maker_fee;   /* rates at scale 8 (0.00055 -> 55000) */
-    int64_t leverage;               /* 1..100 */
-    int64_t delay_create_ms;        /* 0 = answer at once */
-    int64_t rate_order;             /* per second, create/amend/cancel (default 10) */
+    const char *instruments_linear;  /* REST body (borrowed for priv_new): tick, step, min qty */
+    int64_t start_balance;           /* USDT at scale 8 */
+    int64_t taker_fee, maker_fee;    /* rates at scale 8 (0.00055 -> 55000) */
+    int64_t leverage;                /* 1..100 */
+    int64_t delay_create_ms;         /* 0 = answer at once */
+    int64_t rate_order;              /* per second, create/amend/cancel (default 10) */
+    char instruments_spot_path[512]; /* venue_sim.bybit_instruments_spot ("" = no spot) */
 } priv_cfg_t;
 
 typedef struct vs_priv vs_priv_t;

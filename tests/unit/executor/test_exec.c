@@ -136,7 +136,7 @@ s_encode_req(const codec_risk_order_t *r, uint8_t *buf, size_t cap)
 }
 
 static exec_t *
-s_exec(void)
+s_exec_rules(const paper_rules_t *rules)
 {
     g_n = 0;
     exec_cfg_t c = {
@@ -149,11 +149,20 @@ s_exec(void)
                    .maker_fee = 100000,
                    .slippage_cap = 100000000 },
     };
+    if (rules) {
+        c.paper = *rules;
+    }
     exec_t *x = exec_new(&c, s_emit, NULL);
     assert_non_null(x);
     s_instrument(x, "BTCUSDT", 2, 10, 3, 1, 5);
     s_instrument(x, "10000NEXUSDT", 5, 1, 0, 10, 10);
     return x;
+}
+
+static exec_t *
+s_exec(void)
+{
+    return s_exec_rules(NULL);
 }
 
 /* Send request r; returns exec_request's result, the decoded ack in *ack. */
@@ -264,10 +273,6 @@ test_rejects(void **state)
     cases[n].r.trigger_px = 6600005; /* 66000.05: tick is 0.10 */
     cases[n].r.trigger_dir = 1;
     cases[n++].why = "trigger price not on tick";
-    cases[n].r = s_req("a12", "BTCUSDT", 1, 100);
-    snprintf(cases[n].r.tif, sizeof cases[n].r.tif, "PostOnly"); /* valid, not simulated */
-    cases[n++].why =
-        "paper venue: only market and GTC limit orders (no IOC/FOK/PostOnly, no trigger)";
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(s_ask(x, &cases[i].r, req, &ack, &push), 1);
         assert_false(ack.accepted);
@@ -392,6 +397,112 @@ test_deliver_book_then_order_fills(void **state)
     exec_destroy(&x);
 }
 
+/* The paper venue takes what it now simulates (time in force, triggers) through the intake,
+ * and md.ticker reaches it: with executor.paper_trigger_by "mark" a stop triggers on the
+ * ticker's mark price, not on a trade print. Book: bid 64999.90 x 1.000, ask 65000.00 x 1.000.
+ * A sell stop (trigger 64900.00, direction 2 = falls to it) of 0.100 after a long 0.100:
+ *   trade 64800.00      no trigger (the source is the mark)
+ *   ticker mark 64950.00 no trigger (64950 > 64900)
+ *   ticker mark 64900.00 triggers (64900 <= 64900): Untriggered -> Triggered -> market sell
+ *                        0.100 at the bid 64999.90 (the book did not move), flat. */
+static void
+test_paper_tif_and_mark_trigger(void **state)
+{
+    (void)state;
+    const paper_rules_t rules = { .trigger_by = PAPER_TRIGGER_MARK, .latency_ns = 0 };
+    exec_t *x = s_exec_rules(&rules);
+    uint8_t buf[CODEC_MSG_MAX], req[CODEC_MSG_MAX];
+    codec_md_book_t b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.venue, sizeof b.venue, "bybit-linear");
+    snprintf(b.symbol, sizeof b.symbol, "BTCUSDT");
+    b.px_scale = 2;
+    b.qty_scale = 3;
+    b.ts_event = 4 * SEC;
+    b.n_bids = 1;
+    b.bids[0] = (codec_level_t){ 6499990, 1000 };
+    b.n_asks = 1;
+    b.asks[0] = (codec_level_t){ 6500000, 1000 };
+    bus_msg_t m, push;
+    s_msg(&m, buf, sizeof buf, "md.book.bybit-linear.BTCUSDT", "feed.0", CODEC_MD_BOOK, &b, 4 * SEC,
+          1);
+    exec_observe(x, &m);
+    exec_deliver(x, &m);
+    codec_order_ack_t ack;
+    /* PostOnly buy at 65000.00 would take the ask: accepted at intake, Cancelled by the venue */
+    codec_risk_order_t po = s_req("po", "BTCUSDT", 1, 100);
+    po.type = CODEC_ORD_LIMIT;
+    po.px = 6500000;
+    snprintf(po.tif, sizeof po.tif, "PostOnly");
+    assert_int_equal(s_ask(x, &po, req, &ack, &push), 1);
+    assert_true(ack.accepted);
+    exec_deliver(x, &push);
+    order_t *o = orders_get(exec_orders(x), "po");
+    assert_int_equal(o->status, ORDER_CANCELLED);
+    assert_string_equal(o->reject_reason, "EC_PostOnlyWillTakeLiquidity");
+    codec_risk_order_t buy = s_req("buy", "BTCUSDT", 1, 100);
+    assert_int_equal(s_ask(x, &buy, req, &ack, &push), 1);
+    exec_deliver(x, &push);
+    assert_int_equal(orders_get(exec_orders(x), "buy")->status, ORDER_FILLED);
+    codec_risk_order_t st = s_req("stop", "BTCUSDT", -1, 100);
+    st.reduce_only = true;
+    st.trigger_px = 6490000;
+    st.trigger_dir = 2;
+    assert_int_equal(s_ask(x, &st, req, &ack, &push), 1);
+    assert_true(ack.accepted);
+    exec_deliver(x, &push);
+    o = orders_get(exec_orders(x), "stop");
+    assert_int_equal(o->status, ORDER_UNTRIGGERED);
+    codec_md_trade_t t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.venue, sizeof t.venue, "bybit-linear");
+    snprintf(t.symbol, sizeof t.symbol, "BTCUSDT");
+    t.px_scale = 2;
+    t.qty_scale = 3;
+    t.ts_event = 6 * SEC;
+    t.px = 6480000;
+    t.qty = 1;
+    s_msg(&m, buf, sizeof buf, "md.trade.bybit-linear.BTCUSDT", "feed.0", CODEC_MD_TRADE, &t,
+          6 * SEC, 1);
+    exec_deliver(x, &m);
+    assert_int_equal(o->status, ORDER_UNTRIGGERED);
+    codec_md_ticker_t tk;
+    memset(&tk, 0, sizeof tk);
+    snprintf(tk.venue, sizeof tk.venue, "bybit-linear");
+    snprintf(tk.symbol, sizeof tk.symbol, "BTCUSDT");
+    tk.px_scale = 2;
+    tk.qty_scale = 3;
+    tk.ts_event = 7 * SEC;
+    tk.mark_px = 6495000;
+    s_msg(&m, buf, sizeof buf, "md.ticker.bybit-linear.BTCUSDT", "feed.0", CODEC_MD_TICKER, &tk,
+          7 * SEC, 1);
+    exec_deliver(x, &m);
+    assert_int_equal(o->status, ORDER_UNTRIGGERED);
+    tk.ts_event = 8 * SEC;
+    tk.mark_px = 6490000;
+    s_msg(&m, buf, sizeof buf, "md.ticker.bybit-linear.BTCUSDT", "feed.0", CODEC_MD_TICKER, &tk,
+          8 * SEC, 1);
+    size_t before = g_n;
+    exec_deliver(x, &m);
+    assert_int_equal(o->status, ORDER_FILLED);
+    assert_int_equal(o->avg_px, 6499990);
+    assert_string_equal(g_rec[before].body.xorder.status, "Triggered");
+    assert_int_equal(g_rec[before].evt, 8 * SEC);
+    assert_int_equal(g_rec[before + 1].type, CODEC_EXEC_FILL);
+    assert_int_equal(g_rec[before + 1].evt, 8 * SEC);
+    json_t *js = json_object();
+    exec_status(x, js);
+    assert_int_equal(json_integer_value(json_object_get(js, "positions")), 0);
+    json_decref(js);
+    exec_destroy(&x);
+    /* a bad rule stops exec_new */
+    exec_cfg_t c = { .instance = "executor.0", .venue = { .name = "paper" } };
+    c.paper.latency_ns = -1;
+    errno = 0;
+    assert_null(exec_new(&c, s_emit, NULL));
+    assert_int_equal(errno, EINVAL);
+}
+
 static void
 s_step_deliver(const bus_msg_t *msg, void *arg)
 {
@@ -453,7 +564,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accept_once),  cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_ttl_expiry),   cmocka_unit_test(test_deliver_book_then_order_fills),
-        cmocka_unit_test(test_rep_over_ipc),
+        cmocka_unit_test(test_rep_over_ipc), cmocka_unit_test(test_paper_tif_and_mark_trigger),
     };
     return cmocka_run_group_tests_name("exec", tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@ typedef struct {
     codec_exec_order_t xo;
     codec_exec_fill_t fill;
     codec_exec_position_t pos;
+    codec_exec_balance_t bal;
 } rec_t;
 
 static rec_t g_rec[64];
@@ -50,11 +51,14 @@ s_emit(const char *topic, codec_type_t type, const void *body, int64_t evt, int6
         r->fill = *(const codec_exec_fill_t *)body;
     } else if (type == CODEC_EXEC_POSITION) {
         r->pos = *(const codec_exec_position_t *)body;
+    } else if (type == CODEC_EXEC_BALANCE) {
+        r->bal = *(const codec_exec_balance_t *)body;
     }
 }
 
 typedef struct {
     orders_t *orders;
+    instr_table_t *instr;
     bybit_t *b;
     char path[64];
 } ctx_t;
@@ -68,6 +72,19 @@ s_setup(void **state)
     snprintf(c.path, sizeof c.path, "/tmp/tp-bybit-test.%d", (int)getpid());
     unlink(c.path);
     c.orders = orders_new();
+    /* rules as instruments-info gives them: BTCUSDT tick 0.10 / step 0.001 (px_scale 1,
+     * qty_scale 3), ETHUSDT tick 0.01 / step 0.01 (px_scale 2, qty_scale 2) */
+    c.instr = instr_table_new();
+    assert_non_null(c.instr);
+    instr_t in;
+    assert_int_equal(
+        instr_from_strings(&in, "bybit-linear", "linear", "BTCUSDT", "0.10", "0.001", "0.001", "5"),
+        0);
+    assert_int_equal(instr_table_put(c.instr, &in), 0);
+    assert_int_equal(
+        instr_from_strings(&in, "bybit-linear", "linear", "ETHUSDT", "0.01", "0.01", "0.01", "5"),
+        0);
+    assert_int_equal(instr_table_put(c.instr, &in), 0);
     venue_cfg_t vc;
     memset(&vc, 0, sizeof vc);
     vc.name = "bybit";
@@ -80,6 +97,7 @@ s_setup(void **state)
     vc.api_secret = "s";
     vc.journal_path = c.path;
     vc.max_offset_ms = 500;
+    vc.instr = c.instr;
     c.b = bybit_new(&vc);
     assert_non_null(c.b);
     *state = &c;
@@ -92,6 +110,7 @@ s_teardown(void **state)
     ctx_t *c = *state;
     bybit_destroy(&c->b);
     orders_destroy(&c->orders);
+    instr_table_destroy(&c->instr);
     unlink(c->path);
     return 0;
 }
@@ -157,18 +176,16 @@ test_partial_then_filled_and_duplicate(void **state)
     assert_int_equal(o->avg_px, 651141);
     assert_int_equal(o->fee, 39068520 + 91159600);
     assert_int_equal(s_count("exec.fill"), 2);
-    assert_int_equal(s_count("exec.position"), 2);
-    /* the last exec.order says Filled, the last position is long 0.100 */
-    rec_t *last_order = NULL, *last_pos = NULL;
+    /* positions come from the venue (push or poll), never from our own fills */
+    assert_int_equal(s_count("exec.position"), 0);
+    /* the last exec.order says Filled */
+    rec_t *last_order = NULL;
     for (size_t i = 0; i < g_n; i++) {
         if (g_rec[i].type == CODEC_EXEC_ORDER) {
             last_order = &g_rec[i];
-        } else if (g_rec[i].type == CODEC_EXEC_POSITION) {
-            last_pos = &g_rec[i];
         }
     }
     assert_string_equal(last_order->xo.status, "Filled");
-    assert_int_equal(last_pos->pos.qty, 100);
     /* a status word from the venue cannot un-fill it */
     assert_int_equal(bybit_apply_status(c->b, "A", "Filled", "0.100", "uuid-a", "EC_NoError"), 0);
     assert_string_equal(o->order_id, "uuid-a");
@@ -377,6 +394,308 @@ test_create_body_rounding(void **state)
     assert_non_null(strstr(buf, "\"triggerPrice\":\"65200.00\",\"triggerDirection\":1"));
 }
 
+/* The text of a file under data/ (cwd is the repository root); borrowed until the next call. */
+static char *
+s_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[16384];
+    *len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[*len] = '\0';
+    return buf;
+}
+
+static rec_t *
+s_last(codec_type_t type)
+{
+    for (size_t i = g_n; i-- > 0;) {
+        if (g_rec[i].type == type) {
+            return &g_rec[i];
+        }
+    }
+    return NULL;
+}
+
+/* Position pushes with the real field names (data/bybit_v5_private/nautilus_ws_account_position
+ * .json: ETHUSDT Sell 0.01 entryPrice 3641.075 markPrice 3641.33 unrealisedPnl -0.00255
+ * updatedTime 1762199125472 seq 325852190774; doc_ws_position.json: BTCUSDT flat), and the
+ * rule when a push and a poll disagree or come out of order. */
+static void
+test_position_push_and_poll(void **state)
+{
+    ctx_t *c = *state;
+    size_t len;
+    const char *text = s_file("data/bybit_v5_private/nautilus_ws_account_position.json", &len);
+    assert_int_equal(bybit_ws_message(c->b, text, len), 0);
+    assert_int_equal(s_count("exec.position"), 1);
+    const codec_exec_position_t *p = &s_last(CODEC_EXEC_POSITION)->pos;
+    assert_string_equal(p->venue, "bybit-linear");
+    assert_string_equal(p->symbol, "ETHUSDT");
+    assert_int_equal(p->px_scale, 2);
+    assert_int_equal(p->qty_scale, 2);
+    assert_int_equal(p->qty, -1);                 /* Sell 0.01 at qty scale 2 */
+    assert_int_equal(p->entry_px, 364108);        /* 3641.075 half-even to 0.01: 3641.08 */
+    assert_int_equal(p->mark_px, 364133);         /* 3641.33 */
+    assert_int_equal(p->unrealized_pnl, -255000); /* -0.00255 at scale 8 */
+    assert_int_equal(p->realized_pnl, 0);         /* no fill of ours: gross realised 0 */
+    assert_int_equal(p->ts_event, 1762199125472LL * 1000000); /* updatedTime, ns */
+
+    /* the same push again (Bybit pushes on every order create/amend/cancel): not published */
+    assert_int_equal(bybit_ws_message(c->b, text, len), 0);
+    assert_int_equal(s_count("exec.position"), 1);
+
+    /* a poll answer older than the push (seq one lower, size 0.02): dropped, ESTALE */
+    json_t *old =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "symbol", "ETHUSDT", "side", "Sell",
+                  "size", "0.02", "avgPrice", "3641.00", "markPrice", "3641.00", "unrealisedPnl",
+                  "0", "updatedTime", "1762199125000", "seq", (json_int_t)325852190773LL);
+    errno = 0;
+    assert_int_equal(bybit_apply_position(c->b, old, 1762199126000LL, false), -1);
+    assert_int_equal(errno, ESTALE);
+    json_decref(old);
+    assert_int_equal(s_count("exec.position"), 1);
+
+    /* a poll of the same version (same seq and updatedTime) with a newer mark: Bybit does not
+     * bump seq for mark moves, so it is published as a mark update; REST says avgPrice */
+    json_t *poll =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "symbol", "ETHUSDT", "side", "Sell",
+                  "size", "0.01", "avgPrice", "3641.075", "markPrice", "3650.00", "unrealisedPnl",
+                  "-0.08925", "updatedTime", "1762199125472", "seq", (json_int_t)325852190774LL);
+    assert_int_equal(bybit_apply_position(c->b, poll, 1762199127000LL, false), 1);
+    json_decref(poll);
+    p = &s_last(CODEC_EXEC_POSITION)->pos;
+    assert_int_equal(p->mark_px, 365000);
+    assert_int_equal(p->entry_px, 364108);
+    assert_int_equal(p->unrealized_pnl, -8925000); /* (3641.075 - 3650.00) x 0.01 */
+
+    /* the close arrives as a push with a higher seq: flat, entry 0 */
+    json_t *flat =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "symbol", "ETHUSDT", "side", "",
+                  "size", "0", "entryPrice", "0", "markPrice", "3650.00", "unrealisedPnl", "0",
+                  "updatedTime", "1762199130000", "seq", (json_int_t)325852190780LL);
+    assert_int_equal(bybit_apply_position(c->b, flat, -1, true), 1);
+    json_decref(flat);
+    p = &s_last(CODEC_EXEC_POSITION)->pos;
+    assert_int_equal(p->qty, 0);
+    assert_int_equal(p->entry_px, 0);
+    assert_int_equal(s_count("exec.position"), 3);
+    /* ... and the first push, replayed late, cannot reopen it */
+    assert_int_equal(bybit_ws_message(c->b, text, len), 0);
+    assert_int_equal(s_count("exec.position"), 3);
+
+    /* the docs' example: BTCUSDT flat (hedge-mode idx 2, same fields) */
+    text = s_file("data/bybit_v5_private/doc_ws_position.json", &len);
+    assert_int_equal(bybit_ws_message(c->b, text, len), 0);
+    p = &s_last(CODEC_EXEC_POSITION)->pos;
+    assert_string_equal(p->symbol, "BTCUSDT");
+    assert_int_equal(p->qty, 0);
+    assert_int_equal(p->mark_px, 281845); /* 28184.5 at px scale 1 */
+
+    /* a symbol with no rules and no fill of ours: no scales, ENOENT */
+    json_t *unk = json_pack("{s:s, s:s, s:s, s:s}", "symbol", "XRPUSDT", "side", "Buy", "size", "1",
+                            "markPrice", "0.5");
+    errno = 0;
+    assert_int_equal(bybit_apply_position(c->b, unk, -1, true), -1);
+    assert_int_equal(errno, ENOENT);
+    json_decref(unk);
+    /* a size without a side is malformed */
+    json_t *bad = json_pack("{s:s, s:s, s:s, s:s}", "symbol", "BTCUSDT", "side", "", "size",
+                            "0.001", "markPrice", "28184.5");
+    errno = 0;
+    assert_int_equal(bybit_apply_position(c->b, bad, -1, true), -1);
+    assert_int_equal(errno, EINVAL);
+    json_decref(bad);
+    assert_int_equal(s_count("exec.position"), 4);
+}
+
+/* Wallet push (data/bybit_v5_private/doc_ws_wallet.json: creationTime 1700034722104,
+ * totalWalletBalance 9684.46297164, totalAvailableBalance 9556.6056555, totalEquity
+ * 10262.91335023) and a poll around it. */
+static void
+test_wallet_push_and_poll(void **state)
+{
+    ctx_t *c = *state;
+    size_t len;
+    const char *text = s_file("data/bybit_v5_private/doc_ws_wallet.json", &len);
+    assert_int_equal(bybit_ws_message(c->b, text, len), 0);
+    assert_int_equal(s_count("exec.balance"), 1);
+    const codec_exec_balance_t *b = &s_last(CODEC_EXEC_BALANCE)->bal;
+    assert_string_equal(b->venue, "bybit-linear");
+    assert_string_equal(b->asset, "USDT");
+    assert_int_equal(b->wallet, 968446297164);
+    assert_int_equal(b->available, 955660565550);
+    assert_int_equal(b->equity, 1026291335023);
+    assert_int_equal(b->ts_event, 1700034722104LL * 1000000);
+    /* the same push again: a duplicate */
+    assert_int_equal(bybit_ws_message(c->b, text, len), 0);
+    assert_int_equal(s_count("exec.balance"), 1);
+    /* a poll answered 1 ms before the push, with other figures: older, dropped */
+    json_t *w = json_pack("{s:s, s:s, s:s}", "totalWalletBalance", "9000", "totalAvailableBalance",
+                          "9000", "totalEquity", "9000");
+    errno = 0;
+    assert_int_equal(bybit_apply_wallet(c->b, w, 1700034722103LL, false), -1);
+    assert_int_equal(errno, ESTALE);
+    json_decref(w);
+    /* the same figures by a poll 1 s later: a duplicate; 5 s after the last publication:
+     * re-published (a restarted risk learns the equity) */
+    json_t *same =
+        json_pack("{s:s, s:s, s:s}", "totalWalletBalance", "9684.46297164", "totalAvailableBalance",
+                  "9556.6056555", "totalEquity", "10262.91335023");
+    assert_int_equal(bybit_apply_wallet(c->b, same, 1700034723104LL, false), 0);
+    assert_int_equal(bybit_apply_wallet(c->b, same, 1700034727104LL, false), 1);
+    json_decref(same);
+    assert_int_equal(s_count("exec.balance"), 2);
+    /* malformed: a frame without a topic, a wallet without totals */
+    errno = 0;
+    assert_int_equal(bybit_ws_message(c->b, "{\"op\":\"pong\"}", 13), -1);
+    assert_int_equal(errno, EINVAL);
+    json_t *none = json_object();
+    errno = 0;
+    assert_int_equal(bybit_apply_wallet(c->b, none, 1700034728000LL, true), -1);
+    assert_int_equal(errno, EINVAL);
+    json_decref(none);
+}
+
+/* Spot create bodies (BYBIT_V5.md 2.6): no reduceOnly, marketUnit baseCoin on market buys,
+ * no trigger / TP / SL. Instrument bybit-spot BTCUSDT tick 0.1 (px_scale 1), basePrecision
+ * 0.000001 (qty_scale 6). */
+static void
+test_spot_body(void **state)
+{
+    (void)state;
+    instr_t in;
+    assert_int_equal(instr_from_strings(&in, "bybit-spot", "spot", "BTCUSDT", "0.1", "0.000001",
+                                        "0.000001", "5"),
+                     0);
+    codec_risk_order_t r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.client_id, sizeof r.client_id, "sp-1");
+    snprintf(r.symbol, sizeof r.symbol, "BTCUSDT");
+    snprintf(r.intent, sizeof r.intent, "entry");
+    r.px_scale = 1;
+    r.qty_scale = 6;
+    r.side = 1;
+    r.type = CODEC_ORD_MARKET;
+    r.qty = 1500; /* 0.001500 */
+    r.reduce_only = true;
+    bybit_opts_t opt;
+    bybit_opts_for(&r, &opt);
+    opt.category = "spot";
+    char buf[1024];
+    assert_int_equal(bybit_create_body(&r, &in, &opt, buf, sizeof buf), 0);
+    assert_string_equal(buf, "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Buy\","
+                             "\"orderType\":\"Market\",\"qty\":\"0.001500\","
+                             "\"marketUnit\":\"baseCoin\",\"orderLinkId\":\"sp-1\"}");
+    /* a limit sell: price up to the tick, no marketUnit */
+    r.side = -1;
+    r.type = CODEC_ORD_LIMIT;
+    r.px = 651405; /* 65140.5 */
+    r.reduce_only = false;
+    bybit_opts_for(&r, &opt);
+    opt.category = "spot";
+    assert_int_equal(bybit_create_body(&r, &in, &opt, buf, sizeof buf), 0);
+    assert_string_equal(buf, "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Sell\","
+                             "\"orderType\":\"Limit\",\"qty\":\"0.001500\",\"price\":\"65140.5\","
+                             "\"timeInForce\":\"GTC\",\"orderLinkId\":\"sp-1\"}");
+    /* an attached stop loss is not a spot create field: refused */
+    r.sl_px = 640000;
+    bybit_opts_for(&r, &opt);
+    opt.category = "spot";
+    errno = 0;
+    assert_int_equal(bybit_create_body(&r, &in, &opt, buf, sizeof buf), -1);
+    assert_int_equal(errno, ENOTSUP);
+}
+
+/* Spot holdings come from the wallet: a wallet push with USDT and BTC coins becomes
+ * exec.balance (USDT cash = its walletBalance, available = walletBalance - locked) and an
+ * exec.position for BTCUSDT (size = the BTC walletBalance); BTC gone from the list -> flat. */
+static void
+test_spot_wallet(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/tp-bybit-spot.%d", (int)getpid());
+    unlink(path);
+    orders_t *orders = orders_new();
+    instr_table_t *tab = instr_table_new();
+    instr_t in;
+    assert_int_equal(instr_from_strings(&in, "bybit-spot", "spot", "BTCUSDT", "0.1", "0.000001",
+                                        "0.000001", "5"),
+                     0);
+    assert_int_equal(instr_table_put(tab, &in), 0);
+    venue_cfg_t vc;
+    memset(&vc, 0, sizeof vc);
+    vc.name = "bybit";
+    vc.orders = orders;
+    vc.emit = s_emit;
+    vc.asset = "USDT";
+    vc.start_balance = 1000000000000;
+    vc.base_url = "http://127.0.0.1:1";
+    vc.api_key = "k";
+    vc.api_secret = "s";
+    vc.journal_path = path;
+    vc.max_offset_ms = 500;
+    vc.category = "spot";
+    vc.instr = tab;
+    bybit_t *b = bybit_new(&vc);
+    assert_non_null(b);
+    g_n = 0;
+    /* a spot buy's fee in the base coin (feeCurrency BTC, as Bybit charges it): 0.000001 BTC
+     * x 65140.5 = 0.0651405 USDT */
+    codec_risk_order_t r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.client_id, sizeof r.client_id, "SB");
+    snprintf(r.venue, sizeof r.venue, "bybit-spot");
+    snprintf(r.symbol, sizeof r.symbol, "BTCUSDT");
+    r.side = 1;
+    r.type = CODEC_ORD_MARKET;
+    r.px_scale = 1;
+    r.qty_scale = 6;
+    r.qty = 1000;
+    order_t *o = orders_add(orders, &r, "spot", false, 0, "bybit");
+    assert_non_null(o);
+    o->sent = true;
+    const char *ex = "{\"topic\":\"execution\",\"data\":[{\"category\":\"spot\","
+                     "\"orderLinkId\":\"SB\",\"execId\":\"sx1\",\"execPrice\":\"65140.5\","
+                     "\"execQty\":\"0.001\",\"execValue\":\"65.1405\",\"execFee\":\"0.000001\","
+                     "\"feeCurrency\":\"BTC\",\"isMaker\":false,\"execTime\":\"1786310899000\"}]}";
+    assert_int_equal(bybit_ws_message(b, ex, strlen(ex)), 0);
+    assert_int_equal(s_last(CODEC_EXEC_FILL)->fill.fee, 6514050); /* 0.0651405 at scale 8 */
+    assert_int_equal(o->fee, 6514050);
+    const char *push = "{\"topic\":\"wallet\",\"creationTime\":1786310900000,\"data\":[{"
+                       "\"accountType\":\"UNIFIED\",\"totalEquity\":\"9999.9\","
+                       "\"totalWalletBalance\":\"9999.9\",\"totalAvailableBalance\":\"9349.9\","
+                       "\"coin\":[{\"coin\":\"USDT\",\"walletBalance\":\"9934.75\","
+                       "\"locked\":\"650\"},{\"coin\":\"BTC\",\"walletBalance\":\"0.001\","
+                       "\"locked\":\"0\"}]}]}";
+    assert_int_equal(bybit_ws_message(b, push, strlen(push)), 0);
+    const codec_exec_balance_t *bal = &s_last(CODEC_EXEC_BALANCE)->bal;
+    assert_string_equal(bal->venue, "bybit-spot");
+    assert_int_equal(bal->wallet, 993475000000);    /* 9934.75: the USDT coin, not the total */
+    assert_int_equal(bal->available, 928475000000); /* 9934.75 - 650 locked */
+    assert_int_equal(bal->equity, 999990000000);    /* totalEquity: all coins */
+    const codec_exec_position_t *p = &s_last(CODEC_EXEC_POSITION)->pos;
+    assert_string_equal(p->symbol, "BTCUSDT");
+    assert_int_equal(p->qty_scale, 6);
+    assert_int_equal(p->qty, 1000); /* 0.001 BTC */
+    assert_int_equal(p->ts_event, 1786310900000LL * 1000000);
+    /* the BTC sold: the coin is gone from the next push -> flat */
+    const char *sold = "{\"topic\":\"wallet\",\"creationTime\":1786310901000,\"data\":[{"
+                       "\"totalEquity\":\"9999.8\",\"totalWalletBalance\":\"9999.8\","
+                       "\"totalAvailableBalance\":\"9999.8\",\"coin\":[{\"coin\":\"USDT\","
+                       "\"walletBalance\":\"9999.8\",\"locked\":\"0\"}]}]}";
+    assert_int_equal(bybit_ws_message(b, sold, strlen(sold)), 0);
+    p = &s_last(CODEC_EXEC_POSITION)->pos;
+    assert_int_equal(p->qty, 0);
+    assert_int_equal(s_count("exec.position"), 2);
+    bybit_destroy(&b);
+    orders_destroy(&orders);
+    instr_table_destroy(&tab);
+    unlink(path);
+}
+
 static void
 test_new_einval(void **state)
 {
@@ -398,7 +717,11 @@ main(void)
         cmocka_unit_test_setup_teardown(test_status_waits_for_fills, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_conditional_and_rejected, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_errors, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_position_push_and_poll, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_wallet_push_and_poll, s_setup, s_teardown),
         cmocka_unit_test(test_create_body_rounding),
+        cmocka_unit_test(test_spot_body),
+        cmocka_unit_test(test_spot_wallet),
         cmocka_unit_test(test_new_einval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -234,6 +234,38 @@ test_status_names(void **state)
     assert_string_equal(order_status_name(ORDER_STATUS_COUNT), "Unknown");
 }
 
+/* order_set_qty (an attached TP/SL resized to the position; Bybit amend of qty): only on an
+ * open order and only above what already filled. */
+static void
+test_set_qty(void **state)
+{
+    (void)state;
+    orders_t *t = orders_new();
+    codec_risk_order_t r = s_req("q1", -1, 100); /* 0.100 */
+    order_t *o = orders_add(t, &r, "linear", false, 0, "paper");
+    assert_int_equal(order_set_status(o, ORDER_UNTRIGGERED, NULL), 0);
+    assert_int_equal(order_set_qty(o, 300), 0); /* the position grew to 0.300 */
+    assert_int_equal(o->req.qty, 300);
+    assert_int_equal(order_leaves(o), 300);
+    assert_int_equal(order_set_status(o, ORDER_TRIGGERED, NULL), 0);
+    assert_int_equal(order_set_status(o, ORDER_NEW, NULL), 0);
+    /* 0.100 @ 100.00 fills: notional 10.00; the qty can no longer go to 0.100 or below */
+    assert_int_equal(orders_fill(t, "q1", "f1", 10000, 100, V(10), 0), 0);
+    errno = 0;
+    assert_int_equal(order_set_qty(o, 100), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(order_set_qty(o, 0), -1);
+    assert_int_equal(order_set_qty(o, 200), 0); /* leaves 0.100 */
+    assert_int_equal(order_leaves(o), 100);
+    assert_int_equal(orders_fill(t, "q1", "f2", 10000, 100, V(10), 0), 0);
+    assert_int_equal(o->status, ORDER_FILLED);
+    errno = 0;
+    assert_int_equal(order_set_qty(o, 500), -1); /* closed */
+    assert_int_equal(errno, EPROTO);
+    orders_check(t);
+    orders_destroy(&t);
+}
+
 int
 main(void)
 {
@@ -246,6 +278,7 @@ main(void)
         cmocka_unit_test(test_cancel_words),
         cmocka_unit_test(test_add_errors_and_reject),
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_set_qty),
     };
     return cmocka_run_group_tests_name("orders", tests, NULL, NULL);
 }

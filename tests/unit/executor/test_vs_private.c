@@ -332,10 +332,172 @@ test_field_names(void **state)
     priv_destroy(&p);
 }
 
+/* The spot side (category "spot"): priv with the spot rules (data/bybit_v5/
+ * instruments_info_spot.json: BTCUSDT tickSize 0.1, basePrecision 0.000001, minOrderAmt 5) and
+ * the first spot BTCUSDT snapshot (line 5 of data/bybit_v5/bybit_v5_spot_frames.jsonl: best
+ * ask 65140.5 x 0.472203, best bid 65140.4 x 0.885797), 100000 USDT. */
+static vs_priv_t *
+s_new_spot(void)
+{
+    priv_cfg_t pc;
+    memset(&pc, 0, sizeof pc);
+    snprintf(pc.keys[0].key, sizeof pc.keys[0].key, "k1");
+    snprintf(pc.keys[0].secret, sizeof pc.keys[0].secret, "s1");
+    pc.n_keys = 1;
+    char *inst = s_read("data/bybit_v5/instruments_info_linear.json");
+    pc.instruments_linear = inst;
+    snprintf(pc.instruments_spot_path, sizeof pc.instruments_spot_path,
+             "data/bybit_v5/instruments_info_spot.json");
+    pc.start_balance = 10000000000000; /* 100000 USDT */
+    pc.taker_fee = 55000;              /* 0.00055 */
+    pc.maker_fee = 20000;
+    pc.leverage = 10;
+    pc.rate_order = 1000;
+    vs_priv_t *p = priv_new(&pc);
+    free(inst);
+    assert_non_null(p);
+    FILE *f = fopen("data/bybit_v5/bybit_v5_spot_frames.jsonl", "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    for (int i = 0; i < 5 && (n = getline(&line, &cap, f)) > 0; i++) {
+        source_frame_t fr = {
+            .ts_ms = 0, .kind = SOURCE_BYBIT_SPOT, .key = 0, .len = (uint32_t)(n - 1), .text = line
+        };
+        priv_on_frame(p, &fr);
+    }
+    free(line);
+    fclose(f);
+    return p;
+}
+
+/* The first list item's field k of an answer (borrowed from a.j). */
+static const char *
+s_item(ans_t a, size_t i, const char *k)
+{
+    json_t *l = json_object_get(json_object_get(a.j, "result"), "list");
+    return json_string_value(json_object_get(json_array_get(l, i), k));
+}
+
+static void
+test_spot(void **state)
+{
+    (void)state;
+    vs_priv_t *p = s_new_spot();
+    const char *C = "/v5/order/create";
+    /* a limit buy below the bid rests (locks 0.01 x 65000 = 650 USDT) */
+    assert_int_equal(s_code(s_ok(p, true, C,
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Buy\","
+                                 "\"orderType\":\"Limit\",\"qty\":\"0.01\",\"price\":\"65000.0\","
+                                 "\"orderLinkId\":\"sp-l\"}")),
+                     0);
+    ans_t a = s_ok(p, false, "/v5/order/realtime", "category=spot&orderLinkId=sp-l");
+    assert_string_equal(s_item(a, 0, "orderStatus"), "New");
+    assert_string_equal(s_item(a, 0, "category"), "spot");
+    assert_non_null(strstr(s_item(a, 0, "orderId"), "18")); /* spot ids are numeric */
+    json_decref(a.j);
+    /* the same link in the linear category's view: not there */
+    a = s_ok(p, false, "/v5/order/realtime", "category=linear&orderLinkId=sp-l");
+    assert_null(s_item(a, 0, "orderId"));
+    json_decref(a.j);
+    /* the spot codes (BYBIT_V5.md 2.11) */
+    assert_int_equal(s_code(s_ok(p, true, C,
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Buy\","
+                                 "\"orderType\":\"Limit\",\"qty\":\"0.0000005\",\"price\":"
+                                 "\"65000.0\"}")),
+                     170137); /* below basePrecision 0.000001 */
+    assert_int_equal(s_code(s_ok(p, true, C,
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Buy\","
+                                 "\"orderType\":\"Limit\",\"qty\":\"0.00001\",\"price\":"
+                                 "\"65000.0\"}")),
+                     170140); /* 0.65 USDT < minOrderAmt 5 */
+    assert_int_equal(s_code(s_ok(p, true, C,
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Buy\","
+                                 "\"orderType\":\"Limit\",\"qty\":\"0.01\",\"price\":"
+                                 "\"65000.05\"}")),
+                     170134); /* tickSize 0.1 */
+    assert_int_equal(s_code(s_ok(p, true, C,
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Sell\","
+                                 "\"orderType\":\"Market\",\"qty\":\"0.01\"}")),
+                     170131); /* no BTC to sell */
+    assert_int_equal(s_code(s_ok(p, true, C,
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Buy\","
+                                 "\"orderType\":\"Limit\",\"qty\":\"0.01\",\"price\":"
+                                 "\"65000.0\",\"orderLinkId\":\"sp-l\"}")),
+                     170141); /* duplicate orderLinkId */
+    /* market buy, marketUnit baseCoin: 0.1 at the best ask 65140.5 (value 6514.05, taker fee
+     * 0.00055 x 6514.05 = 3.5827275) */
+    assert_int_equal(s_code(s_ok(p, true, C,
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Buy\","
+                                 "\"orderType\":\"Market\",\"qty\":\"0.1\",\"marketUnit\":"
+                                 "\"baseCoin\",\"orderLinkId\":\"sp-m1\"}")),
+                     0);
+    /* market buy, default marketUnit quoteCoin: 1000 USDT / 65140.5 = 0.0153514.. -> 0.015351 */
+    assert_int_equal(s_code(s_ok(p, true, C,
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Buy\","
+                                 "\"orderType\":\"Market\",\"qty\":\"1000\",\"orderLinkId\":"
+                                 "\"sp-m2\"}")),
+                     0);
+    a = s_ok(p, false, "/v5/order/history", "category=spot&orderLinkId=sp-m2");
+    assert_string_equal(s_item(a, 0, "orderStatus"), "Filled");
+    assert_string_equal(s_item(a, 0, "cumExecQty"), "0.015351");
+    assert_string_equal(s_item(a, 0, "marketUnit"), "quoteCoin");
+    json_decref(a.j);
+    /* IOC limit buy 0.4 at 65140.5: the level has 0.472203 - 0.1 - 0.015351 = 0.356852 left;
+     * the rest is cancelled: PartiallyFilledCanceled (spot) */
+    assert_int_equal(s_code(s_ok(p, true, C,
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Buy\","
+                                 "\"orderType\":\"Limit\",\"qty\":\"0.4\",\"price\":\"65140.5\","
+                                 "\"timeInForce\":\"IOC\",\"orderLinkId\":\"sp-i\"}")),
+                     0);
+    a = s_ok(p, false, "/v5/order/history", "category=spot&orderLinkId=sp-i");
+    assert_string_equal(s_item(a, 0, "orderStatus"), "PartiallyFilledCanceled");
+    assert_string_equal(s_item(a, 0, "cumExecQty"), "0.356852");
+    json_decref(a.j);
+    /* selling more than the 0.472203 BTC held */
+    assert_int_equal(s_code(s_ok(p, true, C,
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"side\":\"Sell\","
+                                 "\"orderType\":\"Market\",\"qty\":\"1\"}")),
+                     170131);
+    /* cancel the resting buy; again: 170213 */
+    const char *X = "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\",\"orderLinkId\":\"sp-l\"}";
+    assert_int_equal(s_code(s_ok(p, true, "/v5/order/cancel", X)), 0);
+    assert_int_equal(s_code(s_ok(p, true, "/v5/order/cancel", X)), 170213);
+    /* no positions on spot */
+    assert_int_equal(s_code(s_ok(p, false, "/v5/position/list", "category=spot&symbol=BTCUSDT")),
+                     10001);
+    /* executions: three spot rows, none in linear */
+    a = s_ok(p, false, "/v5/execution/list", "category=spot");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(a.j, "result"), "list")), 3);
+    assert_string_equal(s_item(a, 0, "category"), "spot");
+    json_decref(a.j);
+    a = s_ok(p, false, "/v5/execution/list", "category=linear");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(a.j, "result"), "list")), 0);
+    json_decref(a.j);
+    /* wallet: BTC 0.472203; USDT 100000 - (6514.05 + 999.9718155 + 23245.517706) - fees
+     * (3.5827275 + 0.5499845 + 12.78503474, each half-even to 8 decimals) = 69223.54273176 */
+    a = s_ok(p, false, "/v5/account/wallet-balance", "accountType=UNIFIED");
+    json_t *coins = json_object_get(
+        json_array_get(json_object_get(json_object_get(a.j, "result"), "list"), 0), "coin");
+    assert_int_equal(json_array_size(coins), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(coins, 0), "coin")),
+                        "USDT");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(coins, 0), "walletBalance")),
+        "69223.54273176");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(coins, 1), "coin")),
+                        "BTC");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(coins, 1), "walletBalance")), "0.472203");
+    json_decref(a.j);
+    priv_destroy(&p);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spot),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_orders_and_refusals),
         cmocka_unit_test(test_rate_limit),
