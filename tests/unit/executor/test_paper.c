@@ -77,22 +77,48 @@ typedef struct {
     paper_t *paper;
 } fx_t;
 
-static int
-s_setup(void **state)
+/* The paper venue every test uses: 10,000 USDT, taker 0.001, maker 0.0005, slippage cap 1 %;
+ * journal_path NULL = no state file. */
+static venue_cfg_t
+s_cfg(orders_t *orders, const char *journal_path)
 {
-    static fx_t fx;
-    g_n = 0;
-    fx.orders = orders_new();
     venue_cfg_t c = {
         .name = "paper",
-        .orders = fx.orders,
+        .orders = orders,
         .emit = s_emit,
         .asset = "USDT",
         .start_balance = 10000 * E8,
         .taker_fee = 100000,       /* 0.001 */
         .maker_fee = 50000,        /* 0.0005 */
         .slippage_cap = 100000000, /* 1.0 % */
+        .journal_path = journal_path,
     };
+    return c;
+}
+
+/* A restart of the paper venue on its state file: checks and destroys venue and order table,
+ * then builds new ones on the same config (c->orders is replaced). */
+static void
+s_restart(paper_t **p, orders_t **orders, venue_cfg_t *c)
+{
+    paper_check(*p);
+    orders_check(*orders);
+    paper_destroy(p);
+    orders_destroy(orders);
+    *orders = orders_new();
+    assert_non_null(*orders);
+    c->orders = *orders;
+    *p = paper_new(c);
+    assert_non_null(*p);
+}
+
+static int
+s_setup(void **state)
+{
+    static fx_t fx;
+    g_n = 0;
+    fx.orders = orders_new();
+    venue_cfg_t c = s_cfg(fx.orders, NULL);
     fx.paper = paper_new(&c);
     if (!fx.orders || !fx.paper) {
         return -1;
@@ -1043,15 +1069,7 @@ test_persistence(void **state)
     unlink(path);
     g_n = 0;
     orders_t *orders = orders_new();
-    venue_cfg_t c = { .name = "paper",
-                      .orders = orders,
-                      .emit = s_emit,
-                      .asset = "USDT",
-                      .start_balance = 10000 * E8,
-                      .taker_fee = 100000,
-                      .maker_fee = 50000,
-                      .slippage_cap = 100000000,
-                      .journal_path = path };
+    venue_cfg_t c = s_cfg(orders, path);
     paper_t *p = paper_new(&c);
     assert_non_null(p);
     fx_t fx = { orders, p };
@@ -1067,14 +1085,8 @@ test_persistence(void **state)
     assert_int_equal(paper_place(p, r, NULL), 0); /* rests at 99.00 */
     int64_t fees = account_fees(paper_account(p));
     assert_int_equal(fees, 1502500);
-    paper_destroy(&p);
-    orders_destroy(&orders);
-
     size_t before = g_n;
-    orders = orders_new();
-    c.orders = orders;
-    p = paper_new(&c);
-    assert_non_null(p);
+    s_restart(&p, &orders, &c);
     assert_int_equal(g_n, before); /* recovery publishes nothing */
     assert_int_equal(orders_count(orders), 2);
     order_t *o2 = orders_get(orders, "c1");
@@ -1098,14 +1110,8 @@ test_persistence(void **state)
     t.qty = 1000;
     paper_on_trade(p, &t, 0);
     assert_int_equal(orders_get(orders, "r1")->status, ORDER_FILLED);
-    paper_check(p);
-    orders_check(orders);
-    paper_destroy(&p);
-    orders_destroy(&orders);
     /* a third start sees the fill of r1 too */
-    orders = orders_new();
-    c.orders = orders;
-    p = paper_new(&c);
+    s_restart(&p, &orders, &c);
     assert_int_equal(orders_get(orders, "r1")->status, ORDER_FILLED);
     assert_int_equal(paper_working(p), 0);
     paper_destroy(&p);
@@ -1131,15 +1137,7 @@ test_persistence_triggers(void **state)
     unlink(path);
     g_n = 0;
     orders_t *orders = orders_new();
-    venue_cfg_t c = { .name = "paper",
-                      .orders = orders,
-                      .emit = s_emit,
-                      .asset = "USDT",
-                      .start_balance = 10000 * E8,
-                      .taker_fee = 100000,
-                      .maker_fee = 50000,
-                      .slippage_cap = 100000000,
-                      .journal_path = path };
+    venue_cfg_t c = s_cfg(orders, path);
     paper_t *p = paper_new(&c);
     assert_non_null(p);
     fx_t fx = { orders, p };
@@ -1173,14 +1171,8 @@ test_persistence_triggers(void **state)
     paper_on_trade(p, &t, 0);
     assert_int_equal(cl->status, ORDER_NEW);
     assert_int_equal(paper_untriggered(p), 3); /* u1, e1.s, e1.t */
-    paper_destroy(&p);
-    orders_destroy(&orders);
-
     size_t before = g_n;
-    orders = orders_new();
-    c.orders = orders;
-    p = paper_new(&c);
-    assert_non_null(p);
+    s_restart(&p, &orders, &c);
     assert_int_equal(g_n, before); /* silent */
     assert_int_equal(orders_get(orders, "e1")->status, ORDER_FILLED);
     assert_int_equal(orders_get(orders, "bad")->status, ORDER_REJECTED);
@@ -1220,14 +1212,8 @@ test_persistence_triggers(void **state)
     assert_int_equal(tp->status, ORDER_CANCELLED);
     assert_false(account_is_open(paper_account(p), "bybit-linear", "BTCUSDT"));
     int64_t realized = account_realized(paper_account(p));
-    paper_check(p);
-    orders_check(orders);
-    paper_destroy(&p);
-    orders_destroy(&orders);
     /* a third start replays the trigger and the stop's fill: same account, only u1 waits */
-    orders = orders_new();
-    c.orders = orders;
-    p = paper_new(&c);
+    s_restart(&p, &orders, &c);
     assert_int_equal(orders_get(orders, "e1.s")->status, ORDER_FILLED);
     assert_int_equal(orders_get(orders, "e1.s")->cum_qty, 200);
     assert_int_equal(orders_get(orders, "e1.t")->status, ORDER_CANCELLED);
