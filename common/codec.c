@@ -154,6 +154,14 @@ static const s_field_t k_f_signal[] = { F(T, strategy),   F(T, venue),    F(T, s
                                         F(T, confidence), F(T, px_scale), F(T, ref_px), F(T, sl_px),
                                         F(T, tp_px),      F(T, ts_event), F(T, reason) };
 #undef T
+#define T codec_sig_setup_t
+static const s_field_t k_f_setup[] = { F(T, strategy),   F(T, venue),    F(T, symbol),
+                                       F(T, kind),       F(T, state),    F(T, side),
+                                       F(T, px_scale),   F(T, level_px), F(T, zone_lo_px),
+                                       F(T, zone_hi_px), F(T, ref_px),   F(T, sl_px),
+                                       F(T, tp1_px),     F(T, tp2_px),   F(T, bars),
+                                       F(T, ts_event),   F(T, reason) };
+#undef T
 #define T codec_risk_order_t
 static const s_field_t k_f_order[] = {
     F(T, client_id), F(T, strategy), F(T, venue),       F(T, symbol),     F(T, intent),
@@ -248,8 +256,9 @@ static const s_type_t k_types[CODEC_TYPE_COUNT] = {
     [CODEC_ORDER_ACK] = TY("order.ack", k_f_ack, codec_order_ack_t),
     [CODEC_SYS_HB] = TY("sys.hb", k_f_hb, codec_sys_hb_t),
     [CODEC_SYS_BARRIER] = TY("sys.barrier", k_f_barrier, codec_sys_barrier_t),
+    [CODEC_SIG_SETUP] = TY("sig.setup", k_f_setup, codec_sig_setup_t),
 };
-_Static_assert(CODEC_TYPE_COUNT == 21, "a new codec type needs a row in k_types");
+_Static_assert(CODEC_TYPE_COUNT == 22, "a new codec type needs a row in k_types");
 
 #define N_ENV_FIELDS (sizeof(k_f_env) / sizeof(k_f_env[0]))
 
@@ -272,8 +281,18 @@ codec_type_of_topic(const char *topic)
         }
     }
     /* topics that share another type's body */
-    if (strncmp(topic, "rec.alert", 9) == 0 && (topic[9] == '\0' || topic[9] == '.')) {
-        return CODEC_RISK_ALERT; /* the recorder's database alerts */
+    static const struct {
+        const char *prefix;
+        codec_type_t type;
+    } k_alias[] = {
+        { "rec.alert", CODEC_RISK_ALERT },  /* the recorder's database alerts */
+        { "exec.status", CODEC_MD_STATUS }, /* the executor's venue: reconciling/running/halted */
+    };
+    for (size_t i = 0; i < sizeof k_alias / sizeof k_alias[0]; i++) {
+        size_t n = strlen(k_alias[i].prefix);
+        if (strncmp(topic, k_alias[i].prefix, n) == 0 && (topic[n] == '\0' || topic[n] == '.')) {
+            return k_alias[i].type;
+        }
     }
     return CODEC_UNKNOWN;
 }

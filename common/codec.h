@@ -55,6 +55,7 @@ typedef enum {
     CODEC_ORDER_ACK,     /* reply on the order REQ/REP (topic "order.ack") */
     CODEC_SYS_HB,        /* sys.hb.<stage> */
     CODEC_SYS_BARRIER,   /* sys.barrier  (replay step barrier) */
+    CODEC_SIG_SETUP,     /* sig.setup.<strategy>.<symbol> (appended: earlier numbers unchanged) */
     CODEC_TYPE_COUNT
 } codec_type_t;
 
@@ -126,7 +127,8 @@ typedef struct {
 typedef struct {
     char venue[CODEC_VENUE_MAX];
     char symbol[CODEC_SYM_MAX]; /* "" = the whole connection */
-    char state[CODEC_NAME_MAX]; /* "connected" | "resync" | "stale" | "disconnected" */
+    char state[CODEC_NAME_MAX]; /* "connected" | "resync" | "stale" | "disconnected"; as
+                                 * exec.status.<venue>: "reconciling" | "running" | "halted" */
     char reason[CODEC_TEXT_MAX];
     int64_t ts_event;
 } codec_md_status_t;
@@ -174,6 +176,26 @@ typedef struct {
     int64_t ts_event;
     char reason[CODEC_TEXT_MAX];
 } codec_sig_signal_t;
+
+/* sig.setup: one life-cycle change of a setup (strategy type "setups", docs/signal.md): the
+ * trade it prepares, so a trader sees it form before it triggers. Prices are px mantissas at
+ * px_scale on the instrument's tick; 0 = none. */
+typedef struct {
+    char strategy[CODEC_NAME_MAX]; /* strategy instance name */
+    char venue[CODEC_VENUE_MAX];
+    char symbol[CODEC_SYM_MAX];
+    char kind[CODEC_NAME_MAX]; /* "resistance_rejection" | "support_breakdown" */
+    char state[16];            /* "FORMING" | "ACTIVE" | "TRIGGERED" | "INVALIDATED" */
+    int8_t side;               /* side of the prepared trade: +1 buy, -1 sell */
+    int32_t px_scale;
+    int64_t level_px;               /* the price level the setup is built on */
+    int64_t zone_lo_px, zone_hi_px; /* entry zone [lo, hi] */
+    int64_t ref_px;                 /* entry the levels are computed from */
+    int64_t sl_px, tp1_px, tp2_px;  /* stop, first and second take-profit targets */
+    int32_t bars;                   /* bars since FORMING */
+    int64_t ts_event;               /* event time of the message that closed the bar, ns */
+    char reason[CODEC_TEXT_MAX];    /* the precondition / trigger signals that held */
+} codec_sig_setup_t;
 
 typedef enum { CODEC_ORD_MARKET = 0, CODEC_ORD_LIMIT = 1 } codec_ord_type_t;
 
@@ -327,6 +349,7 @@ typedef union {
     codec_order_ack_t ack;
     codec_sys_hb_t hb;
     codec_sys_barrier_t barrier;
+    codec_sig_setup_t setup;
 } codec_body_t;
 
 /* The type a topic carries, by prefix ("md.book." -> CODEC_MD_BOOK); CODEC_UNKNOWN if none. */

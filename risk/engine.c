@@ -792,6 +792,34 @@ risk_engine_on_exec_balance(risk_engine_t *self, const codec_env_t *env,
     s_state_maybe(self, env->evt, env->origin);
 }
 
+void
+risk_engine_on_exec_status(risk_engine_t *self, const codec_env_t *env, const codec_md_status_t *st)
+{
+    assert(self && env && st);
+    const char *was = risk_limits_executor_venue(self->limits);
+    bool was_running = strcmp(was, "running") == 0;
+    if (risk_limits_set_executor_venue(self->limits, st->state) != 0) {
+        self->n.bad++;
+        log_limited(&self->bad_limit, LOG_WARN, "risk", "exec.status with an unknown state",
+                    st->state, strlen(st->state));
+        return;
+    }
+    bool running = strcmp(st->state, "running") == 0;
+    if (was_running != running) {
+        char text[CODEC_TEXT_MAX];
+        if (running) {
+            snprintf(text, sizeof text, "executor venue %.24s running again", st->venue);
+            log_notice("risk", "%s", text);
+        } else {
+            snprintf(text, sizeof text, "executor venue %.24s %.12s (%.40s): entries halted",
+                     st->venue, st->state, st->reason);
+            s_alert(self, "warn", "executor_venue", text, self->now, env->origin);
+        }
+        self->dirty = true;
+    }
+    s_state_maybe(self, self->now, env->origin);
+}
+
 /* ---- dispatch ----------------------------------------------------------------------- */
 
 void
@@ -818,8 +846,13 @@ risk_engine_on_msg(risk_engine_t *self, const bus_msg_t *msg)
     case CODEC_EXEC_BALANCE:
     case CODEC_SIG_IND:
         break;
+    case CODEC_MD_STATUS:
+        if (strncmp(msg->topic, "exec.status", 11) != 0) {
+            return; /* the feed's connection states: the stale-data breaker covers silence */
+        }
+        break;
     default:
-        return; /* tickers, bars, indicators, status, heartbeats: not risk's business yet */
+        return; /* tickers, bars, heartbeats: not risk's business */
     }
     codec_env_t env;
     codec_body_t body;
@@ -859,6 +892,9 @@ risk_engine_on_msg(risk_engine_t *self, const bus_msg_t *msg)
         break;
     case CODEC_SIG_IND:
         risk_engine_on_ind(self, &env, &body.ind);
+        break;
+    case CODEC_MD_STATUS:
+        risk_engine_on_exec_status(self, &env, &body.status);
         break;
     default:
         break;

@@ -111,6 +111,11 @@ void risk_engine_on_exec_fill(risk_engine_t *self, const codec_env_t *env,
 void risk_engine_on_exec_balance(risk_engine_t *self, const codec_env_t *env,
                                  const codec_exec_balance_t *b);
 void risk_engine_on_ind(risk_engine_t *self, const codec_env_t *env, const codec_sig_ind_t *ind);
+/* exec.status.<venue> (md.status body): the executor's venue state; entries halt while it is
+ * not "running" (risk_limits_set_executor_venue), with a risk.alert on each change. Does not
+ * advance event time (it is not market data). Unknown state words are counted as bad. */
+void risk_engine_on_exec_status(risk_engine_t *self, const codec_env_t *env,
+                                const codec_md_status_t *st);
 /* Live mode only: the time is now `now_ns` even if no message says so (main.c calls it once a
  * second with the wall clock; replay never calls it, so replays stay deterministic). Advances
  * the engine's clock (never backwards) and evaluates what depends on time alone: stale market

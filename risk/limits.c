@@ -27,6 +27,7 @@ struct risk_limits {
     risk_state_t state;
     /* breakers */
     bool killed, unknown, stale, dd_tripped, minbal_tripped, streak_tripped;
+    int venue;           /* executor venue: 0 running (or never said), 1 reconciling, 2 halted */
     int64_t now;         /* latest event time passed to on_time, ns */
     int64_t equity_peak; /* VALUE scale */
     int32_t loss_streak;
@@ -56,7 +57,7 @@ s_derive(const risk_limits_t *self)
         return RISK_KILLED;
     }
     if (!self->equity_known || self->unknown || self->executor_down || self->stale
-        || self->loss_tripped || self->dd_tripped || self->minbal_tripped) {
+        || self->venue != 0 || self->loss_tripped || self->dd_tripped || self->minbal_tripped) {
         return RISK_HALTED;
     }
     return (self->paused || self->streak_tripped) ? RISK_PAUSED : RISK_RUNNING;
@@ -260,7 +261,8 @@ risk_limits_check_entry(const risk_limits_t *self, size_t n_open, bool symbol_op
     if (self->killed) {
         return RISK_LIMIT_KILLED;
     }
-    if (!self->equity_known || self->unknown || self->executor_down || self->stale) {
+    if (!self->equity_known || self->unknown || self->executor_down || self->stale
+        || self->venue != 0) {
         return RISK_LIMIT_HALTED;
     }
     if (self->loss_tripped) {
@@ -302,7 +304,9 @@ risk_limits_strerror(const risk_limits_t *self, risk_limit_err_t err)
         return !self->equity_known   ? "halted: equity unknown"
                : self->unknown       ? "halted: state unknown"
                : self->executor_down ? "halted: executor_timeout"
-                                     : "halted: stale_data";
+               : self->stale         ? "halted: stale_data"
+               : self->venue == 1    ? "halted: executor_reconciling"
+                                     : "halted: executor_halted";
     }
     if ((int)err < 0 || err >= RISK_LIMIT_ERR_COUNT) {
         return "unknown limit";
@@ -351,6 +355,9 @@ risk_limits_reason(const risk_limits_t *self)
     }
     if (self->stale) {
         return "stale_data";
+    }
+    if (self->venue != 0) {
+        return self->venue == 1 ? "executor_reconciling" : "executor_halted";
     }
     if (self->loss_tripped) {
         return "daily_loss_limit";
@@ -467,6 +474,30 @@ risk_limits_stale(const risk_limits_t *self)
 {
     assert(self);
     return self->stale;
+}
+
+int
+risk_limits_set_executor_venue(risk_limits_t *self, const char *state)
+{
+    assert(self && state);
+    static const char *const k_words[] = { "running", "reconciling", "halted" };
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(state, k_words[i]) == 0) {
+            self->venue = i;
+            s_update(self);
+            return 0;
+        }
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+const char *
+risk_limits_executor_venue(const risk_limits_t *self)
+{
+    assert(self);
+    static const char *const k_words[] = { "running", "reconciling", "halted" };
+    return k_words[self->venue];
 }
 
 /* drop entry times outside (now - 1 h, now] */

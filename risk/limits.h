@@ -131,7 +131,9 @@ int32_t risk_limits_trades_today(const risk_limits_t *self); /* fills counted to
  *   last hour of event time (now - 1 h, now] already holds max_trades_per_hour of them;
  *   clears by itself as the hour slides.
  * State unknown / stale data: flags set by the engine (HALTED "state unknown" /
- *   "stale_data"), cleared by the engine when it knows again / data flows again. */
+ *   "stale_data"), cleared by the engine when it knows again / data flows again.
+ * Executor venue not running: set from exec.status (HALTED "executor_reconciling" /
+ *   "executor_halted"), cleared when it says "running". */
 void risk_limits_kill(risk_limits_t *self);
 void risk_limits_clear_kill(risk_limits_t *self);
 bool risk_limits_killed(const risk_limits_t *self);
@@ -139,6 +141,15 @@ void risk_limits_set_unknown(risk_limits_t *self, bool unknown);
 bool risk_limits_unknown(const risk_limits_t *self);
 void risk_limits_set_stale(risk_limits_t *self, bool stale);
 bool risk_limits_stale(const risk_limits_t *self);
+/* The executor's venue as its exec.status.<venue> says (docs/executor.md "Reconciliation"):
+ * "running" clears, "reconciling" / "halted" halt entries (HALTED "executor_reconciling" /
+ * "executor_halted") until it says "running" again: after a start or any doubt the executor
+ * compares its orders and positions with the venue's, and risk opens nothing meanwhile; exits
+ * still go out. 0, or -1/EINVAL for another word (ignored). Not persisted: the executor
+ * repeats a non-running state every 5 s, and a restarted risk is HALTED until the executor
+ * agrees anyway. */
+int risk_limits_set_executor_venue(risk_limits_t *self, const char *state);
+const char *risk_limits_executor_venue(const risk_limits_t *self); /* "running" | ... */
 /* Record an entry sent at now_ns. Returns 1 if that filled the hour (alert), else 0. */
 int risk_limits_on_entry(risk_limits_t *self, int64_t now_ns);
 int32_t risk_limits_trades_last_hour(const risk_limits_t *self, int64_t now_ns);

@@ -321,6 +321,25 @@ s_fill(codec_type_t type, codec_body_t *b, uint64_t big)
             b->barrier.counts[i] = big - (uint64_t)i;
         }
         break;
+    case CODEC_SIG_SETUP:
+        FULL(b->setup.strategy, 'S');
+        SET(b->setup.venue, "binance-spot");
+        SET(b->setup.symbol, "BTCUSDT");
+        SET(b->setup.kind, "resistance_rejection");
+        FULL(b->setup.state, 'T');
+        b->setup.side = -1;
+        b->setup.px_scale = 2;
+        b->setup.level_px = 10960801;
+        b->setup.zone_lo_px = 10944360;
+        b->setup.zone_hi_px = INT64_MAX;
+        b->setup.ref_px = 10952580;
+        b->setup.sl_px = 10982723;
+        b->setup.tp1_px = 10907365;
+        b->setup.tp2_px = INT64_MIN;
+        b->setup.bars = INT32_MIN;
+        b->setup.ts_event = 1722000060000000000LL;
+        SET(b->setup.reason, k_nasty);
+        break;
     default:
         fail_msg("no fixture for type %d", type);
     }
@@ -350,7 +369,8 @@ s_body_size(codec_type_t t)
                                                     sizeof(codec_exec_balance_t),
                                                     sizeof(codec_order_ack_t),
                                                     sizeof(codec_sys_hb_t),
-                                                    sizeof(codec_sys_barrier_t) };
+                                                    sizeof(codec_sys_barrier_t),
+                                                    sizeof(codec_sig_setup_t) };
     return sizes[t];
 }
 
@@ -1198,12 +1218,16 @@ test_topics(void **state)
         { "sig.bar.1m.bybit-linear.BTCUSDT", CODEC_SIG_BAR },
         { "sig.ind.1s.bybit-linear.BTCUSDT", CODEC_SIG_IND },
         { "sig.signal.ema_cross.0.BTCUSDT", CODEC_SIG_SIGNAL },
+        { "sig.setup.setups.btc.BTCUSDT", CODEC_SIG_SETUP },
+        { "sig.setups", CODEC_UNKNOWN },
         { "risk.order", CODEC_RISK_ORDER },
         { "risk.reject", CODEC_RISK_REJECT },
         { "risk.state", CODEC_RISK_STATE },
         { "risk.alert", CODEC_RISK_ALERT },
         { "rec.alert", CODEC_RISK_ALERT }, /* the recorder reuses the alert body */
         { "rec.alerts", CODEC_UNKNOWN },
+        { "exec.status.bybit-linear", CODEC_MD_STATUS }, /* the executor's venue state */
+        { "exec.statuses", CODEC_UNKNOWN },
         { "exec.order", CODEC_EXEC_ORDER },
         { "exec.fill", CODEC_EXEC_FILL },
         { "exec.position", CODEC_EXEC_POSITION },

@@ -226,6 +226,52 @@ test_halted_until_balance(void **state)
 }
 
 static void
+s_exec_status(risk_engine_t *eng, const char *state)
+{
+    codec_md_status_t st;
+    memset(&st, 0, sizeof st);
+    strcpy(st.venue, "bybit-linear");
+    snprintf(st.state, sizeof st.state, "%s", state);
+    strcpy(st.reason, "private WS reconnected");
+    codec_env_t e = s_env(0);
+    risk_engine_on_exec_status(eng, &e, &st);
+}
+
+/* While the executor's venue reconciles, an entry signal is refused "halted:
+ * executor_reconciling" (one risk.alert, one risk.state HALTED); "running" again ends it and
+ * the next signal is sent as an order. */
+static void
+test_halted_while_executor_reconciles(void **state)
+{
+    (void)state;
+    s_io_t io;
+    risk_engine_t *eng = s_engine(&io, 1);
+    s_balance(eng, T0, 10000 * E8);
+    s_exec_status(eng, "reconciling");
+    int a = s_last(&io, "risk.alert", 0);
+    assert_true(a >= 0);
+    assert_string_equal(io.bodies[a].alert.code, "executor_venue");
+    int st = s_last(&io, "risk.state", 0);
+    assert_string_equal(io.bodies[st].rstate.state, "HALTED");
+    assert_string_equal(io.bodies[st].rstate.reason, "executor_reconciling");
+    s_signal(eng, T0 + MS, "binance-spot", 1, 80);
+    assert_int_equal(io.n_ord, 0);
+    int r = s_last(&io, "risk.reject", 0);
+    assert_true(r >= 0);
+    assert_string_equal(io.bodies[r].reject.reason, "halted: executor_reconciling");
+    int n = io.n_pub;
+    s_exec_status(eng, "reconciling"); /* repeated every 5 s: no new alert, no new state */
+    assert_int_equal(io.n_pub, n);
+    s_exec_status(eng, "running");
+    st = s_last(&io, "risk.state", n);
+    assert_true(st >= 0);
+    assert_string_equal(io.bodies[st].rstate.state, "RUNNING");
+    s_signal(eng, T0 + 2 * MS, "binance-spot", 1, 80);
+    assert_int_equal(io.n_ord, 1);
+    risk_engine_destroy(&eng);
+}
+
+static void
 test_long_entry_order_then_stop(void **state)
 {
     (void)state;
@@ -693,6 +739,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_halted_until_balance),
+        cmocka_unit_test(test_halted_while_executor_reconciles),
         cmocka_unit_test(test_long_entry_order_then_stop),
         cmocka_unit_test(test_signal_rules),
         cmocka_unit_test(test_executor_refusal_and_timeout),

@@ -375,6 +375,32 @@ test_unknown_and_stale_halt(void **state)
     risk_limits_destroy(&lim);
 }
 
+/* exec.status words: reconciling and halted halt entries with their own reason, running
+ * clears; another word is refused and changes nothing */
+static void
+test_executor_venue_halts(void **state)
+{
+    (void)state;
+    risk_limits_t *lim = s_running(k_cfg);
+    assert_string_equal(risk_limits_executor_venue(lim), "running");
+    assert_int_equal(risk_limits_set_executor_venue(lim, "reconciling"), 0);
+    assert_int_equal(risk_limits_state(lim), RISK_HALTED);
+    assert_string_equal(risk_limits_reason(lim), "executor_reconciling");
+    assert_string_equal(risk_limits_strerror(lim, risk_limits_check_entry(lim, 0, false, false)),
+                        "halted: executor_reconciling");
+    assert_int_equal(risk_limits_set_executor_venue(lim, "halted"), 0);
+    assert_string_equal(risk_limits_strerror(lim, RISK_LIMIT_HALTED), "halted: executor_halted");
+    errno = 0;
+    assert_int_equal(risk_limits_set_executor_venue(lim, "sleepy"), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_string_equal(risk_limits_executor_venue(lim), "halted");
+    assert_int_equal(risk_limits_set_executor_venue(lim, "running"), 0);
+    assert_int_equal(risk_limits_state(lim), RISK_RUNNING);
+    assert_int_equal(risk_limits_check_entry(lim, 0, false, false), RISK_LIMIT_OK);
+    risk_limits_check(lim);
+    risk_limits_destroy(&lim);
+}
+
 static void
 test_save_restore_round_trip(void **state)
 {
@@ -427,6 +453,7 @@ main(void)
         cmocka_unit_test(test_loss_streak_pauses_until_next_day),
         cmocka_unit_test(test_kill_latch_above_everything),
         cmocka_unit_test(test_unknown_and_stale_halt),
+        cmocka_unit_test(test_executor_venue_halts),
         cmocka_unit_test(test_save_restore_round_trip),
     };
     return cmocka_run_group_tests_name("risk_limits", tests, NULL, NULL);
