@@ -39,6 +39,7 @@ typedef struct {
     int64_t *ctr[24];
     uint64_t hellos_fwd, barriers_fwd;
     bool announced_not_ready;
+    int64_t announce_ms, announce_left_ms; /* live: repeat md.instrument (feed.announce_s) */
 } app_t;
 
 /* name -> md_stats_t field, in sys.hb order (the first 16 counters go in the heartbeat) */
@@ -88,7 +89,16 @@ s_on_timer(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    s_sync_counters(arg);
+    app_t *a = arg;
+    s_sync_counters(a);
+    if (a->announce_ms > 0 && (a->announce_left_ms -= 1000) <= 0) {
+        a->announce_left_ms = a->announce_ms;
+        for (size_t i = 0; i < a->n; i++) {
+            if (session_ready(a->sess[i])) {
+                session_announce_instruments(a->sess[i], clock_wall_ns());
+            }
+        }
+    }
     return 0;
 }
 
@@ -252,9 +262,11 @@ main(int argc, char **argv)
         return 1;
     }
 
-    static const char *const known[] = { "book_levels",     "connections",  "instruments",
-                                         "rest_timeout_ms", "skew_warn_ms", NULL };
-    int64_t levels, rest_ms, skew_ms;
+    static const char *const known[] = {
+        "book_levels",  "connections", "instruments", "rest_timeout_ms",
+        "skew_warn_ms", "announce_s",  NULL
+    };
+    int64_t levels, rest_ms, skew_ms, announce_s;
     instrs = instr_table_new();
     if (!instrs) {
         log_error(k_mod, "out of memory");
@@ -264,6 +276,7 @@ main(int argc, char **argv)
         || cfg_int(cfg, "feed.book_levels", 10, 1, CODEC_LEVELS, false, &levels) != 0
         || cfg_int(cfg, "feed.rest_timeout_ms", 5000, 100, 60000, false, &rest_ms) != 0
         || cfg_int(cfg, "feed.skew_warn_ms", 1000, 1, 3600000, false, &skew_ms) != 0
+        || cfg_int(cfg, "feed.announce_s", 30, 0, 86400, false, &announce_s) != 0
         || s_load_instruments(cfg, instrs) != 0) {
         log_error(k_mod, "%s", cfg_error(cfg));
         exit_code = 2;
@@ -289,6 +302,9 @@ main(int argc, char **argv)
         app.ctr[i] = stage_counter(app.st, k_ctr_names[i]);
     }
     bool replay = stage_replay(app.st);
+    /* replay: instruments go out once, at the hello (event time stays the recording's) */
+    app.announce_ms = replay ? 0 : announce_s * 1000;
+    app.announce_left_ms = app.announce_ms;
     ctx = conn_ctx_new(stage_loop(app.st));
     if (!ctx) {
         goto done;

@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/http.h"
 #include "common/log.h"
 #include "feed/binance.h"
 #include "feed/bybit.h"
 #include "feed/exinfo.h"
-#include "common/http.h"
 
 #define k_mod             "session"
 #define k_max_topics      16
@@ -743,6 +743,14 @@ void
 session_announce(session_t *self, int64_t evt_ns)
 {
     assert(self);
+    session_announce_instruments(self, evt_ns);
+    s_status(self, "", "connected", conn_url(self->conn), evt_ns, 0);
+}
+
+void
+session_announce_instruments(session_t *self, int64_t evt_ns)
+{
+    assert(self);
     for (size_t y = 0; y < self->n_symbols; y++) {
         const instr_t *in = instr_table_get(self->env.instrs, self->venue, self->symbols[y]);
         if (!in) {
@@ -760,10 +768,9 @@ session_announce(session_t *self, int64_t evt_ns)
         m.min_qty = in->min_qty;
         m.min_notional = in->min_notional;
         char topic[BUS_TOPIC_MAX];
-        snprintf(topic, sizeof topic, "md.instrument.%s.%s", self->venue, in->symbol);
+        (void)md_topic(topic, sizeof topic, "md.instrument", self->venue, in->symbol, NULL);
         s_publish(self, topic, CODEC_MD_INSTRUMENT, &m, evt_ns, 0);
     }
-    s_status(self, "", "connected", conn_url(self->conn), evt_ns, 0);
 }
 
 const char *

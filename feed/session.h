@@ -67,6 +67,10 @@ bool session_ready(const session_t *self);
 /* Publish md.instrument.<venue>.<symbol> for every symbol it serves and md.status.<venue>
  * "connected", with event time evt_ns (the replay hello's time, or now when live). */
 void session_announce(session_t *self, int64_t evt_ns);
+/* Only the md.instrument messages of session_announce: the feed repeats them every
+ * feed.announce_s in live mode so that a stage restarted on its own (an executor refuses
+ * "unknown instrument" until it has the rules) learns them without a feed reconnect. */
+void session_announce_instruments(session_t *self, int64_t evt_ns);
 
 const char *session_label(const session_t *self);
 const char *session_venue(const session_t *self);
