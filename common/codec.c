@@ -155,12 +155,11 @@ static const s_field_t k_f_signal[] = { F(T, strategy),   F(T, venue),    F(T, s
                                         F(T, tp_px),      F(T, ts_event), F(T, reason) };
 #undef T
 #define T codec_sig_setup_t
-static const s_field_t k_f_setup[] = { F(T, strategy),   F(T, venue),    F(T, symbol),
-                                       F(T, kind),       F(T, state),    F(T, side),
-                                       F(T, px_scale),   F(T, level_px), F(T, zone_lo_px),
-                                       F(T, zone_hi_px), F(T, ref_px),   F(T, sl_px),
-                                       F(T, tp1_px),     F(T, tp2_px),   F(T, bars),
-                                       F(T, ts_event),   F(T, reason) };
+static const s_field_t k_f_setup[] = {
+    F(T, strategy), F(T, venue),    F(T, symbol),     F(T, kind),       F(T, state),  F(T, side),
+    F(T, px_scale), F(T, level_px), F(T, zone_lo_px), F(T, zone_hi_px), F(T, ref_px), F(T, sl_px),
+    F(T, tp1_px),   F(T, tp2_px),   F(T, bars),       F(T, ts_event),   F(T, reason)
+};
 #undef T
 #define T codec_risk_order_t
 static const s_field_t k_f_order[] = {

@@ -179,7 +179,7 @@ typedef struct {
 
 /* sig.setup: one life-cycle change of a setup (strategy type "setups", docs/signal.md): the
  * trade it prepares, so a trader sees it form before it triggers. Prices are px mantissas at
- * px_scale on the instrument's tick; 0 = none. */
+ * px_scale, on the instrument's tick except level_px (the level to the px unit); 0 = none. */
 typedef struct {
     char strategy[CODEC_NAME_MAX]; /* strategy instance name */
     char venue[CODEC_VENUE_MAX];

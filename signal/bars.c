@@ -25,11 +25,14 @@ typedef struct {
     /* trade series */
     bool open;           /* `bar` holds the bar being built */
     codec_sig_bar_t bar; /* OHLC, volumes, count of the open bar (vwap filled at close) */
+    int64_t closed_end;  /* end_ns of the last bar a grace close emitted while no bar is open
+                            (0 = none): a trade before it is late */
 } s_series_t;
 
 struct bars {
     bars_emit_fn *emit;
     void *arg;
+    int64_t grace_ns; /* bars_set_grace: 0 = off */
     s_series_t series[BARS_MAX_SERIES];
     bars_stats_t stats;
 };
@@ -236,7 +239,7 @@ static s_action_t
 s_action(const s_series_t *s, const codec_md_trade_t *t)
 {
     if (!s->open) {
-        return S_START;
+        return t->ts_event < s->closed_end ? S_LATE : S_START;
     }
     if (t->ts_event < s->bar.start_ns) {
         return S_LATE;
@@ -305,6 +308,7 @@ bars_on_trade(bars_t *self, const codec_md_trade_t *t)
             break;
         case S_START:
             s_open_bar(s, t, quote);
+            s->closed_end = 0;
             break;
         case S_ADD:
             if (t->px > b->high) {
@@ -323,6 +327,47 @@ bars_on_trade(bars_t *self, const codec_md_trade_t *t)
             break;
         }
         self->stats.trades++;
+    }
+    return emitted;
+}
+
+int
+bars_set_grace(bars_t *self, int64_t grace_ns)
+{
+    assert(self);
+    if (grace_ns < 0 || grace_ns > (int64_t)BARS_MAX_TF_S * S_NS_PER_S) {
+        errno = EINVAL;
+        return -1;
+    }
+    self->grace_ns = grace_ns;
+    return 0;
+}
+
+int
+bars_on_time(bars_t *self, const char *venue, const char *symbol, int64_t t_ns)
+{
+    assert(self && venue && symbol);
+    if (self->grace_ns <= 0 || t_ns < 0) {
+        return 0;
+    }
+    int emitted = 0;
+    for (size_t i = 0; i < BARS_MAX_SERIES; i++) {
+        s_series_t *s = &self->series[i];
+        if (!s->used || !s->from_trades || !s->open || strcmp(s->venue, venue) != 0
+            || strcmp(s->symbol, symbol) != 0) {
+            continue;
+        }
+        if (t_ns - self->grace_ns < s->bar.end_ns) { /* t >= 0, grace >= 0: no overflow */
+            continue;
+        }
+        codec_sig_bar_t *b = &s->bar;
+        b->vwap = s_vwap(b);
+        s->open = false;
+        s->closed_end = b->end_ns;
+        self->stats.trade_bars++;
+        self->stats.grace_closes++;
+        emitted++;
+        self->emit(b, t_ns, self->arg);
     }
     return emitted;
 }

@@ -15,10 +15,15 @@
  *     event time t belongs to the bar [floor(t/tf)*tf, +tf). The open bar closes when the first
  *     trade with t >= its end arrives (event time, never the wall clock); that trade opens the
  *     bar of its own interval. Intervals without trades produce no bar (no flat filler bars).
+ *     Grace close (bars_set_grace > 0, signal.bar_grace_ms): any other market-data message
+ *     of the same venue and symbol (bars_on_time with its event time t) closes the open bar
+ *     when t >= end + grace; the next trade then opens the bar of its own interval, and a
+ *     trade with t < the closed bar's end is late. Without a grace (0, the default) the last
+ *     open bar is never emitted until a later trade arrives.
  *     A trade with t < the open bar's start is late: counted (late_trades) and dropped.
  *     Within the open bar trades are taken in arrival order (open = first, close = last).
- *     The last open bar is never emitted until a later trade arrives.
- *  Invariants: (1) per trade series, every emitted bar's start is > the previous one's;
+ *  Invariants: (1) per trade series, every emitted bar's start is > the previous one's (a grace
+ *    close remembers the closed bar's end so that a later trade before it is late);
  *    (2) low <= open, close <= high; (3) volume > 0 and trades > 0 for trade bars.
  *  Cost: O(number of series) per message, no allocation after bars_new.
  */
@@ -37,8 +42,8 @@
 typedef struct bars bars_t;
 
 /* Called once per closed bar. `evt` is the event time (ns) of the message that closed it: the
- * closing kline's ts_event, or the first trade at or past the bar's end. `bar` is valid for
- * the call only. */
+ * closing kline's ts_event, the first trade at or past the bar's end, or the message that
+ * reached end + grace (bars_on_time). `bar` is valid for the call only. */
 typedef void(bars_emit_fn)(const codec_sig_bar_t *bar, int64_t evt, void *arg);
 
 typedef struct {
@@ -48,7 +53,9 @@ typedef struct {
     uint64_t kline_shadowed; /* klines for a series built from trades: ignored */
     uint64_t trade_bars;     /* bars emitted from trades */
     uint64_t trades;         /* trades taken into a bar (once per series) */
-    uint64_t late_trades;    /* trades before the open bar's start (once per series): dropped */
+    uint64_t late_trades;    /* trades before the open bar's start, or before the end of a bar
+                                a grace close emitted (once per series): dropped */
+    uint64_t grace_closes;   /* trade bars closed by bars_on_time (also in trade_bars) */
     uint64_t bad;            /* inputs refused with EINVAL */
 } bars_stats_t;
 
@@ -76,6 +83,18 @@ int bars_on_kline(bars_t *self, const codec_md_kline_t *k);
  *           different from the open bar's (counted in bad; no series changed)
  *   ERANGE  quote volume would overflow int64 (no series changed) */
 int bars_on_trade(bars_t *self, const codec_md_trade_t *t);
+
+/* Grace for closing trade-built bars, ns: 0 = off (the default: only a trade at/past the end
+ * closes a bar); > 0 = bars_on_time closes an open bar once its event time reaches end +
+ * grace_ns. 0, or -1/EINVAL (negative or more than BARS_MAX_TF_S seconds). */
+int bars_set_grace(bars_t *self, int64_t grace_ns);
+
+/* Event time t_ns (ns, from the message, never the wall clock) of a market-data message of
+ * (venue, symbol) that is not a trade (md.book, md.ticker): with a grace set, every open bar
+ * of the trade series of (venue, symbol) whose end_ns + grace <= t_ns is emitted (evt = t_ns)
+ * and the series waits for its next trade. Returns the number of bars emitted (0 with no
+ * grace, no such series, or t_ns < 0). Cost O(BARS_MAX_SERIES), no allocation. */
+int bars_on_time(bars_t *self, const char *venue, const char *symbol, int64_t t_ns);
 
 /* Restart support (docs/signal.md "Restart warm-up", open bars of trade series): the earliest
  * start of the bar that a trade at event time t_ns belongs to, over the trade series of

@@ -16,6 +16,7 @@
 #include "signal/ctx.h"
 #include "signal/ind.h"
 #include "signal/mtf.h"
+#include "signal/strat_setups.h"
 #include <math.h>
 
 #define S_MOD            "signal"
@@ -61,6 +62,7 @@ struct engine {
     } trade_skip[BARS_MAX_SERIES];
     size_t n_trade_skip;
     uint64_t trade_dups; /* live trades dropped by that rule */
+    int64_t grace_ns;    /* signal.bar_grace_ms in ns; 0 = off */
     engine_counters_t counters;
     log_limit_t lim_bad, lim_pub, lim_strat, lim_instr, lim_scale;
 };
@@ -134,6 +136,19 @@ engine_add_strategy(engine_t *self, strategy_t *s)
     }
     self->strats[self->n_strats++] = s;
     self->n_book_strats += strategy_wants_md(s);
+    return 0;
+}
+
+int
+engine_set_bar_grace_ms(engine_t *self, int64_t grace_ms)
+{
+    assert(self);
+    if (grace_ms < 0 || grace_ms > (int64_t)BARS_MAX_TF_S * 1000
+        || bars_set_grace(self->bars, grace_ms * 1000000) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    self->grace_ns = grace_ms * 1000000;
     return 0;
 }
 
@@ -726,8 +741,8 @@ int
 engine_configure(engine_t *self, cfg_t *cfg)
 {
     static const char *const k_signal_keys[] = {
-        "strategies",        "trade_bars",  "indicators",    "mtf", "warmup_bars",
-        "warmup_timeout_ms", "warmup_rest", "warmup_trades", NULL
+        "strategies",        "trade_bars",  "indicators",    "mtf",          "warmup_bars",
+        "warmup_timeout_ms", "warmup_rest", "warmup_trades", "bar_grace_ms", NULL
     };
     static const char *const k_bar_keys[] = { "venue", "symbol", "tf_s", NULL };
     char path[96], key[128];
@@ -752,6 +767,12 @@ engine_configure(engine_t *self, cfg_t *cfg)
             }
             return cfg_fail(cfg, key, "more than %d strategies", ENGINE_MAX_STRATEGIES);
         }
+    }
+    int64_t grace_ms;
+    if (cfg_int(cfg, "signal.bar_grace_ms", 0, 0, (int64_t)BARS_MAX_TF_S * 1000, false, &grace_ms)
+            != 0
+        || engine_set_bar_grace_ms(self, grace_ms) != 0) {
+        return -1;
     }
     n = cfg_array_len(cfg, "signal.trade_bars");
     if (n < 0) {
@@ -899,6 +920,22 @@ s_run_indicators(engine_t *self, const codec_sig_bar_t *bar, const char *tf, int
     }
 }
 
+/* The setup life-cycle changes strategy s made on the bar just handled (setups type):
+ * sig.setup.<strategy>.<symbol>, before that bar's sig.signal. */
+static void
+s_publish_setups(engine_t *self, strategy_t *s, int64_t evt)
+{
+    codec_sig_setup_t ev[SETUP_MAX_EVENTS];
+    int n = strategy_setup_events(s, ev, SETUP_MAX_EVENTS);
+    for (int k = 0; k < n; k++) {
+        char topic[BUS_TOPIC_MAX];
+        snprintf(topic, sizeof topic, "sig.setup.%.*s.%.*s", CODEC_NAME_MAX - 1, ev[k].strategy,
+                 CODEC_SYM_MAX - 1, ev[k].symbol);
+        s_publish(self, topic, CODEC_SIG_SETUP, &ev[k], evt);
+        self->counters.setups++;
+    }
+}
+
 /* A closed bar: publish it, run the strategies of its series, publish their indicators. */
 static void
 s_on_bar(const codec_sig_bar_t *bar, int64_t evt, void *arg)
@@ -920,6 +957,7 @@ s_on_bar(const codec_sig_bar_t *bar, int64_t evt, void *arg)
         }
         codec_sig_signal_t sig;
         int rc = strategy_on_bar(s, bar, evt, in, &sig);
+        s_publish_setups(self, s, evt);
         if (rc < 0) {
             log_limited(&self->lim_strat, LOG_WARN, S_MOD, "strategy refused a bar",
                         strategy_name(s), strlen(strategy_name(s)));
@@ -994,10 +1032,33 @@ s_on_instrument(engine_t *self, const bus_msg_t *msg, const codec_md_instrument_
     return 0;
 }
 
+/* signal.bar_grace_ms set and bars built from trades: books and tickers can close bars */
+static bool
+s_wants_grace(const engine_t *self)
+{
+    return self->grace_ns > 0 && self->n_trade_series > 0;
+}
+
 static bool
 s_wants_book(const engine_t *self)
 {
-    return self->n_ind > 0 || self->n_book_strats > 0;
+    return self->n_ind > 0 || self->n_book_strats > 0 || s_wants_grace(self);
+}
+
+/* A non-trade md message of (venue, symbol) at event time t: the grace close (bars.h). */
+static void
+s_grace(engine_t *self, const char *venue, const char *symbol, int64_t t)
+{
+    if (s_wants_grace(self)) {
+        (void)bars_on_time(self->bars, venue, symbol, t); /* bars it closed went to s_on_bar */
+    }
+}
+
+/* The event time of a message: its body's ts_event, else the envelope's evt. */
+static int64_t
+s_evt(int64_t body_ts, const bus_msg_t *msg)
+{
+    return body_ts > 0 ? body_ts : msg->env.evt;
 }
 
 /* Trade-driven strategies (level reaction): before the trade goes into the bars, so a trade
@@ -1051,11 +1112,25 @@ s_trade_restored(engine_t *self, const codec_md_trade_t *t)
     return false;
 }
 
+/* One book: book-driven strategies (level reaction judges every book update; a signal is
+ * published with the book's event time), then the indicator series' imbalance. */
 static void
-s_on_book(engine_t *self, const codec_md_book_t *b)
+s_on_book(engine_t *self, const codec_md_book_t *b, int64_t evt)
 {
+    const instr_t *in =
+        self->n_book_strats > 0 ? instr_table_get(self->instr, b->venue, b->symbol) : NULL;
     for (size_t i = 0; i < self->n_strats && self->n_book_strats > 0; i++) {
-        strategy_on_book(self->strats[i], b);
+        codec_sig_signal_t sig;
+        int rc = strategy_on_book_sig(self->strats[i], b, in, &sig);
+        if (rc < 0) {
+            log_limited(&self->lim_strat, LOG_WARN, S_MOD, "strategy refused a book",
+                        strategy_name(self->strats[i]), strlen(strategy_name(self->strats[i])));
+        } else if (rc == 1) {
+            char topic[BUS_TOPIC_MAX];
+            snprintf(topic, sizeof topic, "sig.signal.%s.%s", sig.strategy, sig.symbol);
+            s_publish(self, topic, CODEC_SIG_SIGNAL, &sig, evt);
+            self->counters.signals++;
+        }
     }
     for (size_t i = 0; i < self->n_ind; i++) {
         s_ind_series_t *x = &self->ind[i];
@@ -1113,10 +1188,20 @@ engine_on_msg(engine_t *self, const bus_msg_t *msg)
         if (codec_decode(msg->data, msg->len, msg->type, NULL, &body.book) != 0) {
             return s_bad(self, msg, "undecodable md.book", EPROTO);
         }
-        s_on_book(self, &body.book);
+        s_on_book(self, &body.book, msg->env.evt);
+        s_grace(self, body.book.venue, body.book.symbol, s_evt(body.book.ts_event, msg));
+        return 0;
+    case CODEC_MD_TICKER:
+        if (!s_wants_grace(self)) {
+            return 0;
+        }
+        if (codec_decode(msg->data, msg->len, msg->type, NULL, &body.ticker) != 0) {
+            return s_bad(self, msg, "undecodable md.ticker", EPROTO);
+        }
+        s_grace(self, body.ticker.venue, body.ticker.symbol, s_evt(body.ticker.ts_event, msg));
         return 0;
     default:
-        return 0; /* md.ticker, md.status, heartbeats: not used by signal */
+        return 0; /* md.status, heartbeats: not used by signal */
     }
 }
 

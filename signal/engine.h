@@ -6,13 +6,18 @@
  *         history can drive the engine directly.
  *  Flow per delivered message: md.instrument -> instr table; md.kline / md.trade -> bars; per
  *  closed bar, in this order: sig.bar.<tf>.<venue>.<symbol>; each strategy on that series (in
- *  config order) -> sig.signal.<strategy>.<symbol> when it signals; then one
- *  sig.ind.<tf>.<venue>.<symbol> with the series' indicator values (if any have output).
+ *  config order) -> its sig.setup.<strategy>.<symbol> life-cycle changes (setups type), then
+ *  sig.signal.<strategy>.<symbol> when it signals; then one sig.ind.<tf>.<venue>.<symbol> with
+ *  the series' indicator values (if any have output). md.trade and md.book of a symbol with
+ *  trade/book-driven strategies (level_reaction) run them first: their sig.signal carries
+ *  that message's event time.
  *  Envelope of every output: evt = event time of the md message that closed the bar (the
- *  closing kline's ts_event, or the first trade at/after the bar end: >= the bar's end),
+ *  closing kline's ts_event, the first trade at/after the bar end, or with a grace the first
+ *  md.book/md.ticker at/after end + grace: >= the bar's end),
  *  origin = that md message's envelope origin. Bodies: sig.ind ts_event = bar end_ns;
  *  sig.signal ts_event = evt.
- *  Counters: bars, signals, indicators, late_trades, bad_msgs (undecodable or refused input).
+ *  Counters: bars, signals, indicators, late_trades, bad_msgs (undecodable or refused input),
+ *  setups.
  */
 #ifndef TP_SIGNAL_ENGINE_H
 #define TP_SIGNAL_ENGINE_H
@@ -42,6 +47,7 @@ typedef struct {
     int64_t indicators;  /* sig.ind published */
     int64_t late_trades; /* trades dropped as late (per trade series) */
     int64_t bad_msgs;    /* md messages that did not decode or were refused as malformed */
+    int64_t setups;      /* sig.setup published */
 } engine_counters_t;
 
 /* New engine with no strategies and no trade series. NULL with errno EINVAL (pub NULL) or
@@ -49,13 +55,21 @@ typedef struct {
 engine_t *engine_new(engine_pub_fn *pub, void *arg);
 void engine_destroy(engine_t **self_p); /* also destroys the strategies */
 
-/* Read "signal.strategies" and "signal.trade_bars" (docs/signal.md "Configuration").
+/* Read "signal.strategies", "signal.trade_bars", "signal.bar_grace_ms", "signal.indicators"
+ * and "signal.mtf" (docs/signal.md "Configuration").
  * 0, or -1/EINVAL with the reason in cfg_error(cfg). */
 int engine_configure(engine_t *self, cfg_t *cfg);
 
 /* Add a strategy (ownership passes to the engine, also on failure). 0, or -1 with errno
  * EEXIST (same name already there) or ENOSPC (ENGINE_MAX_STRATEGIES). */
 int engine_add_strategy(engine_t *self, strategy_t *s);
+
+/* Grace for closing trade-built bars (signal.bar_grace_ms; bars.h "Grace close"): 0 = off;
+ * > 0 = an md.book or md.ticker of the symbol whose event time (body ts_event, else the
+ * envelope evt) is >= a bar's end + grace_ms closes it, exactly as a closing trade would
+ * (sig.bar, strategies, indicators, aggregates; envelope evt = that message's event time).
+ * 0, or -1/EINVAL (negative or more than BARS_MAX_TF_S seconds). */
+int engine_set_bar_grace_ms(engine_t *self, int64_t grace_ms);
 
 /* As bars_add_trade_series. */
 int engine_add_trade_series(engine_t *self, const char *venue, const char *symbol, int tf_s);
@@ -138,7 +152,9 @@ int engine_warmup_trades_json(engine_t *self, const char *venue, const char *sym
 /* Live trades dropped because a trade warm-up had them (dedupe above). */
 uint64_t engine_trade_dups(const engine_t *self);
 
-/* Handle one delivered message (types other than md.instrument/kline/trade are ignored).
+/* Handle one delivered message: md.instrument, md.kline, md.trade, md.book (indicator
+ * series' imbalance, book-driven strategies, grace close) and md.ticker (grace close only);
+ * other types are ignored.
  * Returns 0, or -1 with errno EPROTO (did not decode) or EINVAL (refused as malformed);
  * both are counted in bad_msgs and logged once per kind. */
 int engine_on_msg(engine_t *self, const bus_msg_t *msg);

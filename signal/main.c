@@ -40,7 +40,7 @@ typedef struct {
     stage_t *st;
     step_t *step;
     engine_t *eng;
-    int64_t *c_bars, *c_signals, *c_indicators, *c_late, *c_bad;
+    int64_t *c_bars, *c_signals, *c_indicators, *c_late, *c_bad, *c_setups;
     const char *hist_ep;     /* endpoints.recorder.0.history when warm-up is on, else NULL */
     int64_t warm_n;          /* signal.warmup_bars */
     int64_t warm_timeout_ms; /* signal.warmup_timeout_ms */
@@ -85,6 +85,7 @@ s_sync(s_ctx_t *ctx)
     *ctx->c_indicators = n->indicators;
     *ctx->c_late = n->late_trades;
     *ctx->c_bad = n->bad_msgs;
+    *ctx->c_setups = n->setups;
 }
 
 static void
@@ -365,6 +366,7 @@ s_on_status(stage_t *st, json_t *status, void *arg)
     json_object_set_new(o, "trade_bars", json_integer((json_int_t)b->trade_bars));
     json_object_set_new(o, "trades", json_integer((json_int_t)b->trades));
     json_object_set_new(o, "late_trades", json_integer((json_int_t)b->late_trades));
+    json_object_set_new(o, "grace_closes", json_integer((json_int_t)b->grace_closes));
     json_object_set_new(o, "trade_dups", json_integer((json_int_t)engine_trade_dups(ctx->eng)));
     json_object_set_new(o, "strategies", json_integer((json_int_t)engine_n_strategies(ctx->eng)));
     json_object_set_new(o, "instruments", json_integer((json_int_t)engine_n_instruments(ctx->eng)));
@@ -421,6 +423,7 @@ main(int argc, char **argv)
     ctx.c_indicators = stage_counter(ctx.st, "indicators");
     ctx.c_late = stage_counter(ctx.st, "late_trades");
     ctx.c_bad = stage_counter(ctx.st, "bad_msgs");
+    ctx.c_setups = stage_counter(ctx.st, "setups");
     ctx.step = step_new(stage_replay(ctx.st), s_deliver, s_barrier, &ctx);
     if (!ctx.step) {
         log_error(S_MOD, "cannot create step: %s", strerror(errno));

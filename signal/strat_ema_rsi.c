@@ -12,6 +12,7 @@
 #include "signal/ema.h"
 #include "signal/rsi.h"
 #include "signal/sltp.h"
+#include "signal/strat_util.h"
 
 struct strat_ema_rsi {
     strat_ema_rsi_params_t p;
@@ -96,23 +97,6 @@ s_confidence(const strat_ema_rsi_params_t *p, int side, double fast, double slow
     return c < 0.0 ? 0.0 : (c > 100.0 ? 100.0 : c);
 }
 
-/* The tick at the bar's px_scale: the instrument's when known (rescaled if its scale
- * differs, rounded up so levels stay on a real tick), else 1 (the bar's price unit). */
-static int64_t
-s_tick(const instr_t *instr, int px_scale)
-{
-    int64_t tick = 1;
-    if (instr && instr->tick >= 1) {
-        if (instr->px_scale == px_scale) {
-            tick = instr->tick;
-        } else if (money_rescale(instr->tick, instr->px_scale, px_scale, MONEY_ROUND_UP, &tick) != 0
-                   || tick < 1) {
-            tick = 1;
-        }
-    }
-    return tick;
-}
-
 int
 strat_ema_rsi_on_bar(strat_ema_rsi_t *self, const codec_sig_bar_t *bar, int64_t evt,
                      const instr_t *instr, codec_sig_signal_t *out)
@@ -151,7 +135,7 @@ strat_ema_rsi_on_bar(strat_ema_rsi_t *self, const codec_sig_bar_t *bar, int64_t 
         return 0;
     }
     int64_t sl, tp;
-    if (sltp_levels(side, bar->close, bar->px_scale, s_tick(instr, bar->px_scale), p->stop_pct_e4,
+    if (sltp_levels(side, bar->close, bar->px_scale, su_tick(instr, bar->px_scale), p->stop_pct_e4,
                     p->take_pct_e4, &sl, &tp)
         != 0) {
         errno = ERANGE;

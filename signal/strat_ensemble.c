@@ -231,8 +231,8 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
         return 0;
     }
     int64_t sl, tp;
-    if (sltp_levels(side, bar->close, bar->px_scale, su_tick(instr), self->stop_pct_e4,
-                    self->take_pct_e4, &sl, &tp)
+    if (sltp_levels(side, bar->close, bar->px_scale, su_tick(instr, bar->px_scale),
+                    self->stop_pct_e4, self->take_pct_e4, &sl, &tp)
         != 0) {
         errno = ERANGE;
         return -1;

@@ -22,6 +22,10 @@ typedef struct {
     int n_tr, pos;
     double flow, absq;
     double imbalance;
+    /* the last trade, for the judgement on a book update */
+    int64_t last_px;    /* mantissa at last_scale; 0 before the window is full */
+    int32_t last_scale; /* its px_scale */
+    double last_mom;    /* momentum at that trade */
     int64_t last_start, cur_bar;
     double fired_px;
     int64_t fired_bar;
@@ -138,48 +142,22 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
     return 0;
 }
 
-static void
-s_on_book(void *impl, const codec_md_book_t *b)
-{
-    s_self_t *self = impl;
-    self->imbalance = ctx_imbalance(b, self->book_levels);
-}
-
 static double
 s_min1(double x)
 {
     return x < 1 ? x : 1;
 }
 
+/* The rule of strat_level.h at price px_m (mantissa at px_scale) and event time ts_ns, with
+ * the current flow, imbalance and momentum `mom`. 1 and *out filled, 0, or -1/ERANGE. */
 static int
-s_on_trade(void *impl, const codec_md_trade_t *t, const instr_t *instr, codec_sig_signal_t *out)
+s_judge(s_self_t *self, int64_t px_m, int32_t px_scale, int64_t ts_ns, double mom,
+        const instr_t *instr, codec_sig_signal_t *out)
 {
-    s_self_t *self = impl;
-    if (t->px <= 0 || t->qty <= 0 || (t->side != 1 && t->side != -1)) {
-        errno = EINVAL;
-        return -1;
-    }
-    double px = su_px(t->px, t->px_scale), q = t->side * su_px(t->qty, t->qty_scale);
-    /* ring: the slot at pos holds the trade flow_n back once full */
-    double old_px = self->px[self->pos], old_q = self->q[self->pos];
-    bool full = self->n_tr == self->flow_n;
-    if (full) {
-        self->flow -= old_q;
-        self->absq -= fabs(old_q);
-    }
-    self->q[self->pos] = q;
-    self->px[self->pos] = px;
-    self->pos = (self->pos + 1) % self->flow_n;
-    self->n_tr += !full;
-    self->flow += q;
-    self->absq += fabs(q);
-    if (!full) {
-        return 0;
-    }
-    double mom = px - old_px;
-    /* the bar the trade belongs to (one signal per level per bar) */
+    double px = su_px(px_m, px_scale);
+    /* the bar the event belongs to (one signal per level per bar) */
     int64_t tf_ns = (int64_t)self->s.tf_s * 1000000000LL;
-    int64_t bar = t->ts_event / tf_ns;
+    int64_t bar = ts_ns / tf_ns;
     const ctx_level_t *lv;
     int n = ctx_levels(self->ctx, &lv), best = -1, side = 0;
     for (int i = 0; i < n; i++) {
@@ -208,7 +186,8 @@ s_on_trade(void *impl, const codec_md_trade_t *t, const instr_t *instr, codec_si
     double stop_px = l->price * (1 - side * self->stop_bp / 1e4);
     double sd = side * (px - stop_px);
     int64_t sl, tp;
-    if (sltp_dist(side, t->px, t->px_scale, su_tick(instr), sd, self->rr * sd, &sl, &tp) != 0) {
+    if (sltp_dist(side, px_m, px_scale, su_tick(instr, px_scale), sd, self->rr * sd, &sl, &tp)
+        != 0) {
         errno = ERANGE;
         return -1;
     }
@@ -216,12 +195,57 @@ s_on_trade(void *impl, const codec_md_trade_t *t, const instr_t *instr, codec_si
     self->fired_px = l->price;
     double conf = 0.4 * l->strength + 30 * s_min1(fabs(self->imbalance) / 0.5)
                   + 30 * s_min1(self->absq > 0 ? fabs(self->flow) / self->absq : 0);
-    su_fill(out, &self->s, side, conf, t->px_scale, t->px, sl, tp, t->ts_event);
+    su_fill(out, &self->s, side, conf, px_scale, px_m, sl, tp, ts_ns);
     snprintf(out->reason, sizeof out->reason,
              "level %s L=%.8g str=%.1f tests=%d flow=%.6g imb=%.3f mom=%.6g",
              l->kind < 0 ? "support" : "resistance", l->price, l->strength, l->tests, self->flow,
              self->imbalance, mom);
     return 1;
+}
+
+static int
+s_on_trade(void *impl, const codec_md_trade_t *t, const instr_t *instr, codec_sig_signal_t *out)
+{
+    s_self_t *self = impl;
+    if (t->px <= 0 || t->qty <= 0 || (t->side != 1 && t->side != -1)) {
+        errno = EINVAL;
+        return -1;
+    }
+    double px = su_px(t->px, t->px_scale), q = t->side * su_px(t->qty, t->qty_scale);
+    /* ring: the slot at pos holds the trade flow_n back once full */
+    double old_px = self->px[self->pos], old_q = self->q[self->pos];
+    bool full = self->n_tr == self->flow_n;
+    if (full) {
+        self->flow -= old_q;
+        self->absq -= fabs(old_q);
+    }
+    self->q[self->pos] = q;
+    self->px[self->pos] = px;
+    self->pos = (self->pos + 1) % self->flow_n;
+    self->n_tr += !full;
+    self->flow += q;
+    self->absq += fabs(q);
+    if (!full) {
+        return 0;
+    }
+    double mom = px - old_px;
+    self->last_px = t->px;
+    self->last_scale = t->px_scale;
+    self->last_mom = mom;
+    return s_judge(self, t->px, t->px_scale, t->ts_event, mom, instr, out);
+}
+
+/* A book update: the new imbalance, then the same judgement at the last trade's price, flow
+ * and momentum, at the book's event time (nothing before the trade window is full). */
+static int
+s_on_book(void *impl, const codec_md_book_t *b, const instr_t *instr, codec_sig_signal_t *out)
+{
+    s_self_t *self = impl;
+    self->imbalance = ctx_imbalance(b, self->book_levels);
+    if (self->last_px <= 0) {
+        return 0;
+    }
+    return s_judge(self, self->last_px, self->last_scale, b->ts_event, self->last_mom, instr, out);
 }
 
 

@@ -1,9 +1,8 @@
 /*  strat_level.h - strategy type "level_reaction": a reaction at a strong price level,
- *  confirmed by order flow and momentum, judged on every trade (book updates keep the
- *  imbalance current).
+ *  confirmed by order flow and momentum, judged on every trade and on every book update.
  *  Owns:  per instance an indicator set and a context (signal/ctx.h: swing levels of the
  *         instance's bar series), a ring of the last flow_n trades (signed qty, price), the
- *         last book imbalance, the last fired (level, bar).
+ *         last book imbalance, the last trade (price, momentum), the last fired (level, bar).
  *  Not:   bars, sizing, publishing.
  *  Rules (docs/signal.md "Strategy level_reaction"), on each md.trade of the symbol at price px:
  *    flow     = sum of signed taker qty over the last flow_n trades (buy +, sell -)
@@ -18,9 +17,13 @@
  *    ref = px; sl = L -+ stop_bp beyond the level (BUY below the support, on the tick away from
  *    the entry), tp = ref +- rr * (ref - sl).
  *    reason: "level <kind> L=<px> str=<s> tests=<n> flow=<f> imb=<i> mom=<m>".
+ *  On each md.book of the symbol: the imbalance of the top book_levels is updated, then the
+ *  same rule is judged at the last trade's price, with the current flow and that trade's
+ *  momentum, at the book's event time (ts_event: the bar of the one-signal rule and the
+ *  signal's ts_event); nothing before the trade window is full.
  *  Bars of the series (on_bar) only update levels; they never signal. Without a book yet the
  *  imbalance is 0 and nothing fires (imb_min > 0).
- *  Cost: O(CTX_MAX_LEVELS) per trade, O(1) per book, per bar as ctx_on_bar.
+ *  Cost: O(CTX_MAX_LEVELS) per trade and per book, per bar as ctx_on_bar.
  */
 #ifndef TP_STRAT_LEVEL_H
 #define TP_STRAT_LEVEL_H

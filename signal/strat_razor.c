@@ -163,8 +163,8 @@ strat_razor_on_bar(strat_razor_t *self, const codec_sig_bar_t *bar, int64_t evt,
         return 0;
     }
     int64_t sl, tp;
-    if (sltp_levels(side, bar->close, bar->px_scale, su_tick(instr), p->stop_pct_e4, p->take_pct_e4,
-                    &sl, &tp)
+    if (sltp_levels(side, bar->close, bar->px_scale, su_tick(instr, bar->px_scale), p->stop_pct_e4,
+                    p->take_pct_e4, &sl, &tp)
         != 0) {
         errno = ERANGE;
         return -1;

@@ -399,7 +399,7 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
     if (need_atr && ind_get(self->ind, IND_ATR, &atr) != 0) {
         return 0; /* no ATR yet: no priced signal */
     }
-    int64_t sl = 0, tp = 0, tick = su_tick(instr);
+    int64_t sl = 0, tp = 0, tick = su_tick(instr, bar->px_scale);
     if (self->stop_kind == K_ATR || self->take_kind == K_ATR || self->take_kind == K_RR) {
         sd = self->stop_kind == K_PCT   ? ref * (double)self->stop_pct_e4 / 1e6
              : self->stop_kind == K_ATR ? self->stop_k * atr

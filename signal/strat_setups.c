@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/money.h"
 #include "signal/ctx.h"
-#include "signal/sltp.h"
 
 #define S_MOD "signal"
 
@@ -22,7 +22,13 @@ typedef struct {
     double first_high; /* high of the forming bar (divergence reference) */
     double first_hist; /* MACD histogram then (NAN if none) */
     int pre;           /* preconditions seen */
+    char pre_s[48];    /* their names, comma-separated */
 } s_setup_t;
+
+/* The prices of a setup (strat_setups.h "Prices"), mantissas at the bar's px_scale. */
+typedef struct {
+    int64_t level, zone_lo, zone_hi, ref, sl, tp1, tp2;
+} s_plan_t;
 
 typedef struct {
     su_series_t s;
@@ -34,8 +40,18 @@ typedef struct {
     int64_t last_start;
     s_setup_t rej, brk;
     setup_counts_t counts;
+    /* the bar being handled (valid during s_on_bar only) */
+    const codec_sig_bar_t *bar;
+    int64_t evt, tick;
+    codec_sig_setup_t ev[SETUP_MAX_EVENTS]; /* life-cycle changes of the last bar */
+    int n_ev;
 } s_self_t;
 _Static_assert(offsetof(s_self_t, s) == 0, "su_ops_* read the series at the start");
+_Static_assert(sizeof(((su_series_t *)0)->name) == sizeof(((codec_sig_setup_t *)0)->strategy)
+                   && sizeof(((su_series_t *)0)->venue) == sizeof(((codec_sig_setup_t *)0)->venue)
+                   && sizeof(((su_series_t *)0)->symbol)
+                          == sizeof(((codec_sig_setup_t *)0)->symbol),
+               "s_to copies the names whole");
 
 static void s_destroy(void **impl_p);
 
@@ -125,8 +141,84 @@ s_destroy(void **impl_p)
     *impl_p = NULL;
 }
 
+static const char *
+s_state_name(setup_state_t st)
+{
+    switch (st) {
+    case SETUP_FORMING:
+        return "FORMING";
+    case SETUP_ACTIVE:
+        return "ACTIVE";
+    case SETUP_TRIGGERED:
+        return "TRIGGERED";
+    case SETUP_INVALIDATED:
+        return "INVALIDATED";
+    default:
+        return "NONE";
+    }
+}
+
+/* x (price units) to a mantissa at `scale`, half-even, then to the tick in `mode`. */
+static int
+s_px(double x, int scale, int64_t tick, money_round_t mode, int64_t *out)
+{
+    int64_t m;
+    if (money_from_double(x, scale, MONEY_ROUND_HALF_EVEN, &m) != 0 || m <= 0) {
+        return -1;
+    }
+    return money_round_to(m, tick, mode, out);
+}
+
+/* ref - ceil(rr * risk) rounded DOWN to the tick; 0 if it would not stay above 0. The product
+ * of a config ratio and an integer is taken up to a relative 1e-12 (binary noise of rr: 0.1 *
+ * 3000 must be 300, not 301). */
+static int64_t
+s_target(int64_t ref, int64_t risk, double rr, int64_t tick)
+{
+    double d = rr * (double)risk;
+    int64_t dm, px, out;
+    if (!(d >= 0 && d < 9e15)) {
+        return 0;
+    }
+    dm = (int64_t)ceil(d * (1 - 1e-12));
+    px = ref - dm;
+    if (px <= 0 || money_round_to(px, tick, MONEY_ROUND_DOWN, &out) != 0 || out <= 0) {
+        return 0;
+    }
+    return out;
+}
+
+/* The setup's prices on the current bar (strat_setups.h "Prices"). ref_close: TRIGGERED (ref =
+ * the close) rather than the zone's middle. Fields that cannot be computed stay 0. */
 static void
-s_to(s_self_t *self, s_setup_t *su, setup_state_t st, const char *kind)
+s_plan(const s_self_t *self, const s_setup_t *su, bool ref_close, s_plan_t *p)
+{
+    const int sc = self->bar->px_scale;
+    const int64_t tick = self->tick;
+    const double z = self->zone_bp / 1e4;
+    memset(p, 0, sizeof *p);
+    if (money_from_double(su->level, sc, MONEY_ROUND_HALF_EVEN, &p->level) != 0
+        || s_px(su->level * (1 - z), sc, tick, MONEY_ROUND_DOWN, &p->zone_lo) != 0
+        || s_px(su->level, sc, tick, MONEY_ROUND_UP, &p->zone_hi) != 0) {
+        memset(p, 0, sizeof *p);
+        return;
+    }
+    p->ref =
+        ref_close ? self->bar->close : p->zone_lo + (p->zone_hi - p->zone_lo) / (2 * tick) * tick;
+    int64_t sl;
+    if (s_px(su->level * (1 + self->stop_bp / 1e4), sc, tick, MONEY_ROUND_UP, &sl) != 0
+        || sl <= p->ref) {
+        return; /* no stop above the entry: no levels */
+    }
+    p->sl = sl;
+    p->tp1 = s_target(p->ref, sl - p->ref, self->tp1_rr, tick);
+    p->tp2 = s_target(p->ref, sl - p->ref, self->tp2_rr, tick);
+}
+
+/* Change state and record the event (kind +1 rejection, -1 breakdown; why: the signals that
+ * held or the reason of an invalidation). */
+static void
+s_to(s_self_t *self, s_setup_t *su, setup_state_t st, int kind, const char *why)
 {
     su->st = st;
     if (st == SETUP_FORMING) {
@@ -138,7 +230,35 @@ s_to(s_self_t *self, s_setup_t *su, setup_state_t st, const char *kind)
     } else if (st == SETUP_INVALIDATED) {
         self->counts.invalidated++;
     }
-    log_debug(S_MOD, "%s %s setup at %.8g -> %d", self->s.name, kind, su->level, (int)st);
+    assert(self->n_ev < SETUP_MAX_EVENTS); /* at most 3 changes per kind and bar */
+    codec_sig_setup_t *e = &self->ev[self->n_ev++];
+    memset(e, 0, sizeof *e);
+    /* same sizes (su_series_t uses the codec's), both NUL-terminated; memcpy, as gcc cannot
+     * tell that two members of *self do not overlap */
+    memcpy(e->strategy, self->s.name, sizeof e->strategy);
+    memcpy(e->venue, self->s.venue, sizeof e->venue);
+    memcpy(e->symbol, self->s.symbol, sizeof e->symbol);
+    snprintf(e->kind, sizeof e->kind, "%s",
+             kind > 0 ? "resistance_rejection" : "support_breakdown");
+    snprintf(e->state, sizeof e->state, "%s", s_state_name(st));
+    e->side = -1;
+    e->px_scale = self->bar->px_scale;
+    s_plan_t p;
+    s_plan(self, su, st == SETUP_TRIGGERED, &p);
+    e->level_px = p.level;
+    e->zone_lo_px = p.zone_lo;
+    e->zone_hi_px = p.zone_hi;
+    e->ref_px = p.ref;
+    e->sl_px = p.sl;
+    e->tp1_px = p.tp1;
+    e->tp2_px = p.tp2;
+    e->bars = su->bars;
+    e->ts_event = self->evt;
+    size_t wl = strnlen(why, sizeof e->reason - 1); /* why may live in *self (pre_s) */
+    memmove(e->reason, why, wl);
+    e->reason[wl] = '\0';
+    log_debug(S_MOD, "%s %s setup at %.8g -> %s (%s)", self->s.name, e->kind, su->level, e->state,
+              why);
 }
 
 /* strongest live level of `kind` matching the forming condition */
@@ -166,28 +286,43 @@ s_find(const s_self_t *self, const ind_bar_t *b, int kind, double *level)
     return 0;
 }
 
+/* TRIGGERED: the SELL signal, levels as the event's (s_plan with ref = close). 1, or 0 when
+ * the close is at/above the stop (no sensible short). */
 static int
-s_emit(s_self_t *self, const codec_sig_bar_t *bar, int64_t evt, const instr_t *instr, double level,
-       int n_sig, const char *what, const char *sigs, codec_sig_signal_t *out)
+s_emit(s_self_t *self, const s_setup_t *su, int n_sig, const char *what, const char *sigs,
+       codec_sig_signal_t *out)
 {
-    double ref = su_px(bar->close, bar->px_scale);
-    double stop = level * (1 + self->stop_bp / 1e4);
-    double risk = stop - ref;
-    if (!(risk > 0)) {
-        return 0; /* close above the stop level: no sensible short */
-    }
-    int64_t sl, tp;
-    if (sltp_dist(-1, bar->close, bar->px_scale, su_tick(instr), risk, self->tp1_rr * risk, &sl,
-                  &tp)
-        != 0) {
-        errno = ERANGE;
-        return -1;
+    s_plan_t p;
+    s_plan(self, su, true, &p);
+    if (p.sl == 0) {
+        return 0;
     }
     double conf = 50 + 10 * n_sig;
-    su_fill(out, &self->s, -1, conf > 100 ? 100 : conf, bar->px_scale, bar->close, sl, tp, evt);
+    su_fill(out, &self->s, -1, conf > 100 ? 100 : conf, self->bar->px_scale, p.ref, p.sl, p.tp1,
+            self->evt);
     snprintf(out->reason, sizeof out->reason, "setup %s L=%.8g TRIGGERED [%s] tp2=%.8g", what,
-             level, sigs, ref - self->tp2_rr * risk);
+             su->level, sigs, su_px(p.tp2, self->bar->px_scale));
     return 1;
+}
+
+/* Append name to a comma-separated list in buf[cap]. */
+static void
+s_add(char *buf, size_t cap, bool cond, const char *name)
+{
+    size_t n = strlen(buf);
+    if (cond && n < cap) {
+        snprintf(buf + n, cap - n, "%s%s", n > 0 ? "," : "", name);
+    }
+}
+
+static int
+s_setup_events(void *impl, codec_sig_setup_t *out, int cap)
+{
+    s_self_t *self = impl;
+    int n = self->n_ev < cap ? self->n_ev : cap;
+    memcpy(out, self->ev, (size_t)n * sizeof *out);
+    self->n_ev = 0;
+    return n;
 }
 
 static int
@@ -195,6 +330,7 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
          codec_sig_signal_t *out)
 {
     s_self_t *self = impl;
+    self->n_ev = 0;
     if (!su_is_series(&self->s, bar) || bar->start_ns <= self->last_start) {
         errno = EINVAL;
         return -1;
@@ -204,6 +340,9 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
         return -1;
     }
     self->last_start = bar->start_ns;
+    self->bar = bar;
+    self->evt = evt;
+    self->tick = su_tick(instr, bar->px_scale);
     double open = su_px(bar->open, bar->px_scale), rsi = NAN, vma = NAN, hist = NAN;
     (void)ind_get(self->ind, IND_RSI, &rsi);
     (void)ind_get(self->ind, IND_VOL_MA, &vma);
@@ -214,16 +353,17 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
     bool spike = vma > 0 && b.volume >= self->spike_k * vma;
     bool decline = vma > 0 && b.volume < vma;
     bool wick = range > 0 && (b.high - body_top) >= self->wick_ratio * range && b.close < open;
-    (void)os;
     int fired = 0;
-    char sigs[96];
+    char sigs[96], why[64];
 
     /* ---- resistance rejection ---- */
     s_setup_t *r = &self->rej;
     if (r->st == SETUP_FORMING || r->st == SETUP_ACTIVE) {
         r->bars++;
-        if (b.close > r->level * (1 + t) || r->bars > self->max_bars) {
-            s_to(self, r, SETUP_INVALIDATED, "rejection");
+        bool through = b.close > r->level * (1 + t);
+        if (through || r->bars > self->max_bars) {
+            snprintf(why, sizeof why, "%s", through ? "closed through the level" : "expired");
+            s_to(self, r, SETUP_INVALIDATED, +1, why);
         }
     }
     if (r->st != SETUP_FORMING && r->st != SETUP_ACTIVE) {
@@ -233,7 +373,7 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
             r->level = lvl;
             r->first_high = b.high;
             r->first_hist = hist;
-            s_to(self, r, SETUP_FORMING, "rejection");
+            s_to(self, r, SETUP_FORMING, +1, "zone");
         }
     }
     if (r->st == SETUP_FORMING) {
@@ -241,7 +381,11 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
                    && isfinite(r->first_hist) && hist < r->first_hist;
         r->pre = (int)ob + (int)spike + (int)div;
         if (r->pre > 0) {
-            s_to(self, r, SETUP_ACTIVE, "rejection");
+            r->pre_s[0] = '\0';
+            s_add(r->pre_s, sizeof r->pre_s, ob, "rsi_ob");
+            s_add(r->pre_s, sizeof r->pre_s, spike, "vol_spike");
+            s_add(r->pre_s, sizeof r->pre_s, div, "macd_div");
+            s_to(self, r, SETUP_ACTIVE, +1, r->pre_s);
         }
     } else if (r->st == SETUP_ACTIVE) {
         bool in_zone = b.high >= r->level * (1 - z) && b.close <= r->level;
@@ -249,12 +393,8 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
             snprintf(sigs, sizeof sigs, "%s%s%swick,zone", ob ? "rsi_ob," : "",
                      spike ? "vol_spike," : "", decline ? "vol_decline," : "");
             int n_sig = r->pre + 2 + (int)decline;
-            s_to(self, r, SETUP_TRIGGERED, "rejection");
-            fired =
-                s_emit(self, bar, evt, instr, r->level, n_sig, "resistance_rejection", sigs, out);
-            if (fired < 0) {
-                return -1;
-            }
+            s_to(self, r, SETUP_TRIGGERED, +1, sigs);
+            fired = s_emit(self, r, n_sig, "resistance_rejection", sigs, out);
         }
     }
 
@@ -265,22 +405,31 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
         bool left = d->st == SETUP_FORMING ? b.close > d->level * (1 + 2 * z)
                                            : b.close > d->level * (1 + t);
         if (left || d->bars > self->max_bars) {
-            s_to(self, d, SETUP_INVALIDATED, "breakdown");
+            snprintf(why, sizeof why, "%s",
+                     !left                    ? "expired"
+                     : d->st == SETUP_FORMING ? "left the support"
+                                              : "failed breakdown");
+            s_to(self, d, SETUP_INVALIDATED, -1, why);
         }
     }
     if (d->st == SETUP_ACTIVE) {
         bool retest = b.high >= d->level * (1 - z) && b.close < d->level;
         if (retest && (decline || wick) && fired == 0) { /* one signal per bar: next bar */
-            snprintf(sigs, sizeof sigs, "breakdown,retest%s%s", decline ? ",vol_decline" : "",
-                     wick ? ",wick" : "");
+            snprintf(sigs, sizeof sigs, "%s,breakdown,retest%s%s", d->pre_s,
+                     decline ? ",vol_decline" : "", wick ? ",wick" : "");
             int n_sig = d->pre + 1 + (int)decline + (int)wick;
-            s_to(self, d, SETUP_TRIGGERED, "breakdown");
-            return s_emit(self, bar, evt, instr, d->level, n_sig, "support_breakdown", sigs, out);
+            s_to(self, d, SETUP_TRIGGERED, -1, sigs);
+            return s_emit(self, d, n_sig, "support_breakdown", sigs, out);
         }
     } else if (d->st == SETUP_FORMING) {
-        if (b.close < d->level * (1 - t) && (spike || rsi < 50)) {
-            d->pre = (int)spike + (int)(rsi < 50);
-            s_to(self, d, SETUP_ACTIVE, "breakdown");
+        bool lt50 = rsi < 50;
+        if (b.close < d->level * (1 - t) && (spike || lt50 || os)) {
+            d->pre = (int)spike + (int)lt50 + (int)os;
+            d->pre_s[0] = '\0';
+            s_add(d->pre_s, sizeof d->pre_s, spike, "vol_spike");
+            s_add(d->pre_s, sizeof d->pre_s, lt50, "rsi_lt50");
+            s_add(d->pre_s, sizeof d->pre_s, os, "rsi_os");
+            s_to(self, d, SETUP_ACTIVE, -1, d->pre_s);
         }
     }
     if (d->st != SETUP_FORMING && d->st != SETUP_ACTIVE) {
@@ -288,7 +437,7 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
         if (s_find(self, &b, -1, &lvl) == 0) {
             memset(d, 0, sizeof *d);
             d->level = lvl;
-            s_to(self, d, SETUP_FORMING, "breakdown");
+            s_to(self, d, SETUP_FORMING, -1, "zone");
         }
     }
     return fired;
@@ -317,4 +466,5 @@ const strategy_ops_t strat_setups_ops = {
     .indicators = su_ops_no_indicators,
     .name = su_ops_name,
     .series = su_ops_series,
+    .setup_events = s_setup_events,
 };

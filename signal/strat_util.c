@@ -60,9 +60,18 @@ su_ind_bar(const codec_sig_bar_t *bar)
 }
 
 int64_t
-su_tick(const instr_t *instr)
+su_tick(const instr_t *instr, int px_scale)
 {
-    return instr && instr->tick >= 1 ? instr->tick : 1;
+    int64_t tick = 1;
+    if (instr && instr->tick >= 1) {
+        if (instr->px_scale == px_scale) {
+            tick = instr->tick;
+        } else if (money_rescale(instr->tick, instr->px_scale, px_scale, MONEY_ROUND_UP, &tick) != 0
+                   || tick < 1) {
+            tick = 1;
+        }
+    }
+    return tick;
 }
 
 int

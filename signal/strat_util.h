@@ -34,8 +34,14 @@ ind_bar_t su_ind_bar(const codec_sig_bar_t *bar);
 /* Price of a mantissa as a double. */
 double su_px(int64_t m, int scale);
 
-/* The instrument's tick, or 1 (the price unit) when the instrument is not known yet. */
-int64_t su_tick(const instr_t *instr);
+/* The instrument's tick expressed at `px_scale` (the scale of the prices it will round: the
+ * bar's or the trade's), the one tick helper of every strategy. instr->tick is a mantissa at
+ * instr->px_scale; when that scale differs it is rescaled, rounding UP if it does not land on
+ * a whole unit (a level on a multiple of the result is then on a multiple of the real tick
+ * whenever the real tick is representable at px_scale). 1 (the price unit at px_scale) when
+ * the instrument is not known yet (NULL), its tick is < 1, or the rescale overflows.
+ * Example: tick 0.1 (px_scale 1, tick 1) seen at px_scale 2 -> 10; at px_scale 3 -> 100. */
+int64_t su_tick(const instr_t *instr, int px_scale);
 
 /* True if the bar belongs to the series. */
 int su_is_series(const su_series_t *s, const codec_sig_bar_t *bar);

@@ -149,13 +149,29 @@ strategy_on_trade(strategy_t *self, const codec_md_trade_t *t, const instr_t *in
     return self->ops->on_trade(self->impl, t, instr, out);
 }
 
+int
+strategy_on_book_sig(strategy_t *self, const codec_md_book_t *b, const instr_t *instr,
+                     codec_sig_signal_t *out)
+{
+    assert(self && b && out);
+    if (!self->ops->on_book || !s_same_instrument(self, b->venue, b->symbol)) {
+        return 0;
+    }
+    return self->ops->on_book(self->impl, b, instr, out);
+}
+
 void
 strategy_on_book(strategy_t *self, const codec_md_book_t *b)
 {
-    assert(self && b);
-    if (self->ops->on_book && s_same_instrument(self, b->venue, b->symbol)) {
-        self->ops->on_book(self->impl, b);
-    }
+    codec_sig_signal_t unused;
+    (void)strategy_on_book_sig(self, b, NULL, &unused); /* state only: the signal is dropped */
+}
+
+int
+strategy_setup_events(strategy_t *self, codec_sig_setup_t *out, int cap)
+{
+    assert(self && (out || cap == 0));
+    return self->ops->setup_events ? self->ops->setup_events(self->impl, out, cap) : 0;
 }
 
 void *

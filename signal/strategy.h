@@ -32,11 +32,15 @@ typedef struct {
     /* The one series the instance trades on. */
     void (*series)(const void *impl, const char **venue, const char **symbol, int *tf_s);
     /* Optional (NULL = bars only): every md.trade / md.book of the series' venue and symbol,
-     * in delivery order. on_trade returns as on_bar (1 = *out filled); on_book only updates
-     * state. */
+     * in delivery order. Both return as on_bar (1 = *out filled, 0 nothing, -1 refused);
+     * a book's event time is b->ts_event. */
     int (*on_trade)(void *impl, const codec_md_trade_t *t, const instr_t *instr,
                     codec_sig_signal_t *out);
-    void (*on_book)(void *impl, const codec_md_book_t *b);
+    int (*on_book)(void *impl, const codec_md_book_t *b, const instr_t *instr,
+                   codec_sig_signal_t *out);
+    /* Optional (NULL = none): the setup life-cycle changes (sig.setup bodies) the last on_bar
+     * made, oldest first, copied to out[0..cap); returns how many and forgets them. */
+    int (*setup_events)(void *impl, codec_sig_setup_t *out, int cap);
 } strategy_ops_t;
 
 typedef struct strategy strategy_t;
@@ -69,10 +73,18 @@ void *strategy_impl(const strategy_t *self);
 
 /* True if the type has on_trade/on_book hooks (engine decodes md.trade/md.book for it). */
 bool strategy_wants_md(const strategy_t *self);
-/* Hooks; 0 (nothing) when the type has none or (venue, symbol) is not the instance's. */
+/* Hooks; 0 (nothing) when the type has none or (venue, symbol) is not the instance's.
+ * strategy_on_book_sig returns as on_bar (1 = *out filled: a signal caused by the book);
+ * strategy_on_book is the same with any signal dropped (state updates only: benches). */
 int strategy_on_trade(strategy_t *self, const codec_md_trade_t *t, const instr_t *instr,
                       codec_sig_signal_t *out);
+int strategy_on_book_sig(strategy_t *self, const codec_md_book_t *b, const instr_t *instr,
+                         codec_sig_signal_t *out);
 void strategy_on_book(strategy_t *self, const codec_md_book_t *b);
+
+/* The sig.setup bodies the last strategy_on_bar produced (types with setup_events; 0 for the
+ * others), oldest first, into out[0..cap). Returns how many; they are then forgotten. */
+int strategy_setup_events(strategy_t *self, codec_sig_setup_t *out, int cap);
 
 /* Look a type up by name; NULL if unknown. */
 const strategy_ops_t *strategy_ops_find(const char *type);

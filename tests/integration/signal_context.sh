@@ -76,6 +76,14 @@ for s in razor.btc rules.btc ens.btc setups.btc; do
 done
 check "razor produced signals" test "$(q "select count(*) from events where topic = 'sig.signal.razor.btc.BTCUSDT'")" -gt 0
 check "rules produced signals" test "$(q "select count(*) from events where topic = 'sig.signal.rules.btc.BTCUSDT'")" -gt 0
+# every setups signal is the TRIGGERED step of a published life cycle (docs/signal.md
+# "Setups": one sig.setup per state change, the signal follows its TRIGGERED one), and no
+# setup triggers without having formed
+n_trig=$(q "select count(*) from events where topic like 'sig.setup.setups.btc.%' and json_extract(body, '$.state') = 'TRIGGERED'")
+eq "setups: one TRIGGERED sig.setup per setups signal" "$n_trig" \
+    "$(q "select count(*) from events where topic = 'sig.signal.setups.btc.BTCUSDT'")"
+check "setups: FORMING published at least as often as TRIGGERED" test \
+    "$(q "select count(*) from events where topic like 'sig.setup.setups.btc.%' and json_extract(body, '$.state') = 'FORMING'")" -ge "$n_trig"
 n_lvl=$(q "select count(*) from events where topic like 'sig.signal.level.btc.%'")
 check "level_reaction fired on real binance-usdm trades ($n_lvl)" test "$n_lvl" -gt 0
 eq "no sequence gaps" "$(q "select count(*) from gaps")" 0

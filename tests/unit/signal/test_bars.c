@@ -373,6 +373,90 @@ test_trade_window_start(void **state)
     bars_destroy(&bars);
 }
 
+/* Grace close (bars.h), 1 s and 60 s series of bybit-linear BTCUSDT, grace 200 ms, B = BASE:
+ *  #1 B+0.100 100.00 x 1.000 buy, #2 B+0.600 101.00 x 0.500 sell: both open bars hold them.
+ *  on_time(B+1.100): 1 s bar end B+1 + 0.2 = B+1.200 > B+1.100 -> nothing yet.
+ *  on_time(ETHUSDT, B+5): another symbol -> nothing.
+ *  on_time(B+1.200): reaches B+1 + 0.200 -> the 1 s bar [B, B+1) closes: O 100.00 H 101.00
+ *    L 100.00 C 101.00, vol 1.500, taker buy 1.000, quote 100 + 50.5 = 150.50, trades 2,
+ *    vwap 150.5 / 1.5 = 100.333.. -> 100.33 (half-even), evt = B+1.200. The 60 s bar (end
+ *    B+60) stays open.
+ *  #3 B+0.900 99.00 x 1.000 buy: before the closed 1 s bar's end -> late there (late_trades
+ *    1); inside the 60 s bar: taken.
+ *  #4 B+2.500 102.00 x 0.100 buy: the 1 s series has no open bar -> opens [B+2, B+3).
+ *  on_time(B+3.199) -> nothing (< B+3.200); on_time(B+60.200) closes both: [B+2, B+3) = #4
+ *    alone, and [B, B+60) = #1 #2 #3 #4: O 100.00 H 102.00 L 99.00 C 102.00 (#4 last), vol
+ *    1 + 0.5 + 1 + 0.1 = 2.600, trades 4, both with evt B+60.200.
+ *  A second on_time at the same time closes nothing (no open bar); with grace 0 (off),
+ *  on_time never closes anything. */
+static void
+test_grace_close(void **state)
+{
+    (void)state;
+    s_sink_t sink = { 0 };
+    bars_t *bars = bars_new(s_emit, &sink);
+    assert_int_equal(bars_set_grace(bars, -1), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(bars_set_grace(bars, (int64_t)BARS_MAX_TF_S * NS + 1), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(bars_add_trade_series(bars, "bybit-linear", "BTCUSDT", 1), 0);
+    assert_int_equal(bars_add_trade_series(bars, "bybit-linear", "BTCUSDT", 60), 0);
+    codec_md_trade_t t = s_trade(BASE + 100 * MS, 10000, 1000, 1);
+    assert_int_equal(bars_on_trade(bars, &t), 0);
+    t = s_trade(BASE + 600 * MS, 10100, 500, -1);
+    assert_int_equal(bars_on_trade(bars, &t), 0);
+    /* grace off (the default): no time closes anything */
+    assert_int_equal(bars_on_time(bars, "bybit-linear", "BTCUSDT", BASE + 100 * NS), 0);
+    assert_int_equal(bars_set_grace(bars, 200 * MS), 0);
+    assert_int_equal(bars_on_time(bars, "bybit-linear", "BTCUSDT", BASE + 1100 * MS), 0);
+    assert_int_equal(bars_on_time(bars, "bybit-linear", "ETHUSDT", BASE + 5 * NS), 0);
+    assert_int_equal(bars_on_time(bars, "bybit-linear", "BTCUSDT", BASE + 1200 * MS), 1);
+    assert_int_equal(sink.n, 1);
+    const codec_sig_bar_t *b = &sink.bars[0];
+    assert_int_equal(b->tf_s, 1);
+    assert_int_equal(b->start_ns, BASE);
+    assert_int_equal(b->open, 10000);
+    assert_int_equal(b->high, 10100);
+    assert_int_equal(b->low, 10000);
+    assert_int_equal(b->close, 10100);
+    assert_int_equal(b->volume, 1500);
+    assert_int_equal(b->taker_buy_volume, 1000);
+    assert_int_equal(b->quote_volume, 15050000000LL);
+    assert_int_equal(b->trades, 2);
+    assert_int_equal(b->vwap, 10033);
+    assert_int_equal(sink.evt[0], BASE + 1200 * MS);
+
+    t = s_trade(BASE + 900 * MS, 9900, 1000, 1);
+    assert_int_equal(bars_on_trade(bars, &t), 0);
+    assert_int_equal(bars_stats(bars)->late_trades, 1);
+    t = s_trade(BASE + 2500 * MS, 10200, 100, 1);
+    assert_int_equal(bars_on_trade(bars, &t), 0);
+    assert_int_equal(bars_on_time(bars, "bybit-linear", "BTCUSDT", BASE + 3199 * MS), 0);
+    assert_int_equal(bars_on_time(bars, "bybit-linear", "BTCUSDT", BASE + 60200 * MS), 2);
+    assert_int_equal(sink.n, 3);
+    b = &sink.bars[1];
+    assert_int_equal(b->tf_s, 1);
+    assert_int_equal(b->start_ns, BASE + 2 * NS);
+    assert_int_equal(b->close, 10200);
+    assert_int_equal(b->trades, 1);
+    b = &sink.bars[2];
+    assert_int_equal(b->tf_s, 60);
+    assert_int_equal(b->start_ns, BASE);
+    assert_int_equal(b->open, 10000);
+    assert_int_equal(b->high, 10200);
+    assert_int_equal(b->low, 9900);
+    assert_int_equal(b->close, 10200);
+    assert_int_equal(b->volume, 2600);
+    assert_int_equal(b->trades, 4);
+    assert_int_equal(sink.evt[1], BASE + 60200 * MS);
+    assert_int_equal(sink.evt[2], BASE + 60200 * MS);
+    assert_int_equal(bars_on_time(bars, "bybit-linear", "BTCUSDT", BASE + 60200 * MS), 0);
+    const bars_stats_t *st = bars_stats(bars);
+    assert_int_equal(st->grace_closes, 3);
+    assert_int_equal(st->trade_bars, 3);
+    bars_destroy(&bars);
+}
+
 int
 main(void)
 {
@@ -382,6 +466,7 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_tf_name),
         cmocka_unit_test(test_trade_window_start),
+        cmocka_unit_test(test_grace_close),
     };
     return cmocka_run_group_tests_name("bars", tests, NULL, NULL);
 }

@@ -17,8 +17,10 @@
 
 #include "common/log.h"
 #include "common/money.h"
+#include "signal/ctx.h"
 #include "signal/engine.h"
 #include "signal/strat_ema_rsi.h"
+#include "signal/strat_setups.h"
 #include "tests/unit/signal/csv_util.h"
 
 #define CANDLES "data/candles/binance_spot_btcusdt_1m/BTCUSDT-1m-2025-11-01.csv"
@@ -51,9 +53,10 @@ s_pub(void *arg, const char *topic, codec_type_t type, const void *body, int64_t
     o->type = type;
     o->evt = evt;
     o->origin = origin;
-    size_t sz = type == CODEC_SIG_BAR   ? sizeof(codec_sig_bar_t)
-                : type == CODEC_SIG_IND ? sizeof(codec_sig_ind_t)
-                                        : sizeof(codec_sig_signal_t);
+    size_t sz = type == CODEC_SIG_BAR     ? sizeof(codec_sig_bar_t)
+                : type == CODEC_SIG_IND   ? sizeof(codec_sig_ind_t)
+                : type == CODEC_SIG_SETUP ? sizeof(codec_sig_setup_t)
+                                          : sizeof(codec_sig_signal_t);
     memcpy(&o->body, body, sz);
     return 0;
 }
@@ -255,6 +258,186 @@ test_kline_day(void **state)
     assert_null(eng);
 }
 
+static cfg_t *s_cfg(const char *json);
+
+/* A "setups" strategy (default parameters) inside the engine on the real day, against the
+ * same strategy driven directly (its rules are checked by hand-derived cases in
+ * test_strat_setups.c): after each bar's sig.bar come exactly that bar's life-cycle events as
+ * sig.setup.setups.btc.BTCUSDT (same bodies, envelope evt/origin of the closing kline), then
+ * its sig.signal if any; counters.setups counts them. */
+static void
+test_setups_published(void **state)
+{
+    (void)state;
+    static const char k_json[] = "{\"signal\": {\"strategies\": [{\"name\": \"setups.btc\", "
+                                 "\"type\": \"setups\", \"venue\": \"binance-spot\", "
+                                 "\"symbol\": \"BTCUSDT\"}]}}";
+    cfg_t *cfg = s_cfg(k_json);
+    engine_t *eng = engine_new(s_pub, NULL);
+    assert_int_equal(engine_configure(eng, cfg), 0);
+    strategy_t *ref = strategy_from_cfg(cfg, "signal.strategies[0]");
+    assert_non_null(ref);
+    cfg_destroy(&cfg);
+    s_instrument(eng);
+    instr_t tick001 = { .venue = "binance-spot",
+                        .symbol = "BTCUSDT",
+                        .px_scale = 2,
+                        .qty_scale = 5,
+                        .tick = 1,
+                        .step = 1 };
+    csv_t csv;
+    assert_int_equal(csv_load(&csv, CANDLES), 0);
+    int64_t n_ev = 0, n_sig = 0;
+    for (size_t r = 0; r < csv.n_rows; r++) {
+        codec_md_kline_t k = s_kline_row(csv.cells[r]);
+        s_n_out = 0;
+        int64_t origin = 7000 + (int64_t)r;
+        bus_msg_t m =
+            s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event, origin);
+        assert_int_equal(engine_on_msg(eng, &m), 0);
+        assert_true(s_n_out >= 1);
+        assert_int_equal(s_out[0].type, CODEC_SIG_BAR);
+        codec_sig_bar_t bar = s_out[0].body.bar;
+        codec_sig_signal_t sig;
+        int rc = strategy_on_bar(ref, &bar, k.ts_event, &tick001, &sig);
+        codec_sig_setup_t ev[SETUP_MAX_EVENTS];
+        int n = strategy_setup_events(ref, ev, SETUP_MAX_EVENTS);
+        size_t i = 1;
+        for (int e = 0; e < n; e++, i++) {
+            assert_true(i < s_n_out);
+            const s_out_t *o = &s_out[i];
+            assert_int_equal(o->type, CODEC_SIG_SETUP);
+            assert_string_equal(o->topic, "sig.setup.setups.btc.BTCUSDT");
+            assert_int_equal(o->evt, k.ts_event);
+            assert_int_equal(o->origin, origin);
+            assert_memory_equal(&o->body.setup, &ev[e], sizeof ev[e]);
+            n_ev++;
+        }
+        if (rc == 1) {
+            assert_true(i < s_n_out);
+            assert_int_equal(s_out[i].type, CODEC_SIG_SIGNAL);
+            assert_memory_equal(&s_out[i].body.signal, &sig, sizeof sig);
+            i++;
+            n_sig++;
+        }
+        assert_int_equal(s_n_out, i); /* no sig.ind: setups has no values of its own */
+    }
+    print_message("setups in the engine: %lld sig.setup, %lld sig.signal\n", (long long)n_ev,
+                  (long long)n_sig);
+    assert_true(n_ev > 0);
+    assert_int_equal(engine_counters(eng)->setups, n_ev);
+    assert_int_equal(engine_counters(eng)->signals, n_sig);
+    s_n_out = 0;
+    csv_free(&csv);
+    strategy_destroy(&ref);
+    engine_destroy(&eng);
+}
+
+static codec_md_book_t
+s_book_btc(int64_t bid_qty, int64_t ask_qty, int64_t t_ns)
+{
+    codec_md_book_t b;
+    memset(&b, 0, sizeof b);
+    strcpy(b.venue, "binance-spot");
+    strcpy(b.symbol, "BTCUSDT");
+    b.px_scale = 2;
+    b.qty_scale = 5;
+    b.ts_event = t_ns;
+    b.n_bids = b.n_asks = 1;
+    b.bids[0].qty = bid_qty;
+    b.asks[0].qty = ask_qty;
+    return b;
+}
+
+/* level_reaction judged on a book update through the engine. The day 2025-11-03 goes in as
+ * md.kline; the strongest support L comes from a separate ctx with the strategy's defaults
+ * (as in test_strat_level.c, which derives the rule's numbers). With the book leaning to the
+ * asks (bid 1 vs ask 3: imbalance -0.5), 52 buys rising 1 cent from L + 1 cent publish
+ * nothing. The md.book with bid 3 vs ask 1 at t0 + 5.2 s (origin 77) makes the rule hold at
+ * the last trade's price L + 52 cents (flow > 0, momentum 50 cents): one sig.signal on
+ * sig.signal.lvl.BTCUSDT with envelope evt = the book's event time, origin 77, BUY. */
+static void
+test_level_on_book(void **state)
+{
+    (void)state;
+    cfg_t *cfg = s_cfg("{\"signal\": {\"strategies\": [{\"name\": \"lvl\", \"type\": "
+                       "\"level_reaction\", \"venue\": \"binance-spot\", \"symbol\": "
+                       "\"BTCUSDT\", \"min_strength\": 30}]}}");
+    engine_t *eng = engine_new(s_pub, NULL);
+    assert_int_equal(engine_configure(eng, cfg), 0);
+    cfg_destroy(&cfg);
+    s_instrument(eng);
+    ctx_params_t cp;
+    ctx_params_default(&cp);
+    ctx_t *ctx = ctx_new(&cp);
+    ind_params_t ip;
+    ind_params_default(&ip);
+    ind_t *ind = ind_new(&ip);
+    csv_t csv;
+    assert_int_equal(
+        csv_load(&csv, "data/candles/binance_spot_btcusdt_1m/BTCUSDT-1m-2025-11-03.csv"), 0);
+    int64_t t0 = 0;
+    for (size_t r = 0; r < csv.n_rows; r++) {
+        codec_md_kline_t k = s_kline_row(csv.cells[r]);
+        s_n_out = 0;
+        bus_msg_t m = s_msg(CODEC_MD_KLINE, "md.kline.1m.binance-spot.BTCUSDT", &k, k.ts_event, 1);
+        assert_int_equal(engine_on_msg(eng, &m), 0);
+        ind_bar_t ib = { .high = (double)k.high / 100,
+                         .low = (double)k.low / 100,
+                         .close = (double)k.close / 100,
+                         .volume = (double)k.volume / 1e5,
+                         .start_ns = k.start_ns };
+        assert_int_equal(ind_update(ind, &ib), 0);
+        assert_int_equal(ctx_on_bar(ctx, &ib, ind), 0);
+        t0 = k.end_ns;
+    }
+    const ctx_level_t *lv;
+    int n = ctx_levels(ctx, &lv), best = -1;
+    for (int i = 0; i < n; i++) {
+        if (lv[i].kind < 0 && (best < 0 || lv[i].strength > lv[best].strength)) {
+            best = i;
+        }
+    }
+    assert_true(best >= 0 && lv[best].strength >= 30);
+    int64_t L = llround(lv[best].price * 100);
+    s_n_out = 0;
+    codec_md_book_t bk = s_book_btc(100000, 300000, t0 + 4 * NS);
+    bus_msg_t m = s_msg(CODEC_MD_BOOK, "md.book.binance-spot.BTCUSDT", &bk, bk.ts_event, 2);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    for (int i = 0; i < 52; i++) {
+        codec_md_trade_t t;
+        memset(&t, 0, sizeof t);
+        strcpy(t.venue, "binance-spot");
+        strcpy(t.symbol, "BTCUSDT");
+        t.px_scale = 2;
+        t.qty_scale = 5;
+        t.px = L + 1 + i;
+        t.qty = 10000;
+        t.side = 1;
+        t.ts_event = t0 + 5 * NS + i * MS;
+        m = s_msg(CODEC_MD_TRADE, "md.trade.binance-spot.BTCUSDT", &t, t.ts_event, 3);
+        assert_int_equal(engine_on_msg(eng, &m), 0);
+    }
+    assert_int_equal(s_n_out, 0);
+    bk = s_book_btc(300000, 100000, t0 + 5200 * MS);
+    m = s_msg(CODEC_MD_BOOK, "md.book.binance-spot.BTCUSDT", &bk, bk.ts_event, 77);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(s_n_out, 1);
+    assert_string_equal(s_out[0].topic, "sig.signal.lvl.BTCUSDT");
+    assert_int_equal(s_out[0].type, CODEC_SIG_SIGNAL);
+    assert_int_equal(s_out[0].evt, t0 + 5200 * MS);
+    assert_int_equal(s_out[0].origin, 77);
+    assert_int_equal(s_out[0].body.signal.side, 1);
+    assert_int_equal(s_out[0].body.signal.ref_px, L + 52);
+    assert_int_equal(s_out[0].body.signal.ts_event, t0 + 5200 * MS);
+    assert_int_equal(engine_counters(eng)->signals, 1);
+    s_n_out = 0;
+    csv_free(&csv);
+    ctx_destroy(&ctx);
+    ind_destroy(&ind);
+    engine_destroy(&eng);
+}
+
 static codec_md_trade_t
 s_trade(int64_t t_ns, int64_t px, int64_t qty, int side)
 {
@@ -330,6 +513,113 @@ test_trade_bars(void **state)
     engine_destroy(&eng);
 }
 
+static codec_md_book_t
+s_book_of(const char *symbol, int64_t t_ns)
+{
+    codec_md_book_t b;
+    memset(&b, 0, sizeof b);
+    strcpy(b.venue, "bybit-linear");
+    snprintf(b.symbol, sizeof b.symbol, "%s", symbol);
+    b.px_scale = 1;
+    b.qty_scale = 3;
+    b.ts_event = t_ns;
+    b.n_bids = b.n_asks = 1;
+    b.bids[0].px = 650000;
+    b.bids[0].qty = 100;
+    b.asks[0].px = 650001;
+    b.asks[0].qty = 100;
+    return b;
+}
+
+/* signal.bar_grace_ms 250 with 1 s trade bars (bars.h "Grace close"): trades at 10.2 s and
+ * 10.7 s open [10 s, 11 s). An md.book at 11.1 s: 11.1 < 11 + 0.25 -> nothing. An md.book of
+ * ETHUSDT at 12 s: another symbol -> nothing. An md.ticker at 11.25 s = 11 + 0.25 -> the bar
+ * closes: one sig.bar, evt 11.25 s and origin 21 (the ticker's), O 65000.1 C 65000.3, 2
+ * trades. A trade at 10.9 s is then late (before the closed bar's end). A trade at 11.3 s
+ * opens [11 s, 12 s); an md.book at 12.25 s closes it (evt 12.25 s, origin 24). Without the
+ * key (default 0 = off) the same book closes nothing. */
+static void
+test_grace_close(void **state)
+{
+    (void)state;
+    s_n_out = 0;
+    cfg_t *cfg = s_cfg("{\"signal\": {\"bar_grace_ms\": 250, \"trade_bars\": [{\"venue\": "
+                       "\"bybit-linear\", \"symbol\": \"BTCUSDT\", \"tf_s\": 1}]}}");
+    engine_t *eng = engine_new(s_pub, NULL);
+    assert_int_equal(engine_configure(eng, cfg), 0);
+    cfg_destroy(&cfg);
+    const char *topic = "md.trade.bybit-linear.BTCUSDT";
+    codec_md_trade_t t = s_trade(10200 * MS, 650001, 10, 1);
+    bus_msg_t m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 11);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    t = s_trade(10700 * MS, 650003, 20, -1);
+    m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 12);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    codec_md_book_t bk = s_book_of("BTCUSDT", 11100 * MS);
+    m = s_msg(CODEC_MD_BOOK, "md.book.bybit-linear.BTCUSDT", &bk, bk.ts_event, 13);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    bk = s_book_of("ETHUSDT", 12000 * MS);
+    m = s_msg(CODEC_MD_BOOK, "md.book.bybit-linear.ETHUSDT", &bk, bk.ts_event, 14);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(s_n_out, 0);
+    codec_md_ticker_t tk;
+    memset(&tk, 0, sizeof tk);
+    strcpy(tk.venue, "bybit-linear");
+    strcpy(tk.symbol, "BTCUSDT");
+    tk.px_scale = 1;
+    tk.qty_scale = 3;
+    tk.ts_event = 11250 * MS;
+    tk.last_px = 650002;
+    m = s_msg(CODEC_MD_TICKER, "md.ticker.bybit-linear.BTCUSDT", &tk, tk.ts_event, 21);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(s_n_out, 1);
+    assert_string_equal(s_out[0].topic, "sig.bar.1s.bybit-linear.BTCUSDT");
+    assert_int_equal(s_out[0].evt, 11250 * MS);
+    assert_int_equal(s_out[0].origin, 21);
+    assert_int_equal(s_out[0].body.bar.start_ns, 10 * NS);
+    assert_int_equal(s_out[0].body.bar.open, 650001);
+    assert_int_equal(s_out[0].body.bar.close, 650003);
+    assert_int_equal(s_out[0].body.bar.trades, 2);
+    t = s_trade(10900 * MS, 650002, 5, 1);
+    m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 22);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(engine_counters(eng)->late_trades, 1);
+    t = s_trade(11300 * MS, 650004, 5, 1);
+    m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 23);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(s_n_out, 1);
+    bk = s_book_of("BTCUSDT", 12250 * MS);
+    m = s_msg(CODEC_MD_BOOK, "md.book.bybit-linear.BTCUSDT", &bk, bk.ts_event, 24);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(s_n_out, 2);
+    assert_int_equal(s_out[1].evt, 12250 * MS);
+    assert_int_equal(s_out[1].origin, 24);
+    assert_int_equal(s_out[1].body.bar.start_ns, 11 * NS);
+    assert_int_equal(s_out[1].body.bar.close, 650004);
+    assert_int_equal(engine_counters(eng)->bars, 2);
+    assert_int_equal(engine_bars_stats(eng)->grace_closes, 2);
+    engine_destroy(&eng);
+
+    /* the default: grace off, books and tickers never close a bar */
+    s_n_out = 0;
+    cfg = s_cfg("{\"signal\": {\"trade_bars\": [{\"venue\": \"bybit-linear\", \"symbol\": "
+                "\"BTCUSDT\", \"tf_s\": 1}]}}");
+    eng = engine_new(s_pub, NULL);
+    assert_int_equal(engine_configure(eng, cfg), 0);
+    cfg_destroy(&cfg);
+    t = s_trade(10200 * MS, 650001, 10, 1);
+    m = s_msg(CODEC_MD_TRADE, topic, &t, t.ts_event, 11);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    bk = s_book_of("BTCUSDT", 100 * NS);
+    m = s_msg(CODEC_MD_BOOK, "md.book.bybit-linear.BTCUSDT", &bk, bk.ts_event, 12);
+    assert_int_equal(engine_on_msg(eng, &m), 0);
+    assert_int_equal(s_n_out, 0);
+    errno = 0;
+    assert_int_equal(engine_set_bar_grace_ms(eng, -1), -1);
+    assert_int_equal(errno, EINVAL);
+    engine_destroy(&eng);
+}
+
 static cfg_t *
 s_cfg(const char *json)
 {
@@ -396,6 +686,10 @@ test_configure(void **state)
         "{\"venue\": \"v\", \"symbol\": \"X\", \"tf_s\": 1}]}}",
         /* unknown key under signal */
         "{\"signal\": {\"strategy\": []}}",
+        /* bar_grace_ms: negative, more than a week (BARS_MAX_TF_S), not an integer */
+        "{\"signal\": {\"bar_grace_ms\": -1}}",
+        "{\"signal\": {\"bar_grace_ms\": 604800001}}",
+        "{\"signal\": {\"bar_grace_ms\": \"5\"}}",
         /* context thresholds (ctx.h): adx_range 30 above the default adx_trend 25 is
          * inconsistent; a threshold above 1000 is out of range; warmup_trades out of its range
          * is read by main.c, not here (so not listed) */
@@ -1029,6 +1323,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kline_day),
         cmocka_unit_test(test_trade_bars),
+        cmocka_unit_test(test_grace_close),
+        cmocka_unit_test(test_setups_published),
+        cmocka_unit_test(test_level_on_book),
         cmocka_unit_test(test_configure),
         cmocka_unit_test(test_indicators_mtf),
         cmocka_unit_test(test_warmup_exact),

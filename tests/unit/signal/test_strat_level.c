@@ -25,6 +25,7 @@
 #define DAY_CSV  "data/candles/binance_spot_btcusdt_1m/BTCUSDT-1m-2025-11-03.csv"
 #define CFG_PATH "build/test_strat_level_cfg.json"
 #define NS       1000000000LL
+#define MS       1000000LL
 
 static cfg_t *
 s_cfg(const char *json)
@@ -217,6 +218,53 @@ test_support_reaction(void **state)
     strategy_destroy(&s);
 }
 
+/* Evaluation on book updates (strat_level.h): the trades of test_support_reaction (px from
+ * L + 1 cent rising 1 cent per trade, all buys, 1 ms apart from t0 + 5 s) arrive while the
+ * book leans to the asks (bid 1 vs ask 3: imbalance -0.5 < 0.1) -> no signal on any trade.
+ * Then a book with bid 3 vs ask 1 (imbalance +0.5) at t0 + 5.2 s: the same rule at the last
+ * trade's price px = L + 1 + 51, flow > 0, momentum of that trade = px51 - px1 = 50 cents > 0
+ * -> BUY with ts_event = the book's 5.2 s, ref = px. A second such book in the same 1m bar:
+ * same level, same bar -> nothing. One in the next bar (t0 + 65 s) -> BUY again. A book
+ * before the trade window is full (here: before any trade) -> nothing. */
+static void
+test_book_reaction(void **state)
+{
+    (void)state;
+    ctx_level_t sup;
+    int64_t t0;
+    strategy_t *s = s_day(&sup, &t0);
+    int64_t L = llround(sup.price * 100);
+    codec_md_book_t bk = s_book(100000, 300000);
+    codec_sig_signal_t sig;
+    bk.ts_event = t0 + 4 * NS;
+    assert_int_equal(strategy_on_book_sig(s, &bk, &k_in, &sig), 0); /* no trades yet */
+    int first;
+    assert_int_equal(s_trades(s, L + 1, 1, 1, t0 + 5 * NS, &sig, &first), 0);
+    bk = s_book(300000, 100000);
+    bk.ts_event = t0 + 5200 * MS;
+    assert_int_equal(strategy_on_book_sig(s, &bk, &k_in, &sig), 1);
+    int64_t px = L + 1 + 51;
+    assert_int_equal(sig.side, 1);
+    assert_int_equal(sig.ref_px, px);
+    assert_int_equal(sig.ts_event, t0 + 5200 * MS);
+    double sd = (double)px / 100 - sup.price * (1 - 0.001);
+    int64_t sd_c = (int64_t)ceil(sd * 100 - 1e-6), td_c = (int64_t)ceil(2 * sd * 100 - 1e-6);
+    assert_true(llabs(sig.sl_px - (px - sd_c)) <= 1);
+    assert_true(llabs(sig.tp_px - (px + td_c)) <= 1);
+    assert_true(fabs(sig.confidence - fmin(100, 0.4 * sup.strength + 60)) < 1e-6);
+    assert_non_null(strstr(sig.reason, "mom=0.5"));
+    bk.ts_event = t0 + 5300 * MS;
+    assert_int_equal(strategy_on_book_sig(s, &bk, &k_in, &sig), 0);
+    bk.ts_event = t0 + 65 * NS;
+    assert_int_equal(strategy_on_book_sig(s, &bk, &k_in, &sig), 1);
+    assert_int_equal(sig.ts_event, t0 + 65 * NS);
+    /* another symbol's book: not the instance's, nothing */
+    strcpy(bk.symbol, "ETHUSDT");
+    bk.ts_event = t0 + 125 * NS;
+    assert_int_equal(strategy_on_book_sig(s, &bk, &k_in, &sig), 0);
+    strategy_destroy(&s);
+}
+
 static void
 test_errors(void **state)
 {
@@ -254,6 +302,7 @@ main(void)
     log_init("test_strat_level", LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_support_reaction),
+        cmocka_unit_test(test_book_reaction),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -144,6 +144,47 @@ test_rejection(void **state)
     strategy_destroy(&s);
 }
 
+/* The rejection trigger of test_rejection with an instrument whose px_scale (1) differs from
+ * the bars' (3): tick 0.3 = mantissa 3 at scale 1 = 300 units of 0.001. Levels: sl = 128 *
+ * 1.015625 = 130.000 rounded UP to a multiple of 0.3: 130 / 0.3 = 433.33 -> 434 * 0.3 =
+ * 130.200; risk = 130.2 - 127 = 3.2; tp1 = 127 - 1.5 * 3.2 = 122.200 rounded DOWN: 122.2 / 0.3
+ * = 407.33 -> 407 * 0.3 = 122.100. (The raw tick 3 taken at scale 3 would give sl 130.002,
+ * risk 3.002, tp1 127 - 4.503 = 122.497 -> 122.496: off the real tick.) */
+static void
+test_rejection_other_scale(void **state)
+{
+    (void)state;
+    const instr_t in = { .venue = "binance-spot",
+                         .symbol = "BTCUSDT",
+                         .px_scale = 1,
+                         .qty_scale = 0,
+                         .tick = 3,
+                         .step = 1 };
+    strategy_t *s = s_new(K_PARAMS);
+    s_rejection_prefix(s);
+    codec_sig_bar_t b;
+    memset(&b, 0, sizeof b);
+    strcpy(b.venue, "binance-spot");
+    strcpy(b.symbol, "BTCUSDT");
+    b.px_scale = 3;
+    b.tf_s = 60;
+    b.start_ns = 1762128000LL * NS + 31 * 60 * NS;
+    b.end_ns = b.start_ns + 60 * NS;
+    b.open = 127250;
+    b.high = 127875;
+    b.low = 126875;
+    b.close = 127000;
+    b.volume = 1;
+    codec_sig_signal_t sig;
+    assert_int_equal(strategy_on_bar(s, &b, b.end_ns, &in, &sig), 1);
+    assert_int_equal(sig.ref_px, 127000);
+    assert_int_equal(sig.sl_px, 130200);
+    assert_int_equal(sig.tp_px, 122100);
+    assert_int_equal(sig.sl_px % 300, 0);
+    assert_int_equal(sig.tp_px % 300, 0);
+    strategy_destroy(&s);
+}
+
 /* Breakdown: flat bars at 100 (h 100.5, l 99.5), then lows 99, 98, 96, 97, 97.5: bar 27's low
  * 96 is a swing low confirmed after bar 29 (strength 27.44 as above); highs fall 100.4..100:
  * no swing high. Bar 30: low 96.125 <= 96 * 1.0015 = 96.144, close 96.5 >= 96 -> FORMING.
@@ -175,17 +216,31 @@ test_breakdown(void **state)
     s_breakdown_prefix(s);
     /* Bar 32: retest high 95.875 >= 96 * 0.9985 = 95.856, close 95.5 < 96, volume 1 < vol_ma
      * (18 + 5 + 1)/20 = 1.2 -> TRIGGERED, SELL. stop 96 * 1.015625 = 97.5, risk 2, tp1 =
-     * 95.5 - 3 = 92.5; confidence 50 + 10 * (2 pre + retest + decline) = 90; no wick (o = c). */
+     * 95.5 - 3 = 92.5; confidence 50 + 10 * (3 pre + retest + decline) = 100 (capped); no
+     * wick (o = c). The 3 preconditions of bar 31 (s_breakdown_prefix): vol_spike, RSI < 50
+     * and rsi_os: RSI14 (Wilder, seeded with the mean of the first 14 changes, all 0 here) over
+     * the changes of bars 25..31, -0.5 -1 -1.5 +1 +0.5 -2 -1: avg loss 0.5/14 -> ... -> 0.35595,
+     * avg gain 1/14 -> ... -> 0.08798, RSI = 100 * 0.08798 / (0.08798 + 0.35595) = 19.82 <=
+     * rsi_low 30. */
     codec_sig_signal_t sig;
     assert_int_equal(s_bar(s, 32, 95.5, 95.875, 95.25, 95.5, 1, &sig), 1);
     assert_int_equal(sig.side, -1);
     assert_int_equal(sig.ref_px, 95500);
     assert_int_equal(sig.sl_px, 97500);
     assert_int_equal(sig.tp_px, 92500);
-    assert_true(sig.confidence == 90);
-    assert_non_null(
-        strstr(sig.reason, "support_breakdown L=96 TRIGGERED [breakdown,retest,vol_decline]"));
+    assert_true(sig.confidence == 100);
+    assert_non_null(strstr(sig.reason, "support_breakdown L=96 TRIGGERED "
+                                       "[vol_spike,rsi_lt50,rsi_os,breakdown,retest,vol_decline]"));
     assert_int_equal(strat_setups_state(s, -1, NULL), SETUP_TRIGGERED);
+    strategy_destroy(&s);
+
+    /* rsi_low 15: RSI 19.82 > 15 is not oversold -> 2 preconditions, confidence 50 + 10 * (2 +
+     * retest + decline) = 90, and the reason does not list rsi_os (the key is used) */
+    s = s_new(K_PARAMS ", \"rsi_low\": 15");
+    s_breakdown_prefix(s);
+    assert_int_equal(s_bar(s, 32, 95.5, 95.875, 95.25, 95.5, 1, &sig), 1);
+    assert_true(sig.confidence == 90);
+    assert_non_null(strstr(sig.reason, "[vol_spike,rsi_lt50,breakdown,retest,vol_decline]"));
     strategy_destroy(&s);
 
     /* failed breakdown: close 96.25 > 96 * 1.001 = 96.096 after ACTIVE -> INVALIDATED */
@@ -195,6 +250,118 @@ test_breakdown(void **state)
     setup_counts_t n;
     assert_int_equal(strat_setups_state(s, -1, &n), SETUP_INVALIDATED);
     assert_int_equal(n.invalidated, 1);
+    strategy_destroy(&s);
+}
+
+/* Pull the events of the last bar into ev[] (at most 8). */
+static int
+s_events(strategy_t *s, codec_sig_setup_t *ev)
+{
+    int n = strategy_setup_events(s, ev, SETUP_MAX_EVENTS);
+    assert_true(n >= 0 && n <= SETUP_MAX_EVENTS);
+    assert_int_equal(strategy_setup_events(s, ev + n, SETUP_MAX_EVENTS - n), 0); /* drained */
+    return n;
+}
+
+static void
+s_expect(const codec_sig_setup_t *e, const char *kind, const char *state, int64_t level, int64_t lo,
+         int64_t hi, int64_t ref, int64_t sl, int64_t tp1, int64_t tp2, int bars,
+         const char *reason)
+{
+    assert_string_equal(e->strategy, "setups.btc");
+    assert_string_equal(e->venue, "binance-spot");
+    assert_string_equal(e->symbol, "BTCUSDT");
+    assert_string_equal(e->kind, kind);
+    assert_string_equal(e->state, state);
+    assert_int_equal(e->side, -1);
+    assert_int_equal(e->px_scale, 3);
+    assert_int_equal(e->level_px, level);
+    assert_int_equal(e->zone_lo_px, lo);
+    assert_int_equal(e->zone_hi_px, hi);
+    assert_int_equal(e->ref_px, ref);
+    assert_int_equal(e->sl_px, sl);
+    assert_int_equal(e->tp1_px, tp1);
+    assert_int_equal(e->tp2_px, tp2);
+    assert_int_equal(e->bars, bars);
+    assert_string_equal(e->reason, reason);
+}
+
+/* The life-cycle events of both sequences (tick 0.001, px scale 3), bar by bar.
+ * Rejection, R = 128: zone [128 * 0.9985, 128] = [127.808, 128.000]; before the trigger the
+ * entry is the zone's middle 127.808 + floor(0.192 / 2 / 0.001) * 0.001 = 127.904; sl = 128 *
+ * 1.015625 = 130.000; risk = 2.096; tp1 = 127.904 - 1.5 * 2.096 = 124.760; tp2 = 127.904 -
+ * 3 * 2.096 = 121.616.
+ *   bars 0..29: no event; bar 30: FORMING (reason "zone", bars 0) then ACTIVE (rsi_ob and
+ *   vol_spike, see s_rejection_prefix); bar 31: TRIGGERED with ref = the close 127.000: risk 3,
+ *   tp1 122.500, tp2 127 - 9 = 118.000, bars 1, the trigger's signals as in the sig.signal.
+ *   The invalidating bar 31 instead: INVALIDATED, "closed through the level", same plan.
+ * Breakdown, S = 96: zone [95.856, 96.000], middle 95.856 + 0.072 = 95.928; sl 97.500; risk
+ *   1.572; tp1 = 95.928 - 2.358 = 93.570; tp2 = 95.928 - 4.716 = 91.212.
+ *   bar 30 FORMING; bar 31 ACTIVE "vol_spike,rsi_lt50,rsi_os" (bars 1); bar 32 TRIGGERED: ref
+ *   95.500, risk 2, tp1 92.500, tp2 95.5 - 6 = 89.500 (bars 2). */
+static void
+test_events(void **state)
+{
+    (void)state;
+    codec_sig_setup_t ev[SETUP_MAX_EVENTS];
+    codec_sig_signal_t sig;
+    strategy_t *s = s_new(K_PARAMS);
+    for (int t = 0; t < 25; t++) {
+        assert_int_equal(s_bar(s, t, 120, 120.5, 119.5, 120, 1, &sig), 0);
+        assert_int_equal(s_events(s, ev), 0);
+    }
+    assert_int_equal(s_bar(s, 25, 120, 121, 119.6, 120.5, 1, &sig), 0);
+    assert_int_equal(s_bar(s, 26, 120.5, 122, 119.7, 121.5, 1, &sig), 0);
+    assert_int_equal(s_bar(s, 27, 121.5, 128, 119.8, 122.5, 1, &sig), 0);
+    assert_int_equal(s_bar(s, 28, 122.5, 123, 119.9, 122, 1, &sig), 0);
+    assert_int_equal(s_bar(s, 29, 122, 124, 119.95, 123, 1, &sig), 0);
+    assert_int_equal(s_events(s, ev), 0);
+    assert_int_equal(s_bar(s, 30, 124, 127.9, 123.5, 127, 5, &sig), 0);
+    assert_int_equal(s_events(s, ev), 2);
+    s_expect(&ev[0], "resistance_rejection", "FORMING", 128000, 127808, 128000, 127904, 130000,
+             124760, 121616, 0, "zone");
+    s_expect(&ev[1], "resistance_rejection", "ACTIVE", 128000, 127808, 128000, 127904, 130000,
+             124760, 121616, 0, "rsi_ob,vol_spike");
+    assert_int_equal(ev[1].ts_event, 1762128000LL * NS + 31 * 60 * NS); /* bar 30's end */
+    assert_int_equal(s_bar(s, 31, 127.25, 127.875, 126.875, 127, 1, &sig), 1);
+    assert_int_equal(s_events(s, ev), 1);
+    s_expect(&ev[0], "resistance_rejection", "TRIGGERED", 128000, 127808, 128000, 127000, 130000,
+             122500, 118000, 1, "rsi_ob,vol_decline,wick,zone");
+    assert_int_equal(ev[0].sl_px, sig.sl_px); /* the signal carries the same stop and tp1 */
+    assert_int_equal(ev[0].tp1_px, sig.tp_px);
+    strategy_destroy(&s);
+
+    s = s_new(K_PARAMS);
+    s_rejection_prefix(s);
+    (void)s_events(s, ev);
+    assert_int_equal(s_bar(s, 31, 127, 128.75, 126.875, 128.5, 1, &sig), 0);
+    assert_int_equal(s_events(s, ev), 1);
+    s_expect(&ev[0], "resistance_rejection", "INVALIDATED", 128000, 127808, 128000, 127904, 130000,
+             124760, 121616, 1, "closed through the level");
+    strategy_destroy(&s);
+
+    s = s_new(K_PARAMS);
+    for (int t = 0; t < 25; t++) {
+        assert_int_equal(s_bar(s, t, 100, 100.5, 99.5, 100, 1, &sig), 0);
+    }
+    assert_int_equal(s_bar(s, 25, 100, 100.375, 99, 99.5, 1, &sig), 0);
+    assert_int_equal(s_bar(s, 26, 99.5, 100.25, 98, 98.5, 1, &sig), 0);
+    assert_int_equal(s_bar(s, 27, 98.5, 100.125, 96, 97, 1, &sig), 0);
+    assert_int_equal(s_bar(s, 28, 97, 100, 97, 98, 1, &sig), 0);
+    assert_int_equal(s_bar(s, 29, 98, 99.875, 97.5, 98.5, 1, &sig), 0);
+    assert_int_equal(s_events(s, ev), 0);
+    assert_int_equal(s_bar(s, 30, 97.5, 97.75, 96.125, 96.5, 1, &sig), 0);
+    assert_int_equal(s_events(s, ev), 1);
+    s_expect(&ev[0], "support_breakdown", "FORMING", 96000, 95856, 96000, 95928, 97500, 93570,
+             91212, 0, "zone");
+    assert_int_equal(s_bar(s, 31, 96.5, 96.75, 95, 95.5, 5, &sig), 0);
+    assert_int_equal(s_events(s, ev), 1);
+    s_expect(&ev[0], "support_breakdown", "ACTIVE", 96000, 95856, 96000, 95928, 97500, 93570, 91212,
+             1, "vol_spike,rsi_lt50,rsi_os");
+    assert_int_equal(s_bar(s, 32, 95.5, 95.875, 95.25, 95.5, 1, &sig), 1);
+    assert_int_equal(s_events(s, ev), 1);
+    s_expect(&ev[0], "support_breakdown", "TRIGGERED", 96000, 95856, 96000, 95500, 97500, 92500,
+             89500, 2, "vol_spike,rsi_lt50,rsi_os,breakdown,retest,vol_decline");
     strategy_destroy(&s);
 }
 
@@ -212,6 +379,8 @@ test_real_candles(void **state)
                    .tick = 1,
                    .step = 1 };
     int n_sig = 0;
+    char last_state[2][16] = { "NONE", "NONE" };
+    uint64_t n_events[2] = { 0, 0 };
     for (size_t r = 1; r < csv.n_rows; r++) {
         char **row = csv.cells[r];
         codec_sig_bar_t b;
@@ -231,6 +400,38 @@ test_real_candles(void **state)
         codec_sig_signal_t sig;
         int rc = strategy_on_bar(s, &b, b.end_ns, &in, &sig);
         assert_true(rc == 0 || rc == 1);
+        /* events: each kind only moves along its life cycle; zones contain the level; a
+         * signal comes with a TRIGGERED event of the same stop and first target */
+        codec_sig_setup_t ev[SETUP_MAX_EVENTS];
+        int n_ev = s_events(s, ev), n_trig = 0;
+        for (int k = 0; k < n_ev; k++) {
+            const codec_sig_setup_t *e = &ev[k];
+            int kind = strcmp(e->kind, "resistance_rejection") == 0 ? 0 : 1;
+            assert_true(kind == 0 || strcmp(e->kind, "support_breakdown") == 0);
+            char *prev = last_state[kind];
+            if (strcmp(e->state, "FORMING") == 0) {
+                assert_true(strcmp(prev, "FORMING") != 0 && strcmp(prev, "ACTIVE") != 0);
+            } else if (strcmp(e->state, "ACTIVE") == 0) {
+                assert_string_equal(prev, "FORMING");
+            } else if (strcmp(e->state, "TRIGGERED") == 0) {
+                assert_string_equal(prev, "ACTIVE");
+                n_trig++;
+                if (rc == 1 && e->sl_px != 0) {
+                    assert_int_equal(e->sl_px, sig.sl_px);
+                    assert_int_equal(e->tp1_px, sig.tp_px);
+                    assert_int_equal(e->ref_px, sig.ref_px);
+                    assert_true(e->tp2_px < e->tp1_px);
+                }
+            } else {
+                assert_string_equal(e->state, "INVALIDATED");
+                assert_true(strcmp(prev, "FORMING") == 0 || strcmp(prev, "ACTIVE") == 0);
+            }
+            snprintf(last_state[kind], sizeof last_state[kind], "%s", e->state);
+            assert_true(e->zone_lo_px <= e->level_px && e->level_px <= e->zone_hi_px);
+            assert_int_equal(e->ts_event, b.end_ns);
+            n_events[kind]++;
+        }
+        assert_true(rc == 0 || n_trig >= 1);
         if (rc == 1) {
             n_sig++;
             assert_int_equal(sig.side, -1);
@@ -248,6 +449,9 @@ test_real_candles(void **state)
                   (unsigned long long)n.formed, (unsigned long long)n.activated,
                   (unsigned long long)n.triggered, (unsigned long long)n.invalidated, n_sig);
     assert_true(n.formed >= n.activated && n.activated >= n.triggered);
+    /* one event per counted change */
+    assert_int_equal(n_events[0] + n_events[1],
+                     n.formed + n.activated + n.triggered + n.invalidated);
     assert_true(n.formed > 0);
     assert_true((uint64_t)n_sig <= n.triggered);
     strategy_destroy(&s);
@@ -259,8 +463,8 @@ main(void)
 {
     log_init("test_strat_setups", LOG_ERROR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rejection),
-        cmocka_unit_test(test_breakdown),
+        cmocka_unit_test(test_rejection),    cmocka_unit_test(test_rejection_other_scale),
+        cmocka_unit_test(test_breakdown),    cmocka_unit_test(test_events),
         cmocka_unit_test(test_real_candles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
