@@ -12,9 +12,9 @@
 
 #include <jansson.h>
 
+#include "common/http.h"
 #include "common/instr.h"
 #include "common/money.h"
-#include "common/http.h"
 #include "signal/bars.h"
 
 #define S_NS_PER_MS 1000000LL
