@@ -90,11 +90,12 @@ s_from_cfg(cfg_t *cfg, const char *path)
         { "rr", offsetof(s_self_t, rr), 2, 0.1, 100 },
     };
     for (size_t i = 0; i < sizeof k_dbl / sizeof k_dbl[0]; i++) {
-        double *dst = (double *)((char *)self + k_dbl[i].off);
+        double d; /* stored at the member's offset with memcpy: no double * cast */
         snprintf(k, sizeof k, "%s.%s", path, k_dbl[i].k);
-        if (cfg_double(cfg, k, k_dbl[i].dflt, k_dbl[i].min, k_dbl[i].max, false, dst) != 0) {
+        if (cfg_double(cfg, k, k_dbl[i].dflt, k_dbl[i].min, k_dbl[i].max, false, &d) != 0) {
             goto fail;
         }
+        memcpy((char *)self + k_dbl[i].off, &d, sizeof d);
     }
     ind_params_t ip;
     ind_params_default(&ip);

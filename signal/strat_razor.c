@@ -236,11 +236,14 @@ s_from_cfg(cfg_t *cfg, const char *path)
         { "min_strength", offsetof(strat_razor_params_t, min_strength), 100 },
     };
     for (size_t i = 0; i < sizeof k_dbl / sizeof k_dbl[0]; i++) {
-        double *dst = (double *)((char *)&p + k_dbl[i].off);
+        /* the member at its offset, through memcpy: no double * cast of a char * */
+        double d;
+        memcpy(&d, (char *)&p + k_dbl[i].off, sizeof d);
         snprintf(k, sizeof k, "%s.%s", path, k_dbl[i].k);
-        if (cfg_double(cfg, k, *dst, 0, k_dbl[i].max, false, dst) != 0) {
+        if (cfg_double(cfg, k, d, 0, k_dbl[i].max, false, &d) != 0) {
             return NULL;
         }
+        memcpy((char *)&p + k_dbl[i].off, &d, sizeof d);
     }
     snprintf(k, sizeof k, "%s.stop_pct", path);
     if (cfg_money(cfg, k, SLTP_PCT_SCALE, "0.5", 0, SLTP_PCT_MAX, &p.stop_pct_e4) != 0) {
