@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "common/bus.h"
 #include "common/clock.h"
 #include "common/codec.h"
 #include "common/log.h"
@@ -33,6 +34,10 @@
 /* An unchanged balance is re-published at most this often, ms (a restarted risk learns the
  * equity without waiting for it to change). */
 #define S_BAL_REFRESH_MS 5000
+/* exec.status.<venue> is repeated this often while the state is not "running" (a restarted
+ * risk learns it within this time), ms; checked by a timer of this period, ms. */
+#define S_STATUS_REPEAT_MS 5000
+#define S_STATUS_TICK_MS   1000
 
 /* The venue position last applied for one symbol (bybit.h "Positions and balance"). */
 typedef struct {
@@ -59,6 +64,8 @@ struct bybit {
     bool in_push; /* applying a WS push: may be older than what REST already gave us */
     s_state_t state;
     char why[CODEC_TEXT_MAX];
+    int64_t status_pub_ms; /* monotonic ms of the last exec.status published */
+    int status_timer;      /* zloop timer id of the repeat (-1 = none: no loop) */
     int64_t last_sync_ms;
     int64_t last_exec_ms; /* newest execTime applied */
     uint64_t diffs, polls, unknown_outcomes;
@@ -230,18 +237,62 @@ bybit_create_body(const codec_risk_order_t *r, const instr_t *in, const bybit_op
 
 /* ---- state ------------------------------------------------------------------------------ */
 
+/* exec.status.<venue> (docs/executor.md "Reconciliation"): the state word and its reason.
+ * ts_event: the latest md event time the executor has seen, else (no md yet) the wall
+ * clock: a live venue's state is about now. */
+static void
+s_publish_state(bybit_t *self)
+{
+    codec_md_status_t m;
+    char topic[BUS_TOPIC_MAX];
+    memset(&m, 0, sizeof m);
+    snprintf(m.venue, sizeof m.venue, "%s", self->venue_name);
+    snprintf(m.state, sizeof m.state, "%s", k_state[self->state]);
+    snprintf(m.reason, sizeof m.reason, "%s", self->why);
+    m.ts_event = self->cfg.md_time && *self->cfg.md_time > 0 ? *self->cfg.md_time : clock_wall_ns();
+    snprintf(topic, sizeof topic, "exec.status.%s", self->venue_name);
+    self->cfg.emit(topic, CODEC_MD_STATUS, &m, m.ts_event, 0, self->cfg.emit_arg);
+    self->status_pub_ms = clock_mono_ns() / CLOCK_NS_PER_MS;
+}
+
 static void
 s_set_state(bybit_t *self, s_state_t st, const char *why)
 {
     if (self->state == S_HALTED && st != S_HALTED) {
         return; /* halted stays halted: a human restarts */
     }
-    if (self->state != st) {
+    s_state_t was = self->state;
+    if (was != st) {
         log_notice(S_MOD, "venue state %s -> %s%s%s", k_state[self->state], k_state[st],
                    why ? ": " : "", why ? why : "");
     }
     self->state = st;
     snprintf(self->why, sizeof self->why, "%s", why ? why : "");
+    if (was != st) {
+        s_publish_state(self); /* a new reason alone waits for the repeat */
+    }
+}
+
+int
+bybit_status_tick(bybit_t *self, int64_t now_ms)
+{
+    assert(self);
+    /* on the tick nearest to S_STATUS_REPEAT_MS after the last one (ticks drift by a few ms) */
+    if (self->state == S_RUNNING
+        || now_ms - self->status_pub_ms < S_STATUS_REPEAT_MS - S_STATUS_TICK_MS / 2) {
+        return 0;
+    }
+    s_publish_state(self);
+    return 1;
+}
+
+static int
+s_status_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    (void)bybit_status_tick(arg, clock_mono_ns() / CLOCK_NS_PER_MS);
+    return 0;
 }
 
 const char *
@@ -378,6 +429,14 @@ s_place(void *impl, order_t *o, const instr_t *in)
         snprintf(why, sizeof why, "venue halted: %.100s", self->why);
         s_refuse(self, o, why);
         errno = EPERM;
+        return -1;
+    }
+    if (self->state == S_RECONCILING && !o->req.reduce_only) {
+        /* our view of orders and positions is in doubt: nothing new opens until the venue
+         * and we agree; exits (reduce-only) still go out */
+        snprintf(why, sizeof why, "venue reconciling: %.100s", self->why);
+        s_refuse(self, o, why);
+        errno = EAGAIN;
         return -1;
     }
     bybit_opts_t opt;
@@ -1721,6 +1780,7 @@ bybit_new(const venue_cfg_t *cfg)
         return NULL;
     }
     self->cfg = *cfg;
+    self->status_timer = -1; /* 0 is a valid timer id */
     snprintf(self->category, sizeof self->category, "%s", cfg->category ? cfg->category : "linear");
     snprintf(self->venue_name, sizeof self->venue_name, "bybit-%.9s", self->category);
     self->spot = strcmp(self->category, "spot") == 0;
@@ -1751,7 +1811,12 @@ bybit_new(const venue_cfg_t *cfg)
     }
     self->state = S_RECONCILING;
     snprintf(self->why, sizeof self->why, "start");
-    if (s_ws_start(self) < 0) {
+    s_publish_state(self); /* once at start; repeated while not running */
+    if (cfg->loop) {
+        self->status_timer =
+            zloop_timer((zloop_t *)cfg->loop, S_STATUS_TICK_MS, 0, s_status_timer, self);
+    }
+    if ((cfg->loop && self->status_timer < 0) || s_ws_start(self) < 0) {
         int e = errno ? errno : ENOMEM;
         bybit_destroy(&self);
         errno = e;
@@ -1769,6 +1834,9 @@ bybit_destroy(bybit_t **self_p)
     bybit_t *self = *self_p;
     if (!self) {
         return;
+    }
+    if (self->status_timer >= 0 && self->cfg.loop) {
+        zloop_timer_end((zloop_t *)self->cfg.loop, self->status_timer);
     }
     rest_destroy(&self->rest);      /* calls in flight: ECANCELED, their requests freed */
     conn_ctx_destroy(&self->wsctx); /* closes the connection first (conn.h) */

@@ -32,6 +32,12 @@
  *    time     GET /v5/market/time at start and every 5 min; |offset| > max_offset_ms -> "halted"
  *             (orders refused "venue halted: clock offset N ms").
  *    auth     10003/10004/10005/10010 -> "halted" (keys wrong: a human must look).
+ *    status   exec.status.<venue> (codec_md_status_t: venue "bybit-linear", symbol "", state,
+ *             reason, ts_event = the latest md event time seen, else the wall clock): once at
+ *             start, on every state change, and every 5 s while not "running".
+ *    refuse   while "halted" every order is refused ("venue halted: <reason>"); while
+ *             "reconciling" new entries are ("venue reconciling: <reason>"), reduce-only
+ *             orders go out.
  *  Mapping of a risk request: its `tif` and `trigger_px`/`trigger_dir` when set; otherwise
  *    intent "stop_loss" or "take_profit" with px > 0 -> Market conditional, triggerPrice = px,
  *    triggerDirection: stop_loss sell / take_profit buy = 2 (falls), the others = 1 (rises);
@@ -114,6 +120,11 @@ const venue_ops_t *bybit_ops(void);
 /* Rebuild orders from the journal into the order table (call once after bybit_new, before
  * requests): each record becomes an order (Rejected for "R" records). Returns how many. */
 size_t bybit_restore(bybit_t *self);
+
+/* Re-publish exec.status when the state is not "running" and the last one was published
+ * 4500 ms or more before `now_ms` (CLOCK_MONOTONIC ms): a timer calls it every 1000 ms when
+ * the venue has a loop, so the repeat comes every 5 s. Returns 1 published, 0 not. */
+int bybit_status_tick(bybit_t *self, int64_t now_ms);
 
 const char *bybit_state(const bybit_t *self);
 uint64_t bybit_diffs(const bybit_t *self); /* reconciliation differences found */

@@ -76,6 +76,7 @@ exec_new(const exec_cfg_t *cfg, venue_emit_fn *emit, void *emit_arg)
     vc.emit = emit;
     vc.emit_arg = emit_arg;
     vc.instr = self->instr;
+    vc.md_time = &self->md_time;
     if (venue_open(&self->venue, &vc) < 0) {
         goto fail;
     }

@@ -75,8 +75,8 @@ int exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns,
  * (accepted) or published as Rejected. Others are ignored. */
 void exec_deliver(exec_t *self, const bus_msg_t *msg);
 
-/* A released barrier, before the stage forwards it (the venue publishes exec.balance on the
- * hello step). */
+/* A released barrier, before the stage forwards it (the paper venue publishes exec.balance
+ * and exec.status.paper "running" on the hello step). */
 void exec_barrier(exec_t *self, const codec_sys_barrier_t *b);
 
 /* Status fields: orders, open_orders, fills, and the venue's (positions, equity, ...). */

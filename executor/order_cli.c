@@ -4,9 +4,14 @@
  *           --side buy|sell [--type market|limit] --qty 0.010 [--px 65000.0] [--reduce]
  *           [--intent entry|stop_loss|take_profit|exit] [--tp PX] [--sl PX]
  *           [--venue bybit-linear] [--px-scale 2] [--qty-scale 3] [--ttl-ms N] [--timeout MS]
+ *           [--tif GTC|IOC|FOK|PostOnly] [--trigger PX --trigger-dir 1|2]
  *         exec-order -c CONFIG [-i executor.0] --ctl "cancel ID" (any control command; prints
  *           the JSON answer of the executor's control socket)
- *  Amounts are decimal strings parsed at the given scales (money_parse).
+ *  Amounts are decimal strings parsed at the given scales (money_parse). The scales must be
+ *  the instrument's (the executor refuses others: "scale mismatch"): Bybit linear BTCUSDT is
+ *  --px-scale 1 --qty-scale 3 (tick 0.10, step 0.001). --tif sets the request's time in force
+ *  (sent as given; the executor checks the word); --trigger makes a conditional order that
+ *  becomes active when the last price rises to (--trigger-dir 1) or falls to (2) PX.
  *  Exit codes: 0 answered (accepted or not: see the JSON), 1 no answer, 2 bad arguments.
  */
 #include <errno.h>
@@ -26,7 +31,8 @@ s_usage(void)
     fprintf(stderr, "usage: exec-order -c CONFIG [-i executor.0] --id ID --symbol SYM --side "
                     "buy|sell [--type market|limit] --qty Q [--px P] [--reduce] [--intent I] "
                     "[--tp P] [--sl P] [--venue V] [--px-scale N] [--qty-scale N] "
-                    "[--ttl-ms N] [--timeout MS]\n");
+                    "[--ttl-ms N] [--timeout MS] [--tif GTC|IOC|FOK|PostOnly] "
+                    "[--trigger PX --trigger-dir 1|2]\n");
     return 2;
 }
 
@@ -41,7 +47,8 @@ main(int argc, char **argv)
 {
     const char *conf = NULL, *inst = "executor.0", *id = NULL, *sym = NULL, *side = NULL;
     const char *type = "market", *qty = NULL, *px = NULL, *intent = "entry", *tp = NULL;
-    const char *sl = NULL, *venue = "bybit-linear", *ctl = NULL;
+    const char *sl = NULL, *venue = "bybit-linear", *ctl = NULL, *tif = NULL, *trig = NULL;
+    int trig_dir = 0;
     int px_scale = 2, qty_scale = 3, timeout = 10000;
     long long ttl_ms = 0;
     bool reduce = false;
@@ -89,11 +96,18 @@ main(int argc, char **argv)
             ctl = v;
         } else if (strcmp(a, "--timeout") == 0) {
             timeout = atoi(v);
+        } else if (strcmp(a, "--tif") == 0) {
+            tif = v;
+        } else if (strcmp(a, "--trigger") == 0) {
+            trig = v;
+        } else if (strcmp(a, "--trigger-dir") == 0) {
+            trig_dir = atoi(v);
         } else {
             return s_usage();
         }
     }
-    if (!conf || (!ctl && (!id || !sym || !side || !qty))) {
+    if (!conf || (!ctl && (!id || !sym || !side || !qty)) || (tif && strlen(tif) >= 12)
+        || (trig && trig_dir != 1 && trig_dir != 2) || (!trig && trig_dir != 0)) {
         return s_usage();
     }
     char err[256], ep[256];
@@ -136,8 +150,11 @@ main(int argc, char **argv)
     r.qty_scale = qty_scale;
     r.ts_event = clock_wall_ns();
     r.ttl_ns = ttl_ms * CLOCK_NS_PER_MS;
+    snprintf(r.tif, sizeof r.tif, "%s", tif ? tif : "");
+    r.trigger_dir = (int8_t)trig_dir;
     if (s_amount(qty, qty_scale, &r.qty) < 0 || s_amount(px, px_scale, &r.px) < 0
-        || s_amount(tp, px_scale, &r.tp_px) < 0 || s_amount(sl, px_scale, &r.sl_px) < 0) {
+        || s_amount(tp, px_scale, &r.tp_px) < 0 || s_amount(sl, px_scale, &r.sl_px) < 0
+        || s_amount(trig, px_scale, &r.trigger_px) < 0) {
         fprintf(stderr, "exec-order: an amount does not parse at its scale\n");
         return 2;
     }

@@ -1186,6 +1186,16 @@ paper_on_barrier(paper_t *self, const codec_sys_barrier_t *b)
     assert(self && b);
     if (b->step == 0) {
         s_emit_balance(self, b->ts_event, 0);
+        /* the paper venue is always "running": said once, on the hello step, so a replay
+         * writes the same stream (risk acts on exec.status, docs/executor.md) */
+        codec_md_status_t m;
+        char topic[sizeof "exec.status." + CODEC_VENUE_MAX];
+        memset(&m, 0, sizeof m);
+        snprintf(m.venue, sizeof m.venue, "%s", self->name);
+        snprintf(m.state, sizeof m.state, "running");
+        m.ts_event = b->ts_event;
+        snprintf(topic, sizeof topic, "exec.status.%s", self->name);
+        self->emit(topic, CODEC_MD_STATUS, &m, b->ts_event, 0, self->emit_arg);
     }
 }
 

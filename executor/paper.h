@@ -55,14 +55,12 @@
  *  Outputs per fill, in order: exec.fill, exec.order, exec.position, exec.balance.
  *  Persistence (cfg->journal_path set, executor.paper_state): every placed order ("O", with
  *  its active time), refusal at placement ("R"), first match left resting ("A"), trigger
- *  ("T"), fill ("F") and cancel ("X") is appended and fsync'd; paper_new replays the file through the same paths with
- *  outputs silenced, restoring orders (marked sent), account, working and untriggered orders
- *  and the attached TP/SL (born again from their entry's fills). Books and marks come back
- *  with market data. Off by default.
- *  Invariants, asserted by paper_check():
- *    (1) every working order is open (New, PartiallyFilled, Untriggered)
- *    (2) an Untriggered order has trigger_px > 0 and direction 1 or 2
- *    (3) only limit orders rest (entry live); attached TP/SL are reduce-only
+ *  ("T"), fill ("F") and cancel ("X") is appended and fsync'd; paper_new replays the file through
+ * the same paths with outputs silenced, restoring orders (marked sent), account, working and
+ * untriggered orders and the attached TP/SL (born again from their entry's fills). Books and marks
+ * come back with market data. Off by default. Invariants, asserted by paper_check(): (1) every
+ * working order is open (New, PartiallyFilled, Untriggered) (2) an Untriggered order has trigger_px
+ * > 0 and direction 1 or 2 (3) only limit orders rest (entry live); attached TP/SL are reduce-only
  *    (4) account invariants hold (account_check)
  */
 #ifndef TP_EXEC_PAPER_H
@@ -109,7 +107,9 @@ void paper_on_kline(paper_t *self, const codec_md_kline_t *k, int64_t origin);
 /* md.ticker: its markPrice is the "mark" trigger source (venue_ops_t has no ticker entry:
  * exec.c hands tickers to the paper venue directly). */
 void paper_on_ticker(paper_t *self, const codec_md_ticker_t *t, int64_t origin);
-/* Publishes exec.balance before a hello barrier (step 0) so risk learns the start equity. */
+/* Publishes exec.balance before a hello barrier (step 0) so risk learns the start equity, then
+ * exec.status.<name> "running" (the paper venue never reconciles), both at the barrier's
+ * event time. */
 void paper_on_barrier(paper_t *self, const codec_sys_barrier_t *b);
 
 const account_t *paper_account(const paper_t *self);

@@ -88,6 +88,7 @@ static const struct {
     { 110094, "notional below minimum" },
     { 170130, "spot: bad parameter" },
     { 170131, "spot: balance insufficient" },
+    { 170134, "spot: price not on tickSize (too many decimals)" },
     { 170136, "spot: qty below minimum" },
     { 170137, "spot: too many decimals" },
     { 170140, "spot: order value below minimum" },

@@ -53,6 +53,9 @@ typedef struct {
     void *loop;               /* zloop_t * of the stage for the WS (NULL = no WS: tests) */
     instr_table_t *instr;     /* the executor's rules: filled from instruments-info at start
                                  for symbols md.instrument has not given (set by exec_new) */
+    const int64_t *md_time;   /* the latest md event time the executor has seen, ns (0 = none;
+                                 set by exec_new, outlives the venue): ts_event of
+                                 exec.status; NULL or 0 = the wall clock is used */
 } venue_cfg_t;
 
 typedef struct {

@@ -38,7 +38,8 @@ struct conn {
     s_state_t state;
     struct lws *wsi;
     bool started;
-    int attempt;          /* failed attempts since the last UP */
+    int attempt;          /* failed attempts since the connection last proved good */
+    bool proven;          /* UP and a message arrived that the handler did not drop */
     int64_t next_mono_ns; /* WAIT: when to connect again */
     int64_t ping_mono_ns; /* UP: when to ping next */
     int64_t reconnects;
@@ -152,10 +153,14 @@ s_deliver(conn_t *c, int64_t recv_ns)
 {
     if (c->rx_binary) {
         log_debug(k_mod, "%s: binary message of %zu bytes ignored", c->label, c->rx_len);
-        return;
-    }
-    if (c->h.frame) {
+    } else if (c->h.frame) {
         c->h.frame(c, c->rx, c->rx_len, recv_ns, c->h.arg);
+    }
+    /* the connection proved good (conn.h "Backoff"): data arrived and the handler did not
+     * drop it for that (a refused auth or subscribe keeps the backoff growing) */
+    if (!c->proven && c->state == S_UP && !c->drop_why[0]) {
+        c->proven = true;
+        c->attempt = 0;
     }
 }
 
@@ -232,7 +237,7 @@ s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->wsi = wsi;
         c->state = S_UP;
-        c->attempt = 0;
+        c->proven = false; /* attempt is reset by the first message kept (s_deliver) */
         c->rx_len = 0;
         c->rx_mono_ns = clock_mono_ns();
         c->drop_why[0] = '\0';

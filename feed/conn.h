@@ -9,6 +9,11 @@
  *     IDLE --conn_start--> CONNECTING --established--> UP --close/error--> WAIT
  *     CONNECTING --error--> WAIT --backoff elapsed--> CONNECTING (counted in reconnects)
  *  Backoff: 0.5 s x 2^(attempt-1), capped at 30 s, then a uniform jitter in [delay/2, delay].
+ *         `attempt` counts the closes and failures since the connection last proved good:
+ *         UP, and a message arrived that the handler did not answer with conn_drop. Being UP
+ *         alone does not reset it: a server that accepts and then refuses (a wrong key, a
+ *         refused subscribe, a close before any data) is retried ever more slowly, not every
+ *         0.25-0.5 s.
  *  Times: mono clock ns for schedules; frames are stamped with the wall clock at receive.
  *  Single-threaded (the stage loop's thread).
  */

@@ -16,6 +16,15 @@
 #      the private position / wallet pushes and equal the venue's
 #   8. spot (executor.category "spot"): limit rests, market buy with marketUnit baseCoin,
 #      cancel, sell, 170131 surfaces as Rejected, holdings from the wallet as exec.position
+#   9. exec.status.bybit-linear: "running" after the start, "reconciling" then "running"
+#      around a private WS drop, "halted" repeated every 5 s with wrong keys
+#  10. time in force and trigger through exec-order: IOC, FOK, PostOnly (crossing: cancelled
+#      EC_PostOnlyWillTakeLiquidity), a conditional --trigger waiting Untriggered
+#  11. the executor's own accounting (exec.fill fees and realised PnL, recomputed from the
+#      fills' prices and sizes) equals the venue wallet's change to the last unit
+#  12. wrong keys: an unknown key (10003) and a wrong secret (10004) halt the executor and
+#      orders are refused naming the code; the private WS refused at auth reconnects with a
+#      growing backoff (not every 0.25-0.5 s)
 . tests/integration/lib.inc
 
 cfg=$(make_config live tests/integration/small.json max)
@@ -73,7 +82,7 @@ start() { # name binary instance
     echo $! >"$dir/$1.pid"
 }
 stop_all() {
-    for p in executor feed recorder tap venue-sim; do
+    for p in executor badsig nokey feed recorder tap venue-sim; do
         [ -f "$dir/$p.pid" ] && kill "$(cat "$dir/$p.pid")" 2>/dev/null
     done
     sleep 1
@@ -110,6 +119,8 @@ echo $! >"$dir/tap.pid"
 start feed feed feed.0
 start executor executor executor.0
 check "executor reaches state running after the start reconciliation" wait_running
+sleep 0.3
+check "exec.status.bybit-linear says running after the start reconciliation" grep -q '"venue":"bybit-linear","symbol":"","state":"running"' "$dir/tap.out"
 
 # ---- 1. venue-sim's refusals, straight over signed REST ----------------------------------
 eq "unknown key -> 10003" "$(vs "print(bb.call('GET','/v5/order/realtime',{'category':'linear'},key='nokey')['retCode'])")" 10003
@@ -203,6 +214,40 @@ order --id R2 --side buy --qty 0.010 --reduce >/dev/null
 sleep 1
 check "110007 surfaces as exec.order Rejected" grep -q '"client_id":"R1".*"status":"Rejected".*bybit 110007: available balance insufficient' "$dir/tap.out"
 check "110017 surfaces as exec.order Rejected" grep -q '"client_id":"R2".*"status":"Rejected".*bybit 110017: reduce-only rule not satisfied' "$dir/tap.out"
+# refused at the executor's intake (rules from instruments-info): ack and exec.order Rejected.
+# 1000BONKUSDT: qtyStep "100" -> qty scale 0, step 100; tickSize "0.0000010" -> px scale 6.
+"$BIN/exec-order" -c "$cfg" --venue bybit-linear --symbol 1000BONKUSDT --px-scale 6 --qty-scale 0 --id IQ1 --side buy --qty 150 >"$dir/IQ1.ack"
+# every Bybit tickSize is 10^-n, so at the instrument's px scale every price is on the tick: a
+# price finer than the tick (65000.05 on 0.10) can only come at a finer scale, refused as such
+order --id IP1 --side buy --type limit --qty 0.001 --px-scale 2 --px 65000.05 >"$dir/IP1.ack"
+sleep 0.5
+check "qty not on step: ack refused" grep -q '"accepted":false,"status":"Rejected","reason":"qty not on step"' "$dir/IQ1.ack"
+check "qty not on step: exec.order Rejected" grep -q '"client_id":"IQ1",.*"status":"Rejected".*"reject_reason":"qty not on step"' "$dir/tap.out"
+check "price finer than the tick: ack refused (scale mismatch)" grep -q '"accepted":false,"status":"Rejected","reason":"scale mismatch"' "$dir/IP1.ack"
+check "price finer than the tick: exec.order Rejected" grep -q '"client_id":"IP1",.*"status":"Rejected".*"reject_reason":"scale mismatch"' "$dir/tap.out"
+order --id M1 --side buy --qty 0.010 >"$dir/M1b.ack"
+check "duplicate client id (orderLinkId) M1: answered with the first answer" grep -q '"client_id":"M1","accepted":true' "$dir/M1b.ack"
+eq "duplicate client id M1: sent to the venue once" "$(grep -c 'order M1 acknowledged' "$dir/log/executor.log")" 1
+
+# ---- 10. time in force and trigger (exec-order --tif / --trigger) --------------------------
+# the book is near 65114 here: 60000.0 buys cross nothing, 66000.0 buys cross the ask
+order --id T_IOC --side buy --type limit --qty 0.001 --px 60000.0 --tif IOC >/dev/null
+order --id T_FOK --side buy --type limit --qty 0.001 --px 60000.0 --tif FOK >/dev/null
+order --id T_FOKX --side buy --type limit --qty 0.001 --px 66000.0 --tif FOK >/dev/null
+order --id T_PO --side buy --type limit --qty 0.001 --px 66000.0 --tif PostOnly >/dev/null
+order --id T_TRG --side buy --qty 0.001 --trigger 90000.0 --trigger-dir 1 >/dev/null
+sleep 1.5
+eq "IOC that crosses nothing: New, Cancelled" "$(tap_status T_IOC)" "New Cancelled "
+check "IOC cancelled with EC_NoImmediateQtyToFill" grep -q '"client_id":"T_IOC",.*"status":"Cancelled".*EC_NoImmediateQtyToFill' "$dir/tap.out"
+eq "FOK that cannot fill whole: New, Cancelled" "$(tap_status T_FOK)" "New Cancelled "
+check "FOK cancelled with EC_CancelForNoFullFill" grep -q '"client_id":"T_FOK",.*"status":"Cancelled".*EC_CancelForNoFullFill' "$dir/tap.out"
+eq "FOK that crosses: New, Filled" "$(tap_status T_FOKX)" "New Filled "
+eq "PostOnly that would cross: New, Cancelled" "$(tap_status T_PO)" "New Cancelled "
+check "PostOnly cancelled with EC_PostOnlyWillTakeLiquidity" grep -q '"client_id":"T_PO",.*"status":"Cancelled".*EC_PostOnlyWillTakeLiquidity' "$dir/tap.out"
+eq "the venue got the tif words" "$(vs "print(' '.join(bb.call('GET','/v5/order/history',{'category':'linear','orderLinkId':i})['result']['list'][0]['timeInForce'] for i in ('T_IOC','T_FOK','T_PO')))")" "IOC FOK PostOnly"
+eq "--trigger 90000.0 --trigger-dir 1: the venue holds it Untriggered at 90000 rising" "$(vs "o=bb.call('GET','/v5/order/realtime',{'category':'linear','orderLinkId':'T_TRG'})['result']['list'][0]; print(o['orderStatus'], o['triggerPrice'], o['triggerDirection'])")" "Untriggered 90000 1"
+eq "exec.order of T_TRG: New, Untriggered" "$(tap_status T_TRG)" "New Untriggered "
+"$BIN/exec-order" -c "$cfg" --ctl "cancel T_TRG" >/dev/null
 
 # ---- 4. kill -9 between send and ack -----------------------------------------------------
 vs "print(bb.call('POST','/v5/sim/control',{'delay_create_ms':'3000'})['retCode'])" >/dev/null
@@ -239,7 +284,7 @@ check "an open order unknown to the executor is a logged difference" grep -q 're
 n=0
 while [ $n -lt 25 ]; do order --id RL$n --side buy --type limit --qty 0.001 --px 60000.0 >/dev/null; n=$((n + 1)); done
 sleep 1
-check "10006 surfaces as exec.order Rejected" grep -q '"status":"Rejected".*bybit 10006' "$dir/tap.out"
+check "10006 surfaces as exec.order Rejected" grep -q '"client_id":"RL[0-9]*",.*"status":"Rejected","reject_reason":"bybit 10006: rate limit' "$dir/tap.out"
 
 # ---- private WS: pushes, then a drop -> reconnect -> REST reconciliation before running ---
 eq "executor's private ws is authenticated" "$(ws_field ws_authed)" True
@@ -247,9 +292,13 @@ order --id W0 --side buy --qty 0.001 >/dev/null
 sleep 1
 ws_fills=$(ws_field ws_fills)
 check "executions arrive over the private ws ($ws_fills applied from ws pushes)" test "$ws_fills" -gt 0
+tap0=$(wc -l <"$dir/tap.out")
 vs "print(bb.call('POST','/v5/sim/control',{'drop_ws':'1'})['retCode'])" >/dev/null
-order --id W1 --side buy --qty 0.001 >/dev/null
+# an exit (reduce-only) goes out while the venue reconciles; new entries would be refused
+order --id W1 --side sell --qty 0.001 --reduce >/dev/null
 sleep 3
+eq "exec.status.bybit-linear after the drop: reconciling, then running" "$(tail -n +$((tap0 + 1)) "$dir/tap.out" | grep -o '"venue":"bybit-linear","symbol":"","state":"[a-z]*"' | cut -d'"' -f12 | uniq | tr '\n' ' ')" "reconciling running "
+check "the reconciling status names the reason" sh -c "tail -n +$((tap0 + 1)) '$dir/tap.out' | grep -q '\"state\":\"reconciling\",\"reason\":\"private ws down\"'"
 check "ws drop put the executor in reconciling" grep -q 'venue state running -> reconciling: private ws down' "$dir/log/executor.log"
 check "after the reconnect it reconciled over REST, then ran" sh -c "sed -n '/private ws down/,\$p' '$dir/log/executor.log' | grep -e 'private ws authenticated' -e 'reconciliation done' -e 'reconciling -> running' | tr '\n' ' ' | grep -q 'authenticated.*reconciliation done.*reconciling -> running'"
 eq "state back to running" "$(state_of)" running
@@ -282,6 +331,45 @@ eq "the exec.position after P1's fill holds the venue's size (qty scale 3)" "$ta
 wal_venue=$(vs "w=bb.call('GET','/v5/account/wallet-balance',{'accountType':'UNIFIED'})['result']['list'][0]; from decimal import Decimal as D; print(int(D(w['totalWalletBalance'])*10**8))")
 wal_tap=$(sed -n '/"client_id":"P1","order_id":"[^"]*","fill_id"/,$p' "$dir/tap.out" | grep -o '"asset":"USDT","wallet":-*[0-9]*' | tail -n 1 | grep -o '[-0-9]*$')
 eq "the exec.balance after P1's fill holds the venue's wallet (scale 8)" "$wal_tap" "$wal_venue"
+
+# ---- 11. the executor's accounting == the venue wallet's change, to the last unit ----------
+# From the exec.fill messages of bybit-linear (deduplicated on fill_id: a restarted executor
+# may say a fill again): fees summed; realised PnL recomputed here from side/px/qty (average
+# cost, a partial close removes cost x closed/size half-even at 8 decimals, as Bybit) and
+# compared with the executor's realized_pnl; the wallet's change since the start (10000)
+# must be realised - fees exactly.
+wal_now=$(vs "print(bb.call('GET','/v5/account/wallet-balance',{'accountType':'UNIFIED'})['result']['list'][0]['totalWalletBalance'])")
+python3 - "$dir/tap.out" "$wal_now" >"$dir/acct.out" <<'PY'
+import json, sys
+from decimal import Decimal as D
+fills, seen = [], set()
+for line in open(sys.argv[1]):
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    b = m.get("body", m)
+    if "fill_id" not in b or b.get("venue") != "bybit-linear" or b["fill_id"] in seen:
+        continue
+    seen.add(b["fill_id"]); fills.append(b)
+fills.sort(key=lambda b: (b["ts_event"], b["fill_id"]))
+E8 = D("0.00000001")
+size = D(0); cost = D(0); real = D(0); fees = D(0); prog_real = D(0)
+for b in fills:
+    q = D(b["qty"]).scaleb(-b["qty_scale"]) * b["side"]; px = D(b["px"]).scaleb(-b["px_scale"])
+    fees += D(b["fee"]).scaleb(-8); prog_real += D(b["realized_pnl"]).scaleb(-8)
+    if size and (size > 0) != (q > 0):
+        c = min(abs(q), abs(size)) * (1 if size > 0 else -1)
+        part = cost if c == size else (cost * c / size).quantize(E8)
+        real += (px * c).quantize(E8) - part; cost -= part; size -= c; q += c
+    if q:
+        size += q; cost += (px * q).quantize(E8)
+change = D(sys.argv[2]) - D(10000)
+print(len(fills), "fills;", "realised", real, "executor", prog_real, "fees", fees, "wallet change", change)
+print("realised", real == prog_real, "wallet", change == real - fees)
+PY
+diag "$(head -n 1 "$dir/acct.out")"
+eq "exec.fill realised PnL == recomputed from the fills; wallet change == realised - fees (exact)" "$(tail -n 1 "$dir/acct.out")" "realised True wallet True"
 
 # ---- 8. spot: one life cycle with executor.category "spot" -------------------------------
 python3 - "$cfg" "$dir" <<'PY'
@@ -318,6 +406,52 @@ eq "exec.order of SP2: New, Filled" "$(tap_status SP2)" "New Filled "
 check "selling BTC not held: 170131 as exec.order Rejected" grep -q '"client_id":"SP4".*"status":"Rejected".*bybit 170131: spot: balance insufficient' "$dir/tap.out"
 eq "the spot position is flat again (last exec.position)" "$(grep '"venue":"bybit-spot","symbol":"BTCUSDT","px_scale":1,"qty_scale":6' "$dir/tap.out" | tail -n 1 | sed 's/.*"qty_scale":6,"qty":\(-*[0-9]*\).*/\1/')" 0
 eq "spot fills: two exec.fill (SP2, SP3)" "$(grep -c '"client_id":"SP[23]","order_id":"18[0-9]*","fill_id"' "$dir/tap.out")" 2
+
+# ---- 12. wrong keys: halted with the code; the refused private WS backs off -----------------
+kill "$(cat "$dir/executor.pid")"
+sleep 1
+printf '%s\n%s\n' "$KEY" "wrong-$SECRET" >"$dir/keys.badsig"
+printf '%s\n%s\n' "nokey-$$" "$SECRET" >"$dir/keys.nokey"
+chmod 600 "$dir/keys.badsig" "$dir/keys.nokey"
+python3 - "$cfg" "$dir" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["executor"].update({"category": "linear", "poll_ms": 200, "key_file": sys.argv[2] + "/keys.badsig",
+                      "journal": sys.argv[2] + "/executor.0.badsig.journal"})
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
+tap0=$(wc -l <"$dir/tap.out")
+start badsig executor executor.0
+sleep 2
+order --id BK1 --side buy --qty 0.001 >/dev/null
+sleep 11 # ~13 s with the wrong secret in all
+kill "$(cat "$dir/badsig.pid")"
+sleep 1
+check "wrong secret: REST 10004 halts the executor" grep -q 'venue state .* -> halted: bybit 10004' "$dir/log/badsig.log"
+check "wrong secret: the order is exec.order Rejected naming 10004" grep -q '"client_id":"BK1",.*"status":"Rejected".*"reject_reason":"venue halted: bybit 10004' "$dir/tap.out"
+check "wrong secret: the private WS auth is refused" grep -q 'private ws auth refused' "$dir/log/badsig.log"
+nconn=$(grep -c 'bybit-private: connecting to' "$dir/log/badsig.log")
+delays=$(grep -o 'bybit-private: .*reconnect in [0-9]* ms' "$dir/log/badsig.log" | grep -o '[0-9]* ms$' | cut -d' ' -f1 | tr '\n' ' ')
+# backoff 0.5 s x 2^(n-1) with jitter [d/2, d]: connects at 0, >=0.25, >=0.75, >=1.75, >=3.75,
+# >=7.75 s (next >= 15.75 s) -> at most 6 in 13 s; a reset on every connect would make ~25 or more
+check "refused private WS: at most 6 connects in 13 s ($nconn; delays $delays)" test "$nconn" -le 6
+check "refused private WS: the reconnect delay grows past 2 s ($delays)" sh -c "echo '$delays' | tr ' ' '\n' | awk '\$1 >= 2000 { f = 1 } END { exit !f }'"
+nhalt=$(tail -n +$((tap0 + 1)) "$dir/tap.out" | grep -c '"venue":"bybit-linear","symbol":"","state":"halted","reason":"bybit 10004')
+check "exec.status halted repeated every 5 s while halted ($nhalt in 13 s, >= 2)" test "$nhalt" -ge 2
+python3 - "$cfg" "$dir" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["executor"].update({"key_file": sys.argv[2] + "/keys.nokey", "journal": sys.argv[2] + "/executor.0.nokey.journal"})
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
+start nokey executor executor.0
+sleep 2
+order --id BK2 --side buy --qty 0.001 >/dev/null
+sleep 1
+kill "$(cat "$dir/nokey.pid")"
+sleep 1
+check "unknown key: REST 10003 halts the executor" grep -q 'venue state .* -> halted: bybit 10003' "$dir/log/nokey.log"
+check "unknown key: the order is exec.order Rejected naming 10003" grep -q '"client_id":"BK2",.*"status":"Rejected".*"reject_reason":"venue halted: bybit 10003' "$dir/tap.out"
 
 # ---- 6. secrets ---------------------------------------------------------------------------
 stop_all

@@ -47,6 +47,7 @@ s_emit(const char *topic, codec_type_t type, const void *body, int64_t evt, int6
                 : type == CODEC_EXEC_FILL     ? sizeof(codec_exec_fill_t)
                 : type == CODEC_EXEC_POSITION ? sizeof(codec_exec_position_t)
                 : type == CODEC_EXEC_BALANCE  ? sizeof(codec_exec_balance_t)
+                : type == CODEC_MD_STATUS     ? sizeof(codec_md_status_t)
                                               : 0;
     assert_true(sz > 0);
     memcpy(&r->body, body, sz);
@@ -280,13 +281,20 @@ test_rejects(void **state)
         assert_string_equal(ack.reason, cases[i].why);
     }
     assert_int_equal(exec_counts(x)->rejects, (int64_t)n);
-    /* a refused request delivered by the step publishes exec.order Rejected */
+    /* each refused request, delivered by the step, publishes exec.order Rejected with the
+     * same reason as its ack (qty not on step, price not on tick included), never reaches
+     * the venue (no New, no fill) */
     bus_msg_t m;
-    s_msg(&m, req, sizeof req, "risk.order", "risk.0", CODEC_RISK_ORDER, &cases[0].r, 1, 99);
-    exec_deliver(x, &m);
-    assert_int_equal(g_n, 1);
-    assert_string_equal(g_rec[0].body.xorder.status, "Rejected");
-    assert_string_equal(g_rec[0].body.xorder.reject_reason, "unknown instrument");
+    for (size_t i = 0; i < n; i++) {
+        s_msg(&m, req, sizeof req, "risk.order", "risk.0", CODEC_RISK_ORDER, &cases[i].r, 1, 99);
+        exec_deliver(x, &m);
+        assert_int_equal(g_n, i + 1);
+        assert_string_equal(g_rec[i].topic, "exec.order");
+        assert_string_equal(g_rec[i].body.xorder.client_id, cases[i].r.client_id);
+        assert_string_equal(g_rec[i].body.xorder.status, "Rejected");
+        assert_string_equal(g_rec[i].body.xorder.reject_reason, cases[i].why);
+    }
+    assert_int_equal(s_count(CODEC_EXEC_FILL), 0);
     /* a valid limit on the tick is accepted: 65000.10 */
     codec_risk_order_t ok = s_req("ok", "BTCUSDT", 1, 5);
     ok.type = CODEC_ORD_LIMIT;
@@ -389,11 +397,15 @@ test_deliver_book_then_order_fills(void **state)
      * the fill, but the fill (65000.00) marks last: unrealised 0 */
     assert_string_equal(json_string_value(json_object_get(st, "equity")), "9993.50000000");
     json_decref(st);
-    /* a hello barrier: exec.balance before the stage forwards it */
+    /* a hello barrier: exec.balance, then exec.status.paper "running", before the stage
+     * forwards it */
     codec_sys_barrier_t hb;
     memset(&hb, 0, sizeof hb);
     exec_barrier(x, &hb);
-    assert_int_equal(g_rec[g_n - 1].type, CODEC_EXEC_BALANCE);
+    assert_int_equal(g_rec[g_n - 2].type, CODEC_EXEC_BALANCE);
+    assert_int_equal(g_rec[g_n - 1].type, CODEC_MD_STATUS);
+    assert_string_equal(g_rec[g_n - 1].topic, "exec.status.paper");
+    assert_string_equal(g_rec[g_n - 1].body.status.state, "running");
     exec_destroy(&x);
 }
 

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "executor/bybit.h"
 
 typedef struct {
@@ -26,10 +27,12 @@ typedef struct {
     codec_exec_fill_t fill;
     codec_exec_position_t pos;
     codec_exec_balance_t bal;
+    codec_md_status_t st;
 } rec_t;
 
 static rec_t g_rec[64];
 static size_t g_n;
+static int64_t g_md_time; /* the executor's latest md event time (venue_cfg_t.md_time) */
 
 static void
 s_emit(const char *topic, codec_type_t type, const void *body, int64_t evt, int64_t origin,
@@ -53,6 +56,8 @@ s_emit(const char *topic, codec_type_t type, const void *body, int64_t evt, int6
         r->pos = *(const codec_exec_position_t *)body;
     } else if (type == CODEC_EXEC_BALANCE) {
         r->bal = *(const codec_exec_balance_t *)body;
+    } else if (type == CODEC_MD_STATUS) {
+        r->st = *(const codec_md_status_t *)body;
     }
 }
 
@@ -98,6 +103,8 @@ s_setup(void **state)
     vc.journal_path = c.path;
     vc.max_offset_ms = 500;
     vc.instr = c.instr;
+    g_md_time = 0;
+    vc.md_time = &g_md_time;
     c.b = bybit_new(&vc);
     assert_non_null(c.b);
     *state = &c;
@@ -696,6 +703,55 @@ test_spot_wallet(void **state)
     unlink(path);
 }
 
+/* exec.status.bybit-linear: once at start ("reconciling", "start", wall clock without md),
+ * repeated 5 s later while not running with the latest md time; new entries are refused while
+ * reconciling, reduce-only exits go out. */
+static void
+test_status_and_reconciling_refusal(void **state)
+{
+    ctx_t *c = *state;
+    int64_t wall = clock_wall_ns();
+    assert_int_equal(s_count("exec.status.bybit-linear"), 1); /* published by bybit_new */
+    const rec_t *r = &g_rec[0];
+    assert_int_equal(r->type, CODEC_MD_STATUS);
+    assert_string_equal(r->st.venue, "bybit-linear");
+    assert_string_equal(r->st.symbol, "");
+    assert_string_equal(r->st.state, "reconciling");
+    assert_string_equal(r->st.reason, "start");
+    /* no md seen yet: the wall clock at bybit_new, i.e. within the last minute */
+    assert_true(r->st.ts_event <= wall && r->st.ts_event > wall - 60 * 1000000000LL);
+    /* the repeat, on the 1 s tick nearest to 5 s after the last one (published just now):
+     * not at +0 or +4 s, yes at +5 s */
+    int64_t now_ms = clock_mono_ns() / CLOCK_NS_PER_MS;
+    assert_int_equal(bybit_status_tick(c->b, now_ms), 0);
+    assert_int_equal(bybit_status_tick(c->b, now_ms + 4000), 0);
+    g_md_time = 1786310899000000000LL;
+    assert_int_equal(bybit_status_tick(c->b, now_ms + 5000), 1);
+    assert_int_equal(s_count("exec.status.bybit-linear"), 2);
+    assert_string_equal(g_rec[g_n - 1].st.state, "reconciling");
+    assert_int_equal(g_rec[g_n - 1].st.ts_event, 1786310899000000000LL); /* the md time */
+    /* an entry while reconciling: Rejected with the reason, never sent */
+    const instr_t *in = instr_table_get(c->instr, "bybit-linear", "BTCUSDT");
+    assert_non_null(in);
+    order_t *o = s_order(c, "E1", 1, 1, 650000);
+    errno = 0;
+    assert_int_equal(bybit_ops()->place(c->b, o, in), -1);
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(o->status, ORDER_REJECTED);
+    const rec_t *x = s_last(CODEC_EXEC_ORDER);
+    assert_string_equal(x->xo.client_id, "E1");
+    assert_string_equal(x->xo.status, "Rejected");
+    assert_string_equal(x->xo.reject_reason, "venue reconciling: start");
+    /* a reduce-only exit goes out (New; the venue at 127.0.0.1:1 then refuses the
+     * connection: outcome unknown, the order stays New for the poll to resolve) */
+    order_t *ro = s_order(c, "X1", -1, 1, 0);
+    ro->req.reduce_only = true;
+    assert_int_equal(bybit_ops()->place(c->b, ro, in), 0);
+    assert_int_equal(ro->status, ORDER_NEW);
+    assert_string_equal(s_last(CODEC_EXEC_ORDER)->xo.client_id, "X1");
+    assert_string_equal(s_last(CODEC_EXEC_ORDER)->xo.status, "New");
+}
+
 static void
 test_new_einval(void **state)
 {
@@ -722,6 +778,7 @@ main(void)
         cmocka_unit_test(test_create_body_rounding),
         cmocka_unit_test(test_spot_body),
         cmocka_unit_test(test_spot_wallet),
+        cmocka_unit_test_setup_teardown(test_status_and_reconciling_refusal, s_setup, s_teardown),
         cmocka_unit_test(test_new_einval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,7 @@ s_emit(const char *topic, codec_type_t type, const void *body, int64_t evt, int6
                 : type == CODEC_EXEC_FILL     ? sizeof(codec_exec_fill_t)
                 : type == CODEC_EXEC_POSITION ? sizeof(codec_exec_position_t)
                 : type == CODEC_EXEC_BALANCE  ? sizeof(codec_exec_balance_t)
+                : type == CODEC_MD_STATUS     ? sizeof(codec_md_status_t)
                                               : 0;
     assert_true(sz > 0);
     memcpy(&r->body, body, sz);
@@ -500,14 +501,22 @@ test_hello_balance_and_place_errors(void **state)
     hb.step = 0;
     hb.ts_event = 123;
     paper_on_barrier(fx->paper, &hb);
-    assert_int_equal(g_n, 1);
+    assert_int_equal(g_n, 2);
     assert_int_equal(g_rec[0].type, CODEC_EXEC_BALANCE);
     assert_int_equal(g_rec[0].body.balance.equity, 10000 * E8);
     assert_int_equal(g_rec[0].body.balance.wallet, 10000 * E8);
     assert_int_equal(g_rec[0].evt, 123);
+    /* the paper venue is always running: exec.status.paper once, at the hello's event time */
+    assert_string_equal(g_rec[1].topic, "exec.status.paper");
+    assert_int_equal(g_rec[1].type, CODEC_MD_STATUS);
+    assert_string_equal(g_rec[1].body.status.venue, "paper");
+    assert_string_equal(g_rec[1].body.status.symbol, "");
+    assert_string_equal(g_rec[1].body.status.state, "running");
+    assert_int_equal(g_rec[1].body.status.ts_event, 123);
+    assert_int_equal(g_rec[1].evt, 123);
     hb.step = 1;
     paper_on_barrier(fx->paper, &hb);
-    assert_int_equal(g_n, 1); /* only the hello step */
+    assert_int_equal(g_n, 2); /* only the hello step */
     /* placing an order that is not New is refused */
     order_t *o = s_order(fx, "x", "bybit-linear", 1, CODEC_ORD_MARKET, 100, 0, 1, false);
     assert_int_equal(order_cancel(o, NULL), 0);

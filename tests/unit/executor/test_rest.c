@@ -112,6 +112,15 @@ test_codes(void **state)
     assert_string_equal(rest_code_text(110017), "reduce-only rule not satisfied");
     assert_string_equal(rest_code_text(10006), "rate limit exceeded (too many visits)");
     assert_string_equal(rest_code_text(424242), "unlisted venue error");
+    assert_string_equal(rest_code_text(170134), "spot: price not on tickSize (too many decimals)");
+    /* every retCode venue-sim answers (its s_answer calls in tools/venue-sim) has a text:
+     * a refusal on exec.order always says what it means */
+    static const int k_sim[] = { 10001,  10002,  10003,  10004,  10006,  10016,  110001,
+                                 110007, 110017, 110072, 110092, 110093, 170131, 170134,
+                                 170136, 170137, 170140, 170141, 170213 };
+    for (size_t i = 0; i < sizeof k_sim / sizeof k_sim[0]; i++) {
+        assert_string_not_equal(rest_code_text(k_sim[i]), "unlisted venue error");
+    }
 }
 
 /* ---- asynchronous calls (rest_attach / rest_start) ---------------------------------------
