@@ -102,7 +102,7 @@ static void s_work_compact(paper_t *self);
 static ssize_t s_work_find(const paper_t *self, const order_t *o);
 static int s_fill(paper_t *self, order_t *o, int64_t px, int64_t qty, bool maker, int64_t evt);
 static void s_cancel(paper_t *self, order_t *o, const char *reason, int64_t evt);
-static void s_trigger(paper_t *self, size_t wi, int64_t evt, int64_t active_ns);
+static void s_trigger(paper_t *self, size_t wi, int64_t evt, int64_t active_ns, int64_t origin);
 
 static int
 s_hex(char c)
@@ -169,7 +169,7 @@ s_restore(paper_t *self, FILE *f)
             o = orders_get(self->orders, id);
             ssize_t wi = o ? s_work_find(self, o) : -1;
             if (wi >= 0 && o->status == ORDER_UNTRIGGERED) {
-                s_trigger(self, (size_t)wi, e, a);
+                s_trigger(self, (size_t)wi, e, a, 0);
                 n++;
             }
         } else if (sscanf(line, "R %47s %127[^\n]", id, reason) == 2) {
@@ -814,11 +814,16 @@ s_src_px(const paper_t *self, const s_sym_t *s)
 
 /* Untriggered -> Triggered (published) -> New, waiting to reach the book at active_ns (the
  * trigger time; bar-only limits: the next kline). Journaled "T <id> <evt> <active_ns>". An
- * attached close is resized to the whole position first (Full mode). */
+ * attached close is resized to the whole position first (Full mode). From here on the order's
+ * outputs carry `origin`, the receive time of the market event that triggered it (0 = keep:
+ * journal replay), not the entry's: its fill was caused by that event (tick -> fill). */
 static void
-s_trigger(paper_t *self, size_t wi, int64_t evt, int64_t active_ns)
+s_trigger(paper_t *self, size_t wi, int64_t evt, int64_t active_ns, int64_t origin)
 {
     order_t *o = self->work[wi].o;
+    if (origin > 0) {
+        o->origin = origin;
+    }
     const s_sym_t *s = s_sym(self, o->req.venue, o->req.symbol, false);
     if (s && (s->sl == o || s->tp == o)) {
         int64_t pos = s_pos_qty(self, o->req.venue, o->req.symbol);
@@ -841,7 +846,7 @@ s_trigger(paper_t *self, size_t wi, int64_t evt, int64_t active_ns)
  * (same px_scale) active by then whose condition holds (direction 1: px >= trigger; 2: px <=
  * trigger), then let the triggered ones reach the book. */
 static void
-s_trigger_at(paper_t *self, s_sym_t *s, int64_t px, int32_t px_scale, int64_t evt)
+s_trigger_at(paper_t *self, s_sym_t *s, int64_t px, int32_t px_scale, int64_t evt, int64_t origin)
 {
     bool any = false;
     for (size_t i = 0; i < self->n_work; i++) {
@@ -852,7 +857,7 @@ s_trigger_at(paper_t *self, s_sym_t *s, int64_t px, int32_t px_scale, int64_t ev
         }
         bool hit = o->req.trigger_dir == 1 ? px >= o->req.trigger_px : px <= o->req.trigger_px;
         if (hit) {
-            s_trigger(self, i, evt, evt);
+            s_trigger(self, i, evt, evt, origin);
             any = true;
         }
     }
@@ -982,7 +987,7 @@ void
 paper_on_book(paper_t *self, const codec_md_book_t *b, int64_t origin)
 {
     assert(self && b);
-    (void)origin; /* outputs carry the order's origin */
+    /* outputs carry the order's origin (a triggered order's: the event that triggered it) */
     s_sym_t *s = s_sym(self, b->venue, b->symbol, true);
     if (!s) {
         return;
@@ -995,7 +1000,7 @@ paper_on_book(paper_t *self, const codec_md_book_t *b, int64_t origin)
     s->mid_px = s_mid(b);
     s_mark(self, s, s->mid_px);
     if (s_src(self, s) == S_SRC_BOOK) {
-        s_trigger_at(self, s, s->mid_px, b->px_scale, b->ts_event);
+        s_trigger_at(self, s, s->mid_px, b->px_scale, b->ts_event, origin);
     }
     s_activate(self, s, b->ts_event);
     for (size_t i = 0; i < self->n_work; i++) {
@@ -1023,7 +1028,6 @@ void
 paper_on_trade(paper_t *self, const codec_md_trade_t *t, int64_t origin)
 {
     assert(self && t);
-    (void)origin;
     s_sym_t *s = s_sym(self, t->venue, t->symbol, true);
     if (!s) {
         return;
@@ -1033,7 +1037,7 @@ paper_on_trade(paper_t *self, const codec_md_trade_t *t, int64_t origin)
     s_mark(self, s, t->px);
     s_activate(self, s, t->ts_event);
     if (s_src(self, s) == S_SRC_TRADE) {
-        s_trigger_at(self, s, t->px, t->px_scale, t->ts_event);
+        s_trigger_at(self, s, t->px, t->px_scale, t->ts_event, origin);
     }
     for (size_t i = 0; i < self->n_work; i++) {
         order_t *o = self->work[i].o;
@@ -1055,7 +1059,6 @@ void
 paper_on_ticker(paper_t *self, const codec_md_ticker_t *t, int64_t origin)
 {
     assert(self && t);
-    (void)origin;
     s_sym_t *s = s_sym(self, t->venue, t->symbol, true);
     if (!s) {
         return;
@@ -1066,7 +1069,7 @@ paper_on_ticker(paper_t *self, const codec_md_ticker_t *t, int64_t origin)
     }
     s_activate(self, s, t->ts_event);
     if (s_src(self, s) == S_SRC_TICKER) {
-        s_trigger_at(self, s, t->mark_px, t->px_scale, t->ts_event);
+        s_trigger_at(self, s, t->mark_px, t->px_scale, t->ts_event, origin);
     }
     s_work_compact(self);
 }
@@ -1105,7 +1108,7 @@ s_first_kline(paper_t *self, size_t wi, const codec_md_kline_t *k)
  * time, or at the open (event time = start) if the bar opened beyond the trigger (a gap); a
  * limit order reaches the book at the next kline (its path inside this bar is unknown). */
 static void
-s_trigger_kline(paper_t *self, const s_sym_t *s, const codec_md_kline_t *k)
+s_trigger_kline(paper_t *self, const s_sym_t *s, const codec_md_kline_t *k, int64_t origin)
 {
     for (size_t i = 0; i < self->n_work; i++) {
         order_t *o = self->work[i].o;
@@ -1119,13 +1122,13 @@ s_trigger_kline(paper_t *self, const s_sym_t *s, const codec_md_kline_t *k)
             continue;
         }
         if (o->req.type == CODEC_ORD_LIMIT) {
-            s_trigger(self, i, k->ts_event, k->end_ns);
+            s_trigger(self, i, k->ts_event, k->end_ns, origin);
             continue;
         }
         bool gap = up ? k->open >= tp : k->open <= tp;
         int64_t px = gap ? k->open : tp;
         int64_t evt = gap ? k->start_ns : k->ts_event;
-        s_trigger(self, i, evt, evt);
+        s_trigger(self, i, evt, evt, origin);
         o = self->work[i].o;
         (void)s_fill(self, o, px, order_leaves(o), false, evt); /* logged inside */
     }
@@ -1135,7 +1138,6 @@ void
 paper_on_kline(paper_t *self, const codec_md_kline_t *k, int64_t origin)
 {
     assert(self && k);
-    (void)origin;
     s_sym_t *s = s_sym(self, k->venue, k->symbol, true);
     if (!s) {
         return;
@@ -1169,7 +1171,7 @@ paper_on_kline(paper_t *self, const codec_md_kline_t *k, int64_t origin)
             }
         }
         if (s_src(self, s) == S_SRC_KLINE) {
-            s_trigger_kline(self, s, k);
+            s_trigger_kline(self, s, k, origin);
         }
         s_work_compact(self);
     }

@@ -698,13 +698,16 @@ test_conditional_last(void **state)
     paper_on_trade(fx->paper, &t, 0);
     assert_int_equal(c->status, ORDER_UNTRIGGERED);
     t = s_trade("bybit-linear", 10050, 7001); /* at the trigger: rises to it */
-    paper_on_trade(fx->paper, &t, 0);
+    paper_on_trade(fx->paper, &t, 424242);    /* 424242: that trade's receive time */
     /* Triggered, then the market order walks the book copy: 0.100 @ 100.00 */
     assert_string_equal(g_rec[1].body.xorder.status, "Triggered");
     assert_int_equal(g_rec[1].evt, 7001);
     assert_int_equal(c->status, ORDER_FILLED);
     assert_int_equal(c->avg_px, 10000);
     assert_int_equal(s_nth(CODEC_EXEC_FILL, 0)->evt, 7001);
+    /* the fill was caused by the trade that triggered it: its origin, not the request's */
+    assert_int_equal(g_rec[1].origin, 424242);
+    assert_int_equal(s_nth(CODEC_EXEC_FILL, 0)->origin, 424242);
     assert_int_equal(paper_untriggered(fx->paper), 0);
     /* a sell stop (falls to, 2) at 100.60 when the last trade is 100.50: already beyond ->
      * Rejected as Bybit does (110093); only the Rejected exec.order is published */
