@@ -4,17 +4,6 @@
 # are exactly those of a run that never stopped (topic, evt, body).
 . tests/integration/lib.inc
 
-# with_warmup CFG: the config copy with signal.warmup_bars = 5000 (more than the 2 880 1m
-# klines of the two days of small.json: the EMA 200 is recursive, so exactness needs them all)
-with_warmup() {
-    jq '.signal.warmup_bars = 5000 | .signal.warmup_timeout_ms = 5000' "$1" >"$1.tmp" \
-        && mv "$1.tmp" "$1"
-}
-sigs() { # sigs DB WHERE -> the sig.signal rows, one a line
-    sql "$1" "select topic || '|' || evt || '|' || body from events
-              where topic like 'sig.signal.%' $2 order by evt, topic, body"
-}
-
 # run A: never stopped
 cfg_a=$(make_config sra tests/integration/small.json 6000)
 with_warmup "$cfg_a"
@@ -30,34 +19,11 @@ tools/sv -c "$cfg_b" up >/dev/null 2>&1
 "$BIN/ctl" -c "$cfg_b" wait-state venue-sim.0 running --max-wait 60 >/dev/null
 # stop once signal has published TP_STOP_SIGNALS signals (of 16): mid-way through the klines,
 # whatever the machine's speed
-want=${TP_STOP_SIGNALS:-6}
-i=0
-while [ $i -lt 600 ]; do
-    n=$("$BIN/ctl" -c "$cfg_b" status signal.0 2>/dev/null | sed -n 's/.*"signals":\([0-9]*\).*/\1/p')
-    [ -n "$n" ] && [ "$n" -ge "$want" ] && break
-    sleep 0.05
-    i=$((i + 1))
-done
-before=$("$BIN/ctl" -c "$cfg_b" status signal.0 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+wait_signals "$cfg_b" "${TP_STOP_SIGNALS:-6}"
+before=$(signal_pid "$cfg_b")
 tools/sv -c "$cfg_b" stop tradepipe:signal >/dev/null
 sleep 1.5
-tools/sv -c "$cfg_b" start tradepipe:signal >/dev/null
-after=$("$BIN/ctl" -c "$cfg_b" status signal.0 --timeout 5000 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
-check "signal was stopped and started again (pid $before -> $after)" \
-    test -n "$after" -a "$before" != "$after"
-if "$BIN/ctl" -c "$cfg_b" wait-state venue-sim.0 done --max-wait 200 >"$dir_b/ctl.out" 2>&1; then
-    ok "run B replays to the end after the restart"
-else
-    not_ok "run B did not finish after the restart: $(tail -c 300 "$dir_b/ctl.out")"
-    tail -n 5 "$dir_b"/log/*.log | sed 's/^/# /'
-fi
-tools/sv -c "$cfg_b" stop 'tradepipe:*' >/dev/null 2>&1
-tools/sv -c "$cfg_b" shutdown >/dev/null 2>&1
-check "every stage of run B stopped cleanly" \
-    sh -c "! grep -q 'stopped: .*(exit status [1-9]' '$dir_b/log/supervisord.log'"
-
-eq "signal shows two epochs in run B" \
-    "$(sql "$db_b" "select count(distinct epoch) from events where src = 'signal.0'")" 2
+restart_signal_and_finish "$cfg_b" "$before" ""
 grep -h "warm-up .*bars from\|joined the replay\|caught up" "$dir_b"/log/signal*.log 2>/dev/null \
     | cut -c1-160 | sed 's/^/# /'
 

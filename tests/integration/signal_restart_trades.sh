@@ -47,7 +47,7 @@ while [ $i -lt 1200 ]; do
     sleep 0.02
     i=$((i + 1))
 done
-before=$("$BIN/ctl" -c "$cfg_b" status signal.0 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+before=$(signal_pid "$cfg_b")
 tools/sv -c "$cfg_b" stop tradepipe:signal >/dev/null
 # meanwhile venue-sim's Bybit GET /v5/market/kline serves the closed bars of the replayed
 # kline.1 frames up to its replay clock: the 21:26 BTCUSDT bar closed by the 21:27:00.441 push
@@ -59,22 +59,7 @@ eq "Bybit REST kline of the capture, newest first, only closed bars" \
         | jq -c '[.retCode, .result.category, .result.list]')" \
     '[0,"linear",[["1786310760000","65119.9","65119.9","65114.2","65114.2","3.712","241712.1394"]]]'
 sleep 1.5
-tools/sv -c "$cfg_b" start tradepipe:signal >/dev/null
-after=$("$BIN/ctl" -c "$cfg_b" status signal.0 --timeout 5000 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
-check "signal was stopped after $n of $n_a bars and started again (pid $before -> $after)" \
-    test -n "$after" -a "$before" != "$after"
-if "$BIN/ctl" -c "$cfg_b" wait-state venue-sim.0 done --max-wait 200 >"$dir_b/ctl.out" 2>&1; then
-    ok "run B replays to the end after the restart"
-else
-    not_ok "run B did not finish after the restart: $(tail -c 300 "$dir_b/ctl.out")"
-    tail -n 5 "$dir_b"/log/*.log | sed 's/^/# /'
-fi
-tools/sv -c "$cfg_b" stop 'tradepipe:*' >/dev/null 2>&1
-tools/sv -c "$cfg_b" shutdown >/dev/null 2>&1
-check "every stage of run B stopped cleanly" \
-    sh -c "! grep -q 'stopped: .*(exit status [1-9]' '$dir_b/log/supervisord.log'"
-eq "signal shows two epochs in run B" \
-    "$(sql "$db_b" "select count(distinct epoch) from events where src = 'signal.0'")" 2
+restart_signal_and_finish "$cfg_b" "$before" " after $n of $n_a bars"
 grep -h "trades .*from\|joined the replay\|caught up" "$dir_b"/log/signal*.log 2>/dev/null \
     | cut -c1-170 | sed 's/^/# /'
 check "the restarted signal restored open bars from the recorder's trades" \

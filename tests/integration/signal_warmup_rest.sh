@@ -7,17 +7,6 @@
 # body), and no 1m bar is lost or doubled.
 . tests/integration/lib.inc
 
-# with_warmup CFG: signal.warmup_bars = 5000 (more than the 2 880 1m klines of small.json: the
-# EMA 200 is recursive, so exactness needs them all)
-with_warmup() {
-    jq '.signal.warmup_bars = 5000 | .signal.warmup_timeout_ms = 5000' "$1" >"$1.tmp" \
-        && mv "$1.tmp" "$1"
-}
-sigs() { # sigs DB WHERE -> the sig.signal rows, one a line
-    sql "$1" "select topic || '|' || evt || '|' || body from events
-              where topic like 'sig.signal.%' $2 order by evt, topic, body"
-}
-
 # run A: never stopped
 cfg_a=$(make_config wra tests/integration/small.json 6000)
 with_warmup "$cfg_a"
@@ -32,15 +21,8 @@ db_b=$dir_b/tradepipe.db
 port=$(jq -r '.venue_sim.port' "$cfg_b")
 tools/sv -c "$cfg_b" up >/dev/null 2>&1
 "$BIN/ctl" -c "$cfg_b" wait-state venue-sim.0 running --max-wait 60 >/dev/null
-want=${TP_STOP_SIGNALS:-6}
-i=0
-while [ $i -lt 600 ]; do
-    n=$("$BIN/ctl" -c "$cfg_b" status signal.0 2>/dev/null | sed -n 's/.*"signals":\([0-9]*\).*/\1/p')
-    [ -n "$n" ] && [ "$n" -ge "$want" ] && break
-    sleep 0.05
-    i=$((i + 1))
-done
-before=$("$BIN/ctl" -c "$cfg_b" status signal.0 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+wait_signals "$cfg_b" "${TP_STOP_SIGNALS:-6}"
+before=$(signal_pid "$cfg_b")
 tools/sv -c "$cfg_b" stop tradepipe:signal >/dev/null
 sleep 0.5
 # the lockstep now waits for signal: venue-sim serves only klines that closed by its replay
@@ -74,23 +56,8 @@ jq --arg ep "ipc://$dir_b/nowhere.history" \
     '.endpoints["recorder.0"].history = $ep | .signal.warmup_timeout_ms = 1000' "$cfg_b" \
     >"$cfg_b.tmp" && mv "$cfg_b.tmp" "$cfg_b"
 sleep 1
-tools/sv -c "$cfg_b" start tradepipe:signal >/dev/null
-after=$("$BIN/ctl" -c "$cfg_b" status signal.0 --timeout 8000 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
-check "signal was stopped and started again (pid $before -> $after)" \
-    test -n "$after" -a "$before" != "$after"
-if "$BIN/ctl" -c "$cfg_b" wait-state venue-sim.0 done --max-wait 200 >"$dir_b/ctl.out" 2>&1; then
-    ok "run B replays to the end after the restart"
-else
-    not_ok "run B did not finish after the restart: $(tail -c 300 "$dir_b/ctl.out")"
-    tail -n 5 "$dir_b"/log/*.log | sed 's/^/# /'
-fi
-tools/sv -c "$cfg_b" stop 'tradepipe:*' >/dev/null 2>&1
-tools/sv -c "$cfg_b" shutdown >/dev/null 2>&1
-check "every stage of run B stopped cleanly" \
-    sh -c "! grep -q 'stopped: .*(exit status [1-9]' '$dir_b/log/supervisord.log'"
+restart_signal_and_finish "$cfg_b" "$before" "" 8000
 
-eq "signal shows two epochs in run B" \
-    "$(sql "$db_b" "select count(distinct epoch) from events where src = 'signal.0'")" 2
 grep -h "no history\|from REST\|caught up" "$dir_b"/log/signal*.log 2>/dev/null \
     | cut -c1-170 | sed 's/^/# /'
 check "the restarted signal found no history and warmed up from the REST klines" \
