@@ -27,25 +27,7 @@ restart_signal_and_finish "$cfg_b" "$before" ""
 grep -h "warm-up .*bars from\|joined the replay\|caught up" "$dir_b"/log/signal*.log 2>/dev/null \
     | cut -c1-160 | sed 's/^/# /'
 
-# the restart point: the last sig.* message the first signal process published
-epoch1=$(sql "$db_b" "select min(epoch) from events where src = 'signal.0'")
-rp=$(sql "$db_b" "select max(evt) from events where src = 'signal.0' and epoch = $epoch1
-                  and topic like 'sig.%'")
-n_before=$(sql "$db_a" "select count(*) from events where topic like 'sig.signal.%' and evt <= $rp")
-n_after=$(sql "$db_a" "select count(*) from events where topic like 'sig.signal.%' and evt > $rp")
-diag "restart point evt $rp: run A has $n_before signals up to it, $n_after after it"
-check "the restart happened mid-way through the signals ($n_before before, $n_after after)" \
-    test "$n_before" -gt 0 -a "$n_after" -gt 0
-sigs "$db_a" "and evt > $rp" >"$TMP_ROOT/a_after"
-sigs "$db_b" "and evt > $rp" >"$TMP_ROOT/b_after"
-eq "sig.signal rows after the restart point: run B = run A (topic, evt, body)" \
-    "$(md5sum <"$TMP_ROOT/b_after" | cut -c1-32) $(wc -l <"$TMP_ROOT/b_after")" \
-    "$(md5sum <"$TMP_ROOT/a_after" | cut -c1-32) $(wc -l <"$TMP_ROOT/a_after")"
-if ! cmp -s "$TMP_ROOT/a_after" "$TMP_ROOT/b_after"; then
-    diff "$TMP_ROOT/a_after" "$TMP_ROOT/b_after" | head -n 6 | cut -c1-200 | sed 's/^/# /'
-fi
-eq "no signal lost or doubled at all: every sig.signal row of B = A's" \
-    "$(sigs "$db_b" "" | md5sum | cut -c1-32)" "$(sigs "$db_a" "" | md5sum | cut -c1-32)"
+same_signals_after_restart "$db_a" "$db_b"
 eq "no 1m bar lost across the restart: sig.bar.1m.binance-spot rows (distinct starts)" \
     "$(sql "$db_b" "select count(distinct evt) from events where topic = 'sig.bar.1m.binance-spot.BTCUSDT'")" \
     "$(sql "$db_a" "select count(*) from events where topic = 'sig.bar.1m.binance-spot.BTCUSDT'")"

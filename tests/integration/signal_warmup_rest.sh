@@ -66,24 +66,7 @@ check "the restarted signal found no history and warmed up from the REST klines"
 check "it did not fall back to the history catch-up" \
     sh -c "! grep -q 'caught up on step' '$dir_b'/log/signal*.log"
 
-epoch1=$(sql "$db_b" "select min(epoch) from events where src = 'signal.0'")
-rp=$(sql "$db_b" "select max(evt) from events where src = 'signal.0' and epoch = $epoch1
-                  and topic like 'sig.%'")
-n_before=$(sql "$db_a" "select count(*) from events where topic like 'sig.signal.%' and evt <= $rp")
-n_after=$(sql "$db_a" "select count(*) from events where topic like 'sig.signal.%' and evt > $rp")
-diag "restart point evt $rp: run A has $n_before signals up to it, $n_after after it"
-check "the restart happened mid-way through the signals ($n_before before, $n_after after)" \
-    test "$n_before" -gt 0 -a "$n_after" -gt 0
-sigs "$db_a" "and evt > $rp" >"$TMP_ROOT/a_after"
-sigs "$db_b" "and evt > $rp" >"$TMP_ROOT/b_after"
-eq "sig.signal rows after the restart point: run B = run A (topic, evt, body)" \
-    "$(md5sum <"$TMP_ROOT/b_after" | cut -c1-32) $(wc -l <"$TMP_ROOT/b_after")" \
-    "$(md5sum <"$TMP_ROOT/a_after" | cut -c1-32) $(wc -l <"$TMP_ROOT/a_after")"
-if ! cmp -s "$TMP_ROOT/a_after" "$TMP_ROOT/b_after"; then
-    diff "$TMP_ROOT/a_after" "$TMP_ROOT/b_after" | head -n 6 | cut -c1-200 | sed 's/^/# /'
-fi
-eq "no signal lost or doubled at all: every sig.signal row of B = A's" \
-    "$(sigs "$db_b" "" | md5sum | cut -c1-32)" "$(sigs "$db_a" "" | md5sum | cut -c1-32)"
+same_signals_after_restart "$db_a" "$db_b"
 bars() { # bars DB -> the sig.bar.1m rows (evt, body)
     sql "$1" "select evt || '|' || body from events
               where topic = 'sig.bar.1m.binance-spot.BTCUSDT' order by evt"
