@@ -71,8 +71,8 @@ test_parse_ok(void **state)
     s_expect_parse("-999999999.999999999000", 9, -999999999999999999);
     /* round trip: every mantissa formatted by money_fmt parses back to itself (money_fmt is
      * tested on its own in test_fmt), over a spread of magnitudes and scales */
-    int64_t m = 1;
-    for (int i = 0; i < 62; i++, m = m * 2 + (i % 3)) {
+    for (int i = 0; i < 62; i++) {
+        int64_t m = ((int64_t)1 << i) + i % 7; /* 1 .. 2^61 + 5: every magnitude, no overflow */
         for (int scale = 0; scale <= 8; scale++) {
             char buf[64];
             int64_t back;
