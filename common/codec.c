@@ -670,7 +670,12 @@ s_read(s_rd_t *r, s_val_t *v)
     }
 }
 
-/* Skip the items of a container whose header `v` was just read (nothing for scalars). */
+/* Skip the items of a container whose header `v` was just read (nothing for scalars), without
+ * decoding them: one pass over the bytes with an explicit stack of items left per level, so a
+ * skipped md.book costs a few instructions per byte rather than a full value decode per item
+ * (every consumer skips each body once in codec_decode_env, which checks the whole message).
+ * Same limits as the decode: nesting below k_max_depth (an empty container counts too), and a
+ * count larger than the bytes left fails at once (every item takes at least one byte). */
 static int
 s_skip_items(s_rd_t *r, const s_val_t *v, int depth)
 {
@@ -680,14 +685,115 @@ s_skip_items(s_rd_t *r, const s_val_t *v, int depth)
     if (depth >= k_max_depth) {
         return -1;
     }
-    uint64_t items = v->t == V_MAP ? 2 * (uint64_t)v->n : v->n;
-    for (uint64_t i = 0; i < items; i++) { /* stops at the end of input: O(len) at worst */
-        s_val_t c;
-        if (s_read(r, &c) != 0 || s_skip_items(r, &c, depth + 1) != 0) {
+    uint64_t left[k_max_depth];
+    int top = 0;
+    left[0] = v->t == V_MAP ? 2 * (uint64_t)v->n : v->n;
+    for (;;) {
+        if (left[top] == 0) {
+            if (top == 0) {
+                return 0;
+            }
+            top--;
+            continue;
+        }
+        if ((uint64_t)(r->end - r->p) < left[top]) {
             return -1;
         }
+        left[top]--;
+        uint8_t c = *r->p++;
+        uint64_t x, skip = 0, items = 0;
+        bool container = false;
+        if (c <= 0x7f || c >= 0xe0) { /* fixint */
+        } else if (c <= 0x8f) {       /* fixmap */
+            container = true;
+            items = 2u * (c & 0x0fu);
+        } else if (c <= 0x9f) { /* fixarray */
+            container = true;
+            items = c & 0x0fu;
+        } else if (c <= 0xbf) { /* fixstr */
+            skip = c & 0x1fu;
+        } else {
+            switch (c) {
+            case 0xc0: /* nil, false, true */
+            case 0xc2:
+            case 0xc3:
+                break;
+            case 0xc4: /* bin 8/16/32: length, bytes */
+            case 0xc5:
+            case 0xc6:
+                if (s_take_uint(r, (size_t)1 << (c - 0xc4), &x) != 0) {
+                    return -1;
+                }
+                skip = x;
+                break;
+            case 0xc7: /* ext 8/16/32: length, type byte, bytes */
+            case 0xc8:
+            case 0xc9:
+                if (s_take_uint(r, (size_t)1 << (c - 0xc7), &x) != 0) {
+                    return -1;
+                }
+                skip = x + 1;
+                break;
+            case 0xca: /* float 32, float 64 */
+                skip = 4;
+                break;
+            case 0xcb:
+                skip = 8;
+                break;
+            case 0xcc: /* uint 8/16/32/64 */
+            case 0xcd:
+            case 0xce:
+            case 0xcf:
+                skip = (uint64_t)1 << (c - 0xcc);
+                break;
+            case 0xd0: /* int 8/16/32/64 */
+            case 0xd1:
+            case 0xd2:
+            case 0xd3:
+                skip = (uint64_t)1 << (c - 0xd0);
+                break;
+            case 0xd4: /* fixext 1..16: type byte, bytes */
+            case 0xd5:
+            case 0xd6:
+            case 0xd7:
+            case 0xd8:
+                skip = 1 + ((uint64_t)1 << (c - 0xd4));
+                break;
+            case 0xd9: /* str 8/16/32 */
+            case 0xda:
+            case 0xdb:
+                if (s_take_uint(r, (size_t)1 << (c - 0xd9), &x) != 0) {
+                    return -1;
+                }
+                skip = x;
+                break;
+            case 0xdc: /* array 16/32, map 16/32 */
+            case 0xdd:
+            case 0xde:
+            case 0xdf:
+                if (s_take_uint(r, c == 0xdc || c == 0xde ? 2 : 4, &x) != 0) {
+                    return -1;
+                }
+                container = true;
+                items = c >= 0xde ? 2 * x : x;
+                break;
+            default: /* 0xc1 is never used */
+                return -1;
+            }
+        }
+        if (skip > 0) {
+            if ((uint64_t)(r->end - r->p) < skip) {
+                return -1;
+            }
+            r->p += skip;
+        }
+        if (container) {
+            if (depth + top + 1 >= k_max_depth) {
+                return -1;
+            }
+            left[++top] = items;
+        }
     }
-    return 0;
 }
 
 static bool
