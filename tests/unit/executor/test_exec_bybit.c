@@ -192,6 +192,10 @@ test_partial_then_filled_and_duplicate(void **state)
             last_order = &g_rec[i];
         }
     }
+    assert_non_null(last_order);
+    if (!last_order) {
+        return; /* not reached: the assert fails first (tells static analysis so) */
+    }
     assert_string_equal(last_order->xo.status, "Filled");
     /* a status word from the venue cannot un-fill it */
     assert_int_equal(bybit_apply_status(c->b, "A", "Filled", "0.100", "uuid-a", "EC_NoError"), 0);
@@ -206,6 +210,10 @@ test_partial_then_filled_and_duplicate(void **state)
         if (g_rec[i].type == CODEC_EXEC_FILL) {
             f = &g_rec[i];
         }
+    }
+    assert_non_null(f);
+    if (!f) {
+        return; /* not reached */
     }
     assert_string_equal(f->fill.fill_id, "e3");
     assert_int_equal(f->fill.realized_pnl, 429700000);
