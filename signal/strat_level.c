@@ -78,24 +78,15 @@ s_from_cfg(cfg_t *cfg, const char *path)
         goto fail;
     }
     self->flow_n = (int)v;
-    static const struct {
-        const char *k;
-        size_t off;
-        double dflt, min, max;
-    } k_dbl[] = {
+    static const su_dbl_key_t k_dbl[] = {
         { "near_bp", offsetof(s_self_t, near_bp), 5, 0.01, 1000 },
         { "min_strength", offsetof(s_self_t, min_strength), 50, 0, 100 },
         { "imb_min", offsetof(s_self_t, imb_min), 0.1, 0.001, 1 },
         { "stop_bp", offsetof(s_self_t, stop_bp), 10, 0.01, 5000 },
         { "rr", offsetof(s_self_t, rr), 2, 0.1, 100 },
     };
-    for (size_t i = 0; i < sizeof k_dbl / sizeof k_dbl[0]; i++) {
-        double d; /* stored at the member's offset with memcpy: no double * cast */
-        snprintf(k, sizeof k, "%s.%s", path, k_dbl[i].k);
-        if (cfg_double(cfg, k, k_dbl[i].dflt, k_dbl[i].min, k_dbl[i].max, false, &d) != 0) {
-            goto fail;
-        }
-        memcpy((char *)self + k_dbl[i].off, &d, sizeof d);
+    if (su_cfg_doubles(cfg, path, k_dbl, sizeof k_dbl / sizeof k_dbl[0], self) != 0) {
+        goto fail;
     }
     ind_params_t ip;
     ind_params_default(&ip);

@@ -222,28 +222,18 @@ s_from_cfg(cfg_t *cfg, const char *path)
         }
         *dst = (int)v;
     }
-    static const struct {
-        const char *k;
-        size_t off;
-        double max;
-    } k_dbl[] = {
-        { "rsi_low", offsetof(strat_razor_params_t, rsi_low), 100 },
-        { "rsi_high", offsetof(strat_razor_params_t, rsi_high), 100 },
-        { "vol_min", offsetof(strat_razor_params_t, vol_min), 1 },
-        { "vol_max", offsetof(strat_razor_params_t, vol_max), 1 },
-        { "ema_full_bp", offsetof(strat_razor_params_t, ema_full_bp), 10000 },
-        { "mom_full_bp", offsetof(strat_razor_params_t, mom_full_bp), 10000 },
-        { "min_strength", offsetof(strat_razor_params_t, min_strength), 100 },
+    /* defaults: strat_razor_params_default's (NAN) */
+    static const su_dbl_key_t k_dbl[] = {
+        { "rsi_low", offsetof(strat_razor_params_t, rsi_low), NAN, 0, 100 },
+        { "rsi_high", offsetof(strat_razor_params_t, rsi_high), NAN, 0, 100 },
+        { "vol_min", offsetof(strat_razor_params_t, vol_min), NAN, 0, 1 },
+        { "vol_max", offsetof(strat_razor_params_t, vol_max), NAN, 0, 1 },
+        { "ema_full_bp", offsetof(strat_razor_params_t, ema_full_bp), NAN, 0, 10000 },
+        { "mom_full_bp", offsetof(strat_razor_params_t, mom_full_bp), NAN, 0, 10000 },
+        { "min_strength", offsetof(strat_razor_params_t, min_strength), NAN, 0, 100 },
     };
-    for (size_t i = 0; i < sizeof k_dbl / sizeof k_dbl[0]; i++) {
-        /* the member at its offset, through memcpy: no double * cast of a char * */
-        double d;
-        memcpy(&d, (char *)&p + k_dbl[i].off, sizeof d);
-        snprintf(k, sizeof k, "%s.%s", path, k_dbl[i].k);
-        if (cfg_double(cfg, k, d, 0, k_dbl[i].max, false, &d) != 0) {
-            return NULL;
-        }
-        memcpy((char *)&p + k_dbl[i].off, &d, sizeof d);
+    if (su_cfg_doubles(cfg, path, k_dbl, sizeof k_dbl / sizeof k_dbl[0], &p) != 0) {
+        return NULL;
     }
     snprintf(k, sizeof k, "%s.stop_pct", path);
     if (cfg_money(cfg, k, SLTP_PCT_SCALE, "0.5", 0, SLTP_PCT_MAX, &p.stop_pct_e4) != 0) {

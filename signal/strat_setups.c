@@ -91,11 +91,7 @@ s_from_cfg(cfg_t *cfg, const char *path)
         goto fail;
     }
     self->max_bars = (int)v;
-    static const struct {
-        const char *k;
-        size_t off;
-        double dflt, min, max;
-    } k_dbl[] = {
+    static const su_dbl_key_t k_dbl[] = {
         { "zone_bp", offsetof(s_self_t, zone_bp), 15, 0.01, 5000 },
         { "tol_bp", offsetof(s_self_t, tol_bp), 10, 0, 5000 },
         { "stop_bp", offsetof(s_self_t, stop_bp), 20, 0.01, 5000 },
@@ -107,13 +103,8 @@ s_from_cfg(cfg_t *cfg, const char *path)
         { "tp1_rr", offsetof(s_self_t, tp1_rr), 1.5, 0.1, 100 },
         { "tp2_rr", offsetof(s_self_t, tp2_rr), 3, 0.1, 100 },
     };
-    for (size_t i = 0; i < sizeof k_dbl / sizeof k_dbl[0]; i++) {
-        double d; /* stored at the member's offset with memcpy: no double * cast */
-        snprintf(k, sizeof k, "%s.%s", path, k_dbl[i].k);
-        if (cfg_double(cfg, k, k_dbl[i].dflt, k_dbl[i].min, k_dbl[i].max, false, &d) != 0) {
-            goto fail;
-        }
-        memcpy((char *)self + k_dbl[i].off, &d, sizeof d);
+    if (su_cfg_doubles(cfg, path, k_dbl, sizeof k_dbl / sizeof k_dbl[0], self) != 0) {
+        goto fail;
     }
     cp.tol_bp = self->tol_bp;
     ind_params_t ip;

@@ -2,6 +2,7 @@
 #include "signal/strat_util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,24 @@ su_cfg_str(cfg_t *cfg, const char *path, const char *key, const char *dflt, char
         return cfg_fail(cfg, k, "expected a non-empty string of at most %zu bytes", cap - 1);
     }
     snprintf(out, cap, "%s", v);
+    return 0;
+}
+
+int
+su_cfg_doubles(cfg_t *cfg, const char *path, const su_dbl_key_t *keys, size_t n, void *base)
+{
+    char k[192];
+    for (size_t i = 0; i < n; i++) {
+        double d;
+        memcpy(&d, (char *)base + keys[i].off, sizeof d);
+        snprintf(k, sizeof k, "%s.%s", path, keys[i].key);
+        if (cfg_double(cfg, k, isnan(keys[i].dflt) ? d : keys[i].dflt, keys[i].min, keys[i].max,
+                       false, &d)
+            != 0) {
+            return -1;
+        }
+        memcpy((char *)base + keys[i].off, &d, sizeof d);
+    }
     return 0;
 }
 

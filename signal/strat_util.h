@@ -24,6 +24,19 @@ typedef struct {
  * `path`. 0, or -1/EINVAL with cfg_error set. */
 int su_cfg_series(cfg_t *cfg, const char *path, su_series_t *out);
 
+/* One optional double key of a strategy's config section: member at `off` of the caller's
+ * struct; default `dflt`, or the member's current value when dflt is NAN (params whose
+ * defaults a _params_default() function already set); accepted range [min, max]. */
+typedef struct {
+    const char *key;
+    size_t off;
+    double dflt, min, max;
+} su_dbl_key_t;
+
+/* Read keys[0..n) at `path` into the struct at `base` (each member written through memcpy:
+ * no double * cast of a char *). 0, or -1/EINVAL with cfg_error set (file, line, key). */
+int su_cfg_doubles(cfg_t *cfg, const char *path, const su_dbl_key_t *keys, size_t n, void *base);
+
 /* Optional string key `key` at path copied to out[cap] (dflt when absent). 0 or -1/EINVAL. */
 int su_cfg_str(cfg_t *cfg, const char *path, const char *key, const char *dflt, char *out,
                size_t cap);
