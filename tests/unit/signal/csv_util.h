@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/codec.h"
+#include "common/money.h"
+
 #define CSV_MAX_COLS 32
 
 typedef struct {
@@ -107,6 +110,29 @@ csv_free(csv_t *csv)
     free(csv->cells);
     free(csv->buf);
     memset(csv, 0, sizeof *csv);
+}
+
+/* A closed 1m bar of binance-spot BTCUSDT from a candle row (open time ms, open, high, low,
+ * close, volume: the Binance kline CSV columns), prices at scale 2, volume at qty_scale.
+ * 0, or -1 if a number does not parse at its scale. */
+static inline int
+csv_bar_1m(char **row, int qty_scale, codec_sig_bar_t *b)
+{
+    memset(b, 0, sizeof *b);
+    strcpy(b->venue, "binance-spot");
+    strcpy(b->symbol, "BTCUSDT");
+    b->px_scale = 2;
+    b->qty_scale = qty_scale;
+    b->tf_s = 60;
+    b->start_ns = strtoll(row[0], NULL, 10) * 1000;
+    b->end_ns = b->start_ns + 60 * INT64_C(1000000000);
+    int64_t *px[4] = { &b->open, &b->high, &b->low, &b->close };
+    for (int i = 0; i < 4; i++) {
+        if (money_parse(row[1 + i], strlen(row[1 + i]), 2, px[i]) != 0) {
+            return -1;
+        }
+    }
+    return money_parse(row[5], strlen(row[5]), qty_scale, &b->volume);
 }
 
 #endif /* TP_TEST_CSV_UTIL_H */

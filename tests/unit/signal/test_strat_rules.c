@@ -56,19 +56,7 @@ s_run(strategy_t *s, int (*cond)(char **row, char **prev, const int *cols), cons
     for (size_t r = 1; r < csv->n_rows; r++) {
         char **row = csv->cells[r];
         codec_sig_bar_t b;
-        memset(&b, 0, sizeof b);
-        strcpy(b.venue, "binance-spot");
-        strcpy(b.symbol, "BTCUSDT");
-        b.px_scale = 2;
-        b.qty_scale = 8;
-        b.tf_s = 60;
-        b.start_ns = strtoll(row[0], NULL, 10) * 1000;
-        b.end_ns = b.start_ns + 60 * NS;
-        assert_int_equal(money_parse(row[1], strlen(row[1]), 2, &b.open), 0);
-        assert_int_equal(money_parse(row[2], strlen(row[2]), 2, &b.high), 0);
-        assert_int_equal(money_parse(row[3], strlen(row[3]), 2, &b.low), 0);
-        assert_int_equal(money_parse(row[4], strlen(row[4]), 2, &b.close), 0);
-        assert_int_equal(money_parse(row[5], strlen(row[5]), 8, &b.volume), 0);
+        assert_int_equal(csv_bar_1m(row, 8, &b), 0);
         codec_sig_signal_t sig;
         int rc = strategy_on_bar(s, &b, b.end_ns, &in, &sig);
         int now = cond(row, r > 1 ? csv->cells[r - 1] : NULL, cols);
