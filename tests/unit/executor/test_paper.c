@@ -1069,6 +1069,24 @@ test_latency(void **state)
     assert_int_equal(o3->avg_px, 6505000);
 }
 
+/* A paper venue on a fresh state file /tmp/tp-paper-<tag>.<pid>, with the standard book
+ * (bid 99.90 x 1.000; asks 100.00 x 0.100, 100.50 x 0.200, 101.00 x 0.300) applied. */
+static void
+s_persist_open(const char *tag, char *path, size_t cap, venue_cfg_t *c, orders_t **orders,
+               paper_t **p)
+{
+    snprintf(path, cap, "/tmp/tp-paper-%s.%d", tag, (int)getpid());
+    unlink(path);
+    g_n = 0;
+    *orders = orders_new();
+    assert_non_null(*orders);
+    *c = s_cfg(*orders, path);
+    *p = paper_new(c);
+    assert_non_null(*p);
+    codec_md_book_t b = s_book("bybit-linear", 5000, k_bids1, 1, k_asks3, 3);
+    paper_on_book(*p, &b, 0);
+}
+
 /* Persistence: a paper venue with a state file, "restarted" (venue and order table
  * destroyed, new ones on the same file) recovers orders, fills, account and working orders,
  * silently; a resting order then fills on the restored venue. */
@@ -1077,16 +1095,11 @@ test_persistence(void **state)
 {
     (void)state;
     char path[64];
-    snprintf(path, sizeof path, "/tmp/tp-paper-state.%d", (int)getpid());
-    unlink(path);
-    g_n = 0;
-    orders_t *orders = orders_new();
-    venue_cfg_t c = s_cfg(orders, path);
-    paper_t *p = paper_new(&c);
-    assert_non_null(p);
+    venue_cfg_t c;
+    orders_t *orders;
+    paper_t *p;
+    s_persist_open("state", path, sizeof path, &c, &orders, &p);
     fx_t fx = { orders, p };
-    codec_md_book_t b = s_book("bybit-linear", 5000, k_bids1, 1, k_asks3, 3);
-    paper_on_book(p, &b, 1);
     /* market buy 0.150: 0.100 @ 100.00 + 0.050 @ 100.50 = 15.025; taker fee 0.015025 */
     order_t *o = s_order(&fx, "c1", "bybit-linear", 1, CODEC_ORD_MARKET, 150, 0, 6000, false);
     o->sent = true;
@@ -1145,16 +1158,11 @@ test_persistence_triggers(void **state)
 {
     (void)state;
     char path[64];
-    snprintf(path, sizeof path, "/tmp/tp-paper-trig.%d", (int)getpid());
-    unlink(path);
-    g_n = 0;
-    orders_t *orders = orders_new();
-    venue_cfg_t c = s_cfg(orders, path);
-    paper_t *p = paper_new(&c);
-    assert_non_null(p);
+    venue_cfg_t c;
+    orders_t *orders;
+    paper_t *p;
+    s_persist_open("trig", path, sizeof path, &c, &orders, &p);
     fx_t fx = { orders, p };
-    codec_md_book_t b = s_book("bybit-linear", 5000, k_bids1, 1, k_asks3, 3);
-    paper_on_book(p, &b, 0);
     /* entry long 0.300 (0.100 @ 100.00 + 0.200 @ 100.50) with stop 99.00 and target 102.00 */
     order_t *e = s_order(&fx, "e1", "bybit-linear", 1, CODEC_ORD_MARKET, 300, 0, 6000, false);
     e->req.sl_px = 9900;
