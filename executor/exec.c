@@ -400,14 +400,14 @@ exec_deliver(exec_t *self, const bus_msg_t *msg)
         break;
     }
     case CODEC_MD_TICKER: {
-        if (strcmp(ops->name, "paper") != 0) {
+        if (!ops->on_ticker) {
             break; /* the live venue has its own mark */
         }
         codec_md_ticker_t t;
         if (codec_decode(msg->data, msg->len, CODEC_MD_TICKER, NULL, &t) < 0) {
             s_bad_md(self, msg);
         } else {
-            paper_on_ticker(impl, &t, msg->env.origin);
+            ops->on_ticker(impl, &t, msg->env.origin);
         }
         break;
     }

@@ -1297,6 +1297,12 @@ s_op_barrier(void *impl, const codec_sys_barrier_t *b)
 }
 
 static void
+s_op_ticker(void *impl, const codec_md_ticker_t *t, int64_t origin)
+{
+    paper_on_ticker(impl, t, origin);
+}
+
+static void
 s_op_destroy(void **impl_p)
 {
     paper_t *p = *impl_p;
@@ -1310,6 +1316,7 @@ static const venue_ops_t k_paper_ops = {
     .on_book = s_op_book,
     .on_trade = s_op_trade,
     .on_kline = s_op_kline,
+    .on_ticker = s_op_ticker,
     .on_barrier = s_op_barrier,
     .status = s_status,
     .destroy = s_op_destroy,

@@ -68,6 +68,8 @@ typedef struct {
     void (*on_book)(void *impl, const codec_md_book_t *b, int64_t origin);
     void (*on_trade)(void *impl, const codec_md_trade_t *t, int64_t origin);
     void (*on_kline)(void *impl, const codec_md_kline_t *k, int64_t origin);
+    /* md.ticker (mark price as a trigger source); NULL: the venue has its own mark. */
+    void (*on_ticker)(void *impl, const codec_md_ticker_t *t, int64_t origin);
     /* Called for every released barrier, before the stage forwards it. */
     void (*on_barrier)(void *impl, const codec_sys_barrier_t *b);
     /* Add status fields ("positions", "equity", ...). */
