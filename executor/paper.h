@@ -104,8 +104,7 @@ int paper_place(paper_t *self, order_t *o, const instr_t *in);
 void paper_on_book(paper_t *self, const codec_md_book_t *b, int64_t origin);
 void paper_on_trade(paper_t *self, const codec_md_trade_t *t, int64_t origin);
 void paper_on_kline(paper_t *self, const codec_md_kline_t *k, int64_t origin);
-/* md.ticker: its markPrice is the "mark" trigger source (venue_ops_t has no ticker entry:
- * exec.c hands tickers to the paper venue directly). */
+/* md.ticker (venue_ops_t.on_ticker): its markPrice is the "mark" trigger source. */
 void paper_on_ticker(paper_t *self, const codec_md_ticker_t *t, int64_t origin);
 /* Publishes exec.balance before a hello barrier (step 0) so risk learns the start equity, then
  * exec.status.<name> "running" (the paper venue never reconciles), both at the barrier's
