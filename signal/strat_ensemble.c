@@ -1,5 +1,6 @@
 /*  strat_ensemble.c - weighted vote of member strategies. See strat_ensemble.h. */
 #include "signal/strat_ensemble.h"
+#include "common/money.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -203,9 +204,9 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
                 s_realize(self, m, b.close);
             }
             m->pos_side = sig.side;
-            m->entry = su_px(sig.ref_px, sig.px_scale);
-            m->sl = sig.sl_px ? su_px(sig.sl_px, sig.px_scale) : 0;
-            m->tp = sig.tp_px ? su_px(sig.tp_px, sig.px_scale) : 0;
+            m->entry = money_to_double(sig.ref_px, sig.px_scale);
+            m->sl = sig.sl_px ? money_to_double(sig.sl_px, sig.px_scale) : 0;
+            m->tp = sig.tp_px ? money_to_double(sig.tp_px, sig.px_scale) : 0;
         }
     }
     /* 3, 4 */

@@ -1,5 +1,6 @@
 /*  strat_level.c - level reaction on trades. See strat_level.h. */
 #include "signal/strat_level.h"
+#include "common/money.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -146,7 +147,7 @@ static int
 s_judge(s_self_t *self, int64_t px_m, int32_t px_scale, int64_t ts_ns, double mom,
         const instr_t *instr, codec_sig_signal_t *out)
 {
-    double px = su_px(px_m, px_scale);
+    double px = money_to_double(px_m, px_scale);
     /* the bar the event belongs to (one signal per level per bar) */
     int64_t tf_ns = (int64_t)self->s.tf_s * 1000000000LL;
     int64_t bar = ts_ns / tf_ns;
@@ -203,7 +204,8 @@ s_on_trade(void *impl, const codec_md_trade_t *t, const instr_t *instr, codec_si
         errno = EINVAL;
         return -1;
     }
-    double px = su_px(t->px, t->px_scale), q = t->side * su_px(t->qty, t->qty_scale);
+    double px = money_to_double(t->px, t->px_scale),
+           q = t->side * money_to_double(t->qty, t->qty_scale);
     /* ring: the slot at pos holds the trade flow_n back once full */
     double old_px = self->px[self->pos], old_q = self->q[self->pos];
     bool full = self->n_tr == self->flow_n;

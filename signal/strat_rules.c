@@ -1,5 +1,6 @@
 /*  strat_rules.c - rule strategies from config. See strat_rules.h. */
 #include "signal/strat_rules.h"
+#include "common/money.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -343,7 +344,7 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
         return -1;
     }
     self->last_start = bar->start_ns;
-    double open = su_px(bar->open, bar->px_scale);
+    double open = money_to_double(bar->open, bar->px_scale);
     int held = 0;
     uint32_t held_mask = 0;
     for (int i = 0; i < self->n; i++) {

@@ -293,7 +293,7 @@ s_emit(s_self_t *self, const s_setup_t *su, int n_sig, const char *what, const c
     su_fill(out, &self->s, -1, conf > 100 ? 100 : conf, self->bar->px_scale, p.ref, p.sl, p.tp1,
             self->evt);
     snprintf(out->reason, sizeof out->reason, "setup %s L=%.8g TRIGGERED [%s] tp2=%.8g", what,
-             su->level, sigs, su_px(p.tp2, self->bar->px_scale));
+             su->level, sigs, money_to_double(p.tp2, self->bar->px_scale));
     return 1;
 }
 
@@ -335,7 +335,7 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
     self->bar = bar;
     self->evt = evt;
     self->tick = su_tick(instr, bar->px_scale);
-    double open = su_px(bar->open, bar->px_scale), rsi = NAN, vma = NAN, hist = NAN;
+    double open = money_to_double(bar->open, bar->px_scale), rsi = NAN, vma = NAN, hist = NAN;
     (void)ind_get(self->ind, IND_RSI, &rsi);
     (void)ind_get(self->ind, IND_VOL_MA, &vma);
     (void)ind_get(self->ind, IND_MACD_HIST, &hist);

@@ -61,19 +61,13 @@ su_cfg_series(cfg_t *cfg, const char *path, su_series_t *out)
     return 0;
 }
 
-double
-su_px(int64_t m, int scale)
-{
-    return (double)m / (double)money_pow10(scale);
-}
-
 ind_bar_t
 su_ind_bar(const codec_sig_bar_t *bar)
 {
-    ind_bar_t b = { .high = su_px(bar->high, bar->px_scale),
-                    .low = su_px(bar->low, bar->px_scale),
-                    .close = su_px(bar->close, bar->px_scale),
-                    .volume = su_px(bar->volume, bar->qty_scale),
+    ind_bar_t b = { .high = money_to_double(bar->high, bar->px_scale),
+                    .low = money_to_double(bar->low, bar->px_scale),
+                    .close = money_to_double(bar->close, bar->px_scale),
+                    .volume = money_to_double(bar->volume, bar->qty_scale),
                     .start_ns = bar->start_ns };
     return b;
 }

@@ -44,8 +44,6 @@ int su_cfg_str(cfg_t *cfg, const char *path, const char *key, const char *dflt, 
 /* Bar prices/volume as doubles (mantissa / 10^scale). */
 ind_bar_t su_ind_bar(const codec_sig_bar_t *bar);
 
-/* Price of a mantissa as a double. */
-double su_px(int64_t m, int scale);
 
 /* The instrument's tick expressed at `px_scale` (the scale of the prices it will round: the
  * bar's or the trade's), the one tick helper of every strategy. instr->tick is a mantissa at
