@@ -203,6 +203,13 @@ cfg_file(const cfg_t *self)
 }
 
 const char *
+cfg_run_dir(const cfg_t *self)
+{
+    assert(self);
+    return self->run_dir;
+}
+
+const char *
 cfg_error(const cfg_t *self)
 {
     assert(self);

@@ -26,6 +26,10 @@ void cfg_destroy(cfg_t **self_p);
 
 const char *cfg_file(const cfg_t *self); /* the path it was loaded from */
 
+/* The top-level "run_dir" as written (default "run"; relative to the working directory):
+ * borrowed, valid as long as the config. */
+const char *cfg_run_dir(const cfg_t *self);
+
 /* The last error message (borrowed, valid until the next call on self). */
 const char *cfg_error(const cfg_t *self);
 

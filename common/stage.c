@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/curve.h"
 #include "common/log.h"
+#include "common/runid.h"
 
 #define STAGE_COUNTERS 32
 #define STAGE_SUBS     16
@@ -36,6 +37,7 @@ struct stage {
     zsock_t *ctl;
     char pub_ep[256], ctl_ep[256];
     char state[32];
+    char run_id[RUNID_MAX];
     int64_t start_mono;
     bool replay;
     bool stop;
@@ -125,6 +127,7 @@ s_status_json(stage_t *self, json_t *o)
     json_object_set_new(o, "uptime_ms",
                         json_integer((clock_mono_ns() - self->start_mono) / CLOCK_NS_PER_MS));
     json_object_set_new(o, "mode", json_string(self->replay ? "replay" : "live"));
+    json_object_set_new(o, "run_id", json_string(self->run_id));
     json_t *c = json_object();
     for (size_t i = 0; i < self->n_counters; i++) {
         json_object_set_new(c, self->counter_names[i], json_integer(self->counters[i]));
@@ -293,6 +296,20 @@ stage_new(const char *instance, cfg_t *cfg)
     if (s_make_ipc_dir(self->pub_ep) != 0 || s_make_ipc_dir(self->ctl_ep) != 0) {
         goto fail;
     }
+    if (mkdir(cfg_run_dir(cfg), 0700) != 0 && errno != EEXIST) {
+        int e = errno;
+        log_error("stage", "cannot create the run directory %s: %s", cfg_run_dir(cfg),
+                  strerror(e));
+        errno = e;
+        goto fail;
+    }
+    if (runid_get(cfg_run_dir(cfg), self->run_id, sizeof self->run_id) != 0) {
+        int e = errno;
+        log_error("stage", "cannot read or create %s/run.id: %s", cfg_run_dir(cfg),
+                  e == EINVAL ? "it holds no valid run id" : strerror(e));
+        errno = e;
+        goto fail;
+    }
     /* CURVE before any socket: no-op unless security.curve is on (tcp:// endpoints only) */
     if (!curve_enabled() && curve_configure(cfg, instance) != 0) {
         log_error("stage", "cannot set up CURVE for %s: %s", instance, strerror(errno));
@@ -322,8 +339,8 @@ stage_new(const char *instance, cfg_t *cfg)
         goto fail;
     }
     self->gaps = stage_counter(self, "gaps");
-    log_info("stage", "%s started (pid %d, pub %s, ctl %s, mode %s)", instance, (int)getpid(),
-             self->pub_ep, self->ctl_ep, mode);
+    log_info("stage", "%s started (pid %d, run %s, pub %s, ctl %s, mode %s)", instance,
+             (int)getpid(), self->run_id, self->pub_ep, self->ctl_ep, mode);
     return self;
 fail:;
     int e = errno ? errno : EINVAL;
@@ -374,6 +391,13 @@ stage_pub(stage_t *self)
 {
     assert(self);
     return self->pub;
+}
+
+const char *
+stage_run_id(const stage_t *self)
+{
+    assert(self);
+    return self->run_id;
 }
 
 bool

@@ -38,6 +38,9 @@ cfg_t *stage_cfg(const stage_t *self);
 zloop_t *stage_loop(stage_t *self);
 bus_pub_t *stage_pub(stage_t *self);
 bool stage_replay(const stage_t *self); /* config "mode" == "replay" */
+/* The run id of the group this stage belongs to ({run}/run.id, common/runid.h), read or
+ * created by stage_new; shown in `status`. Borrowed for the stage's lifetime. */
+const char *stage_run_id(const stage_t *self);
 
 /* Add a subscriber: `fn` is called from the loop for every message received (after gap
  * accounting; gaps are added to the "gaps" counter). Returning -1 stops the loop. */

@@ -6,3 +6,5 @@ UNIT_TESTS += test_codec
 test_codec_SRCS := tests/unit/common/test_codec.c
 UNIT_TESTS += test_instr
 test_instr_SRCS := tests/unit/common/test_instr.c
+UNIT_TESTS += test_runid
+test_runid_SRCS := tests/unit/common/test_runid.c
