@@ -298,8 +298,7 @@ stage_new(const char *instance, cfg_t *cfg)
     }
     if (mkdir(cfg_run_dir(cfg), 0700) != 0 && errno != EEXIST) {
         int e = errno;
-        log_error("stage", "cannot create the run directory %s: %s", cfg_run_dir(cfg),
-                  strerror(e));
+        log_error("stage", "cannot create the run directory %s: %s", cfg_run_dir(cfg), strerror(e));
         errno = e;
         goto fail;
     }
@@ -624,6 +623,12 @@ stage_boot(int argc, char **argv, const char *role, char *instance, size_t cap, 
     cfg_t *cfg = cfg_load(cfg_path, err, sizeof err);
     if (!cfg) {
         log_error("config", "%s", err);
+        *exit_code = 2;
+        return NULL;
+    }
+    if (cfg_check_top(cfg) != 0) { /* a typo in a section name must not run on defaults */
+        log_error("config", "%s", cfg_error(cfg));
+        cfg_destroy(&cfg);
         *exit_code = 2;
         return NULL;
     }
