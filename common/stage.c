@@ -298,7 +298,8 @@ stage_new(const char *instance, cfg_t *cfg)
     }
     if (mkdir(cfg_run_dir(cfg), 0700) != 0 && errno != EEXIST) {
         int e = errno;
-        log_error("stage", "cannot create the run directory %s: %s", cfg_run_dir(cfg), strerror(e));
+        log_error("stage", "cannot create the run directory %s: %s", cfg_run_dir(cfg),
+                  strerror(e));
         errno = e;
         goto fail;
     }
