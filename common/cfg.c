@@ -595,6 +595,21 @@ cfg_check_top(cfg_t *self)
 }
 
 int
+cfg_check_instance(cfg_t *self, const char *instance)
+{
+    assert(self && instance);
+    char ep[256];
+    if (!cfg_has(self, "endpoints") || !json_is_object(cfg_json(self, "endpoints"))
+        || !json_object_get(cfg_json(self, "endpoints"), instance)) {
+        return cfg_fail(self, "endpoints", "no endpoints for instance \"%s\"", instance);
+    }
+    return cfg_endpoint(self, instance, "pub", ep, sizeof ep) != 0
+                   || cfg_endpoint(self, instance, "ctl", ep, sizeof ep) != 0
+               ? -1
+               : 0;
+}
+
+int
 cfg_endpoint(cfg_t *self, const char *instance, const char *kind, char *out, size_t cap)
 {
     assert(self);

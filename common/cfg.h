@@ -77,6 +77,11 @@ extern const char *const cfg_sections[];
  * 0, or -1/EINVAL with the first problem in cfg_error(). Reads only. */
 int cfg_check_top(cfg_t *self);
 
+/* What every stage instance needs under "endpoints": endpoints.<instance>.pub and .ctl (the
+ * stage's PUB and control socket), both strings that expand. 0, or -1/EINVAL naming the key.
+ * Reads only. */
+int cfg_check_instance(cfg_t *self, const char *instance);
+
 /* Raw jansson value at path (borrowed), NULL if missing. For structured sub-configs. */
 json_t *cfg_json(const cfg_t *self, const char *path);
 

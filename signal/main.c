@@ -30,11 +30,11 @@
 #include "common/log.h"
 #include "common/stage.h"
 #include "common/step.h"
+#include "signal/config.h"
 #include "signal/engine.h"
 #include "signal/klrest.h"
 
-#define S_MOD       "signal"
-#define S_MAX_FEEDS 8
+#define S_MOD "signal"
 
 typedef struct {
     stage_t *st;
@@ -384,34 +384,26 @@ main(int argc, char **argv)
     }
     s_ctx_t ctx;
     memset(&ctx, 0, sizeof ctx);
+    signal_config_t sc;
     bus_sub_t *sub = NULL;
     int exit_code = 1;
 
-    ctx.eng = engine_new(s_publish, &ctx);
-    if (!ctx.eng) {
-        log_error(S_MOD, "cannot create engine: %s", strerror(errno));
-        goto done;
-    }
-    if (engine_configure(ctx.eng, cfg) != 0) {
-        log_error(S_MOD, "%s", cfg_error(cfg));
-        exit_code = 2;
-        goto done;
-    }
-    char feeds[S_MAX_FEEDS][32];
-    size_t n_feeds = cfg_instances(cfg, "feed", feeds, S_MAX_FEEDS);
-    if (n_feeds == 0) {
-        log_error(S_MOD, "%s: no endpoints.feed.* to subscribe to", cfg_file(cfg));
-        exit_code = 2;
-        goto done;
-    }
-    char eps[S_MAX_FEEDS][256];
-    for (size_t i = 0; i < n_feeds; i++) {
-        if (cfg_endpoint(cfg, feeds[i], "pub", eps[i], sizeof eps[i]) != 0) {
+    ctx.eng = signal_engine_new(cfg, s_publish, &ctx);
+    if (!ctx.eng || signal_config_read(cfg, &sc) != 0) {
+        if (errno == EINVAL) {
             log_error(S_MOD, "%s", cfg_error(cfg));
             exit_code = 2;
-            goto done;
+        } else {
+            log_error(S_MOD, "cannot create engine: %s", strerror(errno));
         }
+        goto done;
     }
+    ctx.cfg = cfg;
+    ctx.warm_n = sc.warmup_bars;
+    ctx.warm_timeout_ms = sc.warmup_timeout_ms;
+    ctx.rest_on = sc.warmup_rest;
+    ctx.warm_trades = sc.warmup_trades;
+    ctx.step_ms = sc.step_ms;
 
     ctx.st = stage_new(inst, cfg);
     if (!ctx.st) {
@@ -434,17 +426,17 @@ main(int argc, char **argv)
         exit_code = 3;
         goto done;
     }
-    for (size_t i = 0; i < n_feeds; i++) {
-        if (bus_sub_connect(sub, eps[i]) != 0) {
+    for (size_t i = 0; i < sc.n_feeds; i++) {
+        if (bus_sub_connect(sub, sc.feed_eps[i]) != 0) {
             exit_code = 3;
             goto done;
         }
-        if (step_add_input(ctx.step, feeds[i], 0, false) != 0) {
-            log_error(S_MOD, "too many inputs (%s)", feeds[i]);
+        if (step_add_input(ctx.step, sc.feeds[i], 0, false) != 0) {
+            log_error(S_MOD, "too many inputs (%s)", sc.feeds[i]);
             exit_code = 2;
             goto done;
         }
-        log_info(S_MOD, "subscribed to %s at %s", feeds[i], eps[i]);
+        log_info(S_MOD, "subscribed to %s at %s", sc.feeds[i], sc.feed_eps[i]);
     }
     if (bus_sub_subscribe(sub, "md.") != 0 || bus_sub_subscribe(sub, "sys.barrier") != 0
         || stage_add_sub(ctx.st, sub, s_on_sub, &ctx) != 0) {
@@ -456,30 +448,9 @@ main(int argc, char **argv)
     /* warm-up after subscribing (live klines received meanwhile wait in the SUB queue; the
      * kline duplicate rule drops those the history already had) */
     s_warm_t warm = { .ctx = &ctx, .published = INT64_MAX };
-    char hist_ep[256];
-    ctx.cfg = cfg;
-    if (cfg_int(cfg, "signal.warmup_bars", 0, 0, 10000, false, &ctx.warm_n) != 0
-        || cfg_int(cfg, "signal.warmup_timeout_ms", 2000, 10, 60000, false, &ctx.warm_timeout_ms)
-               != 0
-        || cfg_bool(cfg, "signal.warmup_rest", true, &ctx.rest_on) != 0
-        || cfg_int(cfg, "signal.warmup_trades", 100000, 0, 1000000, false, &ctx.warm_trades) != 0
-        || cfg_int(cfg, "venue_sim.step_ms", 100, 1, INT64_MAX / CLOCK_NS_PER_MS, false,
-                   &ctx.step_ms)
-               != 0) {
-        log_error(S_MOD, "%s", cfg_error(cfg));
-        exit_code = 2;
-        goto done;
-    }
     warm.n = ctx.warm_n;
     if (warm.n > 0) {
-        if (cfg_has(cfg, "endpoints.recorder.0.history")) {
-            if (cfg_endpoint(cfg, "recorder.0", "history", hist_ep, sizeof hist_ep) != 0) {
-                log_error(S_MOD, "%s", cfg_error(cfg));
-                exit_code = 2;
-                goto done;
-            }
-            ctx.hist_ep = hist_ep;
-        }
+        ctx.hist_ep = sc.history_ep[0] ? sc.history_ep : NULL;
         engine_each_kline_series(ctx.eng, s_warm_series, &warm);
         engine_each_trade_symbol(ctx.eng, s_warm_trades, &warm);
         if (!ctx.hist_alive) {
