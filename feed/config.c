@@ -151,22 +151,24 @@ feed_sessions_new(cfg_t *cfg, const feed_config_t *fc, const session_env_t *env,
 }
 
 int
-feed_config_check(cfg_t *cfg, const char *instance, session_info_t *info, size_t *n_info)
+feed_config_check(cfg_t *cfg, const char *instance, instr_table_t *instrs, session_info_t *info,
+                  size_t *n_info)
 {
     assert(cfg && instance);
     feed_config_t fc;
     bool replay = feed_config_replay(cfg);
-    instr_table_t *instrs = instr_table_new();
+    instr_table_t *own = instrs ? NULL : instr_table_new();
+    instr_table_t *t = instrs ? instrs : own;
     int rc = -1;
-    if (!instrs) {
+    if (!t) {
         return cfg_fail(cfg, "feed", "cannot check: out of memory");
     }
     if (cfg_check_instance(cfg, instance) != 0
-        || feed_config_read(cfg, instance, replay, instrs, &fc) != 0) {
+        || feed_config_read(cfg, instance, replay, t, &fc) != 0) {
         goto done;
     }
     for (size_t i = 0; i < fc.n_conn; i++) {
-        if (session_config_check(cfg, fc.conn[i], replay, instrs, info ? &info[i] : NULL) != 0) {
+        if (session_config_check(cfg, fc.conn[i], replay, t, info ? &info[i] : NULL) != 0) {
             if (errno != EINVAL) {
                 (void)cfg_fail(cfg, "feed.connections", "cannot check: %s", strerror(errno));
             }
@@ -178,6 +180,6 @@ feed_config_check(cfg_t *cfg, const char *instance, session_info_t *info, size_t
     }
     rc = 0;
 done:
-    instr_table_destroy(&instrs);
+    instr_table_destroy(&own);
     return rc;
 }

@@ -46,10 +46,12 @@ int feed_sessions_new(cfg_t *cfg, const feed_config_t *fc, const session_env_t *
 
 /* Validate everything the stage `instance` reads at start, exactly as it reads it, without
  * side effects (nothing bound, connected or fetched; exchange_info files are read):
- * feed_config_read and session_config_check of each of its connections. info[CONN_MAX] (may
- * be NULL) gets what each of its connections says (*n_info of them).
+ * feed_config_read and session_config_check of each of its connections. `instrs` (may be
+ * NULL) receives the rules the config gives (feed.instruments, exchange_info); info[CONN_MAX]
+ * (may be NULL) what each of the instance's connections says (*n_info of them).
  * 0, or -1/EINVAL with the first error in cfg_error(cfg). */
-int feed_config_check(cfg_t *cfg, const char *instance, session_info_t *info, size_t *n_info);
+int feed_config_check(cfg_t *cfg, const char *instance, instr_table_t *instrs, session_info_t *info,
+                      size_t *n_info);
 
 /* The config's "mode" is "replay" (the default). A bad value reads as replay (stage_boot and
  * check-config refuse it). */

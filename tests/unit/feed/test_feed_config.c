@@ -90,7 +90,7 @@ test_refusals_name_line_and_key(void **state)
     for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++) {
         s_text(text, sizeof text, k_cases[i].feed);
         cfg_t *c = ctu_load("feedcfg", text, path);
-        assert_int_equal(feed_config_check(c, "feed.0", NULL, NULL), -1);
+        assert_int_equal(feed_config_check(c, "feed.0", NULL, NULL, NULL), -1);
         assert_int_equal(errno, EINVAL);
         ctu_expect(c, path, text, k_cases[i].marker, k_cases[i].key, k_cases[i].why);
         cfg_destroy(&c);
@@ -111,21 +111,21 @@ test_instances_share_connections(void **state)
     cfg_t *c = ctu_load("feedcfg", text, path);
     session_info_t info[CONN_MAX];
     size_t n = 0;
-    if (feed_config_check(c, "feed.0", info, &n) != 0) {
+    if (feed_config_check(c, "feed.0", NULL, info, &n) != 0) {
         fail_msg("%s", cfg_error(c));
     }
     assert_int_equal(n, 1);
     assert_string_equal(info[0].label, "bs");
     assert_true(info[0].spot); /* default: the venue id says spot */
     assert_false(info[0].bybit);
-    assert_int_equal(feed_config_check(c, "feed.1", info, &n), 0);
+    assert_int_equal(feed_config_check(c, "feed.1", NULL, info, &n), 0);
     assert_int_equal(n, 2);
     assert_string_equal(info[0].label, "bl");
     assert_string_equal(info[0].category, "linear");
     assert_true(info[0].bybit);
     assert_false(info[0].spot);
     /* no endpoints for it: refused like stage_boot refuses it */
-    assert_int_equal(feed_config_check(c, "feed.2", NULL, NULL), -1);
+    assert_int_equal(feed_config_check(c, "feed.2", NULL, NULL, NULL), -1);
     ctu_expect(c, path, text, "\"endpoints\"", "endpoints", "no endpoints for instance \"feed.2\"");
     cfg_destroy(&c);
     unlink(path);
@@ -140,7 +140,7 @@ test_default_config_passes(void **state)
     assert_non_null(c);
     session_info_t info[CONN_MAX];
     size_t n = 0;
-    if (feed_config_check(c, "feed.0", info, &n) != 0) {
+    if (feed_config_check(c, "feed.0", NULL, info, &n) != 0) {
         fail_msg("%s", cfg_error(c));
     }
     assert_int_equal(n, (size_t)cfg_array_len(c, "feed.connections"));
