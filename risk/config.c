@@ -394,3 +394,43 @@ risk_config_engine_new(const risk_config_t *rc, const risk_io_t *io)
     }
     return eng;
 }
+
+/* docs/config.md "risk" marks the same keys "reload"; risk_engine_reconfigure applies them */
+static const stage_key_t k_reload_keys[] = {
+    { "account", false },
+    { "feed.instruments", false },
+    { "risk.risk_per_trade_pct", true },
+    { "risk.max_position_pct", true },
+    { "risk.max_open_positions", true },
+    { "risk.daily_loss_limit_pct", true },
+    { "risk.min_confidence", true },
+    { "risk.order_ttl_ms", true },
+    { "risk.sizing_mode", true },
+    { "risk.fixed_notional", true },
+    { "risk.equity_pct", true },
+    { "risk.max_leverage", true },
+    { "risk.reserve", true },
+    { "risk.min_order_value", true },
+    { "risk.scale", true },
+    { "risk.stop_mode", true },
+    { "risk.stop_pct", true },
+    { "risk.stop_atr_mult", true },
+    { "risk.exits", true },
+    { "risk.max_open_per_asset", true },
+    { "risk.asset_priority", true },
+    { "risk.priority_confidence", true },
+    { "risk.max_heat_pct", true },
+    { "risk.stale_s", true },
+    { "risk.max_drawdown_pct", true },
+    { "risk.max_trades_per_hour", true },
+    { "risk.max_consecutive_losses", true },
+    { "risk.min_balance", true },
+};
+
+const stage_key_t *
+risk_config_keys(size_t *n)
+{
+    assert(n);
+    *n = sizeof k_reload_keys / sizeof k_reload_keys[0];
+    return k_reload_keys;
+}

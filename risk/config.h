@@ -19,6 +19,7 @@
 
 #include "common/cfg.h"
 #include "common/instr.h"
+#include "common/stage.h"
 #include "risk/engine.h"
 
 #define RISK_CONFIG_INSTR_MAX 256 /* feed.instruments entries preloaded (instr_table capacity) */
@@ -47,5 +48,11 @@ int risk_config_check(cfg_t *cfg, const char *instance);
  * NULL with errno EINVAL (bad values: cannot happen for a config risk_config_read accepted),
  * ENOSPC (instrument table full) or ENOMEM. Caller frees with risk_engine_destroy. */
 risk_engine_t *risk_config_engine_new(const risk_config_t *rc, const risk_io_t *io);
+
+/* Risk's key patterns for the generic reload (common/stage.h stage_reload_keys): the other
+ * sections it reads ("account", "feed.instruments": restart) and the keys of "risk" that
+ * `ctl reload` applies through risk_engine_reconfigure (every other "risk" key - state_file,
+ * order_timeout_ms, order_retries - needs a restart). Static table; *n gets its length. */
+const stage_key_t *risk_config_keys(size_t *n);
 
 #endif /* TP_RISK_CONFIG_H */

@@ -183,6 +183,17 @@ s_money_json(int64_t m, int scale)
     return json_string(buf);
 }
 
+/* A percentage as the config writes it ("1.5", not "1.5000"). */
+static json_t *
+s_pct_json(int64_t m)
+{
+    char buf[40];
+    if (money_fmt_trim(m, RISK_PCT_SCALE, buf, sizeof buf) < 0) {
+        return json_null();
+    }
+    return json_string(buf);
+}
+
 static void
 s_on_status(stage_t *st, json_t *status, void *arg)
 {
@@ -235,6 +246,41 @@ s_on_status(stage_t *st, json_t *status, void *arg)
     (void)json_object_set_new(status, "rejects", json_integer(n->rejects));
     (void)json_object_set_new(status, "event_time_ns", json_integer(risk_engine_now(ctx->eng)));
     (void)json_object_set_new(status, "step", json_integer((json_int_t)step_released(ctx->step)));
+    const risk_engine_cfg_t *ec = risk_engine_cfg(ctx->eng);
+    json_t *c = json_pack(
+        "{s:o, s:o, s:I, s:o, s:f}", "risk_per_trade_pct", s_pct_json(ec->sizing.risk_pct),
+        "max_position_pct", s_pct_json(ec->sizing.max_position_pct), "max_open_positions",
+        (json_int_t)ec->limits.max_open_positions, "daily_loss_limit_pct",
+        s_pct_json(ec->limits.daily_loss_limit_pct), "min_confidence", ec->min_confidence);
+    (void)json_object_set_new(status, "settings", c ? c : json_null()); /* after reloads too */
+}
+
+/* `ctl reload` with a changed reloadable key (common/stage.h): read the whole fresh config
+ * with the reader used at start, then apply. Served between two steps (stage.h "When"). */
+static int
+s_on_reload(stage_t *st, cfg_t *fresh, json_t *reply, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    risk_config_t *rc = malloc(sizeof *rc);
+    if (!rc) {
+        return cfg_fail(fresh, "risk", "cannot reload: out of memory");
+    }
+    int r = risk_config_read(fresh, stage_name(st), rc);
+    if (r == 0 && risk_engine_reconfigure(ctx->eng, &rc->engine) != 0) {
+        r = cfg_fail(fresh, "risk", "cannot apply: %s", strerror(errno));
+    }
+    free(rc);
+    if (r != 0) {
+        return -1;
+    }
+    if (risk_engine_take_dirty(ctx->eng)) {
+        (void)s_write_state(ctx, true); /* a failure is counted and logged there */
+    }
+    s_sync(ctx);
+    (void)json_object_set_new(reply, "step", json_integer((json_int_t)step_released(ctx->step)));
+    log_notice("risk", "new settings from step %llu on",
+               (unsigned long long)step_released(ctx->step) + 1);
+    return 0;
 }
 
 /* ---- restart rebuild ---------------------------------------------------------------- */
@@ -449,6 +495,13 @@ main(int argc, char **argv)
         log_error("risk", "cannot start the time tick");
         goto done;
     }
+    size_t n_keys;
+    const stage_key_t *keys = risk_config_keys(&n_keys);
+    if (stage_reload_keys(ctx.st, keys, n_keys) != 0) {
+        log_error("risk", "cannot declare the reload keys: %s", strerror(errno));
+        goto done;
+    }
+    stage_on_reload(ctx.st, s_on_reload, &ctx);
     stage_on_ctl(ctx.st, s_on_ctl, &ctx);
     stage_on_status(ctx.st, s_on_status, &ctx);
     s_sync(&ctx);
