@@ -18,6 +18,9 @@
 
 #define STAGE_COUNTERS 32
 #define STAGE_SUBS     16
+#define STAGE_KEYS     64  /* reload patterns a stage may add (stage_reload_keys) */
+#define STAGE_KEY_LEN  128 /* bytes of one pattern, NUL included */
+#define STAGE_PATH_LEN 256 /* bytes of one compared key path, NUL included */
 
 static volatile sig_atomic_t s_stop_flag = 0;
 static volatile sig_atomic_t s_reload_flag = 0;
@@ -53,6 +56,10 @@ struct stage {
     void *status_arg;
     stage_reload_fn *reload_fn;
     void *reload_arg;
+    char keys[STAGE_KEYS][STAGE_KEY_LEN]; /* reload patterns (stage_reload_keys) */
+    bool key_reload[STAGE_KEYS];
+    size_t n_keys;
+    cfg_t *current; /* the last reloaded config (owned); NULL = still the one of stage_new */
 };
 
 static void
@@ -146,48 +153,266 @@ s_status_json(stage_t *self, json_t *o)
     }
 }
 
-/* Read the config file again and apply what can change live (stage.h). */
-static void
-s_reload(stage_t *self, json_t *reply)
+/* ---- reload (rules in stage.h) ------------------------------------------------------ */
+
+/* Does `pat` cover `path` (the key itself or anything below it)? `*` = one key (no '.' or
+ * '['), `[*]` = any index. */
+static bool
+s_key_match(const char *pat, const char *path)
 {
-    char err[512];
-    cfg_t *fresh = cfg_load(cfg_file(self->cfg), err, sizeof err);
-    json_t *done = json_array();
-    const char *lv;
-    log_level_t level;
-    if (!fresh) {
-        json_object_set_new(reply, "ok", json_false());
-        json_object_set_new(reply, "error", json_string(err));
-        log_warn("stage", "reload refused: %s", err);
-        json_decref(done);
+    while (*pat) {
+        if (strncmp(pat, "[*]", 3) == 0) {
+            if (*path != '[' || path[1] < '0' || path[1] > '9') {
+                return false;
+            }
+            path++;
+            while (*path >= '0' && *path <= '9') {
+                path++;
+            }
+            if (*path != ']') {
+                return false;
+            }
+            path++;
+            pat += 3;
+            continue;
+        }
+        if (*pat == '*') {
+            for (size_t k = 0; path[k] && path[k] != '.' && path[k] != '['; k++) {
+                if (s_key_match(pat + 1, path + k + 1)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (*pat != *path) {
+            return false;
+        }
+        pat++;
+        path++;
+    }
+    return *path == '\0' || *path == '.' || *path == '[';
+}
+
+/* The rule for a changed key: 1 reload, 0 restart, -1 none (not this stage's key). The
+ * longest covering pattern wins; restart wins a tie. */
+static int
+s_key_rule(const stage_t *self, const char *path)
+{
+    static const char *const k_restart[] = { "mode", "run_dir", "security", "endpoints" };
+    size_t best_len = 0;
+    int best = -1;
+    char role[32];
+    snprintf(role, sizeof role, "%s", self->name);
+    role[strcspn(role, ".")] = '\0';
+    for (char *c = role; *c; c++) {
+        if (*c == '-') {
+            *c = '_';
+        }
+    }
+#define S_CONSIDER(pat, rule)                                                                      \
+    do {                                                                                           \
+        size_t l_ = strlen(pat);                                                                   \
+        if (s_key_match((pat), path) && (l_ > best_len || (l_ == best_len && (rule) == 0))) {      \
+            best_len = l_;                                                                         \
+            best = (rule);                                                                         \
+        }                                                                                          \
+    } while (0)
+    S_CONSIDER("log_level", 1);
+    for (size_t i = 0; i < sizeof k_restart / sizeof k_restart[0]; i++) {
+        S_CONSIDER(k_restart[i], 0);
+    }
+    if (role[0]) {
+        S_CONSIDER(role, 0);
+    }
+    for (size_t i = 0; i < self->n_keys; i++) {
+        S_CONSIDER(self->keys[i], self->key_reload[i] ? 1 : 0);
+    }
+#undef S_CONSIDER
+    return best;
+}
+
+typedef struct {
+    const stage_t *st;
+    json_t *reloaded; /* changed reloadable keys */
+    json_t *restart;  /* changed keys that need a restart */
+} s_diff_t;
+
+static void
+s_diff_leaf(s_diff_t *d, const char *path)
+{
+    int rule = s_key_rule(d->st, path);
+    if (rule == 1) {
+        (void)json_array_append_new(d->reloaded, json_string(path));
+    } else if (rule == 0) {
+        (void)json_array_append_new(d->restart, json_string(path));
+    }
+}
+
+/* Compare `a` (running, may be NULL) with `b` (fresh, may be NULL) at `path` (len bytes). */
+static void
+s_diff(s_diff_t *d, const json_t *a, const json_t *b, char *path, size_t len)
+{
+    if (a && b && json_equal(a, b)) {
         return;
     }
+    bool ao = !a || json_is_object(a), bo = !b || json_is_object(b);
+    if (ao && bo) { /* at least one is an object: walk the union of keys */
+        const char *key;
+        json_t *v;
+        for (int side = 0; side < 2; side++) {
+            const json_t *o = side == 0 ? b : a, *other = side == 0 ? a : b;
+            json_object_foreach((json_t *)o, key, v)
+            {
+                const json_t *w = other ? json_object_get(other, key) : NULL;
+                if (side == 1 && w) {
+                    continue; /* in both: done on the first pass */
+                }
+                int n = snprintf(path + len, STAGE_PATH_LEN - len, "%s%s", len ? "." : "", key);
+                if (n < 0 || (size_t)n >= STAGE_PATH_LEN - len) {
+                    path[len] = '\0';
+                    s_diff_leaf(d, path); /* too deep to name: the parent changed */
+                    return;
+                }
+                if (side == 0) {
+                    s_diff(d, w, v, path, len + (size_t)n);
+                } else {
+                    s_diff(d, v, NULL, path, len + (size_t)n);
+                }
+                path[len] = '\0';
+            }
+        }
+        return;
+    }
+    if (a && b && json_is_array(a) && json_is_array(b)
+        && json_array_size(a) == json_array_size(b)) {
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            int n = snprintf(path + len, STAGE_PATH_LEN - len, "[%zu]", i);
+            if (n < 0 || (size_t)n >= STAGE_PATH_LEN - len) {
+                path[len] = '\0';
+                s_diff_leaf(d, path);
+                return;
+            }
+            s_diff(d, json_array_get(a, i), json_array_get(b, i), path, len + (size_t)n);
+            path[len] = '\0';
+        }
+        return;
+    }
+    s_diff_leaf(d, path);
+}
+
+int
+stage_reload_keys(stage_t *self, const stage_key_t *keys, size_t n)
+{
+    assert(self);
+    assert(keys || n == 0);
+    if (self->n_keys + n > STAGE_KEYS) {
+        errno = ENOSPC;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!keys[i].pattern || !keys[i].pattern[0] || strlen(keys[i].pattern) >= STAGE_KEY_LEN) {
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(self->keys[self->n_keys], STAGE_KEY_LEN, "%s", keys[i].pattern);
+        self->key_reload[self->n_keys++] = keys[i].reload;
+    }
+    return 0;
+}
+
+cfg_t *
+stage_cfg_current(const stage_t *self)
+{
+    assert(self);
+    return self->current ? self->current : self->cfg;
+}
+
+static void
+s_refuse(json_t *reply, const char *why)
+{
+    json_object_set_new(reply, "ok", json_false());
+    json_object_set_new(reply, "error", json_string(why));
+    json_object_del(reply, "reloaded");
+    log_warn("stage", "reload refused: %s", why);
+}
+
+int
+stage_reload(stage_t *self, json_t *reply)
+{
+    assert(self);
+    assert(reply);
+    char err[512];
+    cfg_t *running = stage_cfg_current(self);
+    cfg_t *fresh = cfg_load(cfg_file(self->cfg), err, sizeof err);
+    if (!fresh) {
+        s_refuse(reply, err);
+        return -1;
+    }
+    char path[STAGE_PATH_LEN] = "";
+    s_diff_t d = { .st = self, .reloaded = json_array(), .restart = json_array() };
+    if (!d.reloaded || !d.restart) {
+        json_decref(d.reloaded);
+        json_decref(d.restart);
+        cfg_destroy(&fresh);
+        s_refuse(reply, "out of memory");
+        return -1;
+    }
+    s_diff(&d, cfg_json(running, ""), cfg_json(fresh, ""), path, 0);
+    if (json_array_size(d.restart) > 0) {
+        const char *first = json_string_value(json_array_get(d.restart, 0));
+        size_t more = json_array_size(d.restart) - 1;
+        if (more) {
+            cfg_fail(fresh, first, "needs a restart (and %zu more key%s: see \"restart\")", more,
+                     more == 1 ? "" : "s");
+        } else {
+            cfg_fail(fresh, first, "needs a restart");
+        }
+        json_object_set_new(reply, "restart", d.restart);
+        json_decref(d.reloaded);
+        s_refuse(reply, cfg_error(fresh));
+        cfg_destroy(&fresh);
+        return -1;
+    }
+    json_decref(d.restart);
+    const char *lv;
+    log_level_t level;
     if (cfg_str(fresh, "log_level", "info", &lv) != 0 || log_level_parse(lv, &level) != 0) {
         if (cfg_error(fresh)[0] == '\0') {
             cfg_fail(fresh, "log_level", "expected error|warn|notice|info|debug, got \"%s\"", lv);
         }
-        goto refused;
+        json_decref(d.reloaded);
+        s_refuse(reply, cfg_error(fresh));
+        cfg_destroy(&fresh);
+        return -1;
     }
-    json_object_set_new(reply, "reloaded", done);
-    if (self->reload_fn && self->reload_fn(self, fresh, reply, self->reload_arg) != 0) {
-        goto refused_kept; /* the hook changed nothing */
+    size_t n_stage = 0; /* changed reloadable keys the stage's hook applies */
+    bool level_changed = false; /* a level given with -l stays until the file's changes */
+    for (size_t i = 0; i < json_array_size(d.reloaded); i++) {
+        if (strcmp(json_string_value(json_array_get(d.reloaded, i)), "log_level") != 0) {
+            n_stage++;
+        } else {
+            level_changed = true;
+        }
     }
-    if (level != log_level()) {
+    json_object_set_new(reply, "reloaded", d.reloaded); /* the hook may read it */
+    if (n_stage > 0 && self->reload_fn
+        && self->reload_fn(self, fresh, reply, self->reload_arg) != 0) {
+        s_refuse(reply, cfg_error(fresh)[0] ? cfg_error(fresh) : "refused by the stage");
+        cfg_destroy(&fresh);
+        return -1;
+    }
+    if (level_changed) {
         log_init(self->name, level);
-        json_array_append_new(done, json_string("log_level"));
     }
     json_object_set_new(reply, "ok", json_true());
-    log_notice("stage", "config reloaded from %s", cfg_file(fresh));
-    cfg_destroy(&fresh);
-    return;
-refused:
-    json_decref(done);
-refused_kept:
-    json_object_set_new(reply, "ok", json_false());
-    json_object_set_new(reply, "error", json_string(cfg_error(fresh)));
-    json_object_del(reply, "reloaded");
-    log_warn("stage", "reload refused: %s", cfg_error(fresh));
-    cfg_destroy(&fresh);
+    char *list = json_dumps(json_object_get(reply, "reloaded"), JSON_COMPACT);
+    log_notice("stage", "config reloaded from %s: %s", cfg_file(fresh), list ? list : "");
+    free(list);
+    cfg_destroy(&self->current);
+    self->current = fresh; /* the next reload compares with this one */
+    return 0;
 }
 
 static int
@@ -205,7 +430,7 @@ s_on_ctl(zloop_t *loop, zsock_t *reader, void *arg)
     if (strcmp(word, "status") == 0) {
         s_status_json(self, reply);
     } else if (strcmp(word, "reload") == 0) {
-        s_reload(self, reply);
+        (void)stage_reload(self, reply); /* the reply says how it went */
     } else if (!self->ctl_fn || self->ctl_fn(self, req, reply, self->ctl_arg) != 0) {
         json_object_clear(reply);
         json_object_set_new(reply, "ok", json_false());
@@ -232,7 +457,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     if (s_reload_flag) {
         s_reload_flag = 0;
         json_t *reply = json_object();
-        s_reload(self, reply); /* logged either way */
+        (void)stage_reload(self, reply); /* logged either way */
         json_decref(reply);
     }
     return (s_stop_flag || self->stop) ? -1 : 0;
@@ -298,8 +523,7 @@ stage_new(const char *instance, cfg_t *cfg)
     }
     if (mkdir(cfg_run_dir(cfg), 0700) != 0 && errno != EEXIST) {
         int e = errno;
-        log_error("stage", "cannot create the run directory %s: %s", cfg_run_dir(cfg),
-                  strerror(e));
+        log_error("stage", "cannot create the run directory %s: %s", cfg_run_dir(cfg), strerror(e));
         errno = e;
         goto fail;
     }
@@ -360,6 +584,7 @@ stage_destroy(stage_t **self_p)
     zloop_destroy(&self->loop);
     zsock_destroy(&self->ctl);
     bus_pub_destroy(&self->pub);
+    cfg_destroy(&self->current);
     curve_shutdown(); /* no-op when CURVE is off */
     free(self);
     *self_p = NULL;

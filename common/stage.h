@@ -6,7 +6,8 @@
  *  Signals: SIGTERM/SIGINT set a flag and make the loop return; SIGHUP sets a reload flag;
  *  SIGPIPE is ignored. czmq's own handler is disabled (zsys_handler_set(NULL)).
  *  Control protocol: a request is one text frame, a command word then optional arguments
- *  ("status", "pause", "kill"); the reply is one frame of JSON. `status` returns
+ *  ("status", "reload", "pause", "kill"); the reply is one frame of JSON. `reload`: see
+ *  "reload" below. `status` returns
  *  {"stage","state","pid","uptime_ms","counters":{...},"pub":{"endpoint","seq"}, ...}; other
  *  commands go to the handler set with stage_on_ctl, and unknown ones get
  *  {"ok":false,"error":"unknown command ..."}.
@@ -60,14 +61,77 @@ const char *stage_state(const stage_t *self);
 typedef int(stage_ctl_fn)(stage_t *st, const char *cmd, json_t *reply, void *arg);
 void stage_on_ctl(stage_t *self, stage_ctl_fn *fn, void *arg);
 
-/* `reload` (control command, or SIGHUP): the config file is read again; a file that does not
- * parse, or a bad value, leaves everything as it was and the reply names file, line and key.
- * Every stage applies `log_level`; a stage with more values that can change live registers a
- * hook, called with the freshly loaded config (borrowed for the call) and the reply object:
- * it validates first, applies only if all is well, lists what it changed in reply["reloaded"]
- * (an array) and returns 0, or returns -1 after cfg_fail() on the new config. */
+/* ---- reload ---------------------------------------------------------------------------
+ * `reload` (control command, or SIGHUP) reads the config file again and compares it, key by
+ * key, with the config the stage runs on (the one it started with, or the last reload that
+ * succeeded). Every key the stage reads is either reloadable (applied live) or needs a
+ * restart; keys the stage does not read are not its business and are ignored.
+ *
+ * Which key is which comes from patterns. A pattern is a dotted key path as cfg.h writes it
+ * ("risk.exits.trail_dist_pct", "feed.connections[1].url"), in which `*` stands for one whole
+ * key (any characters but '.' and '[') and `[*]` for any array index; a pattern covers the
+ * key it names and everything below it ("risk.exits" covers "risk.exits.timeout_s" and
+ * "risk.exits.tp_ladder_pct[0]"). A changed key takes the rule of the longest pattern that
+ * covers it (on a tie, "restart" wins); no pattern: ignored. Patterns every stage has:
+ *   "log_level"                               reload (every stage applies it itself)
+ *   "mode", "run_dir", "security", "endpoints" restart
+ *   "<role>" (the instance name before '.', '-' as '_': "risk", "venue_sim")  restart
+ * A stage adds its own with stage_reload_keys: the reloadable keys of its section, and
+ * every other section it reads (restart), e.g. risk: {"account", false},
+ * {"feed.instruments", false}, {"risk.risk_per_trade_pct", true}, {"risk.exits", true};
+ * signal (strategy parameters): {"signal.strategies[*].params", true}.
+ *
+ * Comparison (jansson json_equal on each key, walking both documents): objects are walked
+ * key by key (a key present on one side only is a change), arrays of the same length element
+ * by element; anything else that differs is one changed key, e.g. "risk.max_open_positions",
+ * "risk.exits.tp_ladder_pct[1]", or "risk.exits.tp_ladder_pct" when the length changed.
+ *
+ * Outcome, in this order; nothing is applied unless all of it passes:
+ *   1. the file does not parse: {"ok":false,"error":"<file>:<line>:<col>: ..."}
+ *   2. a changed key needs a restart: {"ok":false,"error":"<file>:<line>: <key>: needs a
+ *      restart","restart":[every such key]}
+ *   3. log_level is not a level: {"ok":false,"error":"<file>:<line>: log_level: ..."}
+ *   4. a reloadable key other than log_level changed and the stage registered a hook
+ *      (stage_on_reload): the hook validates the whole fresh config with the reader the stage
+ *      used at start, then applies; -1 (after cfg_fail on the fresh config) gives
+ *      {"ok":false,"error":"<file>:<line>: <key>: <why>"} and must leave everything as it was
+ *   5. {"ok":true,"reloaded":[the changed reloadable keys, file order]}; log_level applied;
+ *      the fresh config becomes the one the next reload compares with.
+ * A stage that reads a reloadable key but registers no hook would apply nothing: declare a
+ * key reloadable only together with the hook that applies it.
+ *
+ * When: the control socket and the SIGHUP flag are served by the stage loop between two
+ * handler calls. A step_t (common/step.h) releases a replay step inside one handler call
+ * (step_push delivers every message of the step, then the barrier callback runs), so a reload
+ * always lands between two steps: everything of step step_released() was handled with the
+ * old values and everything after it is handled with the new ones. In live mode there are no
+ * steps: it lands between two messages. */
+
+typedef struct {
+    const char *pattern; /* "risk.exits", "signal.strategies[*].params" (< 128 bytes) */
+    bool reload;         /* true: `reload` applies it live; false: needs a restart */
+} stage_key_t;
+
+/* Add the stage's key patterns (copied; may be called more than once, at most 64 in all).
+ * 0, or -1 with errno ENOSPC (too many) or EINVAL (empty or too long pattern). */
+int stage_reload_keys(stage_t *self, const stage_key_t *keys, size_t n);
+
+/* The hook of step 4 above: `fresh` is the newly loaded config (borrowed for the call; its
+ * cfg_error() carries the refusal), `reply` the answer being built, whose "reloaded" array
+ * already lists the changed reloadable keys (read it to apply only what changed; do not
+ * remove from it). Return 0 when applied, or -1 after cfg_fail() on `fresh`, having changed
+ * nothing. */
 typedef int(stage_reload_fn)(stage_t *st, cfg_t *fresh, json_t *reply, void *arg);
 void stage_on_reload(stage_t *self, stage_reload_fn *fn, void *arg);
+
+/* Do what `reload` does now (the control command and SIGHUP call this; so do tests): fills
+ * `reply` as above. 0 when applied ("ok":true), -1 when refused. */
+int stage_reload(stage_t *self, json_t *reply);
+
+/* The config the stage runs on now: the one given to stage_new until a reload succeeds, then
+ * the last reloaded one. Borrowed: valid until the next successful reload (the one given to
+ * stage_new stays valid as long as its owner keeps it; stage_cfg still returns that one). */
+cfg_t *stage_cfg_current(const stage_t *self);
 
 /* Extra fields for `status` replies. */
 typedef void(stage_status_fn)(stage_t *st, json_t *status, void *arg);

@@ -2,7 +2,7 @@
 EXECUTOR_CORE := executor/orders.c executor/account.c executor/paper.c executor/venue.c \
     executor/bybit.c executor/rest.c executor/journal.c feed/conn.c
 BINS += executor
-executor_SRCS := executor/main.c executor/exec.c executor/rep.c $(EXECUTOR_CORE)
+executor_SRCS := executor/main.c executor/config.c executor/exec.c executor/rep.c $(EXECUTOR_CORE)
 
 UNIT_TESTS += test_orders
 test_orders_SRCS := tests/unit/executor/test_orders.c executor/orders.c

@@ -37,6 +37,7 @@
 #include "common/log.h"
 #include "common/stage.h"
 #include "common/step.h"
+#include "recorder/config.h"
 #include "recorder/history.h"
 #include "recorder/writer.h"
 
@@ -253,13 +254,11 @@ s_status(stage_t *st, json_t *status, void *arg)
 int
 main(int argc, char **argv)
 {
-    static const char *const k_keys[] = { "db", "batch_max", "batch_ms", "rcvhwm", NULL };
     static const char *const k_roles[] = { "feed", "signal", "risk", "executor" };
     char inst[32];
-    char path[512];
     char names[RECORDER_MAX_INPUTS][32];
     int rc = 0;
-    int64_t batch_max = 0, batch_ms = 0, rcvhwm = 0;
+    static recorder_config_t rc_cfg; /* the per-process config */
     s_ctx_t ctx = { 0 };
     bus_sub_t *sub = NULL;
     int exit_code = 0;
@@ -268,11 +267,7 @@ main(int argc, char **argv)
     if (cfg == NULL) {
         return rc;
     }
-    if (cfg_check_keys(cfg, "recorder", k_keys) < 0
-        || cfg_path_str(cfg, "recorder.db", "{run}/tradepipe.db", path, sizeof path) < 0
-        || cfg_int(cfg, "recorder.batch_max", 5000, 1, 1000000, false, &batch_max) < 0
-        || cfg_int(cfg, "recorder.batch_ms", 200, 1, 60000, false, &batch_ms) < 0
-        || cfg_int(cfg, "recorder.rcvhwm", 1000000, 1000, 100000000, false, &rcvhwm) < 0) {
+    if (recorder_config_read(cfg, inst, &rc_cfg) < 0) {
         log_error("recorder", "%s", cfg_error(cfg));
         cfg_destroy(&cfg);
         return 2;
@@ -289,9 +284,9 @@ main(int argc, char **argv)
         cfg_destroy(&cfg);
         return 3;
     }
-    ctx.w = writer_new(path, (size_t)batch_max, batch_ms);
+    ctx.w = writer_new(rc_cfg.db, (size_t)rc_cfg.batch_max, rc_cfg.batch_ms);
     if (ctx.w == NULL) {
-        log_error("recorder", "cannot open database %s: %s", path, strerror(errno));
+        log_error("recorder", "cannot open database %s: %s", rc_cfg.db, strerror(errno));
         exit_code = 3;
         goto done;
     }
@@ -299,7 +294,7 @@ main(int argc, char **argv)
     /* SUB HWM (docs/recorder.md "Never the bottleneck"): large enough to hold several seconds
      * of the busiest input while a commit runs; a full HWM drops here, never in the publisher
      * (PUB never blocks), and the drop shows as a gap. */
-    sub = bus_sub_new((int)rcvhwm);
+    sub = bus_sub_new((int)rc_cfg.rcvhwm);
     if (ctx.step == NULL || sub == NULL || bus_sub_subscribe(sub, "") < 0) {
         log_error("recorder", "cannot create subscriber: %s", strerror(errno));
         exit_code = 1;
@@ -313,15 +308,8 @@ main(int argc, char **argv)
     ctx.c_history = stage_counter(ctx.st, "history_requests");
     ctx.c_alerts = stage_counter(ctx.st, "alerts");
 
-    char hist_key[96];
-    (void)snprintf(hist_key, sizeof hist_key, "endpoints.%s.history", inst);
-    if (cfg_has(cfg, hist_key)) {
-        char hep[512];
-        if (cfg_endpoint(cfg, inst, "history", hep, sizeof hep) < 0) {
-            log_error("recorder", "%s", cfg_error(cfg));
-            exit_code = 2;
-            goto done;
-        }
+    if (rc_cfg.history) {
+        const char *hep = rc_cfg.history_ep;
         ctx.history = zsock_new(ZMQ_REP);
         if (ctx.history == NULL || zsock_bind(ctx.history, "%s", hep) < 0) {
             log_error("recorder", "cannot bind history %s: %s", hep, zmq_strerror(zmq_errno()));
@@ -369,14 +357,14 @@ main(int argc, char **argv)
     stage_on_status(ctx.st, s_status, &ctx);
     /* Check the batch age four times per batch_ms so a batch commits at most 1.25 x batch_ms
      * after its first message. */
-    size_t period = (size_t)(batch_ms / 4 > 0 ? batch_ms / 4 : 1);
+    size_t period = (size_t)(rc_cfg.batch_ms / 4 > 0 ? rc_cfg.batch_ms / 4 : 1);
     if (zloop_timer(stage_loop(ctx.st), period, 0, s_on_timer, &ctx) < 0) {
         log_error("recorder", "cannot start commit timer");
         exit_code = 1;
         goto done;
     }
-    log_info("recorder", "recording %zu inputs into %s (batch %lld msgs / %lld ms)", n_inputs, path,
-             (long long)batch_max, (long long)batch_ms);
+    log_info("recorder", "recording %zu inputs into %s (batch %lld msgs / %lld ms)", n_inputs,
+             rc_cfg.db, (long long)rc_cfg.batch_max, (long long)rc_cfg.batch_ms);
     stage_set_state(ctx.st, "running");
 
     rc = stage_run(ctx.st);

@@ -1,6 +1,6 @@
 # recorder/: every message into SQLite (docs/recorder.md)
 BINS += recorder
-recorder_SRCS := recorder/main.c recorder/writer.c recorder/schema.c recorder/history.c
+recorder_SRCS := recorder/main.c recorder/config.c recorder/writer.c recorder/schema.c recorder/history.c
 
 UNIT_TESTS += test_schema
 test_schema_SRCS := tests/unit/recorder/test_schema.c recorder/schema.c

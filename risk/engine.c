@@ -38,14 +38,19 @@ struct risk_engine {
 
 static void s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin);
 
+static bool
+s_cfg_ok(const risk_engine_cfg_t *cfg)
+{
+    return !(cfg->order_ttl_ns < 0 || cfg->min_confidence < 0 || cfg->min_confidence > 100
+             || cfg->sizing.risk_pct <= 0 || cfg->sizing.max_position_pct <= 0);
+}
+
 risk_engine_t *
 risk_engine_new(const risk_engine_cfg_t *cfg, const risk_io_t *io)
 {
     assert(cfg);
     assert(io);
-    if (!io->publish || !io->send_order || cfg->order_ttl_ns < 0 || cfg->min_confidence < 0
-        || cfg->min_confidence > 100 || cfg->sizing.risk_pct <= 0
-        || cfg->sizing.max_position_pct <= 0) {
+    if (!io->publish || !io->send_order || !s_cfg_ok(cfg)) {
         errno = EINVAL;
         return NULL;
     }
@@ -90,6 +95,40 @@ risk_engine_destroy(risk_engine_t **self_p)
     instr_table_destroy(&self->instr);
     free(self);
     *self_p = NULL;
+}
+
+int
+risk_engine_reconfigure(risk_engine_t *self, const risk_engine_cfg_t *cfg)
+{
+    assert(self);
+    assert(cfg);
+    if (!s_cfg_ok(cfg)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (risk_limits_reconfigure(self->limits, &cfg->limits) != 0) {
+        return -1; /* EINVAL, nothing changed */
+    }
+    risk_engine_cfg_t old = self->cfg;
+    self->cfg = *cfg;
+    memcpy(self->cfg.asset, old.asset, sizeof self->cfg.asset);
+    self->cfg.limits.start_equity = old.limits.start_equity;
+    if (self->cfg.stale_ns <= 0 && risk_limits_stale(self->limits)) {
+        risk_limits_set_stale(self->limits, false);
+        log_notice("risk", "stale_s switched off: stale_data cleared");
+    }
+    self->dirty = true; /* trips may have changed: the stage writes the state file */
+    if (self->state_sent) {
+        s_state_maybe(self, self->now, 0); /* a tightened limit may halt now */
+    }
+    return 0;
+}
+
+const risk_engine_cfg_t *
+risk_engine_cfg(const risk_engine_t *self)
+{
+    assert(self);
+    return &self->cfg;
 }
 
 int

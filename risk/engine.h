@@ -86,6 +86,21 @@ typedef struct risk_engine risk_engine_t;
 risk_engine_t *risk_engine_new(const risk_engine_cfg_t *cfg, const risk_io_t *io);
 void risk_engine_destroy(risk_engine_t **self_p);
 
+/* New settings while running (`ctl reload`, docs/config.md says which keys): the same checks
+ * as risk_engine_new; cfg is copied except `asset` and limits.start_equity, which need a
+ * restart and are kept. From the next message on: sizing and its scale multipliers, stops
+ * and min_confidence apply to the next entry, order_ttl to the next order; limits take
+ * effect at once (risk_limits_reconfigure: a tightened limit may halt now, published as
+ * risk.state); stale_s from the next evaluation (0 ends a stale halt). Exits: open positions
+ * take the new exit settings from their next price update, keeping their progress (ladder
+ * rungs sent, breakeven, trailing best price) - exactly what a restart with the new file
+ * does, since the state file keeps the progress but not the settings; their stop and target
+ * prices from the opening signal stay. Marks the state dirty (the stage writes the file).
+ * 0, or -1/EINVAL (bad cfg; nothing changed). */
+int risk_engine_reconfigure(risk_engine_t *self, const risk_engine_cfg_t *cfg);
+/* The settings in use (borrowed, valid until the next reconfigure or destroy). */
+const risk_engine_cfg_t *risk_engine_cfg(const risk_engine_t *self);
+
 /* Add or replace an instrument's rules (config preload; md.instrument does the same).
  * 0 or -1/ENOSPC. */
 int risk_engine_add_instrument(risk_engine_t *self, const instr_t *in);

@@ -105,15 +105,22 @@ s_breakers_on_equity(risk_limits_t *self)
     self->minbal_tripped = self->cfg.min_balance > 0 && self->equity < self->cfg.min_balance;
 }
 
+static bool
+s_cfg_ok(const risk_limits_cfg_t *cfg)
+{
+    return !(cfg->max_open_positions < 1 || cfg->daily_loss_limit_pct <= 0
+             || cfg->daily_loss_limit_pct > 100 * money_pow10(RISK_PCT_SCALE)
+             || cfg->start_equity <= 0 || cfg->max_drawdown_pct < 0
+             || cfg->max_drawdown_pct > 100 * money_pow10(RISK_PCT_SCALE)
+             || cfg->max_trades_per_hour < 0 || cfg->max_trades_per_hour > RISK_TRADES_HOUR_MAX
+             || cfg->max_consecutive_losses < 0 || cfg->min_balance < 0);
+}
+
 risk_limits_t *
 risk_limits_new(const risk_limits_cfg_t *cfg)
 {
     assert(cfg);
-    if (cfg->max_open_positions < 1 || cfg->daily_loss_limit_pct <= 0
-        || cfg->daily_loss_limit_pct > 100 * money_pow10(RISK_PCT_SCALE) || cfg->start_equity <= 0
-        || cfg->max_drawdown_pct < 0 || cfg->max_drawdown_pct > 100 * money_pow10(RISK_PCT_SCALE)
-        || cfg->max_trades_per_hour < 0 || cfg->max_trades_per_hour > RISK_TRADES_HOUR_MAX
-        || cfg->max_consecutive_losses < 0 || cfg->min_balance < 0) {
+    if (!s_cfg_ok(cfg)) {
         errno = EINVAL;
         return NULL;
     }
@@ -130,6 +137,32 @@ risk_limits_new(const risk_limits_cfg_t *cfg)
     self->equity_peak = cfg->start_equity;
     s_update(self);
     return self;
+}
+
+int
+risk_limits_reconfigure(risk_limits_t *self, const risk_limits_cfg_t *cfg)
+{
+    assert(self && cfg);
+    if (!s_cfg_ok(cfg)) {
+        errno = EINVAL;
+        return -1;
+    }
+    int64_t start = self->cfg.start_equity;
+    self->cfg = *cfg;
+    self->cfg.start_equity = start;
+    self->daily_limit = s_limit_of(self, self->day_start_equity);
+    if (!self->loss_tripped && self->daily_pnl <= -self->daily_limit) {
+        self->loss_tripped = true;
+    }
+    if (self->equity_known) {
+        s_breakers_on_equity(self);
+    }
+    if (self->cfg.max_consecutive_losses > 0 && !self->streak_tripped
+        && self->loss_streak >= self->cfg.max_consecutive_losses) {
+        self->streak_tripped = true;
+    }
+    s_update(self);
+    return 0;
 }
 
 void

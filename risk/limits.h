@@ -75,6 +75,15 @@ typedef struct risk_limits risk_limits_t;
 risk_limits_t *risk_limits_new(const risk_limits_cfg_t *cfg);
 void risk_limits_destroy(risk_limits_t **self_p);
 
+/* New limits while running (`ctl reload`): the same checks as risk_limits_new; start_equity
+ * is kept (it only matters before the first exec.balance: restart-only). Takes effect at
+ * once: the daily limit is recomputed from the day's start equity, and a limit made tighter
+ * trips now if already exceeded (daily loss, drawdown, min balance, loss streak). A limit
+ * loosened or switched off does not end a latched trip (daily loss: the next UTC day;
+ * drawdown, loss streak: resume or the day, as before); min balance is no latch and follows
+ * the equity. 0, or -1/EINVAL (bad cfg; nothing changed). */
+int risk_limits_reconfigure(risk_limits_t *self, const risk_limits_cfg_t *cfg);
+
 /* Event time advanced to now_ns: rolls the UTC day (daily_pnl = 0, day start equity = current
  * equity, a daily-loss trip clears). Returns true if a trip was cleared by the roll. */
 bool risk_limits_on_time(risk_limits_t *self, int64_t now_ns);

@@ -1,7 +1,7 @@
 # risk/: the risk stage and its unit tests (test binaries are prefixed test_risk_ because
 # test names are global: executor/ has its own test_orders)
 RISK_LIB_SRCS := risk/sizing.c risk/limits.c risk/positions.c risk/exits.c risk/orders.c risk/persist.c \
-                 risk/engine.c
+                 risk/engine.c risk/config.c
 BINS += risk
 risk_SRCS := risk/main.c $(RISK_LIB_SRCS)
 
