@@ -48,6 +48,15 @@ refused "$dir/norules.json" 'signal.strategies[0].symbol' 'no feed connection su
 sed 's/"long_only": true/"long_only": false/' "$cfg" >"$dir/short_spot.json"
 refused "$dir/short_spot.json" 'signal.strategies[0].long_only' 'false on the spot symbol binance-spot BTCUSDT' '"long_only"'
 
+# risk, executor and recorder: their own readers (risk/config.h, executor/config.h,
+# recorder/config.h) through check-config
+sed 's/"order_ttl_ms"/"order_tll_ms"/' "$cfg" >"$dir/risk.json"
+refused "$dir/risk.json" 'risk.order_tll_ms' 'unknown key' '"order_tll_ms"'
+sed 's/"slippage_cap_pct"/"slipage_cap_pct"/' "$cfg" >"$dir/executor.json"
+refused "$dir/executor.json" 'executor.slipage_cap_pct' 'unknown key' '"slipage_cap_pct"'
+sed 's/"batch_ms"/"bacth_ms"/' "$cfg" >"$dir/recorder.json"
+refused "$dir/recorder.json" 'recorder.bacth_ms' 'unknown key' '"bacth_ms"'
+
 # 3. every error of a file, not just the first
 sed -e 's/"risk": {/"Risk": {/' -e 's/"fast": 50,/"fast": 50, "fats": 5,/' \
     -e 's/"long_only": true/"long_only": false/' -e 's/"step_ms": 100/"step_ms": -1/' \

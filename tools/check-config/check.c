@@ -11,15 +11,18 @@
 
 #include "common/instr.h"
 #include "common/log.h"
+#include "executor/config.h"
 #include "feed/config.h"
 #include "feed/exinfo.h"
+#include "recorder/config.h"
+#include "risk/config.h"
 #include "signal/config.h"
 #include "tools/venue-sim/config.h"
 
 #define S_MAX_ERRORS 64
 #define S_MAX_SUBS   (CONN_MAX * 4)
 
-/* One stage role and the check its own reader makes (NULL: only its endpoints). */
+/* One stage role and the check its own reader makes. */
 typedef struct {
     const char *role;
     int (*check)(cfg_t *cfg, const char *instance);
@@ -28,12 +31,9 @@ typedef struct {
 static int s_feed_check(cfg_t *cfg, const char *instance);
 
 static const s_role_t k_roles[] = {
-    { "venue-sim", venuesim_config_check },
-    { "feed", s_feed_check },
-    { "signal", signal_config_check },
-    { "risk", NULL },
-    { "executor", NULL },
-    { "recorder", NULL },
+    { "venue-sim", venuesim_config_check }, { "feed", s_feed_check },
+    { "signal", signal_config_check },      { "risk", risk_config_check },
+    { "executor", executor_config_check },  { "recorder", recorder_config_check },
 };
 
 typedef struct {
@@ -134,7 +134,7 @@ s_instances(s_ctx_t *c, cfg_t *cfg, check_result_t *res)
             s_report_cfg(c, cfg);
             continue;
         }
-        if (cfg_check_instance(cfg, inst) != 0 || (r->check && r->check(cfg, inst) != 0)) {
+        if (cfg_check_instance(cfg, inst) != 0 || r->check(cfg, inst) != 0) {
             s_report_cfg(c, cfg);
         }
     }
