@@ -350,6 +350,11 @@ stage_reload(stage_t *self, json_t *reply)
         s_refuse(reply, err);
         return -1;
     }
+    if (cfg_check_top(fresh) != 0) { /* a section nobody reads would otherwise pass */
+        s_refuse(reply, cfg_error(fresh));
+        cfg_destroy(&fresh);
+        return -1;
+    }
     char path[STAGE_PATH_LEN] = "";
     s_diff_t d = { .st = self, .reloaded = json_array(), .restart = json_array() };
     if (!d.reloaded || !d.restart) {

@@ -88,3 +88,61 @@ signal_config_check(cfg_t *cfg, const char *instance)
     engine_destroy(&eng);
     return signal_config_read(cfg, &c);
 }
+
+static const stage_key_t k_reload_keys[] = {
+    { "signal.strategies[*].stop_pct", true },     { "signal.strategies[*].take_profit_pct", true },
+    { "signal.strategies[*].rsi_long_max", true }, { "signal.strategies[*].rsi_exit_min", true },
+    { "signal.strategies[*].long_only", true },    { "venue_sim.step_ms", false },
+    { "feed.connections[*].venue", false },        { "feed.connections[*].protocol", false },
+    { "feed.connections[*].rest", false },         { "feed.connections[*].spot", false },
+    { "feed.connections[*].category", false },     { "feed.instruments", false },
+};
+
+const stage_key_t *
+signal_config_keys(size_t *n)
+{
+    assert(n);
+    *n = sizeof k_reload_keys / sizeof k_reload_keys[0];
+    return k_reload_keys;
+}
+
+int
+signal_config_reload(engine_t *eng, cfg_t *fresh)
+{
+    assert(eng && fresh);
+    signal_config_t sc;
+    engine_t *twin = signal_engine_new(fresh, s_no_pub, NULL);
+    if (!twin) {
+        return errno == EINVAL ? -1
+                               : cfg_fail(fresh, "signal", "cannot reload: %s", strerror(errno));
+    }
+    int rc = -1;
+    if (signal_config_read(fresh, &sc) != 0) {
+        goto done;
+    }
+    size_t n = engine_n_strategies(eng);
+    if (engine_n_strategies(twin) != n) {
+        (void)cfg_fail(fresh, "signal.strategies",
+                       "%zu strategies, the running stage has %zu: needs a restart",
+                       engine_n_strategies(twin), n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const strategy_t *a = engine_strategy(eng, i), *b = engine_strategy(twin, i);
+        if (strcmp(strategy_name(a), strategy_name(b)) != 0
+            || strcmp(strategy_type(a), strategy_type(b)) != 0) {
+            char key[64];
+            snprintf(key, sizeof key, "signal.strategies[%zu]", i);
+            (void)cfg_fail(fresh, key, "not the running strategy \"%s\": needs a restart",
+                           strategy_name(a));
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        (void)strategy_retune(engine_strategy(eng, i), engine_strategy(twin, i)); /* same type */
+    }
+    rc = 0;
+done:
+    engine_destroy(&twin);
+    return rc;
+}

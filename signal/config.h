@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "common/cfg.h"
+#include "common/stage.h"
 #include "signal/engine.h"
 
 #define SIGNAL_MAX_FEEDS 8
@@ -46,5 +47,22 @@ engine_t *signal_engine_new(cfg_t *cfg, engine_pub_fn *pub, void *arg);
  * it, without side effects (nothing is bound, connected, fetched or written): the engine is
  * built and destroyed again. 0, or -1/EINVAL with the first error in cfg_error(cfg). */
 int signal_config_check(cfg_t *cfg, const char *instance);
+
+/* The key patterns of the signal stage for `ctl reload` (common/stage.h stage_reload_keys):
+ * reloadable, applied between two steps by signal_config_reload:
+ *   signal.strategies[*].stop_pct, .take_profit_pct   (ema_cross_rsi, razor, ensemble)
+ *   signal.strategies[*].rsi_long_max, .rsi_exit_min, .long_only   (ema_cross_rsi)
+ * restart: every other key of "signal" (the stage's default), venue_sim.step_ms, and the
+ * feed keys the REST warm-up reads (feed.connections[*].venue, .protocol, .rest, .spot,
+ * .category, feed.instruments). Static storage; *n = how many. */
+const stage_key_t *signal_config_keys(size_t *n);
+
+/* Apply a reloaded config to the running engine: the fresh config is read exactly as at
+ * start (signal_engine_new and signal_config_read: any bad value refuses the reload with
+ * file:line: key in cfg_error(fresh)), then every strategy takes its reloadable parameters
+ * from its fresh twin (strategy_retune), keeping its state. The strategies must be the same,
+ * in the same order (names and types are restart-only). 0, or -1/EINVAL having changed
+ * nothing. */
+int signal_config_reload(engine_t *eng, cfg_t *fresh);
 
 #endif /* TP_SIGNAL_CONFIG_H */

@@ -1226,6 +1226,13 @@ engine_n_strategies(const engine_t *self)
     return self->n_strats;
 }
 
+strategy_t *
+engine_strategy(const engine_t *self, size_t i)
+{
+    assert(self && i < self->n_strats);
+    return self->strats[i];
+}
+
 uint64_t
 engine_trade_dups(const engine_t *self)
 {

@@ -162,6 +162,8 @@ int engine_on_msg(engine_t *self, const bus_msg_t *msg);
 const engine_counters_t *engine_counters(const engine_t *self);
 const bars_stats_t *engine_bars_stats(const engine_t *self);
 size_t engine_n_strategies(const engine_t *self);
+/* Strategy i (config order), i < engine_n_strategies; borrowed for the engine's lifetime. */
+strategy_t *engine_strategy(const engine_t *self, size_t i);
 size_t engine_n_instruments(const engine_t *self);
 
 #endif /* TP_SIGNAL_ENGINE_H */

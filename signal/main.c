@@ -350,6 +350,23 @@ s_catchup(s_ctx_t *ctx)
                (unsigned long long)ctx->join_step, w.bars, (long long)(*ctx->c_bars - before));
 }
 
+/* `ctl reload` with a changed reloadable key (common/stage.h, signal_config_keys): the fresh
+ * config is read as at start, then the strategies take their new parameters. Served between
+ * two steps (stage.h "When"): the next step's bars see them. */
+static int
+s_on_reload(stage_t *st, cfg_t *fresh, json_t *reply, void *arg)
+{
+    (void)st;
+    s_ctx_t *ctx = arg;
+    if (signal_config_reload(ctx->eng, fresh) != 0) {
+        return -1;
+    }
+    (void)json_object_set_new(reply, "step", json_integer((json_int_t)step_released(ctx->step)));
+    log_notice(S_MOD, "new strategy parameters from step %llu on",
+               (unsigned long long)step_released(ctx->step) + 1);
+    return 0;
+}
+
 static void
 s_on_status(stage_t *st, json_t *status, void *arg)
 {
@@ -445,6 +462,13 @@ main(int argc, char **argv)
         goto done;
     }
     stage_on_status(ctx.st, s_on_status, &ctx);
+    size_t n_keys;
+    const stage_key_t *keys = signal_config_keys(&n_keys);
+    if (stage_reload_keys(ctx.st, keys, n_keys) != 0) {
+        log_error(S_MOD, "cannot declare the reload keys: %s", strerror(errno));
+        goto done;
+    }
+    stage_on_reload(ctx.st, s_on_reload, &ctx);
     /* warm-up after subscribing (live klines received meanwhile wait in the SUB queue; the
      * kline duplicate rule drops those the history already had) */
     s_warm_t warm = { .ctx = &ctx, .published = INT64_MAX };

@@ -17,7 +17,9 @@
 
 #include "common/log.h"
 #include "signal/config.h"
+#include "signal/strat_ema_rsi.h"
 #include "tests/unit/cfg_test_util.h"
+#include "tests/unit/signal/csv_util.h"
 
 #define SER "\"venue\": \"binance-spot\", \"symbol\": \"BTCUSDT\""
 
@@ -187,6 +189,143 @@ test_default_config_passes(void **state)
     cfg_destroy(&c);
 }
 
+#define BTC_CSV "data/indicators/talib_binance_spot_btcusdt_1m_2025-11-03_2025-11-04.csv"
+
+/* The ema_cross_rsi strategy with the given stop_pct, long_only, rsi_long_max and name. */
+static void
+s_strategy_text(char *out, size_t cap, const char *stop, const char *long_only, int rsi_max,
+                const char *name)
+{
+    char sig[1024];
+    snprintf(sig, sizeof sig,
+             "    \"strategies\": [{\"name\": \"%s\", \"type\": \"ema_cross_rsi\", " SER ",\n"
+             "      \"fast\": 5, \"slow\": 20,\n"
+             "      \"rsi_long_max\": %d,\n"
+             "      \"long_only\": %s,\n"
+             "      \"stop_pct\": %s}]",
+             name, rsi_max, long_only, stop);
+    s_text(out, cap, sig);
+}
+
+/* Feed bars [from, to) of the candle file to s; returns the last on_bar result, *sig set. */
+static int
+s_feed(strategy_t *s, const csv_t *csv, size_t from, size_t to, codec_sig_signal_t *sig)
+{
+    instr_t in = { .venue = "binance-spot",
+                   .symbol = "BTCUSDT",
+                   .px_scale = 2,
+                   .qty_scale = 8,
+                   .tick = 1,
+                   .step = 1 };
+    int rc = 0;
+    for (size_t r = from; r < to; r++) {
+        codec_sig_bar_t b;
+        assert_int_equal(csv_bar_1m(csv->cells[r], 8, &b), 0);
+        memset(sig, 0, sizeof *sig);
+        rc = strategy_on_bar(s, &b, b.end_ns, &in, sig);
+        assert_true(rc == 0 || rc == 1);
+    }
+    return rc;
+}
+
+/* Reload: the reloadable parameters reach the running strategy and its state stays: after
+ * the reload it decides every later bar exactly as an instance built with the new
+ * parameters from the start (same periods, so the same EMA/RSI state) would. */
+static void
+test_reload_retunes_and_keeps_state(void **state)
+{
+    (void)state;
+    char text[4096], path_a[128], path_b[128];
+    csv_t csv;
+    assert_int_equal(csv_load(&csv, BTC_CSV), 0);
+    size_t half = csv.n_rows / 2;
+    s_strategy_text(text, sizeof text, "\"0.5\"", "true", 70, "e");
+    cfg_t *a = ctu_load("sigrl", text, path_a);
+    engine_t *eng = signal_engine_new(a, s_pub, NULL);
+    if (!eng) {
+        fail_msg("%s", cfg_error(a));
+    }
+    strategy_t *run = engine_strategy(eng, 0);
+    codec_sig_signal_t sig_run, sig_ref;
+    (void)s_feed(run, &csv, 1, half, &sig_run);
+
+    s_strategy_text(text, sizeof text, "\"0.8\"", "false", 60, "e");
+    cfg_t *b = ctu_load("sigrl", text, path_b);
+    if (signal_config_reload(eng, b) != 0) {
+        fail_msg("%s", cfg_error(b));
+    }
+    const strat_ema_rsi_params_t *p = strat_ema_rsi_params(strategy_impl(run));
+    assert_int_equal(p->stop_pct_e4, 8000); /* "0.8" % at SLTP_PCT_SCALE 4 */
+    assert_false(p->long_only);
+    assert_true(p->rsi_long_max == 60.0);
+    assert_int_equal(p->fast, 5); /* periods are restart-only: untouched */
+
+    /* the reference: built from b, fed every bar from the start */
+    engine_t *ref_eng = signal_engine_new(b, s_pub, NULL);
+    assert_non_null(ref_eng);
+    strategy_t *ref = engine_strategy(ref_eng, 0);
+    (void)s_feed(ref, &csv, 1, half, &sig_ref);
+    int n_sig = 0;
+    for (size_t r = half; r < csv.n_rows; r++) {
+        int x = s_feed(run, &csv, r, r + 1, &sig_run);
+        int y = s_feed(ref, &csv, r, r + 1, &sig_ref);
+        assert_int_equal(x, y);
+        if (x == 1) {
+            n_sig++;
+            assert_int_equal(sig_run.side, sig_ref.side);
+            assert_int_equal(sig_run.sl_px, sig_ref.sl_px);
+            assert_int_equal(sig_run.tp_px, sig_ref.tp_px);
+        }
+    }
+    assert_true(n_sig > 0); /* the comparison compared something */
+
+    /* a bad value: refused naming the line and key, nothing changes */
+    char path_c[128];
+    s_strategy_text(text, sizeof text, "\"lots\"", "true", 70, "e");
+    cfg_t *c = ctu_load("sigrl", text, path_c);
+    assert_int_equal(signal_config_reload(eng, c), -1);
+    ctu_expect(c, path_c, text, "\"stop_pct\"", "signal.strategies[0].stop_pct",
+               "expected a decimal");
+    assert_int_equal(p->stop_pct_e4, 8000);
+    assert_false(p->long_only);
+    cfg_destroy(&c);
+    unlink(path_c);
+    /* another strategy in its place: a restart */
+    s_strategy_text(text, sizeof text, "\"0.5\"", "true", 70, "other");
+    c = ctu_load("sigrl", text, path_c);
+    assert_int_equal(signal_config_reload(eng, c), -1);
+    ctu_expect(c, path_c, text, "\"strategies\"", "signal.strategies[0]",
+               "not the running strategy \"e\": needs a restart");
+    cfg_destroy(&c);
+    unlink(path_c);
+
+    engine_destroy(&ref_eng);
+    engine_destroy(&eng);
+    cfg_destroy(&a);
+    cfg_destroy(&b);
+    unlink(path_a);
+    unlink(path_b);
+    csv_free(&csv);
+}
+
+static void
+test_reload_keys(void **state)
+{
+    (void)state;
+    size_t n;
+    const stage_key_t *k = signal_config_keys(&n);
+    assert_true(n > 0);
+    int reloadable = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* every reloadable key is a strategy parameter some type's retune applies */
+        if (k[i].reload) {
+            reloadable++;
+            assert_memory_equal(k[i].pattern, "signal.strategies[*].", 21);
+        }
+    }
+    assert_int_equal(reloadable, 5);
+}
+
 int
 main(void)
 {
@@ -196,6 +335,8 @@ main(void)
         cmocka_unit_test(test_warmup_keys_and_feeds),
         cmocka_unit_test(test_read_values),
         cmocka_unit_test(test_default_config_passes),
+        cmocka_unit_test(test_reload_retunes_and_keeps_state),
+        cmocka_unit_test(test_reload_keys),
     };
     return cmocka_run_group_tests_name("signal_config", tests, NULL, NULL);
 }
