@@ -503,7 +503,7 @@ engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, i
             rc = -1;
             break;
         }
-        /* catch-up (signal/main.c s_catchup): a row after published_ns is handled as a live
+        /* catch-up (signal/warmup.c s_catchup): a row after published_ns is handled as a live
          * kline, published and counted; the others only advance the state */
         int e = s_warm_one(self, &k, k.start_ns > published_ns, origin);
         if (e < 0) {

@@ -6,7 +6,7 @@ SIGNAL_CORE := signal/bars.c signal/mtf.c signal/ema.c signal/rsi.c signal/ind.c
 
 BINS += signal
 # klrest: the warm-up fallback from the venue's REST klines, with the feed's blocking GET
-signal_SRCS := signal/main.c $(SIGNAL_CORE) signal/klrest.c
+signal_SRCS := signal/main.c $(SIGNAL_CORE) signal/warmup.c signal/klrest.c
 
 UNIT_TESTS += test_ema test_rsi test_bars test_sltp test_strat_ema_rsi test_engine test_ind \
               test_mtf test_ctx test_strat_razor test_strat_rules test_strat_ensemble \
