@@ -133,6 +133,29 @@ s_status(stage_t *st, json_t *status, void *arg)
     exec_status(c->exec, status);
 }
 
+/* `ctl reload` with a changed reloadable key (common/stage.h): read the whole fresh config
+ * with the reader used at start, then apply the paper rules. Credentials are read as at
+ * start (a key file that became unreadable is refused) but never applied live: wiped at
+ * once. */
+static int
+s_on_reload(stage_t *st, cfg_t *fresh, json_t *reply, void *arg)
+{
+    (void)reply;
+    s_ctx_t *c = arg;
+    executor_config_t *xc = malloc(sizeof *xc);
+    if (!xc) {
+        return cfg_fail(fresh, "executor", "cannot reload: out of memory");
+    }
+    int r = executor_config_read(fresh, stage_name(st), getenv("BYBIT_API_KEY"),
+                                 getenv("BYBIT_API_SECRET"), xc);
+    executor_config_wipe(xc);
+    if (r == 0 && exec_set_paper_rules(c->exec, &xc->exec.paper) < 0) {
+        r = cfg_fail(fresh, "executor", "cannot apply the paper rules: %s", strerror(errno));
+    }
+    free(xc);
+    return r;
+}
+
 static void
 s_follow_state(s_ctx_t *c)
 {
@@ -285,6 +308,13 @@ main(int argc, char **argv)
         log_error(S_MOD, "cannot add the order socket to the loop");
         goto done;
     }
+    size_t n_keys;
+    const stage_key_t *keys = executor_config_keys(&n_keys);
+    if (stage_reload_keys(c.st, keys, n_keys) < 0) {
+        log_error(S_MOD, "cannot declare the reload keys: %s", strerror(errno));
+        goto done;
+    }
+    stage_on_reload(c.st, s_on_reload, &c);
     stage_on_status(c.st, s_status, &c);
     stage_on_ctl(c.st, s_on_ctl, &c);
     if (xc.poll_ms > 0) {
