@@ -387,7 +387,7 @@ stage_reload(stage_t *self, json_t *reply)
         cfg_destroy(&fresh);
         return -1;
     }
-    size_t n_stage = 0; /* changed reloadable keys the stage's hook applies */
+    size_t n_stage = 0;         /* changed reloadable keys the stage's hook applies */
     bool level_changed = false; /* a level given with -l stays until the file's changes */
     for (size_t i = 0; i < json_array_size(d.reloaded); i++) {
         if (strcmp(json_string_value(json_array_get(d.reloaded, i)), "log_level") != 0) {

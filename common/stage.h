@@ -35,7 +35,7 @@ stage_t *stage_new(const char *instance, cfg_t *cfg);
 void stage_destroy(stage_t **self_p);
 
 const char *stage_name(const stage_t *self);
-cfg_t *stage_cfg(const stage_t *self);
+cfg_t *stage_cfg(const stage_t *self); /* the config given to stage_new (see stage_cfg_current) */
 zloop_t *stage_loop(stage_t *self);
 bus_pub_t *stage_pub(stage_t *self);
 bool stage_replay(const stage_t *self); /* config "mode" == "replay" */

@@ -5,23 +5,11 @@
  *  to every feed.* PUB ("md.", "sys.barrier") and one to every risk.* PUB ("sys.barrier").
  *  Inputs go through a step_t: feed.* rank 0, risk.* rank 1 (order requests are pushed as
  *  risk.0's); the barrier callback publishes sys.barrier after the step's orders were matched.
- *  Config (defaults used when a key is absent):
- *    executor.venue "paper"; executor.taker_fee "0.001" (rate); executor.maker_fee "0.001";
- *    executor.slippage_cap_pct "1.0" (percent from the best price; "0" = no cap);
- *    executor.paper_trigger_by "last" | "mark" (paper trigger source);
- *    executor.paper_latency_ms 0 (paper: order active at its event time + latency);
- *    account.asset "USDT"; account.start_balance "10000" (quote units).
- *    Live venue (executor.venue "bybit", docs/executor.md): executor.base_url
- *    "https://api.bybit.com"; executor.category "linear"; executor.recv_window_ms 5000;
- *    executor.timeout_ms 5000; executor.max_offset_ms 500; executor.poll_ms 1000;
- *    executor.paper_state "" (paper venue: a persistence log, e.g. "{run}/paper.state";
- *    "" = off, the default, so replays never start from an old state);
- *    executor.journal "{run}/<instance>.journal"; executor.ws_url (derived from base_url:
- *    wss://stream.bybit.com/v5/private, or ws://<host:port>/v5/private for venue-sim; "" = no
- *    private WS); executor.key_file "" (a file "key\nsecret\n"
- *    readable by the owner only). Keys: BYBIT_API_KEY + BYBIT_API_SECRET from the
- *    environment, else key_file; never logged. The stage state follows the venue state
- *    ("reconciling", "running", "halted"): risk keeps new entries halted unless "running".
+ *  Config: executor/config.h reads it (docs/config.md "executor": keys, defaults, and which
+ *  ones `ctl reload` applies: executor.paper_trigger_by, executor.paper_latency_ms). Keys:
+ *  BYBIT_API_KEY + BYBIT_API_SECRET from the environment (read here, the only reader of the
+ *  environment), else executor.key_file; never logged. The stage state follows the venue state
+ *  ("reconciling", "running", "halted"): risk keeps new entries halted unless "running".
  *  Exit codes:
  *    0  clean stop (SIGTERM/SIGINT)
  *    1  runtime failure

@@ -14,8 +14,9 @@
  *  commit succeeds again, and `rec.alert` "error" "dropping" the first time messages are
  *  dropped in an episode. Each alert is also queued into the database (risk_events and alerts
  *  rows with topic rec.alert), so the file records its own troubles once it can be written.
- *  Config (all optional): recorder.db (string, "{run}/tradepipe.db"), recorder.batch_max
- *  (messages, 5000), recorder.batch_ms (ms, 200), recorder.rcvhwm (messages, 1000000).
+ *  Config (all optional, read by recorder/config.h; each needs a restart): recorder.db
+ *  (string, "{run}/tradepipe.db"), recorder.batch_max (messages, 5000), recorder.batch_ms (ms,
+ *  200), recorder.rcvhwm (messages, 1000000).
  *  Exit codes:
  *    0  clean stop (SIGTERM/SIGINT), batch committed, database closed
  *    1  runtime failure (the loop stopped on an error, or the final commit failed)

@@ -68,33 +68,19 @@ static const char k_base[] =
 static char s_path[96];
 static char s_text[8192];
 
-/* Write k_base with each @TAG@ replaced (tag list: "TAG", value, ..., NULL). */
+/* Write k_base with @TAG@ replaced by `val` (tag NULL: none) and the other tags by nothing. */
 static void
-s_write(const char *first, ...)
+s_write(const char *tag, const char *val)
 {
-    const char *tags[8][2];
-    size_t n = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *t = first; t && n < 8; t = va_arg(ap, const char *)) {
-        tags[n][0] = t;
-        tags[n][1] = va_arg(ap, const char *);
-        n++;
-    }
-    va_end(ap);
     size_t o = 0;
     for (const char *p = k_base; *p;) {
         if (*p == '@') {
             const char *end = strchr(p + 1, '@');
             assert_non_null(end);
-            const char *val = "";
-            for (size_t i = 0; i < n; i++) {
-                if (strlen(tags[i][0]) == (size_t)(end - p - 1)
-                    && strncmp(tags[i][0], p + 1, (size_t)(end - p - 1)) == 0) {
-                    val = tags[i][1];
-                }
+            size_t n = (size_t)(end - p - 1);
+            if (tag && strlen(tag) == n && strncmp(tag, p + 1, n) == 0) {
+                o += (size_t)snprintf(s_text + o, sizeof s_text - o, "%s", val);
             }
-            o += (size_t)snprintf(s_text + o, sizeof s_text - o, "%s", val);
             p = end + 1;
             continue;
         }
@@ -173,7 +159,7 @@ static void
 test_read_values(void **state)
 {
     (void)state;
-    s_write(NULL);
+    s_write(NULL, NULL);
     cfg_t *c = s_load();
     risk_config_t *rc = malloc(sizeof *rc);
     assert_non_null(rc);
@@ -199,13 +185,13 @@ static void
 test_unknown_keys_every_level(void **state)
 {
     (void)state;
-    s_write("RISK", "\"max_open_positons\": 1,\n    ", NULL);
+    s_write("RISK", "\"max_open_positons\": 1,\n    ");
     s_refused("max_open_positons", "risk.max_open_positons", "unknown key");
-    s_write("SCALE", "\"volatilty\": true,\n      ", NULL);
+    s_write("SCALE", "\"volatilty\": true,\n      ");
     s_refused("volatilty", "risk.scale.volatilty", "unknown key");
-    s_write("EXITS", "\"trail_pct\": \"1\",\n      ", NULL);
+    s_write("EXITS", "\"trail_pct\": \"1\",\n      ");
     s_refused("trail_pct", "risk.exits.trail_pct", "unknown key");
-    s_write("ACCOUNT", "\"balance\": \"5\",\n    ", NULL);
+    s_write("ACCOUNT", "\"balance\": \"5\",\n    ");
     s_refused("\"balance\"", "account.balance", "unknown key");
 }
 
@@ -214,18 +200,16 @@ test_bad_values(void **state)
 {
     (void)state;
     /* keys the base does not set (a duplicate key is refused by the parser) */
-    s_write("RISK", "\"max_trades_per_hour\": \"one\",\n    ", NULL);
+    s_write("RISK", "\"max_trades_per_hour\": \"one\",\n    ");
     s_refused("max_trades_per_hour", "risk.max_trades_per_hour", "expected an integer");
-    s_write("RISK", "\"stop_mode\": \"far\",\n    ", NULL);
+    s_write("RISK", "\"stop_mode\": \"far\",\n    ");
     s_refused("stop_mode", "risk.stop_mode", "expected \"signal\", \"pct\" or \"atr\"");
-    s_write("SCALE", "\"asia_hours\": [0, 25],\n      ", NULL);
+    s_write("SCALE", "\"asia_hours\": [0, 25],\n      ");
     s_refused("asia_hours", "risk.scale.asia_hours", "expected hours in 0..24");
-    s_write("EXITS",
-            "\"tp_ladder_pct\": [\"2\", \"1\"],\n      \"tp_ladder_close_pct\": [\"50\", "
-            "\"50\"],\n      ",
-            NULL);
+    s_write("EXITS", "\"tp_ladder_pct\": [\"2\", \"1\"],\n      \"tp_ladder_close_pct\": [\"50\", "
+                     "\"50\"],\n      ");
     s_refused("\"1\"]", "risk.exits.tp_ladder_pct[1]", "expected rungs in increasing order");
-    s_write("RISK", "\"state_file\": 7,\n    ", NULL);
+    s_write("RISK", "\"state_file\": 7,\n    ");
     s_refused("state_file", "risk.state_file", "expected a string");
 }
 
@@ -313,7 +297,7 @@ test_reconfigure_changes_next_order_size(void **state)
     (void)state;
     s_io_t io;
     memset(&io, 0, sizeof io);
-    s_write(NULL);
+    s_write(NULL, NULL);
     cfg_t *c = s_load();
     risk_config_t *before = malloc(sizeof *before), *after = malloc(sizeof *after);
     assert_non_null(before);
@@ -364,7 +348,7 @@ test_reconfigure_refuses_bad(void **state)
     (void)state;
     s_io_t io;
     memset(&io, 0, sizeof io);
-    s_write(NULL);
+    s_write(NULL, NULL);
     cfg_t *c = s_load();
     risk_config_t *rc = malloc(sizeof *rc);
     assert_non_null(rc);
@@ -454,7 +438,7 @@ test_reload_keys(void **state)
                 continue; /* set in the base, which the reader accepts */
             }
             snprintf(line, sizeof line, "\"%s\": null,\n    ", k[i].pattern + 5);
-            s_write("RISK", line, NULL);
+            s_write("RISK", line);
             cfg_t *c = s_load();
             (void)risk_config_check(c, "risk.0"); /* null is a bad value, not unknown */
             if (strstr(cfg_error(c), "unknown key")) {
