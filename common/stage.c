@@ -60,6 +60,8 @@ struct stage {
     bool key_reload[STAGE_KEYS];
     size_t n_keys;
     cfg_t *current; /* the last reloaded config (owned); NULL = still the one of stage_new */
+    stage_check_fn *check_fn;
+    void *check_arg;
 };
 
 static void
@@ -348,6 +350,11 @@ stage_reload(stage_t *self, json_t *reply)
     cfg_t *fresh = cfg_load(cfg_file(self->cfg), err, sizeof err);
     if (!fresh) {
         s_refuse(reply, err);
+        return -1;
+    }
+    if (self->check_fn && self->check_fn(self, fresh, self->check_arg) != 0) {
+        s_refuse(reply, cfg_error(fresh)[0] ? cfg_error(fresh) : "refused by the stage");
+        cfg_destroy(&fresh);
         return -1;
     }
     char path[STAGE_PATH_LEN] = "";
@@ -724,6 +731,14 @@ stage_on_reload(stage_t *self, stage_reload_fn *fn, void *arg)
     assert(self);
     self->reload_fn = fn;
     self->reload_arg = arg;
+}
+
+void
+stage_on_check(stage_t *self, stage_check_fn *fn, void *arg)
+{
+    assert(self);
+    self->check_fn = fn;
+    self->check_arg = arg;
 }
 
 void

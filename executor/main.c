@@ -121,6 +121,14 @@ s_status(stage_t *st, json_t *status, void *arg)
     exec_status(c->exec, status);
 }
 
+/* `ctl reload`: the whole fresh file is checked as at start before anything is compared. */
+static int
+s_on_check(stage_t *st, cfg_t *fresh, void *arg)
+{
+    (void)arg;
+    return executor_config_check(fresh, stage_name(st));
+}
+
 /* `ctl reload` with a changed reloadable key (common/stage.h): read the whole fresh config
  * with the reader used at start, then apply the paper rules. Credentials are read as at
  * start (a key file that became unreadable is refused) but never applied live: wiped at
@@ -302,6 +310,7 @@ main(int argc, char **argv)
         log_error(S_MOD, "cannot declare the reload keys: %s", strerror(errno));
         goto done;
     }
+    stage_on_check(c.st, s_on_check, &c);
     stage_on_reload(c.st, s_on_reload, &c);
     stage_on_status(c.st, s_status, &c);
     stage_on_ctl(c.st, s_on_ctl, &c);

@@ -58,6 +58,14 @@ check "the error names $cfg:$line: risk.max_open_positions" \
 eq "max_open_positions unchanged" "$(jget risk.0 .settings.max_open_positions)" 1
 eq "risk_per_trade_pct unchanged by the refused file" "$(jget risk.0 .settings.risk_per_trade_pct)" 1.5
 
+# 2b. an unknown key (a typo) is refused as such, by the reader used at start
+edit '.risk.max_open_positions = 1 | .risk.risk_per_trade_pct = "1.5" | .risk.max_open_positons = 2'
+line=$(line_of '"max_open_positons"')
+r=$(reload risk.0)
+eq "a misspelt risk key: refused as unknown" "$(echo "$r" | jq -r .error)" \
+    "$cfg:$line: risk.max_open_positons: unknown key"
+edit 'del(.risk.max_open_positons)'
+
 # 3. a key that needs a restart: refused by name, nothing changed
 edit '.risk.max_open_positions = 1 | .risk.risk_per_trade_pct = "1.5" | .risk.state_file = "{run}/elsewhere.json"'
 line=$(line_of '"state_file"')

@@ -304,6 +304,49 @@ test_refusals_change_nothing(void **state)
     cfg_destroy(&cfg);
 }
 
+static int
+s_check(stage_t *st, cfg_t *fresh, void *arg)
+{
+    (void)st;
+    int *calls = arg;
+    (*calls)++;
+    int64_t a;
+    if (cfg_int(fresh, "risk.a", 0, 0, 50, false, &a) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* The stage's check runs on the whole file first: its error wins over a restart key, and a
+ * refused file applies nothing. */
+static void
+test_check_first(void **state)
+{
+    (void)state;
+    s_hook_t h = { 0 };
+    int checks = 0;
+    cfg_t *cfg;
+    S_BASE();
+    stage_t *st = s_stage(&cfg, &h);
+    stage_on_check(st, s_check, &checks);
+    char r[512], want[512];
+    s_write("info", 99, 2, "y.json", "[1, 2]", 1, 3, 1, "");
+    assert_int_equal(s_reload(st, r), -1);
+    snprintf(want, sizeof want,
+             "{\"error\":\"%s:%d: risk.a: expected an integer in [0, 50], got 99\",\"ok\":false}",
+             s_path, s_line("\"a\""));
+    assert_string_equal(r, want);
+    assert_int_equal(checks, 1);
+    assert_int_equal(h.calls, 0);
+    s_write("info", 9, 2, "x.json", "[1, 2]", 1, 3, 1, "");
+    assert_int_equal(s_reload(st, r), 0);
+    assert_string_equal(r, "{\"ok\":true,\"reloaded\":[\"risk.a\"]}");
+    assert_int_equal(checks, 2);
+    assert_int_equal(h.calls, 1);
+    stage_destroy(&st);
+    cfg_destroy(&cfg);
+}
+
 static void
 test_reload_keys_bounds(void **state)
 {
@@ -332,6 +375,7 @@ main(void)
         cmocka_unit_test(test_changed_keys_named_exactly),
         cmocka_unit_test(test_restart_keys_refused),
         cmocka_unit_test(test_refusals_change_nothing),
+        cmocka_unit_test(test_check_first),
         cmocka_unit_test(test_reload_keys_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
