@@ -60,6 +60,8 @@ struct stage {
     bool key_reload[STAGE_KEYS];
     size_t n_keys;
     cfg_t *current; /* the last reloaded config (owned); NULL = still the one of stage_new */
+    stage_check_fn *check_fn;
+    void *check_arg;
 };
 
 static void
@@ -355,6 +357,11 @@ stage_reload(stage_t *self, json_t *reply)
         cfg_destroy(&fresh);
         return -1;
     }
+    if (self->check_fn && self->check_fn(self, fresh, self->check_arg) != 0) {
+        s_refuse(reply, cfg_error(fresh)[0] ? cfg_error(fresh) : "refused by the stage");
+        cfg_destroy(&fresh);
+        return -1;
+    }
     char path[STAGE_PATH_LEN] = "";
     s_diff_t d = { .st = self, .reloaded = json_array(), .restart = json_array() };
     if (!d.reloaded || !d.restart) {
@@ -392,7 +399,7 @@ stage_reload(stage_t *self, json_t *reply)
         cfg_destroy(&fresh);
         return -1;
     }
-    size_t n_stage = 0; /* changed reloadable keys the stage's hook applies */
+    size_t n_stage = 0;         /* changed reloadable keys the stage's hook applies */
     bool level_changed = false; /* a level given with -l stays until the file's changes */
     for (size_t i = 0; i < json_array_size(d.reloaded); i++) {
         if (strcmp(json_string_value(json_array_get(d.reloaded, i)), "log_level") != 0) {
@@ -729,6 +736,14 @@ stage_on_reload(stage_t *self, stage_reload_fn *fn, void *arg)
     assert(self);
     self->reload_fn = fn;
     self->reload_arg = arg;
+}
+
+void
+stage_on_check(stage_t *self, stage_check_fn *fn, void *arg)
+{
+    assert(self);
+    self->check_fn = fn;
+    self->check_arg = arg;
 }
 
 void

@@ -35,7 +35,7 @@ stage_t *stage_new(const char *instance, cfg_t *cfg);
 void stage_destroy(stage_t **self_p);
 
 const char *stage_name(const stage_t *self);
-cfg_t *stage_cfg(const stage_t *self);
+cfg_t *stage_cfg(const stage_t *self); /* the config given to stage_new (see stage_cfg_current) */
 zloop_t *stage_loop(stage_t *self);
 bus_pub_t *stage_pub(stage_t *self);
 bool stage_replay(const stage_t *self); /* config "mode" == "replay" */
@@ -88,14 +88,18 @@ void stage_on_ctl(stage_t *self, stage_ctl_fn *fn, void *arg);
  *
  * Outcome, in this order; nothing is applied unless all of it passes:
  *   1. the file does not parse: {"ok":false,"error":"<file>:<line>:<col>: ..."}
- *   2. a changed key needs a restart: {"ok":false,"error":"<file>:<line>: <key>: needs a
+ *   2. the stage registered a check (stage_on_check: its <stage>_config_check, the reader it
+ *      used at start without side effects) and the whole file fails it - a bad value or an
+ *      unknown key anywhere the stage reads, changed or not:
+ *      {"ok":false,"error":"<file>:<line>: <key>: <why>"}
+ *   3. a changed key needs a restart: {"ok":false,"error":"<file>:<line>: <key>: needs a
  *      restart","restart":[every such key]}
- *   3. log_level is not a level: {"ok":false,"error":"<file>:<line>: log_level: ..."}
- *   4. a reloadable key other than log_level changed and the stage registered a hook
+ *   4. log_level is not a level: {"ok":false,"error":"<file>:<line>: log_level: ..."}
+ *   5. a reloadable key other than log_level changed and the stage registered a hook
  *      (stage_on_reload): the hook validates the whole fresh config with the reader the stage
  *      used at start, then applies; -1 (after cfg_fail on the fresh config) gives
  *      {"ok":false,"error":"<file>:<line>: <key>: <why>"} and must leave everything as it was
- *   5. {"ok":true,"reloaded":[the changed reloadable keys, file order]}; log_level applied;
+ *   6. {"ok":true,"reloaded":[the changed reloadable keys, file order]}; log_level applied;
  *      the fresh config becomes the one the next reload compares with.
  * A stage that reads a reloadable key but registers no hook would apply nothing: declare a
  * key reloadable only together with the hook that applies it.
@@ -116,7 +120,12 @@ typedef struct {
  * 0, or -1 with errno ENOSPC (too many) or EINVAL (empty or too long pattern). */
 int stage_reload_keys(stage_t *self, const stage_key_t *keys, size_t n);
 
-/* The hook of step 4 above: `fresh` is the newly loaded config (borrowed for the call; its
+/* The check of step 2 above: validate the whole fresh config (borrowed for the call) exactly
+ * as the stage does at start, with no side effect; 0, or -1 after cfg_fail() on `fresh`. */
+typedef int(stage_check_fn)(stage_t *st, cfg_t *fresh, void *arg);
+void stage_on_check(stage_t *self, stage_check_fn *fn, void *arg);
+
+/* The hook of step 5 above: `fresh` is the newly loaded config (borrowed for the call; its
  * cfg_error() carries the refusal), `reply` the answer being built, whose "reloaded" array
  * already lists the changed reloadable keys (read it to apply only what changed; do not
  * remove from it). Return 0 when applied, or -1 after cfg_fail() on `fresh`, having changed

@@ -239,3 +239,18 @@ executor_config_wipe(executor_config_t *c)
     OPENSSL_cleanse(c->key, sizeof c->key);
     OPENSSL_cleanse(c->secret, sizeof c->secret);
 }
+
+/* docs/config.md "executor" marks the same keys "reload"; exec_set_paper_rules applies them */
+static const stage_key_t k_reload_keys[] = {
+    { "account", false },
+    { "executor.paper_trigger_by", true },
+    { "executor.paper_latency_ms", true },
+};
+
+const stage_key_t *
+executor_config_keys(size_t *n)
+{
+    assert(n);
+    *n = sizeof k_reload_keys / sizeof k_reload_keys[0];
+    return k_reload_keys;
+}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/cfg.h"
+#include "common/stage.h"
 #include "executor/exec.h"
 
 typedef struct {
@@ -51,5 +52,13 @@ int executor_config_check(cfg_t *cfg, const char *instance);
 
 /* Erase the credentials in *c (OPENSSL_cleanse): call once exec_new has taken its copy. */
 void executor_config_wipe(executor_config_t *c);
+
+/* The executor's key patterns for the generic reload (common/stage.h stage_reload_keys):
+ * "account" (restart) and the two keys `ctl reload` applies (exec_set_paper_rules):
+ * executor.paper_trigger_by and executor.paper_latency_ms. Every other "executor" key needs a
+ * restart: fees and the slippage cap (paper persistence replays its fills at the rates in
+ * the file, so a rate changed mid-run would rewrite the restored account), the venue, its
+ * URLs, credentials and journal. Static table; *n gets its length. */
+const stage_key_t *executor_config_keys(size_t *n);
 
 #endif /* TP_EXEC_CONFIG_H */

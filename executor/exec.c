@@ -34,7 +34,8 @@ struct exec {
     venue_t venue;
     venue_emit_fn *emit;
     void *emit_arg;
-    int64_t md_time; /* latest md event time received, ns */
+    int64_t md_time;           /* latest md event time received, ns */
+    paper_rules_t paper_rules; /* in force on the paper venue (shown in status) */
     exec_counts_t counts;
     log_limit_t bad_req, bad_md, place_fail;
     uint8_t buf[CODEC_MSG_MAX]; /* answers that are not stored (malformed requests) */
@@ -86,6 +87,7 @@ exec_new(const exec_cfg_t *cfg, venue_emit_fn *emit, void *emit_arg)
         errno = e;
         goto fail;
     }
+    self->paper_rules = cfg->paper;
     if (strcmp(vc.name, "bybit") == 0) {
         /* orders journaled by an earlier run: a repeated request is answered from them */
         (void)bybit_restore(self->venue.impl);
@@ -434,7 +436,28 @@ exec_status(exec_t *self, json_t *out)
     (void)json_object_set_new(out, "fills",
                               json_integer((json_int_t)orders_fill_count(self->orders)));
     (void)json_object_set_new(out, "venue", json_string(self->venue.ops->name));
+    if (strcmp(self->venue.ops->name, "paper") == 0) {
+        (void)json_object_set_new(
+            out, "paper_rules",
+            json_pack("{s:s, s:I}", "trigger_by",
+                      self->paper_rules.trigger_by == PAPER_TRIGGER_MARK ? "mark" : "last",
+                      "latency_ms", (json_int_t)(self->paper_rules.latency_ns / 1000000)));
+    }
     self->venue.ops->status(self->venue.impl, out);
+}
+
+int
+exec_set_paper_rules(exec_t *self, const paper_rules_t *rules)
+{
+    assert(self && rules);
+    if (strcmp(self->venue.ops->name, "paper") != 0) {
+        return 0; /* read for every venue, used by the paper venue only */
+    }
+    if (paper_set_rules(self->venue.impl, rules) < 0) {
+        return -1; /* EINVAL: nothing changed */
+    }
+    self->paper_rules = *rules;
+    return 0;
 }
 
 const exec_counts_t *

@@ -79,7 +79,15 @@ void exec_deliver(exec_t *self, const bus_msg_t *msg);
  * and exec.status.paper "running" on the hello step). */
 void exec_barrier(exec_t *self, const codec_sys_barrier_t *b);
 
-/* Status fields: orders, open_orders, fills, and the venue's (positions, equity, ...). */
+/* New paper matching rules while running (`ctl reload` of executor.paper_trigger_by /
+ * paper_latency_ms): paper_set_rules, so orders placed from now on get the new latency and
+ * every untriggered order is judged by the new trigger source from the next price; working
+ * orders keep their active time. Other venues ignore the rules: 0 and nothing done.
+ * 0, or -1/EINVAL (bad rules; nothing changed). */
+int exec_set_paper_rules(exec_t *self, const paper_rules_t *rules);
+
+/* Status fields: orders, open_orders, fills, "paper_rules" {"trigger_by","latency_ms"} (paper
+ * venue), and the venue's (positions, equity, ...). */
 void exec_status(exec_t *self, json_t *out);
 
 const exec_counts_t *exec_counts(const exec_t *self);

@@ -5,23 +5,11 @@
  *  to every feed.* PUB ("md.", "sys.barrier") and one to every risk.* PUB ("sys.barrier").
  *  Inputs go through a step_t: feed.* rank 0, risk.* rank 1 (order requests are pushed as
  *  risk.0's); the barrier callback publishes sys.barrier after the step's orders were matched.
- *  Config (defaults used when a key is absent):
- *    executor.venue "paper"; executor.taker_fee "0.001" (rate); executor.maker_fee "0.001";
- *    executor.slippage_cap_pct "1.0" (percent from the best price; "0" = no cap);
- *    executor.paper_trigger_by "last" | "mark" (paper trigger source);
- *    executor.paper_latency_ms 0 (paper: order active at its event time + latency);
- *    account.asset "USDT"; account.start_balance "10000" (quote units).
- *    Live venue (executor.venue "bybit", docs/executor.md): executor.base_url
- *    "https://api.bybit.com"; executor.category "linear"; executor.recv_window_ms 5000;
- *    executor.timeout_ms 5000; executor.max_offset_ms 500; executor.poll_ms 1000;
- *    executor.paper_state "" (paper venue: a persistence log, e.g. "{run}/paper.state";
- *    "" = off, the default, so replays never start from an old state);
- *    executor.journal "{run}/<instance>.journal"; executor.ws_url (derived from base_url:
- *    wss://stream.bybit.com/v5/private, or ws://<host:port>/v5/private for venue-sim; "" = no
- *    private WS); executor.key_file "" (a file "key\nsecret\n"
- *    readable by the owner only). Keys: BYBIT_API_KEY + BYBIT_API_SECRET from the
- *    environment, else key_file; never logged. The stage state follows the venue state
- *    ("reconciling", "running", "halted"): risk keeps new entries halted unless "running".
+ *  Config: executor/config.h reads it (docs/config.md "executor": keys, defaults, and which
+ *  ones `ctl reload` applies: executor.paper_trigger_by, executor.paper_latency_ms). Keys:
+ *  BYBIT_API_KEY + BYBIT_API_SECRET from the environment (read here, the only reader of the
+ *  environment), else executor.key_file; never logged. The stage state follows the venue state
+ *  ("reconciling", "running", "halted"): risk keeps new entries halted unless "running".
  *  Exit codes:
  *    0  clean stop (SIGTERM/SIGINT)
  *    1  runtime failure
@@ -131,6 +119,37 @@ s_status(stage_t *st, json_t *status, void *arg)
     (void)st;
     s_ctx_t *c = arg;
     exec_status(c->exec, status);
+}
+
+/* `ctl reload`: the whole fresh file is checked as at start before anything is compared. */
+static int
+s_on_check(stage_t *st, cfg_t *fresh, void *arg)
+{
+    (void)arg;
+    return executor_config_check(fresh, stage_name(st));
+}
+
+/* `ctl reload` with a changed reloadable key (common/stage.h): read the whole fresh config
+ * with the reader used at start, then apply the paper rules. Credentials are read as at
+ * start (a key file that became unreadable is refused) but never applied live: wiped at
+ * once. */
+static int
+s_on_reload(stage_t *st, cfg_t *fresh, json_t *reply, void *arg)
+{
+    (void)reply;
+    s_ctx_t *c = arg;
+    executor_config_t *xc = malloc(sizeof *xc);
+    if (!xc) {
+        return cfg_fail(fresh, "executor", "cannot reload: out of memory");
+    }
+    int r = executor_config_read(fresh, stage_name(st), getenv("BYBIT_API_KEY"),
+                                 getenv("BYBIT_API_SECRET"), xc);
+    executor_config_wipe(xc);
+    if (r == 0 && exec_set_paper_rules(c->exec, &xc->exec.paper) < 0) {
+        r = cfg_fail(fresh, "executor", "cannot apply the paper rules: %s", strerror(errno));
+    }
+    free(xc);
+    return r;
 }
 
 static void
@@ -285,6 +304,14 @@ main(int argc, char **argv)
         log_error(S_MOD, "cannot add the order socket to the loop");
         goto done;
     }
+    size_t n_keys;
+    const stage_key_t *keys = executor_config_keys(&n_keys);
+    if (stage_reload_keys(c.st, keys, n_keys) < 0) {
+        log_error(S_MOD, "cannot declare the reload keys: %s", strerror(errno));
+        goto done;
+    }
+    stage_on_check(c.st, s_on_check, &c);
+    stage_on_reload(c.st, s_on_reload, &c);
     stage_on_status(c.st, s_status, &c);
     stage_on_ctl(c.st, s_on_ctl, &c);
     if (xc.poll_ms > 0) {

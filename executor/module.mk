@@ -14,6 +14,9 @@ test_paper_SRCS := tests/unit/executor/test_paper.c executor/paper.c executor/or
 UNIT_TESTS += test_exec
 test_exec_SRCS := tests/unit/executor/test_exec.c executor/exec.c executor/rep.c \
     $(EXECUTOR_CORE)
+UNIT_TESTS += test_exec_config
+test_exec_config_SRCS := tests/unit/executor/test_exec_config.c executor/config.c \
+    executor/exec.c $(EXECUTOR_CORE)
 
 # exec-order: send one order request to an executor's REP (tests/integration/executor_*.sh)
 BINS += exec-order

@@ -205,6 +205,15 @@ s_on_sim(stage_t *st, bus_msg_t *msg, void *arg)
     return 0;
 }
 
+/* `ctl reload`, first: the whole fresh file through the reader used at start (stage.h); every
+ * feed key needs a restart, so a good file changes only log_level. */
+static int
+s_on_check(stage_t *st, cfg_t *fresh, void *arg)
+{
+    (void)arg;
+    return feed_config_check(fresh, stage_name(st), NULL, NULL, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -298,6 +307,7 @@ main(int argc, char **argv)
         goto done;
     }
     stage_on_status(app.st, s_on_status, &app);
+    stage_on_check(app.st, s_on_check, &app);
     for (size_t i = 0; i < app.n; i++) {
         session_start(app.sess[i]);
     }

@@ -14,8 +14,9 @@
  *  commit succeeds again, and `rec.alert` "error" "dropping" the first time messages are
  *  dropped in an episode. Each alert is also queued into the database (risk_events and alerts
  *  rows with topic rec.alert), so the file records its own troubles once it can be written.
- *  Config (all optional): recorder.db (string, "{run}/tradepipe.db"), recorder.batch_max
- *  (messages, 5000), recorder.batch_ms (ms, 200), recorder.rcvhwm (messages, 1000000).
+ *  Config (all optional, read by recorder/config.h; each needs a restart): recorder.db
+ *  (string, "{run}/tradepipe.db"), recorder.batch_max (messages, 5000), recorder.batch_ms (ms,
+ *  200), recorder.rcvhwm (messages, 1000000).
  *  Exit codes:
  *    0  clean stop (SIGTERM/SIGINT), batch committed, database closed
  *    1  runtime failure (the loop stopped on an error, or the final commit failed)
@@ -251,6 +252,15 @@ s_status(stage_t *st, json_t *status, void *arg)
                               db); /* jansson calls: a failed set only loses a field */
 }
 
+/* `ctl reload`: the whole fresh file is checked as at start (every recorder key needs a
+ * restart, so a valid change is then refused by the generic reload, naming the key). */
+static int
+s_on_check(stage_t *st, cfg_t *fresh, void *arg)
+{
+    (void)arg;
+    return recorder_config_check(fresh, stage_name(st));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -355,6 +365,7 @@ main(int argc, char **argv)
         goto done;
     }
     stage_on_status(ctx.st, s_status, &ctx);
+    stage_on_check(ctx.st, s_on_check, &ctx);
     /* Check the batch age four times per batch_ms so a batch commits at most 1.25 x batch_ms
      * after its first message. */
     size_t period = (size_t)(rc_cfg.batch_ms / 4 > 0 ? rc_cfg.batch_ms / 4 : 1);

@@ -8,6 +8,8 @@ UNIT_TESTS += test_writer
 test_writer_SRCS := tests/unit/recorder/test_writer.c recorder/writer.c recorder/schema.c
 UNIT_TESTS += test_recorder_run
 test_recorder_run_SRCS := tests/unit/recorder/test_recorder_run.c
+UNIT_TESTS += test_recorder_config
+test_recorder_config_SRCS := tests/unit/recorder/test_recorder_config.c recorder/config.c
 UNIT_TESTS += test_history
 test_history_SRCS := tests/unit/recorder/test_history.c recorder/history.c recorder/schema.c
 # load publisher for the recorder's integration tests and benchmark (tests/bench/rec_load.c)

@@ -255,6 +255,14 @@ s_on_status(stage_t *st, json_t *status, void *arg)
     (void)json_object_set_new(status, "settings", c ? c : json_null()); /* after reloads too */
 }
 
+/* `ctl reload`: the whole fresh file is checked as at start before anything is compared. */
+static int
+s_on_check(stage_t *st, cfg_t *fresh, void *arg)
+{
+    (void)arg;
+    return risk_config_check(fresh, stage_name(st));
+}
+
 /* `ctl reload` with a changed reloadable key (common/stage.h): read the whole fresh config
  * with the reader used at start, then apply. Served between two steps (stage.h "When"). */
 static int
@@ -501,6 +509,7 @@ main(int argc, char **argv)
         log_error("risk", "cannot declare the reload keys: %s", strerror(errno));
         goto done;
     }
+    stage_on_check(ctx.st, s_on_check, &ctx);
     stage_on_reload(ctx.st, s_on_reload, &ctx);
     stage_on_ctl(ctx.st, s_on_ctl, &ctx);
     stage_on_status(ctx.st, s_on_status, &ctx);

@@ -18,3 +18,5 @@ test_risk_engine_SRCS := tests/unit/risk/test_engine.c $(RISK_LIB_SRCS)
 
 BENCHES += bench_risk
 bench_risk_SRCS := tests/bench/bench_risk.c $(RISK_LIB_SRCS)
+UNIT_TESTS += test_risk_config
+test_risk_config_SRCS := tests/unit/risk/test_config.c $(RISK_LIB_SRCS)

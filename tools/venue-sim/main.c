@@ -401,6 +401,15 @@ s_lws_log(int level, const char *line)
     }
 }
 
+/* `ctl reload`, first: the whole fresh file through the reader used at start (stage.h); every
+ * venue_sim key needs a restart, so a good file changes only log_level. */
+static int
+s_on_check(stage_t *st, cfg_t *fresh, void *arg)
+{
+    (void)arg;
+    return venuesim_config_check(fresh, stage_name(st));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -538,6 +547,7 @@ main(int argc, char **argv)
         }
     }
     stage_on_status(a.st, s_status, &a);
+    stage_on_check(a.st, s_on_check, &a);
     stage_on_ctl(a.st, s_on_ctl, &a);
     if (zloop_timer(stage_loop(a.st), (size_t)a.hello_ms, 0, s_on_hello, &a) < 0) {
         exit_code = 1;
