@@ -1309,8 +1309,10 @@ paper_cancel(paper_t *self, const char *client_id)
         errno = ENOENT;
         return -1;
     }
+    /* working here, or accepted by the executor and not handed over yet (replay: it waits in
+     * the step for the next barrier; exec.c skips it then) */
     ssize_t wi = s_work_find(self, o);
-    if (wi < 0 || !order_is_open(o)) {
+    if (!order_is_open(o) || (wi < 0 && o->sent)) {
         errno = EALREADY;
         return -1;
     }

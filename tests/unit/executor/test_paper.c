@@ -1339,6 +1339,16 @@ test_operator_cancel(void **state)
     assert_int_equal(paper_working(p), 0);
     /* nothing left: cancel-all answers ok with 0 */
     assert_int_equal(paper_cancel_all(p, NULL), 0);
+    /* accepted by the executor, not handed over yet (sent false): cancelled and published too */
+    order_t *q = s_order(&fx, "Q1", "bybit-linear", 1, CODEC_ORD_LIMIT, 100, 9700, 6003, false);
+    before = g_n;
+    assert_int_equal(paper_cancel(p, "Q1"), 0);
+    assert_int_equal(q->status, ORDER_CANCELLED);
+    assert_int_equal(g_n, before + 1);
+    assert_string_equal(g_rec[before].body.xorder.client_id, "Q1");
+    q->sent = true; /* what exec.c does when it delivers it: then it is not the venue's */
+    assert_int_equal(paper_cancel(p, "Q1"), -1);
+    assert_int_equal(errno, EALREADY);
     paper_check(p);
     orders_check(orders);
     paper_destroy(&p);
