@@ -48,10 +48,10 @@ typedef struct {
 
 /* name -> md_stats_t field, in sys.hb order (the first 16 counters go in the heartbeat) */
 static const char *const k_ctr_names[] = {
-    "frames",   "books",     "trades",        "tickers",    "klines",   "refused",
-    "resyncs",  "bad_json",  "bad_field",     "unknown_topic", "reconnects", "no_instr",
-    "unsynced", "acks",      "nacks",         "pongs",      "barriers", "crossed",
-    "silent",   "stale",     "skew_warn",     NULL
+    "frames",   "books",     "trades",        "tickers",    "klines",   "refused",  "resyncs",
+    "bad_json", "bad_field", "unknown_topic", "reconnects", "no_instr", "unsynced", "acks",
+    "nacks",    "pongs",     "barriers",      "crossed",    "silent",   "stale",    "skew_warn",
+    NULL
 };
 
 static void
@@ -71,11 +71,26 @@ s_sync_counters(app_t *a)
     const md_stats_t *s = &a->stats;
     /* "refused" (frames the parsers refused, every connection) is among the first 16: it goes
      * in sys.hb.<inst>, so the recorder keeps it */
-    const int64_t v[] = { s->frames,   s->books,     s->trades,        s->tickers,
-                          s->klines,   refused,      s->resyncs,       s->bad_json,
-                          s->bad_field, s->unknown_topic, s->reconnects, s->no_instr,
-                          s->unsynced, s->acks,      s->nacks,         s->pongs,
-                          (int64_t)a->barriers_fwd, s->crossed, s->silent, s->stale,
+    const int64_t v[] = { s->frames,
+                          s->books,
+                          s->trades,
+                          s->tickers,
+                          s->klines,
+                          refused,
+                          s->resyncs,
+                          s->bad_json,
+                          s->bad_field,
+                          s->unknown_topic,
+                          s->reconnects,
+                          s->no_instr,
+                          s->unsynced,
+                          s->acks,
+                          s->nacks,
+                          s->pongs,
+                          (int64_t)a->barriers_fwd,
+                          s->crossed,
+                          s->silent,
+                          s->stale,
                           s->skew_warn };
     for (size_t i = 0; k_ctr_names[i]; i++) {
         *a->ctr[i] = v[i];
@@ -174,8 +189,8 @@ static int
 s_load_refused_bound(cfg_t *cfg, int64_t *max_bp, int64_t *min_frames)
 {
     return cfg_money(cfg, "feed.max_refused_pct", 2, "1", 0, 10000, max_bp) != 0
-                   || cfg_int(cfg, "feed.refused_min_frames", 1000, 1, INT64_C(1000000000),
-                              false, min_frames)
+                   || cfg_int(cfg, "feed.refused_min_frames", 1000, 1, INT64_C(1000000000), false,
+                              min_frames)
                           != 0
                ? -1
                : 0;
@@ -318,11 +333,9 @@ main(int argc, char **argv)
         return 1;
     }
 
-    static const char *const known[] = {
-        "book_levels",  "connections", "instruments",     "rest_timeout_ms",
-        "skew_warn_ms", "announce_s",  "max_refused_pct", "refused_min_frames",
-        NULL
-    };
+    static const char *const known[] = { "book_levels",     "connections",        "instruments",
+                                         "rest_timeout_ms", "skew_warn_ms",       "announce_s",
+                                         "max_refused_pct", "refused_min_frames", NULL };
     int64_t levels, rest_ms, skew_ms, announce_s;
     instrs = instr_table_new();
     if (!instrs) {
