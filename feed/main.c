@@ -188,12 +188,10 @@ s_on_refused(session_t *s, void *arg)
 static int
 s_load_refused_bound(cfg_t *cfg, int64_t *max_bp, int64_t *min_frames)
 {
-    return cfg_money(cfg, "feed.max_refused_pct", 2, "1", 0, 10000, max_bp) != 0
-                   || cfg_int(cfg, "feed.refused_min_frames", 1000, 1, INT64_C(1000000000), false,
-                              min_frames)
-                          != 0
-               ? -1
-               : 0;
+    if (cfg_money(cfg, "feed.max_refused_pct", 2, "1", 0, 10000, max_bp) != 0) {
+        return -1;
+    }
+    return cfg_int(cfg, "feed.refused_min_frames", 1000, 1, INT64_C(1000000000), false, min_frames);
 }
 
 /* ---- replay gate -------------------------------------------------------------------------- */

@@ -4,6 +4,8 @@
 #      digits) no longer fit, nearly every kline frame is refused; the feed logs one error
 #      naming the connection, the counts and the share, and exits 1 (supervisord: "exited ...
 #      not expected") instead of reporting a run with 0 trades as a success.
+#   A2. the same with the bound off (feed.max_refused_pct "100"): the run ends, and the
+#      2880 refused frames are counted in `ctl status feed.0`.
 #   B. a copy of one day's kline CSV with 5 volumes given a digit beyond the step: 5 of 1440
 #      frames refused (0.35 %, under the 1 % bound): the replay runs to the end, and the count
 #      is in `ctl status feed.0` (per connection and in the counters) and in the feed's
@@ -44,6 +46,26 @@ check "A: it fired at the minimum sample (1000 frames, default feed.refused_min_
 check "A: nearly every frame was refused ($refused of $frames)" test "${refused:-0}" -gt 900
 check "A: the refusals themselves were logged (first occurrence, a warning)" \
     sh -c "cat '$dir'/log/feed*.log | grep -q ' W .*kline: bad o/h/l/c/v/q/V/x (first occurrence)'"
+
+# ---- A2: the same data with the bound off (feed.max_refused_pct 100): the run goes on and
+#      the refusals are no longer silent: every kline frame counted in status
+cfg=$(make_config refused_nobound tests/integration/small.json)
+dir=$(dirname "$cfg")
+jq '(.feed.instruments[] | select(.venue == "binance-spot")) |= (.step = "0.1" | .min_qty = "0.1")
+    | .feed.max_refused_pct = "100"' "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg"
+check "A2: supervisord starts the group" sh -c "tools/sv -c '$cfg' up >/dev/null 2>&1"
+if "$BIN/ctl" -c "$cfg" wait-state venue-sim.0 done --max-wait 400 >"$dir/ctl.out" 2>&1; then
+    ok "A2: with no bound the replay runs to the end"
+else
+    not_ok "A2: the replay did not finish: $(tail -c 300 "$dir/ctl.out")"
+fi
+"$BIN/ctl" -c "$cfg" status feed.0 >"$dir/feed.status" 2>&1
+sv "$cfg" stop 'tradepipe:*'
+sv "$cfg" shutdown
+sp() { jq -r ".connections[] | select(.label == \"binance-spot\") | .$1" "$dir/feed.status"; }
+eq "A2: ctl status feed.0: every binance-spot frame refused (2 days of 1m klines)" \
+    "$(sp refused) of $(sp frames), $(sp refused_pct) %" "2880 of 2880, 100.00 %"
+eq "A2: counters.refused" "$(jq -r .counters.refused "$dir/feed.status")" 2880
 
 # ---- B: a few refused frames, under the bound -> runs to the end, count shown
 cfg=$(make_config refused_few tests/integration/small.json)

@@ -1,6 +1,7 @@
 # ops_readable.sh - what a person sees and types (issue 14, finding 9), against the real group
 # under supervisord (paper venue, a paced replay of tests/integration/small.json):
-#   - `ctl` without a command lists its commands, one line each, exit 0
+#   - `ctl` without a command lists its commands, one line each, exit 0; `ctl status all` is
+#     indented on a terminal and one compact line when piped
 #   - tap prints book prices as decimals at the instrument's scale (checked against the
 #     recorder's book_top row of the same update and against the recorded Bybit frames), and a
 #     heartbeat's evt is "-", not 1970-01-01
@@ -58,6 +59,15 @@ hello_done() {
     [ "$(sql "$db" "select count(*) from events where topic = 'md.instrument.binance-spot.BTCUSDT'" 2>/dev/null)" -ge 1 ] 2>/dev/null
 }
 check "the replay passed its hello (md.instrument recorded)" wait_for 60 hello_done
+
+# ---- ctl status: indented on a terminal (script(1) gives it one), one line when piped
+script -qc "$BIN/ctl -c $cfg status all" /dev/null >"$dir/status_tty.out" 2>&1
+$CTL status all >"$dir/status_pipe.out" 2>&1
+check "ctl status all on a terminal: indented, one key a line ($(wc -l <"$dir/status_tty.out") lines)" \
+    test "$(wc -l <"$dir/status_tty.out")" -gt 20 -a "$(grep -c '^  "risk.0": {' "$dir/status_tty.out")" = 1
+eq "ctl status all piped: one compact line" "$(wc -l <"$dir/status_pipe.out")" 1
+check "  which still parses as JSON with every instance" \
+    sh -c "jq -e '.\"risk.0\".stage == \"risk.0\"' '$dir/status_pipe.out' >/dev/null"
 
 # ---- kill, resume refused, clear-kill
 $CTL kill risk.0 >"$dir/kill.out" 2>&1
