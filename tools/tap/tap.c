@@ -56,9 +56,8 @@ static const char *const k_qty_keys[] = { "qty",     "cum_qty", "bid_qty",
                                           "ask_qty", "volume",  "taker_buy_volume",
                                           "step",    "min_qty", NULL };
 static const char *const k_value_keys[] = {
-    "quote_volume",    "fee",       "fees",     "realized_pnl", "unrealized_pnl", "equity",
-    "equity_peak",     "daily_pnl", "drawdown", "wallet",       "available",      "min_notional",
-    "funding_rate_e8", NULL
+    "quote_volume", "fee",      "fees",   "realized_pnl", "unrealized_pnl", "equity", "equity_peak",
+    "daily_pnl",    "drawdown", "wallet", "available",    "min_notional",   NULL
 };
 static const char *const k_time_keys[] = { "ts_event", "ts_recv",         "start_ns",
                                            "end_ns",   "next_funding_ns", NULL };
