@@ -10,6 +10,8 @@
 #      frames refused (0.35 %, under the 1 % bound): the replay runs to the end, and the count
 #      is in `ctl status feed.0` (per connection and in the counters) and in the feed's
 #      sys.hb counters the recorder stores.
+#   C. live mode with the coarse step: the feed keeps running, state "degraded", one error
+#      line, the count in status.
 . tests/integration/lib.inc
 
 sv() { tools/sv -c "$1" "$2" "$3" >/dev/null 2>&1; }
@@ -101,4 +103,38 @@ eq "B: the recorder stored the count in the feed's sys.hb counters" \
 check "B: no error in the feed's log" sh -c "! cat '$dir'/log/feed*.log | grep -q ' E '"
 check "B: every stage stopped cleanly (exit 0)" \
     sh -c "! grep -q 'stopped: .*(exit status [1-9]' '$dir/log/supervisord.log'"
+
+# ---- C: live mode, the coarse step again: the feed keeps running (the market does not wait),
+#      its state becomes "degraded", one error line, the count in status (venue-sim free-running
+#      the kline CSV to a live feed, as tests/integration/feed_announce.sh runs it)
+tpl=$TMP_ROOT/live_tpl.json
+jq '.venue_sim.binance_usdm_file = "" | .venue_sim.expect_labels = ["binance-spot"]
+    | .venue_sim.binance_kline_csv = ["data/candles/binance_spot_btcusdt_1m/BTCUSDT-1m-2025-11-01.csv"]
+    | .feed.connections = [{"label": "binance-spot", "venue": "binance-spot", "protocol": "binance",
+        "url": "ws://127.0.0.1:18765/spot/stream?replay_conn=binance-spot",
+        "rest": "http://127.0.0.1:18765/spot", "symbols": ["BTCUSDT"], "streams": ["kline_1m"]}]
+    | .feed.instruments = [{"venue": "binance-spot", "category": "spot", "symbol": "BTCUSDT",
+        "tick": "0.01", "step": "0.1", "min_qty": "0.1", "min_notional": "5"}]' \
+    tests/integration/feed_faults_binance.json >"$tpl"
+cfg=$(make_config refused_live "$tpl")
+dir=$(dirname "$cfg")
+"$BIN/venue-sim" -c "$cfg" -i venue-sim.0 >"$dir/venue-sim.log" 2>&1 &
+vs=$!
+sleep 0.3
+"$BIN/feed" -c "$cfg" -i feed.0 >"$dir/feed.log" 2>&1 &
+fd=$!
+spot_frames() {
+    "$BIN/ctl" -c "$cfg" status feed.0 >"$dir/feed.status" 2>/dev/null \
+        && [ "$(jq -r '.connections[0].frames' "$dir/feed.status")" -ge 1440 ] 2>/dev/null
+}
+check "C: the live feed parses the day's 1440 kline frames" wait_for 60 spot_frames
+eq "C: the feed says degraded" "$(jq -r .state "$dir/feed.status")" degraded
+eq "C: ctl status feed.0: every frame refused" \
+    "$(jq -r '.connections[0] | "\(.refused) of \(.frames), \(.refused_pct) %, over \(.refused_over_bound)"' "$dir/feed.status")" \
+    "1440 of 1440, 100.00 %, over true"
+check "C: the feed is still running (live: no exit)" kill -0 "$fd"
+eq "C: one error line, naming the connection, the counts and 'feed state degraded'" \
+    "$(grep -c ' E .*binance-spot: 1000 of 1000 frames refused (100.00 %, over feed.max_refused_pct 1.00 %).*feed state degraded' "$dir/feed.log")" 1
+kill "$fd" "$vs" 2>/dev/null
+wait "$fd" "$vs" 2>/dev/null
 finish
