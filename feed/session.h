@@ -36,6 +36,9 @@ typedef struct session session_t;
  * gate); the hook later calls session_frame. */
 typedef void(session_hook_fn)(session_t *s, size_t index, const char *text, size_t len,
                               int64_t recv_ns, void *arg);
+/* The refused share of a connection passed the bound (md_refused_t): called once, from
+ * session_frame; session_refused() has the counts. */
+typedef void(session_refused_fn)(session_t *s, void *arg);
 
 typedef struct {
     bus_pub_t *pub;        /* borrowed: where md.* goes */
@@ -48,6 +51,12 @@ typedef struct {
                               0 = skew not measured (replay: receive times are not the venue's) */
     session_hook_fn *hook; /* NULL = process frames on arrival */
     void *hook_arg;
+    /* refused input (docs/feed.md "Refused input"): bound in hundredths of a percent (100 =
+     * 1 %; >= 10000 = none), applied from refused_min_frames frames on; NULL fn = count only */
+    int64_t refused_max_bp;
+    int64_t refused_min_frames;
+    session_refused_fn *on_refused;
+    void *refused_arg;
 } session_env_t;
 
 /* Build session `index` from feed.connections[index]. NULL with errno EINVAL (bad config:
@@ -77,8 +86,13 @@ int session_config_check(cfg_t *cfg, size_t index, bool replay, instr_table_t *i
 
 void session_start(session_t *self); /* connect */
 
-/* Parse and publish one received frame (from the conn, or from the replay gate). */
+/* Parse and publish one received frame (from the conn, or from the replay gate). Counts it in
+ * the connection's refused input (session_refused) and calls env.on_refused once when the
+ * refused share passes the bound. */
 void session_frame(session_t *self, const char *text, size_t len, int64_t recv_ns);
+
+/* Frames parsed on this connection and how many were refused (md_refused_t). Borrowed. */
+const md_refused_t *session_refused(const session_t *self);
 
 /* Connected, instruments known, subscriptions acknowledged (Bybit) / depth snapshots loaded
  * (Binance). */
@@ -99,7 +113,8 @@ int64_t session_silent_drops(const session_t *self);
 
 /* Per-connection health for `status`: "up", "stale", "idle_ms", "silent_drops", "skew_ms"
  * {"last","min","max","mean","n"} (receive time - exchange event time: negative = the local
- * clock is behind the venue's). */
+ * clock is behind the venue's), "frames" (parsed), "refused" (of which refused),
+ * "refused_pct" (decimal string, "0.00"), "refused_over_bound". */
 #include <jansson.h>
 void session_health(const session_t *self, json_t *out);
 

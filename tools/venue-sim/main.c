@@ -342,6 +342,8 @@ s_status(stage_t *st, json_t *status, void *arg)
     json_object_set_new(r, "acked", json_integer((json_int_t)a->acked));
     json_object_set_new(r, "frames_sent", json_integer((json_int_t)a->released));
     json_object_set_new(r, "frames_total", json_integer((json_int_t)source_count(a->src)));
+    /* recorded lines (kline CSV rows, frames) that did not parse: skipped at load, said here */
+    json_object_set_new(r, "lines_refused", json_integer((json_int_t)source_bad(a->src)));
     json_object_set_new(r, "speed", json_string(a->speed_str));
     json_object_set_new(r, "per_conn", per);
     json_object_set_new(status, "replay", r);
