@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/curve.h"
+#include "common/lock.h"
 #include "common/log.h"
 #include "common/runid.h"
 
@@ -35,6 +36,7 @@ struct stage {
     zloop_t *loop;
     bus_pub_t *pub;
     zsock_t *ctl;
+    lock_t *lock; /* {run}/<instance>.lock, held for the process's life */
     char pub_ep[256], ctl_ep[256];
     char state[32];
     char run_id[RUNID_MAX];
@@ -298,8 +300,23 @@ stage_new(const char *instance, cfg_t *cfg)
     }
     if (mkdir(cfg_run_dir(cfg), 0700) != 0 && errno != EEXIST) {
         int e = errno;
-        log_error("stage", "cannot create the run directory %s: %s", cfg_run_dir(cfg),
-                  strerror(e));
+        log_error("stage", "cannot create the run directory %s: %s", cfg_run_dir(cfg), strerror(e));
+        errno = e;
+        goto fail;
+    }
+    /* one process per instance: before anything is bound, so a second start cannot take
+     * over the first one's ipc:// endpoints (a zmq ipc bind replaces the socket file) */
+    pid_t holder = 0;
+    self->lock = lock_new(cfg_run_dir(cfg), instance, &holder);
+    if (!self->lock) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            log_error("stage", "cannot start %s: already running (pid %d, lock %s/%s.lock)",
+                      instance, (int)holder, cfg_run_dir(cfg), instance);
+        } else {
+            log_error("stage", "cannot start %s: cannot take the lock %s/%s.lock: %s", instance,
+                      cfg_run_dir(cfg), instance, strerror(e));
+        }
         errno = e;
         goto fail;
     }
@@ -360,7 +377,8 @@ stage_destroy(stage_t **self_p)
     zloop_destroy(&self->loop);
     zsock_destroy(&self->ctl);
     bus_pub_destroy(&self->pub);
-    curve_shutdown(); /* no-op when CURVE is off */
+    curve_shutdown();          /* no-op when CURVE is off */
+    lock_destroy(&self->lock); /* last: nothing of ours is bound any more */
     free(self);
     *self_p = NULL;
 }
