@@ -109,6 +109,10 @@ s_down(conn_t *c, const char *why)
     if (c->state == S_IDLE || c->state == S_WAIT) {
         return;
     }
+    if (!c->started && c->ctx && c->ctx->refused[0]) { /* s_check_run said why: no retry */
+        c->state = S_IDLE;
+        return;
+    }
     c->state = S_WAIT;
     c->attempt++;
     int64_t d = s_backoff_ns(c->attempt);
