@@ -8,3 +8,5 @@ UNIT_TESTS += test_instr
 test_instr_SRCS := tests/unit/common/test_instr.c
 UNIT_TESTS += test_runid
 test_runid_SRCS := tests/unit/common/test_runid.c
+UNIT_TESTS += test_isolation
+test_isolation_SRCS := tests/unit/common/test_isolation.c
