@@ -7,7 +7,9 @@
  *  Exit codes: 0 clean stop (signal, or after the replay when venue_sim.exit_when_done)
  *              1 runtime failure
  *              2 bad config or arguments, or a data file that cannot be loaded
- *              3 cannot bind (PUB/control endpoints, or the WS/REST port)
+ *              3 cannot bind (PUB/control endpoints, or the WS/REST port), or this instance
+ *                already runs on the run directory (the instance lock, stage_new)
+ *  Port: --port, else venue_sim.port, else (0) the run's {run}/venue-sim.port (s_run_port).
  *
  *  Replay control (this file): states waiting -> hello -> running -> done.
  *    waiting  some expected label is not connected+subscribed yet; hellos are published
