@@ -7,7 +7,9 @@
  *  Exit codes: 0 clean stop (signal, or after the replay when venue_sim.exit_when_done)
  *              1 runtime failure
  *              2 bad config or arguments, or a data file that cannot be loaded
- *              3 cannot bind (PUB/control endpoints, or the WS/REST port)
+ *              3 cannot bind (PUB/control endpoints, or the WS/REST port), or this instance
+ *                already runs on the run directory (the instance lock, stage_new)
+ *  Port: --port, else venue_sim.port, else (0) the run's {run}/venue-sim.port (s_run_port).
  *
  *  Replay control (this file): states waiting -> hello -> running -> done.
  *    waiting  some expected label is not connected+subscribed yet; hellos are published
@@ -36,6 +38,7 @@
 #include "common/clock.h"
 #include "common/codec.h"
 #include "common/log.h"
+#include "common/port.h"
 #include "common/stage.h"
 #include "tools/venue-sim/faults.h"
 #include "tools/venue-sim/private.h"
@@ -560,12 +563,39 @@ s_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_spot)
     return 0;
 }
 
+/* venue_sim.port 0: the port `tools/sv up` chose for this run ({run}/venue-sim.port,
+ * common/port.h), the same after a restart of venue-sim alone; a venue-sim started by hand
+ * on a run directory without one chooses a free port itself and writes it there, for the
+ * stages started after it. 0 or -1 (logged). */
+static int
+s_run_port(cfg_t *cfg, int64_t *port)
+{
+    int p;
+    if (port_file_read(cfg_run_dir(cfg), &p) == 0) {
+        *port = p;
+        return 0;
+    }
+    if (errno != ENOENT) {
+        log_error(k_mod, "cannot read the port of this run from %s/%s: %s", cfg_run_dir(cfg),
+                  PORT_FILE, errno == EINVAL ? "it holds no port" : strerror(errno));
+        return -1;
+    }
+    if (port_pick(&p) != 0 || port_file_write(cfg_run_dir(cfg), p) != 0) {
+        log_error(k_mod, "cannot choose a free port for %s/%s: %s", cfg_run_dir(cfg), PORT_FILE,
+                  strerror(errno));
+        return -1;
+    }
+    log_notice(k_mod, "chose port %d (written to %s/%s)", p, cfg_run_dir(cfg), PORT_FILE);
+    *port = p;
+    return 0;
+}
+
 /* Settings other than files. 0 or -1 (logged). */
 static int
 s_settings(cfg_t *cfg, stage_t *st, const s_args_t *args, s_app_t *a, int64_t *port)
 {
     if (cfg_check_keys(cfg, "venue_sim", k_keys) != 0
-        || cfg_int(cfg, "venue_sim.port", 18765, 1, 65535, false, port) != 0
+        || cfg_int(cfg, "venue_sim.port", 0, 0, 65535, false, port) != 0
         || cfg_int(cfg, "venue_sim.step_ms", 100, 1, 3600000, false, &a->step_ms) != 0
         || cfg_int(cfg, "venue_sim.window", 1, 1, 1000, false, &a->window) != 0
         || cfg_int(cfg, "venue_sim.hello_ms", 200, 10, 60000, false, &a->hello_ms) != 0
@@ -578,6 +608,8 @@ s_settings(cfg_t *cfg, stage_t *st, const s_args_t *args, s_app_t *a, int64_t *p
     }
     if (args->port_arg > 0) {
         *port = args->port_arg;
+    } else if (*port == 0 && s_run_port(cfg, port) != 0) {
+        return -1;
     }
     const char *w;
     if (cfg_str(cfg, "venue_sim.wait_for", "recorder.0", &w) != 0) {
@@ -722,6 +754,7 @@ main(int argc, char **argv)
         .connections = stage_counter(a.st, "connections"),
         .subscribe_ok = stage_counter(a.st, "subscribe_ok"),
         .bad_requests = stage_counter(a.st, "bad_requests"),
+        .run_id = stage_run_id(a.st),
     };
     priv_cfg_t pc;
     if (priv_config(cfg, &pc) != 0) {
