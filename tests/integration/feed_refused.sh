@@ -111,8 +111,8 @@ tpl=$TMP_ROOT/live_tpl.json
 jq '.venue_sim.binance_usdm_file = "" | .venue_sim.expect_labels = ["binance-spot"]
     | .venue_sim.binance_kline_csv = ["data/candles/binance_spot_btcusdt_1m/BTCUSDT-1m-2025-11-01.csv"]
     | .feed.connections = [{"label": "binance-spot", "venue": "binance-spot", "protocol": "binance",
-        "url": "ws://127.0.0.1:18765/spot/stream?replay_conn=binance-spot",
-        "rest": "http://127.0.0.1:18765/spot", "symbols": ["BTCUSDT"], "streams": ["kline_1m"]}]
+        "url": "ws://127.0.0.1:{venue_port}/spot/stream?replay_conn=binance-spot",
+        "rest": "http://127.0.0.1:{venue_port}/spot", "symbols": ["BTCUSDT"], "streams": ["kline_1m"]}]
     | .feed.instruments = [{"venue": "binance-spot", "category": "spot", "symbol": "BTCUSDT",
         "tick": "0.01", "step": "0.1", "min_qty": "0.1", "min_notional": "5"}]' \
     tests/integration/feed_faults_binance.json >"$tpl"
