@@ -437,6 +437,9 @@ main(int argc, char **argv)
     ec.instance = inst;
     ec.epoch_ns = bus_pub_epoch(stage_pub(c.st)); /* answers share the PUB's epoch */
     ec.venue.loop = stage_loop(c.st);
+    /* paper persistence: the file names its run; a replay restores only its own run's */
+    ec.venue.run_id = stage_run_id(c.st);
+    ec.venue.fresh_other_runs = stage_replay(c.st);
     c.exec = exec_new(&ec, s_emit, &c);
     OPENSSL_cleanse(live.key, sizeof live.key); /* the REST client holds its own copy */
     OPENSSL_cleanse(live.secret, sizeof live.secret);
