@@ -45,23 +45,23 @@ typedef struct {
     const char *base_url;     /* "https://api.bybit.com", venue-sim "http://127.0.0.1:18765" */
     const char *api_key;      /* never logged */
     const char *api_secret;   /* never logged */
-    const char *journal_path; /* durable intent journal (journal.h); paper: its state file */
+    const char *journal_path; /* durable intent journal (journal.h) */
+    const char *category;     /* "linear" */
+    int recv_window_ms;       /* 5000 */
+    int timeout_ms;           /* per REST call */
+    int64_t max_offset_ms;    /* halt when |server - local| is larger (500) */
+    const char *ws_url;       /* private WS ("" = none; venue-sim "ws://127.0.0.1:P/v5/private") */
+    void *loop;               /* zloop_t * of the stage for the WS (NULL = no WS: tests) */
+    instr_table_t *instr;     /* the executor's rules: filled from instruments-info at start
+                                 for symbols md.instrument has not given (set by exec_new) */
+    const int64_t *md_time;   /* the latest md event time the executor has seen, ns (0 = none;
+                                 set by exec_new, outlives the venue): ts_event of
+                                 exec.status; NULL or 0 = the wall clock is used */
     /* paper persistence (executor/paper.h "Persistence"): the run writing the state file
      * (NULL = none named), and whether a file of another run is set aside instead of restored
      * (replay mode: a replay starts fresh unless it resumes its own run) */
     const char *run_id;
     bool fresh_other_runs;
-    const char *category;   /* "linear" */
-    int recv_window_ms;     /* 5000 */
-    int timeout_ms;         /* per REST call */
-    int64_t max_offset_ms;  /* halt when |server - local| is larger (500) */
-    const char *ws_url;     /* private WS ("" = none; venue-sim "ws://127.0.0.1:P/v5/private") */
-    void *loop;             /* zloop_t * of the stage for the WS (NULL = no WS: tests) */
-    instr_table_t *instr;   /* the executor's rules: filled from instruments-info at start
-                               for symbols md.instrument has not given (set by exec_new) */
-    const int64_t *md_time; /* the latest md event time the executor has seen, ns (0 = none;
-                               set by exec_new, outlives the venue): ts_event of
-                               exec.status; NULL or 0 = the wall clock is used */
 } venue_cfg_t;
 
 typedef struct {
