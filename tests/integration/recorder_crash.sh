@@ -201,7 +201,13 @@ mkcfg "$cfg6" "$db6"
 N=40000
 start_rec "$cfg6"
 start_load "$cfg6" 20000 $N
-sleep 0.6
+i=0
+while [ $i -lt 200 ]; do # kill once some batches are committed (the load runs 2 s)
+    c=$(sql "$db6" "select count(*) from events where src = 'feed.0'" 2>/dev/null)
+    [ -n "$c" ] && [ "$c" -ge 4000 ] && break
+    sleep 0.02
+    i=$((i + 1))
+done
 kill -9 "$REC_PID"
 wait "$REC_PID" 2>/dev/null
 before=$(sql "$db6" "select coalesce(max(seq), 0) from events where src = 'feed.0'")
