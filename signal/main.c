@@ -63,6 +63,8 @@ typedef struct {
         int64_t last_id;
     } tsym[BARS_MAX_SERIES];
     size_t n_tsym;
+    int64_t evt_now; /* replay: the event time of the message or barrier being handled (the
+                        catch-up asks the history for rows before it: "until") */
 } s_ctx_t;
 
 static void s_catchup(s_ctx_t *ctx);
@@ -96,6 +98,7 @@ s_deliver(const bus_msg_t *msg, void *arg)
         s_apply_rest(ctx, INT64_MAX); /* a kline before any barrier: the history goes first */
     }
     if (ctx->catchup_pending) {
+        ctx->evt_now = msg->env.evt;
         s_catchup(ctx); /* first message of the step after the one we joined at */
     }
     engine_on_msg(ctx->eng, msg); /* failures are counted and logged by the engine */
@@ -123,6 +126,7 @@ s_barrier(const codec_sys_barrier_t *b, void *arg)
             ctx->join_step = b->step;
         }
     } else if (ctx->catchup_pending && b->step > ctx->join_step) {
+        ctx->evt_now = b->ts_event;
         s_catchup(ctx); /* step S + 1 had no message for us */
     }
     (void)stage_forward_barrier(ctx->st, b); /* a failure is logged there */
@@ -224,13 +228,16 @@ static void
 s_warm_series(const char *venue, const char *symbol, int tf_s, void *arg)
 {
     s_warm_t *w = arg;
-    char req[256];
+    char req[320], until[48] = "";
+    bool catchup = w->published != INT64_MAX;
+    if (catchup && w->ctx->evt_now > 0) { /* never a row at or after our own event time */
+        (void)snprintf(until, sizeof until, ",\"until\":%lld", (long long)w->ctx->evt_now);
+    }
     int len = snprintf(req, sizeof req,
                        "{\"q\":\"bars\",\"kind\":\"md.kline\",\"venue\":\"%s\",\"symbol\":\"%s\","
-                       "\"tf_s\":%d,\"n\":%lld}",
-                       venue, symbol, tf_s, (long long)w->n);
+                       "\"tf_s\":%d,\"n\":%lld%s}",
+                       venue, symbol, tf_s, (long long)w->n, until);
     size_t rlen = 0;
-    bool catchup = w->published != INT64_MAX;
     if (!w->ctx->hist_ep || (catchup && !w->ctx->hist_alive)) {
         if (!catchup) {
             s_warm_rest(w, venue, symbol, tf_s);
@@ -295,11 +302,14 @@ s_warm_trades(const char *venue, const char *symbol, int tf_s, void *arg)
         ctx->tsym[k].last_id = 0;
         ctx->n_tsym++;
     }
-    char req[256];
+    char req[320], until[48] = "";
+    if (catchup && ctx->evt_now > 0) { /* never a row at or after our own event time */
+        (void)snprintf(until, sizeof until, ",\"until\":%lld", (long long)ctx->evt_now);
+    }
     int len = snprintf(req, sizeof req,
                        "{\"q\":\"trades\",\"venue\":\"%s\",\"symbol\":\"%s\","
-                       "\"n\":%lld}",
-                       venue, symbol, (long long)ctx->warm_trades);
+                       "\"n\":%lld%s}",
+                       venue, symbol, (long long)ctx->warm_trades, until);
     size_t rlen = 0, n = 0;
     char *reply = bus_request(ctx->hist_ep, req, (size_t)len, (int)ctx->warm_timeout_ms, &rlen);
     if (!reply) {
