@@ -85,10 +85,11 @@ eq "a pause does not clear it" "$($CTL pause risk.0 | jq -r .state)" KILLED
 eq "resume does not clear it" "$($CTL resume risk.0 | jq -r .state)" KILLED
 eq "resume is refused while killed: ok false" "$($CTL resume risk.0 | jq -r .ok)" false
 
-# restart of the whole group: same run directory, fresh processes
+# restart of the whole group: same run directory, fresh processes, the same run resumed
+# (a plain `sv up` starts a new run, whose replay starts from fresh state: runs_separate.sh)
 stop_all
 sleep 1
-check "the group starts again" sh -c "tools/sv -c '$cfg' up >/dev/null 2>&1"
+check "the group starts again (sv up --resume)" sh -c "tools/sv -c '$cfg' up --resume >/dev/null 2>&1"
 check "risk is up in the new group" wait_for 20 risk_up
 eq "still KILLED after restarting the whole group" "$(risk_state)" KILLED
 
