@@ -15,16 +15,6 @@
 . tests/integration/lib.inc
 
 sv() { tools/sv -c "$1" "$2" "$3" >/dev/null 2>&1; }
-wait_for() { # wait_for SECONDS command...: poll every 0.2 s
-    n=$(($1 * 5))
-    shift
-    while [ "$n" -gt 0 ]; do
-        if "$@"; then return 0; fi
-        sleep 0.2
-        n=$((n - 1))
-    done
-    return 1
-}
 
 # ---- A: most kline frames refused -> the feed stops the replay with exit 1
 cfg=$(make_config refused_many tests/integration/small.json)

@@ -164,6 +164,11 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m tmpfs "$dir/mnt" 2>/dev/null;
         "grep -q 'db_disk_full' '$dir/alerts_full.txt' && grep -q 'db_recovered' '$dir/alerts_full.txt'"
     eq "full disk: all 20000 messages written once space came back" \
         "$(sql "$dir/mnt/rec.db" "select count(*) from events where topic like 'md.trade.%'")" 20000
+    # the db_recovered alert is recorded in a later batch than the messages: wait for it
+    alerts_in_file() {
+        [ "$(sql "$dir/mnt/rec.db" "select group_concat(code, ',') from (select code from alerts order by id)")" = db_disk_full,db_recovered ]
+    }
+    wait_for 10 alerts_in_file
     eq "full disk: the disk_full and recovered alerts are in the file" \
         "$(sql "$dir/mnt/rec.db" "select group_concat(code, ',') from (select code from alerts order by id)")" \
         "db_disk_full,db_recovered"

@@ -14,16 +14,6 @@ sv() { tools/sv -c "$cfg" "$@"; }
 jget() { # jget INSTANCE JQ-FILTER: a field of `ctl status INSTANCE`
     $CTL status "$1" 2>/dev/null | jq -r "$2" 2>/dev/null
 }
-wait_for() { # wait_for SECONDS command...: poll every 0.2 s
-    n=$(($1 * 5))
-    shift
-    while [ "$n" -gt 0 ]; do
-        if "$@"; then return 0; fi
-        sleep 0.2
-        n=$((n - 1))
-    done
-    return 1
-}
 has_position() { [ "$(jget risk.0 .open_positions)" = "1" ]; }
 stable_position() { has_position && sleep 0.1 && has_position && sleep 0.1 && has_position; }
 is_flat() {
