@@ -90,6 +90,12 @@ eq "B: the feed still says running" "$(jq -r .state "$dir/feed.status")" running
 hb=$(sql "$dir/tradepipe.db" "select body from events where topic = 'sys.hb.feed.0' order by id desc limit 1")
 eq "B: the recorder stored the count in the feed's sys.hb counters" \
     "$(echo "$hb" | jq -r '. as $b | [range(0; $b.names | length)] | map(select($b.names[.] == "refused")) | .[0] as $i | $b.values[$i]')" 5
+"$BIN/report" "$dir/tradepipe.db" >"$dir/report.txt" 2>&1
+"$BIN/report" "$dir/tradepipe.db" --json >"$dir/report.json" 2>&1
+eq "B: the report counts the refused input (5 of the 1440 binance-spot frames and the others)" \
+    "$(sed -n 's/^refused input *\([0-9]*\) .*/\1/p' "$dir/report.txt")" 5
+eq "B: the report's JSON carries the same" "$(jq -r .refused_input.refused "$dir/report.json")" 5
+check "B: the report warns about refused input" grep -q '^WARNING: the feeds refused 5 of' "$dir/report.txt"
 check "B: no error in the feed's log" sh -c "! cat '$dir'/log/feed*.log | grep -q ' E '"
 check "B: every stage stopped cleanly (exit 0)" \
     sh -c "! grep -q 'stopped: .*(exit status [1-9]' '$dir/log/supervisord.log'"

@@ -506,6 +506,48 @@ s_load_gaps(sqlite3 *db, report_t *r)
     return 0;
 }
 
+/* Value of counter `name` in a sys.hb body ({"names":[...],"values":[...]}), 0 if absent. */
+static int64_t
+s_hb_counter(json_t *body, const char *name)
+{
+    json_t *names = json_object_get(body, "names"), *values = json_object_get(body, "values");
+    for (size_t i = 0; i < json_array_size(names) && i < json_array_size(values); i++) {
+        const char *n = json_string_value(json_array_get(names, i));
+        if (n != NULL && strcmp(n, name) == 0) {
+            return (int64_t)json_integer_value(json_array_get(values, i));
+        }
+    }
+    return 0;
+}
+
+/* Refused input of the feeds: the counters "refused" and "frames" of the last heartbeat of
+ * every feed process (src, epoch: a restarted feed counts from 0 again), summed. */
+static int
+s_load_refused(sqlite3 *db, report_t *r)
+{
+    static const char sql[] = "SELECT body FROM events WHERE id IN (SELECT max(id) FROM events"
+                              " WHERE topic LIKE 'sys.hb.feed.%' GROUP BY src, epoch)";
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (s_prepare(db, sql, &st) < 0) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        json_t *body = text ? json_loads(text, 0, NULL) : NULL;
+        if (body != NULL) {
+            r->refused += s_hb_counter(body, "refused");
+            r->refused_frames += s_hb_counter(body, "frames");
+            json_decref(body);
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        return s_sql_fail(db, sql);
+    }
+    return 0;
+}
+
 int
 report_load(sqlite3 *db, report_t *out)
 {
@@ -515,7 +557,7 @@ report_load(sqlite3 *db, report_t *out)
     if (s_load_topics(db, out) < 0 || s_load_orders(db, out) < 0 || s_load_fills(db, out) < 0
         || s_load_drawdown(db, out) < 0 || s_scalar(db, "SELECT count(*) FROM gaps", &out->gaps) < 0
         || s_scalar(db, "SELECT coalesce(sum(missing),0) FROM gaps", &out->gaps_missing) < 0
-        || s_load_gaps(db, out) < 0) {
+        || s_load_gaps(db, out) < 0 || s_load_refused(db, out) < 0) {
         return -1;
     }
     return 0;
@@ -697,6 +739,12 @@ report_warnings(const report_t *r, char *buf, size_t cap)
         S_ADD("WARNING: %" PRId64 " messages missing in %" PRId64 " gap(s) (listed below)\n",
               r->gaps_missing, r->gaps);
     }
+    if (r->refused > 0) {
+        S_ADD("WARNING: the feeds refused %" PRId64 " of %" PRId64
+              " input frames (did not parse or did not fit the instrument's tick/step: see the "
+              "feed's log and feed.max_refused_pct)\n",
+              r->refused, r->refused_frames);
+    }
 #undef S_ADD
     return n;
 }
@@ -801,7 +849,9 @@ report_print(FILE *fp, const report_t *r, const char *title)
     fprintf(fp, "%-22s %20s  (%s, from %s)\n", "max drawdown",
             s_money(r->max_dd, MONEY_VALUE_SCALE, a, sizeof a), s_pct(r->max_dd_pct, b, sizeof b),
             r->dd_source);
-    fprintf(fp, "\n%-22s %14" PRId64 "  (%" PRId64 " messages missing)\n", "gaps", r->gaps,
+    fprintf(fp, "\n%-22s %14" PRId64 "  (of %" PRId64 " frames the feeds parsed)\n",
+            "refused input", r->refused, r->refused_frames);
+    fprintf(fp, "%-22s %14" PRId64 "  (%" PRId64 " messages missing)\n", "gaps", r->gaps,
             r->gaps_missing);
     for (size_t i = 0; i < r->n_gap_list; i++) {
         const report_gap_t *g = &r->gap_list[i];
@@ -949,6 +999,10 @@ report_json(const report_t *r)
     }
     s_set(gaps, "list", glist, &ok);
     s_set(root, "gaps", gaps, &ok);
+    s_set(root, "refused_input",
+          json_pack("{s:I, s:I}", "refused", (json_int_t)r->refused, "frames",
+                    (json_int_t)r->refused_frames),
+          &ok);
     if (r->has_run) {
         s_set(root, "run", report_run_json(&r->run), &ok);
     } else {

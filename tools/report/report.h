@@ -90,6 +90,10 @@ typedef struct {
     int64_t max_dd_pct;         /* percent at scale 2 (150 = 1.50 %), -1 = unknown */
     int64_t dd_peak, dd_trough; /* equity at the peak and at the trough of that fall */
     int64_t gaps, gaps_missing;
+    /* input the feeds refused (frames that did not parse or did not fit the instrument's
+     * tick/step: docs/feed.md "Refused input"), from the last sys.hb.feed.* heartbeat of each
+     * feed process (src, epoch) of the run, summed; frames = every frame they parsed */
+    int64_t refused, refused_frames;
     report_gap_t *gap_list; /* in (src, epoch, from) order */
     size_t n_gap_list;
 } report_t;
