@@ -33,6 +33,7 @@ say() { echo "fresh-check: $*"; }
 # inode, so a process in another mount namespace is found too); TERM first, then KILL
 s_kill_root() {
     want=$(stat -L -c %d:%i "$1" 2>/dev/null) || return 0
+    [ "$want" != "$(stat -L -c %d:%i /)" ] || return 1 # never the host's own root
     round=0
     while [ $round -lt 8 ]; do
         pids=""
