@@ -171,26 +171,27 @@ fi
 command -v git >/dev/null 2>&1 || die "needs git (to bundle HEAD)"
 if ! command -v debootstrap >/dev/null 2>&1; then
     say "installing debootstrap"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        --no-install-recommends debootstrap >/dev/null || die "cannot install debootstrap"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends debootstrap >/dev/null; } || die "cannot install debootstrap"
 fi
 command -v unshare >/dev/null 2>&1 || die "needs unshare (util-linux)"
 
 # the mirror of the host's configured Debian $suite: one-line sources first, then deb822
 mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-    sed -n "s/^[[:space:]]*deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\)[[:space:]]\{1,\}$suite[[:space:]].*/\2/p" |
+    sed -n "s/^[[:space:]]*deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\)[[:space:]]\{1,\}${suite}[[:space:]].*/\2/p" |
     head -n 1)
 if [ -z "$mirror" ]; then
-    mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v suite="$suite" '
+    mirror=$(awk -v suite="$suite" '
         function flush() { if (deb && ok && on && uri != "" && out == "") out = uri; deb = ok = 0; on = 1; uri = "" }
         BEGIN { on = 1 }
+        FNR == 1 { flush() }
         /^[[:space:]]*$/ { flush(); next }
         /^[[:space:]]*#/ { next }
         tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
         tolower($1) == "uris:" { uri = $2 }
         tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) ok = 1 }
         tolower($1) == "enabled:" { on = (tolower($2) != "no") }
-        END { flush(); print out }')
+        END { flush(); print out }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
 fi
 [ -n "$mirror" ] || die "no Debian $suite mirror in /etc/apt/sources.list or /etc/apt/sources.list.d"
 
