@@ -9,7 +9,8 @@
 #    the downloaded packages are kept in $FRESH_CACHE (default build/fresh-cache, at most 7
 #    days old) so a rerun does not fetch them again
 # 2. inside, as the README says a bare machine needs: apt-get install make git, then
-#    git clone of the committed tree (HEAD; uncommitted changes are not in it, as in CI)
+#    git clone of the committed tree (HEAD when it starts; uncommitted changes are not in it,
+#    as in CI)
 # 3. make run, then make check, in a chroot with an empty environment (HOME=/root, standard
 #    PATH); the chroot's root is bind-mounted onto itself (ip netns needs / to be a mount),
 #    with /proc, /sys, /dev, /dev/pts and a fresh /dev/shm
@@ -114,7 +115,7 @@ if [ "${1:-}" = --inner ]; then
     cp /etc/resolv.conf "$root/etc/resolv.conf"
     [ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 
-    git -C "$top" bundle create -q "$root/tradepipe.bundle" HEAD || die "cannot bundle HEAD of $top"
+    mv "$dir/tradepipe.bundle" "$root/tradepipe.bundle" || die "cannot move the bundle into $root"
 
     s_mount "$root" --bind "$root"
     s_mount "$root/proc" -t proc proc
@@ -217,6 +218,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 say "directory $dir, mirror $mirror"
+# the tree to test is HEAD as it is now (a commit made while this runs is not in it)
+git -C "$top" bundle create -q "$dir/tradepipe.bundle" HEAD || die "cannot bundle HEAD of $top"
 start=$(date +%s)
 unshare --mount --propagation private "$me" --inner "$dir" "$tarball" "$mirror" &
 inner=$!
