@@ -18,6 +18,7 @@
 #include "common/cfg.h"
 #include "executor/config.h"
 #include "executor/exec.h"
+#include "tests/unit/cfg_test_util.h"
 
 static const char k_base[] = "{\n"
                              "  \"run_dir\": \"/tmp/tp-exec-cfg\",\n"
@@ -39,68 +40,25 @@ static const char k_base[] = "{\n"
 static char s_path[96], s_keys[96];
 static char s_text[4096];
 
+/* Write k_base with @TAG@ replaced by `val` (tag NULL: none) and the other tags by nothing. */
 static void
-s_write(const char *account, const char *exec)
+s_write(const char *tag, const char *val)
 {
-    size_t o = 0;
-    for (const char *p = k_base; *p;) {
-        if (strncmp(p, "@ACCOUNT@", 9) == 0) {
-            o += (size_t)snprintf(s_text + o, sizeof s_text - o, "%s", account);
-            p += 9;
-        } else if (strncmp(p, "@EXEC@", 6) == 0) {
-            o += (size_t)snprintf(s_text + o, sizeof s_text - o, "%s", exec);
-            p += 6;
-        } else {
-            s_text[o++] = *p++;
-        }
-    }
-    s_text[o] = '\0';
-    FILE *f = fopen(s_path, "w");
-    assert_non_null(f);
-    fputs(s_text, f);
-    fclose(f);
-}
-
-static int
-s_line(const char *needle)
-{
-    const char *at = strstr(s_text, needle);
-    assert_non_null(at);
-    int line = 1;
-    for (const char *p = s_text; p < at; p++) {
-        line += *p == '\n';
-    }
-    return line;
-}
-
-static cfg_t *
-s_load(void)
-{
-    char err[256];
-    cfg_t *c = cfg_load(s_path, err, sizeof err);
-    if (!c) {
-        fail_msg("cannot load: %s", err);
-    }
-    return c;
+    ctu_fill(s_text, sizeof s_text, k_base, tag, val);
+    ctu_write_file(s_path, s_text);
 }
 
 /* read and check both refuse with "<file>:<line of needle>: <key>: <why...>" */
 static void
 s_refused(const char *needle, const char *key, const char *why)
 {
-    char want[512];
-    snprintf(want, sizeof want, "%s:%d: %s: %s", s_path, s_line(needle), key, why);
     static executor_config_t xc;
-    cfg_t *c = s_load();
-    assert_int_equal(executor_config_read(c, "executor.0", NULL, NULL, &xc), -1);
-    assert_int_equal(errno, EINVAL);
-    if (strncmp(cfg_error(c), want, strlen(want)) != 0) {
-        fail_msg("got \"%s\", expected \"%s...\"", cfg_error(c), want);
-    }
+    cfg_t *c = ctu_load_file(s_path);
+    ctu_refused(executor_config_read(c, "executor.0", NULL, NULL, &xc), c, s_path, s_text, needle,
+                key, why);
     cfg_destroy(&c);
-    c = s_load();
-    assert_int_equal(executor_config_check(c, "executor.0"), -1);
-    assert_true(strncmp(cfg_error(c), want, strlen(want)) == 0);
+    c = ctu_load_file(s_path);
+    ctu_refused(executor_config_check(c, "executor.0"), c, s_path, s_text, needle, key, why);
     cfg_destroy(&c);
 }
 
@@ -127,8 +85,8 @@ test_read_values(void **state)
 {
     (void)state;
     static executor_config_t xc;
-    s_write("", "");
-    cfg_t *c = s_load();
+    s_write(NULL, NULL);
+    cfg_t *c = ctu_load_file(s_path);
     assert_int_equal(executor_config_read(c, "executor.0", NULL, NULL, &xc), 0);
     assert_string_equal(xc.exec.venue.name, "paper");
     assert_string_equal(xc.exec.venue.asset, "USDT");
@@ -146,9 +104,9 @@ static void
 test_unknown_keys(void **state)
 {
     (void)state;
-    s_write("", "\"taker_fees\": \"0.001\",\n    ");
+    s_write("EXEC", "\"taker_fees\": \"0.001\",\n    ");
     s_refused("taker_fees", "executor.taker_fees", "unknown key");
-    s_write("\"currency\": \"USDT\",\n    ", "");
+    s_write("ACCOUNT", "\"currency\": \"USDT\",\n    ");
     s_refused("currency", "account.currency", "unknown key");
 }
 
@@ -156,13 +114,13 @@ static void
 test_bad_values(void **state)
 {
     (void)state;
-    s_write("", "\"slippage_cap_pct\": \"abc\",\n    ");
+    s_write("EXEC", "\"slippage_cap_pct\": \"abc\",\n    ");
     s_refused("slippage_cap_pct", "executor.slippage_cap_pct", "expected a decimal");
-    s_write("", "\"paper_trigger_by\": \"bid\",\n    ");
+    s_write("EXEC", "\"paper_trigger_by\": \"bid\",\n    ");
     s_refused("paper_trigger_by", "executor.paper_trigger_by", "expected \"last\" or \"mark\"");
-    s_write("", "\"paper_latency_ms\": -1,\n    ");
+    s_write("EXEC", "\"paper_latency_ms\": -1,\n    ");
     s_refused("paper_latency_ms", "executor.paper_latency_ms", "expected an integer");
-    s_write("", "\"venue\": \"kraken\",\n    ");
+    s_write("EXEC", "\"venue\": \"kraken\",\n    ");
     s_refused("\"venue\"", "executor.venue", "expected \"paper\" or \"bybit\"");
 }
 
@@ -173,8 +131,8 @@ test_live_credentials(void **state)
 {
     (void)state;
     static executor_config_t xc;
-    s_write("", "\"venue\": \"bybit\",\n    \"base_url\": \"http://127.0.0.1:1\",\n    ");
-    cfg_t *c = s_load();
+    s_write("EXEC", "\"venue\": \"bybit\",\n    \"base_url\": \"http://127.0.0.1:1\",\n    ");
+    cfg_t *c = ctu_load_file(s_path);
     assert_int_equal(executor_config_read(c, "executor.0", NULL, NULL, &xc), -1);
     assert_non_null(strstr(cfg_error(c), "executor.key_file: venue bybit needs"));
     assert_int_equal(executor_config_check(c, "executor.0"), 0);
@@ -186,22 +144,19 @@ test_live_credentials(void **state)
     assert_true(xc.key[0] == '\0' && xc.secret[0] == '\0');
     cfg_destroy(&c);
 
-    FILE *f = fopen(s_keys, "w");
-    assert_non_null(f);
-    fputs("KEYID\nSECRETVALUE\n", f);
-    fclose(f);
+    ctu_write_file(s_keys, "KEYID\nSECRETVALUE\n");
     assert_int_equal(chmod(s_keys, 0644), 0);
     char exec[256];
     snprintf(exec, sizeof exec, "\"venue\": \"bybit\",\n    \"key_file\": \"%s\",\n    ", s_keys);
-    s_write("", exec);
+    s_write("EXEC", exec);
     s_refused("key_file", "executor.key_file", s_keys);
-    c = s_load();
+    c = ctu_load_file(s_path);
     (void)executor_config_check(c, "executor.0");
     assert_non_null(strstr(cfg_error(c), "mode 644"));
     assert_null(strstr(cfg_error(c), "SECRETVALUE"));
     cfg_destroy(&c);
     assert_int_equal(chmod(s_keys, 0600), 0);
-    c = s_load();
+    c = ctu_load_file(s_path);
     assert_int_equal(executor_config_read(c, "executor.0", NULL, NULL, &xc), 0);
     assert_string_equal(xc.key, "KEYID");
     assert_string_equal(xc.secret, "SECRETVALUE");
@@ -239,8 +194,8 @@ test_set_paper_rules(void **state)
 {
     (void)state;
     static executor_config_t xc;
-    s_write("", "\"paper_latency_ms\": 25,\n    ");
-    cfg_t *c = s_load();
+    s_write("EXEC", "\"paper_latency_ms\": 25,\n    ");
+    cfg_t *c = ctu_load_file(s_path);
     assert_int_equal(executor_config_read(c, "executor.0", NULL, NULL, &xc), 0);
     cfg_destroy(&c);
     xc.exec.instance = "executor.0";

@@ -21,6 +21,7 @@
 #include "risk/config.h"
 #include "risk/engine.h"
 #include "risk/sizing.h"
+#include "tests/unit/cfg_test_util.h"
 
 #define E8 INT64_C(100000000)
 #define MS INT64_C(1000000)
@@ -72,70 +73,22 @@ static char s_text[8192];
 static void
 s_write(const char *tag, const char *val)
 {
-    size_t o = 0;
-    for (const char *p = k_base; *p;) {
-        if (*p == '@') {
-            const char *end = strchr(p + 1, '@');
-            assert_non_null(end);
-            size_t n = (size_t)(end - p - 1);
-            if (tag && strlen(tag) == n && strncmp(tag, p + 1, n) == 0) {
-                o += (size_t)snprintf(s_text + o, sizeof s_text - o, "%s", val);
-            }
-            p = end + 1;
-            continue;
-        }
-        s_text[o++] = *p++;
-    }
-    s_text[o] = '\0';
-    FILE *f = fopen(s_path, "w");
-    assert_non_null(f);
-    fputs(s_text, f);
-    fclose(f);
-}
-
-/* Line (1-based) of the first occurrence of `needle` in the text written last. */
-static int
-s_line(const char *needle)
-{
-    const char *at = strstr(s_text, needle);
-    assert_non_null(at);
-    int line = 1;
-    for (const char *p = s_text; p < at; p++) {
-        line += *p == '\n';
-    }
-    return line;
-}
-
-static cfg_t *
-s_load(void)
-{
-    char err[256];
-    cfg_t *c = cfg_load(s_path, err, sizeof err);
-    if (!c) {
-        fail_msg("cannot load: %s", err);
-    }
-    return c;
+    ctu_fill(s_text, sizeof s_text, k_base, tag, val);
+    ctu_write_file(s_path, s_text);
 }
 
 /* read and check both refuse with exactly "<file>:<line of needle>: <key>: <why...>" */
 static void
 s_refused(const char *needle, const char *key, const char *why)
 {
-    char want[512];
-    snprintf(want, sizeof want, "%s:%d: %s: %s", s_path, s_line(needle), key, why);
-    cfg_t *c = s_load();
+    cfg_t *c = ctu_load_file(s_path);
     risk_config_t *rc = malloc(sizeof *rc);
     assert_non_null(rc);
-    assert_int_equal(risk_config_read(c, "risk.0", rc), -1);
-    assert_int_equal(errno, EINVAL);
-    if (strncmp(cfg_error(c), want, strlen(want)) != 0) {
-        fail_msg("got \"%s\", expected \"%s...\"", cfg_error(c), want);
-    }
+    ctu_refused(risk_config_read(c, "risk.0", rc), c, s_path, s_text, needle, key, why);
     free(rc);
     cfg_destroy(&c);
-    c = s_load();
-    assert_int_equal(risk_config_check(c, "risk.0"), -1);
-    assert_true(strncmp(cfg_error(c), want, strlen(want)) == 0);
+    c = ctu_load_file(s_path);
+    ctu_refused(risk_config_check(c, "risk.0"), c, s_path, s_text, needle, key, why);
     cfg_destroy(&c);
 }
 
@@ -160,7 +113,7 @@ test_read_values(void **state)
 {
     (void)state;
     s_write(NULL, NULL);
-    cfg_t *c = s_load();
+    cfg_t *c = ctu_load_file(s_path);
     risk_config_t *rc = malloc(sizeof *rc);
     assert_non_null(rc);
     assert_int_equal(risk_config_read(c, "risk.0", rc), 0);
@@ -298,7 +251,7 @@ test_reconfigure_changes_next_order_size(void **state)
     s_io_t io;
     memset(&io, 0, sizeof io);
     s_write(NULL, NULL);
-    cfg_t *c = s_load();
+    cfg_t *c = ctu_load_file(s_path);
     risk_config_t *before = malloc(sizeof *before), *after = malloc(sizeof *after);
     assert_non_null(before);
     assert_non_null(after);
@@ -319,14 +272,11 @@ test_reconfigure_changes_next_order_size(void **state)
     assert_true(io.orders[0].qty == q1);
 
     /* the file changes risk_per_trade_pct only; everything is read again */
-    FILE *f = fopen(s_path, "w");
-    assert_non_null(f);
     char *p = strstr(s_text, "\"risk_per_trade_pct\": \"0.1\"");
     assert_non_null(p);
     memcpy(p, "\"risk_per_trade_pct\": \"0.2\"", 27);
-    fputs(s_text, f);
-    fclose(f);
-    c = s_load();
+    ctu_write_file(s_path, s_text);
+    c = ctu_load_file(s_path);
     assert_int_equal(risk_config_read(c, "risk.0", after), 0);
     cfg_destroy(&c);
     int64_t q2 = s_expected_qty(after);
@@ -349,7 +299,7 @@ test_reconfigure_refuses_bad(void **state)
     s_io_t io;
     memset(&io, 0, sizeof io);
     s_write(NULL, NULL);
-    cfg_t *c = s_load();
+    cfg_t *c = ctu_load_file(s_path);
     risk_config_t *rc = malloc(sizeof *rc);
     assert_non_null(rc);
     assert_int_equal(risk_config_read(c, "risk.0", rc), 0);
@@ -439,7 +389,7 @@ test_reload_keys(void **state)
             }
             snprintf(line, sizeof line, "\"%s\": null,\n    ", k[i].pattern + 5);
             s_write("RISK", line);
-            cfg_t *c = s_load();
+            cfg_t *c = ctu_load_file(s_path);
             (void)risk_config_check(c, "risk.0"); /* null is a bad value, not unknown */
             if (strstr(cfg_error(c), "unknown key")) {
                 fail_msg("%s: %s", k[i].pattern, cfg_error(c));
