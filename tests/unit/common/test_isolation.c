@@ -19,24 +19,13 @@
 #include "common/cfg.h"
 #include "common/lock.h"
 #include "common/port.h"
-
-static char s_dir[64];
+#include "tests/unit/common/tmpdir_util.h"
 
 static int
 s_setup(void **state)
 {
     (void)state;
-    snprintf(s_dir, sizeof s_dir, "/tmp/tp-iso.XXXXXX");
-    return mkdtemp(s_dir) ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", s_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tdu_make("iso");
 }
 
 /* A second taker of the same lock is refused with the holder's pid, in another process and
@@ -51,7 +40,7 @@ test_lock_one_holder(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
-        lock_t *l = lock_new(s_dir, "risk.0", NULL);
+        lock_t *l = lock_new(tdu_dir, "risk.0", NULL);
         char c = l ? 'y' : 'n';
         (void)!write(ready[1], &c, 1);
         (void)!read(done[0], &c, 1); /* hold it until the parent has tried */
@@ -63,20 +52,20 @@ test_lock_one_holder(void **state)
     assert_int_equal(c, 'y');
     pid_t holder = 0;
     errno = 0;
-    lock_t *second = lock_new(s_dir, "risk.0", &holder);
+    lock_t *second = lock_new(tdu_dir, "risk.0", &holder);
     assert_null(second);
     assert_int_equal(errno, EWOULDBLOCK);
     assert_int_equal(holder, child);
-    lock_t *other = lock_new(s_dir, "risk.1", NULL); /* another instance: its own lock */
+    lock_t *other = lock_new(tdu_dir, "risk.1", NULL); /* another instance: its own lock */
     assert_non_null(other);
     lock_destroy(&other);
     assert_int_equal(write(done[1], "x", 1), 1);
     int st = 0;
     assert_int_equal(waitpid(child, &st, 0), child);
-    lock_t *after = lock_new(s_dir, "risk.0", &holder);
+    lock_t *after = lock_new(tdu_dir, "risk.0", &holder);
     assert_non_null(after);
     char path[128];
-    snprintf(path, sizeof path, "%s/risk.0.lock", s_dir);
+    snprintf(path, sizeof path, "%s/risk.0.lock", tdu_dir);
     assert_string_equal(lock_path(after), path);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
@@ -95,29 +84,29 @@ test_port_file(void **state)
     (void)state;
     int p = -1;
     errno = 0;
-    assert_int_equal(port_file_read(s_dir, &p), -1);
+    assert_int_equal(port_file_read(tdu_dir, &p), -1);
     assert_int_equal(errno, ENOENT);
     assert_int_equal(p, -1);
-    assert_int_equal(port_file_write(s_dir, 0), -1);
+    assert_int_equal(port_file_write(tdu_dir, 0), -1);
     assert_int_equal(errno, EINVAL);
     int a = 0, b = 0;
     assert_int_equal(port_pick(&a), 0);
     assert_int_equal(port_pick(&b), 0);
     assert_true(a > 0 && a <= 65535 && b > 0 && b <= 65535);
-    assert_int_equal(port_file_write(s_dir, a), 0);
-    assert_int_equal(port_file_read(s_dir, &p), 0);
+    assert_int_equal(port_file_write(tdu_dir, a), 0);
+    assert_int_equal(port_file_read(tdu_dir, &p), 0);
     assert_int_equal(p, a);
     char path[128];
-    snprintf(path, sizeof path, "%s/%s", s_dir, PORT_FILE);
+    snprintf(path, sizeof path, "%s/%s", tdu_dir, PORT_FILE);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("70000\n", f);
     fclose(f);
-    assert_int_equal(port_file_read(s_dir, &p), -1);
+    assert_int_equal(port_file_read(tdu_dir, &p), -1);
     assert_int_equal(errno, EINVAL);
 }
 
-/* Write a config with venue_sim.port `port` (JSON text) and the run dir s_dir. */
+/* Write a config with venue_sim.port `port` (JSON text) and the run dir tdu_dir. */
 static void
 s_write_cfg(const char *path, const char *port)
 {
@@ -134,7 +123,7 @@ s_write_cfg(const char *path, const char *port)
             "    \"plain\": \"no placeholder\"\n"                              /* 8 */
             "  }\n"
             "}\n",
-            s_dir, port);
+            tdu_dir, port);
     fclose(f);
 }
 
@@ -143,7 +132,7 @@ test_venue_port_placeholder(void **state)
 {
     (void)state;
     char path[128], err[256], want[256];
-    snprintf(path, sizeof path, "%s/c.json", s_dir);
+    snprintf(path, sizeof path, "%s/c.json", tdu_dir);
     const char *v;
     int port = 0;
 
@@ -163,7 +152,7 @@ test_venue_port_placeholder(void **state)
     cfg_destroy(&c);
 
     /* port 0 and the run's port file: expanded everywhere, also next to {run} */
-    assert_int_equal(port_file_write(s_dir, 43210), 0);
+    assert_int_equal(port_file_write(tdu_dir, 43210), 0);
     c = cfg_load(path, err, sizeof err);
     assert_non_null(c);
     assert_int_equal(cfg_str(c, "feed.url", NULL, &v), 0);
@@ -175,7 +164,7 @@ test_venue_port_placeholder(void **state)
     assert_string_equal(v, "43210-43210");
     char buf[256];
     assert_int_equal(cfg_path_str(c, "feed.db", NULL, buf, sizeof buf), 0);
-    snprintf(want, sizeof want, "%s/db:43210", s_dir);
+    snprintf(want, sizeof want, "%s/db:43210", tdu_dir);
     assert_string_equal(buf, want);
     assert_int_equal(cfg_venue_port(c, &port), 0);
     assert_int_equal(port, 43210);
@@ -204,9 +193,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_lock_one_holder, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_port_file, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_venue_port_placeholder, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_lock_one_holder, s_setup, tdu_teardown),
+        cmocka_unit_test_setup_teardown(test_port_file, s_setup, tdu_teardown),
+        cmocka_unit_test_setup_teardown(test_venue_port_placeholder, s_setup, tdu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

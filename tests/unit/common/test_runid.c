@@ -17,24 +17,13 @@
 #include <cmocka.h>
 
 #include "common/runid.h"
-
-static char s_dir[64];
+#include "tests/unit/common/tmpdir_util.h"
 
 static int
 s_setup(void **state)
 {
     (void)state;
-    snprintf(s_dir, sizeof s_dir, "/tmp/tp-runid.XXXXXX");
-    return mkdtemp(s_dir) ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", s_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tdu_make("runid");
 }
 
 static void
@@ -64,19 +53,19 @@ test_get_creates_then_reads(void **state)
 {
     (void)state;
     char a[RUNID_MAX], b[RUNID_MAX], path[128];
-    assert_int_equal(runid_read(s_dir, a, sizeof a), -1);
+    assert_int_equal(runid_read(tdu_dir, a, sizeof a), -1);
     assert_int_equal(errno, ENOENT);
-    assert_int_equal(runid_get(s_dir, a, sizeof a), 0);
-    assert_int_equal(runid_get(s_dir, b, sizeof b), 0);
+    assert_int_equal(runid_get(tdu_dir, a, sizeof a), 0);
+    assert_int_equal(runid_get(tdu_dir, b, sizeof b), 0);
     assert_string_equal(a, b);
-    snprintf(path, sizeof path, "%s/run.id", s_dir);
+    snprintf(path, sizeof path, "%s/run.id", tdu_dir);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     /* a fresh run replaces it; get then answers the new one */
-    assert_int_equal(runid_new(s_dir, b, sizeof b), 0);
+    assert_int_equal(runid_new(tdu_dir, b, sizeof b), 0);
     assert_string_not_equal(a, b);
-    assert_int_equal(runid_get(s_dir, a, sizeof a), 0);
+    assert_int_equal(runid_get(tdu_dir, a, sizeof a), 0);
     assert_string_equal(a, b);
 }
 
@@ -85,17 +74,17 @@ test_damaged_file_refused(void **state)
 {
     (void)state;
     char path[128], id[RUNID_MAX];
-    snprintf(path, sizeof path, "%s/run.id", s_dir);
+    snprintf(path, sizeof path, "%s/run.id", tdu_dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("not an id; rm -rf /\n", f);
     fclose(f);
-    assert_int_equal(runid_get(s_dir, id, sizeof id), -1);
+    assert_int_equal(runid_get(tdu_dir, id, sizeof id), -1);
     assert_int_equal(errno, EINVAL);
     f = fopen(path, "w");
     assert_non_null(f);
     fclose(f); /* empty */
-    assert_int_equal(runid_read(s_dir, id, sizeof id), -1);
+    assert_int_equal(runid_read(tdu_dir, id, sizeof id), -1);
     assert_int_equal(errno, EINVAL);
 }
 
@@ -113,7 +102,7 @@ test_race_agrees(void **state)
         assert_true(pids[i] >= 0);
         if (pids[i] == 0) {
             char id[RUNID_MAX] = "";
-            int rc = runid_get(s_dir, id, sizeof id);
+            int rc = runid_get(tdu_dir, id, sizeof id);
             dprintf(fds[i][1], "%d %s", rc, id);
             _exit(0);
         }
@@ -140,9 +129,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_make_shape),
-        cmocka_unit_test_setup_teardown(test_get_creates_then_reads, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_file_refused, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_race_agrees, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_get_creates_then_reads, s_setup, tdu_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_file_refused, s_setup, tdu_teardown),
+        cmocka_unit_test_setup_teardown(test_race_agrees, s_setup, tdu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,8 +20,9 @@
 #include "common/cfg.h"
 #include "common/log.h"
 #include "common/stage.h"
+#include "tests/unit/cfg_test_util.h"
+#include "tests/unit/common/tmpdir_util.h"
 
-static char s_dir[64];
 static char s_path[128];
 static char s_text[4096];
 
@@ -75,26 +76,11 @@ s_write(const char *log_level, int a, int c, const char *state_file, const char 
              "  },\n"
              "  \"recorder\": {\"z\": %d}\n"
              "}\n",
-             s_dir, log_level, extra, a, c, state_file, arr, p, window, z);
-    FILE *f = fopen(s_path, "w");
-    assert_non_null(f);
-    fputs(s_text, f);
-    fclose(f);
+             tdu_dir, log_level, extra, a, c, state_file, arr, p, window, z);
+    ctu_write_file(s_path, s_text);
 }
 
 #define S_BASE() s_write("info", 1, 2, "x.json", "[1, 2]", 1, 3, 1, "")
-
-static int
-s_line(const char *needle)
-{
-    const char *at = strstr(s_text, needle);
-    assert_non_null(at);
-    int line = 1;
-    for (const char *q = s_text; q < at; q++) {
-        line += *q == '\n';
-    }
-    return line;
-}
 
 /* stage_reload; returns the reply's compact text in out[256] and the return code. */
 static int
@@ -120,9 +106,7 @@ static const stage_key_t k_keys[] = {
 static stage_t *
 s_stage(cfg_t **cfg, s_hook_t *h)
 {
-    char err[256];
-    *cfg = cfg_load(s_path, err, sizeof err);
-    assert_non_null(*cfg);
+    *cfg = ctu_load_file(s_path);
     stage_t *st = stage_new("risk.0", *cfg);
     assert_non_null(st);
     assert_int_equal(stage_reload_keys(st, k_keys, sizeof k_keys / sizeof k_keys[0]), 0);
@@ -134,20 +118,10 @@ static int
 setup(void **state)
 {
     (void)state;
-    snprintf(s_dir, sizeof s_dir, "/tmp/tp-test-reload-XXXXXX");
-    assert_non_null(mkdtemp(s_dir));
-    snprintf(s_path, sizeof s_path, "%s/config.json", s_dir);
+    assert_int_equal(tdu_make("test-reload"), 0);
+    snprintf(s_path, sizeof s_path, "%s/config.json", tdu_dir);
     log_init("test", LOG_LVL_WARN);
     return 0;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static void
@@ -198,10 +172,7 @@ test_changed_keys_named_exactly(void **state)
     char *pa = strstr(s_text, "\"a\": 5,\n    ");
     assert_non_null(pa);
     memmove(pa, pa + 12, strlen(pa + 12) + 1);
-    FILE *f = fopen(s_path, "w");
-    assert_non_null(f);
-    fputs(s_text, f);
-    fclose(f);
+    ctu_write_file(s_path, s_text);
     assert_int_equal(s_reload(st, r), 0);
     assert_string_equal(r, "{\"ok\":true,\"reloaded\":[\"risk.a\"]}");
     stage_destroy(&st);
@@ -224,7 +195,7 @@ test_restart_keys_refused(void **state)
     snprintf(want, sizeof want,
              "{\"error\":\"%s:%d: risk.state_file: needs a restart\",\"ok\":false,"
              "\"restart\":[\"risk.state_file\"]}",
-             s_path, s_line("\"state_file\""));
+             s_path, ctu_line_of(s_text, "\"state_file\""));
     assert_string_equal(r, want);
     assert_int_equal(h.calls, 0); /* nothing applied: risk.a stays 1 */
     int64_t a = 0;
@@ -239,7 +210,7 @@ test_restart_keys_refused(void **state)
              "{\"error\":\"%s:%d: risk.new_key: needs a restart (and 1 more key: see "
              "\\\"restart\\\")\",\"ok\":false,\"restart\":[\"risk.new_key\","
              "\"signal.strategies[0].window\"]}",
-             s_path, s_line("\"new_key\""));
+             s_path, ctu_line_of(s_text, "\"new_key\""));
     assert_string_equal(r, want);
 
     /* an endpoint (its key has a dot in it) */
@@ -247,10 +218,7 @@ test_restart_keys_refused(void **state)
     char *ep = strstr(s_text, "risk.0.pub");
     assert_non_null(ep);
     memcpy(ep, "risk.9", 6);
-    FILE *f = fopen(s_path, "w");
-    assert_non_null(f);
-    fputs(s_text, f);
-    fclose(f);
+    ctu_write_file(s_path, s_text);
     assert_int_equal(s_reload(st, r), -1);
     assert_non_null(strstr(r, "endpoints.risk.0.pub: needs a restart"));
 
@@ -278,7 +246,7 @@ test_refusals_change_nothing(void **state)
     assert_int_equal(s_reload(st, r), -1);
     snprintf(want, sizeof want,
              "{\"error\":\"%s:%d: risk.b.c: expected a value the stage likes\",\"ok\":false}",
-             s_path, s_line("\"c\""));
+             s_path, ctu_line_of(s_text, "\"c\""));
     assert_string_equal(r, want);
     assert_int_equal(log_level(), before); /* log_level not applied either */
     /* accepted later: still a change, since the refused file never became the running one */
@@ -289,14 +257,12 @@ test_refusals_change_nothing(void **state)
     /* a bad log_level */
     s_write("loud", 1, 3, "x.json", "[1, 2]", 1, 3, 1, "");
     assert_int_equal(s_reload(st, r), -1);
-    snprintf(want, sizeof want, "%s:%d: log_level: expected", s_path, s_line("\"log_level\""));
+    snprintf(want, sizeof want, "%s:%d: log_level: expected", s_path,
+             ctu_line_of(s_text, "\"log_level\""));
     assert_non_null(strstr(r, want));
 
     /* a file that does not parse */
-    FILE *f = fopen(s_path, "w");
-    assert_non_null(f);
-    fputs("{\n  \"mode\": \n}\n", f);
-    fclose(f);
+    ctu_write_file(s_path, "{\n  \"mode\": \n}\n");
     assert_int_equal(s_reload(st, r), -1);
     snprintf(want, sizeof want, "%s:3:", s_path);
     assert_non_null(strstr(r, want));
@@ -334,7 +300,7 @@ test_check_first(void **state)
     assert_int_equal(s_reload(st, r), -1);
     snprintf(want, sizeof want,
              "{\"error\":\"%s:%d: risk.a: expected an integer in [0, 50], got 99\",\"ok\":false}",
-             s_path, s_line("\"a\""));
+             s_path, ctu_line_of(s_text, "\"a\""));
     assert_string_equal(r, want);
     assert_int_equal(checks, 1);
     assert_int_equal(h.calls, 0);
@@ -378,5 +344,5 @@ main(void)
         cmocka_unit_test(test_check_first),
         cmocka_unit_test(test_reload_keys_bounds),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, tdu_teardown);
 }
