@@ -91,12 +91,32 @@ ctu_load(const char *tag, const char *text, char *path)
     return ctu_load_file(path);
 }
 
-/* config/default.json, loaded (asserts). assume_port: with venue port 18765 assumed, as
- * check-config does (its URLs say {venue_port}; no run has chosen one). */
+/* config/default.json, loaded (asserts), with its run_dir pointed at a directory that does not
+ * exist, so that nothing a `make run` left in run/ (venue-sim.port, run.id) reaches the test;
+ * the file is written as /tmp/tp-default-<pid>-<n>.json, same lines as the original.
+ * assume_port: with venue port 18765 assumed, as check-config does before a run chose one. */
 static inline cfg_t *
 ctu_load_default(bool assume_port)
 {
-    cfg_t *c = ctu_load_file("config/default.json");
+    FILE *f = fopen("config/default.json", "r");
+    assert_non_null(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    assert_true(n > 0 && n < sizeof text - 1);
+    fclose(f);
+    text[n] = '\0';
+    const char *key = "\"run_dir\": \"run\"";
+    char *at = strstr(text, key);
+    assert_non_null(at);
+    static char out[sizeof text + 128];
+    static int k;
+    snprintf(out, sizeof out, "%.*s\"run_dir\": \"/tmp/tp-never-created-%d\"%s", (int)(at - text),
+             text, (int)getpid(), at + strlen(key));
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/tp-default-%d-%d.json", (int)getpid(), k++);
+    ctu_write_file(path, out);
+    cfg_t *c = ctu_load_file(path);
+    unlink(path); /* cfg_load read it whole; the config keeps only its name for messages */
     if (assume_port) {
         cfg_assume_venue_port(c, 18765);
     }
