@@ -3,3 +3,4 @@ include tools/venue-sim/module.mk
 -include tools/tap/module.mk
 -include tools/ctl/module.mk
 -include tools/report/module.mk
+include tools/backtest/module.mk
