@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define JSMN_STATIC
 #include <jsmn.h>
@@ -529,6 +530,83 @@ cfg_check_keys(cfg_t *self, const char *path, const char *const *known)
         }
     }
     return 0;
+}
+
+const char *const cfg_sections[] = { "mode",      "run_dir",  "log_level", "account", "endpoints",
+                                     "venue_sim", "feed",     "signal",    "risk",    "executor",
+                                     "recorder",  "security", NULL };
+
+int
+cfg_check_top(cfg_t *self)
+{
+    static const char *const k_kinds[] = { "pub", "ctl", "orders", "history", NULL };
+    assert(self);
+    const char *key;
+    json_t *val;
+    json_object_foreach(self->root, key, val)
+    {
+        const char *near = NULL;
+        bool ok = false;
+        for (const char *const *k = cfg_sections; *k && !ok; k++) {
+            ok = strcmp(*k, key) == 0;
+            if (!ok && strcasecmp(*k, key) == 0) {
+                near = *k;
+            }
+        }
+        if (!ok && near) {
+            return cfg_fail(self, key, "unknown top-level key (did you mean \"%s\"?)", near);
+        }
+        if (!ok) {
+            return cfg_fail(self, key,
+                            "unknown top-level key (known: mode, run_dir, log_level, account, "
+                            "endpoints, venue_sim, feed, signal, risk, executor, recorder, "
+                            "security)");
+        }
+    }
+    json_t *eps = json_object_get(self->root, "endpoints");
+    if (!eps) {
+        return 0;
+    }
+    if (!json_is_object(eps)) {
+        return cfg_fail(self, "endpoints", "expected an object, got %s", s_kind(eps));
+    }
+    json_object_foreach(eps, key, val)
+    {
+        char p[CFG_PATH_MAX];
+        snprintf(p, sizeof p, "endpoints.%s", key);
+        if (!json_is_object(val)) {
+            return cfg_fail(self, p, "expected an object of endpoints, got %s", s_kind(val));
+        }
+        if (cfg_check_keys(self, p, k_kinds) != 0) {
+            return -1;
+        }
+        const char *kind;
+        json_t *ep;
+        json_object_foreach(val, kind, ep)
+        {
+            if (!json_is_string(ep)) {
+                snprintf(p, sizeof p, "endpoints.%s.%s", key, kind);
+                return cfg_fail(self, p, "expected a string such as \"ipc://{run}/x.pub\", got %s",
+                                s_kind(ep));
+            }
+        }
+    }
+    return 0;
+}
+
+int
+cfg_check_instance(cfg_t *self, const char *instance)
+{
+    assert(self && instance);
+    char ep[256];
+    if (!cfg_has(self, "endpoints") || !json_is_object(cfg_json(self, "endpoints"))
+        || !json_object_get(cfg_json(self, "endpoints"), instance)) {
+        return cfg_fail(self, "endpoints", "no endpoints for instance \"%s\"", instance);
+    }
+    return cfg_endpoint(self, instance, "pub", ep, sizeof ep) != 0
+                   || cfg_endpoint(self, instance, "ctl", ep, sizeof ep) != 0
+               ? -1
+               : 0;
 }
 
 int

@@ -65,6 +65,23 @@ int cfg_array_len(cfg_t *self, const char *path);
  * 0, or -1/EINVAL naming the first unknown key and its line. Missing object: 0. */
 int cfg_check_keys(cfg_t *self, const char *path, const char *const *known);
 
+/* The top-level sections every stage and tool knows (docs/config.md), NULL-terminated:
+ * mode, run_dir, log_level, account, endpoints, venue_sim, feed, signal, risk, executor,
+ * recorder, security. */
+extern const char *const cfg_sections[];
+
+/* The checks every loader of a config makes before reading its own section: every top-level
+ * key is one of cfg_sections (a typo such as "Risk" would otherwise run on defaults; the
+ * error suggests the known key that differs only in case), "endpoints" is an object of
+ * objects, each with only the kinds "pub", "ctl", "orders", "history" (strings).
+ * 0, or -1/EINVAL with the first problem in cfg_error(). Reads only. */
+int cfg_check_top(cfg_t *self);
+
+/* What every stage instance needs under "endpoints": endpoints.<instance>.pub and .ctl (the
+ * stage's PUB and control socket), both strings that expand. 0, or -1/EINVAL naming the key.
+ * Reads only. */
+int cfg_check_instance(cfg_t *self, const char *instance);
+
 /* Raw jansson value at path (borrowed), NULL if missing. For structured sub-configs. */
 json_t *cfg_json(const cfg_t *self, const char *path);
 

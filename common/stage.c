@@ -352,6 +352,11 @@ stage_reload(stage_t *self, json_t *reply)
         s_refuse(reply, err);
         return -1;
     }
+    if (cfg_check_top(fresh) != 0) { /* a section nobody reads would otherwise pass */
+        s_refuse(reply, cfg_error(fresh));
+        cfg_destroy(&fresh);
+        return -1;
+    }
     if (self->check_fn && self->check_fn(self, fresh, self->check_arg) != 0) {
         s_refuse(reply, cfg_error(fresh)[0] ? cfg_error(fresh) : "refused by the stage");
         cfg_destroy(&fresh);
@@ -864,6 +869,12 @@ stage_boot(int argc, char **argv, const char *role, char *instance, size_t cap, 
     cfg_t *cfg = cfg_load(cfg_path, err, sizeof err);
     if (!cfg) {
         log_error("config", "%s", err);
+        *exit_code = 2;
+        return NULL;
+    }
+    if (cfg_check_top(cfg) != 0) { /* a typo in a section name must not run on defaults */
+        log_error("config", "%s", cfg_error(cfg));
+        cfg_destroy(&cfg);
         *exit_code = 2;
         return NULL;
     }

@@ -23,6 +23,7 @@
 #include "common/instr.h"
 #include "common/log.h"
 #include "common/stage.h"
+#include "feed/config.h"
 #include "feed/conn.h"
 #include "feed/gate.h"
 #include "feed/md.h"
@@ -204,42 +205,6 @@ s_on_sim(stage_t *st, bus_msg_t *msg, void *arg)
     return 0;
 }
 
-/* ---- config ------------------------------------------------------------------------------- */
-
-static int
-s_load_instruments(cfg_t *cfg, instr_table_t *t)
-{
-    static const char *const known[] = { "venue",   "category",     "symbol", "tick", "step",
-                                         "min_qty", "min_notional", "source", NULL };
-    int n = cfg_array_len(cfg, "feed.instruments");
-    if (n < 0) {
-        return -1;
-    }
-    for (int i = 0; i < n; i++) {
-        char base[48], p[96];
-        const char *venue, *cat, *sym, *tick, *step, *minq, *minn;
-        snprintf(base, sizeof base, "feed.instruments[%d]", i);
-#define S_KEY(k) (snprintf(p, sizeof p, "%s.%s", base, (k)), p)
-        if (cfg_check_keys(cfg, base, known) != 0 || cfg_str(cfg, S_KEY("venue"), NULL, &venue)
-            || cfg_str(cfg, S_KEY("category"), "", &cat)
-            || cfg_str(cfg, S_KEY("symbol"), NULL, &sym) || cfg_str(cfg, S_KEY("tick"), NULL, &tick)
-            || cfg_str(cfg, S_KEY("step"), NULL, &step)
-            || cfg_str(cfg, S_KEY("min_qty"), NULL, &minq)
-            || cfg_str(cfg, S_KEY("min_notional"), "0", &minn)) {
-            return -1;
-        }
-        instr_t in;
-        if (instr_from_strings(&in, venue, cat, sym, tick, step, minq, minn) != 0) {
-            return cfg_fail(cfg, base, "bad instrument rules (tick, step, min_qty, min_notional)");
-        }
-        if (instr_table_put(t, &in) != 0) {
-            return cfg_fail(cfg, base, "too many instruments");
-        }
-#undef S_KEY
-    }
-    return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -262,32 +227,13 @@ main(int argc, char **argv)
         return 1;
     }
 
-    static const char *const known[] = {
-        "book_levels",  "connections", "instruments", "rest_timeout_ms",
-        "skew_warn_ms", "announce_s",  NULL
-    };
-    int64_t levels, rest_ms, skew_ms, announce_s;
+    feed_config_t fc;
     instrs = instr_table_new();
     if (!instrs) {
         log_error(k_mod, "out of memory");
         goto done;
     }
-    if (cfg_check_keys(cfg, "feed", known) != 0
-        || cfg_int(cfg, "feed.book_levels", 10, 1, CODEC_LEVELS, false, &levels) != 0
-        || cfg_int(cfg, "feed.rest_timeout_ms", 5000, 100, 60000, false, &rest_ms) != 0
-        || cfg_int(cfg, "feed.skew_warn_ms", 1000, 1, 3600000, false, &skew_ms) != 0
-        || cfg_int(cfg, "feed.announce_s", 30, 0, 86400, false, &announce_s) != 0
-        || s_load_instruments(cfg, instrs) != 0) {
-        log_error(k_mod, "%s", cfg_error(cfg));
-        exit_code = 2;
-        goto done;
-    }
-    int n_conn = cfg_array_len(cfg, "feed.connections");
-    if (n_conn <= 0 || n_conn > CONN_MAX) {
-        if (n_conn >= 0) {
-            (void)cfg_fail(cfg, "feed.connections", "expected 1..%d connections, got %d", CONN_MAX,
-                           n_conn);
-        }
+    if (feed_config_read(cfg, inst, feed_config_replay(cfg), instrs, &fc) != 0) {
         log_error(k_mod, "%s", cfg_error(cfg));
         exit_code = 2;
         goto done;
@@ -303,7 +249,7 @@ main(int argc, char **argv)
     }
     bool replay = stage_replay(app.st);
     /* replay: instruments go out once, at the hello (event time stays the recording's) */
-    app.announce_ms = replay ? 0 : announce_s * 1000;
+    app.announce_ms = replay ? 0 : fc.announce_s * 1000;
     app.announce_left_ms = app.announce_ms;
     ctx = conn_ctx_new(stage_loop(app.st));
     if (!ctx) {
@@ -314,53 +260,19 @@ main(int argc, char **argv)
     session_env_t env = { .pub = stage_pub(app.st),
                           .instrs = instrs,
                           .stats = &app.stats,
-                          .levels = (size_t)levels,
+                          .levels = (size_t)fc.book_levels,
                           .replay = replay,
-                          .rest_timeout_ms = (long)rest_ms,
+                          .rest_timeout_ms = (long)fc.rest_timeout_ms,
                           /* replay: receive times are now, event times the recording's */
-                          .skew_warn_ns = replay ? 0 : skew_ms * CLOCK_NS_PER_MS,
+                          .skew_warn_ns = replay ? 0 : fc.skew_warn_ms * CLOCK_NS_PER_MS,
                           .hook = replay ? s_hook : NULL,
                           .hook_arg = &app };
-    for (int i = 0; i < n_conn; i++) {
-        /* scale-out: a connection with "instance" is served by that feed instance only
-         * (each instance its own symbols and PUB endpoint); without it, by every instance */
-        char key[64];
-        const char *owner;
-        snprintf(key, sizeof key, "feed.connections[%d].instance", i);
-        if (cfg_str(cfg, key, "", &owner) != 0) {
+    if (feed_sessions_new(cfg, &fc, &env, ctx, app.sess, &app.n) != 0) {
+        if (errno == EINVAL) {
             log_error(k_mod, "%s", cfg_error(cfg));
             exit_code = 2;
-            goto done;
         }
-        if (owner[0] && strcmp(owner, inst) != 0) {
-            continue;
-        }
-        app.sess[app.n] = session_new(cfg, (size_t)i, &env, ctx);
-        if (!app.sess[app.n]) {
-            if (errno == EINVAL) {
-                log_error(k_mod, "%s", cfg_error(cfg));
-                exit_code = 2;
-            }
-            goto done;
-        }
-        app.n++;
-    }
-    if (app.n == 0) {
-        (void)cfg_fail(cfg, "feed.connections", "no connection for instance %s", inst);
-        log_error(k_mod, "%s", cfg_error(cfg));
-        exit_code = 2;
         goto done;
-    }
-    for (size_t i = 0; i < app.n; i++) {
-        for (size_t k = 0; k < i; k++) {
-            if (strcmp(session_label(app.sess[i]), session_label(app.sess[k])) == 0) {
-                (void)cfg_fail(cfg, "feed.connections", "label \"%s\" used twice",
-                               session_label(app.sess[i]));
-                log_error(k_mod, "%s", cfg_error(cfg));
-                exit_code = 2;
-                goto done;
-            }
-        }
     }
 
     if (replay) {
@@ -369,24 +281,18 @@ main(int argc, char **argv)
             labels[i] = session_label(app.sess[i]);
         }
         app.gate = gate_new(app.n, labels, s_gate_frame, s_gate_barrier, &app);
-        char ep[256];
         if (!app.gate) {
             goto done;
         }
-        if (cfg_endpoint(cfg, "venue-sim.0", "pub", ep, sizeof ep) != 0) {
-            log_error(k_mod, "%s", cfg_error(cfg));
-            exit_code = 2;
-            goto done;
-        }
         sim = bus_sub_new(0);
-        if (!sim || bus_sub_connect(sim, ep) != 0 || bus_sub_subscribe(sim, "") != 0
+        if (!sim || bus_sub_connect(sim, fc.sim_ep) != 0 || bus_sub_subscribe(sim, "") != 0
             || stage_add_sub(app.st, sim, s_on_sim, &app) != 0) {
             exit_code = 3;
             goto done;
         }
         /* everything, not only "sys.barrier": a prefix filter would leave holes in venue-sim's
          * sequence that the bus counts as gaps; other topics are ignored in s_on_sim */
-        log_info(k_mod, "replay: frames gated by sys.barrier from %s", ep);
+        log_info(k_mod, "replay: frames gated by sys.barrier from %s", fc.sim_ep);
     }
     if (zloop_timer(stage_loop(app.st), 1000, 0, s_on_timer, &app) < 0) {
         goto done;

@@ -2,10 +2,11 @@
 FEED_LIB_SRCS := feed/book.c feed/jtok.c feed/md.c feed/bybit.c feed/binance.c
 
 BINS += feed
-feed_SRCS := feed/main.c $(FEED_LIB_SRCS) feed/conn.c feed/gate.c feed/session.c \
-             feed/exinfo.c
+FEED_CFG_SRCS := feed/config.c feed/session.c feed/conn.c feed/exinfo.c $(FEED_LIB_SRCS)
+feed_SRCS := feed/main.c feed/gate.c $(FEED_CFG_SRCS)
 
-UNIT_TESTS += test_book test_bybit test_binance test_exinfo test_md test_jtok
+UNIT_TESTS += test_book test_bybit test_binance test_exinfo test_md test_jtok test_feed_config
+test_feed_config_SRCS := tests/unit/feed/test_feed_config.c $(FEED_CFG_SRCS)
 test_jtok_SRCS := tests/unit/feed/test_jtok.c feed/jtok.c
 test_md_SRCS := tests/unit/feed/test_md.c feed/md.c feed/book.c
 UNIT_TESTS += test_vs_faults

@@ -601,6 +601,68 @@ s_url(const session_t *s, const char *base, char *out, size_t cap)
     return n < cap ? 0 : -1;
 }
 
+int
+session_config_check(cfg_t *cfg, size_t index, bool replay, instr_table_t *instrs,
+                     session_info_t *info)
+{
+    assert(cfg && instrs);
+    session_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        errno = ENOMEM;
+        return -1;
+    }
+    s->index = index;
+    s->env.replay = replay;
+    s->env.instrs = instrs;
+    char base_url[k_url_max], url[k_url_max], p[80];
+    int ping_s = 0, rc = -1;
+    int64_t silent_ms;
+    if (s_config(s, cfg, index, base_url, sizeof base_url, &ping_s) != 0) {
+        goto done;
+    }
+    if (s_url(s, base_url, url, sizeof url) != 0) {
+        snprintf(p, sizeof p, "feed.connections[%zu].url", index);
+        (void)cfg_fail(cfg, p, "url with its stream list is longer than %d", k_url_max - 1);
+        goto done;
+    }
+    if (s->proto == S_BINANCE) {
+        if (s_exchange_info(s, cfg, index) != 0) {
+            goto done;
+        }
+        for (size_t y = 0; y < s->n_symbols; y++) {
+            if (!instr_table_get(instrs, s->venue, s->symbols[y])) {
+                snprintf(p, sizeof p, "feed.connections[%zu].symbols", index);
+                (void)cfg_fail(cfg, p, "no rules for %s %s in feed.instruments", s->venue,
+                               s->symbols[y]);
+                goto done;
+            }
+        }
+    }
+    snprintf(p, sizeof p, "feed.connections[%zu].silent_ms", index);
+    if (cfg_int(cfg, p, replay ? 0 : 60000, 0, 3600000, false, &silent_ms) != 0) {
+        goto done;
+    }
+    if (info) {
+        memset(info, 0, sizeof *info);
+        md_strlcpy(info->label, s->label, sizeof info->label);
+        md_strlcpy(info->venue, s->venue, sizeof info->venue);
+        md_strlcpy(info->category, s->category, sizeof info->category);
+        info->bybit = s->proto == S_BYBIT;
+        info->spot = s->spot;
+        info->n_symbols = s->n_symbols;
+        for (size_t y = 0; y < s->n_symbols; y++) {
+            md_strlcpy(info->symbols[y], s->symbols[y], sizeof info->symbols[y]);
+        }
+    }
+    rc = 0;
+done:
+    free(s);
+    if (rc != 0) {
+        errno = EINVAL;
+    }
+    return rc;
+}
+
 /* ---- public ------------------------------------------------------------------------------- */
 
 session_t *

@@ -55,6 +55,26 @@ typedef struct {
 session_t *session_new(cfg_t *cfg, size_t index, const session_env_t *env, conn_ctx_t *ctx);
 void session_destroy(session_t **self_p);
 
+/* What feed.connections[index] says, as session_new reads it (session_config_check). */
+typedef struct {
+    char label[CODEC_ID_MAX];
+    char venue[INSTR_VENUE_MAX];
+    char category[INSTR_VENUE_MAX]; /* bybit REST category ("spot", "linear") */
+    bool bybit;                     /* protocol "bybit" (else "binance") */
+    bool spot;                      /* spot market (binance sync rules; venue id default) */
+    size_t n_symbols;
+    char symbols[SESSION_MAX_SYMBOLS][INSTR_SYM_MAX];
+} session_info_t;
+
+/* Validate feed.connections[index] exactly as session_new would (replay as the stage's mode),
+ * without side effects: nothing is connected or fetched (a Binance exchange_info file is read
+ * and its rules for the connection's symbols go into `instrs`, as session_new does; a Binance
+ * symbol must then have rules in `instrs`). Bybit rules come from the venue's REST at connect
+ * and are not looked at here. Fills *info (may be NULL) on success.
+ * 0, or -1 with errno EINVAL and the reason in cfg_error(cfg), or ENOMEM. */
+int session_config_check(cfg_t *cfg, size_t index, bool replay, instr_table_t *instrs,
+                         session_info_t *info);
+
 void session_start(session_t *self); /* connect */
 
 /* Parse and publish one received frame (from the conn, or from the replay gate). */

@@ -503,7 +503,7 @@ engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, i
             rc = -1;
             break;
         }
-        /* catch-up (signal/main.c s_catchup): a row after published_ns is handled as a live
+        /* catch-up (signal/warmup.c s_catchup): a row after published_ns is handled as a live
          * kline, published and counted; the others only advance the state */
         int e = s_warm_one(self, &k, k.start_ns > published_ns, origin);
         if (e < 0) {
@@ -1224,6 +1224,13 @@ engine_n_strategies(const engine_t *self)
 {
     assert(self);
     return self->n_strats;
+}
+
+strategy_t *
+engine_strategy(const engine_t *self, size_t i)
+{
+    assert(self && i < self->n_strats);
+    return self->strats[i];
 }
 
 uint64_t

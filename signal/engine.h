@@ -108,7 +108,7 @@ int engine_warmup_json(engine_t *self, const char *venue, const char *symbol, in
 /* The same, except that rows with start_ns > published_ns are handled as live klines: their
  * bars, signals and indicators are published (envelope origin `origin`, ns) and counted.
  * published_ns = INT64_MAX: all silent (warm-up); INT64_MIN: every row the duplicate rule lets
- * through is live (the catch-up of a step missed while down, signal/main.c s_catchup).
+ * through is live (the catch-up of a step missed while down, signal/warmup.c s_catchup).
  * Same returns. */
 int engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, int tf_s,
                             const char *reply, size_t len, int64_t published_ns, int64_t origin,
@@ -139,7 +139,7 @@ void engine_each_trade_symbol(const engine_t *self, engine_series_fn *fn, void *
  *     dedupe (live mode): live trades of the symbol at/before the answer's latest event time
  *     are dropped afterwards (they were in the history: we subscribe before asking), counted
  *     in engine_trade_dups.
- *   after_id >= 0 (catch-up after a restart mid-replay, signal/main.c s_catchup): the rows with
+ *   after_id >= 0 (catch-up after a restart mid-replay, signal/warmup.c s_catchup): the rows with
  *     id > after_id are handled as live trades (strategies, bars; published and counted,
  *     envelope origin `origin`).
  * *last_id = the largest id seen (input: the previous one, kept if larger). *n_trades (may be
@@ -162,6 +162,8 @@ int engine_on_msg(engine_t *self, const bus_msg_t *msg);
 const engine_counters_t *engine_counters(const engine_t *self);
 const bars_stats_t *engine_bars_stats(const engine_t *self);
 size_t engine_n_strategies(const engine_t *self);
+/* Strategy i (config order), i < engine_n_strategies; borrowed for the engine's lifetime. */
+strategy_t *engine_strategy(const engine_t *self, size_t i);
 size_t engine_n_instruments(const engine_t *self);
 
 #endif /* TP_SIGNAL_ENGINE_H */

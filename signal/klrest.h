@@ -2,7 +2,7 @@
  *  endpoint, when the recorder's history REP does not answer or has no rows for the series
  *  (docs/signal.md "Restart warm-up").
  *  Owns:  nothing between calls (klrest_fetch returns a malloc'd array the caller frees).
- *  Not:   feeding the engine (signal/main.c hands the rows to engine_warmup_klines).
+ *  Not:   feeding the engine (signal/warmup.c hands the rows to engine_warmup_klines).
  *  Venues (the feed connection of the series' venue gives protocol and REST base, the same
  *  feed.connections[i].rest key the feed uses for instruments-info and depth snapshots):
  *    Binance spot   GET {rest}/api/v3/klines?symbol=&interval=&limit=[&endTime=]  (limit <= 1000)

@@ -352,6 +352,20 @@ s_series(const void *impl, const char **venue, const char **symbol, int *tf_s)
     *tf_s = self->p.tf_s;
 }
 
+/* Reloadable: rsi_long_max, rsi_exit_min, long_only, stop_pct, take_profit_pct (thresholds
+ * read on the next bar); periods shape the EMA/RSI state and need a restart. */
+static void
+s_retune(void *impl, const void *fresh)
+{
+    strat_ema_rsi_t *self = impl;
+    const strat_ema_rsi_t *f = fresh;
+    self->p.rsi_long_max = f->p.rsi_long_max;
+    self->p.rsi_exit_min = f->p.rsi_exit_min;
+    self->p.long_only = f->p.long_only;
+    self->p.stop_pct_e4 = f->p.stop_pct_e4;
+    self->p.take_pct_e4 = f->p.take_pct_e4;
+}
+
 const strategy_ops_t strat_ema_rsi_ops = {
     .type = "ema_cross_rsi",
     .from_cfg = s_from_cfg,
@@ -360,4 +374,5 @@ const strategy_ops_t strat_ema_rsi_ops = {
     .indicators = s_indicators,
     .name = s_name,
     .series = s_series,
+    .retune = s_retune,
 };

@@ -252,6 +252,17 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
 }
 
 
+/* Reloadable: stop_pct, take_profit_pct (the levels of the next signal; the members keep
+ * theirs: a member's keys need a restart). */
+static void
+s_retune(void *impl, const void *fresh)
+{
+    s_self_t *self = impl;
+    const s_self_t *f = fresh;
+    self->stop_pct_e4 = f->stop_pct_e4;
+    self->take_pct_e4 = f->take_pct_e4;
+}
+
 const strategy_ops_t strat_ensemble_ops = {
     .type = "ensemble",
     .from_cfg = s_from_cfg,
@@ -260,4 +271,5 @@ const strategy_ops_t strat_ensemble_ops = {
     .indicators = su_ops_no_indicators,
     .name = su_ops_name,
     .series = su_ops_series,
+    .retune = s_retune,
 };

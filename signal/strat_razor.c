@@ -271,6 +271,16 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
 _Static_assert(offsetof(strat_razor_t, p) == 0 && offsetof(strat_razor_params_t, s) == 0,
                "su_ops_* read the series at the start");
 
+/* Reloadable: stop_pct, take_profit_pct (the levels of the next signal). */
+static void
+s_retune(void *impl, const void *fresh)
+{
+    strat_razor_t *self = impl;
+    const strat_razor_t *f = fresh;
+    self->p.stop_pct_e4 = f->p.stop_pct_e4;
+    self->p.take_pct_e4 = f->p.take_pct_e4;
+}
+
 const strategy_ops_t strat_razor_ops = {
     .type = "razor",
     .from_cfg = s_from_cfg,
@@ -279,4 +289,5 @@ const strategy_ops_t strat_razor_ops = {
     .indicators = su_ops_no_indicators,
     .name = su_ops_name,
     .series = su_ops_series,
+    .retune = s_retune,
 };

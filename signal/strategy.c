@@ -187,3 +187,17 @@ strategy_series(const strategy_t *self, const char **venue, const char **symbol,
     assert(self && venue && symbol && tf_s);
     self->ops->series(self->impl, venue, symbol, tf_s);
 }
+
+int
+strategy_retune(strategy_t *self, const strategy_t *fresh)
+{
+    assert(self && fresh);
+    if (self->ops != fresh->ops) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (self->ops->retune) {
+        self->ops->retune(self->impl, fresh->impl);
+    }
+    return 0;
+}

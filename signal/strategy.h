@@ -41,6 +41,11 @@ typedef struct {
     /* Optional (NULL = none): the setup life-cycle changes (sig.setup bodies) the last on_bar
      * made, oldest first, copied to out[0..cap); returns how many and forgets them. */
     int (*setup_events)(void *impl, codec_sig_setup_t *out, int cap);
+    /* Optional (NULL = nothing can change live): copy the parameters that `ctl reload` may
+     * change (signal/config.h signal_config_keys) from `fresh`, an instance of the same type
+     * built from the new config, into impl; the instance's state (indicators, position,
+     * pending setups) is kept. Cannot fail. */
+    void (*retune)(void *impl, const void *fresh);
 } strategy_ops_t;
 
 typedef struct strategy strategy_t;
@@ -67,6 +72,11 @@ bool strategy_wants(const strategy_t *self, const char *venue, const char *symbo
 int strategy_on_bar(strategy_t *self, const codec_sig_bar_t *bar, int64_t evt, const instr_t *instr,
                     codec_sig_signal_t *out);
 int strategy_indicators(const strategy_t *self, codec_sig_ind_t *ind);
+
+/* Take the live-tunable parameters of `fresh` (built from a reloaded config, same name and
+ * type) into self, keeping self's state (strategy_ops_t.retune). 0, or -1/EINVAL (different
+ * type). A type without retune: 0, nothing changes (it declares no reloadable key). */
+int strategy_retune(strategy_t *self, const strategy_t *fresh);
 
 /* The instance behind the interface (borrowed; for the type's own inspection functions). */
 void *strategy_impl(const strategy_t *self);

@@ -6,6 +6,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 1
 cfg=${1:-config/default.json}
 cfg=$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg")
+# the config as every stage would read it, before anything starts (a typo must not run on
+# defaults): its errors, each file:line: key: why, and exit 2
+build/bin/check-config -c "$cfg" || exit 2
 run=$(sed -n 's/^ *"run_dir": *"\([^"]*\)".*/\1/p' "$cfg" | head -n 1)
 [ -n "$run" ] || run=run
 case "$run" in /*) ;; *) run=$here/$run ;; esac

@@ -37,6 +37,7 @@
 #include "common/codec.h"
 #include "common/log.h"
 #include "common/stage.h"
+#include "tools/venue-sim/config.h"
 #include "tools/venue-sim/faults.h"
 #include "tools/venue-sim/private.h"
 #include "tools/venue-sim/schedule.h"
@@ -346,61 +347,7 @@ s_status(stage_t *st, json_t *status, void *arg)
     json_object_set_new(status, "replay", r);
 }
 
-/* ---- config ----------------------------------------------------------------------------- */
-
-static char *
-s_read_file(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (cap - len < 65536) {
-            cap = cap ? cap * 2 : 1 << 20;
-            char *p = realloc(buf, cap + 1);
-            if (!p) {
-                free(buf);
-                fclose(fp);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = p;
-        }
-        size_t n = fread(buf + len, 1, cap - len, fp);
-        len += n;
-        if (n == 0) {
-            break;
-        }
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        errno = EIO;
-        return NULL;
-    }
-    buf[len] = '\0';
-    return buf;
-}
-
-/* "max" -> 0, "N"/N (1..1e6) -> N. -1 if neither. */
-static int64_t
-s_parse_speed(const char *s)
-{
-    if (strcmp(s, "max") == 0) {
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > 1000000) {
-        return -1;
-    }
-    return v;
-}
+/* ---- wiring ---------------------------------------------------------------------------- */
 
 typedef struct {
     const char *speed_arg; /* --speed, NULL if not given */
@@ -454,208 +401,14 @@ s_lws_log(int level, const char *line)
     }
 }
 
-static const char *const k_keys[] = { "port",
-                                      "speed",
-                                      "step_ms",
-                                      "window",
-                                      "hello_ms",
-                                      "idle_cap_ms",
-                                      "lockstep",
-                                      "wait_for",
-                                      "expect_labels",
-                                      "exit_when_done",
-                                      "bybit_linear_frames",
-                                      "bybit_spot_frames",
-                                      "bybit_instruments_linear",
-                                      "bybit_instruments_spot",
-                                      "binance_usdm_file",
-                                      "binance_spot_file",
-                                      "binance_kline_csv",
-                                      "binance_kline_symbol",
-                                      "api_keys",
-                                      "private",
-                                      NULL };
-
-/* Load the data named by the config. 0, or -1 (logged; exit 2). */
-static int
-s_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_spot)
-{
-    static const struct {
-        const char *key;
-        source_kind_t kind;
-        bool binance;
-    } k_files[] = {
-        { "venue_sim.bybit_linear_frames", SOURCE_BYBIT_LINEAR, false },
-        { "venue_sim.bybit_spot_frames", SOURCE_BYBIT_SPOT, false },
-        { "venue_sim.binance_usdm_file", SOURCE_BINANCE_USDM, true },
-        { "venue_sim.binance_spot_file", SOURCE_BINANCE_SPOT, true },
-    };
-    const char *path;
-    for (size_t i = 0; i < sizeof k_files / sizeof k_files[0]; i++) {
-        if (cfg_str(cfg, k_files[i].key, "", &path) != 0) {
-            log_error(k_mod, "%s", cfg_error(cfg));
-            return -1;
-        }
-        if (!path[0]) {
-            continue;
-        }
-        int rc = k_files[i].binance ? source_load_binance(src, path, k_files[i].kind)
-                                    : source_load_bybit(src, path, k_files[i].kind);
-        if (rc != 0) {
-            log_error(k_mod, "%s:%d: %s: cannot load %s: %s", cfg_file(cfg),
-                      cfg_line(cfg, k_files[i].key), k_files[i].key, path, strerror(errno));
-            return -1;
-        }
-    }
-    const char *symbol;
-    if (cfg_str(cfg, "venue_sim.binance_kline_symbol", "BTCUSDT", &symbol) != 0) {
-        log_error(k_mod, "%s", cfg_error(cfg));
-        return -1;
-    }
-    int n = cfg_array_len(cfg, "venue_sim.binance_kline_csv");
-    if (n < 0) {
-        log_error(k_mod, "%s", cfg_error(cfg));
-        return -1;
-    }
-    for (int i = 0; i < n; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "venue_sim.binance_kline_csv[%d]", i);
-        if (cfg_str(cfg, key, NULL, &path) != 0) {
-            log_error(k_mod, "%s", cfg_error(cfg));
-            return -1;
-        }
-        if (source_load_klines(src, path, symbol, SOURCE_BINANCE_SPOT) != 0) {
-            log_error(k_mod, "%s:%d: %s: cannot load %s: %s", cfg_file(cfg), cfg_line(cfg, key),
-                      key, path, strerror(errno));
-            return -1;
-        }
-    }
-    const char *ikeys[2] = { "venue_sim.bybit_instruments_linear",
-                             "venue_sim.bybit_instruments_spot" };
-    char **iout[2] = { inst_linear, inst_spot };
-    for (int i = 0; i < 2; i++) {
-        if (cfg_str(cfg, ikeys[i], "", &path) != 0) {
-            log_error(k_mod, "%s", cfg_error(cfg));
-            return -1;
-        }
-        if (path[0]) {
-            *iout[i] = s_read_file(path);
-            if (!*iout[i]) {
-                log_error(k_mod, "%s:%d: %s: cannot read %s: %s", cfg_file(cfg),
-                          cfg_line(cfg, ikeys[i]), ikeys[i], path, strerror(errno));
-                return -1;
-            }
-        }
-    }
-    if (source_finish(src) != 0) {
-        log_error(k_mod, "cannot sort the timeline: %s", strerror(errno));
-        return -1;
-    }
-    if (source_bad(src) > 0) {
-        log_warn(k_mod, "%llu malformed lines skipped while loading",
-                 (unsigned long long)source_bad(src));
-    }
-    return 0;
-}
-
-/* Settings other than files. 0 or -1 (logged). */
-static int
-s_settings(cfg_t *cfg, stage_t *st, const s_args_t *args, s_app_t *a, int64_t *port)
-{
-    if (cfg_check_keys(cfg, "venue_sim", k_keys) != 0
-        || cfg_int(cfg, "venue_sim.port", 18765, 1, 65535, false, port) != 0
-        || cfg_int(cfg, "venue_sim.step_ms", 100, 1, 3600000, false, &a->step_ms) != 0
-        || cfg_int(cfg, "venue_sim.window", 1, 1, 1000, false, &a->window) != 0
-        || cfg_int(cfg, "venue_sim.hello_ms", 200, 10, 60000, false, &a->hello_ms) != 0
-        || cfg_int(cfg, "venue_sim.idle_cap_ms", 5000, 0, INT64_C(86400000), false, &a->idle_cap_ms)
-               != 0
-        || cfg_bool(cfg, "venue_sim.lockstep", stage_replay(st), &a->lockstep) != 0
-        || cfg_bool(cfg, "venue_sim.exit_when_done", false, &a->exit_when_done) != 0) {
-        log_error(k_mod, "%s", cfg_error(cfg));
-        return -1;
-    }
-    if (args->port_arg > 0) {
-        *port = args->port_arg;
-    }
-    const char *w;
-    if (cfg_str(cfg, "venue_sim.wait_for", "recorder.0", &w) != 0) {
-        log_error(k_mod, "%s", cfg_error(cfg));
-        return -1;
-    }
-    snprintf(a->wait_for, sizeof a->wait_for, "%s", w);
-    /* speed: --speed, else venue_sim.speed ("max" or a positive integer, string or number) */
-    const char *sp = args->speed_arg;
-    char num[32];
-    if (!sp) {
-        json_t *j = cfg_json(cfg, "venue_sim.speed");
-        if (json_is_integer(j)) {
-            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(j));
-            sp = num;
-        } else if (json_is_string(j)) {
-            sp = json_string_value(j);
-        } else if (!j) {
-            sp = "max";
-        } else {
-            cfg_fail(cfg, "venue_sim.speed", "expected \"max\" or a positive integer");
-            log_error(k_mod, "%s", cfg_error(cfg));
-            return -1;
-        }
-    }
-    a->speed = s_parse_speed(sp);
-    if (a->speed < 0) {
-        if (args->speed_arg) {
-            log_error(k_mod, "--speed %s: expected max or an integer in [1, 1000000]", sp);
-        } else {
-            cfg_fail(cfg, "venue_sim.speed",
-                     "expected \"max\" or an integer in [1, 1000000], got %s", sp);
-            log_error(k_mod, "%s", cfg_error(cfg));
-        }
-        return -1;
-    }
-    snprintf(a->speed_str, sizeof a->speed_str, "%s", a->speed ? sp : "max");
-    /* expected labels: venue_sim.expect_labels, else the feed connections aimed at our port */
-    int n = cfg_array_len(cfg, "venue_sim.expect_labels");
-    bool from_feed = n == 0 && !cfg_has(cfg, "venue_sim.expect_labels");
-    if (n < 0) {
-        log_error(k_mod, "%s", cfg_error(cfg));
-        return -1;
-    }
-    if (from_feed) {
-        n = cfg_array_len(cfg, "feed.connections");
-        if (n < 0) {
-            n = 0;
-        }
-    }
-    char needle[32];
-    snprintf(needle, sizeof needle, ":%lld/", (long long)*port);
-    for (int i = 0; i < n && a->n_expect < K_MAX_EXPECT; i++) {
-        char key[64];
-        const char *label, *url = "";
-        if (from_feed) {
-            snprintf(key, sizeof key, "feed.connections[%d].url", i);
-            if (cfg_str(cfg, key, "", &url) != 0 || !strstr(url, needle)) {
-                continue;
-            }
-            snprintf(key, sizeof key, "feed.connections[%d].label", i);
-        } else {
-            snprintf(key, sizeof key, "venue_sim.expect_labels[%d]", i);
-        }
-        if (cfg_str(cfg, key, NULL, &label) != 0 || strlen(label) >= CODEC_ID_MAX) {
-            log_error(k_mod, "%s", cfg_error(cfg));
-            return -1;
-        }
-        snprintf(a->expect[a->n_expect++], CODEC_ID_MAX, "%s", label);
-    }
-    return 0;
-}
-
 int
 main(int argc, char **argv)
 {
     char inst[32];
     int rc = 0;
     s_args_t args;
-    if (faults_take_args(&argc, argv) != 0 || s_take_args(&argc, argv, &args) != 0) {
+    if (faults_take_args(&argc, argv) != 0 || s_take_args(&argc, argv, &args) != 0
+        || (args.speed_arg && venuesim_parse_speed(args.speed_arg) < 0)) {
         fprintf(stderr, "usage: venue-sim -c CONFIG.json [-i INSTANCE] [--speed max|N] "
                         "[--port P] [-l LEVEL] [--fault SPEC]... [--fault-dump LABEL=PATH] "
                         "[--faults]   (faults: tools/venue-sim/faults.h)\n");
@@ -673,7 +426,27 @@ main(int argc, char **argv)
     char *inst_linear = NULL, *inst_spot = NULL;
     bus_sub_t *sub = NULL;
     int exit_code = 0;
-    int64_t port = 0;
+    venuesim_config_t vc;
+    const char *mode;
+
+    if (cfg_str(cfg, "mode", "replay", &mode) != 0
+        || venuesim_config_read(cfg, strcmp(mode, "live") != 0, args.speed_arg, args.port_arg, &vc)
+               != 0) {
+        log_error(k_mod, "%s", cfg_error(cfg));
+        cfg_destroy(&cfg);
+        return 2;
+    }
+    a.lockstep = vc.lockstep;
+    a.step_ms = vc.step_ms;
+    a.window = vc.window;
+    a.hello_ms = vc.hello_ms;
+    a.idle_cap_ms = vc.idle_cap_ms;
+    a.speed = vc.speed;
+    snprintf(a.speed_str, sizeof a.speed_str, "%s", vc.speed_str);
+    snprintf(a.wait_for, sizeof a.wait_for, "%s", vc.wait_for);
+    a.n_expect = vc.n_expect;
+    memcpy(a.expect, vc.expect, sizeof a.expect);
+    a.exit_when_done = vc.exit_when_done;
 
     a.st = stage_new(inst, cfg);
     if (!a.st) {
@@ -681,14 +454,19 @@ main(int argc, char **argv)
         return 3;
     }
     stage_set_state(a.st, "loading");
-    if (s_settings(cfg, a.st, &args, &a, &port) != 0) {
+    a.src = source_new();
+    if (!a.src) {
+        exit_code = 1;
+        goto done;
+    }
+    if (venuesim_config_load(cfg, a.src, &inst_linear, &inst_spot) != 0) {
+        log_error(k_mod, "%s", cfg_error(cfg));
         exit_code = 2;
         goto done;
     }
-    a.src = source_new();
-    if (!a.src || s_load(cfg, a.src, &inst_linear, &inst_spot) != 0) {
-        exit_code = 2;
-        goto done;
+    if (source_bad(a.src) > 0) {
+        log_warn(k_mod, "%llu malformed lines skipped while loading",
+                 (unsigned long long)source_bad(a.src));
     }
     size_t nf = source_count(a.src);
     a.ts = malloc((nf ? nf : 1) * sizeof *a.ts);
@@ -712,7 +490,7 @@ main(int argc, char **argv)
         faults_set_depth(k == SOURCE_BINANCE_SPOT, db, dl);
     }
     server_cfg_t sc = {
-        .port = (int)port,
+        .port = (int)vc.port,
         .src = a.src,
         .instruments_linear = inst_linear,
         .instruments_spot = inst_spot,
@@ -721,14 +499,8 @@ main(int argc, char **argv)
         .subscribe_ok = stage_counter(a.st, "subscribe_ok"),
         .bad_requests = stage_counter(a.st, "bad_requests"),
     };
-    priv_cfg_t pc;
-    if (priv_config(cfg, &pc) != 0) {
-        log_error(k_mod, "%s", cfg_error(cfg));
-        exit_code = 2;
-        goto done;
-    }
-    pc.instruments_linear = inst_linear;
-    a.priv = priv_new(&pc);
+    vc.priv.instruments_linear = inst_linear;
+    a.priv = priv_new(&vc.priv);
     if (!a.priv) {
         log_error(k_mod, "cannot create the private side: %s", strerror(errno));
         exit_code = 1;
@@ -746,21 +518,20 @@ main(int argc, char **argv)
     log_notice(k_mod,
                "listening on 127.0.0.1:%lld: %zu frames, %zu keys, %llu steps, "
                "%s, speed %s, %zu expected labels",
-               (long long)port, nf, source_keys(a.src), (unsigned long long)sched_total(a.sched),
+               (long long)vc.port, nf, source_keys(a.src), (unsigned long long)sched_total(a.sched),
                a.lockstep ? "lockstep" : "free run", a.speed_str, a.n_expect);
     for (size_t i = 0; i < a.n_expect; i++) {
         log_info(k_mod, "expecting connection label '%s'", a.expect[i]);
     }
 
     if (a.lockstep) {
-        char ep[256];
         sub = bus_sub_new(0);
-        if (!sub || cfg_endpoint(cfg, a.wait_for, "pub", ep, sizeof ep) != 0) {
-            log_error(k_mod, "%s", sub ? cfg_error(cfg) : "cannot create the barrier SUB");
-            exit_code = sub ? 2 : 1;
+        if (!sub) {
+            log_error(k_mod, "cannot create the barrier SUB");
+            exit_code = 1;
             goto done;
         }
-        if (bus_sub_connect(sub, ep) != 0 || bus_sub_subscribe(sub, "sys.barrier") != 0
+        if (bus_sub_connect(sub, vc.wait_ep) != 0 || bus_sub_subscribe(sub, "sys.barrier") != 0
             || stage_add_sub(a.st, sub, s_on_barrier, &a) != 0) {
             exit_code = 3;
             goto done;

@@ -181,6 +181,87 @@ test_default_config_loads(void **state)
     cfg_destroy(&c);
 }
 
+/* Write `text` to a fresh file and load it. The path goes into path[64]. */
+static cfg_t *
+s_load_text(const char *text, char *path)
+{
+    static int n;
+    snprintf(path, 64, "/tmp/tp-test-cfg-top-%d-%d.json", (int)getpid(), n++);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    char err[256];
+    cfg_t *c = cfg_load(path, err, sizeof err);
+    assert_non_null(c);
+    return c;
+}
+
+static void
+test_top_level_typo_refused(void **state)
+{
+    (void)state;
+    char path[64], want[256];
+    cfg_t *c = s_load_text("{\n"                             /* 1 */
+                           "  \"mode\": \"replay\",\n"       /* 2 */
+                           "  \"Risk\": {\n"                 /* 3 */
+                           "    \"max_open_positions\": 2\n" /* 4 */
+                           "  }\n"                           /* 5 */
+                           "}\n",
+                           path);
+    assert_int_equal(cfg_check_top(c), -1);
+    assert_int_equal(errno, EINVAL);
+    snprintf(want, sizeof want, "%s:3: Risk: unknown top-level key (did you mean \"risk\"?)", path);
+    assert_string_equal(cfg_error(c), want);
+    cfg_destroy(&c);
+    unlink(path);
+    c = s_load_text("{\n  \"log_level\": \"info\",\n  \"sginal\": {}\n}\n", path);
+    assert_int_equal(cfg_check_top(c), -1);
+    snprintf(want, sizeof want, "%s:3: sginal: unknown top-level key (known: ", path);
+    assert_memory_equal(cfg_error(c), want, strlen(want));
+    cfg_destroy(&c);
+    unlink(path);
+}
+
+static void
+test_endpoint_kind_typo_refused(void **state)
+{
+    (void)state;
+    char path[64], want[256];
+    cfg_t *c = s_load_text("{\n"                                          /* 1 */
+                           "  \"endpoints\": {\n"                         /* 2 */
+                           "    \"feed.0\": {\n"                          /* 3 */
+                           "      \"pub\": \"ipc://{run}/feed.0.pub\",\n" /* 4 */
+                           "      \"ctrl\": \"ipc://{run}/feed.0.ctl\"\n" /* 5 */
+                           "    },\n"                                     /* 6 */
+                           "    \"risk.0\": {\"pub\": 5}\n"               /* 7 */
+                           "  }\n"                                        /* 8 */
+                           "}\n",
+                           path);
+    assert_int_equal(cfg_check_top(c), -1);
+    snprintf(want, sizeof want, "%s:5: endpoints.feed.0.ctrl: unknown key", path);
+    assert_string_equal(cfg_error(c), want);
+    cfg_destroy(&c);
+    unlink(path);
+    c = s_load_text("{\n  \"endpoints\": {\n    \"risk.0\": {\"pub\": 5}\n  }\n}\n", path);
+    assert_int_equal(cfg_check_top(c), -1);
+    snprintf(want, sizeof want, "%s:3: endpoints.risk.0.pub: expected a string", path);
+    assert_memory_equal(cfg_error(c), want, strlen(want));
+    cfg_destroy(&c);
+    unlink(path);
+}
+
+static void
+test_default_config_top_ok(void **state)
+{
+    (void)state;
+    char err[256];
+    cfg_t *c = cfg_load("config/default.json", err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(cfg_check_top(c), 0);
+    cfg_destroy(&c);
+}
+
 int
 main(void)
 {
@@ -192,6 +273,9 @@ main(void)
         cmocka_unit_test(test_endpoints_and_instances),
         cmocka_unit_test(test_invalid_json_and_missing_file),
         cmocka_unit_test(test_default_config_loads),
+        cmocka_unit_test(test_top_level_typo_refused),
+        cmocka_unit_test(test_endpoint_kind_typo_refused),
+        cmocka_unit_test(test_default_config_top_ok),
     };
     return cmocka_run_group_tests_name("cfg", tests, setup, teardown);
 }
