@@ -350,6 +350,9 @@ s_deliver_order(exec_t *self, const bus_msg_t *msg)
         return; /* not answered by us (pushed by someone else), or already handled */
     }
     o->sent = true;
+    if (o->status == ORDER_CANCELLED) {
+        return; /* cancelled by an operator before it reached the venue: already published */
+    }
     if (o->status == ORDER_REJECTED) {
         codec_exec_order_t x;
         order_to_exec(o, o->req.ts_event, &x);

@@ -12,12 +12,17 @@
  *  --px-scale 1 --qty-scale 3 (tick 0.10, step 0.001). --tif sets the request's time in force
  *  (sent as given; the executor checks the word); --trigger makes a conditional order that
  *  becomes active when the last price rises to (--trigger-dir 1) or falls to (2) PX.
- *  Exit codes: 0 answered (accepted or not: see the JSON), 1 no answer, 2 bad arguments.
+ *  Exit codes: 0 answered (an order accepted or not: see the JSON; a control command done),
+ *  1 no answer, 2 bad arguments, 3 the control command was refused ({"ok":false,...}: an
+ *  unknown command, an unknown or closed order).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "common/bus.h"
 #include "common/cfg.h"
@@ -34,6 +39,17 @@ s_usage(void)
                     "[--ttl-ms N] [--timeout MS] [--tif GTC|IOC|FOK|PostOnly] "
                     "[--trigger PX --trigger-dir 1|2]\n");
     return 2;
+}
+
+/* A control answer that refuses the command: {"ok":false, ...} (an unknown command, an unknown
+ * or closed order, a venue refusal before sending). */
+static bool
+s_ctl_refused(const char *answer)
+{
+    json_t *j = json_loads(answer, 0, NULL);
+    bool refused = json_is_false(json_object_get(j, "ok"));
+    json_decref(j);
+    return refused;
 }
 
 static int
@@ -127,8 +143,9 @@ main(int argc, char **argv)
             return 1;
         }
         printf("%s\n", ans);
+        int rc = s_ctl_refused(ans) ? 3 : 0;
         free(ans);
-        return 0;
+        return rc;
     }
     if (cfg_endpoint(cfg, inst, "orders", ep, sizeof ep) < 0) {
         fprintf(stderr, "exec-order: %s\n", cfg_error(cfg));

@@ -36,6 +36,7 @@ typedef struct {
     bool has_book;        /* an md.book was seen: market orders walk it */
     bool has_trade;       /* an md.trade was seen: "last" triggers follow trade prints */
     bool has_mark;        /* an md.ticker with a mark price was seen: "mark" triggers use it */
+    bool has_kline;       /* an md.kline was seen: a bar-only symbol's orders match on bars */
     codec_md_book_t book; /* latest top levels, minus what we took since */
     int64_t mark_px;      /* account mark: latest trade / mid / kline close, px_scale of source */
     int64_t last_px;      /* latest trade price (0 = none) */
@@ -43,6 +44,7 @@ typedef struct {
     int64_t mid_px;       /* mid of the latest md.book (0 = none) */
     int64_t close_px;     /* close of the latest md.kline (0 = none) */
     order_t *tp, *sl;     /* the position's attached TP/SL (Untriggered children), or NULL */
+    char why[CODEC_TEXT_MAX]; /* s_wait_reason's text */
 } s_sym_t;
 
 /* Where triggers of a symbol look (paper.h "Triggers"). */
@@ -65,8 +67,9 @@ struct paper {
     s_work_t *work; /* working orders */
     size_t n_work, cap_work;
     log_limit_t fail_limit;
-    FILE *state;    /* persistence log (docs/executor.md "Paper persistence"), NULL = off */
-    bool restoring; /* replaying the log: no emits, no writes */
+    const int64_t *md_time; /* latest md event time of the executor (venue_cfg_t), or NULL */
+    FILE *state;            /* persistence log (docs/executor.md "Paper persistence"), NULL = off */
+    bool restoring;         /* replaying the log: no emits, no writes */
     size_t n_sym;
     s_sym_t sym[PAPER_MAX_SYMBOLS];
 };
@@ -218,6 +221,7 @@ paper_new(const venue_cfg_t *cfg)
     self->taker_fee = cfg->taker_fee;
     self->maker_fee = cfg->maker_fee;
     self->cap = cfg->slippage_cap;
+    self->md_time = cfg->md_time;
     self->acct = account_new(cfg->asset ? cfg->asset : "USDT", cfg->start_balance);
     if (!self->acct) {
         int e = errno;
@@ -879,6 +883,26 @@ paper_set_rules(paper_t *self, const paper_rules_t *rules)
     return 0;
 }
 
+/* Why an order of `s` that has not reached the book yet waits (status "waiting", the log line
+ * at placement). Static or `s`-owned text (s_sym_t keeps a buffer for it). */
+static const char *
+s_wait_reason(s_sym_t *s)
+{
+    if (!s->has_book && !s->has_kline) {
+        snprintf(s->why, sizeof s->why,
+                 "no market data for %s %s yet (no md.book, no md.kline): matched when the first "
+                 "arrives",
+                 s->venue, s->symbol);
+    } else if (!s->has_book) {
+        snprintf(s->why, sizeof s->why, "bar-only symbol %s %s: matched at the next md.kline",
+                 s->venue, s->symbol);
+    } else {
+        snprintf(s->why, sizeof s->why, "reaches the book of %s %s at its active time (latency)",
+                 s->venue, s->symbol);
+    }
+    return s->why;
+}
+
 /* Journal an accepted order: "O <category> <spot> <hex request> <active_ns>". */
 static void
 s_log_order(paper_t *self, const order_t *o, int64_t active_ns)
@@ -952,6 +976,10 @@ paper_place(paper_t *self, order_t *o, const instr_t *in)
     }
     if (o->req.trigger_px == 0 && active == t && s->has_book) {
         s_first_book(self, self->n_work - 1, s, s_max64(s->book.ts_event, t));
+    }
+    if (o->req.trigger_px == 0 && !s->has_book && !s->has_kline) {
+        /* once per order: it waits, and a person should know on what (status says it too) */
+        log_notice(S_MOD, "order %s waits: %s", o->req.client_id, s_wait_reason(s));
     }
     s_work_compact(self);
     return 0;
@@ -1175,6 +1203,7 @@ paper_on_kline(paper_t *self, const codec_md_kline_t *k, int64_t origin)
         }
         s_work_compact(self);
     }
+    s->has_kline = true;
     s->close_px = k->close;
     s_mark(self, s, k->close);
     if (k->closed && account_is_open(self->acct, s->venue, s->symbol)) {
@@ -1244,6 +1273,112 @@ s_status(void *impl, json_t *out)
                               json_integer((json_int_t)paper_untriggered(self)));
     (void)json_object_set_new(out, "equity", json_string(eq));
     (void)json_object_set_new(out, "wallet", json_string(wal));
+    /* orders that have not reached the book yet, with why (a market order on a symbol without
+     * market data would otherwise wait without a word) */
+    json_t *wait = json_array();
+    for (size_t i = 0; wait && i < self->n_work; i++) {
+        const order_t *o = self->work[i].o;
+        s_sym_t *s = s_sym(self, o->req.venue, o->req.symbol, false);
+        if (self->work[i].live || o->status == ORDER_UNTRIGGERED || !s) {
+            continue;
+        }
+        (void)json_array_append_new(wait,
+                                    json_pack("{s:s, s:s, s:s}", "client_id", o->req.client_id,
+                                              "symbol", o->req.symbol, "reason", s_wait_reason(s)));
+    }
+    (void)json_object_set_new(out, "waiting", wait ? wait : json_null());
+}
+
+/* ---- operator commands ------------------------------------------------------------------ */
+
+/* Event time of an operator cancel of `o`: the latest market event time the executor has seen,
+ * never before the order's own time (no clock read: replays stay exact). */
+static int64_t
+s_ctl_time(const paper_t *self, const order_t *o)
+{
+    int64_t md = self->md_time ? *self->md_time : 0;
+    return s_max64(md, o->req.ts_event);
+}
+
+int
+paper_cancel(paper_t *self, const char *client_id)
+{
+    assert(self && client_id);
+    order_t *o = orders_get(self->orders, client_id);
+    if (!o) {
+        errno = ENOENT;
+        return -1;
+    }
+    /* working here, or accepted by the executor and not handed over yet (replay: it waits in
+     * the step for the next barrier; exec.c skips it then) */
+    ssize_t wi = s_work_find(self, o);
+    if (!order_is_open(o) || (wi < 0 && o->sent)) {
+        errno = EALREADY;
+        return -1;
+    }
+    s_cancel(self, o, PAPER_CANCEL_REASON, s_ctl_time(self, o));
+    s_work_compact(self);
+    return 0;
+}
+
+size_t
+paper_cancel_all(paper_t *self, const char *symbol)
+{
+    assert(self);
+    size_t n = 0;
+    for (size_t i = 0; i < self->n_work; i++) {
+        order_t *o = self->work[i].o;
+        if (!order_is_open(o) || (symbol && strcmp(o->req.symbol, symbol) != 0)) {
+            continue;
+        }
+        s_cancel(self, o, PAPER_CANCEL_REASON, s_ctl_time(self, o));
+        n++;
+    }
+    s_work_compact(self);
+    return n;
+}
+
+/* venue_ops_t.control: "cancel ID", "cancel-all [SYMBOL]" (docs/executor.md). */
+static int
+s_control(void *impl, const char *cmd, json_t *reply)
+{
+    paper_t *self = impl;
+    char word[32] = "", a1[CODEC_ID_MAX] = "";
+    int n = sscanf(cmd, "%31s %47s", word, a1);
+    if (strcmp(word, "cancel-all") == 0) {
+        size_t k = paper_cancel_all(self, n >= 2 ? a1 : NULL);
+        log_notice(S_MOD, "operator cancel-all%s%s: %zu orders cancelled", n >= 2 ? " " : "",
+                   n >= 2 ? a1 : "", k);
+        (void)json_object_set_new(reply, "ok", json_true());
+        (void)json_object_set_new(reply, "cancelled", json_integer((json_int_t)k));
+        return 0;
+    }
+    if (strcmp(word, "cancel") != 0) {
+        return -1;
+    }
+    if (n < 2) {
+        (void)json_object_set_new(reply, "ok", json_false());
+        (void)json_object_set_new(reply, "error", json_string("usage: cancel CLIENT_ID"));
+        return 0;
+    }
+    if (paper_cancel(self, a1) != 0) {
+        const order_t *o = orders_get(self->orders, a1);
+        char why[CODEC_TEXT_MAX];
+        if (errno == ENOENT) {
+            snprintf(why, sizeof why, "unknown client id %s", a1);
+        } else {
+            snprintf(why, sizeof why, "order %s is %s: nothing to cancel", a1,
+                     o ? order_status_name(o->status) : "closed");
+        }
+        (void)json_object_set_new(reply, "ok", json_false());
+        (void)json_object_set_new(reply, "error", json_string(why));
+        return 0;
+    }
+    log_notice(S_MOD, "operator cancel: %s cancelled", a1);
+    (void)json_object_set_new(reply, "ok", json_true());
+    (void)json_object_set_new(reply, "client_id", json_string(a1));
+    (void)json_object_set_new(reply, "status", json_string("Cancelled"));
+    return 0;
 }
 
 void
@@ -1320,6 +1455,7 @@ static const venue_ops_t k_paper_ops = {
     .on_barrier = s_op_barrier,
     .status = s_status,
     .destroy = s_op_destroy,
+    .control = s_control,
 };
 
 const venue_ops_t *

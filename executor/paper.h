@@ -111,6 +111,19 @@ void paper_on_ticker(paper_t *self, const codec_md_ticker_t *t, int64_t origin);
  * event time. */
 void paper_on_barrier(paper_t *self, const codec_sys_barrier_t *b);
 
+/* Operator cancels (control commands "cancel ID" and "cancel-all [SYMBOL]", docs/executor.md
+ * "Operator commands"). A working order of this venue (resting limit, waiting for its book,
+ * bar or latency, or Untriggered, attached TP/SL included), or an order the executor accepted
+ * and has not handed to the venue yet (replay: it waits for the next barrier), is Cancelled with
+ * reason PAPER_CANCEL_REASON and published on exec.order at the latest md event time the executor
+ * has seen (never before the order's own time), journaled like any cancel.
+ * paper_cancel: 0, or -1 with errno ENOENT (no such client id) or EALREADY (not working:
+ * filled, cancelled, rejected). paper_cancel_all: every working order, or those of `symbol`
+ * (NULL = all); returns how many were cancelled. */
+#define PAPER_CANCEL_REASON "cancelled by operator"
+int paper_cancel(paper_t *self, const char *client_id);
+size_t paper_cancel_all(paper_t *self, const char *symbol);
+
 const account_t *paper_account(const paper_t *self);
 size_t paper_working(const paper_t *self);     /* working (resting or waiting) orders */
 size_t paper_untriggered(const paper_t *self); /* of which Untriggered */

@@ -58,10 +58,9 @@ int
 feed_config_read(cfg_t *cfg, const char *instance, bool replay, instr_table_t *instrs,
                  feed_config_t *out)
 {
-    static const char *const known[] = {
-        "book_levels",  "connections", "instruments", "rest_timeout_ms",
-        "skew_warn_ms", "announce_s",  NULL
-    };
+    static const char *const known[] = { "book_levels",     "connections",        "instruments",
+                                         "rest_timeout_ms", "skew_warn_ms",       "announce_s",
+                                         "max_refused_pct", "refused_min_frames", NULL };
     assert(cfg && instance && instrs && out);
     feed_config_t c;
     memset(&c, 0, sizeof c);
@@ -70,6 +69,11 @@ feed_config_read(cfg_t *cfg, const char *instance, bool replay, instr_table_t *i
         || cfg_int(cfg, "feed.rest_timeout_ms", 5000, 100, 60000, false, &c.rest_timeout_ms) != 0
         || cfg_int(cfg, "feed.skew_warn_ms", 1000, 1, 3600000, false, &c.skew_warn_ms) != 0
         || cfg_int(cfg, "feed.announce_s", 30, 0, 86400, false, &c.announce_s) != 0
+        /* feed.max_refused_pct: decimal percent, 0..100 (100 = no bound) */
+        || cfg_money(cfg, "feed.max_refused_pct", 2, "1", 0, 10000, &c.refused_max_bp) != 0
+        || cfg_int(cfg, "feed.refused_min_frames", 1000, 1, INT64_C(1000000000), false,
+                   &c.refused_min_frames)
+               != 0
         || s_load_instruments(cfg, instrs) != 0) {
         return -1;
     }

@@ -19,13 +19,16 @@
 #include "feed/session.h"
 
 typedef struct {
-    int64_t book_levels;     /* feed.book_levels: md.book levels per side */
-    int64_t rest_timeout_ms; /* feed.rest_timeout_ms */
-    int64_t skew_warn_ms;    /* feed.skew_warn_ms */
-    int64_t announce_s;      /* feed.announce_s (live: md.instrument repeated; 0 = off) */
-    size_t n_conn;           /* connections this instance serves (>= 1) */
-    size_t conn[CONN_MAX];   /* their indexes in feed.connections, file order */
-    char sim_ep[256];        /* replay: endpoints.venue-sim.0.pub ("{run}" expanded), else "" */
+    int64_t book_levels;        /* feed.book_levels: md.book levels per side */
+    int64_t rest_timeout_ms;    /* feed.rest_timeout_ms */
+    int64_t skew_warn_ms;       /* feed.skew_warn_ms */
+    int64_t announce_s;         /* feed.announce_s (live: md.instrument repeated; 0 = off) */
+    int64_t refused_max_bp;     /* feed.max_refused_pct at scale 2 (basis points; 10000 = no
+                                   bound): refused frames of a connection at most this share */
+    int64_t refused_min_frames; /* feed.refused_min_frames: frames before the bound applies */
+    size_t n_conn;              /* connections this instance serves (>= 1) */
+    size_t conn[CONN_MAX];      /* their indexes in feed.connections, file order */
+    char sim_ep[256];           /* replay: endpoints.venue-sim.0.pub ("{run}" expanded), else "" */
 } feed_config_t;
 
 /* Read the settings of instance `instance` ("feed.0") into *out (untouched on failure) and

@@ -2,7 +2,8 @@
  *  Usage: feed -c config/default.json -i feed.0 [-l level]
  *  Exit codes:
  *    0  clean stop (SIGTERM/SIGINT)
- *    1  runtime failure
+ *    1  runtime failure; in replay mode also: a connection's refused input passed
+ *       feed.max_refused_pct (docs/feed.md "Refused input")
  *    2  bad config
  *    3  cannot bind/connect (PUB, control socket, venue-sim's PUB)
  *  Wiring only: sessions (feed/session.c: conn + parser + publishing) per configured
@@ -22,6 +23,7 @@
 #include "common/codec.h"
 #include "common/instr.h"
 #include "common/log.h"
+#include "common/money.h"
 #include "common/stage.h"
 #include "feed/config.h"
 #include "feed/conn.h"
@@ -40,14 +42,17 @@ typedef struct {
     int64_t *ctr[24];
     uint64_t hellos_fwd, barriers_fwd;
     bool announced_not_ready;
+    int64_t refused_max_bp, refused_min_frames; /* feed.max_refused_pct, .refused_min_frames */
+    bool refused_fail; /* replay: a connection passed the bound; the stage exits 1 */
     int64_t announce_ms, announce_left_ms; /* live: repeat md.instrument (feed.announce_s) */
 } app_t;
 
 /* name -> md_stats_t field, in sys.hb order (the first 16 counters go in the heartbeat) */
 static const char *const k_ctr_names[] = {
-    "frames",    "books",         "trades",     "tickers",  "klines",   "resyncs",   "bad_json",
-    "bad_field", "unknown_topic", "reconnects", "no_instr", "unsynced", "acks",      "nacks",
-    "pongs",     "barriers",      "crossed",    "silent",   "stale",    "skew_warn", NULL
+    "frames",   "books",     "trades",        "tickers",    "klines",   "refused",  "resyncs",
+    "bad_json", "bad_field", "unknown_topic", "reconnects", "no_instr", "unsynced", "acks",
+    "nacks",    "pongs",     "barriers",      "crossed",    "silent",   "stale",    "skew_warn",
+    NULL
 };
 
 static void
@@ -58,14 +63,36 @@ s_sync_counters(app_t *a)
         rec += session_reconnects(a->sess[i]);
         silent += session_silent_drops(a->sess[i]);
     }
+    int64_t refused = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        refused += session_refused(a->sess[i])->refused;
+    }
     a->stats.reconnects = rec;
     a->stats.silent = silent;
     const md_stats_t *s = &a->stats;
-    const int64_t v[] = { s->frames,        s->books,      s->trades,   s->tickers,
-                          s->klines,        s->resyncs,    s->bad_json, s->bad_field,
-                          s->unknown_topic, s->reconnects, s->no_instr, s->unsynced,
-                          s->acks,          s->nacks,      s->pongs,    (int64_t)a->barriers_fwd,
-                          s->crossed,       s->silent,     s->stale,    s->skew_warn };
+    /* "refused" (frames the parsers refused, every connection) is among the first 16: it goes
+     * in sys.hb.<inst>, so the recorder keeps it */
+    const int64_t v[] = { s->frames,
+                          s->books,
+                          s->trades,
+                          s->tickers,
+                          s->klines,
+                          refused,
+                          s->resyncs,
+                          s->bad_json,
+                          s->bad_field,
+                          s->unknown_topic,
+                          s->reconnects,
+                          s->no_instr,
+                          s->unsynced,
+                          s->acks,
+                          s->nacks,
+                          s->pongs,
+                          (int64_t)a->barriers_fwd,
+                          s->crossed,
+                          s->silent,
+                          s->stale,
+                          s->skew_warn };
     for (size_t i = 0; k_ctr_names[i]; i++) {
         *a->ctr[i] = v[i];
     }
@@ -123,6 +150,36 @@ s_on_status(stage_t *st, json_t *status, void *arg)
     if (a->gate) {
         (void)json_object_set_new(status, "barriers_pending",
                                   json_integer((json_int_t)gate_pending(a->gate)));
+    }
+}
+
+/* ---- refused input ------------------------------------------------------------------------ */
+
+/* A connection's refused share passed feed.max_refused_pct (session_refused_fn). Replay: the
+ * run is wrong (its result would be built on a fraction of the data): say so and stop with
+ * exit 1. Live: the market does not wait for a person; the feed keeps publishing what it can,
+ * its state becomes "degraded" (status, sys.hb) and a person is told (docs/feed.md). */
+static void
+s_on_refused(session_t *s, void *arg)
+{
+    app_t *a = arg;
+    const md_refused_t *r = session_refused(s);
+    char pct[32] = "", bound[32] = "";
+    (void)money_fmt(md_refused_bp(r), 2, pct, sizeof pct); /* cap 32: always fits */
+    (void)money_fmt(a->refused_max_bp, 2, bound, sizeof bound);
+    bool replay = stage_replay(a->st);
+    log_error(k_mod,
+              "%s: %lld of %lld frames refused (%s %%, over feed.max_refused_pct %s %%): its "
+              "data does not parse or does not fit the instrument's tick/step (first refusal "
+              "logged above as a warning); %s",
+              session_label(s), (long long)r->refused, (long long)r->frames, pct, bound,
+              replay ? "stopping the replay (exit 1)" : "feed state degraded");
+    if (replay) {
+        a->refused_fail = true;
+        stage_set_state(a->st, "failed");
+        stage_stop(a->st);
+    } else {
+        stage_set_state(a->st, "degraded");
     }
 }
 
@@ -205,6 +262,15 @@ s_on_sim(stage_t *st, bus_msg_t *msg, void *arg)
     return 0;
 }
 
+/* `ctl reload`, first: the whole fresh file through the reader used at start (stage.h); every
+ * feed key needs a restart, so a good file changes only log_level. */
+static int
+s_on_check(stage_t *st, cfg_t *fresh, void *arg)
+{
+    (void)arg;
+    return feed_config_check(fresh, stage_name(st), NULL, NULL, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -238,6 +304,8 @@ main(int argc, char **argv)
         exit_code = 2;
         goto done;
     }
+    app.refused_max_bp = fc.refused_max_bp;
+    app.refused_min_frames = fc.refused_min_frames;
 
     app.st = stage_new(inst, cfg);
     if (!app.st) {
@@ -266,7 +334,11 @@ main(int argc, char **argv)
                           /* replay: receive times are now, event times the recording's */
                           .skew_warn_ns = replay ? 0 : fc.skew_warn_ms * CLOCK_NS_PER_MS,
                           .hook = replay ? s_hook : NULL,
-                          .hook_arg = &app };
+                          .hook_arg = &app,
+                          .refused_max_bp = fc.refused_max_bp,
+                          .refused_min_frames = fc.refused_min_frames,
+                          .on_refused = s_on_refused,
+                          .refused_arg = &app };
     if (feed_sessions_new(cfg, &fc, &env, ctx, app.sess, &app.n) != 0) {
         if (errno == EINVAL) {
             log_error(k_mod, "%s", cfg_error(cfg));
@@ -298,6 +370,7 @@ main(int argc, char **argv)
         goto done;
     }
     stage_on_status(app.st, s_on_status, &app);
+    stage_on_check(app.st, s_on_check, &app);
     for (size_t i = 0; i < app.n; i++) {
         session_start(app.sess[i]);
     }
@@ -307,7 +380,7 @@ main(int argc, char **argv)
     log_info(k_mod, "stopping: %lld frames, %lld books, %lld trades, %lld resyncs",
              (long long)app.stats.frames, (long long)app.stats.books, (long long)app.stats.trades,
              (long long)app.stats.resyncs);
-    exit_code = rc == 0 ? 0 : 1;
+    exit_code = rc == 0 && !app.refused_fail ? 0 : 1;
 done:
     conn_ctx_destroy(&ctx); /* before the sessions: no lws callback may reach them after */
     for (size_t i = app.n; i > 0; i--) {

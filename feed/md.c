@@ -198,3 +198,27 @@ md_ms_ns(int64_t ms)
     }
     return ns;
 }
+
+int
+md_refused_add(md_refused_t *r, bool refused, int64_t max_bp, int64_t min_frames)
+{
+    assert(r);
+    r->frames++;
+    r->refused += refused ? 1 : 0;
+    if (r->over || max_bp >= 10000 || r->frames < min_frames) {
+        return 0;
+    }
+    /* refused / frames > max_bp / 10000, in integers; frames < 2^40 in any run, so no overflow */
+    if (r->refused * 10000 > max_bp * r->frames) {
+        r->over = true;
+        return 1;
+    }
+    return 0;
+}
+
+int64_t
+md_refused_bp(const md_refused_t *r)
+{
+    assert(r);
+    return r->frames > 0 ? r->refused * 10000 / r->frames : 0;
+}

@@ -98,6 +98,27 @@ typedef struct {
  * of it, 0 otherwise (also for evt or recv <= 0: not a sample; or bound <= 0: measure only). */
 int md_skew_add(md_skew_t *sk, int64_t evt_ns, int64_t recv_ns, int64_t bound_ns);
 
+/* Refused input of one connection (docs/feed.md "Refused input"): the frames handed to its
+ * parser, and of those the frames the parser refused (counted in bad_json or bad_field: not
+ * JSON, a missing or malformed field, a price off the tick or a quantity with digits beyond the
+ * step's scale). The bound: once at least `min_frames` frames were seen, a refused share above
+ * max_bp (hundredths of a percent: 100 = 1 %) trips `over`, latched for the connection's
+ * lifetime. Caller-owned, zero-initialised. */
+typedef struct {
+    int64_t frames;  /* frames parsed */
+    int64_t refused; /* of which refused */
+    bool over;       /* the share passed the bound (latched) */
+} md_refused_t;
+
+/* Count one parsed frame, refused or not. Returns 1 the one time the share passes the bound
+ * (frames >= min_frames and refused * 10000 > max_bp * frames), else 0. max_bp >= 10000 never
+ * trips (100 % is no bound). */
+int md_refused_add(md_refused_t *r, bool refused, int64_t max_bp, int64_t min_frames);
+
+/* The refused share of `r` in hundredths of a percent (0..10000), rounded down; 0 with no
+ * frame. */
+int64_t md_refused_bp(const md_refused_t *r);
+
 /* Copy at most cap-1 bytes and NUL-terminate. */
 void md_strlcpy(char *dst, const char *src, size_t cap);
 

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/money.h"
 #include "feed/binance.h"
 #include "feed/bybit.h"
 #include "feed/exinfo.h"
@@ -27,6 +28,7 @@ typedef enum { S_BYBIT, S_BINANCE } s_proto_t;
 struct session {
     size_t index;
     session_env_t env;
+    md_refused_t refused; /* frames parsed / refused on this connection */
     char label[CODEC_ID_MAX];
     char venue[INSTR_VENUE_MAX];
     char category[INSTR_VENUE_MAX];
@@ -783,12 +785,29 @@ void
 session_frame(session_t *self, const char *text, size_t len, int64_t recv_ns)
 {
     assert(self);
-    /* errors are counted and logged by the parsers; nothing more to do here */
+    /* errors are counted (bad_json, bad_field: shared by every connection of the feed) and
+     * logged by the parsers; their growth across this call is this connection's refusal */
+    const md_stats_t *st = self->env.stats;
+    int64_t before = st->bad_json + st->bad_field;
     if (self->bybit) {
         (void)bybit_parse(self->bybit, text, len, recv_ns);
     } else {
         (void)binance_parse(self->binance, text, len, recv_ns);
     }
+    bool refused = st->bad_json + st->bad_field > before;
+    if (md_refused_add(&self->refused, refused, self->env.refused_max_bp,
+                       self->env.refused_min_frames)
+            == 1
+        && self->env.on_refused) {
+        self->env.on_refused(self, self->env.refused_arg);
+    }
+}
+
+const md_refused_t *
+session_refused(const session_t *self)
+{
+    assert(self);
+    return &self->refused;
 }
 
 size_t
@@ -926,6 +945,12 @@ session_health(const session_t *self, json_t *out)
                               json_integer(idle < 0 ? -1 : (json_int_t)(idle / CLOCK_NS_PER_MS)));
     (void)json_object_set_new(out, "silent_drops",
                               json_integer((json_int_t)conn_silent_drops(self->conn)));
+    char pct[32] = "0.00";
+    (void)money_fmt(md_refused_bp(&self->refused), 2, pct, sizeof pct); /* cap 32: fits */
+    (void)json_object_set_new(out, "frames", json_integer((json_int_t)self->refused.frames));
+    (void)json_object_set_new(out, "refused", json_integer((json_int_t)self->refused.refused));
+    (void)json_object_set_new(out, "refused_pct", json_string(pct));
+    (void)json_object_set_new(out, "refused_over_bound", json_boolean(self->refused.over));
     const md_skew_t *sk = &self->skew;
     if (sk->n > 0) {
         json_t *k = json_pack(

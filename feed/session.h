@@ -36,6 +36,9 @@ typedef struct session session_t;
  * gate); the hook later calls session_frame. */
 typedef void(session_hook_fn)(session_t *s, size_t index, const char *text, size_t len,
                               int64_t recv_ns, void *arg);
+/* The refused share of a connection passed the bound (md_refused_t): called once, from
+ * session_frame; session_refused() has the counts. */
+typedef void(session_refused_fn)(session_t *s, void *arg);
 
 typedef struct {
     bus_pub_t *pub;        /* borrowed: where md.* goes */
@@ -56,6 +59,12 @@ typedef struct {
                    int64_t origin);
     char *(*rest_get)(void *arg, const char *url, long timeout_ms, size_t *len);
     void *io_arg; /* for publish and rest_get */
+    /* refused input (docs/feed.md "Refused input"): bound in hundredths of a percent (100 =
+     * 1 %; >= 10000 = none), applied from refused_min_frames frames on; NULL fn = count only */
+    int64_t refused_max_bp;
+    int64_t refused_min_frames;
+    session_refused_fn *on_refused;
+    void *refused_arg;
 } session_env_t;
 
 /* Build session `index` from feed.connections[index]. NULL with errno EINVAL (bad config:
@@ -101,8 +110,13 @@ size_t session_subscriptions(const session_t *self, char (*out)[64], size_t cap)
 /* The WebSocket URL the session connects to (with its stream list and replay_conn label). */
 const char *session_url(const session_t *self);
 
-/* Parse and publish one received frame (from the conn, or from the replay gate). */
+/* Parse and publish one received frame (from the conn, or from the replay gate). Counts it in
+ * the connection's refused input (session_refused) and calls env.on_refused once when the
+ * refused share passes the bound. */
 void session_frame(session_t *self, const char *text, size_t len, int64_t recv_ns);
+
+/* Frames parsed on this connection and how many were refused (md_refused_t). Borrowed. */
+const md_refused_t *session_refused(const session_t *self);
 
 /* Connected, instruments known, subscriptions acknowledged (Bybit) / depth snapshots loaded
  * (Binance). */
@@ -123,7 +137,8 @@ int64_t session_silent_drops(const session_t *self);
 
 /* Per-connection health for `status`: "up", "stale", "idle_ms", "silent_drops", "skew_ms"
  * {"last","min","max","mean","n"} (receive time - exchange event time: negative = the local
- * clock is behind the venue's). */
+ * clock is behind the venue's), "frames" (parsed), "refused" (of which refused),
+ * "refused_pct" (decimal string, "0.00"), "refused_over_bound". */
 #include <jansson.h>
 void session_health(const session_t *self, json_t *out);
 

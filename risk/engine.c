@@ -951,10 +951,16 @@ risk_engine_pause(risk_engine_t *self)
     s_state_maybe(self, self->now, 0);
 }
 
-void
+int
 risk_engine_resume(risk_engine_t *self)
 {
     assert(self);
+    if (risk_limits_killed(self->limits)) {
+        /* resume would clear a drawdown trip or a pause under the kill and answer as if the
+         * engine were trading again: the kill has its own, explicit, command */
+        errno = EPERM;
+        return -1;
+    }
     risk_limits_resume(self->limits);
     risk_limits_set_unknown(self->limits, false); /* a person vouches for the state */
     self->dirty = true;
@@ -970,6 +976,7 @@ risk_engine_resume(risk_engine_t *self)
         }
     }
     s_state_maybe(self, self->now, 0);
+    return 0;
 }
 
 void

@@ -138,9 +138,11 @@ void risk_engine_on_exec_status(risk_engine_t *self, const codec_env_t *env,
 void risk_engine_on_time(risk_engine_t *self, int64_t now_ns);
 
 /* Operator control: pause entries / resume (clears pause and the executor-timeout latch).
- * Publishes risk.state at the latest event time seen. */
+ * Publishes risk.state at the latest event time seen. resume returns 0, or -1 with errno
+ * EPERM while the kill switch is latched: nothing changes then (a person ends a kill with
+ * risk_engine_clear_kill, never with resume). */
 void risk_engine_pause(risk_engine_t *self);
-void risk_engine_resume(risk_engine_t *self);
+int risk_engine_resume(risk_engine_t *self);
 /* Kill switch: latch KILLED (entries refused), close every open position with a reduce-only
  * market order (intent "kill"), and keep closing any position that appears while latched
  * (an entry that was in flight fills later: the executor has no cancel yet). Alert

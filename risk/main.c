@@ -153,7 +153,15 @@ s_on_ctl(stage_t *st, const char *cmd, json_t *reply, void *arg)
         || strcmp(word, "risk.pause") == 0) {
         risk_engine_pause(ctx->eng);
     } else if (strcmp(word, "resume") == 0 || strcmp(word, "risk.resume") == 0) {
-        risk_engine_resume(ctx->eng);
+        if (risk_engine_resume(ctx->eng) != 0) {
+            /* refused: nothing changed, nothing to persist (docs/operations.md) */
+            (void)json_object_set_new(reply, "ok", json_false());
+            (void)json_object_set_new(reply, "error",
+                                      json_string("kill switch latched: clear-kill ends it"));
+            (void)json_object_set_new(reply, "state", json_string("KILLED"));
+            log_warn("risk", "resume refused: kill switch latched (clear-kill ends it)");
+            return 0;
+        }
     } else if (strcmp(word, "kill") == 0 || strcmp(word, "risk.kill") == 0) {
         risk_engine_kill(ctx->eng, "operator");
     } else if (strcmp(word, "clear-kill") == 0 || strcmp(word, "risk.clear-kill") == 0

@@ -971,9 +971,20 @@ s_on_bar(const codec_sig_bar_t *bar, int64_t evt, void *arg)
             s_publish(self, topic, CODEC_SIG_SIGNAL, &sig, evt);
             self->counters.signals++;
             if (!self->silent) {
-                log_info(S_MOD, "%s %s %s ref %lld sl %lld tp %lld conf %.1f", sig.strategy,
-                         sig.side > 0 ? "BUY" : "SELL", sig.symbol, (long long)sig.ref_px,
-                         (long long)sig.sl_px, (long long)sig.tp_px, sig.confidence);
+                /* prices as a person reads them: decimals at the signal's px_scale ("-" =
+                 * none; the scale is at most MONEY_MAX_SCALE, so 32 bytes always suffice) */
+                char ref[32] = "-", sl[32] = "-", tp[32] = "-";
+                if (sig.ref_px != 0) {
+                    (void)money_fmt(sig.ref_px, sig.px_scale, ref, sizeof ref);
+                }
+                if (sig.sl_px != 0) {
+                    (void)money_fmt(sig.sl_px, sig.px_scale, sl, sizeof sl);
+                }
+                if (sig.tp_px != 0) {
+                    (void)money_fmt(sig.tp_px, sig.px_scale, tp, sizeof tp);
+                }
+                log_info(S_MOD, "%s %s %s ref %s sl %s tp %s conf %.1f", sig.strategy,
+                         sig.side > 0 ? "BUY" : "SELL", sig.symbol, ref, sl, tp, sig.confidence);
             }
         }
         strategy_indicators(s, &ind);

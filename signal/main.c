@@ -112,6 +112,14 @@ s_on_reload(stage_t *st, cfg_t *fresh, json_t *reply, void *arg)
     return 0;
 }
 
+/* `ctl reload`, first: the whole fresh file through the reader used at start (stage.h). */
+static int
+s_on_check(stage_t *st, cfg_t *fresh, void *arg)
+{
+    (void)arg;
+    return signal_config_check(fresh, stage_name(st));
+}
+
 static void
 s_on_status(stage_t *st, json_t *status, void *arg)
 {
@@ -218,6 +226,7 @@ main(int argc, char **argv)
         log_error(S_MOD, "cannot declare the reload keys: %s", strerror(errno));
         goto done;
     }
+    stage_on_check(ctx.st, s_on_check, &ctx);
     stage_on_reload(ctx.st, s_on_reload, &ctx);
     /* warm-up after subscribing (live klines received meanwhile wait in the SUB queue; the
      * kline duplicate rule drops those the history already had) */

@@ -2,7 +2,7 @@
 # supervisord: a paced replay until risk holds a position, `ctl kill risk.0`, then: the
 # position is closed reduce-only (intent "kill"), risk is KILLED and refuses entries
 # (risk.reject "kill_switch" in the database), the latch survives a restart of risk and of
-# the whole group, and only `ctl clear-kill risk.0` clears it.
+# the whole group, and only `ctl clear-kill risk.0` clears it (resume is refused while killed).
 . tests/integration/lib.inc
 
 speed=${TP_KILL_SPEED:-1000}
@@ -83,6 +83,7 @@ check "risk comes back after a restart" wait_for 20 risk_up
 eq "still KILLED after restarting risk" "$(risk_state)" KILLED
 eq "a pause does not clear it" "$($CTL pause risk.0 | jq -r .state)" KILLED
 eq "resume does not clear it" "$($CTL resume risk.0 | jq -r .state)" KILLED
+eq "resume is refused while killed: ok false" "$($CTL resume risk.0 | jq -r .ok)" false
 
 # restart of the whole group: same run directory, fresh processes
 stop_all
@@ -93,8 +94,13 @@ eq "still KILLED after restarting the whole group" "$(risk_state)" KILLED
 
 out=$($CTL clear-kill risk.0)
 eq "ctl clear-kill answers ok" "$(echo "$out" | jq -r .ok)" true
+# the pause given while killed was kept (resume was refused then): clear-kill leaves PAUSED,
+# and now resume ends the pause
+is_paused() { [ "$(risk_state)" = PAUSED ]; }
+check "clear-kill ends the latch: PAUSED (the pause given while killed stays)" wait_for 10 is_paused
+eq "resume is accepted once the kill is cleared" "$($CTL resume risk.0 | jq -r .ok)" true
 is_running() { [ "$(risk_state)" = RUNNING ]; }
-check "clear-kill ends the latch: RUNNING (state rebuilt from the file + executor status)" wait_for 10 is_running
+check "then RUNNING (state rebuilt from the file + executor status)" wait_for 10 is_running
 eq "status: not killed" "$(jget risk.0 .killed)" false
 eq "the state file says not killed" "$(jq -r .killed "$dir/risk.0.state.json")" false
 grep -h "kill" "$dir"/log/risk.log | head -n 6 | sed 's/^/# /'

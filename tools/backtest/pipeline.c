@@ -102,6 +102,7 @@ struct pipeline {
     step_t *rec_step;
     writer_t *w;
     int commit_failed;
+    bool refused; /* a connection's refused frames passed feed.max_refused_pct: stop */
     pipeline_stats_t stats;
 };
 
@@ -157,6 +158,21 @@ s_rest_get(void *arg, const char *url, long timeout_ms, size_t *len)
     out[blen] = '\0';
     *len = blen;
     return out;
+}
+
+/* A connection's refused share passed feed.max_refused_pct: in a replay the feed stops the
+ * run (feed/main.c s_on_refused), and so does the backtest. */
+static void
+s_feed_on_refused(session_t *s, void *arg)
+{
+    s_feed_t *f = arg;
+    const md_refused_t *r = session_refused(s);
+    log_error(S_MOD,
+              "%s: %s: %lld of %lld frames refused (over feed.max_refused_pct): its data does not "
+              "parse or does not fit the instrument's tick/step (first refusal logged above as a "
+              "warning); stopping",
+              f->name, session_label(s), (long long)r->refused, (long long)r->frames);
+    f->p->refused = true;
 }
 
 /* The source kind of a session from its URL path, and the keys it subscribes to. */
@@ -217,6 +233,10 @@ s_feed_new(pipeline_t *p, s_feed_t *f, const char *name)
                           .skew_warn_ns = 0, /* replay: receive times are not the venue's */
                           .hook = NULL,
                           .hook_arg = NULL,
+                          .refused_max_bp = f->fc.refused_max_bp,
+                          .refused_min_frames = f->fc.refused_min_frames,
+                          .on_refused = s_feed_on_refused,
+                          .refused_arg = f,
                           .publish = s_feed_publish,
                           .rest_get = s_rest_get,
                           .io_arg = f };
@@ -768,9 +788,14 @@ pipeline_run(pipeline_t *self)
         if (writer_tick(p->w, clock_mono_ns()) < 0) {
             log_warn(S_MOD, "recorder: a timed commit failed (retried)");
         }
-        if (st.last) {
+        if (st.last || p->refused) {
             break;
         }
+    }
+    if (p->refused) {
+        (void)writer_commit(p->w); /* keep what was recorded up to the failure */
+        errno = EPROTO;
+        return -1;
     }
     if (writer_commit(p->w) < 0 || p->commit_failed) {
         log_error(S_MOD, "recorder: the final commit failed");

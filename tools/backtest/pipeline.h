@@ -42,7 +42,8 @@ pipeline_t *pipeline_new(cfg_t *cfg, const char *db);
 void pipeline_destroy(pipeline_t **self_p);
 
 /* Run the whole replay: hello, every step to the end barrier, the final commit. 0, or -1
- * with errno (a commit failed: logged). */
+ * with errno EIO (a commit failed) or EPROTO (a connection's refused frames passed
+ * feed.max_refused_pct: the run stops after that step, as the feed stops a replay); logged. */
 int pipeline_run(pipeline_t *self);
 
 const pipeline_stats_t *pipeline_stats(const pipeline_t *self);

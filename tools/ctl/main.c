@@ -7,14 +7,15 @@
  *  Commands the stages implement (docs/operations.md): status, pause, resume, halt, kill,
  *  clear-kill, reload; ctl passes any word through and prints the stage's answer.
  *  Options: --timeout MS per request (default 2000); --max-wait S for wait-state (default 600).
- *  `status all` (or a role) prints ONE JSON object {instance: reply or {"error": ...}}.
+ *  `status all` (or a role) prints ONE JSON object {instance: reply or {"error": ...}}: one
+ *  compact line, indented when stdout is a terminal. `ctl` (or `ctl help`) without a command
+ *  lists the commands, one line each.
  *  wait-state polls `status` every 200 ms until reply.replay.state (or reply.state) == STATE.
  *  Exit codes:
  *    0  every instance answered (wait-state: the state was reached)
- *    1  an instance did not answer in time (wait-state: timeout), or answered {"ok":false}
- *       (one instance); a timeout prints {"error":"no answer from INST at EP within N ms"}
- *       on stdout and a hint on stderr
- *    2  bad arguments or config
+ *    1  an instance did not answer in time (wait-state: timeout), or refused the command
+ *       ({"ok":false}, an unknown command included); a timeout prints {"error":"no answer from INST
+ * at EP within N ms"} on stdout and a hint on stderr 2  bad arguments or config
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <czmq.h>
 #include <jansson.h>
@@ -59,13 +61,63 @@ s_parse_int(const char *s, long long min, long long max, long long *out)
     return true;
 }
 
-/* Print a reply: as JSON if it parses (compact, one line), else as text. */
+/* ---- what a person sees: the command list, replies indented on a terminal ---------------- */
+
+/* Every command ctl knows, one line each (printed by `ctl` without a command). */
+static const char *const k_commands[][2] = {
+    { "status [INSTANCE|ROLE|all]", "state, counters and details of stages (default all)" },
+    { "wait-state INSTANCE STATE", "poll status until the state is STATE (--max-wait S)" },
+    { "reload INSTANCE", "read the config file again and apply what may change live" },
+    { "pause INSTANCE", "risk: stop new entries (exits keep running)" },
+    { "halt INSTANCE", "risk: as pause" },
+    { "resume INSTANCE", "risk: end a pause or halt; refused while the kill switch is latched" },
+    { "kill INSTANCE", "risk: kill switch: close every position, refuse entries, latched" },
+    { "clear-kill INSTANCE", "risk: end the kill switch (the only way to end it)" },
+    { "cancel INSTANCE ID", "executor: cancel one working order by client id" },
+    { "cancel-all INSTANCE [SYMBOL]", "executor: cancel every working order (of SYMBOL)" },
+    { "amend INSTANCE ID QTY|- PX|-", "executor (bybit venue): change a working order" },
+    { "tpsl INSTANCE SYMBOL TP|- SL|-", "executor (bybit linear): position take-profit/stop" },
+    { "reconcile INSTANCE", "executor (bybit venue): reconcile with the venue now" },
+    { "fault INSTANCE ...", "venue-sim: inject a fault (docs/venue-sim.md)" },
+    { "history INSTANCE JSON", "recorder: history query, e.g. '{\"q\":\"positions\"}'" },
+};
+
+static int
+s_list_commands(void)
+{
+    printf("usage: ctl -c CONFIG [--timeout MS] COMMAND [ARGS...]\n"
+           "commands (docs/operations.md):\n");
+    for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++) {
+        printf("  %-32s %s\n", k_commands[i][0], k_commands[i][1]);
+    }
+    printf("exit: 0 done, 1 no answer or refused (\"ok\":false, unknown command), 2 bad "
+           "arguments\n");
+    return 0;
+}
+
+/* JSON layout of what ctl prints: indented for a person at a terminal, one compact line
+ * otherwise (scripts parse it with sed/grep: tests/integration/). */
+static size_t
+s_json_flags(void)
+{
+    return isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT;
+}
+
+/* A reply that refuses the command: {"ok":false,...} (unknown command included). */
+static bool
+s_refused(const json_t *reply)
+{
+    return json_is_false(json_object_get(reply, "ok"));
+}
+
+/* Print a reply: as JSON if it parses (compact, one line; indented on a terminal), else as
+ * text. */
 static void
 s_print_reply(const char *reply)
 {
     json_t *j = json_loads(reply, 0, NULL);
     if (j != NULL) {
-        char *s = json_dumps(j, JSON_COMPACT);
+        char *s = json_dumps(j, s_json_flags());
         puts(s ? s : reply);
         free(s);
         json_decref(j);
@@ -102,6 +154,8 @@ s_query_group(cfg_t *cfg, char names[][CTL_NAME_MAX], size_t n, const char *cmd,
             v = json_loads(replies[i], 0, NULL);
             if (v == NULL) {
                 v = json_pack("{s:s, s:s}", "error", "reply is not JSON", "raw", replies[i]);
+            } else if (s_refused(v)) {
+                rc = 1; /* one instance refused the command */
             }
         }
         if (out != NULL && v != NULL) {
@@ -111,7 +165,7 @@ s_query_group(cfg_t *cfg, char names[][CTL_NAME_MAX], size_t n, const char *cmd,
         }
         free(replies[i]);
     }
-    char *s = out ? json_dumps(out, JSON_COMPACT) : NULL;
+    char *s = out ? json_dumps(out, s_json_flags()) : NULL;
     if (s == NULL) {
         fprintf(stderr, "ctl: out of memory\n");
         rc = 1;
@@ -190,7 +244,10 @@ main(int argc, char **argv)
             return s_usage();
         }
     }
-    if (cfg_path == NULL || n_pos == 0) {
+    if (n_pos == 0 || (n_pos == 1 && (strcmp(pos[0], "help") == 0))) {
+        return s_list_commands(); /* `ctl`, `ctl -c CONFIG`, `ctl help` */
+    }
+    if (cfg_path == NULL) {
         return s_usage();
     }
     log_init("ctl", LOG_WARN);
@@ -246,7 +303,7 @@ main(int argc, char **argv)
         if (ctl_query_many(&ep_ptr, 1, text, (int)timeout_ms, &reply) == 1) {
             s_print_reply(reply);
             json_t *j = json_loads(reply, 0, NULL);
-            rc = json_is_false(json_object_get(j, "ok")) ? 1 : 0;
+            rc = s_refused(j) ? 1 : 0;
             json_decref(j);
             free(reply);
         } else {

@@ -1,11 +1,13 @@
 /*  tap.c - target resolution and line formatting for the tap tool (see tap.h).
- *  Owns:  nothing; no allocation.
+ *  Owns:  nothing between calls (the text line builds a short-lived jansson tree per message:
+ *         tap is a tool for people, not a hot path).
  */
 #include "tools/tap/tap.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/codec.h"
+#include "common/money.h"
 
 int
 tap_targets(const cfg_t *cfg, const char *stage, char names[][TAP_NAME_MAX], size_t max)
@@ -36,6 +39,189 @@ tap_targets(const cfg_t *cfg, const char *stage, char names[][TAP_NAME_MAX], siz
     return (int)n;
 }
 
+/* ---- text mode: amounts as decimals, times as ISO ------------------------------------------
+ * The body's integers are mantissas (common/codec.h): prices at the body's px_scale,
+ * quantities at its qty_scale, quote amounts at MONEY_VALUE_SCALE. A person reads decimals, so
+ * the text line prints them at their scale (bare JSON numbers with exactly `scale` decimals:
+ * "px":110130.56), and event times (ns) as ISO strings. Keys are known by name (the codec's
+ * field names); anything else is printed as the codec rendered it. 0 stays 0 (the codec's
+ * "none" for optional prices). */
+
+typedef enum { S_AS_IS = 0, S_PX, S_QTY, S_VALUE, S_TIME } s_unit_t;
+
+static const char *const k_px_keys[] = {
+    "px", "open", "high", "low", "close", "vwap", "tick", NULL
+};
+static const char *const k_qty_keys[] = { "qty",     "cum_qty", "bid_qty",
+                                          "ask_qty", "volume",  "taker_buy_volume",
+                                          "step",    "min_qty", NULL };
+static const char *const k_value_keys[] = {
+    "quote_volume", "fee",      "fees",   "realized_pnl", "unrealized_pnl", "equity", "equity_peak",
+    "daily_pnl",    "drawdown", "wallet", "available",    "min_notional",   NULL
+};
+static const char *const k_time_keys[] = { "ts_event", "ts_recv",         "start_ns",
+                                           "end_ns",   "next_funding_ns", NULL };
+
+static bool
+s_in(const char *key, const char *const *set)
+{
+    for (size_t i = 0; set[i]; i++) {
+        if (strcmp(key, set[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static s_unit_t
+s_unit_of(const char *key)
+{
+    size_t n = strlen(key);
+    if (s_in(key, k_px_keys) || (n > 3 && strcmp(key + n - 3, "_px") == 0)) {
+        return S_PX;
+    }
+    if (s_in(key, k_qty_keys)) {
+        return S_QTY;
+    }
+    if (s_in(key, k_value_keys)) {
+        return S_VALUE;
+    }
+    return s_in(key, k_time_keys) ? S_TIME : S_AS_IS;
+}
+
+typedef struct {
+    char *out;
+    size_t cap, len;
+    bool full;
+} s_buf_t;
+
+static void
+s_put(s_buf_t *b, const char *text)
+{
+    size_t n = strlen(text);
+    if (b->full || b->len + n >= b->cap) {
+        b->full = true;
+        return;
+    }
+    memcpy(b->out + b->len, text, n + 1);
+    b->len += n;
+}
+
+/* A JSON value as the codec would print it (strings escaped, compact). */
+static void
+s_put_json(s_buf_t *b, const json_t *v)
+{
+    char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (t == NULL) {
+        b->full = true; /* out of memory: reported as ENOBUFS */
+        return;
+    }
+    s_put(b, t);
+    free(t);
+}
+
+/* Integer `v` at `scale` (scale < 0: not known, printed as is). */
+static void
+s_put_amount(s_buf_t *b, const json_t *v, int scale)
+{
+    char num[40];
+    if (!json_is_integer(v) || scale < 0 || json_integer_value(v) == 0
+        || money_fmt((int64_t)json_integer_value(v), scale, num, sizeof num) < 0) {
+        s_put_json(b, v);
+        return;
+    }
+    s_put(b, num);
+}
+
+static void
+s_put_value(s_buf_t *b, const char *key, const json_t *v, int px_scale, int qty_scale)
+{
+    switch (s_unit_of(key)) {
+    case S_PX:
+        s_put_amount(b, v, px_scale);
+        return;
+    case S_QTY:
+        s_put_amount(b, v, qty_scale);
+        return;
+    case S_VALUE:
+        s_put_amount(b, v, MONEY_VALUE_SCALE);
+        return;
+    case S_TIME:
+        if (json_is_integer(v) && json_integer_value(v) > 0) {
+            char iso[40];
+            s_put(b, "\"");
+            s_put(b, clock_fmt_iso((int64_t)json_integer_value(v), iso, sizeof iso));
+            s_put(b, "\"");
+            return;
+        }
+        break;
+    case S_AS_IS:
+    default:
+        break;
+    }
+    /* book levels: [[px, qty], ...] */
+    if ((strcmp(key, "bids") == 0 || strcmp(key, "asks") == 0) && json_is_array(v)) {
+        size_t i;
+        json_t *lv;
+        s_put(b, "[");
+        json_array_foreach(v, i, lv)
+        {
+            s_put(b, i ? ",[" : "[");
+            s_put_amount(b, json_array_get(lv, 0), px_scale);
+            s_put(b, ",");
+            s_put_amount(b, json_array_get(lv, 1), qty_scale);
+            s_put(b, "]");
+        }
+        s_put(b, "]");
+        return;
+    }
+    s_put_json(b, v);
+}
+
+/* The body JSON (from codec_body_to_json) in[], rewritten for a person into b. */
+static int
+s_readable(const char *in, size_t len, s_buf_t *b)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(in, len, 0, &jerr);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        errno = EPROTO;
+        return -1;
+    }
+    json_t *ps = json_object_get(root, "px_scale"), *qs = json_object_get(root, "qty_scale");
+    int px_scale = -1, qty_scale = -1;
+    if (json_is_integer(ps) && json_integer_value(ps) >= 0
+        && json_integer_value(ps) <= MONEY_MAX_SCALE) {
+        px_scale = (int)json_integer_value(ps);
+    }
+    if (json_is_integer(qs) && json_integer_value(qs) >= 0
+        && json_integer_value(qs) <= MONEY_MAX_SCALE) {
+        qty_scale = (int)json_integer_value(qs);
+    }
+    const char *key;
+    json_t *v;
+    bool first = true;
+    s_put(b, "{");
+    json_object_foreach(root, key, v)
+    {
+        json_t *k = json_string(key);
+        s_put(b, first ? "" : ",");
+        s_put_json(b, k);
+        json_decref(k);
+        s_put(b, ":");
+        s_put_value(b, key, v, px_scale, qty_scale);
+        first = false;
+    }
+    s_put(b, "}");
+    json_decref(root);
+    if (b->full) {
+        errno = ENOBUFS;
+        return -1;
+    }
+    return 0;
+}
+
 int
 tap_format(const bus_msg_t *msg, bool json, char *out, size_t cap)
 {
@@ -43,17 +229,24 @@ tap_format(const bus_msg_t *msg, bool json, char *out, size_t cap)
         return codec_to_json(msg->data, msg->len, out, cap);
     }
     char iso[32];
-    int head = snprintf(out, cap, "%s %s#%" PRIu64 " evt=%s ", msg->topic, msg->env.src,
-                        msg->env.seq, clock_fmt_iso(msg->env.evt, iso, sizeof iso));
+    /* evt 0: the message is about no event (heartbeats): "-", not 1970-01-01 */
+    int head =
+        snprintf(out, cap, "%s %s#%" PRIu64 " evt=%s ", msg->topic, msg->env.src, msg->env.seq,
+                 msg->env.evt > 0 ? clock_fmt_iso(msg->env.evt, iso, sizeof iso) : "-");
     if (head < 0 || (size_t)head >= cap) {
         errno = ENOBUFS;
         return -1;
     }
-    int body = codec_body_to_json(msg->data, msg->len, out + head, cap - (size_t)head);
+    static char raw[4 * CODEC_MSG_MAX];
+    int body = codec_body_to_json(msg->data, msg->len, raw, sizeof raw);
     if (body < 0) {
         return -1;
     }
-    return head + body;
+    s_buf_t b = { .out = out, .cap = cap, .len = (size_t)head };
+    if (s_readable(raw, (size_t)body, &b) < 0) {
+        return -1;
+    }
+    return (int)b.len;
 }
 
 /* ---- --stats ---------------------------------------------------------------------------- */

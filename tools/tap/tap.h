@@ -2,7 +2,13 @@
  *  names, and how one message is printed.
  *  Owns:  nothing.
  *  Line format (text mode): "<topic> <src>#<seq> evt=<iso> <body json>", evt as
- *  clock_fmt_iso (UTC, ms); --json mode: the whole message as codec_to_json.
+ *  clock_fmt_iso (UTC, ms), or "-" when the message is about no event (evt 0: heartbeats).
+ *  The body is for a person: prices, quantities and quote amounts are decimals at their scale
+ *  (px_scale / qty_scale of the same body, MONEY_VALUE_SCALE for quote amounts), printed as
+ *  bare JSON numbers with exactly that many decimals ("px":65114.20, "qty":0.005, book levels
+ *  [[65114.20,0.005],...]); event times (ts_event, ts_recv, start_ns, end_ns,
+ *  next_funding_ns) are ISO strings; a 0 stays 0 (the codec's "none"). --json mode: the whole
+ *  message as codec_to_json, integers as sent (for programs).
  */
 #ifndef TP_TAP_H
 #define TP_TAP_H
@@ -23,7 +29,8 @@
 int tap_targets(const cfg_t *cfg, const char *stage, char names[][TAP_NAME_MAX], size_t max);
 
 /* Format one message into out[cap] (NUL-terminated, no newline). Returns the length, or -1
- * with errno ENOBUFS (cap too small) or EPROTO (the message does not decode). */
+ * with errno ENOBUFS (cap too small, or out of memory in text mode) or EPROTO (the message
+ * does not decode). */
 int tap_format(const bus_msg_t *msg, bool json, char *out, size_t cap);
 
 /* ---- --stats: per-topic rates, gaps and latency from origin ------------------------------

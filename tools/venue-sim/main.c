@@ -342,6 +342,8 @@ s_status(stage_t *st, json_t *status, void *arg)
     json_object_set_new(r, "acked", json_integer((json_int_t)a->acked));
     json_object_set_new(r, "frames_sent", json_integer((json_int_t)a->released));
     json_object_set_new(r, "frames_total", json_integer((json_int_t)source_count(a->src)));
+    /* recorded lines (kline CSV rows, frames) that did not parse: skipped at load, said here */
+    json_object_set_new(r, "lines_refused", json_integer((json_int_t)source_bad(a->src)));
     json_object_set_new(r, "speed", json_string(a->speed_str));
     json_object_set_new(r, "per_conn", per);
     json_object_set_new(status, "replay", r);
@@ -399,6 +401,15 @@ s_lws_log(int level, const char *line)
     } else {
         log_warn("lws", "%s", buf);
     }
+}
+
+/* `ctl reload`, first: the whole fresh file through the reader used at start (stage.h); every
+ * venue_sim key needs a restart, so a good file changes only log_level. */
+static int
+s_on_check(stage_t *st, cfg_t *fresh, void *arg)
+{
+    (void)arg;
+    return venuesim_config_check(fresh, stage_name(st));
 }
 
 int
@@ -538,6 +549,7 @@ main(int argc, char **argv)
         }
     }
     stage_on_status(a.st, s_status, &a);
+    stage_on_check(a.st, s_on_check, &a);
     stage_on_ctl(a.st, s_on_ctl, &a);
     if (zloop_timer(stage_loop(a.st), (size_t)a.hello_ms, 0, s_on_hello, &a) < 0) {
         exit_code = 1;

@@ -73,7 +73,7 @@ s_write(const char *log_level, int a, int c, const char *state_file, const char 
              "      {\"name\": \"s1\", \"params\": {\"p\": %d}, \"window\": %d}\n"
              "    ]\n"
              "  },\n"
-             "  \"other\": {\"z\": %d}\n"
+             "  \"recorder\": {\"z\": %d}\n"
              "}\n",
              s_dir, log_level, extra, a, c, state_file, arr, p, window, z);
     FILE *f = fopen(s_path, "w");

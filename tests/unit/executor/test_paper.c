@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "executor/paper.h"
 
@@ -1250,6 +1251,110 @@ test_persistence_triggers(void **state)
     unlink(path);
 }
 
+/* Operator cancels (docs/executor.md "Operator commands"): "cancel ID" cancels one working
+ * order, "cancel-all" the rest, each published on exec.order (Cancelled, reason "cancelled by
+ * operator") at the executor's latest md event time; a closed or unknown id is refused; a
+ * market order on a symbol without market data says why it waits in the status. */
+static void
+test_operator_cancel(void **state)
+{
+    (void)state;
+    static int64_t md_time = 0;
+    g_n = 0;
+    orders_t *orders = orders_new();
+    assert_non_null(orders);
+    venue_cfg_t c = s_cfg(orders, NULL);
+    c.md_time = &md_time;
+    paper_t *p = paper_new(&c);
+    assert_non_null(p);
+    fx_t fx = { .orders = orders, .paper = p };
+    codec_md_book_t b = s_book("bybit-linear", 5000, k_bids1, 1, k_asks3, 3);
+    paper_on_book(p, &b, 0);
+    md_time = 5000;
+    /* two resting buy limits under the best ask 100.00, and a market buy on a venue whose
+     * BTCUSDT has neither book nor bar yet */
+    order_t *l1 = s_order(&fx, "L1", "bybit-linear", 1, CODEC_ORD_LIMIT, 100, 9900, 6000, false);
+    order_t *l2 = s_order(&fx, "L2", "bybit-linear", 1, CODEC_ORD_LIMIT, 100, 9800, 6001, false);
+    order_t *m = s_order(&fx, "M1", "other-venue", 1, CODEC_ORD_MARKET, 100, 0, 6002, false);
+    assert_int_equal(paper_place(p, l1, NULL), 0);
+    assert_int_equal(paper_place(p, l2, NULL), 0);
+    assert_int_equal(paper_place(p, m, NULL), 0);
+    assert_int_equal(paper_working(p), 3);
+    /* status: the market order waits, and says on what */
+    json_t *st = json_object();
+    paper_ops()->status(p, st);
+    json_t *w = json_object_get(st, "waiting");
+    assert_int_equal(json_array_size(w), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(w, 0), "client_id")),
+                        "M1");
+    const char *why = json_string_value(json_object_get(json_array_get(w, 0), "reason"));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "no market data for other-venue BTCUSDT yet"));
+    json_decref(st);
+    /* cancel one: Cancelled, published at the md time (7000 > its own 6000) */
+    md_time = 7000;
+    size_t before = g_n;
+    json_t *reply = json_object();
+    assert_int_equal(paper_ops()->control(p, "cancel L1", reply), 0);
+    assert_true(json_is_true(json_object_get(reply, "ok")));
+    json_decref(reply);
+    assert_int_equal(l1->status, ORDER_CANCELLED);
+    assert_int_equal(g_n, before + 1);
+    assert_string_equal(g_rec[before].topic, "exec.order");
+    assert_string_equal(g_rec[before].body.xorder.client_id, "L1");
+    assert_string_equal(g_rec[before].body.xorder.status, "Cancelled");
+    assert_string_equal(g_rec[before].body.xorder.reject_reason, PAPER_CANCEL_REASON);
+    assert_int_equal(g_rec[before].evt, 7000);
+    assert_int_equal(paper_working(p), 2);
+    /* refused: twice, unknown, no id; nothing published */
+    before = g_n;
+    errno = 0;
+    assert_int_equal(paper_cancel(p, "L1"), -1);
+    assert_int_equal(errno, EALREADY);
+    assert_int_equal(paper_cancel(p, "nope"), -1);
+    assert_int_equal(errno, ENOENT);
+    reply = json_object();
+    assert_int_equal(paper_ops()->control(p, "cancel L1", reply), 0);
+    assert_true(json_is_false(json_object_get(reply, "ok")));
+    assert_non_null(strstr(json_string_value(json_object_get(reply, "error")), "Cancelled"));
+    json_decref(reply);
+    reply = json_object();
+    assert_int_equal(paper_ops()->control(p, "cancel", reply), 0);
+    assert_true(json_is_false(json_object_get(reply, "ok")));
+    json_decref(reply);
+    assert_int_equal(g_n, before);
+    /* not a command of the paper venue */
+    reply = json_object();
+    assert_int_equal(paper_ops()->control(p, "amend L2 0.2 -", reply), -1);
+    json_decref(reply);
+    /* cancel-all: the other two, each published */
+    reply = json_object();
+    assert_int_equal(paper_ops()->control(p, "cancel-all", reply), 0);
+    assert_true(json_is_true(json_object_get(reply, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(reply, "cancelled")), 2);
+    json_decref(reply);
+    assert_int_equal(l2->status, ORDER_CANCELLED);
+    assert_int_equal(m->status, ORDER_CANCELLED);
+    assert_int_equal(g_n, before + 2);
+    assert_int_equal(paper_working(p), 0);
+    /* nothing left: cancel-all answers ok with 0 */
+    assert_int_equal(paper_cancel_all(p, NULL), 0);
+    /* accepted by the executor, not handed over yet (sent false): cancelled and published too */
+    order_t *q = s_order(&fx, "Q1", "bybit-linear", 1, CODEC_ORD_LIMIT, 100, 9700, 6003, false);
+    before = g_n;
+    assert_int_equal(paper_cancel(p, "Q1"), 0);
+    assert_int_equal(q->status, ORDER_CANCELLED);
+    assert_int_equal(g_n, before + 1);
+    assert_string_equal(g_rec[before].body.xorder.client_id, "Q1");
+    q->sent = true; /* what exec.c does when it delivers it: then it is not the venue's */
+    assert_int_equal(paper_cancel(p, "Q1"), -1);
+    assert_int_equal(errno, EALREADY);
+    paper_check(p);
+    orders_check(orders);
+    paper_destroy(&p);
+    orders_destroy(&orders);
+}
+
 int
 main(void)
 {
@@ -1275,6 +1380,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_tpsl_with_other_exits, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_latency, s_setup, s_teardown),
         cmocka_unit_test(test_persistence_triggers),
+        cmocka_unit_test(test_operator_cancel),
     };
     return cmocka_run_group_tests_name("paper", tests, NULL, NULL);
 }

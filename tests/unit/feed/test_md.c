@@ -130,6 +130,45 @@ test_topic(void **state)
     assert_int_equal(md_topic(t, 29, "md.book", "bybit-linear", "BTCUSDT", NULL), 28);
 }
 
+/* Refused input: the bound (1 % = 100 bp) applies from min_frames (1000) on, fires once, and
+ * 100 % is no bound. */
+static void
+test_refused_bound(void **state)
+{
+    (void)state;
+    md_refused_t r = { 0 };
+    /* 20 refused among the first 999 frames (2 %): under the minimum sample, nothing */
+    for (int i = 0; i < 999; i++) {
+        assert_int_equal(md_refused_add(&r, i < 20, 100, 1000), 0);
+    }
+    assert_false(r.over);
+    /* frame 1000: 20 / 1000 = 2 % > 1 %: fires, once */
+    assert_int_equal(md_refused_add(&r, false, 100, 1000), 1);
+    assert_true(r.over);
+    assert_int_equal(r.frames, 1000);
+    assert_int_equal(r.refused, 20);
+    assert_int_equal(md_refused_bp(&r), 200);
+    assert_int_equal(md_refused_add(&r, true, 100, 1000), 0); /* latched: not again */
+    /* exactly at the bound is not over: 10 of 1000 = 1.00 % */
+    md_refused_t e = { 0 };
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(md_refused_add(&e, i < 10, 100, 1000), 0);
+    }
+    assert_false(e.over);
+    assert_int_equal(md_refused_add(&e, true, 100, 1000), 1); /* 11 of 1001 */
+    /* 100 % (10000 bp) is no bound: every frame refused, never fires */
+    md_refused_t n = { 0 };
+    for (int i = 0; i < 5000; i++) {
+        assert_int_equal(md_refused_add(&n, true, 10000, 1), 0);
+    }
+    assert_int_equal(md_refused_bp(&n), 10000);
+    /* 5 of 1440 (feed_refused.sh part B): 34 bp, under 1 % */
+    md_refused_t b = { .frames = 1440, .refused = 5 };
+    assert_int_equal(md_refused_bp(&b), 34);
+    md_refused_t z = { 0 };
+    assert_int_equal(md_refused_bp(&z), 0);
+}
+
 int
 main(void)
 {
@@ -139,6 +178,7 @@ main(void)
         cmocka_unit_test(test_skew_hysteresis_and_non_samples),
         cmocka_unit_test(test_interval_and_strlcpy),
         cmocka_unit_test(test_topic),
+        cmocka_unit_test(test_refused_bound),
     };
     return cmocka_run_group_tests_name("md", tests, NULL, NULL);
 }

@@ -405,7 +405,7 @@ test_executor_refusal_and_timeout(void **state)
     s_trade(eng, T0 + 4 * MS, 6400000);                 /* its stop is watched */
     assert_int_equal(io.n_ord, 3);
     assert_string_equal(io.orders[2].intent, "stop_loss");
-    risk_engine_resume(eng);
+    assert_int_equal(risk_engine_resume(eng), 0);
     assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);
     assert_string_equal(io.bodies[s_last(&io, "risk.state", 0)].rstate.state, "RUNNING");
     risk_engine_pause(eng);
@@ -503,6 +503,15 @@ test_kill_switch_closes_latches_and_clears(void **state)
     assert_string_equal(g_io.orders[2].intent, "kill");
     assert_true(g_io.orders[2].qty == 1000);
     s_position(eng, T0 + 5 * MS, "binance-spot", 0);
+    /* resume does not end a kill: refused, still KILLED, entries still refused */
+    int before = g_io.n_pub;
+    errno = 0;
+    assert_int_equal(risk_engine_resume(eng), -1);
+    assert_int_equal(errno, EPERM);
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_KILLED);
+    assert_int_equal(s_last(&g_io, "risk.state", before), -1); /* nothing published */
+    s_signal(eng, T0 + 5 * MS + 1, "binance-spot", 1, 80);
+    assert_int_equal(g_io.n_ord, 3);
     /* a person clears it: entries again */
     risk_engine_clear_kill(eng);
     assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);

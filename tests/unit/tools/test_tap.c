@@ -92,7 +92,10 @@ test_format(void **state)
     static const char head[] =
         "md.trade.bybit-linear.BTCUSDT feed.0#7 evt=2023-11-14T22:13:20.000Z {";
     assert_memory_equal(out, head, sizeof head - 1);
-    assert_non_null(strstr(out, "\"px\":6511420"));
+    /* decimals at the body's scales: 6511420 at px_scale 2, 5 at qty_scale 3 */
+    assert_non_null(strstr(out, "\"px\":65114.20,"));
+    assert_non_null(strstr(out, "\"qty\":0.005,"));
+    assert_null(strstr(out, "6511420"));
     assert_non_null(strstr(out, "\"trade_id\":\"t1\""));
     assert_null(strstr(out, "\"seq\"")); /* text mode prints only the body as JSON */
 
@@ -112,6 +115,51 @@ test_format(void **state)
     errno = 0;
     assert_int_equal(tap_format(&m, false, out, sizeof out), -1);
     assert_int_equal(errno, EPROTO);
+}
+
+/* A book: levels and times readable; a heartbeat (evt 0) says "-", not 1970. */
+static void
+test_format_book_and_heartbeat(void **state)
+{
+    (void)state;
+    static uint8_t buf[CODEC_MSG_MAX];
+    static char out[4 * CODEC_MSG_MAX];
+    codec_md_book_t b = { .venue = "bybit-linear",
+                          .symbol = "BTCUSDT",
+                          .px_scale = 1,
+                          .qty_scale = 3,
+                          .ts_event = 1700000000123000000,
+                          .n_bids = 1,
+                          .n_asks = 2,
+                          .bids = { { 651142, 1500 } },
+                          .asks = { { 651143, 20 }, { 651150, 0 } } };
+    codec_env_t env = { .src = "feed.0", .seq = 1, .evt = b.ts_event };
+    bus_msg_t m;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(codec_encode(&env, CODEC_MD_BOOK, &b, buf, sizeof buf, &m.len), 0);
+    m.data = buf;
+    m.env = env;
+    (void)snprintf(m.topic, sizeof m.topic, "md.book.bybit-linear.BTCUSDT");
+    assert_true(tap_format(&m, false, out, sizeof out) > 0);
+    assert_non_null(strstr(out, "\"bids\":[[65114.2,1.500]]"));
+    assert_non_null(strstr(out, "\"asks\":[[65114.3,0.020],[65115.0,0]]"));
+    assert_non_null(strstr(out, "\"ts_event\":\"2023-11-14T22:13:20.123Z\""));
+    assert_non_null(strstr(out, "\"px_scale\":1,"));
+
+    codec_sys_hb_t hb = { .stage = "feed.0",
+                          .state = "running",
+                          .uptime_ms = 5,
+                          .n = 1,
+                          .names = { "frames" },
+                          .values = { 42 } };
+    codec_env_t henv = { .src = "feed.0", .seq = 2, .evt = 0 };
+    assert_int_equal(codec_encode(&henv, CODEC_SYS_HB, &hb, buf, sizeof buf, &m.len), 0);
+    m.env = henv;
+    (void)snprintf(m.topic, sizeof m.topic, "sys.hb.feed.0");
+    assert_true(tap_format(&m, false, out, sizeof out) > 0);
+    assert_non_null(strstr(out, "sys.hb.feed.0 feed.0#2 evt=- {"));
+    assert_null(strstr(out, "1970"));
+    assert_non_null(strstr(out, "\"values\":[42]"));
 }
 
 static bus_msg_t
@@ -187,6 +235,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_format_book_and_heartbeat),
         cmocka_unit_test(test_stats),
     };
     return cmocka_run_group_tests_name("tap", tests, NULL, NULL);
