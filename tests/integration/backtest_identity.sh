@@ -70,4 +70,18 @@ cfg=$(make_config again tests/integration/small.json max)
 "$BIN/backtest" -c "$cfg" --db "$(dirname "$cfg")/exists.db" >/dev/null 2>"$(dirname "$cfg")/err"
 eq "an existing --db is refused (exit 3)" "$?" 3
 check "... naming the file" grep -q "exists.db" "$(dirname "$cfg")/err"
+
+# a bad config is refused before anything is loaded or created, naming file, line and key
+d=$(dirname "$cfg")
+sed 's/"max_open_positions": 1/"max_open_positions": "one"/' "$cfg" >"$d/bad1.json"
+"$BIN/backtest" -c "$d/bad1.json" --db "$d/bad1.db" >/dev/null 2>"$d/bad1.err"
+eq "a bad risk value is refused (exit 2)" "$?" 2
+check "... as file:line: key ($(cat "$d/bad1.err"))" \
+    grep -q "bad1.json:[0-9]*: risk.max_open_positions: " "$d/bad1.err"
+check "... and no database is created" [ ! -e "$d/bad1.db" ]
+sed 's/"venue": "paper"/"venue": "bybit"/' "$cfg" >"$d/bad2.json"
+"$BIN/backtest" -c "$d/bad2.json" --db "$d/bad2.db" >/dev/null 2>"$d/bad2.err"
+eq "a live executor venue is refused (exit 2)" "$?" 2
+check "... naming executor.venue ($(cat "$d/bad2.err"))" \
+    grep -q "bad2.json:[0-9]*: executor.venue: a backtest runs on the paper venue" "$d/bad2.err"
 finish

@@ -3,7 +3,7 @@
  *  Usage: build/bin/backtest -c CONFIG [--db FILE] [-l LEVEL]
  *    --db FILE  the database to write (must not exist); default: a new directory
  *               <run_dir>/backtest.XXXXXX (0700) holding tradepipe.db
- *    -l LEVEL   log level (default: the config's log_level, else "warn")
+ *    -l LEVEL   log level on stderr (default "warn"; the config's log_level is the stages')
  *  Output: a summary on stdout (data, steps, messages, rows, wall time) ending with the report
  *  of the database (tools/report, as `build/bin/report DB` prints it). Logs go to stderr.
  *  Exit codes:
@@ -114,18 +114,13 @@ main(int argc, char **argv)
         cfg_destroy(&cfg);
         return 2;
     }
-    const char *cfg_level = NULL;
-    log_level_t lv = LOG_WARN;
-    if (!level && cfg_str(cfg, "log_level", "warn", &cfg_level) == 0) {
-        level = cfg_level;
-    }
+    log_level_t lv = LOG_WARN; /* the stages' start-up notices are noise in one process */
     if (level && log_level_parse(level, &lv) != 0) {
         fprintf(stderr, "backtest: bad log level %s\n", level);
         cfg_destroy(&cfg);
         return 2;
     }
-    /* the stages' "info" chatter per stage is noise in one process: warnings and up */
-    log_init("backtest", lv < LOG_WARN ? LOG_WARN : lv);
+    log_init("backtest", lv);
     char db[1100];
     if (db_arg) {
         snprintf(db, sizeof db, "%s", db_arg);

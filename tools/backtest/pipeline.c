@@ -224,6 +224,13 @@ s_feed_new(pipeline_t *p, s_feed_t *f, const char *name)
         errno = EINVAL;
         return -1;
     }
+    return 0;
+}
+
+/* The feed's sessions, opened without sockets (after the data is loaded: REST answers). */
+static int
+s_feed_open(pipeline_t *p, s_feed_t *f)
+{
     session_env_t env = { .pub = NULL,
                           .instrs = f->instrs,
                           .stats = &f->stats,
@@ -561,9 +568,7 @@ s_build(pipeline_t *p, const char *db)
         errno = EINVAL;
         return cfg_fail(cfg, "endpoints", "no feed instance");
     }
-    if (s_load_data(p) != 0) {
-        return -1;
-    }
+    /* every stage's config first (cheap), then the data (the slow part) */
     p->bus = xbus_new();
     p->loop = zloop_new();
     p->cctx = p->loop ? conn_ctx_new(p->loop) : NULL;
@@ -598,6 +603,15 @@ s_build(pipeline_t *p, const char *db)
         return -1;
     }
     /* executor: the paper venue only (a live venue has no business in a backtest) */
+    const char *venue = NULL;
+    if (cfg_str(cfg, "executor.venue", "paper", &venue) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (strcmp(venue, "paper") != 0) {
+        errno = EINVAL;
+        return cfg_fail(cfg, "executor.venue", "a backtest runs on the paper venue, not %s", venue);
+    }
     executor_config_t *xc = p->xc = calloc(1, sizeof *xc);
     if (!xc) {
         errno = ENOMEM;
@@ -606,11 +620,6 @@ s_build(pipeline_t *p, const char *db)
     if (executor_config_read(cfg, p->exec_name, NULL, NULL, xc) != 0) {
         errno = EINVAL;
         return -1;
-    }
-    if (strcmp(xc->venue_name, "paper") != 0) {
-        errno = EINVAL;
-        return cfg_fail(cfg, "executor.venue", "a backtest runs on the paper venue, not %s",
-                        xc->venue_name);
     }
     p->exec_pub = xbus_pub(p->bus, p->exec_name, epoch);
     xc->exec.instance = p->exec_name;
@@ -626,6 +635,14 @@ s_build(pipeline_t *p, const char *db)
     if (recorder_config_read(cfg, p->rec_name, &rc) != 0) {
         errno = EINVAL;
         return -1;
+    }
+    if (s_load_data(p) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < p->n_feeds; i++) {
+        if (s_feed_open(p, &p->feeds[i]) != 0) {
+            return -1;
+        }
     }
     int fd = open(db, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
@@ -763,6 +780,12 @@ s_step_frames(pipeline_t *p, const sched_step_t *st)
                     session_frame(f->sess[c], fr->text, fr->len, clock_wall_ns());
                     p->stats.handed++;
                 }
+            }
+            /* a Binance book that lost its sequence wants a REST snapshot: the feed fetches it
+             * on its next tick (wall clock), the backtest at the end of the step */
+            if (!session_ready(f->sess[c]) && session_open_offline(f->sess[c]) != 0) {
+                log_warn(S_MOD, "%s: %s: no snapshot yet: %s", f->name, session_label(f->sess[c]),
+                         strerror(errno));
             }
         }
         s_feed_barrier(f, st->step, st->end_ms * CLOCK_NS_PER_MS, st->last);
