@@ -107,6 +107,9 @@ identity context tests/integration/small.json context
 ctx_db=$TMP_ROOT/context/tradepipe.db
 n=$(sql "$ctx_db" "select count(*) from fills where venue = 'binance-usdm'")
 check "context: it traded on the Binance USD-M L2 book ($n fills)" [ "$n" -gt 0 ]
+n=$(sql "$ctx_db" "select count(*) from orders where venue = 'binance-usdm' and client_id like '%.s'
+    and status = 'Triggered'")
+check "context: a venue-held stop triggered there ($n)" [ "$n" -gt 0 ]
 n=$(sql "$ctx_db" "select count(distinct strategy) from signals")
 check "context: several strategies signalled ($n)" [ "$n" -gt 3 ]
 

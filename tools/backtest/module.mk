@@ -10,3 +10,5 @@ backtest_SRCS := $(sort tools/backtest/main.c tools/backtest/pipeline.c tools/ba
 
 UNIT_TESTS += test_bt_xbus
 test_bt_xbus_SRCS := tests/unit/backtest/test_xbus.c tools/backtest/xbus.c
+UNIT_TESTS += test_bt_session_offline
+test_bt_session_offline_SRCS := tests/unit/backtest/test_session_offline.c $(FEED_CFG_SRCS)
