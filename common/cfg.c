@@ -16,6 +16,7 @@
 #include <jsmn.h>
 
 #include "common/money.h"
+#include "common/port.h"
 
 #define CFG_PATH_MAX 192
 
@@ -32,6 +33,8 @@ struct cfg {
     size_t n_lines;
     char err[512];
     char run_dir[256];
+    json_t *expanded; /* path -> the string with "{venue_port}" expanded (cfg_str) */
+    int venue_port;   /* 0 until cfg_venue_port resolved it */
 };
 
 static int
@@ -189,6 +192,7 @@ cfg_destroy(cfg_t **self_p)
         return;
     }
     json_decref(self->root);
+    json_decref(self->expanded);
     free(self->lines);
     free(self->text);
     free(self->file);
@@ -337,6 +341,90 @@ s_kind(const json_t *v)
 }
 
 int
+cfg_venue_port(cfg_t *self, int *port)
+{
+    assert(self);
+    if (self->venue_port == 0) {
+        int64_t p;
+        if (cfg_int(self, "venue_sim.port", 0, 0, 65535, false, &p) != 0) {
+            return -1;
+        }
+        if (p == 0) {
+            int fp;
+            if (port_file_read(self->run_dir, &fp) != 0) {
+                int e = errno;
+                return cfg_fail(self, "venue_sim.port",
+                                "0 (a free port chosen at start), but %s/%s %s: start the group "
+                                "with tools/sv up (or tools/run.sh), which chooses the port",
+                                self->run_dir, PORT_FILE,
+                                e == ENOENT   ? "does not exist"
+                                : e == EINVAL ? "holds no port"
+                                              : strerror(e));
+            }
+            p = fp;
+        }
+        self->venue_port = (int)p;
+    }
+    *port = self->venue_port;
+    return 0;
+}
+
+void
+cfg_assume_venue_port(cfg_t *self, int port)
+{
+    assert(self && port > 0 && port <= 65535);
+    int known;
+    if (cfg_venue_port(self, &known) != 0) {
+        self->venue_port = port;
+        self->err[0] = '\0'; /* the failed lookup is not an error of the file */
+    }
+}
+
+/* `s` (the value at path) with every "{venue_port}" replaced, kept in self->expanded so the
+ * returned pointer lives as long as the config. NULL after cfg_fail. */
+static const char *
+s_expand_port(cfg_t *self, const char *path, const char *s)
+{
+    json_t *done = self->expanded ? json_object_get(self->expanded, path) : NULL;
+    if (done) {
+        return json_string_value(done);
+    }
+    int port;
+    if (cfg_venue_port(self, &port) != 0) {
+        char why[384];
+        snprintf(why, sizeof why, "%.300s", self->err);
+        cfg_fail(self, path, "cannot expand {venue_port}: %s", why);
+        return NULL;
+    }
+    static const char k_ph[] = "{venue_port}";
+    size_t cap = strlen(s) + 1, n = 0; /* a port (<= 5 digits) is shorter than k_ph */
+    char *buf = malloc(cap);
+    if (!buf) {
+        cfg_fail(self, path, "out of memory");
+        return NULL;
+    }
+    for (const char *p = s; *p;) {
+        if (strncmp(p, k_ph, sizeof k_ph - 1) == 0) {
+            n += (size_t)snprintf(buf + n, cap - n, "%d", port);
+            p += sizeof k_ph - 1;
+        } else {
+            buf[n++] = *p++;
+        }
+    }
+    buf[n] = '\0';
+    if (!self->expanded) {
+        self->expanded = json_object();
+    }
+    json_t *v = json_string(buf);
+    free(buf);
+    if (!self->expanded || !v || json_object_set_new(self->expanded, path, v) != 0) {
+        cfg_fail(self, path, "out of memory");
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+int
 cfg_str(cfg_t *self, const char *path, const char *dflt, const char **out)
 {
     assert(self);
@@ -351,7 +439,14 @@ cfg_str(cfg_t *self, const char *path, const char *dflt, const char **out)
     if (!json_is_string(v)) {
         return cfg_fail(self, path, "expected a string, got %s", s_kind(v));
     }
-    *out = json_string_value(v);
+    const char *str = json_string_value(v);
+    if (strstr(str, "{venue_port}")) {
+        str = s_expand_port(self, path, str);
+        if (!str) {
+            return -1;
+        }
+    }
+    *out = str;
     return 0;
 }
 

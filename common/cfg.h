@@ -4,7 +4,10 @@
  *         expected integer in [1, 100], got -3".
  *  Paths: dotted keys with array indexes: "feed.connections[1].url".
  *  Strings may contain "{run}", replaced by the value of the top-level "run_dir" key
- *  (cfg_endpoint and cfg_path_str do this).
+ *  (cfg_endpoint and cfg_path_str do this), and "{venue_port}", replaced by venue-sim's port
+ *  (cfg_venue_port) in every string value read with cfg_str or cfg_path_str: the one place
+ *  that names the port is venue_sim.port ("ws://127.0.0.1:{venue_port}/v5/public/linear").
+ *  cfg_json gives the raw values, placeholders unexpanded.
  *  Getters return 0, or -1 with errno EINVAL (wrong type, out of range, missing required key)
  *  and the message in cfg_error(). A missing key with a default gives the default.
  */
@@ -38,11 +41,23 @@ int cfg_line(const cfg_t *self, const char *path);
 
 bool cfg_has(const cfg_t *self, const char *path);
 
-/* String at path. dflt NULL = required. *out is borrowed from the config. */
+/* String at path. dflt NULL = required. *out is borrowed from the config. "{venue_port}" is
+ * expanded (a value that names it fails if the port is not known: see cfg_venue_port). */
 int cfg_str(cfg_t *self, const char *path, const char *dflt, const char **out);
 
 /* As cfg_str, with "{run}" expanded, into out[cap]. */
 int cfg_path_str(cfg_t *self, const char *path, const char *dflt, char *out, size_t cap);
+
+/* venue-sim's TCP port: venue_sim.port if it is in [1, 65535]; if it is 0 (the default: a
+ * free port chosen at start), the number in {run_dir}/venue-sim.port (common/port.h), read
+ * once and kept. 0, or -1/EINVAL with cfg_error() naming venue_sim.port and why (the file does
+ * not exist yet: the group was not started with tools/sv up). */
+int cfg_venue_port(cfg_t *self, int *port);
+
+/* For checks before a run exists (check-config): when venue_sim.port is 0 and the run has no
+ * port file yet, "{venue_port}" expands to `port` (cfg_venue_port returns it). Does nothing
+ * once the port is known. */
+void cfg_assume_venue_port(cfg_t *self, int port);
 
 /* Integer in [min, max]. `required` true = no default. */
 int cfg_int(cfg_t *self, const char *path, int64_t dflt, int64_t min, int64_t max, bool required,

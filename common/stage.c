@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/curve.h"
+#include "common/lock.h"
 #include "common/log.h"
 #include "common/runid.h"
 
@@ -38,6 +39,7 @@ struct stage {
     zloop_t *loop;
     bus_pub_t *pub;
     zsock_t *ctl;
+    lock_t *lock; /* {run}/<instance>.lock, held for the process's life */
     char pub_ep[256], ctl_ep[256];
     char state[32];
     char run_id[RUNID_MAX];
@@ -539,6 +541,22 @@ stage_new(const char *instance, cfg_t *cfg)
         errno = e;
         goto fail;
     }
+    /* one process per instance: before anything is bound, so a second start cannot take
+     * over the first one's ipc:// endpoints (a zmq ipc bind replaces the socket file) */
+    pid_t holder = 0;
+    self->lock = lock_new(cfg_run_dir(cfg), instance, &holder);
+    if (!self->lock) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            log_error("stage", "cannot start %s: already running (pid %d, lock %s/%s.lock)",
+                      instance, (int)holder, cfg_run_dir(cfg), instance);
+        } else {
+            log_error("stage", "cannot start %s: cannot take the lock %s/%s.lock: %s", instance,
+                      cfg_run_dir(cfg), instance, strerror(e));
+        }
+        errno = e;
+        goto fail;
+    }
     if (runid_get(cfg_run_dir(cfg), self->run_id, sizeof self->run_id) != 0) {
         int e = errno;
         log_error("stage", "cannot read or create %s/run.id: %s", cfg_run_dir(cfg),
@@ -597,7 +615,8 @@ stage_destroy(stage_t **self_p)
     zsock_destroy(&self->ctl);
     bus_pub_destroy(&self->pub);
     cfg_destroy(&self->current);
-    curve_shutdown(); /* no-op when CURVE is off */
+    curve_shutdown();          /* no-op when CURVE is off */
+    lock_destroy(&self->lock); /* last: nothing of ours is bound any more */
     free(self);
     *self_p = NULL;
 }

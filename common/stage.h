@@ -30,7 +30,11 @@ typedef struct stage stage_t;
 /* Create the stage `instance` ("feed.0"): binds its PUB at endpoints.<instance>.pub and its
  * control REP at endpoints.<instance>.ctl (from cfg, borrowed; must outlive the stage), creates
  * the run directory (0700) if the endpoints are ipc://, installs signal handlers, starts the
- * heartbeat timer. Returns NULL with errno after logging which endpoint failed and why. */
+ * heartbeat timer. Before binding anything it takes the instance lock {run}/<instance>.lock
+ * (common/lock.h) and holds it until stage_destroy: a second start of the same instance on the
+ * same run directory gets NULL with errno EWOULDBLOCK after logging "cannot start <instance>:
+ * already running (pid N, ...)" (every stage's main then exits 3). Returns NULL with errno
+ * after logging which endpoint failed and why. */
 stage_t *stage_new(const char *instance, cfg_t *cfg);
 void stage_destroy(stage_t **self_p);
 

@@ -62,6 +62,8 @@ struct conn_ctx {
     conn_t *conns[CONN_MAX];
     size_t n;
     bool closing;
+    char run_id[64];    /* conn_ctx_expect_run: "" = no check */
+    char refused[1400]; /* why a server was refused ("" = none): the loop stops */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -105,6 +107,10 @@ s_down(conn_t *c, const char *why)
     c->rx_len = 0;
     s_queue_clear(c);
     if (c->state == S_IDLE || c->state == S_WAIT) {
+        return;
+    }
+    if (!c->started && c->ctx && c->ctx->refused[0]) { /* s_check_run said why: no retry */
+        c->state = S_IDLE;
         return;
     }
     c->state = S_WAIT;
@@ -221,6 +227,33 @@ s_on_writeable(conn_t *c, struct lws *wsi)
     return 0;
 }
 
+/* Replay: the server must be venue-sim of our run (conn_ctx_expect_run). 0, or -1 after
+ * logging why, recording it in ctx->refused (the next tick stops the loop) and stopping this
+ * connection for good: another run's venue-sim never becomes right by retrying. */
+static int
+s_check_run(conn_t *c, struct lws *wsi)
+{
+    char got[64] = "";
+    int n = lws_hdr_custom_copy(wsi, got, sizeof got, "x-tradepipe-run:", 16);
+    if (n > 0 && strcmp(got, c->ctx->run_id) == 0) {
+        return 0;
+    }
+    if (n <= 0) {
+        snprintf(c->ctx->refused, sizeof c->ctx->refused,
+                 "%s: refusing %s: it announces no run id (X-Tradepipe-Run), so it is not the "
+                 "venue-sim of run %s: check the port in the url and venue_sim.port",
+                 c->label, c->url, c->ctx->run_id);
+    } else {
+        snprintf(c->ctx->refused, sizeof c->ctx->refused,
+                 "%s: refusing %s: it is the venue-sim of run %s, this feed belongs to run %s "
+                 "(another group on this host? check the port in the url and venue_sim.port)",
+                 c->label, c->url, got, c->ctx->run_id);
+    }
+    log_error(k_mod, "%s", c->ctx->refused);
+    c->started = false; /* no reconnect */
+    return -1;
+}
+
 static int
 s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -234,6 +267,22 @@ s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *
         return 0;
     }
     switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        if (c->ctx->run_id[0]) {
+            unsigned char **p = in;
+            const char *id = c->ctx->run_id;
+            if (lws_add_http_header_by_name(
+                    wsi, (const unsigned char *)"X-Tradepipe-Run:", (const unsigned char *)id,
+                    (int)strlen(id), p, *p + len)) {
+                return -1;
+            }
+        }
+        break;
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+        if (c->ctx->run_id[0]) {
+            return s_check_run(c, wsi);
+        }
+        break;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->wsi = wsi;
         c->state = S_UP;
@@ -290,6 +339,9 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     conn_ctx_t *ctx = arg;
+    if (ctx->refused[0]) {
+        return -1; /* s_check_run: the stage stops (conn_ctx_refused says why) */
+    }
     int64_t now = clock_mono_ns();
     for (size_t i = 0; i < ctx->n; i++) {
         conn_t *c = ctx->conns[i];
@@ -334,6 +386,20 @@ s_lws_log(int level, const char *line)
 }
 
 /* ---- public ------------------------------------------------------------------------------- */
+
+void
+conn_ctx_expect_run(conn_ctx_t *self, const char *run_id)
+{
+    assert(self);
+    snprintf(self->run_id, sizeof self->run_id, "%s", run_id ? run_id : "");
+}
+
+const char *
+conn_ctx_refused(const conn_ctx_t *self)
+{
+    assert(self);
+    return self->refused;
+}
 
 void
 conn_ctx_set_batch(conn_ctx_t *self, void (*begin)(void *arg), void (*end)(void *arg), void *arg)

@@ -50,6 +50,15 @@ conn_ctx_t *conn_ctx_new(zloop_t *loop);
 /* Hooks around each WebSocket service pass (lwsloop_set_batch). */
 void conn_ctx_set_batch(conn_ctx_t *self, void (*begin)(void *arg), void (*end)(void *arg),
                         void *arg);
+/* Replay: every connection sends `run_id` (copied; the group's, common/runid.h) in the
+ * upgrade request header X-Tradepipe-Run and accepts the server only if it answers with the
+ * same id in its X-Tradepipe-Run response header (venue-sim of this run). Another id, or none,
+ * is refused with one error line naming both ids and the URL; that connection is not retried
+ * and the context's timer stops the loop (conn_ctx_refused then says why). NULL or "" = no
+ * check (live: real exchanges send no such header). */
+void conn_ctx_expect_run(conn_ctx_t *self, const char *run_id);
+/* Why a server was refused (conn_ctx_expect_run), "" if none. Borrowed. */
+const char *conn_ctx_refused(const conn_ctx_t *self);
 /* Closes every connection (no handler calls), destroys the context. Destroy the conns after. */
 void conn_ctx_destroy(conn_ctx_t **self_p);
 

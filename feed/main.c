@@ -5,7 +5,8 @@
  *    1  runtime failure; in replay mode also: a connection's refused input passed
  *       feed.max_refused_pct (docs/feed.md "Refused input")
  *    2  bad config
- *    3  cannot bind/connect (PUB, control socket, venue-sim's PUB)
+ *    3  cannot bind/connect (PUB, control socket, venue-sim's PUB), already running (instance
+ *       lock), or a venue-sim of another run (replay: run id check, feed/conn.h)
  *  Wiring only: sessions (feed/session.c: conn + parser + publishing) per configured
  *  connection; in replay mode a gate (feed/gate.c) between the connections and the parsers,
  *  released by venue-sim's sys.barrier.
@@ -323,6 +324,9 @@ main(int argc, char **argv)
     if (!ctx) {
         goto done;
     }
+    if (replay) { /* only venue-sim of our own run (conn.h): two groups on one host */
+        conn_ctx_expect_run(ctx, stage_run_id(app.st));
+    }
     /* smart batching: one hand-over to libzmq per WebSocket service pass (bus_pub_cork) */
     conn_ctx_set_batch(ctx, s_batch_begin, s_batch_end, stage_pub(app.st));
     session_env_t env = { .pub = stage_pub(app.st),
@@ -380,7 +384,7 @@ main(int argc, char **argv)
     log_info(k_mod, "stopping: %lld frames, %lld books, %lld trades, %lld resyncs",
              (long long)app.stats.frames, (long long)app.stats.books, (long long)app.stats.trades,
              (long long)app.stats.resyncs);
-    exit_code = rc == 0 && !app.refused_fail ? 0 : 1;
+    exit_code = rc == 0 && !app.refused_fail ? 0 : conn_ctx_refused(ctx)[0] ? 3 : 1;
 done:
     conn_ctx_destroy(&ctx); /* before the sessions: no lws callback may reach them after */
     for (size_t i = app.n; i > 0; i--) {

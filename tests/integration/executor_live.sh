@@ -29,7 +29,7 @@
 
 cfg=$(make_config live tests/integration/small.json max)
 dir=$(dirname "$cfg")
-port=$(grep -o '"port": [0-9]*' "$cfg" | head -n 1 | grep -o '[0-9]*$')
+port=$(venue_port "$cfg")
 KEY="it-key-$$-Zq9"
 SECRET="it-secret-$$-Xw7Pq"
 printf '%s\n%s\n' "$KEY" "$SECRET" >"$dir/keys"

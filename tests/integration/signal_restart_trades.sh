@@ -53,7 +53,7 @@ tools/sv -c "$cfg_b" stop tradepipe:signal >/dev/null
 # kline.1 frames up to its replay clock: the 21:26 BTCUSDT bar closed by the 21:27:00.441 push
 # of the capture (open 65119.9, high 65119.9, low 65114.2, close 65114.2, volume 3.712,
 # turnover 241712.1394 in that frame)
-port=$(jq -r '.venue_sim.port' "$cfg_b")
+port=$(venue_port "$cfg_b")
 eq "Bybit REST kline of the capture, newest first, only closed bars" \
     "$(curl -s "http://127.0.0.1:$port/v5/market/kline?category=linear&symbol=BTCUSDT&interval=1&limit=5" \
         | jq -c '[.retCode, .result.category, .result.list]')" \

@@ -18,8 +18,8 @@ cfg_b=$(make_config wrb tests/integration/small.json 6000)
 with_warmup "$cfg_b"
 dir_b=$(dirname "$cfg_b")
 db_b=$dir_b/tradepipe.db
-port=$(jq -r '.venue_sim.port' "$cfg_b")
 tools/sv -c "$cfg_b" up >/dev/null 2>&1
+port=$(venue_port "$cfg_b")
 "$BIN/ctl" -c "$cfg_b" wait-state venue-sim.0 running --max-wait 60 >/dev/null
 wait_signals "$cfg_b" "${TP_STOP_SIGNALS:-6}"
 before=$(signal_pid "$cfg_b")

@@ -4,6 +4,8 @@
  *    ctl -c CONFIG CMD INSTANCE [ARGS...]          e.g. `ctl -c config/default.json pause risk.0`
  *    ctl -c CONFIG wait-state INSTANCE STATE [--max-wait S]
  *    ctl -c CONFIG history recorder.0 '{"q":"positions"}'   (to endpoints.<inst>.history)
+ *    ctl -c CONFIG run-id [--new] | venue-port [--new]   (the run's identity and venue-sim port:
+ *                                                       tools/ctl/runinfo.h)
  *  Commands the stages implement (docs/operations.md): status, pause, resume, halt, kill,
  *  clear-kill, reload; ctl passes any word through and prints the stage's answer.
  *  Options: --timeout MS per request (default 2000); --max-wait S for wait-state (default 600).
@@ -33,6 +35,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "tools/ctl/ctl.h"
+#include "tools/ctl/runinfo.h"
 
 #define CTL_MAX_INSTANCES 32
 #define CTL_CMD_MAX       1024
@@ -44,7 +47,8 @@ s_usage(void)
     fprintf(stderr, "usage: ctl -c CONFIG [--timeout MS] status [INSTANCE|ROLE|all]\n"
                     "       ctl -c CONFIG [--timeout MS] CMD INSTANCE [ARGS...]\n"
                     "       ctl -c CONFIG wait-state INSTANCE STATE [--max-wait S]\n"
-                    "       ctl -c CONFIG [--timeout MS] history INSTANCE JSON\n");
+                    "       ctl -c CONFIG [--timeout MS] history INSTANCE JSON\n"
+                    "       ctl -c CONFIG run-id [--new] | venue-port [--new]\n");
     return 2;
 }
 
@@ -259,6 +263,11 @@ main(int argc, char **argv)
     zsys_handler_set(NULL); /* ctl is short-lived: default SIGINT behaviour is what we want */
 
     const char *cmd = pos[0];
+    if (runinfo_is_command(cmd)) {
+        rc = runinfo_command(cfg, cmd, pos + 1, (int)n_pos - 1);
+        cfg_destroy(&cfg);
+        return rc;
+    }
     if (strcmp(cmd, "wait-state") == 0) {
         rc = n_pos == 3 ? s_wait_state(cfg, pos[1], pos[2], (int)timeout_ms, max_wait) : s_usage();
         cfg_destroy(&cfg);

@@ -1,6 +1,6 @@
 # tools/ctl: control commands to stage instances
 BINS += ctl
-ctl_SRCS := tools/ctl/main.c tools/ctl/ctl.c
+ctl_SRCS := tools/ctl/main.c tools/ctl/ctl.c tools/ctl/runinfo.c
 
 UNIT_TESTS += test_ctl
 test_ctl_SRCS := tests/unit/tools/test_ctl.c tools/ctl/ctl.c

@@ -173,7 +173,7 @@ venuesim_config_read(cfg_t *cfg, bool replay, const char *speed_arg, long port_a
         return cfg_fail(cfg, "venue_sim", "out of memory");
     }
     if (cfg_check_keys(cfg, "venue_sim", k_keys) != 0
-        || cfg_int(cfg, "venue_sim.port", 18765, 1, 65535, false, &c->port) != 0
+        || cfg_int(cfg, "venue_sim.port", 0, 0, 65535, false, &c->port) != 0
         || cfg_int(cfg, "venue_sim.step_ms", 100, 1, 3600000, false, &c->step_ms) != 0
         || cfg_int(cfg, "venue_sim.window", 1, 1, 1000, false, &c->window) != 0
         || cfg_int(cfg, "venue_sim.hello_ms", 200, 10, 60000, false, &c->hello_ms) != 0
@@ -186,6 +186,12 @@ venuesim_config_read(cfg_t *cfg, bool replay, const char *speed_arg, long port_a
     }
     if (port_arg > 0) {
         c->port = port_arg;
+    } else if (c->port == 0) {
+        int p; /* 0: the run's port (main.c resolves it first; check-config assumes one) */
+        if (cfg_venue_port(cfg, &p) != 0) {
+            goto done;
+        }
+        c->port = p;
     }
     if (!w[0] || strlen(w) >= sizeof c->wait_for) {
         (void)cfg_fail(cfg, "venue_sim.wait_for", "expected an instance name of 1..%zu characters",

@@ -21,7 +21,7 @@
 #define VENUESIM_MAX_EXPECT CODEC_BARRIER_CONNS
 
 typedef struct {
-    int64_t port;                 /* venue_sim.port, or --port */
+    int64_t port;                 /* --port, else venue_sim.port, else cfg_venue_port's */
     int64_t step_ms;              /* venue_sim.step_ms: event time per step */
     int64_t window;               /* venue_sim.window: steps ahead of the last echoed barrier */
     int64_t hello_ms;             /* venue_sim.hello_ms */
@@ -44,8 +44,11 @@ int64_t venuesim_parse_speed(const char *s);
 
 /* Read the settings (everything but the data files' contents) into *out (untouched on
  * failure). `replay`: the config's mode is "replay"; speed_arg (--speed) NULL and port_arg
- * (--port) < 1 when not given (main.c refuses bad ones first: venuesim_parse_speed). Reads
- * only: nothing is bound or opened. 0, or -1/EINVAL. */
+ * (--port) < 1 when not given (main.c refuses bad ones first: venuesim_parse_speed). The
+ * port: port_arg, else venue_sim.port, else (0) cfg_venue_port (the run's port file, or the
+ * port check-config assumes); main.c resolves a port 0 first (choosing one for a run that
+ * has none is a side effect: its job) and passes it as port_arg. Reads only: nothing is
+ * bound or opened. 0, or -1/EINVAL. */
 int venuesim_config_read(cfg_t *cfg, bool replay, const char *speed_arg, long port_arg,
                          venuesim_config_t *out);
 

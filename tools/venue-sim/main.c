@@ -7,7 +7,9 @@
  *  Exit codes: 0 clean stop (signal, or after the replay when venue_sim.exit_when_done)
  *              1 runtime failure
  *              2 bad config or arguments, or a data file that cannot be loaded
- *              3 cannot bind (PUB/control endpoints, or the WS/REST port)
+ *              3 cannot bind (PUB/control endpoints, or the WS/REST port), or this instance
+ *                already runs on the run directory (the instance lock, stage_new)
+ *  Port: --port, else venue_sim.port, else (0) the run's {run}/venue-sim.port (s_run_port).
  *
  *  Replay control (this file): states waiting -> hello -> running -> done.
  *    waiting  some expected label is not connected+subscribed yet; hellos are published
@@ -36,6 +38,7 @@
 #include "common/clock.h"
 #include "common/codec.h"
 #include "common/log.h"
+#include "common/port.h"
 #include "common/stage.h"
 #include "tools/venue-sim/config.h"
 #include "tools/venue-sim/faults.h"
@@ -403,6 +406,33 @@ s_lws_log(int level, const char *line)
     }
 }
 
+/* venue_sim.port 0: the port `tools/sv up` chose for this run ({run}/venue-sim.port,
+ * common/port.h), the same after a restart of venue-sim alone; a venue-sim started by hand
+ * on a run directory without one chooses a free port itself and writes it there, for the
+ * stages started after it. 0 or -1 (logged). */
+static int
+s_run_port(cfg_t *cfg, int64_t *port)
+{
+    int p;
+    if (port_file_read(cfg_run_dir(cfg), &p) == 0) {
+        *port = p;
+        return 0;
+    }
+    if (errno != ENOENT) {
+        log_error(k_mod, "cannot read the port of this run from %s/%s: %s", cfg_run_dir(cfg),
+                  PORT_FILE, errno == EINVAL ? "it holds no port" : strerror(errno));
+        return -1;
+    }
+    if (port_pick(&p) != 0 || port_file_write(cfg_run_dir(cfg), p) != 0) {
+        log_error(k_mod, "cannot choose a free port for %s/%s: %s", cfg_run_dir(cfg), PORT_FILE,
+                  strerror(errno));
+        return -1;
+    }
+    log_notice(k_mod, "chose port %d (written to %s/%s)", p, cfg_run_dir(cfg), PORT_FILE);
+    *port = p;
+    return 0;
+}
+
 /* `ctl reload`, first: the whole fresh file through the reader used at start (stage.h); every
  * venue_sim key needs a restart, so a good file changes only log_level. */
 static int
@@ -439,13 +469,26 @@ main(int argc, char **argv)
     int exit_code = 0;
     venuesim_config_t vc;
     const char *mode;
+    int64_t port = args.port_arg, cfg_port = 0;
 
+    a.st = stage_new(inst, cfg);
+    if (!a.st) {
+        cfg_destroy(&cfg);
+        return 3;
+    }
+    /* the port: --port, else venue_sim.port, else (0) this run's (s_run_port: the run
+     * directory stage_new made holds it, or gets it now) */
+    if (port < 1 && cfg_int(cfg, "venue_sim.port", 0, 0, 65535, false, &cfg_port) == 0
+        && cfg_port == 0 && s_run_port(cfg, &port) != 0) {
+        exit_code = 2;
+        goto done;
+    }
     if (cfg_str(cfg, "mode", "replay", &mode) != 0
-        || venuesim_config_read(cfg, strcmp(mode, "live") != 0, args.speed_arg, args.port_arg, &vc)
+        || venuesim_config_read(cfg, strcmp(mode, "live") != 0, args.speed_arg, (long)port, &vc)
                != 0) {
         log_error(k_mod, "%s", cfg_error(cfg));
-        cfg_destroy(&cfg);
-        return 2;
+        exit_code = 2;
+        goto done;
     }
     a.lockstep = vc.lockstep;
     a.step_ms = vc.step_ms;
@@ -458,12 +501,6 @@ main(int argc, char **argv)
     a.n_expect = vc.n_expect;
     memcpy(a.expect, vc.expect, sizeof a.expect);
     a.exit_when_done = vc.exit_when_done;
-
-    a.st = stage_new(inst, cfg);
-    if (!a.st) {
-        cfg_destroy(&cfg);
-        return 3;
-    }
     stage_set_state(a.st, "loading");
     a.src = source_new();
     if (!a.src) {
@@ -509,6 +546,7 @@ main(int argc, char **argv)
         .connections = stage_counter(a.st, "connections"),
         .subscribe_ok = stage_counter(a.st, "subscribe_ok"),
         .bad_requests = stage_counter(a.st, "bad_requests"),
+        .run_id = stage_run_id(a.st),
     };
     vc.priv.instruments_linear = inst_linear;
     a.priv = priv_new(&vc.priv);

@@ -75,6 +75,7 @@ typedef struct {
     char path[128];
     char *post;
     size_t post_len;
+    char foreign[48]; /* the run id a client of another run sent ("" = ours or none) */
 } s_pss_t;
 
 struct server {
@@ -579,6 +580,16 @@ s_conn_close(server_t *self, s_conn_t *c)
     free(c);
 }
 
+/* Copy custom header `name` ("x-bapi-sign:") into buf ("" when absent). */
+static void
+s_hdr(struct lws *wsi, const char *name, char *buf, int cap)
+{
+    buf[0] = '\0';
+    if (lws_hdr_custom_copy(wsi, buf, cap, name, (int)strlen(name)) < 0) {
+        buf[0] = '\0';
+    }
+}
+
 /* Check a WS upgrade: known path, sane label, Binance streams. 0 = accept. */
 static int
 s_filter(server_t *self, struct lws *wsi, s_pss_t *pss)
@@ -626,6 +637,11 @@ s_filter(server_t *self, struct lws *wsi, s_pss_t *pss)
         }
         snprintf(pss->label, sizeof pss->label, "%s", v);
     }
+    s_hdr(wsi, "x-tradepipe-run:", buf, (int)sizeof buf);
+    pss->foreign[0] = '\0';
+    if (buf[0] && self->cfg.run_id && self->cfg.run_id[0] && strcmp(buf, self->cfg.run_id) != 0) {
+        snprintf(pss->foreign, sizeof pss->foreign, "%.47s", buf);
+    }
     if (!s_is_bybit(pss->kind)) {
         v = lws_get_urlarg_by_name(wsi, "streams=", buf, (int)sizeof buf);
         if (v) {
@@ -637,6 +653,21 @@ s_filter(server_t *self, struct lws *wsi, s_pss_t *pss)
 
 /* ---- HTTP ------------------------------------------------------------------------------- */
 
+/* "X-Tradepipe-Run: <run id>" into a response being built at *p (nothing without a run id).
+ * 0, or 1 if it does not fit. */
+static int
+s_add_run_hdr(const server_t *self, struct lws *wsi, unsigned char **p, unsigned char *end)
+{
+    const char *id = self->cfg.run_id;
+    if (!id || !id[0]) {
+        return 0;
+    }
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)"X-Tradepipe-Run:",
+                                       (const unsigned char *)id, (int)strlen(id), p, end)
+               ? 1
+               : 0;
+}
+
 static int
 s_http_respond(struct lws *wsi, s_pss_t *pss, unsigned status, const char *body, size_t len,
                char *owned)
@@ -647,22 +678,14 @@ s_http_respond(struct lws *wsi, s_pss_t *pss, unsigned status, const char *body,
     pss->body_len = len;
     pss->body_off = 0;
     pss->body_owned = owned;
+    const server_t *self = lws_context_user(lws_get_context(wsi));
     if (lws_add_http_common_headers(wsi, status, "application/json", (lws_filepos_t)len, &p, end)
+        || s_add_run_hdr(self, wsi, &p, end)
         || lws_finalize_write_http_header(wsi, start, &p, end)) {
         return 1;
     }
     lws_callback_on_writable(wsi);
     return 0;
-}
-
-/* Copy custom header `name` ("x-bapi-sign:") into buf ("" when absent). */
-static void
-s_hdr(struct lws *wsi, const char *name, char *buf, int cap)
-{
-    buf[0] = '\0';
-    if (lws_hdr_custom_copy(wsi, buf, cap, name, (int)strlen(name)) < 0) {
-        buf[0] = '\0';
-    }
 }
 
 /* Hand a private REST request to cfg.private_http and answer it. Returns as s_http. */
@@ -717,8 +740,8 @@ s_private_http(server_t *self, struct lws *wsi, s_pss_t *pss, bool post)
     pss->body_len = len;
     pss->body_off = 0;
     pss->body_owned = rs.body;
-    if (lws_add_http_common_headers(wsi, rs.status, "application/json", (lws_filepos_t)len, &p,
-                                    end)) {
+    if (lws_add_http_common_headers(wsi, rs.status, "application/json", (lws_filepos_t)len, &p, end)
+        || s_add_run_hdr(self, wsi, &p, end)) {
         return 1;
     }
     if (rs.limit >= 0) {
@@ -956,8 +979,24 @@ s_callback_inner(server_t *self, struct lws *wsi, enum lws_callback_reasons reas
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return pss ? s_filter(self, wsi, pss) : -1;
+    case LWS_CALLBACK_ADD_HEADERS: { /* the WebSocket upgrade's 101 response */
+        struct lws_process_html_args *args = in;
+        unsigned char *p = (unsigned char *)args->p;
+        if (s_add_run_hdr(self, wsi, &p, p + args->max_len)) {
+            return -1;
+        }
+        args->max_len -= (int)(p - (unsigned char *)args->p);
+        args->p = (char *)p;
+        return 0;
+    }
     case LWS_CALLBACK_ESTABLISHED:
         if (!pss) {
+            return -1;
+        }
+        if (pss->foreign[0]) { /* it has our id in the 101: it refuses us, we close it */
+            s_bad(self, "websocket client of another run", pss->foreign, strlen(pss->foreign));
+            log_warn(k_mod, "refused a connection on label '%s' from run %s: this is run %s",
+                     pss->label, pss->foreign, self->cfg.run_id);
             return -1;
         }
         pss->conn = s_conn_open(self, wsi, pss);

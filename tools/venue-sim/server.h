@@ -16,6 +16,9 @@
  *    GET /spot/api/v3/klines, /usdm/fapi/v1/klines      Binance klines closed by the replay clock
  *    GET /v5/market/kline?category=&symbol=&interval=  Bybit klines closed by the replay clock
  *    anything else: 404 with a Bybit-style JSON body.
+ *  Run identity: "X-Tradepipe-Run: <run id>" on every upgrade and REST response (cfg.run_id);
+ *    a WebSocket client of another run (its request header names another id) gets the
+ *    upgrade, so it can read our id and refuse us, and is then closed unregistered.
  *  Counting: every text frame written on a connection (data, acks, pongs, errors) adds 1 to
  *  its label's count; counts are cumulative per label over reconnects. A connection without
  *  replay_conn is "plain": served the same frames, counted under no label.
@@ -74,6 +77,11 @@ typedef struct {
     server_http_fn *private_http; /* NULL = no private REST */
     server_ws_fn *private_ws;     /* NULL = no /v5/private WS */
     void *private_arg;
+    /* the run id of the group (common/runid.h; borrowed, outlives the server), announced in
+     * the response header "X-Tradepipe-Run" of every WebSocket upgrade and REST answer; a
+     * WebSocket client that sends another run's id in that request header is refused after
+     * the upgrade (closed before it is counted under its label). NULL or "" = none. */
+    const char *run_id;
 } server_cfg_t;
 
 typedef struct server server_t;

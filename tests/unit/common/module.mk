@@ -10,3 +10,5 @@ UNIT_TESTS += test_runid
 test_runid_SRCS := tests/unit/common/test_runid.c
 UNIT_TESTS += test_stage_reload
 test_stage_reload_SRCS := tests/unit/common/test_stage_reload.c
+UNIT_TESTS += test_isolation
+test_isolation_SRCS := tests/unit/common/test_isolation.c

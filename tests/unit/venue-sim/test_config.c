@@ -70,12 +70,31 @@ test_refusals_name_line_and_key(void **state)
     for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++) {
         s_text(text, sizeof text, k_cases[i].vs);
         cfg_t *c = ctu_load("vscfg", text, path);
+        cfg_assume_venue_port(c, 18765); /* port 0 and no run: as check-config does */
         assert_int_equal(venuesim_config_check(c, "venue-sim.0"), -1);
         assert_int_equal(errno, EINVAL);
         ctu_expect(c, path, text, k_cases[i].marker, k_cases[i].key, k_cases[i].why);
         cfg_destroy(&c);
         unlink(path);
     }
+}
+
+/* venue_sim.port 0 (the default) and no run directory with a port file: the reader cannot
+ * know the port (venue-sim's main.c chooses one first; check-config assumes one) */
+static void
+test_port_of_no_run(void **state)
+{
+    (void)state;
+    char text[4096], path[128];
+    s_text(text, sizeof text, "    \"step_ms\": 100");
+    cfg_t *c = ctu_load("vscfg", text, path);
+    venuesim_config_t vc;
+    assert_int_equal(venuesim_config_read(c, true, NULL, -1, &vc), -1);
+    assert_non_null(strstr(cfg_error(c), ": venue_sim.port: 0 (a free port chosen at start)"));
+    assert_int_equal(venuesim_config_read(c, true, NULL, 4242, &vc), 0); /* --port */
+    assert_int_equal(vc.port, 4242);
+    cfg_destroy(&c);
+    unlink(path);
 }
 
 static void
@@ -85,6 +104,7 @@ test_default_config(void **state)
     char err[512];
     cfg_t *c = cfg_load("config/default.json", err, sizeof err);
     assert_non_null(c);
+    cfg_assume_venue_port(c, 18765); /* its URLs say {venue_port}; no run has chosen one */
     if (venuesim_config_check(c, "venue-sim.0") != 0) {
         fail_msg("%s", cfg_error(c));
     }
@@ -111,6 +131,7 @@ main(void)
     log_init("test", LOG_LVL_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals_name_line_and_key),
+        cmocka_unit_test(test_port_of_no_run),
         cmocka_unit_test(test_default_config),
     };
     return cmocka_run_group_tests_name("vs_config", tests, NULL, NULL);
