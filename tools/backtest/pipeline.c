@@ -721,6 +721,9 @@ pipeline_new(cfg_t *cfg, const char *db)
         return NULL;
     }
     p->cfg = cfg;
+    /* nothing listens: the connections' URLs only route frames by their path, so a
+     * "{venue_port}" with no port chosen for the run (no tools/sv up) stands for any port */
+    cfg_assume_venue_port(cfg, 1);
     if (s_build(p, db) != 0) {
         int e = errno ? errno : EINVAL;
         pipeline_destroy(&p);
