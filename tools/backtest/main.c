@@ -108,9 +108,15 @@ main(int argc, char **argv)
         return 2;
     }
     const char *mode = NULL;
-    if (cfg_str(cfg, "mode", "replay", &mode) != 0 || strcmp(mode, "replay") != 0) {
-        fprintf(stderr, "backtest: %s: mode: a backtest replays recorded data (mode \"replay\")\n",
-                cfg_file(cfg));
+    if (cfg_str(cfg, "mode", "replay", &mode) != 0) {
+        fprintf(stderr, "backtest: %s\n", cfg_error(cfg));
+        cfg_destroy(&cfg);
+        return 2;
+    }
+    if (strcmp(mode, "replay") != 0) {
+        fprintf(stderr,
+                "backtest: %s:%d: mode: a backtest replays recorded data (\"replay\"), not %s\n",
+                cfg_file(cfg), cfg_line(cfg, "mode"), mode);
         cfg_destroy(&cfg);
         return 2;
     }
