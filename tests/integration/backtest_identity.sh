@@ -3,8 +3,8 @@
 # month), the group replays it under supervisord (venue-sim, feed, signal, risk, executor,
 # recorder), then the backtest runs the same config in one process, and the two databases are
 # compared table by table, row for row in id order, every column but the row ids (id,
-# event_id: the group's events table also holds its wall-clock heartbeats) and the wall-clock
-# receive time (trades.ts_recv): orders, fills, positions, balances, signals, and the market-data and risk rows
+# event_id: the group's events table also holds its wall-clock heartbeats), the wall-clock
+# receive time (trades.ts_recv) and the run id (run_id: each run has its own): orders, fills, positions, balances, signals, and the market-data and risk rows
 # (candles, indicators, trades, book_top, risk_events).
 # One documented difference (docs/backtest.md "Same answers"): the group repeats venue-sim's
 # hello until the pipeline has joined (a number of rounds that depends on timing), and each
@@ -18,7 +18,7 @@ same_table() {
     t=$1
     where=${4:-1}
     cols=$(sql "$2" "select group_concat(name, ',') from pragma_table_info('$t')
-        where name not in ('id', 'event_id', 'ts_recv')")
+        where name not in ('id', 'event_id', 'ts_recv', 'run_id')")
     a=$(sql "$2" "select $cols from $t where $where order by id")
     b=$(sql "$3" "select $cols from $t where $where order by id")
     if [ "$a" = "$b" ]; then echo same; else
