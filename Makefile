@@ -5,13 +5,16 @@
 #   make bench   benchmarks (not part of check)
 #   make asan    unit tests again under ASan+UBSan in build/asan/
 #   make lint    clang-format, clang-tidy, cppcheck (tools from make deps-lint)
+#   make fresh-check  make run + make check on a freshly bootstrapped minimal Debian 12 (root)
 
 PKGS := libczmq libzmq msgpack sqlite3 libwebsockets openssl libcurl jansson cmocka zlib
 DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsqlite3-dev \
         libwebsockets-dev libssl-dev libcurl4-openssl-dev libjansson-dev libjsmn-dev \
         libcmocka-dev zlib1g-dev sqlite3 supervisor procps gnuplot-nox
-# only for tests: the report page rendered in headless Chromium, network namespaces (CURVE)
-DEBS_TEST := chromium iproute2 jq
+# only for tests: the report page rendered in headless Chromium, network namespaces (CURVE),
+# JSON in shell (jq), venue-sim's REST from shell (curl), price comparisons (bc), the live
+# executor's signed-request client (python3 + requests)
+DEBS_TEST := chromium iproute2 jq curl bc python3 python3-requests
 DEBS_LINT := clang-format clang-tidy cppcheck
 DEBS_FUZZ := clang libclang-rt-14-dev
 
@@ -24,7 +27,7 @@ CFLAGS_ALL = -std=gnu11 $(OPT) $(SAN) $(WARN) -I. -MMD -MP $(PKG_CFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-.PHONY: all deps deps-lint check unit integration run bench asan lint clean fuzz keys
+.PHONY: all deps deps-lint check unit integration run bench asan lint clean fuzz keys fresh-check
 all:
 
 # install only the Debian packages that are missing
@@ -113,6 +116,10 @@ asan:
 run: deps
 	@$(MAKE) --no-print-directory all
 	@tools/run.sh config/default.json
+
+# the README's commands on a debootstrapped Debian 12 with nothing installed by hand (HEAD only)
+fresh-check:
+	@tools/fresh-check.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_PATHS)

@@ -139,6 +139,9 @@ s_status_json(stage_t *self, json_t *o)
                         json_integer((clock_mono_ns() - self->start_mono) / CLOCK_NS_PER_MS));
     json_object_set_new(o, "mode", json_string(self->replay ? "replay" : "live"));
     json_object_set_new(o, "run_id", json_string(self->run_id));
+    if (self->status_fn) { /* first: it may bring counters up to date (feed's s_on_status) */
+        self->status_fn(self, o, self->status_arg);
+    }
     json_t *c = json_object();
     for (size_t i = 0; i < self->n_counters; i++) {
         json_object_set_new(c, self->counter_names[i], json_integer(self->counters[i]));
@@ -151,9 +154,6 @@ s_status_json(stage_t *self, json_t *o)
         json_object_set_new(o, "curve",
                             json_pack("{s:I, s:I}", "accepted", (json_int_t)curve_accepted(),
                                       "refused", (json_int_t)curve_refused()));
-    }
-    if (self->status_fn) {
-        self->status_fn(self, o, self->status_arg);
     }
 }
 

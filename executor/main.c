@@ -265,6 +265,9 @@ main(int argc, char **argv)
     xc.exec.instance = inst;
     xc.exec.epoch_ns = bus_pub_epoch(stage_pub(c.st)); /* answers share the PUB's epoch */
     xc.exec.venue.loop = stage_loop(c.st);
+    /* paper persistence: the file names its run; a replay restores only its own run's */
+    xc.exec.venue.run_id = stage_run_id(c.st);
+    xc.exec.venue.fresh_other_runs = stage_replay(c.st);
     c.exec = exec_new(&xc.exec, s_emit, &c);
     executor_config_wipe(&xc); /* the REST client holds its own copy */
     if (!c.exec) {

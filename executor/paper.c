@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/money.h"
+#include "common/runid.h"
 
 typedef __int128 s_i128;
 
@@ -201,6 +202,58 @@ s_restore(paper_t *self, FILE *f)
     return n;
 }
 
+/* The run named by the state file's first line ("# run ID"), into id[cap] ("" = none: a file
+ * from before run ids). */
+static void
+s_file_run(FILE *f, char *id, size_t cap)
+{
+    char line[128];
+    id[0] = '\0';
+    if (fgets(line, sizeof line, f) && strncmp(line, "# run ", 6) == 0) {
+        line[strcspn(line, "\r\n")] = '\0';
+        size_t n = strlen(line + 6);
+        if (runid_valid(line + 6) && n < cap) {
+            memcpy(id, line + 6, n + 1);
+        }
+    }
+    rewind(f);
+}
+
+/* A replay starts fresh unless it resumes its own run: when the state file `*in` was written by
+ * another run (or names none), it is closed (*in = NULL) and set aside as
+ * "<path>.<its run id>" (".norun": before run ids), and the venue starts from nothing.
+ * 0, or -1 with errno from rename (logged). */
+static int
+s_other_run(paper_t *self, const venue_cfg_t *cfg, FILE **in)
+{
+    (void)self;
+    if (!cfg->fresh_other_runs || !cfg->run_id || !cfg->run_id[0]) {
+        return 0;
+    }
+    char id[RUNID_MAX];
+    s_file_run(*in, id, sizeof id);
+    if (strcmp(id, cfg->run_id) == 0) {
+        return 0; /* a restart within this run: restored */
+    }
+    fclose(*in);
+    *in = NULL;
+    char aside[600];
+    int w = snprintf(aside, sizeof aside, "%s.%s", cfg->journal_path, id[0] ? id : "norun");
+    for (int k = 2; w > 0 && (size_t)w < sizeof aside && access(aside, F_OK) == 0 && k < 100; k++) {
+        w = snprintf(aside, sizeof aside, "%s.%s.%d", cfg->journal_path, id[0] ? id : "norun", k);
+    }
+    if (w < 0 || (size_t)w >= sizeof aside || rename(cfg->journal_path, aside) != 0) {
+        int e = w < 0 || (size_t)w >= sizeof aside ? ENAMETOOLONG : errno;
+        log_error(S_MOD, "cannot set aside the paper state %s of run %s: %s", cfg->journal_path,
+                  id[0] ? id : "(none)", strerror(e));
+        errno = e;
+        return -1;
+    }
+    log_notice(S_MOD, "fresh start of run %s: the paper state %s is of run %s, set aside as %s",
+               cfg->run_id, cfg->journal_path, id[0] ? id : "(before run ids)", aside);
+    return 0;
+}
+
 paper_t *
 paper_new(const venue_cfg_t *cfg)
 {
@@ -231,6 +284,12 @@ paper_new(const venue_cfg_t *cfg)
     }
     if (cfg->journal_path && cfg->journal_path[0]) {
         FILE *in = fopen(cfg->journal_path, "r");
+        if (in && s_other_run(self, cfg, &in) != 0) {
+            int e = errno;
+            paper_destroy(&self);
+            errno = e;
+            return NULL;
+        }
         if (in) {
             size_t n = s_restore(self, in);
             fclose(in);
@@ -244,6 +303,10 @@ paper_new(const venue_cfg_t *cfg)
             paper_destroy(&self);
             errno = e;
             return NULL;
+        }
+        /* a new file names the run writing it (a comment line: s_restore skips it) */
+        if (cfg->run_id && cfg->run_id[0] && ftell(self->state) == 0) {
+            s_log(self, "# run %s\n", cfg->run_id);
         }
     }
     return self;

@@ -58,7 +58,10 @@
  *  ("T"), fill ("F") and cancel ("X") is appended and fsync'd; paper_new replays the file through
  * the same paths with outputs silenced, restoring orders (marked sent), account, working and
  * untriggered orders and the attached TP/SL (born again from their entry's fills). Books and marks
- * come back with market data. Off by default. Invariants, asserted by paper_check(): (1) every
+ * come back with market data. Off by default. Runs: a new file starts with "# run <run id>";
+ * with cfg->fresh_other_runs (replay mode) a file of another run (or without that line) is
+ * renamed "<path>.<its run id>" (".norun") and the venue starts fresh; a restart within the
+ * run, and live mode, restore. Invariants, asserted by paper_check(): (1) every
  * working order is open (New, PartiallyFilled, Untriggered) (2) an Untriggered order has trigger_px
  * > 0 and direction 1 or 2 (3) only limit orders rest (entry live); attached TP/SL are reduce-only
  *    (4) account invariants hold (account_check)

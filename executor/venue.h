@@ -13,6 +13,7 @@
 #ifndef TP_EXEC_VENUE_H
 #define TP_EXEC_VENUE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -56,6 +57,11 @@ typedef struct {
     const int64_t *md_time;   /* the latest md event time the executor has seen, ns (0 = none;
                                  set by exec_new, outlives the venue): ts_event of
                                  exec.status; NULL or 0 = the wall clock is used */
+    /* paper persistence (executor/paper.h "Persistence"): the run writing the state file
+     * (NULL = none named), and whether a file of another run is set aside instead of restored
+     * (replay mode: a replay starts fresh unless it resumes its own run) */
+    const char *run_id;
+    bool fresh_other_runs;
 } venue_cfg_t;
 
 typedef struct {

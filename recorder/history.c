@@ -32,6 +32,7 @@ static const char k_bars_sql[] =
     " AS taker_buy_volume_m"
     " FROM candles c LEFT JOIN events e ON e.id = c.event_id"
     " WHERE c.venue = ?1 AND c.symbol = ?2 AND c.tf_s = ?3 AND c.topic_kind = ?4"
+    " AND (?10 IS NULL OR c.run_id = ?10) AND c.evt < ?11"
     " ORDER BY c.start_ns DESC, c.id DESC LIMIT ?5) ORDER BY start_ns, evt";
 
 /* The last n trades of a symbol, oldest first (by id: the order the recorder - and any stage
@@ -40,7 +41,8 @@ static const char k_bars_sql[] =
  * rows, not by the table's size (the trades table has no symbol index). */
 static const char k_trades_sql[] =
     "SELECT * FROM (SELECT id, evt, px, px_m, qty, qty_m, px_scale, qty_scale, side, trade_id"
-    " FROM trades WHERE venue = ?1 AND symbol = ?2 ORDER BY id DESC LIMIT ?3) ORDER BY id";
+    " FROM trades WHERE venue = ?1 AND symbol = ?2 AND (?10 IS NULL OR run_id = ?10)"
+    " AND evt < ?11 ORDER BY id DESC LIMIT ?3) ORDER BY id";
 
 /* An order is open when its LAST exec.order row has a non-terminal status (Bybit v5
  * orderStatus words; terminal: Filled, Cancelled, PartiallyFilledCanceled, Rejected,
@@ -49,7 +51,8 @@ static const char k_open_orders_sql[] =
     "SELECT o.client_id, o.order_id, o.venue, o.symbol, o.side, o.type, o.status, o.qty,"
     " o.qty_m, o.px, o.px_m, o.cum_qty, o.cum_qty_m, o.avg_px, o.avg_px_m, o.fee, o.fee_m,"
     " o.px_scale, o.qty_scale, o.reduce_only, o.evt FROM orders o"
-    " JOIN (SELECT max(id) AS id FROM orders GROUP BY coalesce(client_id, order_id)) last"
+    " JOIN (SELECT max(id) AS id FROM orders WHERE (?10 IS NULL OR run_id = ?10) AND evt < ?11"
+    " GROUP BY coalesce(client_id, order_id)) last"
     " ON o.id = last.id"
     " WHERE o.status NOT IN ('Filled', 'Cancelled', 'PartiallyFilledCanceled', 'Rejected',"
     " 'Deactivated') ORDER BY o.evt, o.id";
@@ -59,11 +62,13 @@ static const char k_positions_sql[] =
     "SELECT p.venue, p.symbol, p.qty, p.qty_m, p.entry_px, p.entry_px_m, p.mark_px,"
     " p.mark_px_m, p.realized_pnl, p.realized_pnl_m, p.unrealized_pnl, p.unrealized_pnl_m,"
     " p.px_scale, p.qty_scale, p.evt FROM positions p"
-    " JOIN (SELECT max(id) AS id FROM positions GROUP BY venue, symbol) last ON p.id = last.id"
+    " JOIN (SELECT max(id) AS id FROM positions WHERE (?10 IS NULL OR run_id = ?10)"
+    " AND evt < ?11 GROUP BY venue, symbol) last ON p.id = last.id"
     " WHERE ?1 OR p.qty_m != 0 ORDER BY p.venue, p.symbol";
 
 static const char k_risk_state_sql[] =
-    "SELECT body, evt FROM risk_events WHERE topic = 'risk.state' ORDER BY id DESC LIMIT 1";
+    "SELECT body, evt FROM risk_events WHERE topic = 'risk.state'"
+    " AND (?10 IS NULL OR run_id = ?10) AND evt < ?11 ORDER BY id DESC LIMIT 1";
 
 static char *
 s_dump(json_t *j)
@@ -148,9 +153,23 @@ s_taker_text(json_t *arr)
     return 0;
 }
 
+/* The run and time bounds every question shares: ?10 = the run id (NULL: any run), ?11 = the
+ * exclusive upper bound of the rows' event time (history.h "Which rows"). */
+static void
+s_bind_bounds(sqlite3_stmt *st, const history_ctx_t *ctx, int64_t until)
+{
+    if (ctx != NULL && ctx->run_id != NULL && ctx->run_id[0] != '\0') {
+        (void)sqlite3_bind_text(st, 10, ctx->run_id, -1, SQLITE_TRANSIENT);
+    } else {
+        (void)sqlite3_bind_null(st, 10);
+    }
+    (void)sqlite3_bind_int64(st, 11, until);
+}
+
 /* Run `sql` with the parameters bound by `bind` and answer {"ok":true, key:[rows]}. */
 static char *
-s_list(sqlite3 *db, const char *sql, const char *key, const json_t *req)
+s_list(sqlite3 *db, const history_ctx_t *ctx, int64_t until, const char *sql, const char *key,
+       const json_t *req)
 {
     sqlite3_stmt *st = NULL;
     json_t *arr = NULL;
@@ -161,6 +180,7 @@ s_list(sqlite3 *db, const char *sql, const char *key, const json_t *req)
         out = s_error("query failed: ", sqlite3_errmsg(db));
         goto done;
     }
+    s_bind_bounds(st, ctx, until);
     if (strcmp(key, "bars") == 0) {
         const char *kind = json_string_value(json_object_get(req, "kind"));
         (void)sqlite3_bind_text(st, 1, json_string_value(json_object_get(req, "venue")), -1,
@@ -205,7 +225,7 @@ done:
 }
 
 static char *
-s_risk_state(sqlite3 *db)
+s_risk_state(sqlite3 *db, const history_ctx_t *ctx, int64_t until)
 {
     sqlite3_stmt *st = NULL;
     char *out = NULL;
@@ -215,6 +235,7 @@ s_risk_state(sqlite3 *db)
         out = s_error("query failed: ", sqlite3_errmsg(db));
         goto done;
     }
+    s_bind_bounds(st, ctx, until);
     rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         out = s_dump(json_pack("{s:b, s:n}", "ok", 1, "state")); /* none recorded yet */
@@ -234,7 +255,7 @@ done:
 }
 
 char *
-history_answer(sqlite3 *db, const char *req, size_t len)
+history_answer(sqlite3 *db, const history_ctx_t *ctx, const char *req, size_t len)
 {
     json_error_t jerr;
     json_t *j = json_loadb(req, len, 0, &jerr);
@@ -246,6 +267,20 @@ history_answer(sqlite3 *db, const char *req, size_t len)
         return out;
     }
     const char *q = json_string_value(json_object_get(j, "q"));
+    /* the time bound (history.h "Which rows"): the asker's event time, exclusive; without it a
+     * replay is answered up to the recorder's own replay clock, live mode without a bound */
+    json_t *u = json_object_get(j, "until");
+    int64_t until = INT64_MAX;
+    if (u != NULL && (!json_is_integer(u) || json_integer_value(u) <= 0)) {
+        out = s_error("until must be the asking stage's event time (ns > 0)", "");
+        json_decref(j);
+        return out;
+    }
+    if (u != NULL) {
+        until = (int64_t)json_integer_value(u);
+    } else if (ctx != NULL && ctx->replay && ctx->clock > 0) {
+        until = ctx->clock < INT64_MAX ? ctx->clock + 1 : INT64_MAX;
+    }
     if (q == NULL) {
         out = s_error("missing \"q\"", "");
     } else if (strcmp(q, "bars") == 0) {
@@ -262,7 +297,7 @@ history_answer(sqlite3 *db, const char *req, size_t len)
         } else if (kind != NULL && strcmp(kind, "sig.bar") != 0 && strcmp(kind, "md.kline") != 0) {
             out = s_error("kind must be sig.bar or md.kline, not ", kind);
         } else {
-            out = s_list(db, k_bars_sql, "bars", j);
+            out = s_list(db, ctx, until, k_bars_sql, "bars", j);
         }
     } else if (strcmp(q, "trades") == 0) {
         json_t *n = json_object_get(j, "n");
@@ -273,14 +308,14 @@ history_answer(sqlite3 *db, const char *req, size_t len)
                    || json_integer_value(n) > HISTORY_MAX_TRADES) {
             out = s_error("trades needs n in 1..", "1000000");
         } else {
-            out = s_list(db, k_trades_sql, "trades", j);
+            out = s_list(db, ctx, until, k_trades_sql, "trades", j);
         }
     } else if (strcmp(q, "open_orders") == 0) {
-        out = s_list(db, k_open_orders_sql, "orders", j);
+        out = s_list(db, ctx, until, k_open_orders_sql, "orders", j);
     } else if (strcmp(q, "positions") == 0) {
-        out = s_list(db, k_positions_sql, "positions", j);
+        out = s_list(db, ctx, until, k_positions_sql, "positions", j);
     } else if (strcmp(q, "risk_state") == 0) {
-        out = s_risk_state(db);
+        out = s_risk_state(db, ctx, until);
     } else {
         out = s_error("unknown question: ", q);
     }

@@ -14,6 +14,11 @@
  *  commit succeeds again, and `rec.alert` "error" "dropping" the first time messages are
  *  dropped in an episode. Each alert is also queued into the database (risk_events and alerts
  *  rows with topic rec.alert), so the file records its own troubles once it can be written.
+ *  Runs: every row carries the group's run id (stage_run_id); the `runs` table records each
+ *  run's start, its clean end (set only after a SIGTERM/SIGINT stop with everything committed)
+ *  and the recorder restarts within it. A restart reads the last seq stored per publisher and
+ *  epoch of the run and records the jump to the first one received as a gap
+ *  (writer_resume_gap; docs/recorder.md "Runs").
  *  Config (all optional, read by recorder/config.h; each needs a restart): recorder.db
  *  (string, "{run}/tradepipe.db"), recorder.batch_max (messages, 5000), recorder.batch_ms (ms,
  *  200), recorder.rcvhwm (messages, 1000000).
@@ -52,6 +57,7 @@ typedef struct {
     zsock_t *history;
     bool alerted;          /* a db_<kind> alert was sent for the current failure episode */
     uint64_t dropped_seen; /* dropped count when the last "dropping" alert went out */
+    int64_t clock;         /* replay: ts_event of the last barrier released (history bound) */
 } s_ctx_t;
 
 /* Publish one rec.alert (risk.alert body) on the recorder's PUB. */
@@ -140,8 +146,11 @@ s_on_history(zloop_t *loop, zsock_t *reader, void *arg)
     if (!s.failing) {
         (void)writer_commit(ctx->w); /* a failure is counted and alerted like any other */
     }
+    history_ctx_t hc = { .run_id = writer_run_id(ctx->w),
+                         .replay = stage_replay(ctx->st),
+                         .clock = ctx->clock };
     char *reply =
-        history_answer(writer_db(ctx->w), (const char *)zframe_data(req), zframe_size(req));
+        history_answer(writer_db(ctx->w), &hc, (const char *)zframe_data(req), zframe_size(req));
     zframe_destroy(&req);
     const char *out = reply ? reply : "{\"ok\":false,\"error\":\"out of memory\"}";
     if (zstr_send(reader, out) < 0) {
@@ -184,6 +193,9 @@ s_barrier(const codec_sys_barrier_t *b, void *arg)
             log_error("recorder", "commit before the end barrier failed; data is still pending");
         }
     }
+    if (b->ts_event > ctx->clock) {
+        ctx->clock = b->ts_event;
+    }
     (void)stage_forward_barrier(ctx->st, b); /* a failure is logged there */
     s_sync_counters(ctx);
 }
@@ -196,6 +208,20 @@ s_on_msg(stage_t *st, bus_msg_t *msg, void *arg)
     /* gaps are recorded here, on arrival, for every message (barriers included) */
     if (writer_add_gap_of(ctx->w, msg, clock_wall_ns(), clock_mono_ns()) < 0) {
         log_warn("recorder", "cannot queue gap row for %s: %s", msg->env.src, strerror(errno));
+    }
+    /* restarted within a run: the jump from the last seq stored to the first one received is
+     * what was published while no recorder ran (the bus never counts a first message) */
+    if (msg->gap == 0) {
+        int g = writer_resume_gap(ctx->w, msg, clock_wall_ns(), clock_mono_ns());
+        if (g < 0) {
+            log_warn("recorder", "cannot queue gap row for %s: %s", msg->env.src, strerror(errno));
+        } else if (g > 0) {
+            writer_stats_t s;
+            writer_stats(ctx->w, &s);
+            log_warn("recorder", "missed while down: %s epoch %lld up to seq %llu (%llu in all)",
+                     msg->env.src, (long long)msg->env.epoch,
+                     (unsigned long long)(msg->env.seq - 1), (unsigned long long)s.resume_missing);
+        }
     }
     if (step_push(ctx->step, msg) < 0) {
         log_error("recorder", "cannot buffer message %s: %s", msg->topic, strerror(errno));
@@ -246,6 +272,10 @@ s_status(stage_t *st, json_t *status, void *arg)
                               s.last_commit_ns
                                   ? json_string(clock_fmt_iso(s.last_commit_ns, iso, sizeof iso))
                                   : json_null());
+    (void)json_object_set_new(db, "run_id", json_string(writer_run_id(ctx->w)));
+    (void)json_object_set_new(db, "gaps", json_integer((json_int_t)s.gaps));
+    (void)json_object_set_new(db, "restart_gaps", json_integer((json_int_t)s.resume_gaps));
+    (void)json_object_set_new(db, "restart_missing", json_integer((json_int_t)s.resume_missing));
     (void)json_object_set_new(db, "step_released",
                               json_integer((json_int_t)step_released(ctx->step)));
     (void)json_object_set_new(status, "db",
@@ -299,6 +329,28 @@ main(int argc, char **argv)
         log_error("recorder", "cannot open database %s: %s", rc_cfg.db, strerror(errno));
         exit_code = 3;
         goto done;
+    }
+    writer_run_info_t run;
+    if (writer_begin_run(ctx.w, stage_run_id(ctx.st), clock_wall_ns(), &run) < 0) {
+        log_error("recorder", "cannot record the start of run %s in %s: %s", stage_run_id(ctx.st),
+                  rc_cfg.db, strerror(errno));
+        exit_code = 3;
+        goto done;
+    }
+    if (run.resumed) {
+        log_notice("recorder",
+                   "run %s: restart %lld of the recorder within the run, %zu publishers to "
+                   "check for what was missed%s",
+                   stage_run_id(ctx.st), (long long)run.starts, run.publishers,
+                   run.this_unclean ? "; the previous recorder did NOT stop cleanly" : "");
+    } else {
+        log_info("recorder", "run %s: new run", stage_run_id(ctx.st));
+    }
+    if (run.prev_unclean) {
+        log_warn("recorder",
+                 "the previous run %s in %s did not end cleanly (recorder killed or still "
+                 "running): its report warns",
+                 run.prev_run, rc_cfg.db);
     }
     ctx.step = step_new(stage_replay(ctx.st), s_deliver, s_barrier, &ctx);
     /* SUB HWM (docs/recorder.md "Never the bottleneck"): large enough to hold several seconds
@@ -381,6 +433,10 @@ main(int argc, char **argv)
     rc = stage_run(ctx.st);
     exit_code = rc == 0 ? 0 : 1;
     if (writer_commit(ctx.w) < 0) {
+        exit_code = 1;
+    }
+    /* clean end (SIGTERM/SIGINT and everything committed): the run's row says so */
+    if (exit_code == 0 && writer_end_run(ctx.w, clock_wall_ns()) < 0) {
         exit_code = 1;
     }
     s_sync_counters(&ctx);

@@ -96,8 +96,57 @@ static const char k_step2[] =
     "CREATE INDEX risk_events_topic ON risk_events(topic, id);"
     "CREATE INDEX candles_kind ON candles(topic_kind, venue, symbol, tf_s, start_ns);";
 
+/* Step 3: runs (docs/recorder.md "Runs"). Every table gets run_id (the group's {run}/run.id,
+ * common/runid.h); rows written before run ids existed are all put under the run "legacy",
+ * whose `runs` row (first/last time from their events) says nothing about how it ended
+ * (clean NULL). `runs` has one row per run id: started/ended wall time, whether its last
+ * recorder process stopped cleanly, how many did not, first/last event time. events_run serves
+ * the restart question "last seq stored per publisher and epoch of this run". */
+static const char k_step3[] =
+    "ALTER TABLE events ADD COLUMN run_id TEXT;"
+    "ALTER TABLE trades ADD COLUMN run_id TEXT;"
+    "ALTER TABLE book_top ADD COLUMN run_id TEXT;"
+    "ALTER TABLE candles ADD COLUMN run_id TEXT;"
+    "ALTER TABLE signals ADD COLUMN run_id TEXT;"
+    "ALTER TABLE orders ADD COLUMN run_id TEXT;"
+    "ALTER TABLE fills ADD COLUMN run_id TEXT;"
+    "ALTER TABLE positions ADD COLUMN run_id TEXT;"
+    "ALTER TABLE balances ADD COLUMN run_id TEXT;"
+    "ALTER TABLE risk_events ADD COLUMN run_id TEXT;"
+    "ALTER TABLE alerts ADD COLUMN run_id TEXT;"
+    "ALTER TABLE status ADD COLUMN run_id TEXT;"
+    "ALTER TABLE gaps ADD COLUMN run_id TEXT;"
+    "ALTER TABLE indicators ADD COLUMN run_id TEXT;"
+    "UPDATE events SET run_id = 'legacy';"
+    "UPDATE trades SET run_id = 'legacy';"
+    "UPDATE book_top SET run_id = 'legacy';"
+    "UPDATE candles SET run_id = 'legacy';"
+    "UPDATE signals SET run_id = 'legacy';"
+    "UPDATE orders SET run_id = 'legacy';"
+    "UPDATE fills SET run_id = 'legacy';"
+    "UPDATE positions SET run_id = 'legacy';"
+    "UPDATE balances SET run_id = 'legacy';"
+    "UPDATE risk_events SET run_id = 'legacy';"
+    "UPDATE alerts SET run_id = 'legacy';"
+    "UPDATE status SET run_id = 'legacy';"
+    "UPDATE gaps SET run_id = 'legacy';"
+    "UPDATE indicators SET run_id = 'legacy';"
+    "CREATE TABLE runs ("
+    " run_id TEXT PRIMARY KEY, started_ns INTEGER, ended_ns INTEGER, clean INTEGER,"
+    " unclean_stops INTEGER DEFAULT 0, starts INTEGER DEFAULT 0, first_evt INTEGER,"
+    " last_evt INTEGER);"
+    "INSERT INTO runs(run_id, started_ns, ended_ns, clean, starts, first_evt, last_evt)"
+    " SELECT 'legacy', a, b, NULL, 1, c, d FROM (SELECT min(recv_ts) AS a, max(recv_ts) AS b,"
+    "  min(CASE WHEN evt > 0 AND topic NOT LIKE 'sys.%' AND topic NOT LIKE 'rec.%' THEN evt END)"
+    "  AS c,"
+    "  max(CASE WHEN evt > 0 AND topic NOT LIKE 'sys.%' AND topic NOT LIKE 'rec.%' THEN evt END)"
+    "  AS d, count(*) AS n FROM events) WHERE n > 0;"
+    "CREATE INDEX events_run ON events(run_id, src, epoch, seq);"
+    "CREATE INDEX candles_run ON candles(run_id, topic_kind, venue, symbol, tf_s, start_ns);"
+    "CREATE INDEX gaps_run ON gaps(run_id);";
+
 /* k_migrations[i] takes user_version i -> i + 1. */
-static const char *const k_migrations[] = { k_step1, k_step2 };
+static const char *const k_migrations[] = { k_step1, k_step2, k_step3 };
 
 _Static_assert(sizeof k_migrations / sizeof k_migrations[0] == SCHEMA_VERSION,
                "one migration step per schema version");

@@ -19,6 +19,7 @@
 #include "common/codec.h"
 #include "common/log.h"
 #include "common/money.h"
+#include "common/runid.h"
 #include "recorder/schema.h"
 
 #define WRITER_JSON_MAX (64 * 1024) /* body JSON scratch; a CODEC_MSG_MAX body fits easily */
@@ -51,6 +52,7 @@ enum {
     S_ST_STATUS,
     S_ST_GAPS,
     S_ST_INDICATORS,
+    S_ST_RUN_EVT,
     S_ST_BEGIN,
     S_ST_COMMIT,
     S_ST_ROLLBACK,
@@ -59,46 +61,58 @@ enum {
 
 /* Column order here is the binding order in the s_ins_* functions. */
 static const char *const k_sql[S_ST_COUNT] = {
-    [S_ST_EVENTS] = "INSERT INTO events(topic,type,src,epoch,seq,ts,origin,evt,body,recv_ts)"
-                    " VALUES(?,?,?,?,?,?,?,?,?,?)",
+    [S_ST_EVENTS] = "INSERT INTO events(topic,type,src,epoch,seq,ts,origin,evt,body,recv_ts,run_id)"
+                    " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
     [S_ST_TRADES] = "INSERT INTO trades(event_id,venue,symbol,evt,ts_recv,px,px_m,qty,qty_m,"
-                    "px_scale,qty_scale,side,trade_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "px_scale,qty_scale,side,trade_id,run_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_ST_BOOK] = "INSERT INTO book_top(event_id,venue,symbol,evt,bid_px,bid_px_m,bid_qty,"
                   "bid_qty_m,ask_px,ask_px_m,ask_qty,ask_qty_m,px_scale,qty_scale,update_id,"
-                  "snapshot,n_bids,n_asks) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                  "snapshot,n_bids,n_asks,run_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_ST_CANDLES] = "INSERT INTO candles(event_id,topic_kind,source,venue,symbol,tf_s,start_ns,"
                      "end_ns,evt,open,open_m,high,high_m,low,low_m,close,close_m,volume,"
-                     "volume_m,px_scale,qty_scale,quote_volume,quote_volume_m,trades)"
-                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     "volume_m,px_scale,qty_scale,quote_volume,quote_volume_m,trades,run_id)"
+                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_ST_SIGNALS] = "INSERT INTO signals(event_id,strategy,venue,symbol,side,confidence,"
-                     "ref_px,ref_px_m,sl_px,sl_px_m,tp_px,tp_px_m,px_scale,evt,reason)"
-                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     "ref_px,ref_px_m,sl_px,sl_px_m,tp_px,tp_px_m,px_scale,evt,reason,run_id)"
+                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_ST_ORDERS] = "INSERT INTO orders(event_id,client_id,order_id,venue,symbol,side,type,"
                     "status,qty,qty_m,px,px_m,cum_qty,cum_qty_m,avg_px,avg_px_m,fee,fee_m,"
-                    "px_scale,qty_scale,reduce_only,reject_reason,evt)"
-                    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "px_scale,qty_scale,reduce_only,reject_reason,evt,run_id)"
+                    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_ST_FILLS] = "INSERT INTO fills(event_id,fill_id,client_id,order_id,venue,symbol,side,"
                    "px,px_m,qty,qty_m,fee,fee_m,realized_pnl,realized_pnl_m,px_scale,qty_scale,"
-                   "maker,evt) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   "maker,evt,run_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_ST_POSITIONS] = "INSERT INTO positions(event_id,venue,symbol,qty,qty_m,entry_px,"
                        "entry_px_m,mark_px,mark_px_m,realized_pnl,realized_pnl_m,"
-                       "unrealized_pnl,unrealized_pnl_m,px_scale,qty_scale,evt)"
-                       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       "unrealized_pnl,unrealized_pnl_m,px_scale,qty_scale,evt,run_id)"
+                       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_ST_BALANCES] = "INSERT INTO balances(event_id,venue,asset,wallet,wallet_m,available,"
-                      "available_m,equity,equity_m,fees,fees_m,evt)"
-                      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-    [S_ST_RISK] = "INSERT INTO risk_events(event_id,topic,client_id,state,reason,evt,body)"
-                  " VALUES(?,?,?,?,?,?,?)",
-    [S_ST_ALERTS] = "INSERT INTO alerts(event_id,level,code,text,evt) VALUES(?,?,?,?,?)",
-    [S_ST_STATUS] = "INSERT INTO status(event_id,venue,symbol,state,reason,evt)"
-                    " VALUES(?,?,?,?,?,?)",
-    [S_ST_GAPS] = "INSERT INTO gaps(src,epoch,from_seq,to_seq,missing,ts) VALUES(?,?,?,?,?,?)",
-    [S_ST_INDICATORS] = "INSERT INTO indicators(event_id,venue,symbol,tf_s,evt,name,value)"
-                        " VALUES(?,?,?,?,?,?,?)",
+                      "available_m,equity,equity_m,fees,fees_m,evt,run_id)"
+                      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [S_ST_RISK] = "INSERT INTO risk_events(event_id,topic,client_id,state,reason,evt,body,run_id)"
+                  " VALUES(?,?,?,?,?,?,?,?)",
+    [S_ST_ALERTS] = "INSERT INTO alerts(event_id,level,code,text,evt,run_id) VALUES(?,?,?,?,?,?)",
+    [S_ST_STATUS] = "INSERT INTO status(event_id,venue,symbol,state,reason,evt,run_id)"
+                    " VALUES(?,?,?,?,?,?,?)",
+    [S_ST_GAPS] =
+        "INSERT INTO gaps(src,epoch,from_seq,to_seq,missing,ts,run_id) VALUES(?,?,?,?,?,?,?)",
+    [S_ST_INDICATORS] = "INSERT INTO indicators(event_id,venue,symbol,tf_s,evt,name,value,run_id)"
+                        " VALUES(?,?,?,?,?,?,?,?)",
+    [S_ST_RUN_EVT] = "UPDATE runs SET first_evt = min(coalesce(first_evt, ?1), ?1),"
+                     " last_evt = max(coalesce(last_evt, ?2), ?2) WHERE run_id = ?3",
     [S_ST_BEGIN] = "BEGIN IMMEDIATE",
     [S_ST_COMMIT] = "COMMIT",
     [S_ST_ROLLBACK] = "ROLLBACK",
 };
+
+/* A publisher (src, epoch) that has rows of this run from before the recorder started: the
+ * first message received from it after the start is compared with the last seq stored. */
+typedef struct {
+    char src[CODEC_SRC_MAX];
+    int64_t epoch;
+    uint64_t last_seq;
+    bool seen; /* its first message since the start was checked */
+} s_resume_t;
 
 struct writer {
     char *path;
@@ -117,20 +131,26 @@ struct writer {
     codec_body_t body; /* decode scratch */
     char json[WRITER_JSON_MAX];
     log_limit_t db_limit, bad_limit, drop_limit;
+    char run_id[RUNID_MAX]; /* "" until writer_begin_run: rows get run_id NULL */
+    s_resume_t *resume;     /* last seq stored per (src, epoch) of this run at start */
+    size_t n_resume;
+    int64_t b_first, b_last; /* event time range of the batch being written (0 = none) */
 };
 
 /* ---- binding helpers: a cursor over one statement's parameters ---------------------------- */
 
 typedef struct {
     sqlite3_stmt *st;
-    int i;  /* next parameter index (1-based) */
-    int rc; /* first failure, SQLITE_OK if none */
+    int i;           /* next parameter index (1-based) */
+    int rc;          /* first failure, SQLITE_OK if none */
+    const char *run; /* bound last, by s_b_run: every statement's last parameter is run_id */
 } s_bind_t;
 
 static void
-s_b_begin(s_bind_t *b, sqlite3_stmt *st)
+s_b_begin(s_bind_t *b, const char *run, sqlite3_stmt *st)
 {
     b->st = st;
+    b->run = run[0] ? run : NULL;
     b->i = 1;
     b->rc = sqlite3_reset(st);
     if (b->rc == SQLITE_OK) {
@@ -215,6 +235,7 @@ s_side(int8_t side)
 static int
 s_b_run(s_bind_t *b, uint64_t *rows)
 {
+    s_b_text0(b, b->run);
     if (b->rc != SQLITE_OK) {
         return -1;
     }
@@ -294,6 +315,7 @@ writer_destroy(writer_t **self_p)
     if (self->db != NULL && sqlite3_close(self->db) != SQLITE_OK) {
         log_error("writer", "cannot close %s: %s", self->path, sqlite3_errmsg(self->db));
     }
+    free(self->resume);
     free(self->recs);
     free(self->arena);
     free(self->path);
@@ -443,7 +465,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
     switch (rec->type) {
     case CODEC_MD_TRADE: {
         const codec_md_trade_t *t = &u->trade;
-        s_b_begin(&b, self->st[S_ST_TRADES]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_TRADES]);
         s_b_int(&b, event_id);
         s_b_text(&b, t->venue);
         s_b_text(&b, t->symbol);
@@ -459,7 +481,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
     }
     case CODEC_MD_BOOK: {
         const codec_md_book_t *k = &u->book;
-        s_b_begin(&b, self->st[S_ST_BOOK]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_BOOK]);
         s_b_int(&b, event_id);
         s_b_text(&b, k->venue);
         s_b_text(&b, k->symbol);
@@ -481,7 +503,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
         if (!k->closed) {
             return 0; /* only final bars are candles; updates stay in events */
         }
-        s_b_begin(&b, self->st[S_ST_CANDLES]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_CANDLES]);
         s_b_int(&b, event_id);
         s_b_text(&b, "md.kline");
         s_b_text(&b, "kline");
@@ -504,7 +526,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
     }
     case CODEC_SIG_BAR: {
         const codec_sig_bar_t *k = &u->bar;
-        s_b_begin(&b, self->st[S_ST_CANDLES]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_CANDLES]);
         s_b_int(&b, event_id);
         s_b_text(&b, "sig.bar");
         s_b_text0(&b, k->source);
@@ -531,7 +553,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
         const codec_sig_ind_t *k = &u->ind;
         uint32_t n = k->n < CODEC_IND_MAX ? k->n : CODEC_IND_MAX;
         for (uint32_t i = 0; i < n; i++) {
-            s_b_begin(&b, self->st[S_ST_INDICATORS]);
+            s_b_begin(&b, self->run_id, self->st[S_ST_INDICATORS]);
             s_b_int(&b, event_id);
             s_b_text(&b, k->venue);
             s_b_text(&b, k->symbol);
@@ -547,7 +569,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
     }
     case CODEC_SIG_SIGNAL: {
         const codec_sig_signal_t *s = &u->signal;
-        s_b_begin(&b, self->st[S_ST_SIGNALS]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_SIGNALS]);
         s_b_int(&b, event_id);
         s_b_text(&b, s->strategy);
         s_b_text(&b, s->venue);
@@ -583,7 +605,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
             (void)snprintf(text, sizeof text, "%s: %s", u->alert.code, u->alert.text);
             reason = text;
         }
-        s_b_begin(&b, self->st[S_ST_RISK]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_RISK]);
         s_b_int(&b, event_id);
         s_b_text(&b, rec->topic);
         s_b_text0(&b, client);
@@ -597,7 +619,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
         if (rec->type != CODEC_RISK_ALERT) {
             return 0;
         }
-        s_b_begin(&b, self->st[S_ST_ALERTS]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_ALERTS]);
         s_b_int(&b, event_id);
         s_b_text0(&b, u->alert.level);
         s_b_text0(&b, u->alert.code);
@@ -607,7 +629,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
     }
     case CODEC_EXEC_ORDER: {
         const codec_exec_order_t *o = &u->xorder;
-        s_b_begin(&b, self->st[S_ST_ORDERS]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_ORDERS]);
         s_b_int(&b, event_id);
         s_b_text0(&b, o->client_id);
         s_b_text0(&b, o->order_id);
@@ -630,7 +652,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
     }
     case CODEC_EXEC_FILL: {
         const codec_exec_fill_t *f = &u->fill;
-        s_b_begin(&b, self->st[S_ST_FILLS]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_FILLS]);
         s_b_int(&b, event_id);
         s_b_text0(&b, f->fill_id);
         s_b_text0(&b, f->client_id);
@@ -650,7 +672,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
     }
     case CODEC_EXEC_POSITION: {
         const codec_exec_position_t *p = &u->position;
-        s_b_begin(&b, self->st[S_ST_POSITIONS]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_POSITIONS]);
         s_b_int(&b, event_id);
         s_b_text(&b, p->venue);
         s_b_text(&b, p->symbol);
@@ -666,7 +688,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
     }
     case CODEC_EXEC_BALANCE: {
         const codec_exec_balance_t *a = &u->balance;
-        s_b_begin(&b, self->st[S_ST_BALANCES]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_BALANCES]);
         s_b_int(&b, event_id);
         s_b_text(&b, a->venue);
         s_b_text(&b, a->asset);
@@ -679,7 +701,7 @@ s_ins_typed(writer_t *self, const s_rec_t *rec, int64_t event_id, const char *js
     }
     case CODEC_MD_STATUS: {
         const codec_md_status_t *s = &u->status;
-        s_b_begin(&b, self->st[S_ST_STATUS]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_STATUS]);
         s_b_int(&b, event_id);
         s_b_text(&b, s->venue);
         s_b_text0(&b, s->symbol);
@@ -726,7 +748,7 @@ s_write_rec(writer_t *self, const s_rec_t *rec, uint64_t *rows, uint64_t *events
     s_bind_t b;
 
     if (rec->kind == S_REC_GAP) {
-        s_b_begin(&b, self->st[S_ST_GAPS]);
+        s_b_begin(&b, self->run_id, self->st[S_ST_GAPS]);
         s_b_text(&b, rec->env.src);
         s_b_int(&b, rec->env.epoch);
         s_b_int(&b, (int64_t)rec->env.seq);
@@ -757,7 +779,7 @@ s_write_rec(writer_t *self, const s_rec_t *rec, uint64_t *rows, uint64_t *events
     }
 
     const char *tname = codec_type_name(rec->type);
-    s_b_begin(&b, self->st[S_ST_EVENTS]);
+    s_b_begin(&b, self->run_id, self->st[S_ST_EVENTS]);
     s_b_text(&b, rec->topic);
     s_b_text0(&b, rec->type == CODEC_UNKNOWN ? NULL : tname);
     s_b_text(&b, rec->env.src);
@@ -772,6 +794,17 @@ s_write_rec(writer_t *self, const s_rec_t *rec, uint64_t *rows, uint64_t *events
         return -1;
     }
     (*events)++;
+    /* the run's event time range: market and trading messages (heartbeats and the recorder's
+     * own alerts carry 0 or the wall clock) */
+    if (rec->env.evt > 0 && strncmp(rec->topic, "sys.", 4) != 0
+        && strncmp(rec->topic, "rec.", 4) != 0) {
+        if (self->b_first == 0 || rec->env.evt < self->b_first) {
+            self->b_first = rec->env.evt;
+        }
+        if (rec->env.evt > self->b_last) {
+            self->b_last = rec->env.evt;
+        }
+    }
     if (!decoded) {
         return 0;
     }
@@ -797,8 +830,17 @@ writer_commit(writer_t *self)
     }
     uint64_t rows = 0, events = 0, gaps = 0, bad = 0;
     int failed = s_step_simple(self, S_ST_BEGIN);
+    self->b_first = self->b_last = 0;
     for (size_t i = 0; failed == 0 && i < self->n_recs; i++) {
         failed = s_write_rec(self, &self->recs[i], &rows, &events, &gaps, &bad);
+    }
+    if (failed == 0 && self->run_id[0] && self->b_last > 0) {
+        s_bind_t b;
+        uint64_t ignore = 0;
+        s_b_begin(&b, self->run_id, self->st[S_ST_RUN_EVT]);
+        s_b_int(&b, self->b_first);
+        s_b_int(&b, self->b_last);
+        failed = s_b_run(&b, &ignore);
     }
     if (failed == 0) {
         failed = s_step_simple(self, S_ST_COMMIT);
@@ -892,4 +934,191 @@ writer_check(const writer_t *self)
     }
     assert((self->n_recs == 0) == (self->batch_start_mono == 0)); /* (3) */
     assert(self->n_msgs <= self->n_recs);
+}
+
+/* ---- runs -------------------------------------------------------------------------------- */
+
+/* Run one statement with text parameters (NULL-terminated list). Returns the sqlite result of
+ * the last step (SQLITE_ROW with the row left readable in *out when out != NULL, else
+ * finalized). */
+static int
+s_query(sqlite3 *db, const char *sql, sqlite3_stmt **out, const char *p1, const char *p2)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    if (p1) {
+        (void)sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
+    }
+    if (p2) {
+        (void)sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && out) {
+        *out = st;
+        return rc;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The last seq stored per (src, epoch) of this run into self->resume. 0 or -1. */
+static int
+s_load_resume(writer_t *self)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT src, epoch, max(seq) FROM events WHERE run_id = ?1"
+                           " AND src IS NOT NULL GROUP BY src, epoch",
+                           -1, &st, NULL)
+        != SQLITE_OK) {
+        return -1;
+    }
+    (void)sqlite3_bind_text(st, 1, self->run_id, -1, SQLITE_TRANSIENT);
+    int rc;
+    size_t cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (self->n_resume == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            s_resume_t *r = realloc(self->resume, ncap * sizeof *r);
+            if (r == NULL) {
+                sqlite3_finalize(st);
+                errno = ENOMEM;
+                return -1;
+            }
+            self->resume = r;
+            cap = ncap;
+        }
+        s_resume_t *r = &self->resume[self->n_resume++];
+        memset(r, 0, sizeof *r);
+        (void)snprintf(r->src, sizeof r->src, "%s", (const char *)sqlite3_column_text(st, 0));
+        r->epoch = sqlite3_column_int64(st, 1);
+        r->last_seq = (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+writer_begin_run(writer_t *self, const char *run_id, int64_t now_ns, writer_run_info_t *info)
+{
+    assert(self);
+    assert(info);
+    memset(info, 0, sizeof *info);
+    if (run_id == NULL || !runid_valid(run_id)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (writer_commit(self) < 0) { /* rows queued before belong to no run: write them first */
+        return -1;
+    }
+    (void)snprintf(self->run_id, sizeof self->run_id, "%s", run_id);
+    sqlite3_stmt *st = NULL;
+    int rc = s_query(self->db, "SELECT coalesce(clean, 1), starts FROM runs WHERE run_id = ?1", &st,
+                     run_id, NULL);
+    if (rc == SQLITE_ROW) {
+        info->resumed = true;
+        info->starts = sqlite3_column_int64(st, 1);
+        info->this_unclean = sqlite3_column_int(st, 0) == 0;
+        sqlite3_finalize(st);
+    } else if (rc != SQLITE_DONE) {
+        goto fail;
+    }
+    rc = s_query(self->db,
+                 "SELECT run_id, clean FROM runs WHERE run_id != ?1 ORDER BY rowid DESC LIMIT 1",
+                 &st, run_id, NULL);
+    if (rc == SQLITE_ROW) {
+        info->prev_unclean = sqlite3_column_type(st, 1) != SQLITE_NULL
+                             && sqlite3_column_int(st, 1) == 0 && !info->resumed;
+        (void)snprintf(info->prev_run, sizeof info->prev_run, "%s",
+                       (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    } else if (rc != SQLITE_DONE) {
+        goto fail;
+    }
+    char sql[256];
+    if (info->resumed) {
+        (void)snprintf(sql, sizeof sql,
+                       "UPDATE runs SET starts = starts + 1, clean = 0, ended_ns = NULL,"
+                       " unclean_stops = unclean_stops + %d WHERE run_id = ?1",
+                       info->this_unclean ? 1 : 0);
+    } else {
+        (void)snprintf(sql, sizeof sql,
+                       "INSERT INTO runs(run_id, started_ns, clean, unclean_stops, starts)"
+                       " VALUES(?1, %lld, 0, 0, 1)",
+                       (long long)now_ns);
+    }
+    rc = s_query(self->db, sql, NULL, run_id, NULL);
+    if (rc != SQLITE_DONE) {
+        goto fail;
+    }
+    info->starts++;
+    if (info->resumed && s_load_resume(self) < 0) {
+        goto fail;
+    }
+    info->publishers = self->n_resume;
+    return 0;
+fail:
+    log_error("writer", "cannot start run %s in %s: %s", run_id, self->path,
+              sqlite3_errmsg(self->db));
+    self->run_id[0] = '\0';
+    errno = EIO;
+    return -1;
+}
+
+int
+writer_end_run(writer_t *self, int64_t now_ns)
+{
+    assert(self);
+    if (self->run_id[0] == '\0') {
+        return 0;
+    }
+    if (writer_commit(self) < 0) {
+        return -1; /* not clean: something is still pending */
+    }
+    char sql[128];
+    (void)snprintf(sql, sizeof sql, "UPDATE runs SET clean = 1, ended_ns = %lld WHERE run_id = ?1",
+                   (long long)now_ns);
+    if (s_query(self->db, sql, NULL, self->run_id, NULL) != SQLITE_DONE) {
+        log_error("writer", "cannot mark run %s ended in %s: %s", self->run_id, self->path,
+                  sqlite3_errmsg(self->db));
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+const char *
+writer_run_id(const writer_t *self)
+{
+    assert(self);
+    return self->run_id;
+}
+
+int
+writer_resume_gap(writer_t *self, const bus_msg_t *msg, int64_t ts_ns, int64_t now_mono_ns)
+{
+    assert(self);
+    assert(msg);
+    for (size_t i = 0; i < self->n_resume; i++) {
+        s_resume_t *r = &self->resume[i];
+        if (r->seen || r->epoch != msg->env.epoch || strcmp(r->src, msg->env.src) != 0) {
+            continue;
+        }
+        r->seen = true;
+        if (msg->env.seq <= r->last_seq + 1) {
+            return 0; /* nothing missed (or a message stored already: not ours to count) */
+        }
+        if (writer_add_gap(self, r->src, r->epoch, r->last_seq + 1, msg->env.seq - 1, ts_ns,
+                           now_mono_ns)
+            < 0) {
+            return -1;
+        }
+        self->stats.resume_gaps++;
+        self->stats.resume_missing += msg->env.seq - 1 - r->last_seq;
+        return 1;
+    }
+    return 0;
 }

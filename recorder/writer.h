@@ -20,30 +20,46 @@
 #ifndef TP_WRITER_H
 #define TP_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
 
 #include "common/bus.h"
+#include "common/runid.h"
 
 #define WRITER_PENDING_FACTOR 20
 
 typedef struct writer writer_t;
 
 typedef struct {
-    uint64_t events;        /* events rows committed */
-    uint64_t rows;          /* rows committed over all tables (events, typed, gaps) */
-    uint64_t commits;       /* successful transactions */
-    uint64_t gaps;          /* gaps rows committed */
-    uint64_t db_errors;     /* failed transactions (each retried) */
-    uint64_t bad;           /* messages whose body did not decode (events row kept, body NULL) */
-    uint64_t dropped;       /* messages refused because the pending batch was full */
-    uint64_t pending;       /* messages + gaps waiting for the next commit */
-    int64_t last_commit_ns; /* wall clock of the last successful commit, 0 = none */
-    int last_rc;            /* sqlite extended result code of the last failed commit, 0 = none */
-    int failing;            /* 1 while the last commit attempt failed */
+    uint64_t events;         /* events rows committed */
+    uint64_t rows;           /* rows committed over all tables (events, typed, gaps) */
+    uint64_t commits;        /* successful transactions */
+    uint64_t gaps;           /* gaps rows committed */
+    uint64_t db_errors;      /* failed transactions (each retried) */
+    uint64_t bad;            /* messages whose body did not decode (events row kept, body NULL) */
+    uint64_t dropped;        /* messages refused because the pending batch was full */
+    uint64_t pending;        /* messages + gaps waiting for the next commit */
+    int64_t last_commit_ns;  /* wall clock of the last successful commit, 0 = none */
+    int last_rc;             /* sqlite extended result code of the last failed commit, 0 = none */
+    int failing;             /* 1 while the last commit attempt failed */
+    uint64_t resume_gaps;    /* gaps found at a restart: jumps past the last seq stored */
+    uint64_t resume_missing; /* messages in those gaps */
 } writer_stats_t;
+
+/* What writer_begin_run found in the `runs` table. */
+typedef struct {
+    bool resumed;             /* the run had a row already: this recorder is a restart within it */
+    bool this_unclean;        /* resumed, and the previous recorder of this run did not stop
+                                 cleanly (killed, crashed, power loss): counted in unclean_stops */
+    bool prev_unclean;        /* a new run, and the previous run's last recorder did not stop
+                                 cleanly */
+    char prev_run[RUNID_MAX]; /* the previous run's id ("" = none) */
+    int64_t starts;           /* recorder starts in this run, this one included */
+    size_t publishers;        /* (src, epoch) pairs with rows of this run (resume: gap checks) */
+} writer_run_info_t;
 
 /* What a failed commit's sqlite result code means to an operator: "locked" (SQLITE_BUSY /
  * SQLITE_LOCKED: another process holds the write lock), "read_only" (SQLITE_READONLY*),
@@ -92,5 +108,29 @@ const char *writer_path(const writer_t *self); /* borrowed, valid for the writer
 sqlite3 *writer_db(writer_t *self);
 
 void writer_check(const writer_t *self); /* asserts invariants (1)-(3) */
+
+/* Runs (docs/recorder.md "Runs"). From this call on every row is stamped with `run_id`
+ * (runid_valid; before it, and without it, run_id is NULL). Commits what is pending first,
+ * then records the start in `runs`: a new run gets a row (started_ns = now_ns wall clock,
+ * clean 0); a run that has a row already is a restart within it (starts + 1, clean 0, and
+ * unclean_stops + 1 when the previous recorder did not end cleanly). A restart also reads the
+ * last seq stored per (src, epoch) of the run, for writer_resume_gap. *info says what was
+ * found. 0, or -1 with errno EINVAL (bad id) / EIO (sql, logged). */
+int writer_begin_run(writer_t *self, const char *run_id, int64_t now_ns, writer_run_info_t *info);
+
+/* A clean end: commit everything, then mark the run's row clean = 1, ended_ns = now_ns.
+ * Called only after a stop on SIGTERM/SIGINT. 0 (also without a run), or -1 with errno EIO
+ * (the commit or the update failed: the run stays not clean). */
+int writer_end_run(writer_t *self, int64_t now_ns);
+
+/* The run id set by writer_begin_run ("" before). Borrowed. */
+const char *writer_run_id(const writer_t *self);
+
+/* The restart gap rule: if `msg` is the first message since writer_begin_run from a
+ * (src, epoch) that has rows of this run, and its seq jumps past the last one stored, queue
+ * the gaps row last+1 .. seq-1 (the messages published while no recorder was running) and
+ * count it (resume_gaps, resume_missing). Returns 1 (gap queued), 0 (none), -1 with errno
+ * (ENOBUFS / ENOMEM from writer_add_gap). */
+int writer_resume_gap(writer_t *self, const bus_msg_t *msg, int64_t ts_ns, int64_t now_mono_ns);
 
 #endif /* TP_WRITER_H */

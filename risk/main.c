@@ -21,6 +21,7 @@
 #include "common/instr.h"
 #include "common/log.h"
 #include "common/money.h"
+#include "common/runid.h"
 #include "common/stage.h"
 #include "common/step.h"
 #include "risk/config.h"
@@ -93,6 +94,11 @@ static int
 s_write_state(s_ctx_t *ctx, bool sync)
 {
     json_t *doc = risk_engine_save(ctx->eng);
+    /* the run that wrote it: a replay restores only its own run's state (s_load_state) */
+    if (doc && json_object_set_new(doc, "run_id", json_string(stage_run_id(ctx->st))) != 0) {
+        json_decref(doc);
+        doc = NULL;
+    }
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text) {
@@ -394,6 +400,33 @@ s_load_state(s_ctx_t *ctx, bool *restored)
     json_error_t jerr;
     json_t *doc = json_loadb(text, len, 0, &jerr);
     free(text);
+    /* a replay starts fresh unless it resumes its own run (docs/operations.md "Fresh run or
+     * resume"): a state written by another run (or before run ids) is set aside, renamed with
+     * that run's id, and risk starts from nothing. Live mode always restores (the kill switch
+     * latches across restarts). */
+    const char *written_by = doc ? json_string_value(json_object_get(doc, "run_id")) : NULL;
+    if (doc && stage_replay(ctx->st)
+        && (!written_by || strcmp(written_by, stage_run_id(ctx->st)) != 0)) {
+        char aside[600];
+        int rc = risk_persist_set_aside(ctx->state_path,
+                                        written_by && runid_valid(written_by) ? written_by : NULL,
+                                        aside, sizeof aside);
+        if (rc != 0) {
+            log_error("risk",
+                      "%s is the state of run %s, not of this run %s, and cannot be set "
+                      "aside: %s: HALTED (state unknown)",
+                      ctx->state_path, written_by ? written_by : "(none)", stage_run_id(ctx->st),
+                      strerror(errno));
+            risk_engine_set_unknown(ctx->eng, true);
+        } else {
+            log_notice("risk",
+                       "fresh start of run %s: the state in %s is of run %s, set aside as %s",
+                       stage_run_id(ctx->st), ctx->state_path,
+                       written_by ? written_by : "(before run ids)", aside);
+        }
+        json_decref(doc);
+        return;
+    }
     if (!doc || risk_engine_restore(ctx->eng, doc) != 0) {
         log_error("risk", "%s is not a risk state file: HALTED (state unknown)", ctx->state_path);
         risk_engine_set_unknown(ctx->eng, true);

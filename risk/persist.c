@@ -127,3 +127,28 @@ risk_persist_read(const char *path, size_t *len)
     }
     return buf;
 }
+
+int
+risk_persist_set_aside(const char *path, const char *run_id, char *aside, size_t cap)
+{
+    size_t n = strlen(path);
+    size_t base = n > 5 && strcmp(path + n - 5, ".json") == 0 ? n - 5 : n;
+    const char *id = run_id && run_id[0] ? run_id : "norun";
+    for (int k = 1; k <= 100; k++) {
+        char sfx[16] = "";
+        if (k > 1) {
+            (void)snprintf(sfx, sizeof sfx, ".%d", k);
+        }
+        int w = snprintf(aside, cap, "%.*s.%s%s.json", (int)base, path, id, sfx);
+        if (w < 0 || (size_t)w >= cap) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        if (access(aside, F_OK) == 0) {
+            continue; /* an older one of the same run: keep it too */
+        }
+        return rename(path, aside);
+    }
+    errno = EEXIST;
+    return -1;
+}

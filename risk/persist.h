@@ -19,4 +19,11 @@ int risk_persist_write(const char *path, const char *data, size_t len, bool sync
  * when there is no file yet, EFBIG above 16 MiB, ENOMEM). */
 char *risk_persist_read(const char *path, size_t *len);
 
+/* Set the state file aside: rename `path` to "<path minus .json>.<run_id>.json" (run_id NULL
+ * or "": "norun"; when that name exists already, ".2", ".3", ... before .json), writing the
+ * new name into aside[cap]. A state of another run is kept for a person to look at, never
+ * restored into this one. 0, or -1 with errno from rename (ENAMETOOLONG, EEXIST after 100
+ * tries). */
+int risk_persist_set_aside(const char *path, const char *run_id, char *aside, size_t cap);
+
 #endif /* TP_RISK_PERSIST_H */

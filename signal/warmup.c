@@ -42,6 +42,8 @@ struct warmup {
         int64_t last_id;
     } tsym[BARS_MAX_SERIES];
     size_t n_tsym;
+    int64_t evt_now; /* replay: the event time of the message or barrier being handled (the
+                        catch-up asks the history for rows before it: "until") */
 };
 
 static void s_catchup(warmup_t *ctx);
@@ -139,13 +141,16 @@ static void
 s_warm_series(const char *venue, const char *symbol, int tf_s, void *arg)
 {
     s_warm_t *w = arg;
-    char req[256];
+    char req[320], until[48] = "";
+    bool catchup = w->published != INT64_MAX;
+    if (catchup && w->ctx->evt_now > 0) { /* never a row at or after our own event time */
+        (void)snprintf(until, sizeof until, ",\"until\":%lld", (long long)w->ctx->evt_now);
+    }
     int len = snprintf(req, sizeof req,
                        "{\"q\":\"bars\",\"kind\":\"md.kline\",\"venue\":\"%s\",\"symbol\":\"%s\","
-                       "\"tf_s\":%d,\"n\":%lld}",
-                       venue, symbol, tf_s, (long long)w->n);
+                       "\"tf_s\":%d,\"n\":%lld%s}",
+                       venue, symbol, tf_s, (long long)w->n, until);
     size_t rlen = 0;
-    bool catchup = w->published != INT64_MAX;
     if (!w->ctx->hist_ep || (catchup && !w->ctx->hist_alive)) {
         if (!catchup) {
             s_warm_rest(w, venue, symbol, tf_s);
@@ -210,11 +215,14 @@ s_warm_trades(const char *venue, const char *symbol, int tf_s, void *arg)
         ctx->tsym[k].last_id = 0;
         ctx->n_tsym++;
     }
-    char req[256];
+    char req[320], until[48] = "";
+    if (catchup && ctx->evt_now > 0) { /* never a row at or after our own event time */
+        (void)snprintf(until, sizeof until, ",\"until\":%lld", (long long)ctx->evt_now);
+    }
     int len = snprintf(req, sizeof req,
                        "{\"q\":\"trades\",\"venue\":\"%s\",\"symbol\":\"%s\","
-                       "\"n\":%lld}",
-                       venue, symbol, (long long)ctx->warm_trades);
+                       "\"n\":%lld%s}",
+                       venue, symbol, (long long)ctx->warm_trades, until);
     size_t rlen = 0, n = 0;
     char *reply = bus_request(ctx->hist_ep, req, (size_t)len, (int)ctx->warm_timeout_ms, &rlen);
     if (!reply) {
@@ -330,6 +338,7 @@ warmup_before_msg(warmup_t *self, const bus_msg_t *msg)
         s_apply_rest(self, INT64_MAX); /* a kline before any barrier: the history goes first */
     }
     if (self->catchup_pending) {
+        self->evt_now = msg->env.evt;
         s_catchup(self); /* first message of the step after the one we joined at */
     }
 }
@@ -354,6 +363,7 @@ warmup_on_barrier(warmup_t *self, const codec_sys_barrier_t *b)
             self->join_step = b->step;
         }
     } else if (self->catchup_pending && b->step > self->join_step) {
+        self->evt_now = b->ts_event;
         s_catchup(self); /* step S + 1 had no message for us */
     }
 }

@@ -15,16 +15,6 @@
 . tests/integration/lib.inc
 
 sv() { tools/sv -c "$1" "$2" "$3" >/dev/null 2>&1; }
-wait_for() { # wait_for SECONDS command...: poll every 0.2 s
-    n=$(($1 * 5))
-    shift
-    while [ "$n" -gt 0 ]; do
-        if "$@"; then return 0; fi
-        sleep 0.2
-        n=$((n - 1))
-    done
-    return 1
-}
 
 # ---- A: most kline frames refused -> the feed stops the replay with exit 1
 cfg=$(make_config refused_many tests/integration/small.json)
@@ -100,6 +90,12 @@ eq "B: the feed still says running" "$(jq -r .state "$dir/feed.status")" running
 hb=$(sql "$dir/tradepipe.db" "select body from events where topic = 'sys.hb.feed.0' order by id desc limit 1")
 eq "B: the recorder stored the count in the feed's sys.hb counters" \
     "$(echo "$hb" | jq -r '. as $b | [range(0; $b.names | length)] | map(select($b.names[.] == "refused")) | .[0] as $i | $b.values[$i]')" 5
+"$BIN/report" "$dir/tradepipe.db" >"$dir/report.txt" 2>&1
+"$BIN/report" "$dir/tradepipe.db" --json >"$dir/report.json" 2>&1
+eq "B: the report counts the refused input (5 of the 1440 binance-spot frames and the others)" \
+    "$(sed -n 's/^refused input *\([0-9]*\) .*/\1/p' "$dir/report.txt")" 5
+eq "B: the report's JSON carries the same" "$(jq -r .refused_input.refused "$dir/report.json")" 5
+check "B: the report warns about refused input" grep -q '^WARNING: the feeds refused 5 of' "$dir/report.txt"
 check "B: no error in the feed's log" sh -c "! cat '$dir'/log/feed*.log | grep -q ' E '"
 check "B: every stage stopped cleanly (exit 0)" \
     sh -c "! grep -q 'stopped: .*(exit status [1-9]' '$dir/log/supervisord.log'"
@@ -111,8 +107,8 @@ tpl=$TMP_ROOT/live_tpl.json
 jq '.venue_sim.binance_usdm_file = "" | .venue_sim.expect_labels = ["binance-spot"]
     | .venue_sim.binance_kline_csv = ["data/candles/binance_spot_btcusdt_1m/BTCUSDT-1m-2025-11-01.csv"]
     | .feed.connections = [{"label": "binance-spot", "venue": "binance-spot", "protocol": "binance",
-        "url": "ws://127.0.0.1:18765/spot/stream?replay_conn=binance-spot",
-        "rest": "http://127.0.0.1:18765/spot", "symbols": ["BTCUSDT"], "streams": ["kline_1m"]}]
+        "url": "ws://127.0.0.1:{venue_port}/spot/stream?replay_conn=binance-spot",
+        "rest": "http://127.0.0.1:{venue_port}/spot", "symbols": ["BTCUSDT"], "streams": ["kline_1m"]}]
     | .feed.instruments = [{"venue": "binance-spot", "category": "spot", "symbol": "BTCUSDT",
         "tick": "0.01", "step": "0.1", "min_qty": "0.1", "min_notional": "5"}]' \
     tests/integration/feed_faults_binance.json >"$tpl"

@@ -24,16 +24,6 @@ jq '(.feed.connections[] | select(.label == "bybit-linear") | .symbols) += ["XRP
     >"$cfg.tmp" && mv "$cfg.tmp" "$cfg"
 CTL="$BIN/ctl -c $cfg"
 EO="$BIN/exec-order -c $cfg --venue bybit-linear --px-scale 1 --qty-scale 3"
-wait_for() { # wait_for SECONDS command...: poll every 0.2 s
-    n=$(($1 * 5))
-    shift
-    while [ "$n" -gt 0 ]; do
-        if "$@"; then return 0; fi
-        sleep 0.2
-        n=$((n - 1))
-    done
-    return 1
-}
 stop_all() { tools/sv -c "$cfg" shutdown >/dev/null 2>&1; }
 working() { [ "$($CTL status executor.0 | jq -r .working)" = "$1" ]; }
 

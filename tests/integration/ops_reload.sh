@@ -10,16 +10,6 @@ CTL="$BIN/ctl -c $cfg"
 jget() { # jget INSTANCE JQ-FILTER: a field of `ctl status INSTANCE`
     $CTL status "$1" 2>/dev/null | jq -r "$2" 2>/dev/null
 }
-wait_for() { # wait_for SECONDS command...: poll every 0.2 s
-    n=$(($1 * 5))
-    shift
-    while [ "$n" -gt 0 ]; do
-        if "$@"; then return 0; fi
-        sleep 0.2
-        n=$((n - 1))
-    done
-    return 1
-}
 up() { [ -n "$(jget "$1" .pid)" ]; }
 edit() { # edit JQ-PROGRAM: rewrite the config file in place
     jq "$1" "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg"

@@ -25,8 +25,10 @@ exp=$(echo "$n_m" | awk '{ s = $1 < 0 ? "-" : ""; v = $1 < 0 ? -$1 : $1; printf 
 check "report --json realized_pnl = sum of fills.realized_pnl_m ($exp)" \
     grep -q "\"realized_pnl\":\"$exp\"" "$dir/report.json"
 
-"$BIN/report" "$db" --html "$dir/report.html" >/dev/null
+"$BIN/report" "$db" --html "$dir/report.html" >"$dir/html.out"
 eq "report --html: exit 0" "$?" 0
+eq "report --html prints only where it wrote the page, not the text report" \
+    "$(cat "$dir/html.out")" "report: wrote $dir/report.html ($db, run $(cat "$dir/run.id"))"
 eq "the page embeds three SVG charts" "$(grep -o '<svg' "$dir/report.html" | wc -l)" 3
 check "the page is self-contained (no external src/href)" \
     sh -c "! grep -Eq '(src|href)=\"(https?:|file:|/)' '$dir/report.html'"

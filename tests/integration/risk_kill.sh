@@ -14,16 +14,6 @@ sv() { tools/sv -c "$cfg" "$@"; }
 jget() { # jget INSTANCE JQ-FILTER: a field of `ctl status INSTANCE`
     $CTL status "$1" 2>/dev/null | jq -r "$2" 2>/dev/null
 }
-wait_for() { # wait_for SECONDS command...: poll every 0.2 s
-    n=$(($1 * 5))
-    shift
-    while [ "$n" -gt 0 ]; do
-        if "$@"; then return 0; fi
-        sleep 0.2
-        n=$((n - 1))
-    done
-    return 1
-}
 has_position() { [ "$(jget risk.0 .open_positions)" = "1" ]; }
 stable_position() { has_position && sleep 0.1 && has_position && sleep 0.1 && has_position; }
 is_flat() {
@@ -85,10 +75,11 @@ eq "a pause does not clear it" "$($CTL pause risk.0 | jq -r .state)" KILLED
 eq "resume does not clear it" "$($CTL resume risk.0 | jq -r .state)" KILLED
 eq "resume is refused while killed: ok false" "$($CTL resume risk.0 | jq -r .ok)" false
 
-# restart of the whole group: same run directory, fresh processes
+# restart of the whole group: same run directory, fresh processes, the same run resumed
+# (a plain `sv up` starts a new run, whose replay starts from fresh state: runs_separate.sh)
 stop_all
 sleep 1
-check "the group starts again" sh -c "tools/sv -c '$cfg' up >/dev/null 2>&1"
+check "the group starts again (sv up --resume)" sh -c "tools/sv -c '$cfg' up --resume >/dev/null 2>&1"
 check "risk is up in the new group" wait_for 20 risk_up
 eq "still KILLED after restarting the whole group" "$(risk_state)" KILLED
 

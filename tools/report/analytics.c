@@ -871,7 +871,31 @@ report_html(FILE *fp, sqlite3 *db, const report_t *r, const report_x_t *x, const
           "</style></head><body>\n<h1>tradepipe report</h1>\n<p id=\"source\">",
           fp);
     s_html_esc(fp, title ? title : "");
-    fputs("</p>\n<h2>Summary</h2>\n<table id=\"summary\">\n", fp);
+    fputs("</p>\n", fp);
+    char warn[1024];
+    if (report_warnings(r, warn, sizeof warn) > 0) { /* one paragraph per warning line */
+        for (char *line = strtok(warn, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+            fputs("<p class=\"warn\" style=\"color:#b00;font-weight:bold\">", fp);
+            s_html_esc(fp, line);
+            fputs("</p>\n", fp);
+        }
+    }
+    if (r->n_gap_list > 0) {
+        fputs("<h2>Gaps</h2>\n<table id=\"gaps\">\n<tr><th>publisher</th><th>epoch</th>"
+              "<th>from seq</th><th>to seq</th><th>missing</th></tr>\n",
+              fp);
+        for (size_t i = 0; i < r->n_gap_list; i++) {
+            const report_gap_t *g = &r->gap_list[i];
+            fputs("<tr><td>", fp);
+            s_html_esc(fp, g->src);
+            fprintf(fp,
+                    "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
+                    "</td></tr>\n",
+                    g->epoch, g->from, g->to, g->missing);
+        }
+        fputs("</table>\n", fp);
+    }
+    fputs("<h2>Summary</h2>\n<table id=\"summary\">\n", fp);
     s_row(fp, "realized pnl (gross)", s_m(r->realized_pnl, MONEY_VALUE_SCALE, a, sizeof a));
     s_row(fp, "fees", s_m(r->fees, MONEY_VALUE_SCALE, a, sizeof a));
     s_row(fp, "net pnl", s_m(r->net, MONEY_VALUE_SCALE, a, sizeof a));

@@ -468,6 +468,86 @@ s_load_drawdown(sqlite3 *db, report_t *r)
     return 0;
 }
 
+static int
+s_load_gaps(sqlite3 *db, report_t *r)
+{
+    static const char sql[] = "SELECT coalesce(src,'?'), coalesce(epoch,0), coalesce(from_seq,0),"
+                              " coalesce(to_seq,0), coalesce(missing,0) FROM gaps"
+                              " ORDER BY src, epoch, from_seq, id";
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc;
+    if (s_prepare(db, sql, &st) < 0) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (r->n_gap_list == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            report_gap_t *g = realloc(r->gap_list, ncap * sizeof *g);
+            if (g == NULL) {
+                sqlite3_finalize(st);
+                errno = ENOMEM;
+                return -1;
+            }
+            r->gap_list = g;
+            cap = ncap;
+        }
+        report_gap_t *g = &r->gap_list[r->n_gap_list++];
+        s_copy(g->src, sizeof g->src, sqlite3_column_text(st, 0));
+        g->epoch = sqlite3_column_int64(st, 1);
+        g->from = sqlite3_column_int64(st, 2);
+        g->to = sqlite3_column_int64(st, 3);
+        g->missing = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        return s_sql_fail(db, sql);
+    }
+    return 0;
+}
+
+/* Value of counter `name` in a sys.hb body ({"names":[...],"values":[...]}), 0 if absent. */
+static int64_t
+s_hb_counter(json_t *body, const char *name)
+{
+    json_t *names = json_object_get(body, "names"), *values = json_object_get(body, "values");
+    for (size_t i = 0; i < json_array_size(names) && i < json_array_size(values); i++) {
+        const char *n = json_string_value(json_array_get(names, i));
+        if (n != NULL && strcmp(n, name) == 0) {
+            return (int64_t)json_integer_value(json_array_get(values, i));
+        }
+    }
+    return 0;
+}
+
+/* Refused input of the feeds: the counters "refused" and "frames" of the last heartbeat of
+ * every feed process (src, epoch: a restarted feed counts from 0 again), summed. */
+static int
+s_load_refused(sqlite3 *db, report_t *r)
+{
+    static const char sql[] = "SELECT body FROM events WHERE id IN (SELECT max(id) FROM events"
+                              " WHERE topic LIKE 'sys.hb.feed.%' GROUP BY src, epoch)";
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (s_prepare(db, sql, &st) < 0) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        json_t *body = text ? json_loads(text, 0, NULL) : NULL;
+        if (body != NULL) {
+            r->refused += s_hb_counter(body, "refused");
+            r->refused_frames += s_hb_counter(body, "frames");
+            json_decref(body);
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        return s_sql_fail(db, sql);
+    }
+    return 0;
+}
+
 int
 report_load(sqlite3 *db, report_t *out)
 {
@@ -476,10 +556,197 @@ report_load(sqlite3 *db, report_t *out)
     out->max_dd_pct = -1;
     if (s_load_topics(db, out) < 0 || s_load_orders(db, out) < 0 || s_load_fills(db, out) < 0
         || s_load_drawdown(db, out) < 0 || s_scalar(db, "SELECT count(*) FROM gaps", &out->gaps) < 0
-        || s_scalar(db, "SELECT coalesce(sum(missing),0) FROM gaps", &out->gaps_missing) < 0) {
+        || s_scalar(db, "SELECT coalesce(sum(missing),0) FROM gaps", &out->gaps_missing) < 0
+        || s_load_gaps(db, out) < 0 || s_load_refused(db, out) < 0) {
         return -1;
     }
     return 0;
+}
+
+/* ---- runs -------------------------------------------------------------------------------- */
+
+/* The tables that carry run_id (recorder/schema.c step 3). */
+static const char *const k_run_tables[] = { "events",   "trades",      "book_top", "candles",
+                                            "signals",  "orders",      "fills",    "positions",
+                                            "balances", "risk_events", "alerts",   "status",
+                                            "gaps",     "indicators" };
+
+static const char k_runs_sql[] =
+    "SELECT run_id, coalesce(started_ns,0), coalesce(ended_ns,0), coalesce(clean,-1),"
+    " coalesce(unclean_stops,0), coalesce(starts,0), coalesce(first_evt,0),"
+    " coalesce(last_evt,0), (SELECT count(*) FROM main.events e WHERE e.run_id = r.run_id)"
+    " FROM main.runs r";
+
+static void
+s_run_row(sqlite3_stmt *st, report_run_t *u)
+{
+    memset(u, 0, sizeof *u);
+    s_copy(u->run_id, sizeof u->run_id, sqlite3_column_text(st, 0));
+    u->started_ns = sqlite3_column_int64(st, 1);
+    u->ended_ns = sqlite3_column_int64(st, 2);
+    u->clean = sqlite3_column_int(st, 3);
+    u->unclean_stops = sqlite3_column_int64(st, 4);
+    u->starts = sqlite3_column_int64(st, 5);
+    u->first_evt = sqlite3_column_int64(st, 6);
+    u->last_evt = sqlite3_column_int64(st, 7);
+    u->events = sqlite3_column_int64(st, 8);
+}
+
+static int
+s_has_runs(sqlite3 *db, bool *has)
+{
+    int64_t n = 0;
+    if (s_scalar(db, "SELECT count(*) FROM main.sqlite_master WHERE type='table' AND name='runs'",
+                 &n)
+        < 0) {
+        return -1;
+    }
+    *has = n > 0;
+    return 0;
+}
+
+int
+report_runs(sqlite3 *db, report_run_t **out, size_t *n)
+{
+    bool has = false;
+    *out = NULL;
+    *n = 0;
+    if (s_has_runs(db, &has) < 0) {
+        return -1;
+    }
+    if (!has) {
+        return 0;
+    }
+    char sql[512];
+    (void)snprintf(sql, sizeof sql, "%s ORDER BY r.rowid", k_runs_sql);
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc;
+    if (s_prepare(db, sql, &st) < 0) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            report_run_t *u = realloc(*out, ncap * sizeof *u);
+            if (u == NULL) {
+                sqlite3_finalize(st);
+                errno = ENOMEM;
+                return -1;
+            }
+            *out = u;
+            cap = ncap;
+        }
+        s_run_row(st, &(*out)[(*n)++]);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        return s_sql_fail(db, sql);
+    }
+    return 0;
+}
+
+int
+report_select_run(sqlite3 *db, const char *run_id, report_run_t *out)
+{
+    bool has = false;
+    memset(out, 0, sizeof *out);
+    if (s_has_runs(db, &has) < 0) {
+        return -1;
+    }
+    if (!has) {
+        if (run_id != NULL) {
+            errno = ENOENT;
+            return -1;
+        }
+        return 0;
+    }
+    char sql[512];
+    (void)snprintf(sql, sizeof sql, "%s %s", k_runs_sql,
+                   run_id ? "WHERE r.run_id = ?1" : "ORDER BY r.rowid DESC LIMIT 1");
+    sqlite3_stmt *st = NULL;
+    if (s_prepare(db, sql, &st) < 0) {
+        return -1;
+    }
+    if (run_id != NULL) {
+        (void)sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        s_run_row(st, out);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) {
+        if (run_id != NULL) {
+            errno = ENOENT;
+            return -1;
+        }
+        return 0; /* a runs table with no row: rows from before any run was recorded */
+    }
+    if (rc != SQLITE_ROW) {
+        return s_sql_fail(db, sql);
+    }
+    /* TEMP views shadow the tables (unqualified names resolve to temp first): every query of
+     * report.c and analytics.c then sees this run only, and the file is never written */
+    for (size_t i = 0; i < sizeof k_run_tables / sizeof k_run_tables[0]; i++) {
+        char *v = sqlite3_mprintf("CREATE TEMP VIEW %s AS SELECT * FROM main.%s WHERE run_id = %Q",
+                                  k_run_tables[i], k_run_tables[i], out->run_id);
+        if (v == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+        rc = sqlite3_exec(db, v, NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            (void)s_sql_fail(db, v);
+            sqlite3_free(v);
+            return -1;
+        }
+        sqlite3_free(v);
+    }
+    return 1;
+}
+
+int
+report_warnings(const report_t *r, char *buf, size_t cap)
+{
+    int n = 0;
+    size_t off = 0;
+    buf[0] = '\0';
+#define S_ADD(...)                                                                                 \
+    do {                                                                                           \
+        int w_ = snprintf(buf + off, off < cap ? cap - off : 0, __VA_ARGS__);                      \
+        if (w_ > 0) {                                                                              \
+            off = off + (size_t)w_ < cap ? off + (size_t)w_ : cap;                                 \
+        }                                                                                          \
+        n++;                                                                                       \
+    } while (0)
+    if (r->has_run && r->run.clean == 0) {
+        S_ADD("WARNING: run %s did not end cleanly (the recorder was killed or crashed, or is "
+              "still recording): figures may be incomplete\n",
+              r->run.run_id);
+    }
+    if (r->has_run && r->run.clean < 0) {
+        S_ADD("WARNING: run %s was recorded before run ids: whether it ended cleanly is "
+              "unknown\n",
+              r->run.run_id);
+    }
+    if (r->has_run && r->run.unclean_stops > 0) {
+        S_ADD("WARNING: the recorder of run %s stopped uncleanly %" PRId64
+              " time(s) and was restarted: what it missed is in the gaps below\n",
+              r->run.run_id, r->run.unclean_stops);
+    }
+    if (r->gaps_missing > 0) {
+        S_ADD("WARNING: %" PRId64 " messages missing in %" PRId64 " gap(s) (listed below)\n",
+              r->gaps_missing, r->gaps);
+    }
+    if (r->refused > 0) {
+        S_ADD("WARNING: the feeds refused %" PRId64 " of %" PRId64
+              " input frames (did not parse or did not fit the instrument's tick/step: see the "
+              "feed's log and feed.max_refused_pct)\n",
+              r->refused, r->refused_frames);
+    }
+#undef S_ADD
+    return n;
 }
 
 void
@@ -491,6 +758,9 @@ report_free(report_t *r)
     free(r->topics);
     free(r->order_status);
     free(r->trips);
+    free(r->gap_list);
+    r->gap_list = NULL;
+    r->n_gap_list = 0;
     r->topics = NULL;
     r->order_status = NULL;
     r->trips = NULL;
@@ -525,7 +795,25 @@ report_print(FILE *fp, const report_t *r, const char *title)
 {
     char a[48], b[48], c[48], d[48], e[48], iso1[32], iso2[32];
 
-    fprintf(fp, "tradepipe report: %s\n\n", title ? title : "");
+    char warn[1024];
+    if (report_warnings(r, warn, sizeof warn) > 0) {
+        fputs(warn, fp);
+    }
+    fprintf(fp, "tradepipe report: %s\n", title ? title : "");
+    if (r->has_run) {
+        fprintf(fp, "run %s: recorded from %s to %s, %s", r->run.run_id,
+                r->run.started_ns ? clock_fmt_iso(r->run.started_ns, iso1, sizeof iso1) : "?",
+                r->run.ended_ns ? clock_fmt_iso(r->run.ended_ns, iso2, sizeof iso2) : "?",
+                r->run.clean > 0    ? "ended cleanly"
+                : r->run.clean == 0 ? "NOT ended cleanly"
+                                    : "end unknown");
+        if (r->run.first_evt > 0) {
+            fprintf(fp, "; event time %s .. %s", clock_fmt_iso(r->run.first_evt, iso1, sizeof iso1),
+                    clock_fmt_iso(r->run.last_evt, iso2, sizeof iso2));
+        }
+        fputc('\n', fp);
+    }
+    fputc('\n', fp);
     fprintf(fp, "%-22s %14" PRId64 "\n", "events", r->events);
     for (size_t i = 0; i < r->n_topics; i++) {
         fprintf(fp, "  %-20s %14" PRId64 "\n", r->topics[i].prefix, r->topics[i].count);
@@ -561,8 +849,16 @@ report_print(FILE *fp, const report_t *r, const char *title)
     fprintf(fp, "%-22s %20s  (%s, from %s)\n", "max drawdown",
             s_money(r->max_dd, MONEY_VALUE_SCALE, a, sizeof a), s_pct(r->max_dd_pct, b, sizeof b),
             r->dd_source);
-    fprintf(fp, "\n%-22s %14" PRId64 "  (%" PRId64 " messages missing)\n", "gaps", r->gaps,
+    fprintf(fp, "\n%-22s %14" PRId64 "  (of %" PRId64 " frames the feeds parsed)\n",
+            "refused input", r->refused, r->refused_frames);
+    fprintf(fp, "%-22s %14" PRId64 "  (%" PRId64 " messages missing)\n", "gaps", r->gaps,
             r->gaps_missing);
+    for (size_t i = 0; i < r->n_gap_list; i++) {
+        const report_gap_t *g = &r->gap_list[i];
+        fprintf(fp,
+                "  %-20s epoch %" PRId64 "  seq %" PRId64 "..%" PRId64 "  %" PRId64 " missing\n",
+                g->src, g->epoch, g->from, g->to, g->missing);
+    }
     if (fflush(fp) != 0 || ferror(fp)) {
         errno = EIO;
         return -1;
@@ -587,6 +883,33 @@ s_set(json_t *o, const char *key, json_t *v, bool *ok)
     if (v == NULL || json_object_set_new(o, key, v) != 0) {
         *ok = false;
     }
+}
+
+json_t *
+report_run_json(const report_run_t *u)
+{
+    char iso[32];
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "run_id", u->run_id, "unclean_stops",
+                          (json_int_t)u->unclean_stops, "starts", (json_int_t)u->starts, "events",
+                          (json_int_t)u->events, "started_ns", (json_int_t)u->started_ns);
+    if (o == NULL) {
+        return NULL;
+    }
+    bool ok = true;
+    s_set(o, "clean", u->clean < 0 ? json_null() : json_boolean(u->clean > 0), &ok);
+    s_set(o, "started",
+          u->started_ns ? json_string(clock_fmt_iso(u->started_ns, iso, sizeof iso)) : json_null(),
+          &ok);
+    s_set(o, "ended",
+          u->ended_ns ? json_string(clock_fmt_iso(u->ended_ns, iso, sizeof iso)) : json_null(),
+          &ok);
+    s_set(o, "first_evt", u->first_evt ? json_integer(u->first_evt) : json_null(), &ok);
+    s_set(o, "last_evt", u->last_evt ? json_integer(u->last_evt) : json_null(), &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 json_t *
@@ -664,7 +987,37 @@ report_json(const report_t *r)
     s_set(root, "max_drawdown", dd, &ok);
     s_set(gaps, "count", json_integer(r->gaps), &ok);
     s_set(gaps, "missing", json_integer(r->gaps_missing), &ok);
+    json_t *glist = json_array();
+    for (size_t i = 0; glist != NULL && i < r->n_gap_list; i++) {
+        const report_gap_t *g = &r->gap_list[i];
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "src", g->src, "epoch",
+                              (json_int_t)g->epoch, "from", (json_int_t)g->from, "to",
+                              (json_int_t)g->to, "missing", (json_int_t)g->missing);
+        if (o == NULL || json_array_append_new(glist, o) != 0) {
+            ok = false;
+        }
+    }
+    s_set(gaps, "list", glist, &ok);
     s_set(root, "gaps", gaps, &ok);
+    s_set(root, "refused_input",
+          json_pack("{s:I, s:I}", "refused", (json_int_t)r->refused, "frames",
+                    (json_int_t)r->refused_frames),
+          &ok);
+    if (r->has_run) {
+        s_set(root, "run", report_run_json(&r->run), &ok);
+    } else {
+        s_set(root, "run", json_null(), &ok);
+    }
+    char warn[1024];
+    json_t *warns = json_array();
+    if (warns != NULL && report_warnings(r, warn, sizeof warn) > 0) {
+        for (char *line = strtok(warn, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+            if (json_array_append_new(warns, json_string(line)) != 0) {
+                ok = false;
+            }
+        }
+    }
+    s_set(root, "warnings", warns, &ok);
     if (!ok) {
         json_decref(root);
         errno = ENOMEM;

@@ -14,6 +14,8 @@
  *     quantity-weighted averages of the opening / closing fills, rounded half-even to px_scale.
  *     Trip PnL = sum of the fills' realized_pnl (gross) - their fees.
  *   - realized_pnl = sum of fills.realized_pnl_m; fees = sum of fills.fee_m; net = pnl - fees.
+ *   - one run: every figure is of one run of the group (the latest in the file unless asked),
+ *     through report_select_run; the text starts with warnings (report_warnings).
  *   - max drawdown: largest peak-to-trough fall of the equity curve. The curve is the sum over
  *     (venue, asset) of the latest balances.equity, in (evt, id) order; with no balances rows it
  *     is the cumulative realized net PnL of the fills starting at 0. pct = drawdown / peak
@@ -22,6 +24,7 @@
 #ifndef TP_REPORT_H
 #define TP_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,7 +53,27 @@ typedef struct {
     int64_t n_fills;
 } report_trip_t;
 
+/* One run of the group in the file (the recorder's `runs` table, docs/recorder.md "Runs"). */
 typedef struct {
+    char run_id[REPORT_NAME_MAX];
+    int64_t started_ns, ended_ns; /* wall clock; ended 0 = no clean end recorded */
+    int clean;                    /* 1 its last recorder stopped cleanly, 0 not (killed,
+                                     crashed, or still recording), -1 unknown ("legacy") */
+    int64_t unclean_stops;        /* recorder processes of the run that did not stop cleanly */
+    int64_t starts;               /* recorder starts in the run */
+    int64_t first_evt, last_evt;  /* event time range, 0 = none */
+    int64_t events;               /* events rows of the run */
+} report_run_t;
+
+/* One gaps row: messages from..to (inclusive) of publisher src, epoch, never recorded. */
+typedef struct {
+    char src[REPORT_NAME_MAX];
+    int64_t epoch, from, to, missing;
+} report_gap_t;
+
+typedef struct {
+    bool has_run;     /* the file has runs (schema 3): `run` is the one reported */
+    report_run_t run; /* set by report_select_run; the figures below are of this run only */
     int64_t events;
     report_count_t *topics; /* sorted by prefix */
     size_t n_topics;
@@ -67,7 +90,33 @@ typedef struct {
     int64_t max_dd_pct;         /* percent at scale 2 (150 = 1.50 %), -1 = unknown */
     int64_t dd_peak, dd_trough; /* equity at the peak and at the trough of that fall */
     int64_t gaps, gaps_missing;
+    /* input the feeds refused (frames that did not parse or did not fit the instrument's
+     * tick/step: docs/feed.md "Refused input"), from the last sys.hb.feed.* heartbeat of each
+     * feed process (src, epoch) of the run, summed; frames = every frame they parsed */
+    int64_t refused, refused_frames;
+    report_gap_t *gap_list; /* in (src, epoch, from) order */
+    size_t n_gap_list;
 } report_t;
+
+/* The runs in the file, oldest first (by when each was first recorded), into a malloc'd array
+ * (caller frees) of *n. A file without a `runs` table (schema < 3) has none (n 0). 0, or -1
+ * with errno EIO (SQL error) / ENOMEM. */
+int report_runs(sqlite3 *db, report_run_t **out, size_t *n);
+
+/* Make every following query of `db` see only the rows of one run: `run_id`, or the latest run
+ * when NULL (TEMP views named like the tables shadow them; the file is not written). *out gets
+ * the run. Returns 1 (selected), 0 (the file has no runs: nothing filtered, *out zeroed), or
+ * -1 with errno ENOENT (no run `run_id` in the file), EIO, ENOMEM. */
+int report_select_run(sqlite3 *db, const char *run_id, report_run_t *out);
+
+/* The warnings for a reader, one a line into buf (empty when none): the run did not end
+ * cleanly; its recorder stopped uncleanly N times; N messages missing in M gaps. Returns the
+ * number of warnings. */
+int report_warnings(const report_t *r, char *buf, size_t cap);
+
+/* One run as a JSON object {run_id, clean (true/false/null), started, ended, started_ns,
+ * first_evt, last_evt, starts, unclean_stops, events}. NULL with errno ENOMEM. */
+json_t *report_run_json(const report_run_t *u);
 
 /* Read everything from `db` into *out (zeroed first; free with report_free even on failure).
  * 0, or -1 with errno EIO (an SQL statement failed, e.g. not a recorder database; logged) or

@@ -1150,6 +1150,73 @@ test_persistence(void **state)
 }
 
 
+/* Runs (docs/operations.md "Fresh run or resume"): a replaying venue restarted within its run
+ * restores its state file; a replay of another run sets the file aside as "<path>.<run id>"
+ * (".norun" for a file without a run line) and starts fresh (no order, the start balance, no
+ * fee); live mode (fresh_other_runs false) restores whatever run wrote it. */
+static void
+test_persistence_runs(void **state)
+{
+    (void)state;
+    char path[64], aside[128];
+    venue_cfg_t c;
+    orders_t *orders;
+    paper_t *p;
+    s_persist_open("runs", path, sizeof path, &c, &orders, &p);
+    paper_destroy(&p); /* reopen the (empty) file as run A, in replay */
+    unlink(path);
+    c.run_id = "run-A";
+    c.fresh_other_runs = true;
+    p = paper_new(&c);
+    assert_non_null(p);
+    codec_md_book_t b = s_book("bybit-linear", 5000, k_bids1, 1, k_asks3, 3);
+    paper_on_book(p, &b, 0);
+    fx_t fx = { orders, p };
+    order_t *o = s_order(&fx, "c1", "bybit-linear", 1, CODEC_ORD_MARKET, 150, 0, 6000, false);
+    o->sent = true;
+    assert_int_equal(paper_place(p, o, NULL), 0);
+    assert_int_equal(account_fees(paper_account(p)), 1502500);
+    s_restart(&p, &orders, &c); /* the same run: restored */
+    assert_int_equal(orders_count(orders), 1);
+    assert_int_equal(account_fees(paper_account(p)), 1502500);
+    c.run_id = "run-B"; /* the next run, replaying: fresh, run A's file set aside */
+    s_restart(&p, &orders, &c);
+    assert_int_equal(orders_count(orders), 0);
+    assert_int_equal(account_fees(paper_account(p)), 0);
+    assert_false(account_is_open(paper_account(p), "bybit-linear", "BTCUSDT"));
+    snprintf(aside, sizeof aside, "%s.run-A", path);
+    assert_int_equal(access(aside, F_OK), 0);
+    unlink(aside);
+    /* run B's own file now: live mode restores it even under another run id */
+    fx.orders = orders;
+    fx.paper = p;
+    paper_on_book(p, &b, 0);
+    o = s_order(&fx, "c2", "bybit-linear", 1, CODEC_ORD_MARKET, 150, 0, 7000, false);
+    o->sent = true;
+    assert_int_equal(paper_place(p, o, NULL), 0);
+    c.run_id = "run-C";
+    c.fresh_other_runs = false;
+    s_restart(&p, &orders, &c);
+    assert_int_equal(orders_count(orders), 1);
+    /* a file from before run ids, in a replay: set aside as .norun */
+    paper_destroy(&p);
+    orders_destroy(&orders);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    orders = orders_new();
+    c.orders = orders;
+    c.fresh_other_runs = true;
+    p = paper_new(&c);
+    assert_non_null(p);
+    snprintf(aside, sizeof aside, "%s.norun", path);
+    assert_int_equal(access(aside, F_OK), 0);
+    unlink(aside);
+    paper_destroy(&p);
+    orders_destroy(&orders);
+    unlink(path);
+}
+
 /* Persistence of the new states: untriggered orders, a triggered limit left resting, and the
  * attached TP/SL (born again from the entry's fills) survive a restart; after it they trigger
  * and fill as they would have. Book: asks 100.00 x 0.100, 100.50 x 0.200, 101.00 x 0.300; bid
@@ -1381,6 +1448,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_latency, s_setup, s_teardown),
         cmocka_unit_test(test_persistence_triggers),
         cmocka_unit_test(test_operator_cancel),
+        cmocka_unit_test(test_persistence_runs),
     };
     return cmocka_run_group_tests_name("paper", tests, NULL, NULL);
 }

@@ -92,7 +92,7 @@ s_teardown(void **state)
 static json_t *
 s_ask(const char *req)
 {
-    char *out = history_answer(s_db, req, strlen(req));
+    char *out = history_answer(s_db, NULL, req, strlen(req));
     assert_non_null(out);
     json_t *j = json_loads(out, 0, NULL);
     free(out);
@@ -291,6 +291,110 @@ test_risk_state_latest(void **state)
     json_decref(j);
 }
 
+/* Ask under a context (the recorder's run, mode and replay clock). */
+static json_t *
+s_ask_ctx(const history_ctx_t *ctx, const char *req)
+{
+    char *out = history_answer(s_db, ctx, req, strlen(req));
+    assert_non_null(out);
+    json_t *j = json_loads(out, 0, NULL);
+    free(out);
+    assert_non_null(j);
+    return j;
+}
+
+/* Runs and time: the file holds a previous full run "run-a" (1m md.kline bars with evt 60 s ..
+ * 600 s) and the current run "run-b" up to evt 300 s (bars 60 .. 300 s), plus trades, positions
+ * and risk states in both. A replaying stage at event time 180 s gets only run-b rows with
+ * evt < 180 s (bars 60 and 120 s); without "until" a replay is answered up to the recorder's
+ * clock (240 s: bars 60 .. 240 s), live mode with every row of run-b; run-a never. */
+static void
+test_run_and_until_bound(void **state)
+{
+    (void)state;
+    char sql[4096] = "";
+    size_t off = 0;
+    for (int run = 0; run < 2; run++) {
+        int last = run == 0 ? 10 : 5;
+        for (int i = 1; i <= last; i++) {
+            off += (size_t)snprintf(
+                sql + off, sizeof sql - off,
+                "INSERT INTO candles(topic_kind,venue,symbol,tf_s,start_ns,end_ns,evt,close_m,"
+                "px_scale,run_id) VALUES('md.kline','bybit-linear','ETHUSDT',60,%lld,%lld,%lld,"
+                "%d,2,'%s');",
+                (long long)(i - 1) * 60000000000LL, (long long)i * 60000000000LL,
+                (long long)i * 60000000000LL, run * 1000 + i, run ? "run-b" : "run-a");
+        }
+    }
+    off += (size_t)snprintf(sql + off, sizeof sql - off,
+                            "INSERT INTO trades(venue,symbol,evt,px_m,run_id) VALUES"
+                            "('bybit-linear','ETHUSDT',100000000000,1,'run-b'),"
+                            "('bybit-linear','ETHUSDT',200000000000,2,'run-b'),"
+                            "('bybit-linear','ETHUSDT',500000000000,3,'run-a');"
+                            "INSERT INTO positions(venue,symbol,qty_m,evt,run_id) VALUES"
+                            "('bybit-linear','SOLUSDT',7,100000000000,'run-b'),"
+                            "('bybit-linear','SOLUSDT',9,200000000000,'run-b'),"
+                            "('bybit-linear','SOLUSDT',11,500000000000,'run-a');"
+                            "INSERT INTO risk_events(topic,state,body,evt,run_id) VALUES"
+                            "('risk.state','RUNNING','{\"s\":1}',100000000000,'run-b'),"
+                            "('risk.state','PAUSED','{\"s\":2}',200000000000,'run-b'),"
+                            "('risk.state','KILLED','{\"s\":3}',500000000000,'run-a');");
+    assert_int_equal(sqlite3_exec(s_db, sql, NULL, NULL, NULL), SQLITE_OK);
+    const history_ctx_t replay = { .run_id = "run-b", .replay = true, .clock = 240000000000LL };
+    const history_ctx_t live = { .run_id = "run-b", .replay = false, .clock = 0 };
+
+    json_t *j = s_ask_ctx(&replay, "{\"q\":\"bars\",\"kind\":\"md.kline\",\"venue\":"
+                                   "\"bybit-linear\",\"symbol\":\"ETHUSDT\",\"tf_s\":60,"
+                                   "\"n\":100,\"until\":180000000000}");
+    json_t *bars = json_object_get(j, "bars");
+    assert_int_equal(json_array_size(bars), 2);
+    size_t i;
+    json_t *b;
+    json_array_foreach(bars, i, b)
+    {
+        assert_true(json_integer_value(json_object_get(b, "evt")) < 180000000000LL);
+        assert_true(json_integer_value(json_object_get(b, "close_m")) > 1000); /* run-b */
+    }
+    json_decref(j);
+    j = s_ask_ctx(&replay, "{\"q\":\"bars\",\"kind\":\"md.kline\",\"venue\":"
+                           "\"bybit-linear\",\"symbol\":\"ETHUSDT\",\"tf_s\":60,\"n\":100}");
+    bars = json_object_get(j, "bars");
+    assert_int_equal(json_array_size(bars), 4); /* 60 .. 240 s: the clock, inclusive */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(bars, 3), "evt")),
+                     240000000000LL);
+    json_decref(j);
+    j = s_ask_ctx(&live, "{\"q\":\"bars\",\"kind\":\"md.kline\",\"venue\":"
+                         "\"bybit-linear\",\"symbol\":\"ETHUSDT\",\"tf_s\":60,\"n\":100}");
+    assert_int_equal(json_array_size(json_object_get(j, "bars")), 5); /* run-b only */
+    json_decref(j);
+    j = s_ask_ctx(NULL, "{\"q\":\"bars\",\"kind\":\"md.kline\",\"venue\":"
+                        "\"bybit-linear\",\"symbol\":\"ETHUSDT\",\"tf_s\":60,\"n\":100}");
+    assert_int_equal(json_array_size(json_object_get(j, "bars")), 15); /* no context: all */
+    json_decref(j);
+
+    j = s_ask_ctx(&replay, "{\"q\":\"trades\",\"venue\":\"bybit-linear\",\"symbol\":"
+                           "\"ETHUSDT\",\"n\":10,\"until\":150000000000}");
+    assert_int_equal(json_array_size(json_object_get(j, "trades")), 1);
+    json_decref(j);
+    j = s_ask_ctx(&replay, "{\"q\":\"positions\",\"until\":150000000000}");
+    json_t *p = json_array_get(json_object_get(j, "positions"), 0);
+    assert_int_equal(json_integer_value(json_object_get(p, "qty_m")), 7);
+    json_decref(j);
+    j = s_ask_ctx(&live, "{\"q\":\"positions\"}");
+    p = json_array_get(json_object_get(j, "positions"), 0);
+    assert_int_equal(json_integer_value(json_object_get(p, "qty_m")), 9); /* not run-a's 11 */
+    json_decref(j);
+    j = s_ask_ctx(&live, "{\"q\":\"risk_state\"}");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "state"), "s")), 2);
+    json_decref(j);
+    j = s_ask_ctx(&replay, "{\"q\":\"risk_state\",\"until\":150000000000}");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "state"), "s")), 1);
+    json_decref(j);
+    j = s_ask_ctx(&replay, "{\"q\":\"risk_state\",\"until\":\"soon\"}");
+    assert_true(json_is_false(json_object_get(j, "ok")));
+    json_decref(j);
+}
+
 static void
 test_bad_requests(void **state)
 {
@@ -311,7 +415,7 @@ test_bad_requests(void **state)
     sqlite3 *mem = NULL;
     assert_int_equal(sqlite3_open(":memory:", &mem), SQLITE_OK);
     const char *req = "{\"q\":\"open_orders\"}";
-    char *out = history_answer(mem, req, strlen(req));
+    char *out = history_answer(mem, NULL, req, strlen(req));
     assert_non_null(out);
     assert_non_null(strstr(out, "no such table"));
     free(out);
@@ -328,6 +432,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_open_orders_by_last_status, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_positions_latest_per_symbol, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_risk_state_latest, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_run_and_until_bound, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("history", tests, NULL, NULL);

@@ -61,12 +61,12 @@ test_fresh_db_has_every_table(void **state)
     sqlite3 *db = schema_open(s_path, 100);
     assert_non_null(db);
     assert_int_equal(schema_version(db), SCHEMA_VERSION);
-    assert_int_equal(SCHEMA_VERSION, 2);
-    /* the 14 tables listed in docs/recorder.md */
+    assert_int_equal(SCHEMA_VERSION, 3);
+    /* the 15 tables listed in docs/recorder.md */
     static const char *const tables[] = { "events",   "trades",      "book_top", "candles",
                                           "signals",  "orders",      "fills",    "positions",
                                           "balances", "risk_events", "alerts",   "status",
-                                          "gaps",     "indicators" };
+                                          "gaps",     "indicators",  "runs" };
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char sql[128];
         (void)snprintf(sql, sizeof sql,
@@ -74,7 +74,15 @@ test_fresh_db_has_every_table(void **state)
                        tables[i]);
         assert_int_equal(s_scalar(db, sql), 1);
     }
-    assert_int_equal(s_scalar(db, "SELECT count(*) FROM sqlite_master WHERE type='table'"), 14);
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM sqlite_master WHERE type='table'"), 15);
+    /* every table but runs has run_id (docs/recorder.md "Runs") */
+    for (size_t i = 0; i + 1 < sizeof tables / sizeof tables[0]; i++) {
+        char sql[128];
+        (void)snprintf(sql, sizeof sql,
+                       "SELECT count(*) FROM pragma_table_info('%s') WHERE name='run_id'",
+                       tables[i]);
+        assert_int_equal(s_scalar(db, sql), 1);
+    }
     /* WAL mode is persistent in the file */
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
@@ -97,7 +105,7 @@ test_reopen_keeps_data_and_version(void **state)
     sqlite3_close(db);
     db = schema_open(s_path, 100); /* migrate is a no-op at the current version */
     assert_non_null(db);
-    assert_int_equal(schema_version(db), 2);
+    assert_int_equal(schema_version(db), 3);
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM gaps"), 1);
     assert_int_equal(schema_migrate(db), 0);
     sqlite3_close(db);
@@ -185,7 +193,7 @@ test_migrates_v1_file(void **state)
 
     sqlite3 *db = schema_open(s_path, 100);
     assert_non_null(db);
-    assert_int_equal(schema_version(db), 2);
+    assert_int_equal(schema_version(db), SCHEMA_VERSION);
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM events"), 2);
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM fills WHERE order_id='o1'"), 1);
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM candles"), 1);
@@ -225,6 +233,50 @@ test_migrates_v1_file(void **state)
     sqlite3_close(db);
 }
 
+/* A version-2 file (made by schema_migrate_to(db, 2), the steps a v2 binary ran) holding rows
+ * of two kinds is migrated to version 3 on open: the rows kept and put under the run "legacy",
+ * one runs row for it whose first/last event time come from its events (heartbeats with evt 0
+ * left out) and whose clean is unknown (NULL); an empty v2 file gets no runs row. */
+static void
+test_migrates_v2_file(void **state)
+{
+    (void)state;
+    sqlite3 *raw = NULL;
+    assert_int_equal(sqlite3_open(s_path, &raw), SQLITE_OK);
+    assert_int_equal(schema_migrate_to(raw, 2), 0);
+    assert_int_equal(s_scalar(raw, "SELECT count(*) FROM pragma_table_info('events')"
+                                   " WHERE name='run_id'"),
+                     0);
+    assert_int_equal(
+        sqlite3_exec(raw,
+                     "INSERT INTO events(topic,src,epoch,seq,evt,recv_ts) VALUES"
+                     "('md.trade.x','feed.0',1,1,5000,100),('sys.hb.feed.0','feed.0',1,2,0,300),"
+                     "('md.trade.x','feed.0',1,3,7000,200);"
+                     "INSERT INTO fills(fill_id,evt,fee_m) VALUES('f1',7000,3);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(raw);
+    sqlite3 *db = schema_open(s_path, 100);
+    assert_non_null(db);
+    assert_int_equal(schema_version(db), 3);
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM events WHERE run_id='legacy'"), 3);
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM fills WHERE run_id='legacy'"), 1);
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM runs WHERE run_id='legacy' AND"
+                                  " started_ns=100 AND ended_ns=300 AND clean IS NULL AND"
+                                  " first_evt=5000 AND last_evt=7000"),
+                     1);
+    sqlite3_close(db);
+    (void)s_teardown(NULL);
+    assert_int_equal(sqlite3_open(s_path, &raw), SQLITE_OK);
+    assert_int_equal(schema_migrate_to(raw, 2), 0);
+    sqlite3_close(raw);
+    db = schema_open(s_path, 100);
+    assert_non_null(db);
+    assert_int_equal(s_scalar(db, "SELECT count(*) FROM runs"), 0);
+    sqlite3_close(db);
+}
+
 static void
 test_migrate_to_bad_target(void **state)
 {
@@ -245,6 +297,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_migrates_v2_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_fresh_db_has_every_table, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_version, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_newer_file_is_refused, s_setup, s_teardown),

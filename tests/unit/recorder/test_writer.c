@@ -766,6 +766,108 @@ test_read_only_keeps_batch(void **state)
     writer_destroy(&w);
 }
 
+/* One md.trade of feed.0 at evt with the next seq. */
+static void
+s_add_trade(writer_t *w, int64_t evt)
+{
+    codec_md_trade_t t = { .venue = "bybit-linear",
+                           .symbol = "BTCUSDT",
+                           .px_scale = 2,
+                           .qty_scale = 3,
+                           .ts_event = evt,
+                           .px = 100,
+                           .qty = 1,
+                           .side = 1 };
+    bus_msg_t m = s_msg("md.trade.bybit-linear.BTCUSDT", CODEC_MD_TRADE, &t, evt);
+    assert_int_equal(writer_resume_gap(w, &m, 7, 1000) >= 0, 1);
+    assert_int_equal(writer_add(w, &m, 7, 1000), 0);
+}
+
+/* Runs: every row (events, typed, gaps) carries the run id; the runs row records the start,
+ * the event time range and a clean end; a second writer of the same run without a clean end
+ * before it is a restart after an unclean stop (unclean_stops 1), and the first message after
+ * it that jumps past the last seq stored is a gap last+1 .. seq-1; a new run after a run that
+ * did not end cleanly says so (prev_unclean). */
+static void
+test_runs_and_restart_gap(void **state)
+{
+    (void)state;
+    writer_run_info_t info;
+    writer_t *w = s_writer(100, 200);
+    assert_int_equal(writer_begin_run(w, "bad id!", 1, &info), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(writer_begin_run(w, "run-a", 1000, &info), 0);
+    assert_false(info.resumed);
+    assert_int_equal(info.starts, 1);
+    for (int i = 1; i <= 5; i++) { /* seq 1..5, evt 10..50 */
+        s_add_trade(w, 10 * i);
+    }
+    assert_int_equal(writer_add_gap(w, "feed.9", 3, 4, 6, 9, 1000), 0);
+    assert_int_equal(writer_commit(w), 0);
+    sqlite3 *db = writer_db(w);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM events WHERE run_id='run-a'"), 5);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM trades WHERE run_id='run-a'"), 5);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM gaps WHERE run_id='run-a'"), 1);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM runs WHERE run_id='run-a' AND clean=0"
+                               " AND started_ns=1000 AND first_evt=10 AND last_evt=50"),
+                     1);
+    writer_destroy(&w); /* no writer_end_run: as after kill -9 */
+
+    /* restart within run-a: seq 6..8 were published while down, 9 arrives first */
+    w = s_writer(100, 200);
+    assert_int_equal(writer_begin_run(w, "run-a", 2000, &info), 0);
+    assert_true(info.resumed);
+    assert_true(info.this_unclean);
+    assert_int_equal(info.starts, 2);
+    assert_int_equal(info.publishers, 1);
+    s_seq = 8;
+    s_add_trade(w, 90);
+    s_add_trade(w, 100); /* seq 10: the bus counts later jumps, not the restart rule */
+    assert_int_equal(writer_commit(w), 0);
+    db = writer_db(w);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM gaps WHERE src='feed.0'"), 1);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM gaps WHERE src='feed.0' AND epoch=1000 AND"
+                               " from_seq=6 AND to_seq=8 AND missing=3 AND run_id='run-a'"),
+                     1);
+    writer_stats_t st;
+    writer_stats(w, &st);
+    assert_int_equal(st.resume_gaps, 1);
+    assert_int_equal(st.resume_missing, 3);
+    assert_int_equal(s_int(db, "SELECT last_evt FROM runs WHERE run_id='run-a'"), 100);
+    assert_int_equal(writer_end_run(w, 3000), 0);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM runs WHERE run_id='run-a' AND clean=1"
+                               " AND ended_ns=3000 AND unclean_stops=1 AND starts=2"),
+                     1);
+    writer_destroy(&w);
+
+    /* restart after a clean end: no unclean stop; nothing missed when seq follows on */
+    w = s_writer(100, 200);
+    assert_int_equal(writer_begin_run(w, "run-a", 4000, &info), 0);
+    assert_false(info.this_unclean);
+    s_add_trade(w, 110); /* seq 11 after 10 */
+    assert_int_equal(writer_commit(w), 0);
+    assert_int_equal(s_int(writer_db(w), "SELECT count(*) FROM gaps WHERE src='feed.0'"), 1);
+    writer_destroy(&w); /* killed again */
+
+    /* a new run: rows of run-a are not its own (no gap check); the previous run is unclean */
+    w = s_writer(100, 200);
+    assert_int_equal(writer_begin_run(w, "run-b", 5000, &info), 0);
+    assert_false(info.resumed);
+    assert_true(info.prev_unclean);
+    assert_string_equal(info.prev_run, "run-a");
+    assert_int_equal(info.publishers, 0);
+    s_seq = 40;
+    s_add_trade(w, 5);
+    assert_int_equal(writer_end_run(w, 6000), 0);
+    db = writer_db(w);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM gaps"), 2);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM events WHERE run_id='run-b'"), 1);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM runs WHERE run_id='run-b' AND clean=1"
+                               " AND first_evt=5 AND last_evt=5 AND unclean_stops=0"),
+                     1);
+    writer_destroy(&w);
+}
+
 static void
 test_rc_kinds(void **state)
 {
@@ -801,6 +903,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_indicator_rows, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_keeps_batch, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_read_only_keeps_batch, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_runs_and_restart_gap, s_setup, s_teardown),
         cmocka_unit_test(test_rc_kinds),
     };
     return cmocka_run_group_tests_name("writer", tests, NULL, NULL);

@@ -321,6 +321,100 @@ test_binary(void **state)
     assert_int_equal(WEXITSTATUS(rc), 2);
 }
 
+/* Run a shell command, its stdout into out[cap]; returns the exit status. */
+static int
+s_run(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int rc = pclose(p);
+    assert_true(WIFEXITED(rc));
+    return WEXITSTATUS(rc);
+}
+
+/* Two runs in one file: "run-old" (the worked example's fills, ended cleanly) and "run-new"
+ * (one losing fill of 5.00 realized, fee 0.50; its recorder killed once and restarted, the
+ * restart found feed.0 epoch 9 seq 101..120 missing; not ended cleanly). The report is of the
+ * latest run by default and of one run with --run; --runs lists both; the first lines warn
+ * about run-new; the gap is listed with its range; --html writes only the page. */
+static void
+test_runs(void **state)
+{
+    (void)state;
+    s_insert_fills();
+    s_exec("UPDATE fills SET run_id = 'run-old';"
+           "INSERT INTO runs(run_id,started_ns,ended_ns,clean,unclean_stops,starts) VALUES"
+           "('run-old',1000000000,2000000000,1,0,1),('run-new',3000000000,NULL,0,1,2);"
+           "INSERT INTO fills(venue,symbol,side,px_m,qty_m,px_scale,qty_scale,fee_m,"
+           "realized_pnl_m,evt,run_id) VALUES"
+           "('paper','BTCUSDT','sell',10000000,10,2,3,50000000,-500000000,900,'run-new');"
+           "INSERT INTO gaps(src,epoch,from_seq,to_seq,missing,ts,run_id) VALUES"
+           "('feed.0',9,101,120,20,5,'run-new'),('feed.0',1,5,5,1,5,'run-old');");
+    char cmd[1024], out[16384];
+    (void)snprintf(cmd, sizeof cmd, "%s/report %s --json", s_bindir, s_path);
+    assert_int_equal(s_run(cmd, out, sizeof out), 0);
+    json_t *j = json_loads(out, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "run"), "run_id")),
+                        "run-new");
+    assert_int_equal(json_integer_value(json_object_get(j, "fills")), 1);
+    assert_string_equal(json_string_value(json_object_get(j, "net_pnl")), "-5.50000000");
+    json_t *g = json_object_get(j, "gaps");
+    assert_int_equal(json_integer_value(json_object_get(g, "missing")), 20);
+    json_t *g0 = json_array_get(json_object_get(g, "list"), 0);
+    assert_int_equal(json_integer_value(json_object_get(g0, "from")), 101);
+    assert_int_equal(json_integer_value(json_object_get(g0, "to")), 120);
+    assert_int_equal(json_array_size(json_object_get(j, "warnings")), 3);
+    json_decref(j);
+
+    (void)snprintf(cmd, sizeof cmd, "%s/report %s", s_bindir, s_path);
+    assert_int_equal(s_run(cmd, out, sizeof out), 0);
+    assert_true(strncmp(out, "WARNING: run run-new did not end cleanly", 40) == 0);
+    assert_non_null(strstr(out, "stopped uncleanly 1 time(s)"));
+    assert_non_null(strstr(out, "run run-new: recorded from"));
+    assert_non_null(strstr(out, "feed.0               epoch 9  seq 101..120  20 missing"));
+    assert_null(strstr(out, "27.02000000"));
+
+    (void)snprintf(cmd, sizeof cmd, "%s/report %s --run run-old", s_bindir, s_path);
+    assert_int_equal(s_run(cmd, out, sizeof out), 0);
+    assert_null(strstr(out, "WARNING: run"));
+    assert_non_null(strstr(out, "27.02000000")); /* the worked example's net pnl */
+    assert_non_null(strstr(out, "seq 5..5  1 missing"));
+    assert_null(strstr(out, "101..120"));
+
+    (void)snprintf(cmd, sizeof cmd, "%s/report %s --run no-such-run 2>&1", s_bindir, s_path);
+    assert_int_equal(s_run(cmd, out, sizeof out), 1);
+    assert_non_null(strstr(out, "has no run no-such-run"));
+
+    (void)snprintf(cmd, sizeof cmd, "%s/report %s --runs", s_bindir, s_path);
+    assert_int_equal(s_run(cmd, out, sizeof out), 0);
+    char *a = strstr(out, "run-old"), *b = strstr(out, "run-new");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(a < b); /* oldest first */
+
+    char html[300];
+    (void)snprintf(html, sizeof html, "%s.html", s_path);
+    (void)snprintf(cmd, sizeof cmd, "%s/report %s --html %s", s_bindir, s_path, html);
+    int rc = s_run(cmd, out, sizeof out);
+    if (rc == 0) { /* gnuplot present */
+        char want[600];
+        (void)snprintf(want, sizeof want, "report: wrote %s (%s, run run-new)\n", html, s_path);
+        assert_string_equal(out, want); /* that line only: no text report */
+        FILE *f = fopen(html, "r");
+        assert_non_null(f);
+        static char page[1 << 20];
+        size_t n = fread(page, 1, sizeof page - 1, f);
+        page[n] = '\0';
+        fclose(f);
+        assert_non_null(strstr(page, "did not end cleanly"));
+        assert_non_null(strstr(page, "<td>101</td><td>120</td><td>20</td>"));
+    }
+    (void)unlink(html);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -336,6 +430,7 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_not_a_recorder_db_is_eio, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_json_keys, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_binary, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_runs, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }
