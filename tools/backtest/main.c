@@ -158,7 +158,7 @@ main(int argc, char **argv)
     int64_t t2 = clock_mono_ns();
     const pipeline_stats_t *s = pipeline_stats(p);
     printf("backtest %s\n", cfg_file(cfg));
-    printf("  database     %s\n", db);
+    printf("  database     %s (run %s)\n", db, pipeline_run_id(p));
     printf("  data         %llu frames, %llu handed to the feed, event time %lld .. %lld ms\n",
            (unsigned long long)s->frames, (unsigned long long)s->handed, (long long)s->first_ms,
            (long long)s->last_ms);

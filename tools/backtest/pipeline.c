@@ -22,6 +22,7 @@
 #include "common/codec.h"
 #include "common/instr.h"
 #include "common/log.h"
+#include "common/runid.h"
 #include "common/step.h"
 #include "executor/config.h"
 #include "executor/exec.h"
@@ -101,6 +102,7 @@ struct pipeline {
     xbus_pub_t *rec_pub;
     step_t *rec_step;
     writer_t *w;
+    char run_id[RUNID_MAX]; /* stamped on every row (writer_begin_run), as the group's run id */
     int commit_failed;
     bool refused; /* a connection's refused frames passed feed.max_refused_pct: stop */
     pipeline_stats_t stats;
@@ -656,6 +658,12 @@ s_build(pipeline_t *p, const char *db)
         log_error(S_MOD, "cannot open database %s: %s", db, strerror(errno));
         return -1;
     }
+    writer_run_info_t run;
+    if (runid_make(p->run_id, sizeof p->run_id) != 0
+        || writer_begin_run(p->w, p->run_id, clock_wall_ns(), &run) != 0) {
+        log_error(S_MOD, "cannot record the start of the run in %s: %s", db, strerror(errno));
+        return -1;
+    }
     /* the steps, ranked as each stage's main.c ranks its inputs */
     p->sig_step = step_new(true, s_sig_deliver, s_sig_barrier, p);
     p->risk_step = step_new(true, s_risk_deliver, s_risk_barrier, p);
@@ -823,12 +831,19 @@ pipeline_run(pipeline_t *self)
         errno = EPROTO;
         return -1;
     }
-    if (writer_commit(p->w) < 0 || p->commit_failed) {
+    if (writer_commit(p->w) < 0 || p->commit_failed || writer_end_run(p->w, clock_wall_ns()) < 0) {
         log_error(S_MOD, "recorder: the final commit failed");
         errno = EIO;
         return -1;
     }
     return 0;
+}
+
+const char *
+pipeline_run_id(const pipeline_t *self)
+{
+    assert(self);
+    return self->run_id;
 }
 
 const pipeline_stats_t *
