@@ -1767,7 +1767,7 @@ s_ws_start(bybit_t *self)
 /* ---- lifetime --------------------------------------------------------------------------- */
 
 bybit_t *
-bybit_new(const venue_cfg_t *cfg)
+bybit_venue_new(const venue_cfg_t *cfg)
 {
     if (!cfg || !cfg->orders || !cfg->emit || !cfg->base_url || !cfg->api_key || !cfg->api_secret
         || !cfg->journal_path || cfg->max_offset_ms <= 0) {
@@ -1805,7 +1805,7 @@ bybit_new(const venue_cfg_t *cfg)
         || !self->acct || !self->not_found || !self->reported || !self->suspect
         || !self->suspect_next) {
         int e = errno ? errno : ENOMEM;
-        bybit_destroy(&self);
+        bybit_venue_destroy(&self);
         errno = e;
         return NULL;
     }
@@ -1818,7 +1818,7 @@ bybit_new(const venue_cfg_t *cfg)
     }
     if ((cfg->loop && self->status_timer < 0) || s_ws_start(self) < 0) {
         int e = errno ? errno : ENOMEM;
-        bybit_destroy(&self);
+        bybit_venue_destroy(&self);
         errno = e;
         return NULL;
     }
@@ -1828,7 +1828,7 @@ bybit_new(const venue_cfg_t *cfg)
 }
 
 void
-bybit_destroy(bybit_t **self_p)
+bybit_venue_destroy(bybit_t **self_p)
 {
     assert(self_p);
     bybit_t *self = *self_p;
@@ -1961,7 +1961,7 @@ s_status(void *impl, json_t *out)
 static void
 s_destroy(void **impl_p)
 {
-    bybit_destroy((bybit_t **)impl_p);
+    bybit_venue_destroy((bybit_t **)impl_p);
 }
 
 static const venue_ops_t k_ops = {

@@ -113,11 +113,11 @@ int bybit_ws_message(bybit_t *self, const char *text, size_t len);
 
 /* NULL with errno EINVAL (missing base_url/key/secret/journal, bad numbers), ENOMEM, or the
  * journal's open errno. Does no I/O towards the venue (the first poll does). */
-bybit_t *bybit_new(const venue_cfg_t *cfg);
-void bybit_destroy(bybit_t **self_p);
+bybit_t *bybit_venue_new(const venue_cfg_t *cfg);
+void bybit_venue_destroy(bybit_t **self_p);
 const venue_ops_t *bybit_ops(void);
 
-/* Rebuild orders from the journal into the order table (call once after bybit_new, before
+/* Rebuild orders from the journal into the order table (call once after bybit_venue_new, before
  * requests): each record becomes an order (Rejected for "R" records). Returns how many. */
 size_t bybit_restore(bybit_t *self);
 

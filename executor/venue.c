@@ -30,7 +30,7 @@ venue_open(venue_t *out, const venue_cfg_t *cfg)
         return 0;
     }
     if (strcmp(cfg->name, "bybit") == 0) {
-        bybit_t *b = bybit_new(cfg);
+        bybit_t *b = bybit_venue_new(cfg);
         if (!b) {
             return -1;
         }

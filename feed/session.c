@@ -50,6 +50,7 @@ struct session {
     log_limit_t pub_lim;
     int64_t stale_ns; /* 0 = no stale status */
     bool stale, was_up;
+    bool offline; /* session_open_offline: no WebSocket, frames handed over in-process */
     /* clock skew: receive time - exchange event time, ns, over every md event */
     md_skew_t skew;
 };
@@ -60,7 +61,9 @@ static void
 s_publish(session_t *s, const char *topic, codec_type_t type, const void *body, int64_t evt,
           int64_t origin)
 {
-    if (bus_publish(s->env.pub, topic, type, body, evt, origin) != 0) {
+    int rc = s->env.publish ? s->env.publish(s->env.io_arg, topic, type, body, evt, origin)
+                            : bus_publish(s->env.pub, topic, type, body, evt, origin);
+    if (rc != 0) {
         log_limited(&s->pub_lim, LOG_WARN, k_mod, "cannot publish", topic, strlen(topic));
     }
 }
@@ -70,7 +73,7 @@ s_publish(session_t *s, const char *topic, codec_type_t type, const void *body, 
 static void
 s_flush(session_t *s)
 {
-    if (bus_pub_corked(s->env.pub)) {
+    if (s->env.pub && bus_pub_corked(s->env.pub)) {
         (void)bus_pub_flush(s->env.pub);
         bus_pub_cork(s->env.pub);
     }
@@ -226,17 +229,9 @@ s_bybit_subscribe_all(session_t *s)
 {
     static char buf[SESSION_MAX_SYMBOLS * k_max_topics][64];
     const char *args[SESSION_MAX_SYMBOLS * k_max_topics];
-    size_t n = 0;
-    for (size_t t = 0; t < s->n_topics; t++) {
-        for (size_t y = 0; y < s->n_symbols; y++) {
-            if (strcmp(s->topics[t], "orderbook") == 0) {
-                snprintf(buf[n], sizeof buf[n], "orderbook.%d.%s", s->depth, s->symbols[y]);
-            } else {
-                snprintf(buf[n], sizeof buf[n], "%s.%s", s->topics[t], s->symbols[y]);
-            }
-            args[n] = buf[n];
-            n++;
-        }
+    size_t n = session_subscriptions(s, buf, SESSION_MAX_SYMBOLS * k_max_topics);
+    for (size_t i = 0; i < n; i++) {
+        args[i] = buf[i];
     }
     s->sub_requests = 0;
     s->sub_acks = 0;
@@ -264,6 +259,14 @@ s_put_instr(const instr_t *in, void *arg)
     }
 }
 
+/* A REST GET: env.rest_get when set (in-process), else http_get. */
+static char *
+s_get(session_t *s, const char *url, size_t *len)
+{
+    return s->env.rest_get ? s->env.rest_get(s->env.io_arg, url, s->env.rest_timeout_ms, len)
+                           : http_get(url, s->env.rest_timeout_ms, len);
+}
+
 /* Bybit instruments-info (blocking; only at connect). 0 or -1. */
 static int
 s_bybit_instruments(session_t *s)
@@ -272,7 +275,7 @@ s_bybit_instruments(session_t *s)
     snprintf(url, sizeof url, "%s/v5/market/instruments-info?category=%s", s->rest, s->category);
     size_t len;
     s_flush(s); /* a blocking call: what is batched goes out first */
-    char *body = http_get(url, s->env.rest_timeout_ms, &len);
+    char *body = s_get(s, url, &len);
     if (!body) {
         return -1;
     }
@@ -307,7 +310,7 @@ s_binance_snapshots(session_t *s)
                  s->spot ? "/api/v3/depth" : "/fapi/v1/depth", sym);
         size_t len;
         s_flush(s);
-        char *body = http_get(url, s->env.rest_timeout_ms, &len);
+        char *body = s_get(s, url, &len);
         if (!body) {
             s->rest_next_ns = clock_mono_ns() + k_rest_retry_ns;
             return;
@@ -807,11 +810,67 @@ session_refused(const session_t *self)
     return &self->refused;
 }
 
+size_t
+session_subscriptions(const session_t *self, char (*out)[64], size_t cap)
+{
+    assert(self);
+    size_t n = 0;
+    for (size_t t = 0; t < self->n_topics; t++) {
+        for (size_t y = 0; y < self->n_symbols; y++, n++) {
+            if (n >= cap) {
+                continue;
+            }
+            if (self->proto == S_BINANCE) {
+                size_t k;
+                for (k = 0; self->symbols[y][k] && k + 1 < INSTR_SYM_MAX; k++) {
+                    out[n][k] = (char)tolower((unsigned char)self->symbols[y][k]);
+                }
+                out[n][k] = '\0';
+                snprintf(out[n] + k, 64 - k, "@%s", self->topics[t]);
+            } else if (strcmp(self->topics[t], "orderbook") == 0) {
+                snprintf(out[n], 64, "orderbook.%d.%s", self->depth, self->symbols[y]);
+            } else {
+                snprintf(out[n], 64, "%s.%s", self->topics[t], self->symbols[y]);
+            }
+        }
+    }
+    return n;
+}
+
+const char *
+session_url(const session_t *self)
+{
+    assert(self);
+    return conn_url(self->conn);
+}
+
+int
+session_open_offline(session_t *self)
+{
+    assert(self);
+    self->offline = true;
+    if (self->proto == S_BYBIT) {
+        if (!self->instr_loaded && s_bybit_instruments(self) != 0) {
+            return -1;
+        }
+        self->sub_requests = 1; /* nothing to ask: the caller hands over the subscribed frames */
+        self->sub_acks = 1;
+    } else {
+        s_binance_snapshots(self);
+        if (binance_want_snapshot(self->binance)) {
+            errno = EAGAIN;
+            return -1;
+        }
+    }
+    self->was_up = true;
+    return 0;
+}
+
 bool
 session_ready(const session_t *self)
 {
     assert(self);
-    if (!conn_up(self->conn) || !self->instr_loaded) {
+    if ((!self->offline && !conn_up(self->conn)) || !self->instr_loaded) {
         return false;
     }
     if (self->bybit) {

@@ -51,6 +51,14 @@ typedef struct {
                               0 = skew not measured (replay: receive times are not the venue's) */
     session_hook_fn *hook; /* NULL = process frames on arrival */
     void *hook_arg;
+    /* In-process use (tools/backtest): md.* goes through `publish` instead of `pub` (NULL =
+     * bus_publish on pub; same arguments, 0 or -1 with errno), and REST GETs through
+     * `rest_get` instead of common/http.h http_get (NULL = http_get; same contract: a malloc'd
+     * NUL-terminated body with *len set, or NULL with errno). */
+    int (*publish)(void *arg, const char *topic, codec_type_t type, const void *body, int64_t evt,
+                   int64_t origin);
+    char *(*rest_get)(void *arg, const char *url, long timeout_ms, size_t *len);
+    void *io_arg; /* for publish and rest_get */
     /* refused input (docs/feed.md "Refused input"): bound in hundredths of a percent (100 =
      * 1 %; >= 10000 = none), applied from refused_min_frames frames on; NULL fn = count only */
     int64_t refused_max_bp;
@@ -85,6 +93,22 @@ int session_config_check(cfg_t *cfg, size_t index, bool replay, instr_table_t *i
                          session_info_t *info);
 
 void session_start(session_t *self); /* connect */
+
+/* In-process use (tools/backtest): instead of session_start, do at once what the session does
+ * when its WebSocket opens, with no socket: Bybit instruments-info and Binance depth snapshots
+ * through env.rest_get, and the subscriptions taken as acknowledged (the caller hands the
+ * session exactly the frames of session_subscriptions). From then on session_ready is true
+ * once instruments and snapshots are in (the WebSocket is never connected). 0, or -1 with
+ * errno from the REST call or the parser (logged). */
+int session_open_offline(session_t *self);
+
+/* The names the session subscribes to, as the venue knows them: Bybit topics
+ * ("orderbook.200.BTCUSDT", "publicTrade.BTCUSDT") or Binance streams ("btcusdt@depth@0ms").
+ * Writes at most `cap` into out[] (NUL-terminated, 64 bytes each); returns how many there are. */
+size_t session_subscriptions(const session_t *self, char (*out)[64], size_t cap);
+
+/* The WebSocket URL the session connects to (with its stream list and replay_conn label). */
+const char *session_url(const session_t *self);
 
 /* Parse and publish one received frame (from the conn, or from the replay gate). Counts it in
  * the connection's refused input (session_refused) and calls env.on_refused once when the

@@ -1,7 +1,7 @@
 /*  test_exec_bybit.c - the live venue's order state, exactly (executor/bybit.h): partial
  *  fills, fills out of order, duplicate executions, a fill before the ack, statuses that
  *  wait for their fills, conditional orders; and the create body's rounding.
- *  No venue is contacted: bybit_new does no I/O, and the tests feed executions and statuses
+ *  No venue is contacted: bybit_venue_new does no I/O, and the tests feed executions and statuses
  *  the way the poll does (strings as the venue sends them).
  *  Instrument: bybit-linear BTCUSDT px_scale 1 (tick 0.1 -> 1), qty_scale 3 (step 0.001 -> 1).
  *  Expected values are derived by hand in the comments next to them.
@@ -105,7 +105,7 @@ s_setup(void **state)
     vc.instr = c.instr;
     g_md_time = 0;
     vc.md_time = &g_md_time;
-    c.b = bybit_new(&vc);
+    c.b = bybit_venue_new(&vc);
     assert_non_null(c.b);
     *state = &c;
     return 0;
@@ -115,7 +115,7 @@ static int
 s_teardown(void **state)
 {
     ctx_t *c = *state;
-    bybit_destroy(&c->b);
+    bybit_venue_destroy(&c->b);
     orders_destroy(&c->orders);
     instr_table_destroy(&c->instr);
     unlink(c->path);
@@ -654,7 +654,7 @@ test_spot_wallet(void **state)
     vc.max_offset_ms = 500;
     vc.category = "spot";
     vc.instr = tab;
-    bybit_t *b = bybit_new(&vc);
+    bybit_t *b = bybit_venue_new(&vc);
     assert_non_null(b);
     g_n = 0;
     /* a spot buy's fee in the base coin (feeCurrency BTC, as Bybit charges it): 0.000001 BTC
@@ -705,7 +705,7 @@ test_spot_wallet(void **state)
     p = &s_last(CODEC_EXEC_POSITION)->pos;
     assert_int_equal(p->qty, 0);
     assert_int_equal(s_count("exec.position"), 2);
-    bybit_destroy(&b);
+    bybit_venue_destroy(&b);
     orders_destroy(&orders);
     instr_table_destroy(&tab);
     unlink(path);
@@ -719,14 +719,14 @@ test_status_and_reconciling_refusal(void **state)
 {
     ctx_t *c = *state;
     int64_t wall = clock_wall_ns();
-    assert_int_equal(s_count("exec.status.bybit-linear"), 1); /* published by bybit_new */
+    assert_int_equal(s_count("exec.status.bybit-linear"), 1); /* published by bybit_venue_new */
     const rec_t *r = &g_rec[0];
     assert_int_equal(r->type, CODEC_MD_STATUS);
     assert_string_equal(r->st.venue, "bybit-linear");
     assert_string_equal(r->st.symbol, "");
     assert_string_equal(r->st.state, "reconciling");
     assert_string_equal(r->st.reason, "start");
-    /* no md seen yet: the wall clock at bybit_new, i.e. within the last minute */
+    /* no md seen yet: the wall clock at bybit_venue_new, i.e. within the last minute */
     assert_true(r->st.ts_event <= wall && r->st.ts_event > wall - 60 * 1000000000LL);
     /* the repeat, on the 1 s tick nearest to 5 s after the last one (published just now):
      * not at +0 or +4 s, yes at +5 s */
@@ -767,7 +767,7 @@ test_new_einval(void **state)
     venue_cfg_t vc;
     memset(&vc, 0, sizeof vc);
     errno = 0;
-    assert_null(bybit_new(&vc));
+    assert_null(bybit_venue_new(&vc));
     assert_int_equal(errno, EINVAL);
 }
 

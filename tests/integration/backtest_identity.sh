@@ -1,0 +1,136 @@
+# backtest_identity.sh - build/bin/backtest writes the same trading record as the group.
+# For each config (tests/integration/small.json: two days of klines; config/default.json: the
+# month), the group replays it under supervisord (venue-sim, feed, signal, risk, executor,
+# recorder), then the backtest runs the same config in one process, and the two databases are
+# compared table by table, row for row in id order, every column but the row ids (id,
+# event_id: the group's events table also holds its wall-clock heartbeats), the wall-clock
+# receive time (trades.ts_recv) and the run id (run_id: each run has its own): orders, fills, positions, balances, signals, and the market-data and risk rows
+# (candles, indicators, trades, book_top, risk_events).
+# One documented difference (docs/backtest.md "Same answers"): the group repeats venue-sim's
+# hello until the pipeline has joined (a number of rounds that depends on timing), and each
+# round makes the paper venue publish its opening balance again; the backtest sends the hello
+# once. So balances at the hello's event time are compared as a set (and the group's count
+# must be a whole multiple of the backtest's); every later balance row for row.
+. tests/integration/lib.inc
+
+# same_table NAME GROUP_DB BT_DB [WHERE] -> "same" or the first lines of the diff
+same_table() {
+    t=$1
+    where=${4:-1}
+    cols=$(sql "$2" "select group_concat(name, ',') from pragma_table_info('$t')
+        where name not in ('id', 'event_id', 'ts_recv', 'run_id')")
+    a=$(sql "$2" "select $cols from $t where $where order by id")
+    b=$(sql "$3" "select $cols from $t where $where order by id")
+    if [ "$a" = "$b" ]; then echo same; else
+        echo "differ: $(printf '%s\n' "$a" >"$TMP_ROOT/a.txt"; printf '%s\n' "$b" >"$TMP_ROOT/b.txt"
+            diff "$TMP_ROOT/a.txt" "$TMP_ROOT/b.txt" | head -n 4 | tr '\n' ' ')"
+    fi
+}
+
+# The full signal set of signal_context.sh: 1m -> 5m/15m/1h/4h/1d aggregation (mtf), indicators
+# and context on 1m and 1h, trade bars, and the razor, rules, ensemble, setups and
+# level_reaction strategies, the last one on the Binance USD-M L2 book and trades.
+SER='"venue": "binance-spot", "symbol": "BTCUSDT"'
+CONTEXT=$(cat <<JSON
+{
+ "indicators": [{$SER, "tf_s": 60}, {$SER, "tf_s": 3600}],
+ "mtf": [{$SER}],
+ "trade_bars": [{"venue": "bybit-linear", "symbol": "BTCUSDT", "tf_s": 1},
+                {"venue": "binance-usdm", "symbol": "BTCUSDT", "tf_s": 5}],
+ "extra": [
+  {"name": "razor.btc", "type": "razor", $SER},
+  {"name": "rules.btc", "type": "rules", $SER, "side": "buy",
+   "rules": [{"left": "ema9", "op": "crosses_above", "right": "ema21"},
+             {"left": "rsi14", "op": "lt", "value": 70}],
+   "stop": {"atr": 1.5}, "take_profit": {"rr": 2}},
+  {"name": "ens.btc", "type": "ensemble", $SER, "threshold": 15, "vote_bars": 10,
+   "members": [{"name": "m1", "type": "razor", $SER},
+               {"name": "m2", "type": "rules", $SER, "side": "buy", "rules":
+                [{"left": "ema9", "op": "crosses_above", "right": "ema21"}],
+                "stop": {"pct": "0.3"}, "take_profit": {"pct": "0.3"}},
+               {"name": "m3", "type": "rules", $SER, "side": "sell", "rules":
+                [{"left": "ema9", "op": "crosses_below", "right": "ema21"}],
+                "stop": {"pct": "0.3"}, "take_profit": {"pct": "0.3"}},
+               {"name": "m4", "type": "ema_cross_rsi", $SER, "long_only": false},
+               {"name": "m5", "type": "rules", $SER, "side": "sell", "rules":
+                [{"left": "rsi14", "op": "gt", "value": 75}]}]},
+  {"name": "setups.btc", "type": "setups", $SER},
+  {"name": "level.btc", "type": "level_reaction", "venue": "binance-usdm", "symbol": "BTCUSDT",
+   "tf_s": 5, "swing_n": 3, "min_strength": 20, "flow_n": 20, "near_bp": 3}
+ ]
+}
+JSON
+)
+
+identity() { # identity NAME TEMPLATE [context]
+    cfg=$(make_config "$1" "$2" max)
+    dir=$(dirname "$cfg")
+    if [ "$3" = context ]; then
+        jq --argjson s "$CONTEXT" '.signal.indicators = $s.indicators | .signal.mtf = $s.mtf
+            | .signal.trade_bars = $s.trade_bars | .signal.strategies += $s.extra
+            | .risk.max_open_positions = 4' "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg"
+    fi
+    t0=$(date +%s)
+    check "$1: the group runs the replay to the end" run_group "$cfg"
+    t1=$(date +%s)
+    "$BIN/backtest" -c "$cfg" --db "$dir/bt.db" >"$dir/bt.out" 2>"$dir/bt.err"
+    eq "$1: backtest exits 0" "$?" 0
+    t2=$(date +%s)
+    diag "$1: group $((t1 - t0)) s, backtest $((t2 - t1)) s"
+    g=$dir/tradepipe.db
+    b=$dir/bt.db
+    check "$1: the backtest's summary ends with the report" grep -q "^net pnl" "$dir/bt.out"
+    n_fills=$(sql "$g" "select count(*) from fills")
+    n_sigs=$(sql "$g" "select count(*) from signals")
+    check "$1: the group traded ($n_fills fills, $n_sigs signals)" [ "$n_fills" -gt 0 -a "$n_sigs" -gt 0 ]
+    for t in orders fills positions signals candles indicators trades book_top risk_events; do
+        eq "$1: $t identical ($(sql "$b" "select count(*) from $t") rows)" \
+            "$(same_table $t "$g" "$b")" same
+    done
+    # the hello's event time: the paper venue's opening balance is published at it
+    h=$(sql "$b" "select min(evt) from balances")
+    eq "$1: balances after the hello identical ($(sql "$b" "select count(*) from balances where evt > $h") rows)" \
+        "$(same_table balances "$g" "$b" "evt > $h")" same
+    cols="venue, asset, wallet, available, equity, fees, evt"
+    eq "$1: balances at the hello: the same rows" \
+        "$(sql "$g" "select distinct $cols from balances where evt = $h order by 1")" \
+        "$(sql "$b" "select distinct $cols from balances where evt = $h order by 1")"
+    ng=$(sql "$g" "select count(*) from balances where evt = $h")
+    nb=$(sql "$b" "select count(*) from balances where evt = $h")
+    check "$1: the group's hello balances are whole rounds of the backtest's ($ng vs $nb)" \
+        [ "$nb" -gt 0 -a $((ng % (nb > 0 ? nb : 1))) -eq 0 ]
+}
+
+identity small tests/integration/small.json
+identity default config/default.json
+identity context tests/integration/small.json context
+ctx_db=$TMP_ROOT/context/tradepipe.db
+n=$(sql "$ctx_db" "select count(*) from fills where venue = 'binance-usdm'")
+check "context: it traded on the Binance USD-M L2 book ($n fills)" [ "$n" -gt 0 ]
+n=$(sql "$ctx_db" "select count(*) from orders where venue = 'binance-usdm' and client_id like '%.s'
+    and status = 'Triggered'")
+check "context: a venue-held stop triggered there ($n)" [ "$n" -gt 0 ]
+n=$(sql "$ctx_db" "select count(distinct strategy) from signals")
+check "context: several strategies signalled ($n)" [ "$n" -gt 3 ]
+
+# a database that exists is refused (never appended to)
+cfg=$(make_config again tests/integration/small.json max)
+: >"$(dirname "$cfg")/exists.db"
+"$BIN/backtest" -c "$cfg" --db "$(dirname "$cfg")/exists.db" >/dev/null 2>"$(dirname "$cfg")/err"
+eq "an existing --db is refused (exit 3)" "$?" 3
+check "... naming the file" grep -q "exists.db" "$(dirname "$cfg")/err"
+
+# a bad config is refused before anything is loaded or created, naming file, line and key
+d=$(dirname "$cfg")
+sed 's/"max_open_positions": 1/"max_open_positions": "one"/' "$cfg" >"$d/bad1.json"
+"$BIN/backtest" -c "$d/bad1.json" --db "$d/bad1.db" >/dev/null 2>"$d/bad1.err"
+eq "a bad risk value is refused (exit 2)" "$?" 2
+check "... as file:line: key ($(cat "$d/bad1.err"))" \
+    grep -q "bad1.json:[0-9]*: risk.max_open_positions: " "$d/bad1.err"
+check "... and no database is created" [ ! -e "$d/bad1.db" ]
+sed 's/"venue": "paper"/"venue": "bybit"/' "$cfg" >"$d/bad2.json"
+"$BIN/backtest" -c "$d/bad2.json" --db "$d/bad2.db" >/dev/null 2>"$d/bad2.err"
+eq "a live executor venue is refused (exit 2)" "$?" 2
+check "... naming executor.venue ($(cat "$d/bad2.err"))" \
+    grep -q "bad2.json:[0-9]*: executor.venue: a backtest runs on the paper venue" "$d/bad2.err"
+finish

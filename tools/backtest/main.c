@@ -1,0 +1,178 @@
+/*  backtest - the group's stage modules in one process over the recorded data of a config
+ *  (tools/backtest/pipeline.h, docs/backtest.md).
+ *  Usage: build/bin/backtest -c CONFIG [--db FILE] [-l LEVEL]
+ *    --db FILE  the database to write (must not exist); default: a new directory
+ *               <run_dir>/backtest.XXXXXX (0700) holding tradepipe.db
+ *    -l LEVEL   log level on stderr (default "warn"; the config's log_level is the stages')
+ *  Output: a summary on stdout (data, steps, messages, rows, wall time) ending with the report
+ *  of the database (tools/report, as `build/bin/report DB` prints it). Logs go to stderr.
+ *  Exit codes:
+ *    0  the replay ran to its end barrier and everything was committed
+ *    1  runtime failure (a commit failed, the report could not be read)
+ *    2  bad arguments or bad config (file:line: key: why)
+ *    3  cannot create the database or its directory
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <sqlite3.h>
+
+#include "common/cfg.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "tools/backtest/pipeline.h"
+#include "tools/report/analytics.h"
+#include "tools/report/report.h"
+
+static int
+s_usage(void)
+{
+    fprintf(stderr, "usage: backtest -c CONFIG [--db FILE] [-l LEVEL]\n");
+    return 2;
+}
+
+/* mkdir -p for the run directory (0700 for what we create). 0 or -1. */
+static int
+s_mkdirs(const char *dir)
+{
+    char buf[1024];
+    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *s = buf + 1; *s; s++) {
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+                return -1;
+            }
+            *s = '/';
+        }
+    }
+    return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int
+s_report(const char *path)
+{
+    sqlite3 *db = NULL;
+    report_t r;
+    report_x_t x;
+    memset(&r, 0, sizeof r);
+    memset(&x, 0, sizeof x);
+    int rc = 1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fprintf(stderr, "backtest: cannot open %s: %s\n", path,
+                db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return 1;
+    }
+    if (report_load(db, &r) < 0 || report_x_load(db, &r, &x) < 0) {
+        fprintf(stderr, "backtest: cannot read %s: %s\n", path,
+                errno == EIO ? sqlite3_errmsg(db) : strerror(errno));
+    } else if (report_print(stdout, &r, path) == 0 && report_x_print(stdout, &x) == 0) {
+        rc = 0;
+    }
+    report_x_free(&x);
+    report_free(&r);
+    sqlite3_close(db);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *cfg_path = NULL, *db_arg = NULL, *level = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            cfg_path = argv[++i];
+        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            db_arg = argv[++i];
+        } else if (strcmp(argv[i], "-l") == 0 && i + 1 < argc) {
+            level = argv[++i];
+        } else {
+            return s_usage();
+        }
+    }
+    if (!cfg_path) {
+        return s_usage();
+    }
+    char err[512];
+    cfg_t *cfg = cfg_load(cfg_path, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "backtest: %s\n", err);
+        return 2;
+    }
+    const char *mode = NULL;
+    if (cfg_str(cfg, "mode", "replay", &mode) != 0) {
+        fprintf(stderr, "backtest: %s\n", cfg_error(cfg));
+        cfg_destroy(&cfg);
+        return 2;
+    }
+    if (strcmp(mode, "replay") != 0) {
+        fprintf(stderr,
+                "backtest: %s:%d: mode: a backtest replays recorded data (\"replay\"), not %s\n",
+                cfg_file(cfg), cfg_line(cfg, "mode"), mode);
+        cfg_destroy(&cfg);
+        return 2;
+    }
+    log_level_t lv = LOG_WARN; /* the stages' start-up notices are noise in one process */
+    if (level && log_level_parse(level, &lv) != 0) {
+        fprintf(stderr, "backtest: bad log level %s\n", level);
+        cfg_destroy(&cfg);
+        return 2;
+    }
+    log_init("backtest", lv);
+    char db[1100];
+    if (db_arg) {
+        snprintf(db, sizeof db, "%s", db_arg);
+    } else {
+        char dir[1024];
+        int n = snprintf(dir, sizeof dir, "%s/backtest.XXXXXX", cfg_run_dir(cfg));
+        if (n >= (int)sizeof dir || s_mkdirs(cfg_run_dir(cfg)) != 0 || !mkdtemp(dir)) {
+            fprintf(stderr, "backtest: cannot make a run directory under %s: %s\n",
+                    cfg_run_dir(cfg), strerror(errno));
+            cfg_destroy(&cfg);
+            return 3;
+        }
+        snprintf(db, sizeof db, "%s/tradepipe.db", dir);
+    }
+    int64_t t0 = clock_mono_ns();
+    pipeline_t *p = pipeline_new(cfg, db);
+    if (!p) {
+        int e = errno;
+        if (e == EINVAL) {
+            fprintf(stderr, "backtest: %s\n", cfg_error(cfg));
+        } else {
+            fprintf(stderr, "backtest: cannot start: %s\n", strerror(e));
+        }
+        cfg_destroy(&cfg);
+        return e == EINVAL ? 2 : 3;
+    }
+    int64_t t1 = clock_mono_ns();
+    int rc = pipeline_run(p) == 0 ? 0 : 1;
+    int64_t t2 = clock_mono_ns();
+    const pipeline_stats_t *s = pipeline_stats(p);
+    printf("backtest %s\n", cfg_file(cfg));
+    printf("  database     %s (run %s)\n", db, pipeline_run_id(p));
+    printf("  data         %llu frames, %llu handed to the feed, event time %lld .. %lld ms\n",
+           (unsigned long long)s->frames, (unsigned long long)s->handed, (long long)s->first_ms,
+           (long long)s->last_ms);
+    printf("  steps        %llu\n", (unsigned long long)s->steps);
+    printf("  messages     %llu delivered, %llu recorded\n", (unsigned long long)s->messages,
+           (unsigned long long)s->recorded);
+    printf("  wall time    %.3f s (load %.3f s, run %.3f s)\n", (double)(t2 - t0) / 1e9,
+           (double)(t1 - t0) / 1e9, (double)(t2 - t1) / 1e9);
+    printf("\n");
+    fflush(stdout);
+    pipeline_destroy(&p);
+    if (rc == 0) {
+        rc = s_report(db);
+    }
+    cfg_destroy(&cfg);
+    return rc;
+}

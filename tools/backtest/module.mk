@@ -1,0 +1,14 @@
+# tools/backtest: the stage modules in one process (docs/backtest.md)
+BINS += backtest
+backtest_SRCS := $(sort tools/backtest/main.c tools/backtest/pipeline.c tools/backtest/xbus.c \
+    $(FEED_CFG_SRCS) $(SIGNAL_CORE) $(RISK_LIB_SRCS) \
+    executor/config.c executor/exec.c $(EXECUTOR_CORE) \
+    recorder/config.c recorder/writer.c recorder/schema.c \
+    tools/venue-sim/config.c tools/venue-sim/server.c $(VENUE_SIM_LIB) \
+    tools/venue-sim/private.c tools/venue-sim/match.c \
+    tools/report/report.c tools/report/analytics.c)
+
+UNIT_TESTS += test_bt_xbus
+test_bt_xbus_SRCS := tests/unit/backtest/test_xbus.c tools/backtest/xbus.c
+UNIT_TESTS += test_bt_session_offline
+test_bt_session_offline_SRCS := tests/unit/backtest/test_session_offline.c $(FEED_CFG_SRCS)

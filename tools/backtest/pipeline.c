@@ -1,0 +1,854 @@
+/*  pipeline.c - the group in one process (see pipeline.h).
+ *  Per step S (venue-sim's schedule over the whole timeline): each feed instance hands the
+ *  step's frames to its sessions connection by connection in config order (as feed/gate.c does
+ *  when barrier S arrives), then publishes barrier S; xbus_run then delivers everything until
+ *  the bus is quiet: each stage's step_t releases S when it holds S from all its inputs,
+ *  its deliver callback runs the stage's module code, its barrier callback forwards S.
+ */
+#include "tools/backtest/pipeline.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <czmq.h>
+
+#include "common/bus.h"
+#include "common/clock.h"
+#include "common/codec.h"
+#include "common/instr.h"
+#include "common/log.h"
+#include "common/runid.h"
+#include "common/step.h"
+#include "executor/config.h"
+#include "executor/exec.h"
+#include "feed/config.h"
+#include "feed/conn.h"
+#include "feed/md.h"
+#include "feed/session.h"
+#include "recorder/config.h"
+#include "recorder/writer.h"
+#include "risk/config.h"
+#include "risk/engine.h"
+#include "signal/config.h"
+#include "signal/engine.h"
+#include "tools/backtest/xbus.h"
+#include "tools/venue-sim/config.h"
+#include "tools/venue-sim/schedule.h"
+#include "tools/venue-sim/source.h"
+
+#define S_MOD       "backtest"
+#define S_FEEDS     8
+#define S_SUB_NAMES 256
+
+/* The venue-sim WebSocket path of each source kind (tools/venue-sim/server.c). */
+static const char *const k_kind_path[SOURCE_KIND_COUNT] = {
+    [SOURCE_BYBIT_LINEAR] = "/v5/public/linear",
+    [SOURCE_BYBIT_SPOT] = "/v5/public/spot",
+    [SOURCE_BINANCE_USDM] = "/usdm/stream",
+    [SOURCE_BINANCE_SPOT] = "/spot/stream",
+};
+
+typedef struct {
+    pipeline_t *p;
+    char name[32];
+    xbus_pub_t *pub;
+    feed_config_t fc;
+    instr_table_t *instrs;
+    md_stats_t stats;
+    session_t *sess[CONN_MAX];
+    size_t n;
+    int kind[CONN_MAX];      /* source kind of each session (-1: no recorded data) */
+    uint8_t *subs[CONN_MAX]; /* per source key: the session subscribed to it */
+} s_feed_t;
+
+struct pipeline {
+    cfg_t *cfg;
+    xbus_t *bus;
+    zloop_t *loop; /* never run: the sessions' (unstarted) WebSocket clients need one */
+    conn_ctx_t *cctx;
+    source_t *src;
+    char *inst_linear, *inst_spot;
+    int64_t *ts;
+    sched_t *sched;
+    venuesim_config_t vc;
+    s_feed_t feeds[S_FEEDS];
+    size_t n_feeds;
+    /* signal */
+    char sig_name[32];
+    xbus_pub_t *sig_pub;
+    step_t *sig_step;
+    engine_t *sig;
+    /* risk */
+    char risk_name[32];
+    xbus_pub_t *risk_pub;
+    step_t *risk_step;
+    risk_engine_t *risk;
+    risk_config_t *rcfg;
+    uint64_t order_seq; /* the risk order client's own sequence (risk/orders.c) */
+    int64_t order_epoch;
+    /* executor */
+    char exec_name[32];
+    xbus_pub_t *exec_pub;
+    step_t *exec_step;
+    exec_t *exec;
+    executor_config_t *xc; /* kept for the executor's lifetime (as executor/main.c keeps it) */
+    /* recorder */
+    char rec_name[32];
+    xbus_pub_t *rec_pub;
+    step_t *rec_step;
+    writer_t *w;
+    char run_id[RUNID_MAX]; /* stamped on every row (writer_begin_run), as the group's run id */
+    int commit_failed;
+    bool refused; /* a connection's refused frames passed feed.max_refused_pct: stop */
+    pipeline_stats_t stats;
+};
+
+/* ---- feed --------------------------------------------------------------------------------- */
+
+static int
+s_feed_publish(void *arg, const char *topic, codec_type_t type, const void *body, int64_t evt,
+               int64_t origin)
+{
+    s_feed_t *f = arg;
+    return xbus_publish(f->pub, topic, type, body, evt, origin);
+}
+
+/* REST as venue-sim answers it (server.c): instruments-info from the configured files,
+ * Binance depth snapshots from the recorded ones. */
+static char *
+s_rest_get(void *arg, const char *url, long timeout_ms, size_t *len)
+{
+    (void)timeout_ms;
+    s_feed_t *f = arg;
+    pipeline_t *p = f->p;
+    const char *path = strstr(url, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    if (!path) {
+        errno = EINVAL;
+        return NULL;
+    }
+    const char *body = NULL;
+    size_t blen = 0;
+    if (strncmp(path, "/v5/market/instruments-info?", 28) == 0) {
+        if (strstr(path, "category=linear")) {
+            body = p->inst_linear;
+        } else if (strstr(path, "category=spot")) {
+            body = p->inst_spot;
+        }
+        blen = body ? strlen(body) : 0;
+    } else if (strncmp(path, "/usdm/fapi/v1/depth?", 20) == 0) {
+        body = source_depth_snapshot(p->src, SOURCE_BINANCE_USDM, &blen);
+    } else if (strncmp(path, "/spot/api/v3/depth?", 19) == 0) {
+        body = source_depth_snapshot(p->src, SOURCE_BINANCE_SPOT, &blen);
+    }
+    if (!body) {
+        log_error(S_MOD, "%s: no recorded answer for %s", f->name, path);
+        errno = ENOENT;
+        return NULL;
+    }
+    char *out = malloc(blen + 1);
+    if (!out) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memcpy(out, body, blen);
+    out[blen] = '\0';
+    *len = blen;
+    return out;
+}
+
+/* A connection's refused share passed feed.max_refused_pct: in a replay the feed stops the
+ * run (feed/main.c s_on_refused), and so does the backtest. */
+static void
+s_feed_on_refused(session_t *s, void *arg)
+{
+    s_feed_t *f = arg;
+    const md_refused_t *r = session_refused(s);
+    log_error(S_MOD,
+              "%s: %s: %lld of %lld frames refused (over feed.max_refused_pct): its data does not "
+              "parse or does not fit the instrument's tick/step (first refusal logged above as a "
+              "warning); stopping",
+              f->name, session_label(s), (long long)r->refused, (long long)r->frames);
+    f->p->refused = true;
+}
+
+/* The source kind of a session from its URL path, and the keys it subscribes to. */
+static int
+s_feed_route(s_feed_t *f, size_t i)
+{
+    const char *url = session_url(f->sess[i]);
+    const char *path = strstr(url, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    f->kind[i] = -1;
+    for (int k = 0; path && k < SOURCE_KIND_COUNT; k++) {
+        size_t n = strlen(k_kind_path[k]);
+        if (strncmp(path, k_kind_path[k], n) == 0 && (path[n] == '\0' || path[n] == '?')) {
+            f->kind[i] = k;
+        }
+    }
+    size_t nkeys = source_keys(f->p->src);
+    f->subs[i] = calloc(nkeys ? nkeys : 1, 1);
+    if (!f->subs[i]) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (f->kind[i] < 0) {
+        log_warn(S_MOD, "%s: %s: no recorded data for %s", f->name, session_label(f->sess[i]), url);
+        return 0;
+    }
+    static char names[S_SUB_NAMES][64];
+    size_t n = session_subscriptions(f->sess[i], names, S_SUB_NAMES);
+    for (size_t k = 0; k < n && k < S_SUB_NAMES; k++) {
+        int key = source_key_find(f->p->src, (source_kind_t)f->kind[i], names[k]);
+        if (key >= 0) {
+            f->subs[i][key] = 1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_feed_new(pipeline_t *p, s_feed_t *f, const char *name)
+{
+    f->p = p;
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->pub = xbus_pub(p->bus, name, clock_wall_ns());
+    f->instrs = instr_table_new();
+    if (!f->pub || !f->instrs) {
+        return -1;
+    }
+    if (feed_config_read(p->cfg, name, true, f->instrs, &f->fc) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+/* The feed's sessions, opened without sockets (after the data is loaded: REST answers). */
+static int
+s_feed_open(pipeline_t *p, s_feed_t *f)
+{
+    session_env_t env = { .pub = NULL,
+                          .instrs = f->instrs,
+                          .stats = &f->stats,
+                          .levels = (size_t)f->fc.book_levels,
+                          .replay = true,
+                          .rest_timeout_ms = (long)f->fc.rest_timeout_ms,
+                          .skew_warn_ns = 0, /* replay: receive times are not the venue's */
+                          .hook = NULL,
+                          .hook_arg = NULL,
+                          .refused_max_bp = f->fc.refused_max_bp,
+                          .refused_min_frames = f->fc.refused_min_frames,
+                          .on_refused = s_feed_on_refused,
+                          .refused_arg = f,
+                          .publish = s_feed_publish,
+                          .rest_get = s_rest_get,
+                          .io_arg = f };
+    if (feed_sessions_new(p->cfg, &f->fc, &env, p->cctx, f->sess, &f->n) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < f->n; i++) {
+        if (s_feed_route(f, i) != 0) {
+            return -1;
+        }
+        if (session_open_offline(f->sess[i]) != 0 || !session_ready(f->sess[i])) {
+            log_error(S_MOD, "%s: %s: not ready: %s", f->name, session_label(f->sess[i]),
+                      strerror(errno));
+            errno = EINVAL;
+            (void)cfg_fail(p->cfg, "feed.connections", "%s: cannot be served from the data",
+                           session_label(f->sess[i]));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void
+s_feed_destroy(s_feed_t *f)
+{
+    for (size_t i = f->n; i > 0; i--) {
+        session_destroy(&f->sess[i - 1]);
+        free(f->subs[i - 1]);
+    }
+    instr_table_destroy(&f->instrs);
+}
+
+static void
+s_feed_barrier(s_feed_t *f, uint64_t step, int64_t ts_event_ns, bool end)
+{
+    codec_sys_barrier_t b;
+    memset(&b, 0, sizeof b);
+    b.step = step;
+    b.ts_event = ts_event_ns;
+    b.end = end;
+    b.ready = step == 0;
+    if (step == 0) {
+        for (size_t i = 0; i < f->n; i++) {
+            session_announce(f->sess[i], ts_event_ns);
+        }
+    }
+    if (xbus_publish(f->pub, "sys.barrier", CODEC_SYS_BARRIER, &b, ts_event_ns, 0) != 0) {
+        log_error(S_MOD, "%s: cannot publish barrier %llu: %s", f->name, (unsigned long long)step,
+                  strerror(errno));
+    }
+}
+
+/* ---- stage glue: each stage's step_t and what its main.c does per message ---------------- */
+
+static void
+s_forward(xbus_pub_t *pub, const codec_sys_barrier_t *b)
+{
+    codec_sys_barrier_t out = *b;
+    out.n = 0; /* stages forward barriers without connection counts (stage_forward_barrier) */
+    if (xbus_publish(pub, "sys.barrier", CODEC_SYS_BARRIER, &out, b->ts_event, 0) != 0) {
+        log_error(S_MOD, "%s: cannot forward barrier %llu: %s", xbus_pub_src(pub),
+                  (unsigned long long)b->step, strerror(errno));
+    }
+}
+
+static void
+s_push(step_t *st, const bus_msg_t *msg)
+{
+    if (step_push(st, msg) != 0) {
+        log_error(S_MOD, "cannot buffer %s: %s", msg->topic, strerror(errno));
+    }
+}
+
+/* signal (signal/main.c) */
+static int
+s_sig_publish(void *arg, const char *topic, codec_type_t type, const void *body, int64_t evt,
+              int64_t origin)
+{
+    pipeline_t *p = arg;
+    return xbus_publish(p->sig_pub, topic, type, body, evt, origin);
+}
+
+static void
+s_sig_deliver(const bus_msg_t *msg, void *arg)
+{
+    pipeline_t *p = arg;
+    (void)engine_on_msg(p->sig, msg); /* failures are counted and logged by the engine */
+}
+
+static void
+s_sig_barrier(const codec_sys_barrier_t *b, void *arg)
+{
+    pipeline_t *p = arg;
+    s_forward(p->sig_pub, b);
+}
+
+static void
+s_sig_recv(const bus_msg_t *msg, void *arg)
+{
+    pipeline_t *p = arg;
+    s_push(p->sig_step, msg);
+}
+
+/* risk (risk/main.c) */
+static int
+s_risk_publish(void *arg, const char *topic, codec_type_t type, const void *body, int64_t evt,
+               int64_t origin)
+{
+    pipeline_t *p = arg;
+    return xbus_publish(p->risk_pub, topic, type, body, evt, origin);
+}
+
+/* The order request as risk/orders.c sends it, answered by the executor's intake as
+ * executor/rep.c answers it: at once, then pushed into the executor's step as risk's. */
+static int
+s_risk_send_order(void *arg, const codec_risk_order_t *ord, int64_t evt, int64_t origin,
+                  codec_order_ack_t *ack)
+{
+    pipeline_t *p = arg;
+    codec_env_t env = { .v = CODEC_VERSION,
+                        .epoch = p->order_epoch,
+                        .seq = p->order_seq + 1,
+                        .ts = clock_wall_ns(),
+                        .origin = origin,
+                        .evt = evt };
+    snprintf(env.src, sizeof env.src, "%s", p->risk_name);
+    uint8_t buf[CODEC_MSG_MAX];
+    size_t len = 0;
+    if (codec_encode(&env, CODEC_RISK_ORDER, ord, buf, sizeof buf, &len) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    p->order_seq++;
+    const uint8_t *reply;
+    size_t reply_len;
+    bus_msg_t push;
+    int rc = exec_request(p->exec, buf, len, clock_wall_ns(), &reply, &reply_len, &push);
+    if (rc < 0) {
+        errno = EPROTO; /* the REP would have answered "internal error" */
+        return -1;
+    }
+    codec_order_ack_t got;
+    if (codec_decode(reply, reply_len, CODEC_ORDER_ACK, NULL, &got) != 0
+        || strcmp(got.client_id, ord->client_id) != 0) {
+        errno = EPROTO;
+        return -1;
+    }
+    if (rc == 1 && step_push_as(p->exec_step, p->risk_name, &push) != 0) {
+        log_error(S_MOD, "cannot buffer order request: %s", strerror(errno));
+    }
+    *ack = got;
+    return 0;
+}
+
+static void
+s_risk_deliver(const bus_msg_t *msg, void *arg)
+{
+    pipeline_t *p = arg;
+    risk_engine_on_msg(p->risk, msg);
+    /* the state file is for restarting a stage of the group; a backtest is never restarted */
+    (void)risk_engine_take_dirty(p->risk);
+}
+
+static void
+s_risk_barrier(const codec_sys_barrier_t *b, void *arg)
+{
+    pipeline_t *p = arg;
+    s_forward(p->risk_pub, b);
+}
+
+static void
+s_risk_recv(const bus_msg_t *msg, void *arg)
+{
+    pipeline_t *p = arg;
+    s_push(p->risk_step, msg);
+}
+
+/* executor (executor/main.c) */
+static void
+s_exec_emit(const char *topic, codec_type_t type, const void *body, int64_t evt, int64_t origin,
+            void *arg)
+{
+    pipeline_t *p = arg;
+    if (xbus_publish(p->exec_pub, topic, type, body, evt, origin) != 0) {
+        log_warn(S_MOD, "executor: cannot publish %s: %s", topic, strerror(errno));
+    }
+}
+
+static void
+s_exec_deliver(const bus_msg_t *msg, void *arg)
+{
+    pipeline_t *p = arg;
+    exec_deliver(p->exec, msg);
+}
+
+static void
+s_exec_barrier(const codec_sys_barrier_t *b, void *arg)
+{
+    pipeline_t *p = arg;
+    exec_barrier(p->exec, b); /* exec.balance before the hello barrier */
+    s_forward(p->exec_pub, b);
+}
+
+static void
+s_exec_recv(const bus_msg_t *msg, void *arg)
+{
+    pipeline_t *p = arg;
+    exec_observe(p->exec, msg);
+    s_push(p->exec_step, msg);
+}
+
+/* recorder (recorder/main.c) */
+static void
+s_rec_deliver(const bus_msg_t *msg, void *arg)
+{
+    pipeline_t *p = arg;
+    if (writer_add(p->w, msg, clock_wall_ns(), clock_mono_ns()) == 0) {
+        p->stats.recorded++;
+    }
+}
+
+static void
+s_rec_barrier(const codec_sys_barrier_t *b, void *arg)
+{
+    pipeline_t *p = arg;
+    if (b->end && writer_commit(p->w) < 0) {
+        log_error(S_MOD, "recorder: commit before the end barrier failed");
+        p->commit_failed = 1;
+    }
+    s_forward(p->rec_pub, b);
+}
+
+static void
+s_rec_recv(const bus_msg_t *msg, void *arg)
+{
+    pipeline_t *p = arg;
+    if (writer_add_gap_of(p->w, msg, clock_wall_ns(), clock_mono_ns()) < 0) {
+        log_warn(S_MOD, "recorder: cannot queue gap row for %s: %s", msg->env.src, strerror(errno));
+    }
+    s_push(p->rec_step, msg);
+}
+
+/* ---- construction ------------------------------------------------------------------------ */
+
+/* Exactly one instance of `role` under "endpoints" into name[32]. */
+static int
+s_one(cfg_t *cfg, const char *role, char *name)
+{
+    char names[4][32];
+    size_t n = cfg_instances(cfg, role, names, 4);
+    if (n != 1) {
+        errno = EINVAL;
+        return cfg_fail(cfg, "endpoints", "a backtest runs exactly one %s instance (%zu found)",
+                        role, n);
+    }
+    snprintf(name, 32, "%s", names[0]);
+    return 0;
+}
+
+/* Subscribe `fn` to `prefixes` of every publisher in pubs[n]; register each as an input of
+ * `step` with `rank` (rank_step: added per publisher) and `feedback`. */
+static int
+s_wire(pipeline_t *p, xbus_pub_t *const *pubs, size_t n, const char *const *prefixes,
+       xbus_recv_fn *fn, step_t *step, int *rank, int rank_step, bool feedback)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; prefixes[k]; k++) {
+            if (xbus_sub(p->bus, pubs[i], prefixes[k], fn, p) != 0) {
+                return -1;
+            }
+        }
+        if (step_add_input(step, xbus_pub_src(pubs[i]), *rank, feedback) != 0) {
+            return -1;
+        }
+        *rank += rank_step;
+    }
+    return 0;
+}
+
+static int
+s_load_data(pipeline_t *p)
+{
+    if (venuesim_config_read(p->cfg, true, NULL, -1, &p->vc) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    p->src = source_new();
+    if (!p->src) {
+        return -1;
+    }
+    if (venuesim_config_load(p->cfg, p->src, &p->inst_linear, &p->inst_spot) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t nf = source_count(p->src);
+    p->ts = malloc((nf ? nf : 1) * sizeof *p->ts);
+    if (!p->ts) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        p->ts[i] = source_frame(p->src, i)->ts_ms;
+    }
+    p->stats.frames = nf;
+    p->stats.first_ms = nf ? p->ts[0] : 0;
+    p->stats.last_ms = nf ? p->ts[nf - 1] : 0;
+    p->sched = sched_new(p->ts, nf, p->vc.step_ms, p->vc.idle_cap_ms);
+    return p->sched ? 0 : -1;
+}
+
+static int
+s_build(pipeline_t *p, const char *db)
+{
+    cfg_t *cfg = p->cfg;
+    if (s_one(cfg, "signal", p->sig_name) != 0 || s_one(cfg, "risk", p->risk_name) != 0
+        || s_one(cfg, "executor", p->exec_name) != 0 || s_one(cfg, "recorder", p->rec_name) != 0) {
+        return -1;
+    }
+    char feeds[S_FEEDS][32];
+    p->n_feeds = cfg_instances(cfg, "feed", feeds, S_FEEDS);
+    if (p->n_feeds == 0) {
+        errno = EINVAL;
+        return cfg_fail(cfg, "endpoints", "no feed instance");
+    }
+    /* every stage's config first (cheap), then the data (the slow part) */
+    p->bus = xbus_new();
+    p->loop = zloop_new();
+    p->cctx = p->loop ? conn_ctx_new(p->loop) : NULL;
+    if (!p->bus || !p->cctx) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < p->n_feeds; i++) {
+        if (s_feed_new(p, &p->feeds[i], feeds[i]) != 0) {
+            return -1;
+        }
+    }
+    int64_t epoch = clock_wall_ns();
+    /* signal */
+    signal_config_t sc;
+    p->sig_pub = xbus_pub(p->bus, p->sig_name, epoch);
+    p->sig = signal_engine_new(cfg, s_sig_publish, p);
+    if (!p->sig_pub || !p->sig || signal_config_read(cfg, &sc) != 0) {
+        return -1;
+    }
+    /* risk */
+    p->rcfg = malloc(sizeof *p->rcfg);
+    if (!p->rcfg || risk_config_read(cfg, p->risk_name, p->rcfg) != 0) {
+        errno = p->rcfg ? EINVAL : ENOMEM;
+        return -1;
+    }
+    p->risk_pub = xbus_pub(p->bus, p->risk_name, epoch);
+    p->order_epoch = epoch;
+    risk_io_t io = { .publish = s_risk_publish, .send_order = s_risk_send_order, .arg = p };
+    p->risk = risk_config_engine_new(p->rcfg, &io);
+    if (!p->risk_pub || !p->risk) {
+        return -1;
+    }
+    /* executor: the paper venue only (a live venue has no business in a backtest) */
+    const char *venue = NULL;
+    if (cfg_str(cfg, "executor.venue", "paper", &venue) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (strcmp(venue, "paper") != 0) {
+        errno = EINVAL;
+        return cfg_fail(cfg, "executor.venue", "a backtest runs on the paper venue, not %s", venue);
+    }
+    executor_config_t *xc = p->xc = calloc(1, sizeof *xc);
+    if (!xc) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (executor_config_read(cfg, p->exec_name, NULL, NULL, xc) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    p->exec_pub = xbus_pub(p->bus, p->exec_name, epoch);
+    xc->exec.instance = p->exec_name;
+    xc->exec.epoch_ns = epoch;
+    xc->exec.venue.loop = NULL;
+    p->exec = p->exec_pub ? exec_new(&xc->exec, s_exec_emit, p) : NULL;
+    executor_config_wipe(xc);
+    if (!p->exec) {
+        return -1;
+    }
+    /* recorder */
+    recorder_config_t rc;
+    if (recorder_config_read(cfg, p->rec_name, &rc) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (s_load_data(p) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < p->n_feeds; i++) {
+        if (s_feed_open(p, &p->feeds[i]) != 0) {
+            return -1;
+        }
+    }
+    int fd = open(db, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        log_error(S_MOD, "cannot create %s: %s", db, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    p->rec_pub = xbus_pub(p->bus, p->rec_name, epoch);
+    p->w = writer_new(db, (size_t)rc.batch_max, rc.batch_ms);
+    if (!p->rec_pub || !p->w) {
+        log_error(S_MOD, "cannot open database %s: %s", db, strerror(errno));
+        return -1;
+    }
+    writer_run_info_t run;
+    if (runid_make(p->run_id, sizeof p->run_id) != 0
+        || writer_begin_run(p->w, p->run_id, clock_wall_ns(), &run) != 0) {
+        log_error(S_MOD, "cannot record the start of the run in %s: %s", db, strerror(errno));
+        return -1;
+    }
+    /* the steps, ranked as each stage's main.c ranks its inputs */
+    p->sig_step = step_new(true, s_sig_deliver, s_sig_barrier, p);
+    p->risk_step = step_new(true, s_risk_deliver, s_risk_barrier, p);
+    p->exec_step = step_new(true, s_exec_deliver, s_exec_barrier, p);
+    p->rec_step = step_new(true, s_rec_deliver, s_rec_barrier, p);
+    if (!p->sig_step || !p->risk_step || !p->exec_step || !p->rec_step) {
+        return -1;
+    }
+    xbus_pub_t *fpubs[S_FEEDS];
+    for (size_t i = 0; i < p->n_feeds; i++) {
+        fpubs[i] = p->feeds[i].pub;
+    }
+    static const char *const k_md[] = { "md.", "sys.barrier", NULL };
+    static const char *const k_sig[] = { "sig.", "sys.barrier", NULL };
+    static const char *const k_exec[] = { "exec.", "sys.barrier", NULL };
+    static const char *const k_bar[] = { "sys.barrier", NULL };
+    static const char *const k_all[] = { "", NULL };
+    /* signal: the feeds it names (signal_config_read), rank 0 */
+    for (size_t i = 0; i < sc.n_feeds; i++) {
+        xbus_pub_t *fp = NULL;
+        for (size_t k = 0; k < p->n_feeds; k++) {
+            if (strcmp(p->feeds[k].name, sc.feeds[i]) == 0) {
+                fp = p->feeds[k].pub;
+            }
+        }
+        int r = 0;
+        if (!fp || s_wire(p, &fp, 1, k_md, s_sig_recv, p->sig_step, &r, 0, false) != 0) {
+            return -1;
+        }
+    }
+    /* risk: feeds rank 0, signal rank 1, executor rank 2 (feedback) */
+    int r0 = 0, r1 = 1, r2 = 2;
+    if (s_wire(p, fpubs, p->n_feeds, k_md, s_risk_recv, p->risk_step, &r0, 0, false) != 0
+        || s_wire(p, &p->sig_pub, 1, k_sig, s_risk_recv, p->risk_step, &r1, 0, false) != 0
+        || s_wire(p, &p->exec_pub, 1, k_exec, s_risk_recv, p->risk_step, &r2, 0, true) != 0) {
+        return -1;
+    }
+    /* executor: feeds rank 0, risk rank 1 (its barriers; orders come by s_risk_send_order) */
+    r0 = 0;
+    r1 = 1;
+    if (s_wire(p, fpubs, p->n_feeds, k_md, s_exec_recv, p->exec_step, &r0, 0, false) != 0
+        || s_wire(p, &p->risk_pub, 1, k_bar, s_exec_recv, p->exec_step, &r1, 0, false) != 0) {
+        return -1;
+    }
+    /* recorder: every feed, signal, risk, executor instance, ranks in that order */
+    int rr = 0;
+    if (s_wire(p, fpubs, p->n_feeds, k_all, s_rec_recv, p->rec_step, &rr, 1, false) != 0
+        || s_wire(p, &p->sig_pub, 1, k_all, s_rec_recv, p->rec_step, &rr, 1, false) != 0
+        || s_wire(p, &p->risk_pub, 1, k_all, s_rec_recv, p->rec_step, &rr, 1, false) != 0
+        || s_wire(p, &p->exec_pub, 1, k_all, s_rec_recv, p->rec_step, &rr, 1, false) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+pipeline_t *
+pipeline_new(cfg_t *cfg, const char *db)
+{
+    assert(cfg && db);
+    pipeline_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    p->cfg = cfg;
+    /* nothing listens: the connections' URLs only route frames by their path, so a
+     * "{venue_port}" with no port chosen for the run (no tools/sv up) stands for any port */
+    cfg_assume_venue_port(cfg, 1);
+    if (s_build(p, db) != 0) {
+        int e = errno ? errno : EINVAL;
+        pipeline_destroy(&p);
+        errno = e;
+        return NULL;
+    }
+    return p;
+}
+
+void
+pipeline_destroy(pipeline_t **self_p)
+{
+    assert(self_p);
+    pipeline_t *p = *self_p;
+    if (!p) {
+        return;
+    }
+    writer_destroy(&p->w);
+    step_destroy(&p->rec_step);
+    step_destroy(&p->exec_step);
+    step_destroy(&p->risk_step);
+    step_destroy(&p->sig_step);
+    exec_destroy(&p->exec);
+    free(p->xc);
+    risk_engine_destroy(&p->risk);
+    free(p->rcfg);
+    engine_destroy(&p->sig);
+    conn_ctx_destroy(&p->cctx); /* before the sessions, as feed/main.c does */
+    for (size_t i = 0; i < p->n_feeds; i++) {
+        s_feed_destroy(&p->feeds[i]);
+    }
+    zloop_destroy(&p->loop);
+    xbus_destroy(&p->bus);
+    sched_destroy(&p->sched);
+    free(p->ts);
+    free(p->inst_linear);
+    free(p->inst_spot);
+    source_destroy(&p->src);
+    free(p);
+    *self_p = NULL;
+}
+
+/* ---- run --------------------------------------------------------------------------------- */
+
+static void
+s_step_frames(pipeline_t *p, const sched_step_t *st)
+{
+    for (size_t fi = 0; fi < p->n_feeds; fi++) {
+        s_feed_t *f = &p->feeds[fi];
+        for (size_t c = 0; c < f->n; c++) {
+            if (f->kind[c] < 0) {
+                continue;
+            }
+            for (size_t i = st->first; i < st->end; i++) {
+                const source_frame_t *fr = source_frame(p->src, i);
+                if ((int)fr->kind == f->kind[c] && f->subs[c][fr->key]) {
+                    session_frame(f->sess[c], fr->text, fr->len, clock_wall_ns());
+                    p->stats.handed++;
+                }
+            }
+            /* a Binance book that lost its sequence wants a REST snapshot: the feed fetches it
+             * on its next tick (wall clock), the backtest at the end of the step */
+            if (!session_ready(f->sess[c]) && session_open_offline(f->sess[c]) != 0) {
+                log_warn(S_MOD, "%s: %s: no snapshot yet: %s", f->name, session_label(f->sess[c]),
+                         strerror(errno));
+            }
+        }
+        s_feed_barrier(f, st->step, st->end_ms * CLOCK_NS_PER_MS, st->last);
+    }
+}
+
+int
+pipeline_run(pipeline_t *self)
+{
+    assert(self);
+    pipeline_t *p = self;
+    /* hello (step 0): once; every stage forwards it as in the group */
+    int64_t first_ns = p->stats.frames ? p->stats.first_ms * CLOCK_NS_PER_MS : 0;
+    for (size_t fi = 0; fi < p->n_feeds; fi++) {
+        s_feed_barrier(&p->feeds[fi], 0, first_ns, false);
+    }
+    p->stats.messages += xbus_run(p->bus);
+    sched_step_t st;
+    while (sched_next(p->sched, &st) == 0) {
+        s_step_frames(p, &st);
+        p->stats.messages += xbus_run(p->bus);
+        p->stats.steps++;
+        if (writer_tick(p->w, clock_mono_ns()) < 0) {
+            log_warn(S_MOD, "recorder: a timed commit failed (retried)");
+        }
+        if (st.last || p->refused) {
+            break;
+        }
+    }
+    if (p->refused) {
+        (void)writer_commit(p->w); /* keep what was recorded up to the failure */
+        errno = EPROTO;
+        return -1;
+    }
+    if (writer_commit(p->w) < 0 || p->commit_failed || writer_end_run(p->w, clock_wall_ns()) < 0) {
+        log_error(S_MOD, "recorder: the final commit failed");
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+const char *
+pipeline_run_id(const pipeline_t *self)
+{
+    assert(self);
+    return self->run_id;
+}
+
+const pipeline_stats_t *
+pipeline_stats(const pipeline_t *self)
+{
+    assert(self);
+    return &self->stats;
+}
