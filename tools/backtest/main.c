@@ -159,9 +159,11 @@ main(int argc, char **argv)
     const pipeline_stats_t *s = pipeline_stats(p);
     printf("backtest %s\n", cfg_file(cfg));
     printf("  database     %s (run %s)\n", db, pipeline_run_id(p));
-    printf("  data         %llu frames, %llu handed to the feed, event time %lld .. %lld ms\n",
-           (unsigned long long)s->frames, (unsigned long long)s->handed, (long long)s->first_ms,
-           (long long)s->last_ms);
+    char first[32], last[32];
+    printf("  data         %llu frames, %llu handed to the feed, event time %s .. %s\n",
+           (unsigned long long)s->frames, (unsigned long long)s->handed,
+           clock_fmt_iso(s->first_ms * CLOCK_NS_PER_MS, first, sizeof first),
+           clock_fmt_iso(s->last_ms * CLOCK_NS_PER_MS, last, sizeof last));
     printf("  steps        %llu\n", (unsigned long long)s->steps);
     printf("  messages     %llu delivered, %llu recorded\n", (unsigned long long)s->messages,
            (unsigned long long)s->recorded);
