@@ -48,13 +48,13 @@ done
 pipeline() {
     dir=$tmp/run
     mkdir -p "$dir" && chmod 0700 "$dir"
-    port=$((30000 + $$ % 2000))
-    sed -e "s#\"run_dir\": \"[^\"]*\"#\"run_dir\": \"$dir\"#" -e "s/18765/$port/g" \
-        config/default.json >"$dir/config.json"
+    # venue-sim's port: tools/sv up chooses a free one for the run ({run}/venue-sim.port)
+    sed -e "s#\"run_dir\": \"[^\"]*\"#\"run_dir\": \"$dir\"#" config/default.json >"$dir/config.json"
     cfg=$dir/config.json
     t0=$(date +%s.%N)
     tools/sv -c "$cfg" up >/dev/null 2>&1 || { echo "pipeline: supervisord did not start" >>"$details"; return 1; }
-    if ! "$build/bin/ctl" -c "$cfg" wait-state venue-sim.0 done --max-wait 900 >/dev/null 2>&1; then
+    if ! tools/sv -c "$cfg" wait-done 900 >"$tmp/wait.out" 2>&1; then
+        cat "$tmp/wait.out" >>"$details"
         echo "pipeline: the replay did not finish" >>"$details"
         tools/sv -c "$cfg" shutdown >/dev/null 2>&1
         return 1
