@@ -27,48 +27,12 @@ same_table() {
     fi
 }
 
-# The full signal set of signal_context.sh: 1m -> 5m/15m/1h/4h/1d aggregation (mtf), indicators
-# and context on 1m and 1h, trade bars, and the razor, rules, ensemble, setups and
-# level_reaction strategies, the last one on the Binance USD-M L2 book and trades.
-SER='"venue": "binance-spot", "symbol": "BTCUSDT"'
-CONTEXT=$(cat <<JSON
-{
- "indicators": [{$SER, "tf_s": 60}, {$SER, "tf_s": 3600}],
- "mtf": [{$SER}],
- "trade_bars": [{"venue": "bybit-linear", "symbol": "BTCUSDT", "tf_s": 1},
-                {"venue": "binance-usdm", "symbol": "BTCUSDT", "tf_s": 5}],
- "extra": [
-  {"name": "razor.btc", "type": "razor", $SER},
-  {"name": "rules.btc", "type": "rules", $SER, "side": "buy",
-   "rules": [{"left": "ema9", "op": "crosses_above", "right": "ema21"},
-             {"left": "rsi14", "op": "lt", "value": 70}],
-   "stop": {"atr": 1.5}, "take_profit": {"rr": 2}},
-  {"name": "ens.btc", "type": "ensemble", $SER, "threshold": 15, "vote_bars": 10,
-   "members": [{"name": "m1", "type": "razor", $SER},
-               {"name": "m2", "type": "rules", $SER, "side": "buy", "rules":
-                [{"left": "ema9", "op": "crosses_above", "right": "ema21"}],
-                "stop": {"pct": "0.3"}, "take_profit": {"pct": "0.3"}},
-               {"name": "m3", "type": "rules", $SER, "side": "sell", "rules":
-                [{"left": "ema9", "op": "crosses_below", "right": "ema21"}],
-                "stop": {"pct": "0.3"}, "take_profit": {"pct": "0.3"}},
-               {"name": "m4", "type": "ema_cross_rsi", $SER, "long_only": false},
-               {"name": "m5", "type": "rules", $SER, "side": "sell", "rules":
-                [{"left": "rsi14", "op": "gt", "value": 75}]}]},
-  {"name": "setups.btc", "type": "setups", $SER},
-  {"name": "level.btc", "type": "level_reaction", "venue": "binance-usdm", "symbol": "BTCUSDT",
-   "tf_s": 5, "swing_n": 3, "min_strength": 20, "flow_n": 20, "near_bp": 3}
- ]
-}
-JSON
-)
-
 identity() { # identity NAME TEMPLATE [context]
     cfg=$(make_config "$1" "$2" max)
     dir=$(dirname "$cfg")
-    if [ "$3" = context ]; then
-        jq --argjson s "$CONTEXT" '.signal.indicators = $s.indicators | .signal.mtf = $s.mtf
-            | .signal.trade_bars = $s.trade_bars | .signal.strategies += $s.extra
-            | .risk.max_open_positions = 4' "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg"
+    if [ "$3" = context ]; then # the full signal set of signal_context.sh, up to 4 positions
+        context_config "$cfg" &&
+            jq '.risk.max_open_positions = 4' "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg"
     fi
     t0=$(date +%s)
     check "$1: the group runs the replay to the end" run_group "$cfg"

@@ -5,43 +5,9 @@
 # and that a bad rule stops signal at start with exit 2 naming file, line and rule path.
 . tests/integration/lib.inc
 
-SER='"venue": "binance-spot", "symbol": "BTCUSDT"'
-sig_json=$(cat <<JSON
-{
- "indicators": [{$SER, "tf_s": 60}, {$SER, "tf_s": 3600}],
- "mtf": [{$SER}],
- "trade_bars": [{"venue": "bybit-linear", "symbol": "BTCUSDT", "tf_s": 1},
-                {"venue": "binance-usdm", "symbol": "BTCUSDT", "tf_s": 5}],
- "extra": [
-  {"name": "razor.btc", "type": "razor", $SER},
-  {"name": "rules.btc", "type": "rules", $SER, "side": "buy",
-   "rules": [{"left": "ema9", "op": "crosses_above", "right": "ema21"},
-             {"left": "rsi14", "op": "lt", "value": 70}],
-   "stop": {"atr": 1.5}, "take_profit": {"rr": 2}},
-  {"name": "ens.btc", "type": "ensemble", $SER, "threshold": 15, "vote_bars": 10,
-   "members": [{"name": "m1", "type": "razor", $SER},
-               {"name": "m2", "type": "rules", $SER, "side": "buy", "rules":
-                [{"left": "ema9", "op": "crosses_above", "right": "ema21"}],
-                "stop": {"pct": "0.3"}, "take_profit": {"pct": "0.3"}},
-               {"name": "m3", "type": "rules", $SER, "side": "sell", "rules":
-                [{"left": "ema9", "op": "crosses_below", "right": "ema21"}],
-                "stop": {"pct": "0.3"}, "take_profit": {"pct": "0.3"}},
-               {"name": "m4", "type": "ema_cross_rsi", $SER, "long_only": false},
-               {"name": "m5", "type": "rules", $SER, "side": "sell", "rules":
-                [{"left": "rsi14", "op": "gt", "value": 75}]}]},
-  {"name": "setups.btc", "type": "setups", $SER},
-  {"name": "level.btc", "type": "level_reaction", "venue": "binance-usdm", "symbol": "BTCUSDT",
-   "tf_s": 5, "swing_n": 3, "min_strength": 20, "flow_n": 20, "near_bp": 3}
- ]
-}
-JSON
-)
-mk() { # mk NAME -> config path with the signal section above merged in
+mk() { # mk NAME -> config path with the full signal set (context_config) merged in
     c=$(make_config "$1" tests/integration/small.json max)
-    jq --argjson s "$sig_json" '.signal.indicators = $s.indicators | .signal.mtf = $s.mtf
-        | .signal.trade_bars = $s.trade_bars | .signal.strategies += $s.extra' "$c" >"$c.tmp" &&
-        mv "$c.tmp" "$c"
-    echo "$c"
+    context_config "$c" && echo "$c"
 }
 cfg=$(mk a)
 check "group runs to the end with the full signal set" run_group "$cfg"
