@@ -1,6 +1,7 @@
 # backtest_identity.sh - build/bin/backtest writes the same trading record as the group.
 # For each config (tests/integration/small.json: two days of klines; config/default.json: the
-# month), the group replays it under supervisord (venue-sim, feed, signal, risk, executor,
+# month; "context": small.json with the full signal set of context_config in lib.inc; "mtf":
+# small.json with strategies that trade 5m and 15m bars aggregated from the 1m klines), the group replays it under supervisord (venue-sim, feed, signal, risk, executor,
 # recorder), then the backtest runs the same config in one process, and the two databases are
 # compared table by table, row for row in id order, every column but the row ids (id,
 # event_id: the group's events table also holds its wall-clock heartbeats), the wall-clock
@@ -27,13 +28,36 @@ same_table() {
     fi
 }
 
-identity() { # identity NAME TEMPLATE [context]
+# mtf: trading above 1m. The 1m klines are aggregated into 5m and 15m bars (signal.mtf) and the
+# only strategies trade on them: ema_cross_rsi 9/21 long and short on 5m, and a rules strategy
+# on 15m (EMA 9/21 cross up with RSI below 70, ATR stop, 2R target); no 1m strategy.
+MTF_SER='"venue": "binance-spot", "symbol": "BTCUSDT"'
+MTF=$(cat <<JSON
+{
+ "mtf": [{$MTF_SER, "tfs": [300, 900]}],
+ "strategies": [
+  {"name": "ema5m.btc", "type": "ema_cross_rsi", $MTF_SER, "tf_s": 300, "fast": 9, "slow": 21,
+   "long_only": false},
+  {"name": "rules15m.btc", "type": "rules", $MTF_SER, "tf_s": 900, "side": "buy",
+   "rules": [{"left": "ema9", "op": "crosses_above", "right": "ema21"},
+             {"left": "rsi14", "op": "lt", "value": 70}],
+   "stop": {"atr": 1.5}, "take_profit": {"rr": 2}}
+ ]
+}
+JSON
+)
+
+identity() { # identity NAME TEMPLATE [context|mtf]
     cfg=$(make_config "$1" "$2" max)
     dir=$(dirname "$cfg")
-    if [ "$3" = context ]; then # the full signal set of signal_context.sh, up to 4 positions
+    case $3 in
+    context) # the full signal set of signal_context.sh, up to 4 positions at once
         context_config "$cfg" &&
-            jq '.risk.max_open_positions = 4' "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg"
-    fi
+            jq '.risk.max_open_positions = 4' "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg" ;;
+    mtf)
+        jq --argjson s "$MTF" '.signal.mtf = $s.mtf | .signal.strategies = $s.strategies
+            | .risk.max_open_positions = 2' "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg" ;;
+    esac
     t0=$(date +%s)
     check "$1: the group runs the replay to the end" run_group "$cfg"
     t1=$(date +%s)
@@ -68,6 +92,7 @@ identity() { # identity NAME TEMPLATE [context]
 identity small tests/integration/small.json
 identity default config/default.json
 identity context tests/integration/small.json context
+identity mtf tests/integration/small.json mtf
 ctx_db=$TMP_ROOT/context/tradepipe.db
 n=$(sql "$ctx_db" "select count(*) from fills where venue = 'binance-usdm'")
 check "context: it traded on the Binance USD-M L2 book ($n fills)" [ "$n" -gt 0 ]
@@ -76,6 +101,24 @@ n=$(sql "$ctx_db" "select count(*) from orders where venue = 'binance-usdm' and 
 check "context: a venue-held stop triggered there ($n)" [ "$n" -gt 0 ]
 n=$(sql "$ctx_db" "select count(distinct strategy) from signals")
 check "context: several strategies signalled ($n)" [ "$n" -gt 3 ]
+mtf_db=$TMP_ROOT/mtf/tradepipe.db
+n1m=$(sql "$mtf_db" "select count(*) from candles where topic_kind = 'sig.bar' and tf_s = 60")
+for tf in 300 900; do
+    eq "mtf: the compared candles hold the ${tf} s bars (1m bars / $((tf / 60)))" \
+        "$(sql "$mtf_db" "select count(*) from candles where topic_kind = 'sig.bar' and tf_s = $tf")" \
+        "$((n1m / (tf / 60)))"
+done
+# an entry's client id is rk-<signal event ms>-<n> (docs/risk.md); a 15m signal whose event
+# time no 5m signal shares is the 15m strategy's alone
+n=$(sql "$mtf_db" "select count(*) from fills f join signals s
+    on f.client_id like 'rk-' || (s.evt / 1000000) || '-%' where s.strategy = 'ema5m.btc'")
+check "mtf: orders of the 5m strategy's signals filled ($n fills)" [ "$n" -gt 0 ]
+n=$(sql "$mtf_db" "select count(*) from fills f join signals s
+    on f.client_id like 'rk-' || (s.evt / 1000000) || '-%' where s.strategy = 'rules15m.btc'
+    and not exists (select 1 from signals o where o.evt = s.evt and o.strategy != s.strategy)")
+check "mtf: orders of the 15m strategy's signals filled ($n fills)" [ "$n" -gt 0 ]
+eq "mtf: every signal is at a 5m bar's close (no strategy trades 1m bars)" \
+    "$(sql "$mtf_db" "select count(*) from signals where evt % 300000000000 != 0")" 0
 
 # a database that exists is refused (never appended to)
 cfg=$(make_config again tests/integration/small.json max)
