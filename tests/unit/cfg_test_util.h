@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cfg.h"
+#include "tests/unit/file_util.h"
 
 /* out[cap] := `tmpl` with "@TAG@" replaced by `val` where TAG is `tag` (tag NULL: none) and
  * every other "@...@" place by nothing. */
@@ -98,22 +99,18 @@ ctu_load(const char *tag, const char *text, char *path)
 static inline cfg_t *
 ctu_load_default(bool assume_port)
 {
-    FILE *f = fopen("config/default.json", "r");
-    assert_non_null(f);
-    static char text[65536];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    assert_true(n > 0 && n < sizeof text - 1);
-    fclose(f);
-    text[n] = '\0';
+    char *text = fu_slurp("config/default.json", NULL);
     const char *key = "\"run_dir\": \"run\"";
     char *at = strstr(text, key);
     assert_non_null(at);
-    static char out[sizeof text + 128];
+    static char out[65536 + 128];
+    assert_true(strlen(text) < 65536);
     static int k;
     snprintf(out, sizeof out, "%.*s\"run_dir\": \"/tmp/tp-never-created-%d\"%s", (int)(at - text),
              text, (int)getpid(), at + strlen(key));
     char path[128];
     snprintf(path, sizeof path, "/tmp/tp-default-%d-%d.json", (int)getpid(), k++);
+    free(text);
     ctu_write_file(path, out);
     cfg_t *c = ctu_load_file(path);
     unlink(path); /* cfg_load read it whole; the config keeps only its name for messages */

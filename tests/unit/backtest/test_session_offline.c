@@ -22,6 +22,7 @@
 #include "feed/config.h"
 #include "feed/conn.h"
 #include "feed/session.h"
+#include "tests/unit/file_util.h"
 
 typedef struct {
     char topics[64][BUS_TOPIC_MAX];
@@ -48,24 +49,6 @@ s_publish(void *arg, const char *topic, codec_type_t type, const void *body, int
 }
 
 static char *
-s_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static char *
 s_rest_get(void *arg, const char *url, long timeout_ms, size_t *len)
 {
     (void)timeout_ms;
@@ -79,7 +62,7 @@ s_rest_get(void *arg, const char *url, long timeout_ms, size_t *len)
         return NULL;
     }
     if (strstr(url, "/v5/market/instruments-info?category=linear")) {
-        return s_file("data/bybit_v5/instruments_info_linear.json", len);
+        return fu_slurp("data/bybit_v5/instruments_info_linear.json", len);
     }
     if (strstr(url, "/fapi/v1/depth?symbol=BTCUSDT")) {
         const char *b = "{\"lastUpdateId\":100,\"E\":1,\"T\":1,"

@@ -19,6 +19,7 @@
 
 #include "common/instr.h"
 #include "common/money.h"
+#include "tests/unit/file_util.h"
 
 #define LINEAR_PATH "data/bybit_v5/instruments_info_linear.json"
 #define SPOT_PATH   "data/bybit_v5/instruments_info_spot.json"
@@ -34,24 +35,6 @@ s_collect(const instr_t *in, void *arg)
     s_list_t *l = arg;
     assert_true(l->n < sizeof l->items / sizeof l->items[0]);
     l->items[l->n++] = *in;
-}
-
-static char *
-s_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
 }
 
 static const instr_t *
@@ -98,7 +81,7 @@ static void
 s_check_file(const char *path, const char *venue, bool spot, s_list_t *l, size_t *skipped)
 {
     size_t len;
-    char *body = s_slurp(path, &len);
+    char *body = fu_slurp(path, &len);
     json_error_t jerr;
     json_t *root = json_loadb(body, len, 0, &jerr);
     assert_non_null(root);
@@ -304,7 +287,7 @@ test_bybit_malformed(void **state)
     }
     /* a recorded body cut in half is not JSON */
     size_t len;
-    char *body = s_slurp(LINEAR_PATH, &len);
+    char *body = fu_slurp(LINEAR_PATH, &len);
     errno = 0;
     assert_int_equal(instr_parse_bybit(body, len / 2, "v", s_count_only, &calls), -1);
     assert_int_equal(errno, EPROTO);

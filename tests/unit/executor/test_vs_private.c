@@ -19,22 +19,8 @@
 #include <jansson.h>
 
 #include "common/clock.h"
+#include "tests/unit/file_util.h"
 #include "tools/venue-sim/private.h"
-
-static char *
-s_read(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = '\0';
-    fclose(f);
-    return b;
-}
 
 static vs_priv_t *
 s_new(int64_t rate)
@@ -44,7 +30,7 @@ s_new(int64_t rate)
     snprintf(pc.keys[0].key, sizeof pc.keys[0].key, "k1");
     snprintf(pc.keys[0].secret, sizeof pc.keys[0].secret, "s1");
     pc.n_keys = 1;
-    char *inst = s_read("data/bybit_v5/instruments_info_linear.json");
+    char *inst = fu_slurp("data/bybit_v5/instruments_info_linear.json", NULL);
     pc.instruments_linear = inst;
     pc.start_balance = 1000000000000; /* 10000 USDT */
     pc.taker_fee = 55000;             /* 0.00055 */
@@ -344,7 +330,7 @@ s_new_spot(void)
     snprintf(pc.keys[0].key, sizeof pc.keys[0].key, "k1");
     snprintf(pc.keys[0].secret, sizeof pc.keys[0].secret, "s1");
     pc.n_keys = 1;
-    char *inst = s_read("data/bybit_v5/instruments_info_linear.json");
+    char *inst = fu_slurp("data/bybit_v5/instruments_info_linear.json", NULL);
     pc.instruments_linear = inst;
     snprintf(pc.instruments_spot_path, sizeof pc.instruments_spot_path,
              "data/bybit_v5/instruments_info_spot.json");
