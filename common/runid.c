@@ -146,27 +146,35 @@ runid_get(const char *run_dir, char *out, size_t cap)
     if (errno != ENOENT) {
         return -1;
     }
-    /* none yet: create it exclusively; a process that loses the race reads the winner's */
-    char path[512], id[RUNID_MAX];
-    if (s_path(run_dir, "run.id", path, sizeof path) != 0 || runid_make(id, sizeof id) != 0) {
-        return -1;
-    }
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (errno != EEXIST) {
-            return -1;
-        }
-        for (int i = 0; i < 50; i++) { /* the winner is writing its line: wait for it */
-            if (runid_read(run_dir, out, cap) == 0) {
-                return 0;
-            }
-            usleep(2000);
+    /* none yet: write a fresh id to a file of our own, then link(2) it into place. link fails
+     * with EEXIST if another process got there first, and a run.id that exists is always
+     * complete, so a loser reads the winner's id at once (no window with an empty file). */
+    char path[512], tmp[512], id[RUNID_MAX];
+    if (s_path(run_dir, "run.id", path, sizeof path) != 0
+        || snprintf(tmp, sizeof tmp, "%s.%d.new", path, (int)getpid()) >= (int)sizeof tmp
+        || runid_make(id, sizeof id) != 0 || strlen(id) >= cap) {
+        if (errno == 0) {
+            errno = EINVAL;
         }
         return -1;
     }
-    if (s_write_close(fd, id) != 0 || strlen(id) >= cap) {
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || s_write_close(fd, id) != 0) {
+        int e = errno;
+        (void)unlink(tmp);
+        errno = e;
         return -1;
     }
-    snprintf(out, cap, "%s", id);
-    return 0;
+    int rc = link(tmp, path);
+    int e = errno;
+    (void)unlink(tmp);
+    if (rc == 0) {
+        snprintf(out, cap, "%s", id);
+        return 0;
+    }
+    if (e != EEXIST) {
+        errno = e;
+        return -1;
+    }
+    return runid_read(run_dir, out, cap);
 }

@@ -3,8 +3,8 @@
  *  and 32 random bits from getrandom(2)), at most RUNID_MAX - 1 characters of [0-9A-Za-z-].
  *  It lives in the file {run}/run.id (mode 0600, one line). `tools/sv up` writes a fresh one
  *  for every start of the group (unless asked to resume); a process that finds none creates it
- *  (O_EXCL: the first one wins, the others read the winner's), so every process of one group
- *  agrees on it, and a stage restarted alone keeps it.
+ *  (link(2) of a complete file: the first one wins, the others read the winner's), so every
+ *  process of one group agrees on it, and a stage restarted alone keeps it.
  *  Uses: venue-sim announces it and the feed refuses a venue-sim of another run; the recorder
  *  stamps it on every row; risk's replay state is only restored within the same run.
  */
