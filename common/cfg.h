@@ -97,6 +97,18 @@ int cfg_check_top(cfg_t *self);
  * Reads only. */
 int cfg_check_instance(cfg_t *self, const char *instance);
 
+/* Override the value at `path` from the command line (backtest --set / --grid: "key=value").
+ * `text` is parsed as JSON when it is JSON (1, 0.5, true, "a", [1,2]) and taken as a string
+ * otherwise (BTCUSDT). The key must be in the file (a misspelt key is refused, never added
+ * silently), and the new value must have the kind of the one it replaces (a number for a
+ * number, integer or real alike; a string for a string; true/false; an array or object for
+ * the same). Afterwards the getters read the new value, and their errors about this key (or
+ * a key under it) name the override instead of a file line: "--set risk.x=9: expected ...".
+ * Call it before reading: strings a getter returned earlier are invalid afterwards.
+ * 0, or -1/EINVAL with the reason in cfg_error() ("--set risk.x: no such key in FILE") or
+ * ENOMEM. */
+int cfg_set(cfg_t *self, const char *path, const char *text);
+
 /* Raw jansson value at path (borrowed), NULL if missing. For structured sub-configs. */
 json_t *cfg_json(const cfg_t *self, const char *path);
 

@@ -1,6 +1,8 @@
 /*  backtest - the group's stage modules in one process over the recorded data of a config
  *  (tools/backtest/pipeline.h, docs/backtest.md).
- *  Usage: build/bin/backtest -c CONFIG [--db FILE] [-l LEVEL]
+ *  Usage: build/bin/backtest -c CONFIG [--db FILE] [--set KEY=VALUE]... [-l LEVEL]
+ *    --set KEY=VALUE  override one key of the config (common/cfg.h cfg_set: the key must be
+ *               in the file, the value of its kind; repeatable, applied in order)
  *    --db FILE  the database to write (must not exist); default: a new directory
  *               <run_dir>/backtest.XXXXXX (0700) holding tradepipe.db
  *    -l LEVEL   log level on stderr (default "warn"; the config's log_level is the stages')
@@ -31,7 +33,7 @@
 static int
 s_usage(void)
 {
-    fprintf(stderr, "usage: backtest -c CONFIG [--db FILE] [-l LEVEL]\n");
+    fprintf(stderr, "usage: backtest -c CONFIG [--db FILE] [--set KEY=VALUE]... [-l LEVEL]\n");
     return 2;
 }
 
@@ -87,6 +89,8 @@ int
 main(int argc, char **argv)
 {
     const char *cfg_path = NULL, *db_arg = NULL, *level = NULL;
+    const char *sets[64];
+    int n_sets = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             cfg_path = argv[++i];
@@ -94,6 +98,13 @@ main(int argc, char **argv)
             db_arg = argv[++i];
         } else if (strcmp(argv[i], "-l") == 0 && i + 1 < argc) {
             level = argv[++i];
+        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            if (n_sets == (int)(sizeof sets / sizeof sets[0]) || !strchr(argv[i + 1], '=')) {
+                fprintf(stderr, "backtest: --set %s: expected KEY=VALUE (at most %zu)\n",
+                        argv[i + 1], sizeof sets / sizeof sets[0]);
+                return 2;
+            }
+            sets[n_sets++] = argv[++i];
         } else {
             return s_usage();
         }
@@ -106,6 +117,16 @@ main(int argc, char **argv)
     if (!cfg) {
         fprintf(stderr, "backtest: %s\n", err);
         return 2;
+    }
+    for (int i = 0; i < n_sets; i++) {
+        char key[256];
+        const char *eq = strchr(sets[i], '=');
+        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
+        if (cfg_set(cfg, key, eq + 1) != 0) {
+            fprintf(stderr, "backtest: %s\n", cfg_error(cfg));
+            cfg_destroy(&cfg);
+            return 2;
+        }
     }
     const char *mode = NULL;
     if (cfg_str(cfg, "mode", "replay", &mode) != 0) {

@@ -251,6 +251,60 @@ test_endpoint_kind_typo_refused(void **state)
     unlink(path);
 }
 
+/* cfg_set: the override is read by the getters, its errors name the override, a misspelt
+ * key or a value of another kind is refused, keys with dots and array items are reached. */
+static void
+test_set_overrides(void **state)
+{
+    (void)state;
+    cfg_t *c = s_load();
+    int64_t v = 0;
+    assert_int_equal(cfg_set(c, "risk.max_open_positions", "7"), 0);
+    assert_int_equal(cfg_int(c, "risk.max_open_positions", 1, 1, 100, false, &v), 0);
+    assert_int_equal(v, 7);
+    assert_int_equal(cfg_set(c, "risk.max_open_positions", "700"), 0);
+    assert_int_equal(cfg_int(c, "risk.max_open_positions", 1, 1, 100, false, &v), -1);
+    assert_string_equal(cfg_error(c), "--set risk.max_open_positions=700: "
+                                      "risk.max_open_positions: expected an integer in [1, 100], "
+                                      "got 700");
+    /* a string without quotes is a string; a number where a string was is refused */
+    const char *s;
+    assert_int_equal(cfg_set(c, "risk.fee", "0.002"), -1);
+    assert_non_null(strstr(cfg_error(c), "--set risk.fee=0.002: expected a string (as in "));
+    assert_non_null(strstr(cfg_error(c), ":5), got a number"));
+    assert_int_equal(cfg_set(c, "risk.fee", "\"0.002\""), 0);
+    assert_int_equal(cfg_str(c, "risk.fee", NULL, &s), 0);
+    assert_string_equal(s, "0.002");
+    /* a key not in the file is refused, never added */
+    assert_int_equal(cfg_set(c, "risk.max_open_position", "2"), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_non_null(strstr(cfg_error(c), "--set risk.max_open_position: no such key in "));
+    assert_false(cfg_has(c, "risk.max_open_position"));
+    /* keys that hold dots, array items, booleans, run_dir */
+    assert_int_equal(cfg_set(c, "endpoints.feed.1.pub", "ipc://x"), 0);
+    assert_int_equal(cfg_str(c, "endpoints.feed.1.pub", NULL, &s), 0);
+    assert_string_equal(s, "ipc://x");
+    assert_int_equal(cfg_str(c, "endpoints.feed.0.pub", NULL, &s), 0);
+    assert_string_equal(s, "ipc://{run}/feed.0.pub");
+    assert_int_equal(cfg_set(c, "list[1].k", "false"), 0);
+    bool b = true;
+    assert_int_equal(cfg_bool(c, "list[1].k", true, &b), 0);
+    assert_false(b);
+    assert_int_equal(cfg_set(c, "list[0]", "2.5"), 0);
+    double d = 0;
+    assert_int_equal(cfg_double(c, "list[0]", 0, 0, 10, false, &d), 0);
+    assert_true(d == 2.5);
+    assert_int_equal(cfg_set(c, "list", "[3]"), 0);
+    assert_int_equal(cfg_array_len(c, "list"), 1);
+    assert_int_equal(cfg_set(c, "list", "3"), -1);
+    assert_int_equal(cfg_set(c, "run_dir", "/tmp/tp-y"), 0);
+    assert_string_equal(cfg_run_dir(c), "/tmp/tp-y");
+    /* errors about other keys still name file and line */
+    assert_int_equal(cfg_str(c, "risk.name", NULL, &s), -1);
+    assert_non_null(strstr(cfg_error(c), ":7: risk.name: expected a string"));
+    cfg_destroy(&c);
+}
+
 static void
 test_default_config_top_ok(void **state)
 {
@@ -276,6 +330,7 @@ main(void)
         cmocka_unit_test(test_top_level_typo_refused),
         cmocka_unit_test(test_endpoint_kind_typo_refused),
         cmocka_unit_test(test_default_config_top_ok),
+        cmocka_unit_test(test_set_overrides),
     };
     return cmocka_run_group_tests_name("cfg", tests, setup, teardown);
 }
