@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -21,6 +22,8 @@
 #define S_DAY_NS   (86400LL * 1000000000LL)
 #define S_MAX_ACCT 64
 #define S_MAX_SYMS 64
+
+typedef __int128 s_i128;
 
 static int
 s_fail(sqlite3 *db, const char *sql)
@@ -189,17 +192,10 @@ s_load_groups(sqlite3 *db, const char *sql, report_group_t **out, size_t *n_out)
 static int
 s_load_breakdown(sqlite3 *db, const report_t *r, report_x_t *x)
 {
-    /* the strategy of a fill: the risk.order that made its order (same client_id) */
-    static const char sql_strat[] =
-        "SELECT coalesce((SELECT json_extract(e.body, '$.strategy') FROM risk_events e"
-        " WHERE e.topic = 'risk.order' AND e.client_id = f.client_id LIMIT 1), '(unknown)') AS s,"
-        " count(*), sum(coalesce(realized_pnl_m, 0)), sum(coalesce(fee_m, 0))"
-        " FROM fills f GROUP BY s ORDER BY s";
     static const char sql_sym[] =
         "SELECT venue || ':' || symbol AS s, count(*), sum(coalesce(realized_pnl_m, 0)),"
         " sum(coalesce(fee_m, 0)) FROM fills GROUP BY s ORDER BY s";
-    if (s_load_groups(db, sql_strat, &x->by_strategy, &x->n_by_strategy) < 0
-        || s_load_groups(db, sql_sym, &x->by_symbol, &x->n_by_symbol) < 0) {
+    if (s_load_groups(db, sql_sym, &x->by_symbol, &x->n_by_symbol) < 0) {
         return -1;
     }
     for (size_t i = 0; i < r->n_trips; i++) {
@@ -212,33 +208,65 @@ s_load_breakdown(sqlite3 *db, const report_t *r, report_x_t *x)
             }
         }
     }
-    /* trips per strategy: only when there is one strategy is every trip its own */
-    if (x->n_by_strategy == 1) {
-        x->by_strategy[0].trips = (int64_t)r->n_trips;
-        x->by_strategy[0].wins = x->wins;
+    /* per strategy: every fill credited to the strategy that opened its position (report.c) */
+    if (r->n_credit > 0) {
+        x->by_strategy = calloc(r->n_credit, sizeof *x->by_strategy);
+        if (x->by_strategy == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < r->n_credit; i++) {
+        const report_credit_t *c = &r->credit[i];
+        report_group_t *g = &x->by_strategy[x->n_by_strategy++];
+        (void)snprintf(g->name, sizeof g->name, "%s", c->name);
+        g->fills = c->fills;
+        g->trips = c->trips;
+        g->wins = c->wins;
+        g->pnl = c->pnl;
+        g->fees = c->fees;
+        if (money_sub(g->pnl, g->fees, &g->net) < 0) {
+            return -1;
+        }
     }
     return 0;
+}
+
+/* The traded span (analytics.h) into x->ts.span_from / span_to (0 when nothing traded). */
+static int
+s_load_span(sqlite3 *db, report_x_t *x)
+{
+    static const char sql[] =
+        "WITH traded AS (SELECT DISTINCT venue, symbol FROM fills)"
+        " SELECT min(a), max(b) FROM ("
+        "  SELECT min(start_ns) AS a, max(end_ns) AS b FROM candles"
+        "   WHERE tf_s >= 60 AND (venue, symbol) IN traded"
+        "  UNION ALL SELECT min(evt), max(evt) FROM trades WHERE (venue, symbol) IN traded"
+        "  UNION ALL SELECT min(evt), max(evt) FROM book_top WHERE (venue, symbol) IN traded"
+        "  UNION ALL SELECT min(evt), max(evt) FROM fills)";
+    sqlite3_stmt *st = NULL;
+    if (s_prep(db, sql, &st) < 0) {
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        x->ts.span_from = sqlite3_column_int64(st, 0);
+        x->ts.span_to = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : s_fail(db, sql);
 }
 
 static int
 s_load_exposure(sqlite3 *db, report_x_t *x)
 {
-    static const char sql_span[] = "SELECT min(evt), max(evt) FROM events WHERE evt > 0";
     static const char sql_fills[] =
         "SELECT venue || ':' || symbol, side, coalesce(qty_m, 0), evt FROM fills"
         " ORDER BY evt, id";
     sqlite3_stmt *st = NULL;
-    int64_t t0 = 0, t1 = 0;
+    int64_t t0 = x->ts.span_from, t1 = x->ts.span_to;
     int rc;
     x->exposure = -1;
-    if (s_prep(db, sql_span, &st) < 0) {
-        return -1;
-    }
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        t0 = sqlite3_column_int64(st, 0);
-        t1 = sqlite3_column_int64(st, 1);
-    }
-    sqlite3_finalize(st);
     if (t1 <= t0) {
         return 0;
     }
@@ -283,6 +311,9 @@ s_load_exposure(sqlite3 *db, report_x_t *x)
     }
     if (open > 0 && t1 > since) {
         in_market += t1 - since;
+    }
+    if (in_market > t1 - t0) {
+        in_market = t1 - t0; /* fills are inside the span by its definition: cannot happen */
     }
     /* in_market / span as a fraction at scale 4 = percent at scale 2 */
     return money_div(in_market, 0, t1 - t0, 0, 4, MONEY_ROUND_HALF_EVEN, &x->exposure);
@@ -422,12 +453,338 @@ s_load_equity(sqlite3 *db, const report_t *r, report_x_t *x)
     return 0;
 }
 
+/* ---- tearsheet --------------------------------------------------------------------------- */
+
+/* a / b as percent at scale 2, half-even (b > 0). */
+static int
+s_pct_of(int64_t a, int64_t b, int64_t *out)
+{
+    return money_div(a, 0, b, 0, 4, MONEY_ROUND_HALF_EVEN, out);
+}
+
+/* Start and end balance: the sum over (venue, asset) of each account's first / last equity. */
+static int
+s_ts_balance(sqlite3 *db, report_ts_t *t)
+{
+    static const char sql[] =
+        "SELECT count(*), sum(CASE WHEN id IN (SELECT min(id) FROM balances GROUP BY venue, asset)"
+        " THEN equity_m ELSE 0 END), sum(CASE WHEN id IN (SELECT max(id) FROM balances"
+        " GROUP BY venue, asset) THEN equity_m ELSE 0 END) FROM balances";
+    sqlite3_stmt *st = NULL;
+    if (s_prep(db, sql, &st) < 0) {
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
+        t->start_balance = sqlite3_column_int64(st, 1);
+        t->end_balance = sqlite3_column_int64(st, 2);
+        t->has_balance = t->start_balance > 0;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : s_fail(db, sql);
+}
+
+/* Buy and hold of the most traded venue+symbol over the traded span: the open of its first bar
+ * (the smallest timeframe of 1m and above) and the close of its last; without bars, its first
+ * and last trade. */
+static int
+s_ts_bh(sqlite3 *db, report_ts_t *t)
+{
+    static const char sql_top[] = "SELECT venue, symbol FROM fills GROUP BY venue, symbol"
+                                  " ORDER BY count(*) DESC, venue, symbol LIMIT 1";
+    static const char sql_bars[] =
+        "WITH c AS (SELECT * FROM candles WHERE venue = ?1 AND symbol = ?2 AND tf_s ="
+        " (SELECT min(tf_s) FROM candles WHERE venue = ?1 AND symbol = ?2 AND tf_s >= 60)"
+        " AND topic_kind = (SELECT topic_kind FROM candles WHERE venue = ?1 AND symbol = ?2"
+        " AND tf_s >= 60 ORDER BY topic_kind = 'md.kline' DESC LIMIT 1))"
+        " SELECT (SELECT open_m FROM c ORDER BY start_ns, id LIMIT 1),"
+        " (SELECT close_m FROM c ORDER BY start_ns DESC, id DESC LIMIT 1),"
+        " (SELECT px_scale FROM c LIMIT 1), (SELECT count(*) FROM c)";
+    static const char sql_trades[] =
+        "SELECT (SELECT px_m FROM trades WHERE venue = ?1 AND symbol = ?2 ORDER BY evt, id"
+        " LIMIT 1), (SELECT px_m FROM trades WHERE venue = ?1 AND symbol = ?2"
+        " ORDER BY evt DESC, id DESC LIMIT 1), (SELECT px_scale FROM trades WHERE venue = ?1"
+        " AND symbol = ?2 LIMIT 1), (SELECT count(*) FROM trades WHERE venue = ?1"
+        " AND symbol = ?2)";
+    sqlite3_stmt *st = NULL;
+    if (s_prep(db, sql_top, &st) < 0) {
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        (void)snprintf(t->bh_venue, sizeof t->bh_venue, "%s", s_text(st, 0));
+        (void)snprintf(t->bh_symbol, sizeof t->bh_symbol, "%s", s_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) {
+        return rc == SQLITE_DONE ? 0 : s_fail(db, sql_top);
+    }
+    const char *sqls[2] = { sql_bars, sql_trades };
+    for (int k = 0; k < 2 && !t->has_bh; k++) {
+        if (s_prep(db, sqls[k], &st) < 0) {
+            return -1;
+        }
+        (void)sqlite3_bind_text(st, 1, t->bh_venue, -1, SQLITE_TRANSIENT);
+        (void)sqlite3_bind_text(st, 2, t->bh_symbol, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && sqlite3_column_int64(st, 3) > 0) {
+            t->bh_first_px = sqlite3_column_int64(st, 0);
+            t->bh_last_px = sqlite3_column_int64(st, 1);
+            t->bh_px_scale = sqlite3_column_int(st, 2);
+            t->has_bh = t->bh_first_px > 0;
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW) {
+            return s_fail(db, sqls[k]);
+        }
+    }
+    if (t->has_bh && s_pct_of(t->bh_last_px - t->bh_first_px, t->bh_first_px, &t->bh_pct) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* The curve's value at the last point before `end` (carry forward; `dflt` before any). */
+static int64_t
+s_curve_at(const report_x_t *x, size_t *i, int64_t end, int64_t cur)
+{
+    while (*i < x->n_equity && x->equity[*i].evt < end) {
+        cur = x->equity[(*i)++].equity;
+    }
+    return cur;
+}
+
+static int64_t
+s_month_start(int64_t ns, int add)
+{
+    time_t s = (time_t)(ns / 1000000000LL);
+    struct tm tm;
+    (void)gmtime_r(&s, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_mon += add;
+    return (int64_t)timegm(&tm) * 1000000000LL;
+}
+
+/* Daily and monthly returns of the curve over the traded span (balances only). */
+static int
+s_ts_periods(report_x_t *x)
+{
+    report_ts_t *t = &x->ts;
+    if (!t->has_balance || t->span_to <= t->span_from) {
+        return 0;
+    }
+    for (int kind = 0; kind < 2; kind++) {
+        int64_t from =
+            kind == 0 ? t->span_from - t->span_from % S_DAY_NS : s_month_start(t->span_from, 0);
+        size_t n = 0, cap = 0, i = 0;
+        report_period_t *a = NULL;
+        int64_t prev = t->start_balance, cur = t->start_balance;
+        while (from < t->span_to) {
+            int64_t end = kind == 0 ? from + S_DAY_NS : s_month_start(from, 1);
+            if (n == cap) {
+                cap = cap ? cap * 2 : 32;
+                report_period_t *na = realloc(a, cap * sizeof *na);
+                if (na == NULL) {
+                    free(a);
+                    errno = ENOMEM;
+                    return -1;
+                }
+                a = na;
+            }
+            cur = s_curve_at(x, &i, end, cur);
+            a[n].start_ns = from;
+            a[n].close = cur;
+            a[n].ret_pct = 0;
+            if (prev > 0 && s_pct_of(cur - prev, prev, &a[n].ret_pct) < 0) {
+                free(a);
+                return -1;
+            }
+            n++;
+            prev = cur;
+            from = end;
+        }
+        if (kind == 0) {
+            t->daily = a;
+            t->n_daily = n;
+        } else {
+            t->monthly = a;
+            t->n_monthly = n;
+        }
+    }
+    return 0;
+}
+
+/* The max drawdown episode of the curve: from the last time at the peak (not before the traded
+ * span) to the first time back at the peak, or to the end of the span. */
+static void
+s_ts_dd(const report_t *r, report_x_t *x)
+{
+    report_ts_t *t = &x->ts;
+    bool realized = strcmp(r->dd_source, "realized") == 0;
+    int64_t peak = realized ? 0 : (x->n_equity ? x->equity[0].equity : 0);
+    int64_t peak_evt = realized ? t->span_from : (x->n_equity ? x->equity[0].evt : 0);
+    int64_t max_dd = 0, dd_peak = 0;
+    for (size_t i = 0; i < x->n_equity; i++) {
+        const report_pt_t *p = &x->equity[i];
+        if (p->equity >= peak) {
+            peak = p->equity;
+            peak_evt = p->evt;
+        } else if (peak - p->equity > max_dd) {
+            max_dd = peak - p->equity;
+            dd_peak = peak;
+            t->dd_from = peak_evt;
+            t->dd_trough_evt = p->evt;
+        }
+    }
+    if (max_dd == 0) {
+        return;
+    }
+    for (size_t i = 0; i < x->n_equity; i++) {
+        if (x->equity[i].evt > t->dd_trough_evt && x->equity[i].equity >= dd_peak) {
+            t->dd_to = x->equity[i].evt;
+            break;
+        }
+    }
+    if (t->span_to > t->span_from && t->dd_from < t->span_from) {
+        t->dd_from = t->span_from;
+    }
+    int64_t end = t->dd_to ? t->dd_to : (t->span_to > t->dd_from ? t->span_to : t->dd_trough_evt);
+    t->dd_duration_ns = end - t->dd_from;
+}
+
+static int
+s_ts_trips(const report_t *r, report_x_t *x)
+{
+    report_ts_t *t = &x->ts;
+    if (r->n_trips == 0) {
+        return 0;
+    }
+    t->has_trips = true;
+    s_i128 hold = 0;
+    for (size_t i = 0; i < r->n_trips; i++) {
+        const report_trip_t *tr = &r->trips[i];
+        hold += tr->exit_evt - tr->entry_evt;
+        size_t k = 0;
+        while (k < t->n_exits && strcmp(t->exits[k].reason, tr->exit_reason) != 0) {
+            k++;
+        }
+        if (k == t->n_exits && t->n_exits < REPORT_EXITS_MAX) {
+            (void)snprintf(t->exits[k].reason, sizeof t->exits[k].reason, "%s", tr->exit_reason);
+            t->n_exits++;
+        }
+        if (k < t->n_exits) {
+            t->exits[k].trips++;
+            t->exits[k].wins += tr->net > 0;
+            if (money_add(t->exits[k].net, tr->net, &t->exits[k].net) < 0) {
+                return -1;
+            }
+        }
+    }
+    t->avg_hold_ns = (int64_t)(hold / (s_i128)r->n_trips);
+    if ((x->wins > 0
+         && money_div(x->gross_win, MONEY_VALUE_SCALE, x->wins, 0, MONEY_VALUE_SCALE,
+                      MONEY_ROUND_HALF_EVEN, &t->avg_win)
+                < 0)
+        || (x->losses > 0
+            && money_div(-x->gross_loss, MONEY_VALUE_SCALE, x->losses, 0, MONEY_VALUE_SCALE,
+                         MONEY_ROUND_HALF_EVEN, &t->avg_loss)
+                   < 0)) {
+        return -1;
+    }
+    int64_t net = 0;
+    for (size_t i = 0; i < r->n_trips; i++) {
+        if (money_add(net, r->trips[i].net, &net) < 0) {
+            return -1;
+        }
+    }
+    return money_div(net, MONEY_VALUE_SCALE, (int64_t)r->n_trips, 0, MONEY_VALUE_SCALE,
+                     MONEY_ROUND_HALF_EVEN, &t->expectancy);
+}
+
+/* The run's config (runs.config, schema 4), when the file has it. */
+static int
+s_ts_config(sqlite3 *db, const report_t *r, report_ts_t *t)
+{
+    static const char sql_has[] =
+        "SELECT count(*) FROM main.sqlite_master WHERE type = 'table' AND name = 'runs'"
+        " AND sql LIKE '%config_path%'";
+    static const char sql[] = "SELECT config, config_path FROM main.runs WHERE run_id = ?1";
+    sqlite3_stmt *st = NULL;
+    if (!r->has_run) {
+        return 0;
+    }
+    if (s_prep(db, sql_has, &st) < 0) {
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    bool has = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
+    sqlite3_finalize(st);
+    if (!has) {
+        return 0;
+    }
+    if (s_prep(db, sql, &st) < 0) {
+        return -1;
+    }
+    (void)sqlite3_bind_text(st, 1, r->run.run_id, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        t->config = strdup(s_text(st, 0));
+        t->config_path = strdup(s_text(st, 1));
+        if (t->config == NULL || t->config_path == NULL) {
+            sqlite3_finalize(st);
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : s_fail(db, sql);
+}
+
+static int
+s_load_ts(sqlite3 *db, const report_t *r, report_x_t *x)
+{
+    report_ts_t *t = &x->ts;
+    t->fees = r->fees;
+    t->max_dd = r->max_dd;
+    t->max_dd_pct = r->max_dd_pct;
+    if (s_ts_balance(db, t) < 0 || s_ts_bh(db, t) < 0 || s_ts_trips(r, x) < 0
+        || s_ts_config(db, r, t) < 0) {
+        return -1;
+    }
+    s_ts_dd(r, x);
+    if (t->has_balance) {
+        int64_t gain = 0, gross = 0;
+        if (money_sub(t->end_balance, t->start_balance, &gain) < 0
+            || money_add(gain, r->fees, &gross) < 0
+            || s_pct_of(gain, t->start_balance, &t->return_pct) < 0
+            || s_pct_of(gross, t->start_balance, &t->gross_return_pct) < 0
+            || s_pct_of(r->fees, t->start_balance, &t->fee_drag_pct) < 0) {
+            return -1;
+        }
+        t->has_fee_drag = true;
+        t->excess_pct = t->return_pct - t->bh_pct;
+        double years = (double)(t->span_to - t->span_from) / (365.0 * (double)S_DAY_NS);
+        if (years > 0.0 && t->end_balance > 0) {
+            t->cagr_pct =
+                (pow((double)t->end_balance / (double)t->start_balance, 1.0 / years) - 1.0) * 100.0;
+            t->has_cagr = true;
+            if (r->max_dd_pct > 0) {
+                t->calmar = t->cagr_pct / ((double)r->max_dd_pct / 100.0);
+                t->has_calmar = true;
+            }
+        }
+    }
+    return s_ts_periods(x);
+}
+
 int
 report_x_load(sqlite3 *db, const report_t *r, report_x_t *x)
 {
     memset(x, 0, sizeof *x);
     if (s_load_unrealized(db, x) < 0 || s_load_trips(r, x) < 0 || s_load_breakdown(db, r, x) < 0
-        || s_load_exposure(db, x) < 0 || s_load_latency(db, x) < 0 || s_load_equity(db, r, x) < 0) {
+        || s_load_span(db, x) < 0 || s_load_exposure(db, x) < 0 || s_load_latency(db, x) < 0
+        || s_load_equity(db, r, x) < 0 || s_load_ts(db, r, x) < 0) {
         return -1;
     }
     return 0;
@@ -439,6 +796,10 @@ report_x_free(report_x_t *x)
     free(x->by_strategy);
     free(x->by_symbol);
     free(x->equity);
+    free(x->ts.daily);
+    free(x->ts.monthly);
+    free(x->ts.config);
+    free(x->ts.config_path);
     memset(x, 0, sizeof *x);
 }
 
@@ -476,6 +837,199 @@ s_ratio(bool ok, double v, char *buf, size_t cap)
     return buf;
 }
 
+/* "12d 03:45" / "03:45:10" for a duration in ns. */
+static const char *
+s_dur(int64_t ns, char *buf, size_t cap)
+{
+    int64_t s = ns / 1000000000LL;
+    if (s >= 86400) {
+        (void)snprintf(buf, cap, "%" PRId64 "d %02d:%02d", s / 86400, (int)(s % 86400 / 3600),
+                       (int)(s % 3600 / 60));
+    } else {
+        (void)snprintf(buf, cap, "%02d:%02d:%02d", (int)(s / 3600), (int)(s % 3600 / 60),
+                       (int)(s % 60));
+    }
+    return buf;
+}
+
+/* A signed percent at scale 2: "-14.69%", "n/a" when !has. */
+static const char *
+s_spct(bool has, int64_t p, char *buf, size_t cap)
+{
+    char num[32];
+    if (!has) {
+        (void)snprintf(buf, cap, "n/a");
+    } else {
+        (void)snprintf(buf, cap, "%s%%", s_m(p, 2, num, sizeof num));
+    }
+    return buf;
+}
+
+/* One scalar config value as text into buf ("" for objects and arrays). */
+static const char *
+s_jscalar(json_t *v, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (json_is_string(v)) {
+        (void)snprintf(buf, cap, "%s", json_string_value(v));
+    } else if (json_is_integer(v)) {
+        (void)snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else if (json_is_real(v)) {
+        (void)snprintf(buf, cap, "%g", json_real_value(v));
+    } else if (json_is_boolean(v)) {
+        (void)snprintf(buf, cap, "%s", json_is_true(v) ? "true" : "false");
+    } else if (json_is_array(v)) {
+        char *d = json_dumps(v, JSON_COMPACT);
+        (void)snprintf(buf, cap, "%s", d ? d : "[...]");
+        free(d);
+    }
+    return buf;
+}
+
+/* "key value, key value" of an object's members (nested objects compact JSON). */
+static void
+s_print_obj(FILE *fp, json_t *o)
+{
+    const char *k;
+    json_t *v;
+    bool first = true;
+    char buf[256];
+    json_object_foreach(o, k, v)
+    {
+        if (json_is_object(v)) {
+            char *d = json_dumps(v, JSON_COMPACT);
+            fprintf(fp, "%s%s %s", first ? "" : ", ", k, d ? d : "{...}");
+            free(d);
+        } else {
+            fprintf(fp, "%s%s %s", first ? "" : ", ", k, s_jscalar(v, buf, sizeof buf));
+        }
+        first = false;
+    }
+}
+
+/* The config parameters used: each strategy, then risk and executor. */
+static void
+s_print_config(FILE *fp, const report_ts_t *t)
+{
+    if (t->config == NULL) {
+        fputs("\nconfig: not recorded in this database (the recorder keeps it in runs.config "
+              "from schema 4 on)\n",
+              fp);
+        return;
+    }
+    fprintf(fp, "\nconfig: %s (as recorded with the run)\n", t->config_path ? t->config_path : "?");
+    json_t *c = json_loads(t->config, 0, NULL);
+    if (c == NULL) {
+        fputs("  (the recorded config does not parse)\n", fp);
+        return;
+    }
+    json_t *strats = json_object_get(json_object_get(c, "signal"), "strategies");
+    size_t i;
+    json_t *s;
+    json_array_foreach(strats, i, s)
+    {
+        fputs("  strategy: ", fp);
+        s_print_obj(fp, s);
+        fputc('\n', fp);
+    }
+    static const char *const sections[] = { "risk", "executor" };
+    for (size_t k = 0; k < 2; k++) {
+        json_t *o = json_object_get(c, sections[k]);
+        if (json_is_object(o)) {
+            fprintf(fp, "  %s: ", sections[k]);
+            s_print_obj(fp, o);
+            fputc('\n', fp);
+        }
+    }
+    json_decref(c);
+}
+
+static void
+s_print_periods(FILE *fp, const char *title, const report_period_t *p, size_t n, bool daily)
+{
+    char a[48], iso[32];
+    if (n == 0) {
+        fprintf(fp, "\n%s: n/a (no balances)\n", title);
+        return;
+    }
+    fprintf(fp, "\n%s (close of the equity curve, return over the previous close):\n", title);
+    for (size_t i = 0; i < n; i++) {
+        (void)clock_fmt_iso(p[i].start_ns, iso, sizeof iso);
+        iso[daily ? 10 : 7] = '\0';
+        fprintf(fp, "  %-10s %9s%s", iso, s_spct(true, p[i].ret_pct, a, sizeof a),
+                (i + 1) % 5 == 0 || i + 1 == n ? "\n" : "   ");
+    }
+}
+
+static void
+s_print_ts(FILE *fp, const report_x_t *x)
+{
+    const report_ts_t *t = &x->ts;
+    char a[64], b[64], c[64], iso1[32], iso2[32];
+    if (t->span_to > t->span_from) {
+        fprintf(fp, "\ntearsheet: traded span %s .. %s (%s)\n",
+                clock_fmt_iso(t->span_from, iso1, sizeof iso1),
+                clock_fmt_iso(t->span_to, iso2, sizeof iso2),
+                s_dur(t->span_to - t->span_from, a, sizeof a));
+    } else {
+        fputs("\ntearsheet: nothing traded\n", fp);
+    }
+    fprintf(fp, "%-26s %20s\n", "start balance",
+            t->has_balance ? s_m(t->start_balance, MONEY_VALUE_SCALE, a, sizeof a) : "n/a");
+    fprintf(fp, "%-26s %20s\n", "end balance",
+            t->has_balance ? s_m(t->end_balance, MONEY_VALUE_SCALE, a, sizeof a) : "n/a");
+    fprintf(fp, "%-26s %20s  (before fees %s)\n", "total return",
+            s_spct(t->has_balance, t->return_pct, a, sizeof a),
+            s_spct(t->has_balance, t->gross_return_pct, b, sizeof b));
+    if (t->has_bh) {
+        fprintf(fp, "%-26s %20s  (%s %s %s -> %s)\n", "buy and hold",
+                s_spct(true, t->bh_pct, a, sizeof a), t->bh_venue, t->bh_symbol,
+                s_m(t->bh_first_px, t->bh_px_scale, b, sizeof b),
+                s_m(t->bh_last_px, t->bh_px_scale, c, sizeof c));
+    } else {
+        fprintf(fp, "%-26s %20s\n", "buy and hold", "n/a");
+    }
+    fprintf(fp, "%-26s %20s\n", "excess over buy and hold",
+            s_spct(t->has_balance && t->has_bh, t->excess_pct, a, sizeof a));
+    if (t->has_cagr) {
+        (void)snprintf(a, sizeof a, "%.2f%%", t->cagr_pct);
+    }
+    fprintf(fp, "%-26s %20s  (annualised over the traded span, 365 days)\n", "CAGR",
+            t->has_cagr ? a : "n/a");
+    fprintf(fp, "%-26s %20s  (CAGR / max drawdown %%)\n", "Calmar",
+            s_ratio(t->has_calmar, t->calmar, a, sizeof a));
+    if (t->max_dd > 0) {
+        fprintf(fp, "%-26s %20s  (%s, from %s to %s%s)\n", "max drawdown duration",
+                s_dur(t->dd_duration_ns, a, sizeof a), s_pct(t->max_dd_pct, b, sizeof b),
+                clock_fmt_iso(t->dd_from, iso1, sizeof iso1),
+                t->dd_to ? clock_fmt_iso(t->dd_to, iso2, sizeof iso2) : "the end",
+                t->dd_to ? "" : ", not recovered");
+    } else {
+        fprintf(fp, "%-26s %20s\n", "max drawdown duration", "n/a");
+    }
+    fprintf(fp, "%-26s %20s\n", "average win",
+            x->wins ? s_m(t->avg_win, MONEY_VALUE_SCALE, a, sizeof a) : "n/a");
+    fprintf(fp, "%-26s %20s\n", "average loss",
+            x->losses ? s_m(t->avg_loss, MONEY_VALUE_SCALE, a, sizeof a) : "n/a");
+    fprintf(fp, "%-26s %20s  (net pnl per round trip)\n", "expectancy",
+            t->has_trips ? s_m(t->expectancy, MONEY_VALUE_SCALE, a, sizeof a) : "n/a");
+    fprintf(fp, "%-26s %20s\n", "average holding time",
+            t->has_trips ? s_dur(t->avg_hold_ns, a, sizeof a) : "n/a");
+    fprintf(fp, "%-26s %20s  (time with a position open over the traded span)\n", "exposure",
+            s_pct(x->exposure, a, sizeof a));
+    fprintf(fp, "%-26s %20s  (fees %s / start balance)\n", "fee drag",
+            s_spct(t->has_fee_drag, t->fee_drag_pct, a, sizeof a),
+            s_m(t->fees, MONEY_VALUE_SCALE, b, sizeof b));
+    if (t->n_exits > 0) {
+        fprintf(fp, "\n  %-14s %7s %6s %16s\n", "exit reason", "trips", "wins", "net pnl");
+        for (size_t i = 0; i < t->n_exits; i++) {
+            fprintf(fp, "  %-14s %7" PRId64 " %6" PRId64 " %16s\n", t->exits[i].reason,
+                    t->exits[i].trips, t->exits[i].wins,
+                    s_m(t->exits[i].net, MONEY_VALUE_SCALE, a, sizeof a));
+        }
+    }
+}
+
 static void
 s_print_groups(FILE *fp, const char *title, const report_group_t *g, size_t n)
 {
@@ -503,9 +1057,8 @@ report_x_print(FILE *fp, const report_x_t *x)
     fprintf(fp, "%-22s %20s  (daily, %d days, x sqrt(365))\n", "sharpe",
             s_ratio(x->have_ratios, x->sharpe, a, sizeof a), x->n_days);
     fprintf(fp, "%-22s %20s\n", "sortino", s_ratio(x->have_ratios, x->sortino, b, sizeof b));
-    fprintf(fp, "%-22s %20s  (time with a position open)\n", "exposure",
-            s_pct(x->exposure, a, sizeof a));
-    s_print_groups(fp, "strategy", x->by_strategy, x->n_by_strategy);
+    s_print_ts(fp, x);
+    s_print_groups(fp, "strategy (opener)", x->by_strategy, x->n_by_strategy);
     s_print_groups(fp, "venue:symbol", x->by_symbol, x->n_by_symbol);
     fprintf(fp, "\n  %-14s %8s %12s %12s %12s %12s   (us, ts - origin)\n", "latency", "n", "p50",
             "p99", "p99.9", "max");
@@ -518,6 +1071,12 @@ report_x_print(FILE *fp, const report_x_t *x)
         fprintf(fp, "  %-14s %8" PRId64 " %12.1f %12.1f %12.1f %12.1f\n", l->hop, l->n,
                 (double)l->p50 / 1e3, (double)l->p99 / 1e3, (double)l->p999 / 1e3,
                 (double)l->max / 1e3);
+    }
+    s_print_periods(fp, "daily returns", x->ts.daily, x->ts.n_daily, true);
+    s_print_periods(fp, "monthly returns", x->ts.monthly, x->ts.n_monthly, false);
+    s_print_config(fp, &x->ts);
+    if (x->ts.next[0] != '\0') {
+        fprintf(fp, "\n%s\n", x->ts.next);
     }
     if (fflush(fp) != 0 || ferror(fp)) {
         errno = EIO;

@@ -15,8 +15,14 @@
  *     sample stddev x sqrt(365); Sortino = mean / sqrt(mean of min(r, 0)^2) x sqrt(365) (crypto
  *     trades every day). Statistics, not money: doubles. Undefined (have_ratios false) with
  *     fewer than 2 daily returns, a zero deviation, or a curve that is not from balances.
- *   - exposure: share of the event-time span of the run (min..max events.evt) during which at
- *     least one venue+symbol position (running sum of fills) is not flat, percent at scale 2.
+ *   - traded span: from the first to the last market-data event time (candles of 1m and
+ *     above: start..end; trades; book tops) of the venue+symbols that have fills; without
+ *     any, the first to the last fill.
+ *   - exposure: share of the traded span during which at least one venue+symbol position
+ *     (running sum of fills) is not flat, percent at scale 2.
+ *   - by strategy: report_t.credit (every fill credited to the strategy that opened the
+ *     position; trips and wins per opener).
+ *   - tearsheet: report_ts_t; each figure is defined in docs/recorder.md "Tearsheet".
  *   - latency: for each hop, events.ts - events.origin (ns) of messages with origin > 0:
  *     tick -> signal (sig.signal.*), tick -> order (risk.order), tick -> fill (exec.fill).
  *     Nearest-rank percentiles p50, p99, p99.9 and the max.
@@ -53,6 +59,56 @@ typedef struct {
     int64_t equity; /* VALUE scale */
 } report_pt_t;
 
+/* One UTC day or month of the traded span: the equity curve's close and its return over the
+ * previous close (the first over the start balance). */
+typedef struct {
+    int64_t start_ns; /* 00:00 UTC of the day / the 1st of the month */
+    int64_t close;    /* VALUE scale: the curve's last value before the period's end */
+    int64_t ret_pct;  /* percent at scale 2, half-even */
+} report_period_t;
+
+/* Trips closed for one exit reason (report.h's words). */
+typedef struct {
+    char reason[16];
+    int64_t trips, wins;
+    int64_t net; /* VALUE scale */
+} report_exit_t;
+
+#define REPORT_EXITS_MAX 12
+
+/* The tearsheet (docs/recorder.md "Report", "Tearsheet"). Percentages are int64 at scale 2
+ * (half-even) with a has_ flag: they can be negative. */
+typedef struct {
+    int64_t span_from, span_to;       /* traded span, event ns; 0 = unknown */
+    int64_t fees, max_dd, max_dd_pct; /* copied from the report_t (report_x_print has only x) */
+    bool has_balance;
+    int64_t start_balance, end_balance; /* VALUE scale */
+    int64_t return_pct, gross_return_pct;
+    char bh_venue[REPORT_NAME_MAX], bh_symbol[REPORT_NAME_MAX];
+    bool has_bh;
+    int bh_px_scale;
+    int64_t bh_first_px, bh_last_px; /* px mantissas */
+    int64_t bh_pct, excess_pct;      /* excess valid when has_balance && has_bh */
+    bool has_cagr, has_calmar;
+    double cagr_pct, calmar;               /* rounded when printed: 2 decimals */
+    int64_t dd_from, dd_trough_evt, dd_to; /* max drawdown episode, event ns; dd_to 0 = never
+                                              recovered (duration runs to span_to) */
+    int64_t dd_duration_ns;
+    bool has_trips;
+    int64_t avg_win, avg_loss, expectancy; /* VALUE scale; avg_* 0 when none */
+    int64_t avg_hold_ns;
+    bool has_fee_drag;
+    int64_t fee_drag_pct; /* fees / start balance */
+    report_exit_t exits[REPORT_EXITS_MAX];
+    size_t n_exits;
+    report_period_t *daily, *monthly;
+    size_t n_daily, n_monthly;
+    char *config;      /* the run's config as JSON (runs.config, schema 4), malloc'd; NULL = not
+                          recorded */
+    char *config_path; /* the file it was read from, malloc'd or NULL */
+    char next[320];    /* the line naming the example to try next ("" = none: docs/recorder.md) */
+} report_ts_t;
+
 typedef struct {
     int64_t unrealized;
     int64_t wins, losses;
@@ -71,6 +127,7 @@ typedef struct {
     report_lat_t lat[REPORT_HOPS];
     report_pt_t *equity;
     size_t n_equity;
+    report_ts_t ts; /* the tearsheet */
 } report_x_t;
 
 /* Load everything from db (the report r must be loaded: trips are read from it). *x zeroed
