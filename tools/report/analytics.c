@@ -1107,6 +1107,119 @@ s_jgroups(const report_group_t *g, size_t n)
     return a;
 }
 
+/* A double rounded to `dec` decimals (statistics, not money: printed with JSON_REAL_PRECISION
+ * by main.c, so 262.449 prints as 262.449, never 262.44900000000001). */
+static json_t *
+s_jr(double v, int dec)
+{
+    double f = pow(10.0, dec);
+    return json_real(round(v * f) / f);
+}
+
+static json_t *
+s_jiso(int64_t ns)
+{
+    char iso[32];
+    return ns ? json_string(clock_fmt_iso(ns, iso, sizeof iso)) : json_null();
+}
+
+static json_t *
+s_jperiods(const report_period_t *p, size_t n, bool daily)
+{
+    json_t *a = json_array();
+    char iso[32];
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        (void)clock_fmt_iso(p[i].start_ns, iso, sizeof iso);
+        iso[daily ? 10 : 7] = '\0';
+        (void)json_array_append_new(a, json_pack("{s:s, s:o, s:o}", daily ? "day" : "month", iso,
+                                                 "close", s_jm(p[i].close, MONEY_VALUE_SCALE),
+                                                 "return_pct", s_jm(p[i].ret_pct, 2)));
+    }
+    return a;
+}
+
+/* The tearsheet object (docs/recorder.md "Tearsheet"). NULL with errno ENOMEM. */
+static json_t *
+s_ts_json(const report_x_t *x)
+{
+    const report_ts_t *t = &x->ts;
+    json_t *o = json_object();
+    if (o == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    int bad = 0;
+    bad |= json_object_set_new(
+        o, "span",
+        json_pack("{s:o, s:o, s:I, s:I, s:o}", "from", s_jiso(t->span_from), "to",
+                  s_jiso(t->span_to), "from_ns", (json_int_t)t->span_from, "to_ns",
+                  (json_int_t)t->span_to, "days",
+                  s_jr((double)(t->span_to - t->span_from) / (double)S_DAY_NS, 4)));
+    bad |= json_object_set_new(o, "start_balance",
+                               t->has_balance ? s_jm(t->start_balance, MONEY_VALUE_SCALE)
+                                              : json_null());
+    bad |= json_object_set_new(
+        o, "end_balance", t->has_balance ? s_jm(t->end_balance, MONEY_VALUE_SCALE) : json_null());
+    bad |=
+        json_object_set_new(o, "return_pct", t->has_balance ? s_jm(t->return_pct, 2) : json_null());
+    bad |= json_object_set_new(o, "gross_return_pct",
+                               t->has_balance ? s_jm(t->gross_return_pct, 2) : json_null());
+    bad |= json_object_set_new(
+        o, "buy_and_hold",
+        t->has_bh
+            ? json_pack("{s:s, s:s, s:o, s:o, s:o}", "venue", t->bh_venue, "symbol", t->bh_symbol,
+                        "first_px", s_jm(t->bh_first_px, t->bh_px_scale), "last_px",
+                        s_jm(t->bh_last_px, t->bh_px_scale), "return_pct", s_jm(t->bh_pct, 2))
+            : json_null());
+    bad |= json_object_set_new(o, "excess_pct",
+                               t->has_balance && t->has_bh ? s_jm(t->excess_pct, 2) : json_null());
+    bad |= json_object_set_new(o, "cagr_pct", t->has_cagr ? s_jr(t->cagr_pct, 2) : json_null());
+    bad |= json_object_set_new(o, "calmar", t->has_calmar ? s_jr(t->calmar, 2) : json_null());
+    bad |= json_object_set_new(
+        o, "max_drawdown",
+        t->max_dd > 0 ? json_pack("{s:o, s:o, s:o, s:o, s:b, s:I}", "pct",
+                                  t->max_dd_pct >= 0 ? s_jm(t->max_dd_pct, 2) : json_null(), "from",
+                                  s_jiso(t->dd_from), "trough", s_jiso(t->dd_trough_evt), "to",
+                                  s_jiso(t->dd_to), "recovered", t->dd_to != 0, "duration_s",
+                                  (json_int_t)(t->dd_duration_ns / 1000000000LL))
+                      : json_null());
+    bad |= json_object_set_new(o, "avg_win",
+                               x->wins ? s_jm(t->avg_win, MONEY_VALUE_SCALE) : json_null());
+    bad |= json_object_set_new(o, "avg_loss",
+                               x->losses ? s_jm(t->avg_loss, MONEY_VALUE_SCALE) : json_null());
+    bad |= json_object_set_new(o, "expectancy",
+                               t->has_trips ? s_jm(t->expectancy, MONEY_VALUE_SCALE) : json_null());
+    bad |= json_object_set_new(o, "avg_holding_s",
+                               t->has_trips ? json_integer(t->avg_hold_ns / 1000000000LL)
+                                            : json_null());
+    bad |= json_object_set_new(o, "exposure_pct",
+                               x->exposure < 0 ? json_null() : s_jm(x->exposure, 2));
+    bad |= json_object_set_new(o, "fees", s_jm(t->fees, MONEY_VALUE_SCALE));
+    bad |= json_object_set_new(o, "fee_drag_pct",
+                               t->has_fee_drag ? s_jm(t->fee_drag_pct, 2) : json_null());
+    json_t *ex = json_array();
+    for (size_t i = 0; ex != NULL && i < t->n_exits; i++) {
+        (void)json_array_append_new(
+            ex, json_pack("{s:s, s:I, s:I, s:o}", "reason", t->exits[i].reason, "trips",
+                          (json_int_t)t->exits[i].trips, "wins", (json_int_t)t->exits[i].wins,
+                          "net", s_jm(t->exits[i].net, MONEY_VALUE_SCALE)));
+    }
+    bad |= json_object_set_new(o, "exits", ex);
+    bad |= json_object_set_new(o, "daily_returns", s_jperiods(t->daily, t->n_daily, true));
+    bad |= json_object_set_new(o, "monthly_returns", s_jperiods(t->monthly, t->n_monthly, false));
+    json_t *cfg = t->config ? json_loads(t->config, 0, NULL) : NULL;
+    bad |= json_object_set_new(o, "config", cfg ? cfg : json_null());
+    bad |= json_object_set_new(o, "config_path",
+                               t->config_path ? json_string(t->config_path) : json_null());
+    bad |= json_object_set_new(o, "next", t->next[0] ? json_string(t->next) : json_null());
+    if (bad) {
+        json_decref(o);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return o;
+}
+
 int
 report_x_json(const report_x_t *x, json_t *root)
 {
@@ -1115,26 +1228,28 @@ report_x_json(const report_x_t *x, json_t *root)
         const report_lat_t *l = &x->lat[h];
         (void)json_object_set_new(
             lat, l->hop,
-            l->n == 0 ? json_pack("{s:i}", "n", 0)
-                      : json_pack("{s:I, s:f, s:f, s:f, s:f}", "n", (json_int_t)l->n, "p50",
-                                  (double)l->p50 / 1e3, "p99", (double)l->p99 / 1e3, "p99_9",
-                                  (double)l->p999 / 1e3, "max", (double)l->max / 1e3));
+            l->n == 0
+                ? json_pack("{s:i}", "n", 0)
+                : json_pack("{s:I, s:o, s:o, s:o, s:o}", "n", (json_int_t)l->n, "p50",
+                            s_jr((double)l->p50 / 1e3, 1), "p99", s_jr((double)l->p99 / 1e3, 1),
+                            "p99_9", s_jr((double)l->p999 / 1e3, 1), "max",
+                            s_jr((double)l->max / 1e3, 1)));
     }
     int bad = 0;
     bad |= json_object_set_new(root, "unrealized_pnl", s_jm(x->unrealized, MONEY_VALUE_SCALE));
     bad |=
         json_object_set_new(root, "win_rate", x->win_rate < 0 ? json_null() : s_jm(x->win_rate, 2));
     bad |= json_object_set_new(root, "profit_factor",
-                               x->profit_factor < 0 ? json_null() : json_real(x->profit_factor));
-    bad |= json_object_set_new(root, "sharpe", x->have_ratios ? json_real(x->sharpe) : json_null());
-    bad |=
-        json_object_set_new(root, "sortino", x->have_ratios ? json_real(x->sortino) : json_null());
+                               x->profit_factor < 0 ? json_null() : s_jr(x->profit_factor, 4));
+    bad |= json_object_set_new(root, "sharpe", x->have_ratios ? s_jr(x->sharpe, 4) : json_null());
+    bad |= json_object_set_new(root, "sortino", x->have_ratios ? s_jr(x->sortino, 4) : json_null());
     bad |= json_object_set_new(root, "daily_returns", json_integer(x->n_days));
     bad |=
         json_object_set_new(root, "exposure", x->exposure < 0 ? json_null() : s_jm(x->exposure, 2));
     bad |= json_object_set_new(root, "by_strategy", s_jgroups(x->by_strategy, x->n_by_strategy));
     bad |= json_object_set_new(root, "by_symbol", s_jgroups(x->by_symbol, x->n_by_symbol));
     bad |= json_object_set_new(root, "latency_us", lat);
+    bad |= json_object_set_new(root, "tearsheet", s_ts_json(x));
     if (bad) {
         errno = ENOMEM;
         return -1;

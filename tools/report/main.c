@@ -193,7 +193,8 @@ main(int argc, char **argv)
             json_decref(j);
             j = NULL;
         }
-        if (j == NULL || json_dumpf(j, stdout, JSON_COMPACT) != 0 || fputc('\n', stdout) == EOF) {
+        if (j == NULL || json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12)) != 0
+            || fputc('\n', stdout) == EOF) {
             fprintf(stderr, "report: cannot write JSON\n");
             json_decref(j);
             goto out;

@@ -118,7 +118,10 @@ test_percentiles(void **state)
  *  trip 1: buy 1 @ 100 (fee 1) at t=10 s, sell 1 @ 110 (pnl +10, fee 1) at t=20 s: net +8
  *  trip 2: buy 1 @ 110 (fee 1) at t=60 s, sell 1 @ 105 (pnl -5, fee 1) at t=80 s: net -7
  * win rate 1/2 = 50.00 %; profit factor 8 / 7 = 1.142857.
- * Span of events: t = 0 .. 100 s; in market 10..20 and 60..80 = 30 s -> exposure 30.00 %. */
+ * Trip 1 ends on a signal exit (intent "exit"); trip 2 on the venue-held stop "c3.s" of entry
+ * c3, which has no risk.order of its own: credited to s1, exit reason "stop".
+ * Traded span = the symbol's bars, t = 0 .. 120 s (events run to 100 s only); in market
+ * 10..20 and 60..80 = 30 s -> exposure 25.00 %. */
 static void
 s_fixture(void)
 {
@@ -129,23 +132,24 @@ s_fixture(void)
         "('sig.signal.s1.BTCUSDT',1,1100000,1000000),('sig.signal.s1.BTCUSDT',1,1200000,1000000),"
         "('sig.signal.s1.BTCUSDT',1,1300000,1000000),('risk.order',1,2000000,1000000),"
         "('exec.fill',1,5,0);"
-        "INSERT INTO risk_events(topic,client_id,body) VALUES"
-        "('risk.order','c1','{\"strategy\":\"s1\"}'),('risk.order','c2','{\"strategy\":\"s1\"}'),"
-        "('risk.order','c3','{\"strategy\":\"s1\"}'),('risk.order','c4','{\"strategy\":\"s1\"}');"
+        "INSERT INTO risk_events(topic,client_id,state,body) VALUES"
+        "('risk.order','c1','entry','{\"strategy\":\"s1\"}'),"
+        "('risk.order','c2','exit','{\"strategy\":\"s1\"}'),"
+        "('risk.order','c3','entry','{\"strategy\":\"s1\"}');"
         "INSERT INTO fills(client_id,venue,symbol,side,px,px_m,qty,qty_m,fee_m,realized_pnl_m,"
         "px_scale,qty_scale,evt) VALUES"
         "('c1','binance-spot','BTCUSDT','buy','100',100,'1',1,100000000,0,0,0,10000000000),"
         "('c2','binance-spot','BTCUSDT','sell','110',110,'1',1,100000000,1000000000,0,0,"
         "20000000000),"
         "('c3','binance-spot','BTCUSDT','buy','110',110,'1',1,100000000,0,0,0,60000000000),"
-        "('c4','binance-spot','BTCUSDT','sell','105',105,'1',1,100000000,-500000000,0,0,"
+        "('c3.s','binance-spot','BTCUSDT','sell','105',105,'1',1,100000000,-500000000,0,0,"
         "80000000000);"
         "INSERT INTO positions(venue,symbol,qty_m,unrealized_pnl_m,id) VALUES"
         "('binance-spot','BTCUSDT',1,300000000,1),('binance-spot','BTCUSDT',0,0,2),"
         "('bybit-linear','ETHUSDT',5,250000000,3);"
-        "INSERT INTO candles(topic_kind,venue,symbol,tf_s,start_ns,end_ns,close_m,px_scale)"
-        " VALUES('sig.bar','binance-spot','BTCUSDT',60,0,60000000000,10000,2),"
-        "('sig.bar','binance-spot','BTCUSDT',60,60000000000,120000000000,10800,2);");
+        "INSERT INTO candles(topic_kind,venue,symbol,tf_s,start_ns,end_ns,open_m,close_m,px_scale)"
+        " VALUES('sig.bar','binance-spot','BTCUSDT',60,0,60000000000,10000,10000,2),"
+        "('sig.bar','binance-spot','BTCUSDT',60,60000000000,120000000000,10000,10800,2);");
 }
 
 static void
@@ -164,7 +168,10 @@ test_figures(void **state)
     assert_true(fabs(x.profit_factor - 8.0 / 7.0) < 1e-9);
     /* latest rows: BTC flat (0), ETH 2.5 USDT -> unrealized 2.5 */
     assert_int_equal(x.unrealized, 250000000);
-    assert_int_equal(x.exposure, 3000);
+    assert_int_equal(x.exposure, 2500);
+    assert_string_equal(r.trips[0].exit_reason, "signal");
+    assert_string_equal(r.trips[1].exit_reason, "stop");
+    assert_string_equal(r.trips[1].strategy, "s1");
     assert_int_equal(x.n_by_strategy, 1);
     assert_string_equal(x.by_strategy[0].name, "s1");
     assert_int_equal(x.by_strategy[0].fills, 4);
@@ -182,6 +189,51 @@ test_figures(void **state)
     assert_false(x.have_ratios);     /* no balances: a PnL curve has no capital */
     assert_int_equal(x.n_equity, 4);
     assert_int_equal(x.equity[3].equity, 100000000); /* cumulative net +1 */
+    report_x_free(&x);
+    report_free(&r);
+}
+
+/* The tearsheet on the fixture with a balance curve: 1000 at t 0, 1008 after trip 1 (20 s),
+ * 1001 after trip 2 (80 s). Buy and hold: open 100.00 of the first bar -> close 108.00 of the
+ * last = +8.00 %; return 1 / 1000 = 0.10 %, excess -7.90 %; before fees (1 + 4) / 1000 =
+ * 0.50 %; fee drag 4 / 1000 = 0.40 %. Drawdown 1008 -> 1001 from 20 s, never recovered: to the
+ * end of the span (120 s) = 100 s. Average win 8, loss -7, expectancy (8 - 7) / 2 = 0.5,
+ * holding (10 + 20) / 2 = 15 s. One UTC day: +0.10 %. */
+static void
+test_tearsheet(void **state)
+{
+    (void)state;
+    s_fixture();
+    s_exec("INSERT INTO balances(venue,asset,equity_m,evt) VALUES"
+           "('paper','USDT',100000000000,0),('paper','USDT',100800000000,20000000000),"
+           "('paper','USDT',100100000000,80000000000);");
+    report_t r;
+    report_x_t x;
+    assert_int_equal(report_load(s_db, &r), 0);
+    assert_int_equal(report_x_load(s_db, &r, &x), 0);
+    const report_ts_t *t = &x.ts;
+    assert_int_equal(t->span_from, 0);
+    assert_int_equal(t->span_to, 120000000000LL);
+    assert_true(t->has_balance && t->has_bh);
+    assert_int_equal(t->start_balance, 100000000000LL);
+    assert_int_equal(t->end_balance, 100100000000LL);
+    assert_int_equal(t->return_pct, 10);
+    assert_int_equal(t->gross_return_pct, 50);
+    assert_int_equal(t->bh_pct, 800);
+    assert_int_equal(t->excess_pct, -790);
+    assert_int_equal(t->fee_drag_pct, 40);
+    assert_int_equal(t->dd_from, 20000000000LL);
+    assert_int_equal(t->dd_to, 0);
+    assert_int_equal(t->dd_duration_ns, 100000000000LL);
+    assert_int_equal(t->avg_win, 800000000);
+    assert_int_equal(t->avg_loss, -700000000);
+    assert_int_equal(t->expectancy, 50000000);
+    assert_int_equal(t->avg_hold_ns, 15000000000LL);
+    assert_int_equal(t->n_exits, 2);
+    assert_int_equal(t->n_daily, 1);
+    assert_int_equal(t->daily[0].ret_pct, 10);
+    assert_true(t->has_cagr && t->cagr_pct > 0.0);
+    assert_null(t->config); /* no runs row: not recorded */
     report_x_free(&x);
     report_free(&r);
 }
@@ -239,6 +291,7 @@ main(void)
         cmocka_unit_test(test_ratios),
         cmocka_unit_test(test_percentiles),
         cmocka_unit_test_setup_teardown(test_figures, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_tearsheet, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_html_page, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("analytics", tests, NULL, NULL);
