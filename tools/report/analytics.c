@@ -741,6 +741,40 @@ s_ts_config(sqlite3 *db, const report_t *r, report_ts_t *t)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : s_fail(db, sql);
 }
 
+/* The line naming the example to try next (docs/recorder.md "Tearsheet"): only for a run of
+ * config/default.json, known from the recorded config's path or, when the config was not
+ * recorded, from its signals: exactly the one strategy of that file, ema_rsi.btc. */
+static int
+s_ts_next(sqlite3 *db, report_ts_t *t)
+{
+    static const char k_try[] =
+        "try the same EMA/RSI idea on 5m bars next to a 15m rules strategy: build/bin/backtest "
+        "-c config/examples/mtf.json (one example per strategy in config/examples/, described "
+        "in docs/config.md \"Examples\")";
+    size_t n = t->config_path ? strlen(t->config_path) : 0;
+    static const char k_def[] = "config/default.json";
+    if (t->config != NULL) {
+        if (n >= sizeof k_def - 1 && strcmp(t->config_path + n - (sizeof k_def - 1), k_def) == 0) {
+            (void)snprintf(t->next, sizeof t->next, "next: this run is %s; %s", k_def, k_try);
+        }
+        return 0;
+    }
+    static const char sql[] = "SELECT count(DISTINCT strategy), max(strategy) FROM signals";
+    sqlite3_stmt *st = NULL;
+    if (s_prep(db, sql, &st) < 0) {
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) == 1
+        && strcmp(s_text(st, 1), "ema_rsi.btc") == 0) {
+        (void)snprintf(t->next, sizeof t->next,
+                       "next: this run's only strategy is ema_rsi.btc, the one of %s; %s", k_def,
+                       k_try);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : s_fail(db, sql);
+}
+
 static int
 s_load_ts(sqlite3 *db, const report_t *r, report_x_t *x)
 {
@@ -749,7 +783,7 @@ s_load_ts(sqlite3 *db, const report_t *r, report_x_t *x)
     t->max_dd = r->max_dd;
     t->max_dd_pct = r->max_dd_pct;
     if (s_ts_balance(db, t) < 0 || s_ts_bh(db, t) < 0 || s_ts_trips(r, x) < 0
-        || s_ts_config(db, r, t) < 0) {
+        || s_ts_config(db, r, t) < 0 || s_ts_next(db, t) < 0) {
         return -1;
     }
     s_ts_dd(r, x);
@@ -912,8 +946,8 @@ static void
 s_print_config(FILE *fp, const report_ts_t *t)
 {
     if (t->config == NULL) {
-        fputs("\nconfig: not recorded in this database (the recorder keeps it in runs.config "
-              "from schema 4 on)\n",
+        fputs("\nconfig: not recorded with this run (runs.config, schema 4: the recorder stage "
+              "records it at start; older files and runs written without it have none)\n",
               fp);
         return;
     }
