@@ -1448,80 +1448,6 @@ s_write_charts(sqlite3 *db, const report_t *r, const report_x_t *x, const char *
         fputs("0 0\n", gp);
     }
     fputs("e\n", gp);
-    /* 3. price of the most traded symbol with trip entries (triangles) and exits (circles) */
-    fprintf(gp, "set output '%s/price.svg'\nset title 'Price %s %s with entries and exits'\n", dir,
-            venue, symbol);
-    /* only non-empty marker series are plotted (gnuplot rejects an empty inline block) */
-    int n_mark[3] = { 0, 0, 0 };
-    for (size_t i = 0; i < r->n_trips; i++) {
-        const report_trip_t *t = &r->trips[i];
-        if (strcmp(t->venue, venue) == 0 && strcmp(t->symbol, symbol) == 0) {
-            n_mark[t->side > 0 ? 0 : 1]++;
-            n_mark[2]++;
-        }
-    }
-    static const char *const k_mark[3] = {
-        ", '-' using 1:2 with points pt 9 ps 1.2 lc rgb '#2ca02c' title 'entry long'",
-        ", '-' using 1:2 with points pt 11 ps 1.2 lc rgb '#d62728' title 'entry short'",
-        ", '-' using 1:2 with points pt 7 ps 0.9 lc rgb '#000000' title 'exit'",
-    };
-    fputs("plot '-' using 1:2 with lines lc rgb '#555555' title 'close'", gp);
-    for (int k = 0; k < 3; k++) {
-        if (n_mark[k] > 0) {
-            fputs(k_mark[k], gp);
-        }
-    }
-    fputc('\n', gp);
-    static const char sql_px[] =
-        "SELECT start_ns, close_m, px_scale FROM candles WHERE venue = ?1 AND symbol = ?2"
-        " AND topic_kind = (SELECT topic_kind FROM candles WHERE venue = ?1 AND symbol = ?2"
-        "  ORDER BY topic_kind = 'sig.bar' DESC LIMIT 1)"
-        " AND tf_s = (SELECT min(tf_s) FROM candles WHERE venue = ?1 AND symbol = ?2"
-        "  AND tf_s >= 60) ORDER BY start_ns";
-    sqlite3_stmt *st = NULL;
-    int n_px = 0;
-    if (found == 0) {
-        if (s_prep(db, sql_px, &st) < 0) {
-            fclose(gp);
-            return -1;
-        }
-        (void)sqlite3_bind_text(st, 1, venue, -1, SQLITE_TRANSIENT);
-        (void)sqlite3_bind_text(st, 2, symbol, -1, SQLITE_TRANSIENT);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            fprintf(gp, "%.3f %.10g\n", s_t(sqlite3_column_int64(st, 0)),
-                    (double)sqlite3_column_int64(st, 1)
-                        / (double)money_pow10(sqlite3_column_int(st, 2)));
-            n_px++;
-        }
-        sqlite3_finalize(st);
-    }
-    if (n_px == 0) {
-        fputs("0 0\n", gp); /* no bars: one dummy point keeps the chart (and page) valid */
-    }
-    fputs("e\n", gp);
-    for (int pass = 0; pass < 3; pass++) {
-        int n = 0;
-        for (size_t i = 0; i < r->n_trips; i++) {
-            const report_trip_t *t = &r->trips[i];
-            if (strcmp(t->venue, venue) != 0 || strcmp(t->symbol, symbol) != 0) {
-                continue;
-            }
-            double scale = (double)money_pow10(t->px_scale);
-            if (pass == 0 && t->side > 0) {
-                fprintf(gp, "%.3f %.10g\n", s_t(t->entry_evt), (double)t->entry_px / scale);
-                n++;
-            } else if (pass == 1 && t->side < 0) {
-                fprintf(gp, "%.3f %.10g\n", s_t(t->entry_evt), (double)t->entry_px / scale);
-                n++;
-            } else if (pass == 2) {
-                fprintf(gp, "%.3f %.10g\n", s_t(t->exit_evt), (double)t->exit_px / scale);
-                n++;
-            }
-        }
-        if (n > 0) {
-            fputs("e\n", gp);
-        }
-    }
     if (fclose(gp) != 0) {
         errno = EIO;
         return -1;
@@ -1552,6 +1478,192 @@ s_html_esc(FILE *fp, const char *s)
     }
 }
 
+/* The Debian paths of the charting library inlined into the page, in load order (libjs-jquery;
+ * libjs-jquery-mousewheel, which flot's navigate plugin needs for wheel zoom;
+ * libjs-jquery-flot: flot 4's bundle carries its time, navigate (zoom and pan) and hover
+ * plugins). */
+static const char *const k_js[] = {
+    "/usr/share/javascript/jquery/jquery.min.js",
+    "/usr/share/javascript/jquery-mousewheel/jquery.mousewheel.min.js",
+    "/usr/share/javascript/jquery-flot/jquery.flot.min.js"
+};
+
+/* Copy file `path` into fp. 0, or -1 with errno (logged with the package to install). */
+static int
+s_inline_file(FILE *fp, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        int e = errno;
+        log_error("report",
+                  "cannot read %s: %s (Debian packages libjs-jquery, libjs-jquery-mousewheel and "
+                  "libjs-jquery-flot: make deps)",
+                  path, strerror(e));
+        errno = e;
+        return -1;
+    }
+    char buf[1 << 15];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (fwrite(buf, 1, n, fp) != n) {
+            fclose(f);
+            errno = EIO;
+            return -1;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_js_str(FILE *fp, const char *v)
+{
+    fputc('"', fp);
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\' || *v == '<' || *v == '>' || (unsigned char)*v < 0x20) {
+            fprintf(fp, "\\u%04x", (unsigned char)*v);
+        } else {
+            fputc(*v, fp);
+        }
+    }
+    fputc('"', fp);
+}
+
+/* The price chart of the most traded venue+symbol: its closes (the smallest bar timeframe of
+ * 1m and above, else its trades), entries, and exits coloured by the trip's net (win > 0 green,
+ * else red), drawn by flot in the browser: zoom with the wheel, pan by dragging, a tooltip on
+ * every point. The data go inline as JS arrays (seconds, prices as decimals). */
+static int
+s_flot_price(FILE *fp, sqlite3 *db, const report_t *r, const char *venue, const char *symbol)
+{
+    static const char sql_px[] =
+        "SELECT start_ns, close_m, px_scale FROM candles WHERE venue = ?1 AND symbol = ?2"
+        " AND topic_kind = (SELECT topic_kind FROM candles WHERE venue = ?1 AND symbol = ?2"
+        "  AND tf_s >= 60 ORDER BY topic_kind = 'sig.bar' DESC LIMIT 1)"
+        " AND tf_s = (SELECT min(tf_s) FROM candles WHERE venue = ?1 AND symbol = ?2"
+        "  AND tf_s >= 60) ORDER BY start_ns";
+    static const char sql_tr[] =
+        "SELECT evt, px_m, px_scale FROM trades WHERE venue = ?1 AND symbol = ?2 ORDER BY evt, id";
+    char a[48];
+    size_t n_px = 0;
+    fputs("<script>\nvar TP = {px: [", fp);
+    for (int k = 0; k < 2 && n_px == 0; k++) {
+        sqlite3_stmt *st = NULL;
+        if (s_prep(db, k == 0 ? sql_px : sql_tr, &st) < 0) {
+            return -1;
+        }
+        (void)sqlite3_bind_text(st, 1, venue, -1, SQLITE_TRANSIENT);
+        (void)sqlite3_bind_text(st, 2, symbol, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            fprintf(fp, "%s[%.3f,%s]", n_px ? "," : "", s_t(sqlite3_column_int64(st, 0)),
+                    s_m(sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2), a, sizeof a));
+            n_px++;
+        }
+        sqlite3_finalize(st);
+    }
+    fputs("],\ntrips: [", fp);
+    size_t n_tr = 0;
+    for (size_t i = 0; i < r->n_trips; i++) {
+        const report_trip_t *t = &r->trips[i];
+        if (strcmp(t->venue, venue) != 0 || strcmp(t->symbol, symbol) != 0) {
+            continue;
+        }
+        char b[48], c[48], iso1[32], iso2[32];
+        fprintf(
+            fp, "%s{n:%zu,side:\"%s\",t0:%.3f,t1:%.3f,p0:%s,p1:%s,net:%s,entry:", n_tr ? "," : "",
+            i + 1, t->side > 0 ? "long" : "short", s_t(t->entry_evt), s_t(t->exit_evt),
+            s_m(t->entry_px, t->px_scale, a, sizeof a), s_m(t->exit_px, t->px_scale, b, sizeof b),
+            s_m(t->net, MONEY_VALUE_SCALE, c, sizeof c));
+        s_js_str(fp, clock_fmt_iso(t->entry_evt, iso1, sizeof iso1));
+        fputs(",exit:", fp);
+        s_js_str(fp, clock_fmt_iso(t->exit_evt, iso2, sizeof iso2));
+        fputs(",reason:", fp);
+        s_js_str(fp, t->exit_reason);
+        fputs(",strategy:", fp);
+        s_js_str(fp, t->strategy);
+        fputs("}", fp);
+        n_tr++;
+    }
+    fputs("]};\n</script>\n", fp);
+    fputs("<div id=\"price-box\" style=\"position:relative\">\n<p>Price ", fp);
+    s_html_esc(fp, venue);
+    fputc(' ', fp);
+    s_html_esc(fp, symbol);
+    fputs(" with entries (triangles) and exits (green: the round trip won, red: it lost). "
+          "Wheel: zoom; drag: pan; hover a point for its details. "
+          "<button id=\"price-reset\" type=\"button\">reset zoom</button></p>\n"
+          "<div id=\"price\" style=\"width:1000px;height:380px\"></div>\n"
+          "<div id=\"price-tip\" style=\"position:absolute;display:none;background:#fff;"
+          "border:1px solid #888;padding:3px 6px;font-size:12px;pointer-events:none\"></div>\n"
+          "</div>\n",
+          fp);
+    for (size_t i = 0; i < sizeof k_js / sizeof k_js[0]; i++) {
+        fputs("<script>\n", fp);
+        if (s_inline_file(fp, k_js[i]) < 0) {
+            return -1;
+        }
+        fputs("\n</script>\n", fp);
+    }
+    fputs(
+        "<script>\n"
+        "(function () {\n"
+        "  var el = [], es = [], xw = [], xl = [];\n"
+        "  TP.trips.forEach(function (t, i) {\n"
+        "    (t.side === 'long' ? el : es).push([t.t0, t.p0, i]);\n"
+        "    (t.net > 0 ? xw : xl).push([t.t1, t.p1, i]);\n"
+        "  });\n"
+        "  var series = [\n"
+        "    {label: 'close', data: TP.px, color: '#555555', lines: {show: true, lineWidth: 1},\n"
+        "     points: {show: false}},\n"
+        "    {label: 'entry long', data: el, color: '#1f77b4', lines: {show: false},\n"
+        "     points: {show: true, symbol: 'triangle', radius: 5, fill: true,\n"
+        "              fillColor: '#1f77b4'}},\n"
+        "    {label: 'entry short', data: es, color: '#9467bd', lines: {show: false},\n"
+        "     points: {show: true, symbol: 'triangle', radius: 5, fill: true,\n"
+        "              fillColor: '#9467bd'}},\n"
+        "    {label: 'exit, won', data: xw, color: '#2ca02c', lines: {show: false},\n"
+        "     points: {show: true, radius: 5, fill: true, fillColor: '#2ca02c'}},\n"
+        "    {label: 'exit, lost', data: xl, color: '#d62728', lines: {show: false},\n"
+        "     points: {show: true, radius: 5, fill: true, fillColor: '#d62728'}}];\n"
+        "  var opts = {xaxis: {mode: 'time', timeBase: 'seconds', timezone: 'utc'},\n"
+        "    yaxis: {autoScale: 'loose'}, grid: {hoverable: true, autoHighlight: true},\n"
+        "    zoom: {interactive: true}, pan: {interactive: true, enableTouch: true},\n"
+        "    legend: {show: true, position: 'sw', noColumns: 5}};\n"
+        "  var box = document.getElementById('price');\n"
+        "  var plot = $.plot(box, series, opts);\n"
+        "  function drawn() {\n"
+        "    box.setAttribute('data-drawn', plot.getData().map(function (s) {\n"
+        "      return s.data.length; }).join(','));\n"
+        "  }\n"
+        "  drawn();\n"
+        "  $('#price-reset').on('click', function () { plot = $.plot(box, series, opts); drawn(); "
+        "});\n"
+        "  var tip = $('#price-tip');\n"
+        "  $(box).on('plothover', function (ev, pos, item) {\n"
+        "    if (!item) { tip.hide(); return; }\n"
+        "    var d = item.series.data[item.dataIndex], s = item.series.label, h;\n"
+        "    if (s === 'close') {\n"
+        "      h = new Date(d[0] * 1000).toISOString() + '<br>close ' + d[1];\n"
+        "    } else {\n"
+        "      var t = TP.trips[d[2]];\n"
+        "      h = '#' + t.n + ' ' + t.side + ' (' + t.strategy + ')<br>entry ' + t.entry + ' @ '\n"
+        "        + t.p0 + '<br>exit ' + t.exit + ' @ ' + t.p1 + ' (' + t.reason + ')<br>net '\n"
+        "        + t.net.toFixed(2);\n"
+        "    }\n"
+        "    tip.html(h).css({left: item.pageX - $('#price-box').offset().left + 12,\n"
+        "                     top: item.pageY - $('#price-box').offset().top + 12}).show();\n"
+        "  });\n"
+        "})();\n"
+        "</script>\n",
+        fp);
+    return 0;
+}
+
 static void
 s_row(FILE *fp, const char *k, const char *v)
 {
@@ -1560,6 +1672,106 @@ s_row(FILE *fp, const char *k, const char *v)
     fputs("</th><td>", fp);
     s_html_esc(fp, v);
     fputs("</td></tr>\n", fp);
+}
+
+/* The tearsheet in the page: the text's figures as a table (id "tearsheet"), exit reasons,
+ * monthly and daily returns, the recorded config and the next-example line. */
+static void
+s_html_ts(FILE *fp, const report_x_t *x, int part)
+{
+    const report_ts_t *t = &x->ts;
+    char a[64], b[64], c[64], iso1[32], iso2[32], line[512];
+    if (part == 1) {
+        goto returns;
+    }
+    fputs("<h2>Tearsheet</h2>\n<table id=\"tearsheet\">\n", fp);
+    if (t->span_to > t->span_from) {
+        (void)snprintf(line, sizeof line, "%s .. %s (%s)",
+                       clock_fmt_iso(t->span_from, iso1, sizeof iso1),
+                       clock_fmt_iso(t->span_to, iso2, sizeof iso2),
+                       s_dur(t->span_to - t->span_from, a, sizeof a));
+        s_row(fp, "traded span", line);
+    }
+    s_row(fp, "start balance",
+          t->has_balance ? s_m(t->start_balance, MONEY_VALUE_SCALE, a, sizeof a) : "n/a");
+    s_row(fp, "end balance",
+          t->has_balance ? s_m(t->end_balance, MONEY_VALUE_SCALE, a, sizeof a) : "n/a");
+    s_row(fp, "total return", s_spct(t->has_balance, t->return_pct, a, sizeof a));
+    s_row(fp, "return before fees", s_spct(t->has_balance, t->gross_return_pct, a, sizeof a));
+    if (t->has_bh) {
+        (void)snprintf(line, sizeof line, "%s (%s %s %s -> %s)",
+                       s_spct(true, t->bh_pct, a, sizeof a), t->bh_venue, t->bh_symbol,
+                       s_m(t->bh_first_px, t->bh_px_scale, b, sizeof b),
+                       s_m(t->bh_last_px, t->bh_px_scale, c, sizeof c));
+        s_row(fp, "buy and hold", line);
+    } else {
+        s_row(fp, "buy and hold", "n/a");
+    }
+    s_row(fp, "excess over buy and hold",
+          s_spct(t->has_balance && t->has_bh, t->excess_pct, a, sizeof a));
+    if (t->has_cagr) {
+        (void)snprintf(a, sizeof a, "%.2f%%", t->cagr_pct);
+    }
+    s_row(fp, "CAGR", t->has_cagr ? a : "n/a");
+    s_row(fp, "Calmar", s_ratio(t->has_calmar, t->calmar, a, sizeof a));
+    if (t->max_dd > 0) {
+        (void)snprintf(
+            line, sizeof line, "%s (from %s to %s)", s_dur(t->dd_duration_ns, a, sizeof a),
+            clock_fmt_iso(t->dd_from, iso1, sizeof iso1),
+            t->dd_to ? clock_fmt_iso(t->dd_to, iso2, sizeof iso2) : "the end, not recovered");
+        s_row(fp, "max drawdown duration", line);
+    }
+    s_row(fp, "average win", x->wins ? s_m(t->avg_win, MONEY_VALUE_SCALE, a, sizeof a) : "n/a");
+    s_row(fp, "average loss", x->losses ? s_m(t->avg_loss, MONEY_VALUE_SCALE, a, sizeof a) : "n/a");
+    s_row(fp, "expectancy (per round trip)",
+          t->has_trips ? s_m(t->expectancy, MONEY_VALUE_SCALE, a, sizeof a) : "n/a");
+    s_row(fp, "average holding time", t->has_trips ? s_dur(t->avg_hold_ns, a, sizeof a) : "n/a");
+    s_row(fp, "fee drag (fees / start balance)",
+          s_spct(t->has_fee_drag, t->fee_drag_pct, a, sizeof a));
+    fputs("</table>\n<table id=\"exits\"><tr><th>exit reason</th><th>trips</th><th>wins</th>"
+          "<th>net pnl</th></tr>\n",
+          fp);
+    for (size_t i = 0; i < t->n_exits; i++) {
+        fprintf(fp, "<tr><th>%s</th><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%s</td></tr>\n",
+                t->exits[i].reason, t->exits[i].trips, t->exits[i].wins,
+                s_m(t->exits[i].net, MONEY_VALUE_SCALE, a, sizeof a));
+    }
+    fputs("</table>\n", fp);
+    return;
+returns:
+    fputs("<h2>Returns</h2>\n<div style=\"display:flex;gap:24px;align-items:flex-start\">\n", fp);
+    for (int k = 0; k < 2; k++) {
+        const report_period_t *p = k == 0 ? t->monthly : t->daily;
+        size_t n = k == 0 ? t->n_monthly : t->n_daily;
+        fprintf(fp, "<table id=\"%s\"><tr><th>%s</th><th>close</th><th>return</th></tr>\n",
+                k == 0 ? "monthly" : "daily", k == 0 ? "month" : "day");
+        for (size_t i = 0; i < n; i++) {
+            (void)clock_fmt_iso(p[i].start_ns, iso1, sizeof iso1);
+            iso1[k == 0 ? 7 : 10] = '\0';
+            fprintf(fp, "<tr><th>%s</th><td>%s</td><td>%s</td></tr>\n", iso1,
+                    s_m(p[i].close, MONEY_VALUE_SCALE, a, sizeof a),
+                    s_spct(true, p[i].ret_pct, b, sizeof b));
+        }
+        fputs("</table>\n", fp);
+    }
+    fputs("</div>\n<h2>Config</h2>\n<pre id=\"config\">", fp);
+    if (t->config != NULL) {
+        json_t *cj = json_loads(t->config, 0, NULL);
+        char *pretty = cj ? json_dumps(cj, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+        s_html_esc(fp, t->config_path ? t->config_path : "?");
+        fputs(":\n", fp);
+        s_html_esc(fp, pretty ? pretty : t->config);
+        free(pretty);
+        json_decref(cj);
+    } else {
+        fputs("not recorded with this run", fp);
+    }
+    fputs("</pre>\n", fp);
+    if (t->next[0] != '\0') {
+        fputs("<p id=\"next\">", fp);
+        s_html_esc(fp, t->next);
+        fputs("</p>\n", fp);
+    }
 }
 
 int
@@ -1576,6 +1788,7 @@ report_html(FILE *fp, sqlite3 *db, const report_t *r, const report_x_t *x, const
           "table{border-collapse:collapse;margin:8px 0 20px}\n"
           "th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}\n"
           "th{background:#f3f3f3;text-align:left}\n.chart svg{max-width:100%;height:auto}\n"
+          ".legendLayer .background{fill:rgba(255,255,255,0.85);stroke:rgba(0,0,0,0.5)}\n"
           "</style></head><body>\n<h1>tradepipe report</h1>\n<p id=\"source\">",
           fp);
     s_html_esc(fp, title ? title : "");
@@ -1617,9 +1830,14 @@ report_html(FILE *fp, sqlite3 *db, const report_t *r, const report_x_t *x, const
     s_row(fp, "max drawdown", s_m(r->max_dd, MONEY_VALUE_SCALE, a, sizeof a));
     s_row(fp, "max drawdown %", s_pct(r->max_dd_pct, a, sizeof a));
     s_row(fp, "exposure", s_pct(x->exposure, a, sizeof a));
-    fputs("</table>\n<h2>Charts</h2>\n", fp);
-    static const char *const charts[] = { "equity", "drawdown", "price" };
-    for (size_t i = 0; i < 3; i++) {
+    fputs("</table>\n", fp);
+    s_html_ts(fp, x, 0);
+    fputs("<h2>Charts</h2>\n", fp);
+    if (s_flot_price(fp, db, r, venue, symbol) < 0) {
+        return -1;
+    }
+    static const char *const charts[] = { "equity", "drawdown" };
+    for (size_t i = 0; i < 2; i++) {
         fprintf(fp, "<div class=\"chart\" id=\"chart-%s\">\n", charts[i]);
         (void)snprintf(path, sizeof path, "%s/%s.svg", tmpdir, charts[i]);
         if (s_embed(fp, path) < 0) {
@@ -1685,7 +1903,9 @@ report_html(FILE *fp, sqlite3 *db, const report_t *r, const report_x_t *x, const
                 s_m(t->fees, MONEY_VALUE_SCALE, d, sizeof d),
                 s_m(t->net, MONEY_VALUE_SCALE, e, sizeof e));
     }
-    fputs("</table>\n</body></html>\n", fp);
+    fputs("</table>\n", fp);
+    s_html_ts(fp, x, 1);
+    fputs("</body></html>\n", fp);
     if (fflush(fp) != 0 || ferror(fp)) {
         errno = EIO;
         return -1;
