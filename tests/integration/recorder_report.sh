@@ -41,7 +41,7 @@ if command -v chromium >/dev/null 2>&1; then
     flags="--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run --user-data-dir=$prof"
     timeout 90 chromium $flags --dump-dom "file://$dir/report.html" >"$dir/dom.html" 2>"$dir/chromium.err"
     eq "chromium loads the page: the two chart svg elements in the DOM" \
-        "$(grep -o '<svg' "$dir/dom.html" | wc -l)" 2
+        "$(grep -o '<svg viewBox="0 0 1000 320"' "$dir/dom.html" | wc -l)" 2
     check "chromium: flot drew the price chart (canvas, data-drawn set by the page's script)" \
         grep -q 'data-drawn="[1-9]' "$dir/dom.html"
     check "chromium DOM has the trades table" grep -q 'id="trades"' "$dir/dom.html"
