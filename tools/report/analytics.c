@@ -681,7 +681,9 @@ s_ts_trips(const report_t *r, report_x_t *x)
             }
         }
     }
-    t->avg_hold_ns = (int64_t)(hold / (s_i128)r->n_trips);
+    /* to the whole second (half up): what every output shows */
+    s_i128 sec = (hold / (s_i128)r->n_trips + 500000000) / 1000000000;
+    t->avg_hold_ns = (int64_t)sec * 1000000000LL;
     if ((x->wins > 0
          && money_div(x->gross_win, MONEY_VALUE_SCALE, x->wins, 0, MONEY_VALUE_SCALE,
                       MONEY_ROUND_HALF_EVEN, &t->avg_win)
