@@ -981,11 +981,12 @@ s_print_config(FILE *fp, const report_ts_t *t)
 }
 
 static void
-s_print_periods(FILE *fp, const char *title, const report_period_t *p, size_t n, bool daily)
+s_print_periods(FILE *fp, const report_ts_t *t, const char *title, const report_period_t *p,
+                size_t n, bool daily)
 {
     char a[48], iso[32];
     if (n == 0) {
-        fprintf(fp, "\n%s: n/a (no balances)\n", title);
+        fprintf(fp, "\n%s: n/a (%s)\n", title, !t->has_balance ? "no balances" : "nothing traded");
         return;
     }
     fprintf(fp, "\n%s (close of the equity curve, return over the previous close):\n", title);
@@ -1108,8 +1109,8 @@ report_x_print(FILE *fp, const report_x_t *x)
                 (double)l->p50 / 1e3, (double)l->p99 / 1e3, (double)l->p999 / 1e3,
                 (double)l->max / 1e3);
     }
-    s_print_periods(fp, "daily returns", x->ts.daily, x->ts.n_daily, true);
-    s_print_periods(fp, "monthly returns", x->ts.monthly, x->ts.n_monthly, false);
+    s_print_periods(fp, &x->ts, "daily returns", x->ts.daily, x->ts.n_daily, true);
+    s_print_periods(fp, &x->ts, "monthly returns", x->ts.monthly, x->ts.n_monthly, false);
     s_print_config(fp, &x->ts);
     if (x->ts.next[0] != '\0') {
         fprintf(fp, "\n%s\n", x->ts.next);

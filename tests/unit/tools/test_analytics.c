@@ -238,6 +238,81 @@ test_tearsheet(void **state)
     report_free(&r);
 }
 
+/* Exit reasons and strategy credit (report.h), one trip each, fills 10 s apart:
+ *  c1 -> c2 trailing_stop; c3 -> c4 breakeven; c5 -> c6 timeout; c7 -> c8 kill;
+ *  c9 (s1) then c10, an entry of s2 selling 2: closes with "reversal" and opens a short of s2,
+ *  which c11 (exit) closes: "signal", credited to s2;
+ *  c12 -> "c12.s" (venue-held stop) while risk sent trailing_stop c13 during the trip:
+ *  "trailing"; c14 -> "c14.s" with no level during that trip: "stop";
+ *  c15 -> "x99", an order risk never sent: "unknown", credited to c15's strategy s1. */
+static void
+test_exit_reasons(void **state)
+{
+    (void)state;
+    static const char *const ord[][3] = {
+        { "c1", "entry", "s1" },          { "c2", "trailing_stop", "s1" },
+        { "c3", "entry", "s1" },          { "c4", "breakeven", "s1" },
+        { "c5", "entry", "s1" },          { "c6", "timeout", "s1" },
+        { "c7", "entry", "s1" },          { "c8", "kill", "s1" },
+        { "c9", "entry", "s1" },          { "c10", "entry", "s2" },
+        { "c11", "exit", "s2" },          { "c12", "entry", "s1" },
+        { "c13", "trailing_stop", "s1" }, { "c14", "entry", "s1" },
+        { "c15", "entry", "s1" },
+    };
+    char sql[512];
+    for (size_t i = 0; i < sizeof ord / sizeof ord[0]; i++) {
+        /* risk.order evt: c13 at 125 s (inside c12's trip 120..130 s), the others at 0 */
+        (void)snprintf(sql, sizeof sql,
+                       "INSERT INTO risk_events(topic,client_id,state,evt,body) VALUES"
+                       "('risk.order','%s','%s',%s,'{\"strategy\":\"%s\",\"venue\":\"v\","
+                       "\"symbol\":\"S\"}')",
+                       ord[i][0], ord[i][1], strcmp(ord[i][0], "c13") == 0 ? "125000000000" : "0",
+                       ord[i][2]);
+        s_exec(sql);
+    }
+    static const char *const fills[][3] = {
+        { "c1", "buy", "1" },     { "c2", "sell", "1" },  { "c3", "buy", "1" },
+        { "c4", "sell", "1" },    { "c5", "buy", "1" },   { "c6", "sell", "1" },
+        { "c7", "buy", "1" },     { "c8", "sell", "1" },  { "c9", "buy", "1" },
+        { "c10", "sell", "2" },   { "c11", "buy", "1" },  { "c12", "buy", "1" },
+        { "c12.s", "sell", "1" }, { "c14", "buy", "1" },  { "c14.s", "sell", "1" },
+        { "c15", "buy", "1" },    { "x99", "sell", "1" },
+    };
+    for (size_t i = 0; i < sizeof fills / sizeof fills[0]; i++) {
+        (void)snprintf(sql, sizeof sql,
+                       "INSERT INTO fills(client_id,venue,symbol,side,px_m,qty_m,fee_m,"
+                       "realized_pnl_m,px_scale,qty_scale,evt) VALUES('%s','v','S','%s',100,%s,"
+                       "0,0,0,0,%zu0000000000)",
+                       fills[i][0], fills[i][1], fills[i][2], i + 1);
+        s_exec(sql);
+    }
+    report_t r;
+    report_x_t x;
+    assert_int_equal(report_load(s_db, &r), 0);
+    assert_int_equal(report_x_load(s_db, &r, &x), 0);
+    static const char *const want[][2] = {
+        { "trailing", "s1" }, { "breakeven", "s1" }, { "timeout", "s1" },
+        { "kill", "s1" },     { "reversal", "s1" },  { "signal", "s2" },
+        { "trailing", "s1" }, { "stop", "s1" },      { "unknown", "s1" },
+    };
+    assert_int_equal(r.n_trips, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < r.n_trips; i++) {
+        assert_string_equal(r.trips[i].exit_reason, want[i][0]);
+        assert_string_equal(r.trips[i].strategy, want[i][1]);
+    }
+    assert_int_equal(r.trips[5].side, -1);
+    /* credit: s2 opened one trip (its short) and has c10's rest and c11: 1 trip, 1 fill (c11;
+     * c10 counts for s1, whose trip it closed) */
+    assert_int_equal(r.n_credit, 2);
+    assert_string_equal(r.credit[1].name, "s2");
+    assert_int_equal(r.credit[1].trips, 1);
+    assert_int_equal(r.credit[1].fills, 1);
+    assert_int_equal(r.credit[0].fills, 16);
+    assert_int_equal(x.ts.n_exits, 8);
+    report_x_free(&x);
+    report_free(&r);
+}
+
 static void
 test_html_page(void **state)
 {
@@ -301,6 +376,7 @@ main(void)
         cmocka_unit_test(test_percentiles),
         cmocka_unit_test_setup_teardown(test_figures, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_tearsheet, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_exit_reasons, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_html_page, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("analytics", tests, NULL, NULL);
