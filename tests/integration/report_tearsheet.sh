@@ -203,4 +203,15 @@ check "runs.config = that file's JSON" \
 check "the report prints the config's path and its strategy" \
     sh -c "grep -q '^config: $cfg' '$dir/g.txt' && grep -q '^  strategy: name $(jq -r '.signal.strategies[0].name' "$cfg"), type ' '$dir/g.txt'"
 check "not a run of config/default.json: no next-example line" sh -c "! grep -q '^next:' '$dir/g.txt'"
+# a group run of a file named config/default.json (small.json's data, to keep it short): the
+# recorded path says it is the default config
+ddir=$TMP_ROOT/def
+mkdir -p "$ddir/config" && chmod 0700 "$ddir" "$ddir/config"
+sed -e "s#\"run_dir\": \"[^\"]*\"#\"run_dir\": \"$ddir/config\"#" tests/integration/small.json \
+    >"$ddir/config/default.json"
+"$BIN/ctl" -c "$ddir/config/default.json" venue-port --new >/dev/null
+check "group run of .../config/default.json" run_group "$ddir/config/default.json"
+"$BIN/report" "$ddir/config/tradepipe.db" >"$dir/d.txt"
+check "its report ends naming the example to try next" \
+    sh -c "tail -n 1 '$dir/d.txt' | grep -q '^next: this run is config/default.json; .*config/examples/mtf.json'"
 finish
