@@ -1890,21 +1890,24 @@ report_html(FILE *fp, sqlite3 *db, const report_t *r, const report_x_t *x, const
     }
     fputs("<h2>Trades (round trips)</h2>\n<table id=\"trades\"><tr><th>#</th><th>venue</th>"
           "<th>symbol</th><th>side</th><th>entry (UTC)</th><th>exit (UTC)</th><th>entry px</th>"
-          "<th>exit px</th><th>qty</th><th>fees</th><th>net pnl</th></tr>\n",
+          "<th>exit px</th><th>qty</th><th>fees</th><th>net pnl</th><th>exit</th>"
+          "<th>strategy</th></tr>\n",
           fp);
     for (size_t i = 0; i < r->n_trips; i++) {
         const report_trip_t *t = &r->trips[i];
         char c[48], d[48], e[48];
         fprintf(fp,
                 "<tr><td>%zu</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>",
                 i + 1, t->venue, t->symbol, t->side > 0 ? "long" : "short",
                 clock_fmt_iso(t->entry_evt, iso1, sizeof iso1),
                 clock_fmt_iso(t->exit_evt, iso2, sizeof iso2),
                 s_m(t->entry_px, t->px_scale, a, sizeof a),
                 s_m(t->exit_px, t->px_scale, b, sizeof b), s_m(t->qty, t->qty_scale, c, sizeof c),
                 s_m(t->fees, MONEY_VALUE_SCALE, d, sizeof d),
-                s_m(t->net, MONEY_VALUE_SCALE, e, sizeof e));
+                s_m(t->net, MONEY_VALUE_SCALE, e, sizeof e), t->exit_reason);
+        s_html_esc(fp, t->strategy);
+        fputs("</td></tr>\n", fp);
     }
     fputs("</table>\n", fp);
     s_html_ts(fp, x, 1);
