@@ -2,8 +2,10 @@
  *  Owns:  the arrays of a report_x_t.
  *  Money: int64 mantissas at MONEY_VALUE_SCALE with money_* (overflow-checked); ratios and
  *  statistics (Sharpe, Sortino, profit factor) are doubles: they are not amounts.
- *  Charts: gnuplot 5 (Debian gnuplot-nox) draws SVG files from inline data ('-'); the files are
- *  read back and embedded into the page without their XML prologue.
+ *  Charts: gnuplot 5 (Debian gnuplot-nox) draws the equity and drawdown SVG files from inline
+ *  data ('-'); the files are read back and embedded into the page without their XML prologue.
+ *  The price chart is flot's (Debian libjs-jquery-flot), drawn in the browser from JS arrays
+ *  written into the page, its scripts inlined from their Debian paths (s_flot_price).
  */
 #include "tools/report/analytics.h"
 

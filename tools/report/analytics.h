@@ -1,7 +1,7 @@
 /*  analytics.h - the trader's figures beyond report.h: unrealized PnL, win rate, profit factor,
  *  daily Sharpe and Sortino, exposure, per-strategy and per-symbol breakdown, pipeline latency
- *  percentiles from the origin stamps, the equity curve; and the self-contained HTML page with
- *  gnuplot SVG charts.
+ *  percentiles from the origin stamps, the equity curve, the tearsheet (report_ts_t); and the
+ *  self-contained HTML page (flot price chart, gnuplot SVG equity and drawdown).
  *  Owns:  a report_x_t's arrays (report_x_free).
  *  Not:   round trips, drawdown, counts (report.h: computed there and used here).
  *  Definitions (docs/recorder.md "Report"):
@@ -149,10 +149,13 @@ int report_x_print(FILE *fp, const report_x_t *x);
  * by_strategy, by_symbol, latency_us to `root`. 0, or -1 with errno ENOMEM. */
 int report_x_json(const report_x_t *x, json_t *root);
 
-/* The HTML page: summary tables and three charts (equity, drawdown, price of the most traded
- * venue+symbol with entries and exits) drawn by gnuplot (`gnuplot` on PATH, svg terminal) into
- * `tmpdir` and embedded inline: one self-contained file. 0, or -1 with errno EIO (write failed,
- * or gnuplot failed: message logged) / ENOMEM. */
+/* The HTML page: summary and tearsheet tables; the price of the most traded venue+symbol with
+ * entries and exits (won green, lost red) drawn in the browser by flot (zoom, pan, tooltips;
+ * jquery, jquery.mousewheel and flot read from /usr/share/javascript at this call and inlined);
+ * equity and drawdown drawn by gnuplot (`gnuplot` on PATH, svg terminal) into `tmpdir` and
+ * embedded inline; returns, config. One self-contained file. 0, or -1 with errno EIO (write
+ * failed, or gnuplot failed: message logged), ENOENT (a script file missing: logged with the
+ * Debian package to install) / ENOMEM. */
 int report_html(FILE *fp, sqlite3 *db, const report_t *r, const report_x_t *x, const char *title,
                 const char *tmpdir);
 
