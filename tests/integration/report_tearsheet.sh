@@ -131,6 +131,13 @@ while read -r num den; do pct "$num" "$den"; done <"$dir/daily.in" >"$dir/daily.
 j '.tearsheet.daily_returns[].return_pct' >"$dir/daily.got"
 eq "daily returns: one per UTC day of the span" "$(wc -l <"$dir/daily.got")" 30
 check "daily returns = each day's last equity over the day before's" cmp -s "$dir/daily.got" "$dir/daily.exp"
+ratios=$(awk '{ r[NR] = $1 / $2; m += r[NR] } END { m /= NR
+    for (i = 1; i <= NR; i++) { v += (r[i] - m) ^ 2; if (r[i] < 0) dn += r[i] ^ 2 }
+    printf "%.4f %.4f\n", m / sqrt(v / (NR - 1)) * sqrt(365), m / sqrt(dn / NR) * sqrt(365) }' "$dir/daily.in")
+check "Sharpe and Sortino from the span's 30 daily returns ($ratios)" \
+    awk -v a="$(j '"\(.sharpe) \(.sortino) \(.daily_returns)"')" -v b="$ratios" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        exit !(x[3] == 30 && (x[1] - y[1]) ^ 2 < 1e-6 && (x[2] - y[2]) ^ 2 < 1e-6) }'
 eq "monthly return of the one month = the total return" "$(j '.tearsheet.monthly_returns | map(.return_pct) | join(",")')" "$ret"
 
 # ---- JSON precision, the next example ------------------------------------------------------

@@ -813,7 +813,28 @@ s_load_ts(sqlite3 *db, const report_t *r, report_x_t *x)
             }
         }
     }
-    return s_ts_periods(x);
+    if (s_ts_periods(x) < 0) {
+        return -1;
+    }
+    /* Sharpe and Sortino over the traded span's UTC days (the tearsheet's daily returns, from
+     * the exact closes), not over every day the curve has a point on: a replay announces the
+     * opening balance at its first event, which may be on another date altogether */
+    if (t->n_daily > 0) {
+        report_pt_t *pts = calloc(t->n_daily + 1, sizeof *pts);
+        if (pts == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+        /* the start balance on the first day itself: the first return is that day's close
+         * over it (report_x_ratios takes the last point of each day) */
+        pts[0] = (report_pt_t){ .evt = t->daily[0].start_ns, .equity = t->start_balance };
+        for (size_t i = 0; i < t->n_daily; i++) {
+            pts[i + 1] = (report_pt_t){ .evt = t->daily[i].start_ns, .equity = t->daily[i].close };
+        }
+        x->n_days = report_x_ratios(pts, t->n_daily + 1, &x->sharpe, &x->sortino, &x->have_ratios);
+        free(pts);
+    }
+    return 0;
 }
 
 int
