@@ -10,8 +10,10 @@
  *     profit factor: sum of winning trips' net / -(sum of losing trips' net); undefined (< 0)
  *     without a losing trip.
  *   - equity curve: as report.h's drawdown curve (balances; else cumulative realized net from
- *     0). Daily returns: the curve's last value of each UTC day of event time over the previous
- *     day's last value (the first day over the curve's first point), minus 1. Sharpe = mean /
+ *     0). Daily returns: those of the tearsheet (the traded span's UTC days: each day's close
+ *     over the day before's, the first over the start balance); without a traded span, the
+ *     curve's last value of each UTC day of event time over the previous day's last value (the
+ *     first day over the curve's first point), minus 1. Sharpe = mean /
  *     sample stddev x sqrt(365); Sortino = mean / sqrt(mean of min(r, 0)^2) x sqrt(365) (crypto
  *     trades every day). Statistics, not money: doubles. Undefined (have_ratios false) with
  *     fewer than 2 daily returns, a zero deviation, or a curve that is not from balances.
