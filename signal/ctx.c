@@ -16,6 +16,7 @@ struct ctx {
     int n_atr, atr_pos;
     ctx_regime_t regime;
     double strength;
+    double atr_pctile; /* p of the latest bar, -1 until atr_window ATRs exist */
     /* levels */
     ind_bar_t ring[S_RING];
     int64_t t;      /* bars taken */
@@ -69,6 +70,7 @@ ctx_new(const ctx_params_t *p)
         return NULL;
     }
     self->p = *p;
+    self->atr_pctile = -1;
     return self;
 }
 
@@ -94,6 +96,7 @@ s_regime(ctx_t *self, double close, const ind_t *ind)
     if (ind_get(ind, IND_ATR, &atr) != 0) {
         self->regime = CTX_NEUTRAL;
         self->strength = 0;
+        self->atr_pctile = -1;
         return;
     }
     self->atrs[self->atr_pos] = atr;
@@ -101,9 +104,10 @@ s_regime(ctx_t *self, double close, const ind_t *ind)
     if (self->n_atr < p->atr_window) {
         self->n_atr++;
     }
-    if (self->n_atr < p->atr_window || ind_get(ind, IND_ADX, &adx) != 0) {
+    if (self->n_atr < p->atr_window) {
         self->regime = CTX_NEUTRAL;
         self->strength = 0;
+        self->atr_pctile = -1;
         return;
     }
     int below = 0;
@@ -111,6 +115,12 @@ s_regime(ctx_t *self, double close, const ind_t *ind)
         below += self->atrs[i] < atr;
     }
     double pct = 100.0 * below / self->n_atr;
+    self->atr_pctile = pct;
+    if (ind_get(ind, IND_ADX, &adx) != 0) {
+        self->regime = CTX_NEUTRAL;
+        self->strength = 0;
+        return;
+    }
     bool have_ema = ind_ema(ind, 20, &e20) == 0 && ind_ema(ind, 50, &e50) == 0;
     if (pct >= p->volatile_pct) {
         self->regime = CTX_VOLATILE;
@@ -241,6 +251,13 @@ ctx_on_bar(ctx_t *self, const ind_bar_t *bar, const ind_t *ind)
     s_regime(self, bar->close, ind);
     s_levels(self, bar);
     return 0;
+}
+
+double
+ctx_atr_pctile(const ctx_t *self)
+{
+    assert(self);
+    return self->atr_pctile;
 }
 
 ctx_regime_t

@@ -95,6 +95,9 @@ void ctx_destroy(ctx_t **self_p);
 int ctx_on_bar(ctx_t *self, const ind_bar_t *bar, const ind_t *ind);
 
 ctx_regime_t ctx_regime(const ctx_t *self, double *strength);
+/* ATR percentile p (0..100, the regime rule's) of the latest bar, or -1 until atr_window ATRs
+ * exist (published in the context message as `atr_pctile`; risk's volatility multiplier). */
+double ctx_atr_pctile(const ctx_t *self);
 const char *ctx_regime_name(ctx_regime_t r);
 
 ctx_session_t ctx_session(const ctx_params_t *p, int64_t ts_ns);

@@ -835,7 +835,8 @@ s_ctx_put(codec_sig_ind_t *c, const char *name, double v)
 /* The context message (docs/signal.md "Market context"): regime (ctx_regime_t number),
  * regime_str, session (ctx_session_t number), taker_buy, taker_sell, delta (base units),
  * imbalance (last book), levels (live count), sup_px/sup_str (nearest support at or below the
- * close), res_px/res_str (nearest resistance at or above). */
+ * close), res_px/res_str (nearest resistance at or above), atr_pctile (ATR percentile of the
+ * regime rule, 0..100, once atr_window ATRs exist: risk's volatility size multiplier). */
 static void
 s_context_body(const s_ind_series_t *x, const codec_sig_bar_t *bar, double close,
                codec_sig_ind_t *c)
@@ -877,10 +878,14 @@ s_context_body(const s_ind_series_t *x, const codec_sig_bar_t *bar, double close
         s_ctx_put(c, "res_px", lv[res].price);
         s_ctx_put(c, "res_str", lv[res].strength);
     }
+    double pctile = ctx_atr_pctile(x->ctx);
+    if (pctile >= 0) {
+        s_ctx_put(c, "atr_pctile", pctile);
+    }
 }
 
 /* The full indicator set of the bar's series, if configured: update, publish 1..n sig.ind
- * (CODEC_IND_MAX values each). */
+ * (IND_PER_MSG values each). */
 static void
 s_run_indicators(engine_t *self, const codec_sig_bar_t *bar, const char *tf, int64_t evt)
 {
@@ -901,7 +906,7 @@ s_run_indicators(engine_t *self, const codec_sig_bar_t *bar, const char *tf, int
                         strlen(bar->symbol));
             return;
         }
-        codec_sig_ind_t out[(IND_COUNT + CODEC_IND_MAX - 1) / CODEC_IND_MAX];
+        codec_sig_ind_t out[(IND_COUNT + IND_PER_MSG - 1) / IND_PER_MSG];
         int n = ind_fill(x->ind, bar->venue, bar->symbol, bar->tf_s, bar->end_ns, out,
                          (int)(sizeof out / sizeof out[0]));
         char topic[BUS_TOPIC_MAX];

@@ -764,7 +764,7 @@ test_indicators_mtf(void **state)
                          .start_ns = k.start_ns };
         assert_int_equal(ind_update(ref, &ib), 0);
         int avail = __builtin_popcount(ind_mask(ref));
-        int want_msgs = (avail + CODEC_IND_MAX - 1) / CODEC_IND_MAX;
+        int want_msgs = (avail + IND_PER_MSG - 1) / IND_PER_MSG;
         assert_string_equal(s_out[before].topic, "sig.bar.1m.binance-spot.BTCUSDT");
         n_bar_1m++;
         for (int j = 0; j < want_msgs; j++) {
