@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "common/money.h"
+#include "common/sessions.h"
 
 static const char *const k_risk_keys[] = { "risk_per_trade_pct",
                                            "max_position_pct",
@@ -44,55 +45,18 @@ static const char *const k_risk_keys[] = { "risk_per_trade_pct",
                                            "min_balance",
                                            "state_file",
                                            NULL };
-static const char *const k_scale_keys[] = { "confidence",
-                                            "volatility",
-                                            "session",
-                                            "conf_lo",
-                                            "conf_hi",
-                                            "conf_lo_mult",
-                                            "conf_hi_mult",
-                                            "vol_hi_pctile",
-                                            "vol_lo_pctile",
-                                            "vol_hi_mult",
-                                            "vol_lo_mult",
-                                            "asia_hours",
-                                            "london_hours",
-                                            "ny_hours",
-                                            "asia_mult",
-                                            "london_ny_mult",
-                                            "overlap_mult",
-                                            "off_mult",
-                                            NULL };
+static const char *const k_scale_keys[] = {
+    "confidence",     "volatility",   "session",      "conf_lo",
+    "conf_hi",        "conf_lo_mult", "conf_hi_mult", "vol_hi_pctile",
+    "vol_lo_pctile",  "vol_hi_mult",  "vol_lo_mult",  "asia_mult",
+    "london_ny_mult", "overlap_mult", "off_mult",     NULL
+};
 static const char *const k_account_keys[] = { "asset", "start_balance", NULL };
 static const char *const k_exit_keys[] = { "tp_ladder_pct",      "tp_ladder_close_pct",
                                            "trail_activate_pct", "trail_dist_pct",
                                            "breakeven_pct",      "timeout_bars",
                                            "timeout_s",          NULL };
 
-
-/* Hours [from, to) of a session: a two-integer array at path. */
-static int
-s_hours(cfg_t *cfg, const char *path, int dfrom, int dto, int *from, int *to)
-{
-    json_t *a = cfg_json(cfg, path);
-    if (!a) {
-        *from = dfrom;
-        *to = dto;
-        return 0;
-    }
-    if (!json_is_array(a) || json_array_size(a) != 2 || !json_is_integer(json_array_get(a, 0))
-        || !json_is_integer(json_array_get(a, 1))) {
-        return cfg_fail(cfg, path, "expected [from_hour, to_hour] (UTC, 0..24)");
-    }
-    json_int_t f = json_integer_value(json_array_get(a, 0)),
-               t = json_integer_value(json_array_get(a, 1));
-    if (f < 0 || f > 24 || t < 0 || t > 24) {
-        return cfg_fail(cfg, path, "expected hours in 0..24");
-    }
-    *from = (int)f;
-    *to = (int)t;
-    return 0;
-}
 
 /* The keys added by the risk issue (docs/risk.md); every one has a default. */
 static int
@@ -141,9 +105,7 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
         || cfg_money(cfg, "risk.scale.vol_lo_mult", RISK_MULT_SCALE, "1.2", 0, x100,
                      &sc->vol_lo_mult)
                != 0
-        || s_hours(cfg, "risk.scale.asia_hours", 0, 7, &sc->asia_from, &sc->asia_to) != 0
-        || s_hours(cfg, "risk.scale.london_hours", 7, 16, &sc->london_from, &sc->london_to) != 0
-        || s_hours(cfg, "risk.scale.ny_hours", 13, 22, &sc->ny_from, &sc->ny_to) != 0
+        || sessions_cfg_read(cfg, &sc->hours) != 0
         || cfg_money(cfg, "risk.scale.asia_mult", RISK_MULT_SCALE, "0.5", 0, x100, &sc->asia_mult)
                != 0
         || cfg_money(cfg, "risk.scale.london_ny_mult", RISK_MULT_SCALE, "1.0", 0, x100,
@@ -399,6 +361,7 @@ risk_config_engine_new(const risk_config_t *rc, const risk_io_t *io)
 static const stage_key_t k_reload_keys[] = {
     { "account", false },
     { "feed.instruments", false },
+    { "sessions", false },
     { "risk.risk_per_trade_pct", true },
     { "risk.max_position_pct", true },
     { "risk.max_open_positions", true },

@@ -191,48 +191,18 @@ risk_scale_defaults(risk_scale_cfg_t *cfg)
     cfg->vol_lo_pctile = 20;
     cfg->vol_hi_mult = 7000;
     cfg->vol_lo_mult = 12000;
-    cfg->asia_from = 0;
-    cfg->asia_to = 7;
-    cfg->london_from = 7;
-    cfg->london_to = 16;
-    cfg->ny_from = 13;
-    cfg->ny_to = 22;
+    sessions_default(&cfg->hours);
     cfg->asia_mult = 5000;
     cfg->london_ny_mult = 10000;
     cfg->overlap_mult = 15000;
     cfg->off_mult = 10000;
 }
 
-static bool
-s_in(int h, int from, int to)
-{
-    return from <= to ? (h >= from && h < to) : (h >= from || h < to); /* wraps midnight */
-}
-
-static int
-s_hour(int64_t evt_ns)
-{
-    int64_t s = evt_ns / INT64_C(1000000000);
-    int64_t h = (s % 86400) / 3600;
-    return (int)(h < 0 ? h + 24 : h);
-}
-
 const char *
 risk_scale_session(const risk_scale_cfg_t *cfg, int64_t evt_ns)
 {
     assert(cfg);
-    int h = s_hour(evt_ns);
-    bool lon = s_in(h, cfg->london_from, cfg->london_to), ny = s_in(h, cfg->ny_from, cfg->ny_to);
-    if (lon && ny) {
-        return "LONDON_NY_OVERLAP";
-    }
-    if (lon) {
-        return "LONDON";
-    }
-    if (ny) {
-        return "NY";
-    }
-    return s_in(h, cfg->asia_from, cfg->asia_to) ? "ASIAN" : "OFF";
+    return sessions_name(sessions_of(&cfg->hours, evt_ns));
 }
 
 /* a * b at RISK_MULT_SCALE, floored (both small positive: no overflow) */

@@ -35,20 +35,11 @@ ctx_params_default(ctx_params_t *p)
     p->adx_range = 20;
     p->volatile_pct = 90;
     p->atr_window = 100;
-    p->london_start = 7;
-    p->london_end = 16;
-    p->ny_start = 12;
-    p->ny_end = 21;
+    sessions_default(&p->sessions);
     p->swing_n = 5;
     p->tol_bp = 10;
     p->max_age_bars = 500;
     p->book_levels = 5;
-}
-
-static bool
-s_hours_ok(int a, int b)
-{
-    return a >= 0 && b <= 24 && a < b;
 }
 
 ctx_t *
@@ -56,9 +47,8 @@ ctx_new(const ctx_params_t *p)
 {
     assert(p);
     if (!(p->adx_range <= p->adx_trend && p->adx_strong > p->adx_trend && p->adx_range > 0)
-        || !s_hours_ok(p->london_start, p->london_end) || !s_hours_ok(p->ny_start, p->ny_end)
-        || p->atr_window < 10 || p->atr_window > CTX_MAX_ATRWIN || p->swing_n < 1
-        || p->swing_n > CTX_MAX_SWING || !(p->tol_bp >= 0 && p->tol_bp <= 1000)
+        || sessions_check(&p->sessions) != 0 || p->atr_window < 10 || p->atr_window > CTX_MAX_ATRWIN
+        || p->swing_n < 1 || p->swing_n > CTX_MAX_SWING || !(p->tol_bp >= 0 && p->tol_bp <= 1000)
         || p->book_levels < 1 || p->book_levels > CODEC_LEVELS || p->max_age_bars < 1
         || !(p->volatile_pct > 0 && p->volatile_pct <= 100)) {
         errno = EINVAL;
@@ -282,18 +272,13 @@ ctx_session_t
 ctx_session(const ctx_params_t *p, int64_t ts_ns)
 {
     assert(p);
-    int64_t s = ts_ns / 1000000000LL;
-    int h = (int)(((s % 86400) + 86400) % 86400 / 3600);
-    bool lon = h >= p->london_start && h < p->london_end;
-    bool ny = h >= p->ny_start && h < p->ny_end;
-    return lon && ny ? CTX_LONDON_NY_OVERLAP : lon ? CTX_LONDON : ny ? CTX_NY : CTX_ASIAN;
+    return sessions_of(&p->sessions, ts_ns);
 }
 
 const char *
 ctx_session_name(ctx_session_t s)
 {
-    static const char *const k_names[] = { "ASIAN", "LONDON", "NY", "LONDON_NY_OVERLAP" };
-    return (unsigned)s < 4 ? k_names[s] : "?";
+    return sessions_name(s);
 }
 
 void

@@ -27,10 +27,11 @@
 #define MS INT64_C(1000000)
 #define T0 (INT64_C(1762160400000) * MS)
 
-/* "@RISK@", "@SCALE@", "@EXITS@", "@ACCOUNT@" are replaced by extra lines (or nothing). */
+/* "@TOP@", "@RISK@", "@SCALE@", "@EXITS@", "@ACCOUNT@" are replaced by extra lines (or
+ * nothing). */
 static const char k_base[] =
     "{\n"
-    "  \"run_dir\": \"/tmp/tp-risk-cfg\",\n"
+    "  @TOP@\"run_dir\": \"/tmp/tp-risk-cfg\",\n"
     "  \"account\": {\n"
     "    @ACCOUNT@\"asset\": \"USDT\",\n"
     "    \"start_balance\": \"10000\"\n"
@@ -157,8 +158,13 @@ test_bad_values(void **state)
     s_refused("max_trades_per_hour", "risk.max_trades_per_hour", "expected an integer");
     s_write("RISK", "\"stop_mode\": \"far\",\n    ");
     s_refused("stop_mode", "risk.stop_mode", "expected \"signal\", \"pct\" or \"atr\"");
-    s_write("SCALE", "\"asia_hours\": [0, 25],\n      ");
-    s_refused("asia_hours", "risk.scale.asia_hours", "expected hours in 0..24");
+    /* sessions are the top-level "sessions" (common/sessions.h) since issue 17 */
+    s_write("SCALE", "\"asia_hours\": [0, 7],\n      ");
+    s_refused("asia_hours", "risk.scale.asia_hours", "unknown key");
+    s_write("TOP", "\"sessions\": {\"ny\": [13, 25]},\n  ");
+    s_refused("sessions", "sessions.ny", "expected hours in 0..24");
+    s_write("TOP", "\"sessions\": {\"tokyo\": [0, 9]},\n  ");
+    s_refused("tokyo", "sessions.tokyo", "unknown key");
     s_write("EXITS", "\"tp_ladder_pct\": [\"2\", \"1\"],\n      \"tp_ladder_close_pct\": [\"50\", "
                      "\"50\"],\n      ");
     s_refused("\"1\"]", "risk.exits.tp_ladder_pct[1]", "expected rungs in increasing order");

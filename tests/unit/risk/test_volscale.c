@@ -230,11 +230,34 @@ test_volatility_multiplier_real_bars(void **state)
     assert_int_equal(s_entry_qty(&s_lo, 9094389, false), 2197);
 }
 
+/* Issue 17 item 5: signal's context `session` and risk's session multiplier name the same
+ * session at every minute of a day (they disagreed: NY 12-21 UTC in signal, 13-22 in risk, so
+ * at 12:xx signal said LONDON_NY_OVERLAP and risk LONDON, at 21:xx signal ASIAN and risk NY).
+ * Both now come from common/sessions.h. */
+static void
+test_sessions_agree(void **state)
+{
+    (void)state;
+    ctx_params_t cp;
+    ctx_params_default(&cp);
+    risk_scale_cfg_t sc;
+    risk_scale_defaults(&sc);
+    const int64_t d0 = INT64_C(1762128000) * NS; /* 2025-11-03 00:00 UTC */
+    for (int64_t m = 0; m < 1440; m++) {
+        int64_t t = d0 + m * 60 * NS;
+        assert_string_equal(ctx_session_name(ctx_session(&cp, t)), risk_scale_session(&sc, t));
+    }
+    /* the overlap is 13-16 UTC in both */
+    assert_string_equal(risk_scale_session(&sc, d0 + 12 * 3600 * NS), "LONDON");
+    assert_int_equal(ctx_session(&cp, d0 + 13 * 3600 * NS), CTX_LONDON_NY_OVERLAP);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_volatility_multiplier_real_bars),
+        cmocka_unit_test(test_sessions_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,18 +23,20 @@ test_session(void **state)
 {
     (void)state;
     ctx_params_t p;
-    ctx_params_default(&p); /* London 7-16, NY 12-21 UTC */
+    ctx_params_default(&p); /* common/sessions.h: Asia 0-7, London 7-16, NY 13-22 UTC */
     assert_int_equal(ctx_session(&p, D0 + 6 * H + 59 * 60000000000LL), CTX_ASIAN);
     assert_int_equal(ctx_session(&p, D0 + 7 * H), CTX_LONDON);
     assert_int_equal(ctx_session(&p, D0 + 11 * H + 1), CTX_LONDON);
-    assert_int_equal(ctx_session(&p, D0 + 12 * H), CTX_LONDON_NY_OVERLAP);
+    assert_int_equal(ctx_session(&p, D0 + 12 * H), CTX_LONDON);
+    assert_int_equal(ctx_session(&p, D0 + 13 * H), CTX_LONDON_NY_OVERLAP);
     assert_int_equal(ctx_session(&p, D0 + 15 * H), CTX_LONDON_NY_OVERLAP);
     assert_int_equal(ctx_session(&p, D0 + 16 * H), CTX_NY);
-    assert_int_equal(ctx_session(&p, D0 + 21 * H), CTX_ASIAN);
-    assert_int_equal(ctx_session(&p, D0 + 23 * H), CTX_ASIAN);
+    assert_int_equal(ctx_session(&p, D0 + 21 * H), CTX_NY);
+    assert_int_equal(ctx_session(&p, D0 + 22 * H), CTX_OFF);
+    assert_int_equal(ctx_session(&p, D0 + 23 * H), CTX_OFF);
     assert_string_equal(ctx_session_name(CTX_LONDON_NY_OVERLAP), "LONDON_NY_OVERLAP");
-    p.ny_start = 13;
-    assert_int_equal(ctx_session(&p, D0 + 12 * H), CTX_LONDON);
+    p.sessions.ny_from = 12;
+    assert_int_equal(ctx_session(&p, D0 + 12 * H), CTX_LONDON_NY_OVERLAP);
 }
 
 /* First 1m kline of 2025-11-03 (data/candles, PROVENANCE 3): volume 11.14734000, taker buy
@@ -214,7 +216,7 @@ test_errors(void **state)
     assert_null(ctx_new(&p));
     assert_int_equal(errno, EINVAL);
     ctx_params_default(&p);
-    p.london_end = 25;
+    p.sessions.london_to = 25;
     assert_null(ctx_new(&p));
     assert_int_equal(errno, EINVAL);
     ctx_params_default(&p);
