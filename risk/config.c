@@ -44,6 +44,8 @@ static const char *const k_risk_keys[] = { "risk_per_trade_pct",
                                            "max_consecutive_losses",
                                            "min_balance",
                                            "state_file",
+                                           "max_rejects",
+                                           "reject_window_s",
                                            NULL };
 static const char *const k_scale_keys[] = {
     "confidence",     "volatility",   "session",      "conf_lo",
@@ -57,6 +59,21 @@ static const char *const k_exit_keys[] = { "tp_ladder_pct",      "tp_ladder_clos
                                            "breakeven_pct",      "timeout_bars",
                                            "timeout_s",          NULL };
 
+
+/* The keys added by issue 17 (docs/risk.md "Issue 17 rules"); every one has a default that
+ * keeps the old behaviour. */
+static int
+s_read_issue17(cfg_t *cfg, risk_engine_cfg_t *ec)
+{
+    int64_t n_rej, win_s;
+    if (cfg_int(cfg, "risk.max_rejects", 0, 0, RISK_REJECTS_MAX, false, &n_rej) != 0
+        || cfg_int(cfg, "risk.reject_window_s", 300, 1, 86400, false, &win_s) != 0) {
+        return -1;
+    }
+    ec->limits.max_rejects = n_rej;
+    ec->limits.reject_window_ns = win_s * INT64_C(1000000000);
+    return 0;
+}
 
 /* The keys added by the risk issue (docs/risk.md); every one has a default. */
 static int
@@ -271,7 +288,7 @@ s_read_engine(cfg_t *cfg, risk_engine_cfg_t *ec, int64_t *timeout_ms, int64_t *r
     ec->limits.max_open_positions = max_open;
     ec->min_confidence = (double)min_conf;
     ec->order_ttl_ns = ttl_ms * INT64_C(1000000);
-    return s_read_ext(cfg, ec);
+    return s_read_ext(cfg, ec) != 0 ? -1 : s_read_issue17(cfg, ec);
 }
 
 /* The instruments listed in feed.instruments (md.instrument replaces them later). */
@@ -388,6 +405,8 @@ static const stage_key_t k_reload_keys[] = {
     { "risk.max_trades_per_hour", true },
     { "risk.max_consecutive_losses", true },
     { "risk.min_balance", true },
+    { "risk.max_rejects", true },
+    { "risk.reject_window_s", true },
 };
 
 const stage_key_t *

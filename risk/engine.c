@@ -34,6 +34,10 @@ struct risk_engine {
     log_limit_t pub_limit;
     bool dirty;        /* persistent state changed since risk_engine_take_dirty */
     int64_t available; /* latest exec.balance available, VALUE scale; 0 = unknown */
+    /* client ids whose refusal was counted at the ack (their exec.order "Rejected" is not
+     * counted twice by the reject breaker) */
+    char refused[32][CODEC_ID_MAX];
+    unsigned n_refused;
 };
 
 static void s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin);
@@ -332,6 +336,24 @@ s_open_risk(const risk_position_t *p)
 
 typedef enum { S_SENT_ACCEPTED, S_SENT_REJECTED, S_SENT_NO_ANSWER, S_SENT_NOT } s_sent_t;
 
+/* One refused order (executor's answer or the venue's exec.order "Rejected") for the reject
+ * breaker (limits.h risk_limits_on_reject); alerts when it trips. */
+static void
+s_on_reject(risk_engine_t *self, const char *client_id, const char *why, int64_t evt,
+            int64_t origin)
+{
+    if (risk_limits_on_reject(self->limits, evt) == 1) {
+        char text[CODEC_TEXT_MAX];
+        snprintf(text, sizeof text,
+                 "%d orders refused in %llds (last %s: %.48s): entries paused until resume",
+                 risk_limits_rejects_in_window(self->limits, evt),
+                 (long long)(self->cfg.limits.reject_window_ns / INT64_C(1000000000)), client_id,
+                 why);
+        s_alert(self, "error", "reject_breaker", text, evt, origin);
+    }
+    self->dirty = true;
+}
+
 /* Give `ord` its client id and times, send it, publish the outcome. */
 static s_sent_t
 s_send(risk_engine_t *self, codec_risk_order_t *ord, int64_t evt, int64_t origin)
@@ -358,6 +380,9 @@ s_send(risk_engine_t *self, codec_risk_order_t *ord, int64_t evt, int64_t origin
     if (!ack.accepted) {
         s_reject(self, ord->client_id, ord->strategy, ord->symbol,
                  ack.reason[0] ? ack.reason : "rejected by executor", evt, origin);
+        snprintf(self->refused[self->n_refused++ % 32], CODEC_ID_MAX, "%s", ord->client_id);
+        s_on_reject(self, ord->client_id, ack.reason[0] ? ack.reason : "rejected by executor", evt,
+                    origin);
         return S_SENT_REJECTED;
     }
     char qty[32];
@@ -759,6 +784,18 @@ risk_engine_on_exec_order(risk_engine_t *self, const codec_env_t *env, const cod
 {
     assert(self && env && o);
     s_advance(self, env->evt, env->origin);
+    if (strcmp(o->status, "Rejected") == 0) {
+        /* a venue's rejection of an accepted order; one the executor refused at the ack was
+         * counted then */
+        bool counted = false;
+        for (unsigned i = 0; i < 32 && !counted; i++) {
+            counted = self->refused[i][0] && strcmp(self->refused[i], o->client_id) == 0;
+        }
+        if (!counted) {
+            s_on_reject(self, o->client_id, o->reject_reason[0] ? o->reject_reason : "Rejected",
+                        env->evt, env->origin);
+        }
+    }
     risk_positions_on_exec_order(self->pos, o);
     s_state_maybe(self, env->evt, env->origin);
 }
@@ -1152,6 +1189,7 @@ risk_engine_save(const risk_engine_t *self)
     (void)json_object_set_new(doc, "loss_tripped", json_boolean(ls->loss_tripped));
     (void)json_object_set_new(doc, "dd_tripped", json_boolean(ls->dd_tripped));
     (void)json_object_set_new(doc, "streak_tripped", json_boolean(ls->streak_tripped));
+    (void)json_object_set_new(doc, "reject_tripped", json_boolean(ls->reject_tripped));
     (void)json_object_set_new(doc, "equity", json_integer(ls->equity));
     (void)json_object_set_new(doc, "equity_peak", json_integer(ls->equity_peak));
     (void)json_object_set_new(doc, "day", json_integer(ls->day));
@@ -1204,6 +1242,7 @@ risk_engine_restore(risk_engine_t *self, const json_t *doc)
     ls->loss_tripped = json_is_true(json_object_get(doc, "loss_tripped"));
     ls->dd_tripped = json_is_true(json_object_get(doc, "dd_tripped"));
     ls->streak_tripped = json_is_true(json_object_get(doc, "streak_tripped"));
+    ls->reject_tripped = json_is_true(json_object_get(doc, "reject_tripped"));
     ls->equity = s_jint(doc, "equity");
     ls->equity_peak = s_jint(doc, "equity_peak");
     ls->day = s_jint(doc, "day");

@@ -168,6 +168,10 @@ test_bad_values(void **state)
     s_write("EXITS", "\"tp_ladder_pct\": [\"2\", \"1\"],\n      \"tp_ladder_close_pct\": [\"50\", "
                      "\"50\"],\n      ");
     s_refused("\"1\"]", "risk.exits.tp_ladder_pct[1]", "expected rungs in increasing order");
+    s_write("RISK", "\"max_rejects\": 1001,\n    ");
+    s_refused("max_rejects", "risk.max_rejects", "expected an integer in [0, 1000]");
+    s_write("RISK", "\"reject_window_s\": 0,\n    ");
+    s_refused("reject_window_s", "risk.reject_window_s", "expected an integer in [1, 86400]");
     s_write("RISK", "\"state_file\": 7,\n    ");
     s_refused("state_file", "risk.state_file", "expected a string");
 }
