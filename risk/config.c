@@ -46,6 +46,7 @@ static const char *const k_risk_keys[] = { "risk_per_trade_pct",
                                            "state_file",
                                            "max_rejects",
                                            "reject_window_s",
+                                           "reserve_pct",
                                            NULL };
 static const char *const k_scale_keys[] = {
     "confidence",     "volatility",   "session",      "conf_lo",
@@ -54,10 +55,11 @@ static const char *const k_scale_keys[] = {
     "london_ny_mult", "overlap_mult", "off_mult",     NULL
 };
 static const char *const k_account_keys[] = { "asset", "start_balance", NULL };
-static const char *const k_exit_keys[] = { "tp_ladder_pct",      "tp_ladder_close_pct",
-                                           "trail_activate_pct", "trail_dist_pct",
-                                           "breakeven_pct",      "timeout_bars",
-                                           "timeout_s",          NULL };
+static const char *const k_exit_keys[] = {
+    "tp_ladder_pct",  "tp_ladder_close_pct", "trail_activate_pct",
+    "trail_dist_pct", "breakeven_pct",       "timeout_bars",
+    "timeout_s",      "tp_ladder_basis",     NULL
+};
 
 
 /* The keys added by issue 17 (docs/risk.md "Issue 17 rules"); every one has a default that
@@ -68,6 +70,20 @@ s_read_issue17(cfg_t *cfg, risk_engine_cfg_t *ec)
     int64_t n_rej, win_s;
     if (cfg_int(cfg, "risk.max_rejects", 0, 0, RISK_REJECTS_MAX, false, &n_rej) != 0
         || cfg_int(cfg, "risk.reject_window_s", 300, 1, 86400, false, &win_s) != 0) {
+        return -1;
+    }
+    const char *basis;
+    if (cfg_str(cfg, "risk.exits.tp_ladder_basis", "entry_pct", &basis) != 0) {
+        return -1;
+    }
+    if (strcmp(basis, "entry_pct") != 0 && strcmp(basis, "target_pct") != 0) {
+        return cfg_fail(cfg, "risk.exits.tp_ladder_basis",
+                        "expected \"entry_pct\" or \"target_pct\"");
+    }
+    ec->exits.tp_of_target = strcmp(basis, "target_pct") == 0;
+    if (cfg_money(cfg, "risk.reserve_pct", RISK_PCT_SCALE, "0", 0,
+                  100 * money_pow10(RISK_PCT_SCALE), &ec->sizing.reserve_pct)
+        != 0) {
         return -1;
     }
     ec->limits.max_rejects = n_rej;
@@ -198,7 +214,8 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
     ec->max_open_per_asset = per_asset;
     ec->priority_confidence = pconf;
     ec->stale_ns = stale_s * INT64_C(1000000000);
-    /* take-profit ladder: two arrays of the same length, close percentages summing to 100 */
+    /* take-profit ladder: two arrays of the same length, close percentages summing to at most
+     * 100 (issue 17: less leaves the rest to trail) */
     int n = cfg_array_len(cfg, "risk.exits.tp_ladder_pct");
     int m = cfg_array_len(cfg, "risk.exits.tp_ladder_close_pct");
     if (n < 0 || m < 0) {
@@ -224,8 +241,8 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
         }
         sum += ec->exits.tp_close_pct[i];
     }
-    if (n > 0 && sum != pct100) {
-        return cfg_fail(cfg, "risk.exits.tp_ladder_close_pct", "expected a sum of 100");
+    if (n > 0 && sum > pct100) {
+        return cfg_fail(cfg, "risk.exits.tp_ladder_close_pct", "expected a sum of at most 100");
     }
     ec->exits.n_tp = n;
     n = cfg_array_len(cfg, "risk.asset_priority");
@@ -407,6 +424,7 @@ static const stage_key_t k_reload_keys[] = {
     { "risk.min_balance", true },
     { "risk.max_rejects", true },
     { "risk.reject_window_s", true },
+    { "risk.reserve_pct", true },
 };
 
 const stage_key_t *

@@ -59,7 +59,9 @@ risk_sizing_size(const risk_sizing_cfg_t *cfg, const instr_t *instr, const risk_
     if (instr->qty_scale < 0 || instr->qty_scale > MONEY_MAX_SCALE || instr->px_scale < 0
         || instr->px_scale > MONEY_MAX_SCALE || instr->step <= 0 || cfg->risk_pct <= 0
         || cfg->max_position_pct <= 0 || equity <= 0 || ref_px <= 0 || in->mult <= 0
-        || cfg->max_leverage < 0 || cfg->reserve < 0 || (cfg->mode == RISK_SIZE_RISK && sl_px <= 0)
+        || cfg->max_leverage < 0 || cfg->reserve < 0 || cfg->reserve_pct < 0
+        || cfg->reserve_pct > 100 * money_pow10(RISK_PCT_SCALE)
+        || (cfg->mode == RISK_SIZE_RISK && sl_px <= 0)
         || (cfg->mode == RISK_SIZE_NOTIONAL && cfg->fixed_notional <= 0)
         || (cfg->mode == RISK_SIZE_EQUITY_PCT && cfg->equity_pct <= 0)
         || cfg->mode > RISK_SIZE_EQUITY_PCT) {
@@ -120,10 +122,20 @@ risk_sizing_size(const risk_sizing_cfg_t *cfg, const instr_t *instr, const risk_
             || s_qty_of(lev_notional, instr, ref_px, ws, &out->lev_cap_qty) != 0) {
             return RISK_SIZING_OVERFLOW;
         }
-        if (avail - cfg->reserve <= 0) {
+        out->reserve = cfg->reserve;
+        int64_t rp;
+        if (cfg->reserve_pct > 0) {
+            if (s_pct_of(equity, cfg->reserve_pct, &rp) != 0) {
+                return RISK_SIZING_OVERFLOW;
+            }
+            if (rp > out->reserve) {
+                out->reserve = rp;
+            }
+        }
+        if (avail - out->reserve <= 0) {
             return RISK_SIZING_NO_BALANCE;
         }
-        if (money_mul(avail - cfg->reserve, MONEY_VALUE_SCALE, cfg->max_leverage, RISK_MULT_SCALE,
+        if (money_mul(avail - out->reserve, MONEY_VALUE_SCALE, cfg->max_leverage, RISK_MULT_SCALE,
                       MONEY_VALUE_SCALE, MONEY_ROUND_DOWN, &bal_notional)
                 != 0
             || s_qty_of(bal_notional, instr, ref_px, ws, &out->bal_cap_qty) != 0) {

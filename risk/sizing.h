@@ -57,6 +57,8 @@ typedef struct {
     int64_t max_leverage;    /* RISK_MULT_SCALE: notional <= equity * lev and
                                 <= (available - reserve) * lev; 0 = off */
     int64_t reserve;         /* VALUE scale kept in quote currency, never spent */
+    int64_t reserve_pct;     /* RISK_PCT_SCALE of equity kept aside (issue 17); the reserve
+                                is the larger of reserve and equity * reserve_pct / 100 */
     int64_t min_order_value; /* VALUE scale: refused under it (0 = off) */
 } risk_sizing_cfg_t;
 
@@ -108,6 +110,7 @@ typedef struct {
     int64_t scaled_qty;   /* raw_qty * mult, work scale */
     int64_t lev_cap_qty;  /* equity * max_leverage / ref_px, work scale (0 = off) */
     int64_t bal_cap_qty;  /* (available - reserve) * max_leverage / ref_px (0 = off) */
+    int64_t reserve;      /* VALUE scale: max(cfg reserve, equity * reserve_pct / 100) */
     int64_t qty;          /* qty_scale, on the step: the order quantity */
     int64_t notional;     /* VALUE scale: qty * ref_px */
 } risk_sizing_t;

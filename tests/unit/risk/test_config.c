@@ -168,6 +168,13 @@ test_bad_values(void **state)
     s_write("EXITS", "\"tp_ladder_pct\": [\"2\", \"1\"],\n      \"tp_ladder_close_pct\": [\"50\", "
                      "\"50\"],\n      ");
     s_refused("\"1\"]", "risk.exits.tp_ladder_pct[1]", "expected rungs in increasing order");
+    s_write("EXITS", "\"tp_ladder_pct\": [\"1\", \"2\"],\n      \"tp_ladder_close_pct\": [\"60\", "
+                     "\"50\"],\n      ");
+    s_refused("tp_ladder_close_pct", "risk.exits.tp_ladder_close_pct",
+              "expected a sum of at most 100");
+    s_write("EXITS", "\"tp_ladder_basis\": \"target\",\n      ");
+    s_refused("tp_ladder_basis", "risk.exits.tp_ladder_basis",
+              "expected \"entry_pct\" or \"target_pct\"");
     s_write("RISK", "\"max_rejects\": 1001,\n    ");
     s_refused("max_rejects", "risk.max_rejects", "expected an integer in [0, 1000]");
     s_write("RISK", "\"reject_window_s\": 0,\n    ");
