@@ -47,6 +47,9 @@ static const char *const k_risk_keys[] = { "risk_per_trade_pct",
                                            "max_rejects",
                                            "reject_window_s",
                                            "reserve_pct",
+                                           "warn_pct",
+                                           "winrate_window",
+                                           "winrate_min_pct",
                                            NULL };
 static const char *const k_scale_keys[] = {
     "confidence",     "volatility",   "session",      "conf_lo",
@@ -86,6 +89,17 @@ s_read_issue17(cfg_t *cfg, risk_engine_cfg_t *ec)
         != 0) {
         return -1;
     }
+    int64_t wn;
+    if (cfg_money(cfg, "risk.warn_pct", RISK_PCT_SCALE, "0", 0, 100 * money_pow10(RISK_PCT_SCALE),
+                  &ec->warn_pct)
+            != 0
+        || cfg_int(cfg, "risk.winrate_window", 0, 0, RISK_WINRATE_MAX, false, &wn) != 0
+        || cfg_money(cfg, "risk.winrate_min_pct", RISK_PCT_SCALE, "40", 0,
+                     100 * money_pow10(RISK_PCT_SCALE), &ec->winrate_min_pct)
+               != 0) {
+        return -1;
+    }
+    ec->winrate_n = wn;
     ec->limits.max_rejects = n_rej;
     ec->limits.reject_window_ns = win_s * INT64_C(1000000000);
     return 0;
@@ -425,6 +439,9 @@ static const stage_key_t k_reload_keys[] = {
     { "risk.max_rejects", true },
     { "risk.reject_window_s", true },
     { "risk.reserve_pct", true },
+    { "risk.warn_pct", true },
+    { "risk.winrate_window", true },
+    { "risk.winrate_min_pct", true },
 };
 
 const stage_key_t *

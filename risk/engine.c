@@ -38,15 +38,23 @@ struct risk_engine {
      * counted twice by the reject breaker) */
     char refused[32][CODEC_ID_MAX];
     unsigned n_refused;
+    /* early warnings: latched while the usage stays at/above warn_pct (one alert each) */
+    bool warned_loss, warned_dd, warned_tph, warned_heat, warned_winrate;
+    int32_t n_trips, trip_head; /* ring of the last winrate_n round trips: 1 win, 0 not */
+    uint8_t trip_win[RISK_WINRATE_MAX];
 };
 
 static void s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin);
+static int64_t s_open_risk(const risk_position_t *p);
 
 static bool
 s_cfg_ok(const risk_engine_cfg_t *cfg)
 {
     return !(cfg->order_ttl_ns < 0 || cfg->min_confidence < 0 || cfg->min_confidence > 100
-             || cfg->sizing.risk_pct <= 0 || cfg->sizing.max_position_pct <= 0);
+             || cfg->sizing.risk_pct <= 0 || cfg->sizing.max_position_pct <= 0 || cfg->warn_pct < 0
+             || cfg->warn_pct > 100 * money_pow10(RISK_PCT_SCALE) || cfg->winrate_n < 0
+             || cfg->winrate_n > RISK_WINRATE_MAX || cfg->winrate_min_pct < 0
+             || cfg->winrate_min_pct > 100 * money_pow10(RISK_PCT_SCALE));
 }
 
 risk_engine_t *
@@ -117,6 +125,10 @@ risk_engine_reconfigure(risk_engine_t *self, const risk_engine_cfg_t *cfg)
     self->cfg = *cfg;
     memcpy(self->cfg.asset, old.asset, sizeof self->cfg.asset);
     self->cfg.limits.start_equity = old.limits.start_equity;
+    if (self->cfg.winrate_n != old.winrate_n) {
+        self->n_trips = self->trip_head = 0; /* a new window: count afresh */
+        self->warned_winrate = false;
+    }
     if (self->cfg.stale_ns <= 0 && risk_limits_stale(self->limits)) {
         risk_limits_set_stale(self->limits, false);
         log_notice("risk", "stale_s switched off: stale_data cleared");
@@ -192,6 +204,114 @@ s_alert(risk_engine_t *self, const char *level, const char *code, const char *te
 static void s_kill_sweep(risk_engine_t *self, int64_t evt, int64_t origin);
 static void s_stale_eval(risk_engine_t *self, int64_t evt, int64_t origin);
 
+/* One early warning: usage = used / limit (both >= 0, limit > 0). At/above warn_pct of the
+ * limit and not yet warned: risk.alert warn `code`; below it again: re-armed. */
+static void
+s_warn_one(risk_engine_t *self, bool *warned, const char *code, const char *what, int64_t used,
+           int64_t limit, int scale, int64_t evt, int64_t origin)
+{
+    if (limit <= 0) {
+        *warned = false;
+        return;
+    }
+    /* used / limit >= warn_pct / 100  <=>  used * 100 * 10^4 >= limit * warn_pct */
+    __int128 lhs = (__int128)used * 100 * money_pow10(RISK_PCT_SCALE),
+             rhs = (__int128)limit * self->cfg.warn_pct;
+    bool hot = used > 0 && lhs >= rhs;
+    if (hot && !*warned) {
+        char u[32], l[32], w[16], text[CODEC_TEXT_MAX];
+        int64_t u2 = used, l2 = limit, w2 = self->cfg.warn_pct;
+        int s2 = scale > 2 ? 2 : scale; /* a person reads cents, not 8 decimals */
+        (void)money_rescale(used, scale, s2, MONEY_ROUND_HALF_EVEN, &u2);
+        (void)money_rescale(limit, scale, s2, MONEY_ROUND_HALF_EVEN, &l2);
+        (void)money_rescale(self->cfg.warn_pct, RISK_PCT_SCALE, 2, MONEY_ROUND_HALF_EVEN, &w2);
+        (void)money_fmt(u2, s2, u, sizeof u);
+        (void)money_fmt(l2, s2, l, sizeof l);
+        (void)money_fmt(w2, 2, w, sizeof w);
+        snprintf(text, sizeof text, "%s %s of the limit %s (%.1f %%, warn at %s %%)", what, u, l,
+                 (double)used * 100.0 / (double)limit, w);
+        s_alert(self, "warn", code, text, evt, origin);
+    }
+    *warned = hot;
+}
+
+/* Early warnings (issue 17): daily loss, drawdown, trades per hour, heat. */
+static void
+s_warn_eval(risk_engine_t *self, int64_t evt, int64_t origin)
+{
+    if (self->cfg.warn_pct <= 0 || !risk_limits_equity_known(self->limits)) {
+        return;
+    }
+    const risk_limits_t *l = self->limits;
+    int64_t pnl = risk_limits_daily_pnl(l);
+    s_warn_one(self, &self->warned_loss, "daily_loss_warn", "daily loss", pnl < 0 ? -pnl : 0,
+               risk_limits_daily_limit(l), MONEY_VALUE_SCALE, evt, origin);
+    int64_t ddlim = 0;
+    if (self->cfg.limits.max_drawdown_pct > 0
+        && money_mul(risk_limits_equity_peak(l), MONEY_VALUE_SCALE,
+                     self->cfg.limits.max_drawdown_pct, RISK_PCT_SCALE + 2, MONEY_VALUE_SCALE,
+                     MONEY_ROUND_DOWN, &ddlim)
+               != 0) {
+        ddlim = 0;
+    }
+    s_warn_one(self, &self->warned_dd, "drawdown_warn", "drawdown", risk_limits_drawdown(l), ddlim,
+               MONEY_VALUE_SCALE, evt, origin);
+    s_warn_one(self, &self->warned_tph, "trades_per_hour_warn", "entries in the last hour",
+               self->cfg.limits.max_trades_per_hour > 0 ? risk_limits_trades_last_hour(l, evt) : 0,
+               self->cfg.limits.max_trades_per_hour, 0, evt, origin);
+    int64_t heat = 0, cap = 0;
+    if (self->cfg.max_heat_pct > 0) {
+        for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+            heat += s_open_risk(risk_positions_at(self->pos, i));
+        }
+        if (money_mul(risk_limits_equity(l), MONEY_VALUE_SCALE, self->cfg.max_heat_pct,
+                      RISK_PCT_SCALE + 2, MONEY_VALUE_SCALE, MONEY_ROUND_DOWN, &cap)
+            != 0) {
+            cap = 0;
+        }
+    }
+    s_warn_one(self, &self->warned_heat, "heat_warn", "open risk (heat)", heat, cap,
+               MONEY_VALUE_SCALE, evt, origin);
+}
+
+/* A round trip closed with net PnL `pnl`: the win-rate window (issue 17). When the last
+ * winrate_n trips are in and wins * 100 / n < winrate_min_pct: risk.alert warn "win_rate"
+ * once, re-armed when the rate is back at/above the threshold. */
+static void
+s_on_round_trip(risk_engine_t *self, int64_t pnl, int64_t evt, int64_t origin)
+{
+    int32_t n = (int32_t)self->cfg.winrate_n;
+    if (n <= 0) {
+        return;
+    }
+    if (self->n_trips == n) {
+        self->trip_head = (self->trip_head + 1) % n;
+        self->n_trips--;
+    }
+    self->trip_win[(self->trip_head + self->n_trips) % n] = pnl > 0;
+    self->n_trips++;
+    if (self->n_trips < n) {
+        return;
+    }
+    int32_t wins = 0;
+    for (int32_t i = 0; i < n; i++) {
+        wins += self->trip_win[i];
+    }
+    /* wins / n < min / 100  <=>  wins * 100 * 10^4 < n * min */
+    bool low =
+        (int64_t)wins * 100 * money_pow10(RISK_PCT_SCALE) < (int64_t)n * self->cfg.winrate_min_pct;
+    if (low && !self->warned_winrate) {
+        char m[16], text[CODEC_TEXT_MAX];
+        int64_t m2 = self->cfg.winrate_min_pct;
+        (void)money_rescale(m2, RISK_PCT_SCALE, 2, MONEY_ROUND_HALF_EVEN, &m2);
+        (void)money_fmt(m2, 2, m, sizeof m);
+        snprintf(text, sizeof text, "win rate %d of the last %d round trips (%.1f %%) below %s %%",
+                 wins, n, 100.0 * wins / n, m);
+        s_alert(self, "warn", "win_rate", text, evt, origin);
+    }
+    self->warned_winrate = low;
+}
+
 static void
 s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin)
 {
@@ -199,6 +319,7 @@ s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin)
         s_kill_sweep(self, evt, origin);
     }
     s_stale_eval(self, evt, origin);
+    s_warn_eval(self, evt, origin);
     risk_state_t st = risk_limits_state(self->limits);
     const char *reason = risk_limits_reason(self->limits);
     size_t open = risk_positions_open(self->pos);
@@ -767,13 +888,16 @@ risk_engine_on_exec_position(risk_engine_t *self, const codec_env_t *env,
             if (slot->last_md_evt < env->evt) {
                 slot->last_md_evt = env->evt;
             }
-        } else if (risk_limits_on_trade_closed(self->limits, trip) == 1) {
-            char text[CODEC_TEXT_MAX];
-            snprintf(text, sizeof text,
-                     "%d losing trades in a row: entries paused until the "
-                     "next UTC day or resume",
-                     risk_limits_loss_streak(self->limits));
-            s_alert(self, "warn", "loss_streak", text, env->evt, env->origin);
+        } else {
+            s_on_round_trip(self, trip, env->evt, env->origin);
+            if (risk_limits_on_trade_closed(self->limits, trip) == 1) {
+                char text[CODEC_TEXT_MAX];
+                snprintf(text, sizeof text,
+                         "%d losing trades in a row: entries paused until the "
+                         "next UTC day or resume",
+                         risk_limits_loss_streak(self->limits));
+                s_alert(self, "warn", "loss_streak", text, env->evt, env->origin);
+            }
         }
     }
     s_state_maybe(self, env->evt, env->origin);

@@ -54,7 +54,14 @@ typedef struct {
     int64_t max_heat_pct;       /* RISK_PCT_SCALE: sum of open risk <= equity * pct / 100 */
     int64_t stale_ns;           /* market data older than this on a symbol with a position
                                    or an entry in flight halts entries, event time ns */
+    /* issue 17 early warnings (docs/risk.md "Issue 17 rules"); zero = off */
+    int64_t warn_pct;        /* RISK_PCT_SCALE: risk.alert warn when a limit is this much used
+                                (daily loss, drawdown, trades per hour, heat), (0, 100 %] */
+    int64_t winrate_n;       /* round trips in the win-rate window, <= RISK_WINRATE_MAX */
+    int64_t winrate_min_pct; /* RISK_PCT_SCALE: warn when wins / winrate_n is below it */
 } risk_engine_cfg_t;
+
+#define RISK_WINRATE_MAX 1000 /* winrate_n upper bound */
 
 #define RISK_SL_SIGNAL 0
 #define RISK_SL_PCT    1

@@ -418,11 +418,55 @@ test_reload_keys(void **state)
     }
 }
 
+/* The keys of issue 17 are read (values at their scales) and default to off. */
+static void
+test_issue17_keys(void **state)
+{
+    (void)state;
+    s_write(NULL, NULL);
+    cfg_t *c = ctu_load_file(s_path);
+    risk_config_t *rc = malloc(sizeof *rc);
+    assert_non_null(rc);
+    assert_int_equal(risk_config_read(c, "risk.0", rc), 0);
+    assert_true(rc->engine.limits.max_rejects == 0);
+    assert_true(rc->engine.limits.reject_window_ns == INT64_C(300000000000));
+    assert_true(rc->engine.sizing.reserve_pct == 0 && rc->engine.warn_pct == 0);
+    assert_true(rc->engine.winrate_n == 0 && rc->engine.winrate_min_pct == 400000);
+    assert_false(rc->engine.exits.tp_of_target);
+    cfg_destroy(&c);
+    s_write("RISK", "\"max_rejects\": 5, \"reject_window_s\": 60, \"reserve_pct\": \"20\",\n"
+                    "    \"warn_pct\": \"80\", \"winrate_window\": 10, \"winrate_min_pct\": "
+                    "\"45.5\",\n    ");
+    c = ctu_load_file(s_path);
+    assert_int_equal(risk_config_read(c, "risk.0", rc), 0);
+    assert_true(rc->engine.limits.max_rejects == 5);
+    assert_true(rc->engine.limits.reject_window_ns == INT64_C(60000000000));
+    assert_true(rc->engine.sizing.reserve_pct == 200000);
+    assert_true(rc->engine.warn_pct == 800000);
+    assert_true(rc->engine.winrate_n == 10 && rc->engine.winrate_min_pct == 455000);
+    cfg_destroy(&c);
+    s_write("EXITS", "\"tp_ladder_basis\": \"target_pct\", \"tp_ladder_pct\": [\"100\", "
+                     "\"200\"],\n      \"tp_ladder_close_pct\": [\"50\", \"30\"],\n      ");
+    c = ctu_load_file(s_path);
+    assert_int_equal(risk_config_read(c, "risk.0", rc), 0);
+    assert_true(rc->engine.exits.tp_of_target && rc->engine.exits.n_tp == 2);
+    assert_true(rc->engine.exits.tp_close_pct[1] == 300000);
+    free(rc);
+    cfg_destroy(&c);
+    s_write("RISK", "\"warn_pct\": \"101\",\n    ");
+    s_refused("warn_pct", "risk.warn_pct", "expected");
+    s_write("RISK", "\"winrate_window\": 1001,\n    ");
+    s_refused("winrate_window", "risk.winrate_window", "expected an integer in [0, 1000]");
+    s_write("RISK", "\"reserve_pct\": \"-1\",\n    ");
+    s_refused("reserve_pct", "risk.reserve_pct", "expected");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_values),
+        cmocka_unit_test(test_issue17_keys),
         cmocka_unit_test(test_unknown_keys_every_level),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_reconfigure_changes_next_order_size),

@@ -462,14 +462,91 @@ test_reserve_pct(void **state)
     free(io);
 }
 
+/* ---- item 11: early warnings ------------------------------------------------------------ */
+
+static void
+s_fill(risk_engine_t *eng, int64_t evt, int64_t realized)
+{
+    codec_exec_fill_t f;
+    memset(&f, 0, sizeof f);
+    strcpy(f.venue, "binance-spot");
+    strcpy(f.symbol, "BTCUSDT");
+    strcpy(f.fill_id, "f");
+    f.px_scale = 2;
+    f.qty_scale = 5;
+    f.realized_pnl = realized;
+    f.ts_event = evt;
+    codec_env_t e = s_env(evt);
+    risk_engine_on_exec_fill(eng, &e, &f);
+}
+
+static void
+s_warn80(risk_engine_cfg_t *c)
+{
+    c->warn_pct = 800000;                  /* 80 % */
+    c->limits.max_drawdown_pct = 100000;   /* 10 % */
+    c->limits.max_trades_per_hour = 5;     /* 80 % = 4 entries */
+    c->max_heat_pct = 60000;               /* 6 % */
+    c->sizing.risk_pct = 50000;            /* 5 %: one entry's risk is 500 = 83 % of the heat cap */
+    c->sizing.max_position_pct = 10000000; /* 1000 %: the position cap does not bind */
+    c->winrate_n = 4;
+    c->winrate_min_pct = 500000; /* 50 % */
+}
+
+/* warn_pct 80: daily loss limit 3 % of 10000 = 300: a loss of 200 (66.7 %) is quiet, 250
+ * (83.3 %) warns "daily_loss_warn" once (not again at 260). Heat cap 6 % = 600: an entry
+ * risking 1.53572 x 325.58 = 499.99 (83.3 %) warns "heat_warn". Trades per hour 5: the 4th entry
+ * within the hour warns "trades_per_hour_warn". Drawdown 10 % of the peak 10000 = 1000: equity
+ * 9150 (850, 85 %) warns "drawdown_warn". Win rate under 50 % over the last 4 round trips
+ * (all four closed flat: 0 wins) warns "win_rate". All level warn. On today's code none of
+ * these alerts exists (only the limits themselves, at 100 %). */
+static void
+test_early_warnings(void **state)
+{
+    (void)state;
+    s_io_t *io = calloc(1, sizeof *io);
+    risk_engine_t *eng = s_engine_cfg(io, s_warn80);
+    s_balance(eng, T0, 10000 * E8);
+    s_fill(eng, T0 + SEC, -200 * E8);
+    assert_int_equal(s_alerts(io, "daily_loss_warn", NULL, 0), 0);
+    s_fill(eng, T0 + 2 * SEC, -50 * E8);
+    assert_int_equal(s_alerts(io, "daily_loss_warn", "warn", 0), 1);
+    s_fill(eng, T0 + 3 * SEC, -10 * E8);
+    assert_int_equal(s_alerts(io, "daily_loss_warn", NULL, 0), 1);
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);
+
+    /* entries: each fills and closes flat at once (a round trip with PnL 0: not a win) */
+    for (int k = 0; k < 4; k++) {
+        int64_t t = T0 + (10 + 10 * k) * SEC;
+        s_signal(eng, t, 1);
+        assert_int_equal(io->n_ord, k + 1);
+        assert_int_equal(io->orders[k].qty, 153572);
+        s_exec_order(eng, t + 1, io->orders[k].client_id, "Filled");
+        s_position(eng, t + 2, 153572, 6511420);
+        if (k == 0) {
+            assert_int_equal(s_alerts(io, "heat_warn", "warn", 0), 1);
+        }
+        assert_int_equal(s_alerts(io, "trades_per_hour_warn", NULL, 0), k == 3 ? 1 : 0);
+        s_position(eng, t + 3, 0, 0);
+        assert_int_equal(s_alerts(io, "win_rate", NULL, 0), k == 3 ? 1 : 0);
+    }
+    /* heat: one warning per entry (each flat close re-arms it) */
+    assert_int_equal(s_alerts(io, "heat_warn", NULL, 0), 4);
+    assert_int_equal(s_alerts(io, "drawdown_warn", NULL, 0), 0);
+    s_balance(eng, T0 + 100 * SEC, 9150 * E8);
+    assert_int_equal(s_alerts(io, "drawdown_warn", "warn", 0), 1);
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);
+    risk_engine_destroy(&eng);
+    free(io);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reject_breaker),
-        cmocka_unit_test(test_tp_split_rest_trails),
-        cmocka_unit_test(test_partial_tp_half_way),
-        cmocka_unit_test(test_reserve_pct),
+        cmocka_unit_test(test_reject_breaker),      cmocka_unit_test(test_tp_split_rest_trails),
+        cmocka_unit_test(test_partial_tp_half_way), cmocka_unit_test(test_reserve_pct),
+        cmocka_unit_test(test_early_warnings),
     };
     return cmocka_run_group_tests_name("risk_issue17", tests, NULL, NULL);
 }
