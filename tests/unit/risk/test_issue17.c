@@ -540,13 +540,68 @@ test_early_warnings(void **state)
     free(io);
 }
 
+/* ---- untested until issue 17: the per-asset refusal --------------------------------------- */
+
+static int64_t s_per_asset;
+
+static void
+s_per_asset_cfg(risk_engine_cfg_t *c)
+{
+    c->limits.max_open_positions = 3;
+    c->max_open_per_asset = s_per_asset;
+}
+
+/* BTC long open on binance-spot: a BTCUSDT buy on bybit-spot is the same base asset, refused
+ * "max_open_per_asset" with max_open_per_asset 1 (no order; max_open_positions 3 would allow
+ * it), sent with 2. */
+static void
+test_per_asset_refusal(void **state)
+{
+    (void)state;
+    instr_t bybit = k_spot;
+    snprintf(bybit.venue, sizeof bybit.venue, "bybit-spot");
+    for (int lim = 1; lim <= 2; lim++) {
+        s_io_t *io = calloc(1, sizeof *io);
+        s_per_asset = lim;
+        risk_engine_t *eng = s_engine_cfg(io, s_per_asset_cfg);
+        assert_int_equal(risk_engine_add_instrument(eng, &bybit), 0);
+        s_balance(eng, T0, 10000 * E8);
+        s_signal(eng, T0 + SEC, 1);
+        assert_int_equal(io->n_ord, 1);
+        s_position(eng, T0 + 2 * SEC, 7678, 6511420);
+        codec_sig_signal_t sg;
+        memset(&sg, 0, sizeof sg);
+        strcpy(sg.strategy, "ema_rsi.bybit");
+        strcpy(sg.venue, "bybit-spot");
+        strcpy(sg.symbol, "BTCUSDT");
+        sg.side = 1;
+        sg.confidence = 80;
+        sg.px_scale = 2;
+        sg.ref_px = 6511420;
+        sg.sl_px = 6478862;
+        codec_env_t e = s_env(T0 + 3 * SEC);
+        risk_engine_on_signal(eng, &e, &sg);
+        if (lim == 1) {
+            assert_int_equal(io->n_ord, 1);
+            int r = s_last(io, "risk.reject", 0);
+            assert_string_equal(io->bodies[r].reject.reason, "max_open_per_asset");
+            assert_string_equal(io->bodies[r].reject.strategy, "ema_rsi.bybit");
+        } else {
+            assert_int_equal(io->n_ord, 2);
+            assert_string_equal(io->orders[1].venue, "bybit-spot");
+        }
+        risk_engine_destroy(&eng);
+        free(io);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reject_breaker),      cmocka_unit_test(test_tp_split_rest_trails),
         cmocka_unit_test(test_partial_tp_half_way), cmocka_unit_test(test_reserve_pct),
-        cmocka_unit_test(test_early_warnings),
+        cmocka_unit_test(test_early_warnings),      cmocka_unit_test(test_per_asset_refusal),
     };
     return cmocka_run_group_tests_name("risk_issue17", tests, NULL, NULL);
 }

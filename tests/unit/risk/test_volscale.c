@@ -41,6 +41,8 @@
 typedef struct {
     int found;
     codec_sig_ind_t ctx;
+    codec_sig_ind_t set[2]; /* the indicator set's messages of the bar (atr14 among them) */
+    int n_set;
     int64_t evt;
 } s_cap_t;
 
@@ -57,12 +59,16 @@ s_sig_pub(void *arg, const char *topic, codec_type_t type, const void *body, int
         return 0;
     }
     const codec_sig_ind_t *ind = body;
-    if (ind->n == 0 || strcmp(ind->names[0], "regime") != 0) {
-        return 0;
-    }
     s_cap_t *c = ind->ts_event == HI_START + 60 * NS   ? &s_hi
                  : ind->ts_event == LO_START + 60 * NS ? &s_lo
                                                        : NULL;
+    if (c && ind->n > 0 && strcmp(ind->names[0], "regime") != 0 && c->n_set < 2) {
+        c->set[c->n_set++] = *ind;
+        return 0;
+    }
+    if (ind->n == 0 || strcmp(ind->names[0], "regime") != 0) {
+        return 0;
+    }
     if (c) {
         c->found++;
         c->ctx = *ind;
@@ -143,9 +149,10 @@ s_risk_pub(void *arg, const char *topic, codec_type_t type, const void *body, in
     return 0;
 }
 
-/* Qty of a long entry at the captured bar: ref = close, sl = close - 455.00. */
-static int64_t
-s_entry_qty(const s_cap_t *c, int64_t close, bool vol_on)
+/* The entry order of a long at the captured bar: ref = close, the signal's sl = close -
+ * 455.00; stop_mode sl_mode (RISK_SL_PCT 0.5 %, RISK_SL_ATR 2 x atr14 of the bar's sig.ind). */
+static codec_risk_order_t
+s_entry(const s_cap_t *c, int64_t close, bool vol_on, int sl_mode)
 {
     risk_engine_cfg_t cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -158,6 +165,9 @@ s_entry_qty(const s_cap_t *c, int64_t close, bool vol_on)
     strcpy(cfg.asset, "USDT");
     risk_scale_defaults(&cfg.scale);
     cfg.scale.vol_on = vol_on;
+    cfg.sl_mode = sl_mode;
+    cfg.sl_pct = 5000;       /* 0.5 % */
+    cfg.sl_atr_mult = 20000; /* 2 x ATR */
     codec_risk_order_t last;
     memset(&last, 0, sizeof last);
     risk_io_t io = { .publish = s_risk_pub, .send_order = s_send, .arg = &last };
@@ -181,6 +191,8 @@ s_entry_qty(const s_cap_t *c, int64_t close, bool vol_on)
     risk_engine_on_exec_balance(eng, &e, &b);
     snprintf(e.src, sizeof e.src, "signal.0");
     risk_engine_on_ind(eng, &e, &c->ctx);
+    risk_engine_on_ind(eng, &e, &c->set[0]);
+    risk_engine_on_ind(eng, &e, &c->set[1]);
     codec_sig_signal_t s;
     memset(&s, 0, sizeof s);
     strcpy(s.strategy, "ema_rsi.btc");
@@ -195,7 +207,13 @@ s_entry_qty(const s_cap_t *c, int64_t close, bool vol_on)
     risk_engine_on_signal(eng, &e, &s);
     assert_string_equal(last.intent, "entry");
     risk_engine_destroy(&eng);
-    return last.qty;
+    return last;
+}
+
+static int64_t
+s_entry_qty(const s_cap_t *c, int64_t close, bool vol_on)
+{
+    return s_entry(c, close, vol_on, RISK_SL_SIGNAL).qty;
 }
 
 static void
@@ -230,6 +248,30 @@ test_volatility_multiplier_real_bars(void **state)
     assert_int_equal(s_entry_qty(&s_lo, 9094389, false), 2197);
 }
 
+/* Untested until issue 17: stop_mode "atr" and "pct" on real bars.
+ * ATR: volscale_expected.py gives atr14 85.012850 at the high-volatility bar (close 91000.00);
+ * risk takes sig.ind atr14 to the cent half-even, 85.01, so the stop is 91000.00 - 2 x 85.01 =
+ * 90829.98 (on the 0.01 tick), distance 170.02, raw qty 10 / 170.02 = 0.05881661 BTC = 5352
+ * USDT, above the 50 % cap: qty = 5000 / 91000 = 0.05494505 -> 0.05494.
+ * pct: at the low-volatility bar, close 90943.89, 0.5 % = 454.71945 rounded up to the cent
+ * 454.72, stop 90489.17, qty 10 / 454.72 = 0.02199155 -> 0.02199. The signal's own stop
+ * (455.00 below) is not used in either mode. */
+static void
+test_stop_modes_real_bars(void **state)
+{
+    (void)state;
+    assert_int_equal(s_hi.found, 1); /* filled by test_volatility_multiplier_real_bars */
+    assert_true(s_value(&s_hi.set[0], "atr14") >= 0 || s_value(&s_hi.set[1], "atr14") >= 0);
+    codec_risk_order_t o = s_entry(&s_hi, 9100000, false, RISK_SL_ATR);
+    assert_int_equal(o.sl_px, 9082998);
+    assert_int_equal(o.qty, 5494);
+    o = s_entry(&s_lo, 9094389, false, RISK_SL_PCT);
+    assert_int_equal(o.sl_px, 9048917);
+    assert_int_equal(o.qty, 2199);
+    o = s_entry(&s_lo, 9094389, false, RISK_SL_SIGNAL);
+    assert_int_equal(o.sl_px, 9094389 - 45500);
+}
+
 /* Issue 17 item 5: signal's context `session` and risk's session multiplier name the same
  * session at every minute of a day (they disagreed: NY 12-21 UTC in signal, 13-22 in risk, so
  * at 12:xx signal said LONDON_NY_OVERLAP and risk LONDON, at 21:xx signal ASIAN and risk NY).
@@ -258,6 +300,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_volatility_multiplier_real_bars),
         cmocka_unit_test(test_sessions_agree),
+        cmocka_unit_test(test_stop_modes_real_bars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
