@@ -446,6 +446,79 @@ test_real_candles(void **state)
     csv_free(&csv);
 }
 
+/* Untested until issue 17: MACD divergence (the rejection's macd_div precondition) on the real
+ * candles of the TA-Lib file, judged from TA-Lib's own macd_hist column: while a rejection setup
+ * is FORMING (formed on bar f), bar r > f is a divergence when its high is above bar f's and
+ * TA-Lib's histogram is below bar f's. Every ACTIVE event listing macd_div must be such a bar,
+ * and every such bar of a FORMING setup must make it ACTIVE with macd_div listed. */
+static void
+test_macd_divergence_real_bars(void **state)
+{
+    (void)state;
+    strategy_t *s = s_new("");
+    csv_t csv;
+    assert_int_equal(csv_load(&csv, BTC_CSV), 0);
+    int c_hist = csv_col(&csv, "macd_hist");
+    assert_true(c_hist > 0);
+    instr_t in = { .venue = "binance-spot",
+                   .symbol = "BTCUSDT",
+                   .px_scale = 2,
+                   .qty_scale = 8,
+                   .tick = 1,
+                   .step = 1 };
+    size_t f = 0;
+    bool forming = false;
+    int n_div = 0;
+    for (size_t r = 1; r < csv.n_rows; r++) {
+        char **row = csv.cells[r];
+        codec_sig_bar_t b;
+        assert_int_equal(csv_bar_1m(row, 8, &b), 0);
+        /* TA-Lib's verdict for this bar against the forming bar, before the strategy runs */
+        bool div = false;
+        if (forming && r > f && row[c_hist][0] && csv.cells[f][c_hist][0]) {
+            div = strtod(row[2], NULL) > strtod(csv.cells[f][2], NULL)
+                  && strtod(row[c_hist], NULL) < strtod(csv.cells[f][c_hist], NULL);
+        }
+        codec_sig_signal_t sig;
+        (void)strategy_on_bar(s, &b, b.end_ns, &in, &sig);
+        codec_sig_setup_t ev[SETUP_MAX_EVENTS];
+        int n_ev = s_events(s, ev);
+        bool active_div = false, still_forming = forming;
+        for (int k = 0; k < n_ev; k++) {
+            if (strcmp(ev[k].kind, "resistance_rejection") != 0) {
+                continue;
+            }
+            if (strcmp(ev[k].state, "ACTIVE") == 0) {
+                active_div = active_div || strstr(ev[k].reason, "macd_div") != NULL;
+            }
+            if (strcmp(ev[k].state, "FORMING") == 0) {
+                f = r;
+                still_forming = true;
+            } else {
+                still_forming = false; /* ACTIVE, TRIGGERED or INVALIDATED */
+            }
+        }
+        /* an invalidation on this bar comes before the divergence check (expired / through) */
+        bool invalidated = false;
+        for (int k = 0; k < n_ev; k++) {
+            invalidated = invalidated
+                          || (strcmp(ev[k].kind, "resistance_rejection") == 0
+                              && strcmp(ev[k].state, "INVALIDATED") == 0);
+        }
+        if (active_div) {
+            assert_true(div);
+            n_div++;
+        } else if (div && !invalidated) {
+            fail_msg("row %zu: TA-Lib says divergence but the setup did not activate on it", r);
+        }
+        forming = still_forming;
+    }
+    print_message("macd divergence on real candles: %d activations\n", n_div);
+    assert_true(n_div > 0);
+    strategy_destroy(&s);
+    csv_free(&csv);
+}
+
 /* ---- issue 17 item 9: setup gates ------------------------------------------------------- */
 
 /* vol_decline_k: the retest bar 32 of the breakdown has volume 1 against vol_ma20 (18 + 5 + 1)
@@ -649,13 +722,10 @@ main(void)
 {
     log_init("test_strat_setups", LOG_ERROR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rejection),
-        cmocka_unit_test(test_rejection_other_scale),
-        cmocka_unit_test(test_breakdown),
-        cmocka_unit_test(test_events),
-        cmocka_unit_test(test_real_candles),
-        cmocka_unit_test(test_vol_decline_k),
-        cmocka_unit_test(test_daily_gate_real_bars),
+        cmocka_unit_test(test_rejection),          cmocka_unit_test(test_rejection_other_scale),
+        cmocka_unit_test(test_breakdown),          cmocka_unit_test(test_events),
+        cmocka_unit_test(test_real_candles),       cmocka_unit_test(test_macd_divergence_real_bars),
+        cmocka_unit_test(test_vol_decline_k),      cmocka_unit_test(test_daily_gate_real_bars),
         cmocka_unit_test(test_level_4h_real_bars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
