@@ -15,6 +15,10 @@
  *  io->send_order (so every order of a step is acknowledged before the step's barrier):
  *    accepted -> risk.order; refused -> risk.reject (executor's reason);
  *    no answer -> risk.alert "executor_timeout", state HALTED until "resume".
+ *  Reject breaker (limits.h risk_limits_on_reject): every order the executor refuses and every
+ *  exec.order "Rejected" of an order it had accepted counts; at max_rejects within the window
+ *  risk.alert error "reject_breaker" and PAUSED until resume. Early warnings (warn_pct,
+ *  winrate_n): risk.alert warn once per episode, evaluated with every state evaluation.
  *  Publishes risk.state the first time and whenever state, reason or open count changes.
  *  Time: only envelope event times; never a clock.
  */

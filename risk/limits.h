@@ -4,7 +4,8 @@
  *  Not:   positions (risk/positions), sizing, exits: exits are never refused here.
  *  State: HALTED while any halt cause holds: equity unknown (no exec.balance yet), executor
  *         did not answer (latched until risk_limits_resume), daily loss limit hit (until the
- *         next UTC day of event time). Else PAUSED while the operator paused. Else RUNNING.
+ *         next UTC day of event time). Else PAUSED while the operator paused (or a loss streak
+ *         or the reject breaker holds). Else RUNNING.
  *         Entries need RUNNING; exits are always allowed.
  *  Daily loss: day = floor(event ns / 86400 s) (UTC days: the Unix epoch is midnight UTC and
  *         has no leap seconds). daily_pnl = sum over that day's exec.fill of
