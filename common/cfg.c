@@ -737,7 +737,7 @@ cfg_check_keys(cfg_t *self, const char *path, const char *const *known)
 
 const char *const cfg_sections[] = { "mode",      "run_dir",  "log_level", "account", "endpoints",
                                      "venue_sim", "feed",     "signal",    "risk",    "executor",
-                                     "recorder",  "security", NULL };
+                                     "recorder",  "security", "sessions", NULL };
 
 int
 cfg_check_top(cfg_t *self)
