@@ -48,6 +48,11 @@ int pipeline_run(pipeline_t *self);
 
 const pipeline_stats_t *pipeline_stats(const pipeline_t *self);
 
+/* The loaded data (tools/venue-sim/source.h: files read, bad rows skipped, kline gaps).
+ * Borrowed, valid until pipeline_destroy. */
+#include "tools/venue-sim/source.h"
+const source_t *pipeline_source(const pipeline_t *self);
+
 /* The run id stamped on every row of the database (common/runid.h runid_make: a new one per
  * backtest; a clean end marks the run clean in the `runs` table). Borrowed. */
 const char *pipeline_run_id(const pipeline_t *self);

@@ -505,6 +505,7 @@ venuesim_config_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_
     if ((from != INT64_MIN || to != INT64_MAX) && source_count(src) == 0) {
         char a[40], b[40], span[100] = "no data files";
         int64_t lo = INT64_MAX, hi = INT64_MIN;
+        const char *tf, *tt;
         for (size_t i = 0; i < source_files(src); i++) {
             const source_file_t *f = source_file(src, i);
             if (f->frames > 0) {
@@ -518,10 +519,16 @@ venuesim_config_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_
         } else if (source_files(src) > 0) {
             snprintf(span, sizeof span, "the files hold no frames");
         }
+        if (cfg_str(cfg, "venue_sim.from", "", &tf) != 0) {
+            return -1;
+        }
+        char fs[64];
+        snprintf(fs, sizeof fs, "%s", tf[0] ? tf : "(start)");
+        if (cfg_str(cfg, "venue_sim.to", "", &tt) != 0) {
+            return -1;
+        }
         return cfg_fail(cfg, from != INT64_MIN ? "venue_sim.from" : "venue_sim.to",
-                        "no data in %s..%s; %s",
-                        from != INT64_MIN ? venuesim_fmt_time(from, a, sizeof a) : "(start)",
-                        to != INT64_MAX ? venuesim_fmt_time(to, b, sizeof b) : "(end)", span);
+                        "no data in %s..%s; %s", fs, tt[0] ? tt : "(end)", span);
     }
     return 0;
 }

@@ -623,6 +623,7 @@ source_load_klines(source_t *self, const char *path, const char *symbol, source_
     ssize_t len;
     int rc = 0;
     bool first = true;
+    self->files[self->n_files - 1].klines = true;
     char frame[KLINES_FRAME_MAX];
     char key[K_KEY_MAX];
     char why[256];

@@ -55,6 +55,7 @@ typedef struct {
     uint64_t frames;    /* frames read (acks, snapshots and bad lines not counted) */
     uint64_t kept;      /* of those, inside the window and not repeated */
     uint64_t bad;       /* bad lines skipped (not strict) */
+    bool klines;        /* loaded as a kline CSV */
     bool header;        /* a kline CSV that started with the header line */
     int64_t first_ms;   /* earliest event time read (a kline: its open time); 0 if none */
     int64_t last_ms;    /* latest exclusive end (a kline: E; else event time + 1); 0 if none */
