@@ -449,7 +449,9 @@ cfg_put(cfg_t *self, const char *path, json_t *value, const char *origin)
             parent[pl] = '\0';
             const char *key = path + (path[cut] == '.' ? cut + 1 : 0);
             json_t *p = pl ? s_lookup(self, parent) : self->root;
-            if (json_is_object(p) && *key && !strpbrk(key, "[]")) {
+            /* a key holding dots is only added under an existing parent: "a.b" alone is
+             * the key b of a, never a new top-level key "a.b" */
+            if (json_is_object(p) && *key && !strpbrk(key, pl ? "[]" : "[].")) {
                 rc = json_object_set(p, key, value);
             }
         }
