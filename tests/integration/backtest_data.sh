@@ -110,6 +110,33 @@ eq "a gap: exit 0" "$rc" 0
 check "a gap: counted and the longest named ($from .. $to)" \
     grep -q "^  gaps         1 (10 minutes missing), longest $from .. $to (10 minutes)" "$dir/gap.out"
 
+# 5b. the recorded formats, found by content (copies under names that say nothing): the same
+# record as the config naming the same files; a spot .gz copy goes to binance_spot_file
+cp data/bybit_v5/bybit_v5_linear_frames.jsonl "$dir/one.jsonl"
+cp data/bybit_v5/bybit_v5_spot_frames.jsonl "$dir/two.jsonl"
+cp data/binance/usdm_btcusdt_20240808.gz "$dir/three.gz"
+cp data/binance/spot_btcusdt_20240808.gz "$dir/four.gz"
+run own
+run rec --data "$dir/one.jsonl" "$dir/two.jsonl" "$dir/three.gz" \
+    data/candles/binance_spot_btcusdt_1m/BTCUSDT-1m-2025-11-01.csv \
+    data/candles/binance_spot_btcusdt_1m/BTCUSDT-1m-2025-11-02.csv
+eq "recorded files by content: exit 0" "$rc" 0
+for t in fills book_top candles "trades:venue, symbol, evt, px, qty, side, trade_id"; do
+    cols=${t#*:}
+    t=${t%%:*}
+    [ "$cols" = "$t" ] && cols="*"
+    q="SELECT $cols FROM $t ORDER BY id"
+    # all columns but the row ids and the run id (first two, last) when "*"
+    strip() { if [ "$cols" = "*" ]; then cut -d'|' -f3- | sed 's/|[^|]*$//'; else cat; fi; }
+    check "recorded files by content: the same $t as the config's files" \
+        [ "$(sql "$dir/rec.db" "$q" | strip)" = "$(sql "$dir/own.db" "$q" | strip)" ]
+done
+frames() { sed -n 's/^  data  *\([0-9]*\) frames.*/\1/p' "$1"; }
+spot=$(zcat "$dir/four.gz" | grep -c '^[0-9]* {"stream"')
+run spot --data "$dir/four.gz"
+eq "a spot .gz by content: its $spot frames join the timeline" "$(frames "$dir/spot.out")" "$(($(frames "$dir/own.out") + spot))"
+grep -h "^  data  " "$dir/own.out" "$dir/spot.out" | sed 's/^/# /'
+
 # 6. bad input: exit 2, a message naming the file, symbol or range, and no report
 bad() { # bad NAME PATTERN ARGS...
     name=$1 pat=$2
