@@ -1,7 +1,8 @@
 # backtest_data.sh - backtest --data/--symbol/--from/--to/--skip-bad on a trader's own files
 # (docs/backtest.md "Your own data"). Fixtures are made here from the bundled 2025-11-03 and
 # -04 Binance kline files (microsecond times, no header): the same days with a header line,
-# with millisecond times (the last three digits of open_time and close_time cut), both; a copy
+# with millisecond times (the last three digits of open_time and close_time cut), both, zipped
+# as data.binance.vision serves them (with .CHECKSUM files beside), as one monthly file; a copy
 # with one row made bad; a copy with ten minutes cut out; a copy renamed for BTCUSDC (listed
 # in the bundled Binance spot and USD-M exchange info with BTCUSDT's tick and step).
 # Checks: the four variants give the same fills; a bad row stops the run naming file:line
@@ -16,7 +17,8 @@ C=data/candles/binance_spot_btcusdt_1m
 D3=$C/BTCUSDT-1m-2025-11-03.csv
 D4=$C/BTCUSDT-1m-2025-11-04.csv
 HDR="open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore"
-mkdir -p "$dir/us" "$dir/hdr" "$dir/ms" "$dir/mshdr" "$dir/bad" "$dir/gap" "$dir/usdc"
+mkdir -p "$dir/us" "$dir/hdr" "$dir/ms" "$dir/mshdr" "$dir/bad" "$dir/gap" "$dir/usdc" \
+    "$dir/zip" "$dir/month"
 for f in "$D3" "$D4"; do
     b=$(basename "$f")
     cp "$f" "$dir/us/$b"
@@ -25,7 +27,10 @@ for f in "$D3" "$D4"; do
         "$f" >"$dir/ms/$b"
     { echo "$HDR"; cat "$dir/ms/$b"; } >"$dir/mshdr/$b"
     cp "$f" "$dir/usdc/$(echo "$b" | sed 's/^BTCUSDT/BTCUSDC/')"
+    (cd "$dir/zip" && cp "$ROOT/$f" . && zip -q "${b%.csv}.zip" "$b" && rm "$b" &&
+        echo "sha256 of the zip" >"${b%.csv}.zip.CHECKSUM") # as data.binance.vision serves it
 done
+cat "$D3" "$D4" >"$dir/month/BTCUSDT-1m-2025-11.csv" # a monthly file: the days in one
 eq "fixture: the bundled open times are microseconds (16 digits)" \
     "$(head -n 1 "$D3" | cut -d, -f1 | tr -d '\n' | wc -c)" 16
 eq "fixture: the ms copy's open times are milliseconds (13 digits)" \
@@ -43,7 +48,7 @@ fills() { sql "$1" "SELECT venue, symbol, side, px, qty, fee, realized_pnl, make
 bars() { sql "$1" "SELECT count(*) FROM candles WHERE topic_kind = 'md.kline' AND venue = 'binance-spot' AND tf_s = 60"; }
 
 # 1. the same days as µs / µs with header / ms / ms with header: the same fills
-for v in us hdr ms mshdr; do
+for v in us hdr ms mshdr zip month; do
     run "$v" --data "$dir/$v"
     eq "$v: exit 0" "$rc" 0
     eq "$v: all $rows bars replayed" "$(bars "$dir/$v.db")" "$rows"
@@ -51,7 +56,7 @@ for v in us hdr ms mshdr; do
 done
 n_fills=$(sql "$dir/us.db" "SELECT count(*) FROM fills")
 check "the two days trade ($n_fills fills)" [ "$n_fills" -gt 0 ]
-for v in hdr ms mshdr; do
+for v in hdr ms mshdr zip month; do
     check "$v: the same fills as the µs files without header" [ "$(fills "$dir/$v.db")" = "$(fills "$dir/us.db")" ]
 done
 check "no gap in the bundled days" grep -q "^  gaps         0 (no minute missing)" "$dir/us.out"
@@ -156,7 +161,7 @@ bad date "--from 2025-13-01: expected a UTC date" --data "$dir/us" --from 2025-1
 printf 'hello\nworld\n' >"$dir/notes.txt"
 bad format "--data $dir/notes.txt: unreadable format" --data "$dir/notes.txt"
 printf 'PK\003\004rest' >"$dir/BTCUSDT-1m-2025-11.zip"
-bad zip "a zip archive" --data "$dir/BTCUSDT-1m-2025-11.zip"
+bad zip "a zip archive we cannot read" --data "$dir/BTCUSDT-1m-2025-11.zip"
 : >"$dir/empty.csv"
 bad empty "--data $dir/empty.csv: no data rows" --data "$dir/empty.csv"
 

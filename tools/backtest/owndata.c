@@ -19,6 +19,7 @@
 #include "feed/exinfo.h"
 #include "tools/venue-sim/config.h"
 #include "tools/venue-sim/klines.h"
+#include "tools/venue-sim/unzip.h"
 
 #define K_SCAN_LINES 200 /* lines looked at to tell a category from the content */
 
@@ -170,8 +171,9 @@ s_expand(s_files_t *f, const char *path, char *err, size_t cap)
     int rc = 0;
     while (rc == 0 && (e = readdir(d)) != NULL) {
         char full[PATH_MAX];
-        if (e->d_name[0] == '.') {
-            continue;
+        size_t nl = strlen(e->d_name);
+        if (e->d_name[0] == '.' || (nl > 9 && strcmp(e->d_name + nl - 9, ".CHECKSUM") == 0)) {
+            continue; /* hidden, or data.binance.vision's checksum next to each .zip */
         }
         snprintf(full, sizeof full, "%s/%s", path, e->d_name);
         if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && s_files_add(f, full) != 0) {
@@ -281,12 +283,19 @@ s_detect_gz(const char *path, s_fmt_t *fmt, char *err, size_t cap)
     return 0;
 }
 
-/* Text: Bybit v5 JSON lines, or a Binance kline CSV. */
+/* Text: Bybit v5 JSON lines, or a Binance kline CSV (also the first member of a zip). */
 static int
-s_detect_text(const char *path, s_fmt_t *fmt, char *err, size_t cap)
+s_detect_text(const char *path, bool zip, s_fmt_t *fmt, char *err, size_t cap)
 {
-    FILE *fp = fopen(path, "r");
+    char member[256];
+    FILE *fp = unzip_open(path, member, sizeof member);
     if (!fp) {
+        if (zip) {
+            return s_err(err, cap,
+                         "--data %s: a zip archive we cannot read (%s): unzip it and give the "
+                         ".csv",
+                         path, strerror(errno));
+        }
         return s_err(err, cap, "--data %s: cannot open: %s", path, strerror(errno));
     }
     char *line = NULL;
@@ -314,6 +323,13 @@ s_detect_text(const char *path, s_fmt_t *fmt, char *err, size_t cap)
                 json = j && (json_object_get(j, "topic") || json_object_get(j, "op"));
                 json_decref(j);
             }
+            if (zip && json) {
+                rc = s_err(err, cap,
+                           "--data %s: a zip archive of %s, not of a kline CSV: unzip it and "
+                           "give the file",
+                           path, member);
+                break;
+            }
             if (!json) {
                 if (klines_is_header(line, (size_t)len) || commas == 11
                     || klines_frame(line, (size_t)len, "BTCUSDT", frame, sizeof frame, &flen, &e)
@@ -324,9 +340,10 @@ s_detect_text(const char *path, s_fmt_t *fmt, char *err, size_t cap)
                     char q[80];
                     s_quote(q, sizeof q, line);
                     rc = s_err(err, cap,
-                               "--data %s: unreadable format: not a Binance kline CSV, Bybit v5 "
-                               "JSON lines or a Binance combined-stream .gz (first line: \"%s\")",
-                               path, q);
+                               "--data %s: unreadable format: not a Binance kline CSV (or its "
+                               ".zip), Bybit v5 JSON lines or a Binance combined-stream .gz "
+                               "(first line%s%s: \"%s\")",
+                               path, zip ? " of " : "", zip ? member : "", q);
                 }
                 break;
             }
@@ -365,13 +382,7 @@ s_detect(const char *path, s_fmt_t *fmt, char *err, size_t cap)
     if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
         return s_detect_gz(path, fmt, err, cap);
     }
-    if (got == 4 && memcmp(m, "PK\x03\x04", 4) == 0) {
-        return s_err(err, cap,
-                     "--data %s: a zip archive (as data.binance.vision serves them): unzip it "
-                     "first (unzip %s) and give the .csv",
-                     path, path);
-    }
-    return s_detect_text(path, fmt, err, cap);
+    return s_detect_text(path, got == 4 && memcmp(m, "PK\x03\x04", 4) == 0, fmt, err, cap);
 }
 
 /* "ETHUSDT" of data.binance.vision's "ETHUSDT-1m-2025-11-03.csv" (or "-2025-11.csv"), into

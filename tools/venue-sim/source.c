@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "tools/venue-sim/klines.h"
+#include "tools/venue-sim/unzip.h"
 
 #define K_BLOCK_SIZE (size_t)(4u << 20) /* arena block, bytes */
 #define K_KEY_MAX    128                /* longest topic / stream name kept */
@@ -610,8 +611,16 @@ source_load_klines(source_t *self, const char *path, const char *symbol, source_
         errno = EINVAL;
         return -1;
     }
-    FILE *fp = fopen(path, "r");
+    FILE *fp = unzip_open(path, NULL, 0); /* a data.binance.vision .zip as it is served */
     if (!fp) {
+        if (errno == EINVAL || errno == ENOTSUP) {
+            snprintf(self->err, sizeof self->err, "%s: a zip archive whose first member %s", path,
+                     errno == EINVAL
+                         ? "has a damaged header"
+                         : "we cannot read (zip64, "
+                           "encrypted, or not stored/deflate): unzip it and give the .csv");
+            errno = EINVAL;
+        }
         return -1;
     }
     if (s_file(self, path, kind) != 0) {
