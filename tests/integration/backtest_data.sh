@@ -8,7 +8,8 @@
 # Checks: the four variants give the same fills; a bad row stops the run naming file:line
 # without --skip-bad and is counted with it; --from/--to narrow the bars to the count taken
 # from the files; --symbol moves every symbol-scoped key; a gap is counted and named; each bad
-# input exits 2 with its message and no report; venue-sim itself refuses a bad row at start.
+# input exits 2 with its message and no report; venue-sim itself refuses a bad row at start;
+# the group's replay (venue-sim) keeps the same window as the backtest.
 . tests/integration/lib.inc
 
 cfg=$(make_config data tests/integration/small.json max)
@@ -170,5 +171,27 @@ jq --arg f "$dir/bad/$(basename "$D3")" '.venue_sim.binance_kline_csv = [$f]' "$
 timeout 20 "$BIN/venue-sim" -c "$dir/vs_bad.json" -i venue-sim.0 >"$dir/vs.out" 2>&1
 eq "venue-sim with a bad row: exit 2" "$?" 2
 check "venue-sim names file:line" grep -q "$(basename "$D3"):100: open \"abc\"" "$dir/vs.out"
+
+# 8. the window is venue-sim's (venue_sim.from/to): the group's replay keeps the same bars
+# and makes the same fills as the backtest's --from/--to
+base=$cfg
+d0=$dir
+want=$(awk -F, -v a="$(date -u -d 2025-11-01T06:00:00Z +%s)000000" \
+    -v b="$(date -u -d 2025-11-02T09:00:00Z +%s)000000" '$1 >= a && $1 + 60000000 <= b' \
+    "$C/BTCUSDT-1m-2025-11-01.csv" "$C/BTCUSDT-1m-2025-11-02.csv" | wc -l)
+gcfg=$(make_config groupwin tests/integration/small.json max)
+jq '.venue_sim.from = "2025-11-01T06:00" | .venue_sim.to = "2025-11-02T09:00Z"' "$gcfg" >"$gcfg.tmp" &&
+    mv "$gcfg.tmp" "$gcfg"
+check "the group replays the window venue_sim.from .. venue_sim.to" run_group "$gcfg"
+g=$(dirname "$gcfg")/tradepipe.db
+dir=$d0
+run bwin --from 2025-11-01T06:00 --to 2025-11-02T09:00Z
+eq "backtest --from/--to on the config's own data: exit 0" "$rc" 0
+eq "the group's bars: those of the window in the files" "$(bars "$g")" "$want"
+eq "the backtest's bars: the same" "$(bars "$dir/bwin.db")" "$want"
+nf=$(sql "$g" "SELECT count(*) FROM fills")
+check "the group and the backtest make the same fills in the window ($nf)" \
+    [ "$(fills "$g")" = "$(fills "$dir/bwin.db")" ]
+cfg=$base
 
 finish
