@@ -156,6 +156,7 @@ bad() { # bad NAME PATTERN ARGS...
 }
 bad missing "--data $dir/nope.csv: cannot open: No such file or directory" --data "$dir/nope.csv"
 bad symbol "--symbol ZZZUSDT: unknown symbol" --symbol ZZZUSDT
+bad othersym "BTCUSDT-1m-2025-11-01.csv's name says BTCUSDT klines: give ETHUSDT's files with --data" --symbol ETHUSDT
 bad range "the range is empty" --data "$dir/us" --from 2025-11-05 --to 2025-11-04
 bad nodata "no data in 2025-12-01..2025-12-02; the files span" --data "$dir/us" --from 2025-12-01 --to 2025-12-02
 bad date "--from 2025-13-01: expected a UTC date" --data "$dir/us" --from 2025-13-01

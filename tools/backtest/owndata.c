@@ -208,7 +208,7 @@ s_name_has(const char *path, const char *word)
     return strstr(lower, word) != NULL;
 }
 
-/* The first line of up to `max` bytes (no newline) of a stream read by `next`, "" if none. */
+/* `line` for a message: at most 60 characters, unprintable ones as '?', "..." if cut. */
 static void
 s_quote(char *out, size_t cap, const char *line)
 {
@@ -331,7 +331,8 @@ s_detect_text(const char *path, bool zip, s_fmt_t *fmt, char *err, size_t cap)
                 break;
             }
             if (!json) {
-                if (klines_is_header(line, (size_t)len) || commas == 11
+                if (klines_is_header(line, (size_t)len)
+                    || (isdigit((unsigned char)line[0]) && commas == 11)
                     || klines_frame(line, (size_t)len, "BTCUSDT", frame, sizeof frame, &flen, &e)
                            == 0) {
                     *fmt = F_KLINES; /* a bad first row is reported by the loader, file:line */
@@ -717,6 +718,33 @@ s_apply_data(const owndata_t *self, cfg_t *cfg, char *err, size_t cap)
     return rc;
 }
 
+/* --symbol without --data: the config's kline CSVs must not be named for another symbol
+ * (BTCUSDT's prices replayed as ETHUSDT's). */
+static int
+s_config_names(cfg_t *cfg, const char *sym_arg, char *err, size_t cap)
+{
+    char want[INSTR_SYM_MAX];
+    size_t i;
+    for (i = 0; sym_arg[i] && i + 1 < sizeof want; i++) {
+        want[i] = (char)toupper((unsigned char)sym_arg[i]);
+    }
+    want[i] = '\0';
+    int n = cfg_array_len(cfg, "venue_sim.binance_kline_csv");
+    for (int k = 0; k < n; k++) {
+        char key[64], named[INSTR_SYM_MAX];
+        const char *path;
+        snprintf(key, sizeof key, "venue_sim.binance_kline_csv[%d]", k);
+        if (cfg_str(cfg, key, "", &path) == 0 && s_name_symbol(path, named, sizeof named)
+            && strcmp(named, want) != 0) {
+            return s_err(err, cap,
+                         "--symbol %s: %s:%d: %s: %s's name says %s klines: give %s's files "
+                         "with --data",
+                         want, cfg_file(cfg), cfg_line(cfg, key), key, path, named, want);
+        }
+    }
+    return 0;
+}
+
 int
 owndata_apply(const owndata_t *self, cfg_t *cfg, char *err, size_t cap)
 {
@@ -724,6 +752,9 @@ owndata_apply(const owndata_t *self, cfg_t *cfg, char *err, size_t cap)
         return -1;
     }
     if (self->symbol && s_apply_symbol(cfg, self->symbol, err, cap) != 0) {
+        return -1;
+    }
+    if (self->symbol && self->n_data == 0 && s_config_names(cfg, self->symbol, err, cap) != 0) {
         return -1;
     }
     int64_t from = INT64_MIN, to = INT64_MAX;
@@ -801,21 +832,12 @@ owndata_check(const owndata_t *self, const source_t *src, char *err, size_t cap)
     if (kept > 0) {
         return 0;
     }
-    char a[40], b[40], c[40], d[40];
-    int64_t from = INT64_MIN, to = INT64_MAX;
-    if (self->from) {
-        (void)venuesim_parse_time(self->from, false, &from);
-    }
-    if (self->to) {
-        (void)venuesim_parse_time(self->to, true, &to);
-    }
+    char c[40], d[40];
     if (frames == 0) {
         return s_err(err, cap, "no data: %s",
                      self->n_data ? "the --data files hold no rows"
                                   : "the config's data files hold no frames");
     }
-    (void)a;
-    (void)b;
     return s_err(err, cap, "no data in %s..%s; the %sfiles span %s..%s",
                  self->from ? self->from : "(start)", self->to ? self->to : "(end)",
                  self->n_data ? "--data " : "", venuesim_fmt_time(lo, c, sizeof c),
