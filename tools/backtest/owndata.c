@@ -541,7 +541,12 @@ s_apply_symbol(cfg_t *cfg, const char *sym_arg, char *err, size_t cap)
     if (!paths) {
         return s_err(err, cap, "out of memory");
     }
-    s_symbol_paths(cfg_json(cfg, "signal"), "signal", paths);
+    /* every rule scoped to one symbol: strategies, their members, series; and any risk or
+     * executor rule that names one (feed.instruments is a table of rules by symbol: kept) */
+    static const char *const k_sections[] = { "signal", "risk", "executor" };
+    for (size_t k = 0; k < sizeof k_sections / sizeof k_sections[0]; k++) {
+        s_symbol_paths(cfg_json(cfg, k_sections[k]), k_sections[k], paths);
+    }
     size_t i;
     json_t *v;
     json_array_foreach(paths, i, v)
