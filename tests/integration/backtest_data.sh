@@ -164,6 +164,10 @@ printf 'hello\nworld\n' >"$dir/notes.txt"
 bad format "--data $dir/notes.txt: unreadable format" --data "$dir/notes.txt"
 printf 'PK\003\004rest' >"$dir/BTCUSDT-1m-2025-11.zip"
 bad zip "a zip archive we cannot read" --data "$dir/BTCUSDT-1m-2025-11.zip"
+printf '1762128000000,1,1,1,1,1,1762128059999,1,1,1,1\n1762128060000,1,1,1,1,1,1762128119999,1,1,1\n' \
+    >"$dir/allbad.csv"
+bad firstbad "$dir/allbad.csv:1: expected 12 comma-separated columns, got 11" --data "$dir/allbad.csv"
+bad allbad "no data: all 2 rows of the --data files were skipped as bad" --data "$dir/allbad.csv" --skip-bad
 : >"$dir/empty.csv"
 bad empty "--data $dir/empty.csv: no data rows" --data "$dir/empty.csv"
 

@@ -332,10 +332,12 @@ s_detect_text(const char *path, bool zip, s_fmt_t *fmt, char *err, size_t cap)
             }
             if (!json) {
                 if (klines_is_header(line, (size_t)len)
-                    || (isdigit((unsigned char)line[0]) && commas == 11)
+                    || (isdigit((unsigned char)line[0]) && commas >= 8 && commas <= 14)
                     || klines_frame(line, (size_t)len, "BTCUSDT", frame, sizeof frame, &flen, &e)
                            == 0) {
-                    *fmt = F_KLINES; /* a bad first row is reported by the loader, file:line */
+                    /* a first row of about 12 columns: a kline CSV; if it is a bad row the
+                     * loader names it (file:1: why) */
+                    *fmt = F_KLINES;
                     rc = 0;
                 } else {
                     char q[80];
@@ -817,7 +819,7 @@ s_given(const owndata_t *self, const source_file_t *f)
 int
 owndata_check(const owndata_t *self, const source_t *src, char *err, size_t cap)
 {
-    uint64_t frames = 0, kept = 0;
+    uint64_t frames = 0, kept = 0, bad = 0;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (size_t i = 0; i < source_files(src); i++) {
         const source_file_t *f = source_file(src, i);
@@ -829,6 +831,7 @@ owndata_check(const owndata_t *self, const source_t *src, char *err, size_t cap)
         }
         frames += f->frames;
         kept += f->kept;
+        bad += f->bad;
         if (f->frames > 0) {
             lo = f->first_ms < lo ? f->first_ms : lo;
             hi = f->last_ms > hi ? f->last_ms : hi;
@@ -838,6 +841,10 @@ owndata_check(const owndata_t *self, const source_t *src, char *err, size_t cap)
         return 0;
     }
     char c[40], d[40];
+    if (frames == 0 && bad > 0) {
+        return s_err(err, cap, "no data: all %llu rows of the %sfiles were skipped as bad",
+                     (unsigned long long)bad, self->n_data ? "--data " : "");
+    }
     if (frames == 0) {
         return s_err(err, cap, "no data: %s",
                      self->n_data ? "the --data files hold no rows"
