@@ -503,8 +503,8 @@ venuesim_config_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_
         return -1;
     }
     if ((from != INT64_MIN || to != INT64_MAX) && source_count(src) == 0) {
-        char a[40], b[40], span[100] = "no data files";
-        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        char a[40], b[40], c[40], d[40], span[200] = "no data files";
+        int64_t lo = INT64_MAX, hi = INT64_MIN, klo = INT64_MAX, khi = INT64_MIN;
         const char *tf, *tt;
         for (size_t i = 0; i < source_files(src); i++) {
             const source_file_t *f = source_file(src, i);
@@ -512,8 +512,16 @@ venuesim_config_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_
                 lo = f->first_ms < lo ? f->first_ms : lo;
                 hi = f->last_ms > hi ? f->last_ms : hi;
             }
+            if (f->frames > 0 && f->klines) {
+                klo = f->first_ms < klo ? f->first_ms : klo;
+                khi = f->last_ms > khi ? f->last_ms : khi;
+            }
         }
-        if (lo <= hi) {
+        if (klo <= khi && (klo != lo || khi != hi)) {
+            snprintf(span, sizeof span, "the files span %s..%s (the kline CSVs %s..%s)",
+                     venuesim_fmt_time(lo, a, sizeof a), venuesim_fmt_time(hi, b, sizeof b),
+                     venuesim_fmt_time(klo, c, sizeof c), venuesim_fmt_time(khi, d, sizeof d));
+        } else if (lo <= hi) {
             snprintf(span, sizeof span, "the files span %s..%s", venuesim_fmt_time(lo, a, sizeof a),
                      venuesim_fmt_time(hi, b, sizeof b));
         } else if (source_files(src) > 0) {
