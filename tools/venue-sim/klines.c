@@ -194,7 +194,7 @@ klines_frame_ex(const char *row, size_t len, const char *symbol, char *out, size
     if (n != K_COLS) {
         return s_refuse(why, why_cap, "expected %d comma-separated columns, got %zu", K_COLS, n);
     }
-    int64_t t, T, trades;
+    int64_t t = 0, T = 0, trades = 0;
     static const int k_ints[] = { 0, 6, 8 };
     int64_t *k_int_out[] = { &t, &T, &trades };
     for (size_t i = 0; i < 3; i++) {
