@@ -109,6 +109,15 @@ int cfg_check_instance(cfg_t *self, const char *instance);
  * ENOMEM. */
 int cfg_set(cfg_t *self, const char *path, const char *text);
 
+/* Put `value` (a new reference: stolen, also on failure) at `path`, replacing a value that is
+ * there or adding the key when its parent object exists ("venue_sim.from" into "venue_sim";
+ * an array index equal to the array's length appends). For the options of a tool that stand
+ * for config keys (backtest --data/--symbol/--from/--to); no kind check: the caller builds
+ * the value. Afterwards errors about the key (or a key under it) name `origin` ("--symbol
+ * ETHUSDT: signal.strategies[0].symbol: ..."). Strings a getter returned earlier are invalid
+ * afterwards. 0, or -1/EINVAL (no such parent: the reason in cfg_error()) or ENOMEM. */
+int cfg_put(cfg_t *self, const char *path, json_t *value, const char *origin);
+
 /* Raw jansson value at path (borrowed), NULL if missing. For structured sub-configs. */
 json_t *cfg_json(const cfg_t *self, const char *path);
 
