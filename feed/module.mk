@@ -28,11 +28,13 @@ fault_check_SRCS := tests/unit/feed/fault_check.c
 
 # libFuzzer targets (`make fuzz`): seeds are the recorded frames, written into the empty corpus
 # directory by the target itself (tests/fuzz/fuzz_common.h), hence no _CORPUS directory
-FUZZERS += fuzz_bybit fuzz_binance
+FUZZERS += fuzz_bybit fuzz_binance fuzz_deribit
 fuzz_bybit_SRCS := tests/fuzz/fuzz_bybit.c $(FEED_LIB_SRCS)
 fuzz_bybit_CORPUS :=
 fuzz_binance_SRCS := tests/fuzz/fuzz_binance.c $(FEED_LIB_SRCS)
 fuzz_binance_CORPUS :=
+fuzz_deribit_SRCS := tests/fuzz/fuzz_deribit.c $(FEED_LIB_SRCS)
+fuzz_deribit_CORPUS :=
 
 BENCHES += bench_feed
 bench_feed_SRCS := tests/bench/bench_feed.c $(FEED_LIB_SRCS)
