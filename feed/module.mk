@@ -38,3 +38,5 @@ fuzz_deribit_CORPUS :=
 
 BENCHES += bench_feed
 bench_feed_SRCS := tests/bench/bench_feed.c $(FEED_LIB_SRCS)
+BENCHES += bench_deribit
+bench_deribit_SRCS := tests/bench/bench_deribit.c $(FEED_LIB_SRCS)
