@@ -6,8 +6,8 @@
 #   persistent   the partial take-profit closes tp_ladder_close_pct[0] % of the position when
 #                the price reaches tp_ladder_pct[0] % of the way from the entry to the target
 #   orchestrator never more than max_open_positions open at once (and the limit reached);
-#                the drawdown breaker trips at max_drawdown_pct of the peak and no entry goes
-#                out while it holds
+#                every entry sized risk / stop x confidence x volatility x session; never
+#                RUNNING at max_drawdown_pct of the peak, no entry while halted
 #   core         TP1 closes 50 % at target 1, TP2 30 % at target 2, the rest by the trailing
 #                stop (or the stop)
 #   live         the 20 % reserve: every entry within (available - equity x reserve_pct) and
@@ -140,20 +140,73 @@ most=$(sql "$db" "SELECT venue || ' ' || symbol, CASE side WHEN 'buy' THEN qty_m
         if (n > m) m = n } END { print m + 0 }')
 eq "orchestrator: positions open at once never above max_open_positions, and reach it" "$most" "$maxo"
 mdd=$(jq -r .risk.max_drawdown_pct "$cfg")
-sql "$db" "SELECT json_extract(body, '\$.drawdown'), json_extract(body, '\$.equity_peak')
-    FROM risk_events WHERE topic = 'risk.state' AND reason = 'max_drawdown'" >"$dir/orch.dd"
-n_dd=$(grep -c . "$dir/orch.dd")
-check "orchestrator: the drawdown breaker trips on the month ($n_dd)" test "$n_dd" -gt 0
-check "orchestrator: each trip at a drawdown >= $mdd % of the peak" \
-    sh -c "awk -F'|' -v p='$mdd' '{ if (\$1 * 100 < \$2 * p) bad = 1 } END { exit bad }' '$dir/orch.dd'"
+# the drawdown breaker: no risk.state row says RUNNING at a drawdown >= max_drawdown_pct of its
+# peak (risk.state goes out at every change of the open positions, so it samples every close)
+sql "$db" "SELECT state, json_extract(body, '\$.drawdown'), json_extract(body, '\$.equity_peak')
+    FROM risk_events WHERE topic = 'risk.state'" >"$dir/orch.dd"
+diag "orchestrator: largest drawdown in risk.state $(awk -F'|' '{ d = $2 * 100 / $3; if (d > m) m = d }
+    END { printf "%.2f %%", m }' "$dir/orch.dd") (limit $mdd %)"
+check "orchestrator: never RUNNING at a drawdown >= $mdd % of the peak" \
+    sh -c "awk -F'|' -v p='$mdd' '\$1 == \"RUNNING\" && \$2 * 100 >= \$3 * p { bad = 1 } END { exit bad }' '$dir/orch.dd'"
 # walk the state: no entry order while halted
 bad=$(sql "$db" "SELECT topic, state, json_extract(body, '\$.intent') FROM risk_events
     WHERE topic IN ('risk.state', 'risk.order') ORDER BY id" | awk -F'|' '
     $1 == "risk.state" { st = $2 } $1 == "risk.order" && $3 == "entry" && st != "RUNNING" { n++ }
     END { print n + 0 }')
 eq "orchestrator: no entry while the state is not RUNNING" "$bad" 0
-check "orchestrator: entries refused max_drawdown while it holds" \
-    test "$(sql "$db" "SELECT count(*) FROM risk_events WHERE topic = 'risk.reject' AND reason = 'max_drawdown'")" -gt 0
+# sizing x confidence x volatility x session: every entry's qty derived from its own rows: risk
+# amount = equity (the last balance before it) x risk_per_trade_pct; raw = risk / |ref - sl| at
+# 8 decimals; x the multiplier, each factor at 4 decimals floored as risk/sizing.c does:
+# confidence (linear conf_lo..conf_hi), volatility (the atr_pctile of the series' 15m bar closed
+# before the signal's: >= vol_hi_pctile / <= vol_lo_pctile), session (of the UTC hour: the
+# top-level sessions, here the common/sessions.h defaults); capped at max_position_pct; down to
+# the step. The multipliers' parameters are the config's (risk.scale) or, absent, the defaults
+# docs/risk.md lists.
+sc() { jq -r ".risk.scale.$1 // \"$2\"" "$cfg"; }
+ses() { jq -r ".sessions.$1[$2] // $3" "$cfg"; }
+sql "$db" "SELECT e.qty, e.qs, s.ref_px_m, s.sl_px_m, s.px_scale, s.confidence,
+        (SELECT value FROM indicators i WHERE i.venue = s.venue AND i.symbol = s.symbol
+            AND i.tf_s = 900 AND i.name = 'atr_pctile' AND i.evt < e.evt
+            ORDER BY i.evt DESC, i.id DESC LIMIT 1),
+        e.evt / 1000000000 % 86400 / 3600,
+        (SELECT equity_m FROM balances b WHERE b.evt < e.evt ORDER BY b.id DESC LIMIT 1)
+    FROM ($ENTRIES) e JOIN signals s ON s.strategy = e.strategy AND s.evt = e.ts ORDER BY e.id" \
+    >"$dir/orch.sz"
+awk -F'|' -v clo="$(sc conf_lo 65)" -v chi="$(sc conf_hi 95)" \
+    -v clm="$(scaled "$(sc conf_lo_mult 0.5)" 4)" -v chm="$(scaled "$(sc conf_hi_mult 1.5)" 4)" \
+    -v vhp="$(sc vol_hi_pctile 80)" -v vlp="$(sc vol_lo_pctile 20)" \
+    -v vhm="$(scaled "$(sc vol_hi_mult 0.7)" 4)" -v vlm="$(scaled "$(sc vol_lo_mult 1.2)" 4)" \
+    -v a0="$(ses asia 0 0)" -v a1="$(ses asia 1 7)" -v l0="$(ses london 0 7)" \
+    -v l1="$(ses london 1 16)" -v n0="$(ses ny 0 13)" -v n1="$(ses ny 1 22)" \
+    -v am="$(scaled "$(sc asia_mult 0.5)" 4)" -v lnm="$(scaled "$(sc london_ny_mult 1.0)" 4)" \
+    -v om="$(scaled "$(sc overlap_mult 1.5)" 4)" -v offm="$(scaled "$(sc off_mult 1.0)" 4)" \
+    -v rp="$(scaled "$(jq -r .risk.risk_per_trade_pct "$cfg")" 4)" \
+    -v mp="$(scaled "$(jq -r .risk.max_position_pct "$cfg")" 4)" '
+    { conf = int($6 * 100 + 0.5); lo = clo * 100; hi = chi * 100
+      if (conf <= lo) cm = clm; else if (conf >= hi) cm = chm
+      else cm = clm + int((chm - clm) * (conf - lo) / (hi - lo))
+      m = cm; vm = 10000
+      if ($7 != "") { if ($7 + 0 >= vhp) vm = vhm; else if ($7 + 0 <= vlp) vm = vlm }
+      m = int(m * vm / 10000)
+      h = $8 + 0; inl = (h >= l0 && h < l1); inn = (h >= n0 && h < n1); ina = (h >= a0 && h < a1)
+      sm = (inl && inn) ? om : ina ? am : (inl || inn) ? lnm : offm
+      m = int(m * sm / 10000)
+      risk = int($9 * rp / 1000000); dist = $3 - $4; if (dist < 0) dist = -dist
+      raw8 = int(risk * 10 ^ $5 / dist)
+      sq = int(int(raw8 * m / 10000) / 10 ^ (8 - $2))
+      cap = int($9 * mp / 1000000 / 1e8 / ($3 / 10 ^ $5) * 10 ^ $2)
+      want = sq < cap ? sq : cap
+      n++; if ($1 == want) ok++; else print "# bad: " $0 " mult " m " want " want
+      if (cm != 10000) nc++; if (vm != 10000) nv++; if (sm != 10000) ns++; if (sq < cap) nu++ }
+    END { printf "%d %d %d %d %d %d\n", n, ok + 0, nc + 0, nv + 0, ns + 0, nu + 0 }' \
+    "$dir/orch.sz" >"$dir/orch.c"
+grep '^#' "$dir/orch.c"
+set -- $(grep -v '^#' "$dir/orch.c")
+check "orchestrator: entries on the month ($1)" test "$1" -gt 0
+eq "orchestrator: every entry = risk / stop x confidence x volatility x session multiplier, capped, to the step" "$2" "$1"
+check "orchestrator: each multiplier acts (not 1x) on some entries: confidence $3, volatility $4, session $5" \
+    sh -c "test '$3' -gt 0 && test '$4' -gt 0 && test '$5' -gt 0"
+check "orchestrator: the position cap does not hide the multiplier ($6 of $1 entries under it)" test "$6" -gt 0
 
 # --- core plan: TP1 50 % at target 1, TP2 30 % at target 2, the rest trails ------------------
 db=$dir/core.db
