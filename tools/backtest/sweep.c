@@ -35,6 +35,7 @@
 #include "common/clock.h"
 #include "common/money.h"
 #include "tools/backtest/result.h"
+#include "tools/check-config/check.h"
 #include "tools/venue-sim/source.h"
 
 extern char **environ;
@@ -52,6 +53,7 @@ typedef struct {
     char **values; /* as given, for people */
     char **texts;  /* for cfg_set / --set */
     size_t n;
+    json_t *base; /* the value in the file (a copy) */
 } s_axis_t;
 
 /* One worker run. */
@@ -245,10 +247,48 @@ s_combo_value(const s_sweep_t *s, size_t c, size_t k)
     return (c / stride) % s->axes[k].n;
 }
 
-/* Apply the fixed overrides and combination c's to a fresh config: 0, or -1 with the message
- * printed (exit 2 material). With validate_only, nothing else. */
+typedef struct {
+    const s_sweep_t *s;
+    size_t combo;
+    size_t n;
+} s_check_arg_t;
+
+static json_t *
+s_base_value(const s_sweep_t *s, const char *key)
+{
+    for (size_t k = 0; k < s->n_axes; k++) {
+        if (strcmp(s->axes[k].key, key) == 0) {
+            return s->axes[k].base;
+        }
+    }
+    return NULL;
+}
+
+static void
+s_quiet(const char *msg, void *arg)
+{
+    (void)msg;
+    (void)arg;
+}
+
+static void s_combo_text(const s_sweep_t *s, size_t c, char *buf, size_t cap);
+
+static void
+s_check_err(const char *msg, void *arg)
+{
+    s_check_arg_t *a = arg;
+    if (a->n++ == 0) {
+        char combo[1024];
+        s_combo_text(a->s, a->combo, combo, sizeof combo);
+        fprintf(stderr, "backtest: --grid combination %zu (%s) is refused:\n", a->combo + 1, combo);
+    }
+    fprintf(stderr, "  %s\n", msg);
+}
+
+/* Apply the fixed overrides and combination c's to a fresh config, then (when `check`) the
+ * stages' own checks (check-config's check_config). 0, or -1 with the message printed. */
 static int
-s_check_combo(s_sweep_t *s, size_t c)
+s_check_combo(s_sweep_t *s, size_t c, bool check)
 {
     char err[512];
     cfg_t *cfg = cfg_load(s->cfg_path, err, sizeof err);
@@ -278,6 +318,20 @@ s_check_combo(s_sweep_t *s, size_t c)
             fprintf(stderr, "backtest: --grid %s (value %s): %s\n", a->key, a->values[v], m);
             rc = -1;
         }
+        if (rc == 0 && json_is_integer(s_base_value(s, a->key))
+            && !json_is_integer(cfg_json(cfg, a->key))) {
+            fprintf(stderr,
+                    "backtest: --grid %s (value %s): expected an integer (as in %s:%d), got %s\n",
+                    a->key, a->values[v], cfg_file(cfg), cfg_line(cfg, a->key), a->values[v]);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && check) {
+        s_check_arg_t arg = { s, c, 0 };
+        check_result_t res;
+        if (check_config(cfg, s_check_err, &arg, &res) > 0) {
+            rc = -1;
+        }
     }
     cfg_destroy(&cfg);
     return rc;
@@ -302,6 +356,7 @@ s_validate(s_sweep_t *s)
             cfg_destroy(&cfg);
             return -1;
         }
+        a->base = json_deep_copy(old);
         a->texts = calloc(a->n, sizeof *a->texts);
         if (!a->texts) {
             fprintf(stderr, "backtest: out of memory\n");
@@ -320,8 +375,14 @@ s_validate(s_sweep_t *s)
         }
         s->n_combos *= s->axes[k].n;
     }
+    /* the stages' own checks too, unless the config without the grid fails them already
+     * (then the workers report it, as a single run would) */
+    check_result_t res;
+    cfg = cfg_load(s->cfg_path, err, sizeof err);
+    bool check = cfg && check_config(cfg, s_quiet, NULL, &res) == 0;
+    cfg_destroy(&cfg);
     for (size_t c = 0; c < s->n_combos; c++) {
-        if (s_check_combo(s, c) != 0) {
+        if (s_check_combo(s, c, check) != 0) {
             return -1;
         }
     }
@@ -1112,9 +1173,9 @@ s_walk_forward(s_sweep_t *s)
             s_job_paths(s, j);
         }
     }
-    printf("walk-forward %s: train %s, test %s, span %s .. %s: %zu windows, %zu combinations "
-           "each, best by %s\n",
-           s->cfg_path, s->wf, s->wf, a, b, nw, nc, result_metric_name(s->rank));
+    printf("walk-forward %s (%s) over %s .. %s: %zu windows, %zu combinations each, best by "
+           "%s\n",
+           s->cfg_path, s->wf, a, b, nw, nc, result_metric_name(s->rank));
     int rc = s_run_jobs(s, "walk-forward (training)", jobs, ntrain, rs);
     for (size_t w = 0; rc == 0 && w < nw; w++) {
         for (size_t c = 0; c < nc; c++) {
@@ -1373,6 +1434,7 @@ sweep_main(int argc, char **argv)
         }
         free(s.axes[k].values);
         free(s.axes[k].texts);
+        json_decref(s.axes[k].base);
     }
     return rc;
 }
