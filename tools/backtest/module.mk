@@ -13,3 +13,6 @@ UNIT_TESTS += test_bt_xbus
 test_bt_xbus_SRCS := tests/unit/backtest/test_xbus.c tools/backtest/xbus.c
 UNIT_TESTS += test_bt_session_offline
 test_bt_session_offline_SRCS := tests/unit/backtest/test_session_offline.c $(FEED_CFG_SRCS)
+UNIT_TESTS += test_bt_result
+test_bt_result_SRCS := tests/unit/backtest/test_result.c tools/backtest/result.c \
+    tools/report/report.c tools/report/analytics.c
