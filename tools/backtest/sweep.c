@@ -44,6 +44,7 @@ extern char **environ;
 #define S_MAX_VALUES 1000
 #define S_MAX_COMBOS 100000
 #define S_MAX_SETS   64
+#define S_MAX_PASS   256
 #define S_DAY_MS     INT64_C(86400000)
 
 /* One --grid key and its values (the texts handed to cfg_set: a value of a string key is
@@ -85,6 +86,8 @@ typedef struct {
     const char *print_jobs;
     const char *wf;
     const char *from, *to;
+    const char *pass[S_MAX_PASS]; /* other options, handed to the workers as given */
+    int n_pass;
     char tmp[1024];
     bool progress;
 } s_sweep_t;
@@ -526,6 +529,9 @@ s_job_argv(const s_sweep_t *s, const s_job_t *j, const char *db, const char *res
         argv[n++] = "--set";
         argv[n++] = buf[k];
     }
+    for (int i = 0; i < s->n_pass && n + 1 < max; i++) {
+        argv[n++] = (char *)s->pass[i];
+    }
     if (j->from[0] && n + 4 < max) {
         argv[n++] = "--from";
         argv[n++] = (char *)j->from;
@@ -539,7 +545,7 @@ s_job_argv(const s_sweep_t *s, const s_job_t *j, const char *db, const char *res
 static int
 s_spawn(const s_sweep_t *s, s_job_t *j)
 {
-    char *argv[S_MAX_SETS * 2 + S_MAX_KEYS * 2 + 20];
+    char *argv[S_MAX_SETS * 2 + S_MAX_KEYS * 2 + S_MAX_PASS + 20];
     char buf[S_MAX_KEYS][RESULT_TEXT_MAX * 2 + 2];
     s_job_argv(s, j, j->db, NULL, false, argv, (int)(sizeof argv / sizeof argv[0]) - 1, buf);
     posix_spawn_file_actions_t fa;
@@ -865,7 +871,7 @@ s_print_jobs(s_sweep_t *s)
         char res[PATH_MAX + 32], db[PATH_MAX + 32];
         snprintf(res, sizeof res, "%s/job-%04zu.json", dir, c + 1);
         snprintf(db, sizeof db, "%s/job-%04zu.db", kdir, c + 1);
-        char *argv[S_MAX_SETS * 2 + S_MAX_KEYS * 2 + 20];
+        char *argv[S_MAX_SETS * 2 + S_MAX_KEYS * 2 + S_MAX_PASS + 20];
         char buf[S_MAX_KEYS][RESULT_TEXT_MAX * 2 + 2];
         int n = s_job_argv(s, &j, kdir[0] ? db : NULL, res, !kdir[0], argv,
                            (int)(sizeof argv / sizeof argv[0]) - 1, buf);
@@ -1136,6 +1142,12 @@ s_walk_forward(s_sweep_t *s)
                     s->from, s->to);
             return 2;
         }
+    } else if (s->n_pass > 0) {
+        fprintf(stderr,
+                "backtest: --walk-forward with options for the workers (%s ...): give "
+                "the span as --from and --to\n",
+                s->pass[0]);
+        return 2;
     } else if (s_kline_span(s, &from, &to) != 0) {
         return 2;
     }
@@ -1287,10 +1299,11 @@ s_usage(void)
         "usage: backtest -c CONFIG --grid KEY=V1,V2,...|KEY=FROM:TO:STEP... [--set KEY=VALUE]...\n"
         "                [-j N] [--rank METRIC] [--out PREFIX] [--keep-db DIR]\n"
         "                [--print-jobs DIR] [--walk-forward train=20d,test=5d]\n"
-        "                [--from TIME --to TIME] [-l LEVEL]\n"
+        "                [--from TIME --to TIME] [-l LEVEL] [--OPTION [ARG...]]...\n"
         "       backtest --merge RESULT.json... [--rank METRIC] [--out PREFIX]\n"
         "  METRIC: net_pnl (default), return_pct, max_drawdown_pct (lowest first), sharpe,\n"
-        "          trades, win_rate, profit_factor\n");
+        "          trades, win_rate, profit_factor\n"
+        "  any other --OPTION (--data, --symbol, --skip-bad ...) goes to every run as given\n");
     return 2;
 }
 
@@ -1365,6 +1378,22 @@ sweep_main(int argc, char **argv)
             merge = true;
         } else if (merge && a[0] != '-') {
             files[n_files++] = argv[i];
+        } else if (!merge && strncmp(a, "--", 2) == 0 && a[2]) {
+            /* another option of a single run (e.g. --data PATH... --symbol S --skip-bad):
+             * handed to every worker as given, with the words that follow it */
+            int j = i + 1;
+            while (j < argc && argv[j][0] != '-') {
+                j++;
+            }
+            if (s.n_pass + (j - i) > S_MAX_PASS) {
+                fprintf(stderr, "backtest: too many options for the workers\n");
+                free(files);
+                return 2;
+            }
+            while (i < j) {
+                s.pass[s.n_pass++] = argv[i++];
+            }
+            i--;
         } else {
             free(files);
             return s_usage();
