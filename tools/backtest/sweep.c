@@ -715,12 +715,13 @@ s_run_jobs(s_sweep_t *s, const char *what, s_job_t *jobs, size_t n, result_t *rs
             char combo[1024];
             s_combo_text(s, j->combo, combo, sizeof combo);
             if (WIFSIGNALED(st)) {
-                fprintf(stderr, "backtest: %s (%s%s%s) was killed by %s; its stderr ends:\n",
-                        j->name, combo, j->from[0] ? " from " : "", j->from,
-                        strsignal(WTERMSIG(st)));
+                fprintf(stderr, "backtest: %s (%s%s%s%s%s) was killed by %s; its stderr ends:\n",
+                        j->name, combo, j->from[0] ? ", " : "", j->from, j->from[0] ? " .. " : "",
+                        j->to, strsignal(WTERMSIG(st)));
             } else {
-                fprintf(stderr, "backtest: %s (%s%s%s) failed with exit %d; its stderr ends:\n",
-                        j->name, combo, j->from[0] ? " from " : "", j->from, j->status);
+                fprintf(stderr, "backtest: %s (%s%s%s%s%s) failed with exit %d; its stderr ends:\n",
+                        j->name, combo, j->from[0] ? ", " : "", j->from, j->from[0] ? " .. " : "",
+                        j->to, j->status);
             }
             s_print_tail(j->err);
             s_kill_all(jobs, n);
