@@ -130,11 +130,13 @@ eq "the walk-forward exits 0" "$?" 0
 sed 's/^/# /' "$dir/wf.out"
 tail -n 5 "$dir/wf.err" | sed 's/^/# /'
 eq "two windows" "$(jq '.windows | length' "$dir/wf.json" 2>/dev/null)" 2
-# every out-of-sample row lies inside its test window, which starts where its training ends
+# every out-of-sample row lies inside its test window, which starts where its training ends:
+# a window holds the bars that open in [from, to), so the run's events (a bar's close is its
+# event time) are in (from, to]
 inside=$(jq -r '.windows[] | [.train_from, .train_to, .test_from, .test_to,
                 .out_of_sample.first_evt, .out_of_sample.last_evt] | @tsv' "$dir/wf.json" |
     while IFS="$(printf '\t')" read -r trf trt tef tet fe le; do
-        if [ "$trt" = "$tef" ] && [ "$fe" \> "$tef" -o "$fe" = "$tef" ] && [ "$le" \< "$tet" ]; then
+        if [ "$trt" = "$tef" ] && [ "$fe" \> "$tef" ] && ! [ "$le" \> "$tet" ]; then
             echo in
         else
             echo "out: train $trf..$trt test $tef..$tet run $fe..$le"
