@@ -3,9 +3,10 @@
  *  A combination is one value of every --grid key (the first key varies slowest). Each one
  *  is checked before anything runs: a fresh copy of the config takes the fixed --set
  *  overrides, then the combination's, through cfg_set (the key must be in the file, the value
- *  of its kind). A worker is this same executable run as
+ *  of its kind), then the stages' own readers (check-config's check_config). A worker is this
+ *  same executable (fork + execv; PR_SET_PDEATHSIG sends it SIGTERM if the sweep dies) run as
  *      backtest -c CONFIG -l LEVEL --db TMP/job-0001.db --result TMP/job-0001.json
- *               [--set FIXED]... --set KEY=VALUE... [--from T --to T]
+ *               [--set FIXED]... --set KEY=VALUE... [OTHER OPTIONS] [--from T --to T]
  *  with stdout to /dev/null and stderr to TMP/job-0001.err (its tail is shown when it fails).
  *  At most -j workers run at once; the loop polls waitpid every 50 ms and redraws the progress
  *  line (stderr, only when it is a terminal).
@@ -22,10 +23,10 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -37,8 +38,6 @@
 #include "tools/backtest/result.h"
 #include "tools/check-config/check.h"
 #include "tools/venue-sim/source.h"
-
-extern char **environ;
 
 #define S_MAX_KEYS   16
 #define S_MAX_VALUES 1000
@@ -548,17 +547,45 @@ s_spawn(const s_sweep_t *s, s_job_t *j)
     char *argv[S_MAX_SETS * 2 + S_MAX_KEYS * 2 + S_MAX_PASS + 20];
     char buf[S_MAX_KEYS][RESULT_TEXT_MAX * 2 + 2];
     s_job_argv(s, j, j->db, NULL, false, argv, (int)(sizeof argv / sizeof argv[0]) - 1, buf);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, j->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int rc = posix_spawn(&j->pid, s->exe, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        fprintf(stderr, "backtest: cannot start a worker (%s): %s\n", s->exe, strerror(rc));
+    /* opened here so that a failure is reported here; the child only dup2s and execs */
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int err = open(j->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    pid_t parent = getpid();
+    pid_t pid = in >= 0 && out >= 0 && err >= 0 ? fork() : -1;
+    if (pid == 0) {
+        /* a worker dies with the sweep, even one killed by SIGKILL */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) {
+            _exit(127);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
+            _exit(127);
+        }
+        execv(s->exe, argv);
+        dprintf(2, "backtest: cannot run %s: %s\n", s->exe, strerror(errno));
+        _exit(127);
+    }
+    int e = errno;
+    if (in >= 0) {
+        close(in);
+    }
+    if (out >= 0) {
+        close(out);
+    }
+    if (err >= 0) {
+        close(err);
+    }
+    if (pid < 0) {
+        fprintf(stderr, "backtest: cannot start a worker (%s): %s\n", s->exe, strerror(e));
         return -1;
     }
+    j->pid = pid;
     j->t0_ns = clock_mono_ns();
     return 0;
 }
