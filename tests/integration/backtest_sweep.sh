@@ -1,14 +1,14 @@
 # backtest_sweep.sh - backtest --grid / --print-jobs / --merge / --walk-forward
-# (docs/backtest.md "Sweeps").
+# (docs/backtest.md "Sweeps and walk-forward").
 # On tests/integration/small.json (two days of 1m klines): a 2 x 2 grid over the EMA periods of
 # the strategy runs in worker processes; its ranking must be what this test derives itself from
 # four single `backtest --set ...` runs (each figure from `report --json` of that run's
 # database, return % from its balances table, sorted by net PnL); the CSV and JSON it writes
 # parse; the --print-jobs lines, run through sh, leave result files that --merge turns into the
 # same table; a --grid key not in the config and a value of the wrong kind stop with exit 2
-# and a message naming them before any worker starts; a sweep stopped by SIGINT takes its
-# workers with it; a walk-forward reports out-of-sample runs only, each inside its test
-# window, the windows following one another after their training spans.
+# and a message naming them before any worker starts; a sweep stopped by SIGINT or killed by
+# SIGKILL takes its workers with it; a walk-forward reports out-of-sample runs only, each
+# inside its test window, the windows following one another after their training spans.
 . tests/integration/lib.inc
 
 cfg=$(make_config sweep tests/integration/small.json)
@@ -122,6 +122,16 @@ left=0
 for w in $workers; do kill -0 "$w" 2>/dev/null && left=$((left + 1)); done
 eq "its workers ($workers) are gone" "$left" 0
 eq "its temporary directory is gone" "$(ls "$dir/tmp" | wc -l)" 0
+# a sweep killed outright (SIGKILL: no handler runs) still takes its workers with it
+"$BIN/backtest" -c "$cfg" --grid "$F=10,20,30,40,50" --grid "$S=100,200" -j 2 >/dev/null 2>&1 &
+sweep=$!
+wait_for 20 sh -c "[ \$(pgrep -P $sweep | wc -l) -ge 1 ]"
+workers=$(pgrep -P "$sweep" | tr '\n' ' ')
+kill -KILL "$sweep"
+wait "$sweep" 2>/dev/null
+gone() { for w in $workers; do kill -0 "$w" 2>/dev/null && return 1; done; return 0; }
+check "the workers ($workers) of a sweep killed by SIGKILL end too" wait_for 20 gone
+rm -rf "$dir/tmp"/tp-sweep.*
 
 # ---- walk-forward: train 1 day, test 12 h over the two days -> 2 windows
 "$BIN/backtest" -c "$cfg" --grid "$F=20,50" --grid "$S=100,200" -j 2 \
