@@ -35,7 +35,7 @@ struct cfg {
     char run_dir[256];
     json_t *expanded; /* path -> the string with "{venue_port}" expanded (cfg_str) */
     int venue_port;   /* 0 until cfg_venue_port resolved it */
-    json_t *set;      /* path -> the text given to cfg_set (overrides, for errors) */
+    json_t *set;      /* path -> who overrode it ("--set k=v", cfg_put's origin), for errors */
 };
 
 static int
@@ -267,7 +267,7 @@ cfg_fail(cfg_t *self, const char *path, const char *fmt, ...)
         }
     }
     if (set) {
-        snprintf(self->err, sizeof self->err, "--set %s=%s: %s: %s", set,
+        snprintf(self->err, sizeof self->err, "%s: %s: %s",
                  json_string_value(json_object_get(self->set, set)), path, why);
     } else {
         snprintf(self->err, sizeof self->err, "%s:%d: %s: %s", self->file, cfg_line(self, path),
@@ -402,7 +402,74 @@ cfg_set(cfg_t *self, const char *path, const char *text)
     if (!self->set) {
         self->set = json_object();
     }
-    if (!self->set || json_object_set_new(self->set, path, json_string(text)) != 0) {
+    char origin[CFG_PATH_MAX + 256];
+    snprintf(origin, sizeof origin, "--set %s=%s", path, text);
+    if (!self->set || json_object_set_new(self->set, path, json_string(origin)) != 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (strcmp(path, "run_dir") == 0 && json_is_string(s_lookup(self, path))) {
+        snprintf(self->run_dir, sizeof self->run_dir, "%s",
+                 json_string_value(s_lookup(self, path)));
+    }
+    return 0;
+}
+
+int
+cfg_put(cfg_t *self, const char *path, json_t *value, const char *origin)
+{
+    assert(self && path && origin);
+    if (!value) {
+        errno = ENOMEM;
+        return -1;
+    }
+    /* the parent is the path up to the last '.' or '[' outside a key that exists as a whole
+     * (keys may hold dots: try each split point from the right, as cfg_set does) */
+    int rc = -1;
+    size_t len = strlen(path);
+    for (size_t cut = len; cut-- > 0 && rc != 0;) {
+        char parent[CFG_PATH_MAX];
+        if (cut >= sizeof parent) {
+            continue;
+        }
+        if (path[cut] == '[') {
+            memcpy(parent, path, cut);
+            parent[cut] = '\0';
+            json_t *p = cut ? s_lookup(self, parent) : NULL;
+            char *end;
+            long idx = strtol(path + cut + 1, &end, 10);
+            if (json_is_array(p) && *end == ']' && end[1] == '\0' && idx >= 0
+                && (size_t)idx <= json_array_size(p)) {
+                rc = (size_t)idx == json_array_size(p) ? json_array_append(p, value)
+                                                       : json_array_set(p, (size_t)idx, value);
+            }
+        } else if (path[cut] == '.' || cut == 0) {
+            size_t pl = path[cut] == '.' ? cut : 0;
+            memcpy(parent, path, pl);
+            parent[pl] = '\0';
+            const char *key = path + (path[cut] == '.' ? cut + 1 : 0);
+            json_t *p = pl ? s_lookup(self, parent) : self->root;
+            /* a key holding dots is only added under an existing parent: "a.b" alone is
+             * the key b of a, never a new top-level key "a.b" */
+            if (json_is_object(p) && *key && !strpbrk(key, pl ? "[]" : "[].")) {
+                rc = json_object_set(p, key, value);
+            }
+        }
+    }
+    json_decref(value);
+    if (rc != 0) {
+        snprintf(self->err, sizeof self->err, "%s: %s: its parent is not in %s", origin, path,
+                 self->file);
+        errno = EINVAL;
+        return -1;
+    }
+    if (self->expanded) {
+        json_object_clear(self->expanded);
+    }
+    if (!self->set) {
+        self->set = json_object();
+    }
+    if (!self->set || json_object_set_new(self->set, path, json_string(origin)) != 0) {
         errno = ENOMEM;
         return -1;
     }
@@ -737,7 +804,7 @@ cfg_check_keys(cfg_t *self, const char *path, const char *const *known)
 
 const char *const cfg_sections[] = { "mode",      "run_dir",  "log_level", "account", "endpoints",
                                      "venue_sim", "feed",     "signal",    "risk",    "executor",
-                                     "recorder",  "security", NULL };
+                                     "recorder",  "security", "sessions", NULL };
 
 int
 cfg_check_top(cfg_t *self)

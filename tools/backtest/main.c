@@ -1,6 +1,9 @@
 /*  backtest - the group's stage modules in one process over the recorded data of a config
  *  (tools/backtest/pipeline.h, docs/backtest.md).
  *  Usage: build/bin/backtest -c CONFIG [--db FILE] [--set KEY=VALUE]... [-l LEVEL]
+ *         [--data PATH...] [--symbol S] [--from DATE] [--to DATE] [--skip-bad]
+ *    --data, --symbol, --from, --to, --skip-bad  your own data (owndata.h, docs/backtest.md
+ *               "Your own data"): applied after the --set overrides
  *    --set KEY=VALUE  override one key of the config (common/cfg.h cfg_set: the key must be
  *               in the file, the value of its kind; repeatable, applied in order)
  *    --db FILE  the database to write (must not exist); default: a new directory
@@ -31,6 +34,7 @@
 #include "common/cfg.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "tools/backtest/owndata.h"
 #include "tools/backtest/pipeline.h"
 #include "tools/backtest/sweep.h"
 #include "tools/report/analytics.h"
@@ -40,9 +44,11 @@ static int
 s_usage(void)
 {
     fprintf(stderr, "usage: backtest -c CONFIG [--db FILE] [--set KEY=VALUE]... [-l LEVEL]\n"
+                    "                [--data PATH...] [--symbol S] [--from DATE] [--to DATE] "
+                    "[--skip-bad]\n"
                     "                [--result FILE [--rm-db]]\n"
                     "       backtest -c CONFIG --grid KEY=V1,V2,... ... (docs/backtest.md "
-                    "\"Sweeps\")\n");
+                    "\"Sweeps and walk-forward\")\n");
     return 2;
 }
 
@@ -107,8 +113,14 @@ main(int argc, char **argv)
     }
     const char *result_path = NULL;
     bool rm_db = false;
+    static owndata_t own; /* ~32 KB of borrowed paths: not on the stack */
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--result") == 0 && i + 1 < argc) {
+        int r = owndata_arg(&own, argc, argv, &i);
+        if (r != 0) {
+            if (r < 0) {
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--result") == 0 && i + 1 < argc) {
             result_path = argv[++i];
         } else if (strcmp(argv[i], "--rm-db") == 0) {
             rm_db = true;
@@ -147,6 +159,11 @@ main(int argc, char **argv)
             cfg_destroy(&cfg);
             return 2;
         }
+    }
+    if (owndata_apply(&own, cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "backtest: %s\n", err);
+        cfg_destroy(&cfg);
+        return 2;
     }
     const char *mode = NULL;
     if (cfg_str(cfg, "mode", "replay", &mode) != 0) {
@@ -194,6 +211,12 @@ main(int argc, char **argv)
         cfg_destroy(&cfg);
         return e == EINVAL ? 2 : 3;
     }
+    if (owndata_check(&own, pipeline_source(p), err, sizeof err) != 0) {
+        fprintf(stderr, "backtest: %s\n", err);
+        pipeline_destroy(&p);
+        cfg_destroy(&cfg);
+        return 2;
+    }
     int64_t t1 = clock_mono_ns();
     int rc = pipeline_run(p) == 0 ? 0 : 1;
     int64_t t2 = clock_mono_ns();
@@ -205,6 +228,7 @@ main(int argc, char **argv)
            (unsigned long long)s->frames, (unsigned long long)s->handed,
            clock_fmt_iso(s->first_ms * CLOCK_NS_PER_MS, first, sizeof first),
            clock_fmt_iso(s->last_ms * CLOCK_NS_PER_MS, last, sizeof last));
+    owndata_print(&own, pipeline_source(p), stdout);
     printf("  steps        %llu\n", (unsigned long long)s->steps);
     printf("  messages     %llu delivered, %llu recorded\n", (unsigned long long)s->messages,
            (unsigned long long)s->recorded);

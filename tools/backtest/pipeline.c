@@ -846,6 +846,13 @@ pipeline_run_id(const pipeline_t *self)
     return self->run_id;
 }
 
+const source_t *
+pipeline_source(const pipeline_t *self)
+{
+    assert(self);
+    return self->src;
+}
+
 const pipeline_stats_t *
 pipeline_stats(const pipeline_t *self)
 {

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "common/cfg.h"
+#include "tools/venue-sim/source.h"
 
 typedef struct pipeline pipeline_t;
 
@@ -47,6 +48,10 @@ void pipeline_destroy(pipeline_t **self_p);
 int pipeline_run(pipeline_t *self);
 
 const pipeline_stats_t *pipeline_stats(const pipeline_t *self);
+
+/* The loaded data (tools/venue-sim/source.h: files read, bad rows skipped, kline gaps).
+ * Borrowed, valid until pipeline_destroy. */
+const source_t *pipeline_source(const pipeline_t *self);
 
 /* The run id stamped on every row of the database (common/runid.h runid_make: a new one per
  * backtest; a clean end marks the run clean in the `runs` table). Borrowed. */

@@ -305,6 +305,49 @@ test_set_overrides(void **state)
     cfg_destroy(&c);
 }
 
+
+/* cfg_put: adds a key under an existing object (or replaces one, of any kind), appends at an
+ * array's end; errors about it name the option; a missing parent is refused. */
+static void
+test_put_adds_and_names_origin(void **state)
+{
+    (void)state;
+    cfg_t *c = s_load();
+    const char *s;
+    int64_t v = 0;
+    assert_false(cfg_has(c, "risk.window"));
+    assert_int_equal(cfg_put(c, "risk.window", json_string("2025-11-03"), "--from 2025-11-03"), 0);
+    assert_int_equal(cfg_str(c, "risk.window", NULL, &s), 0);
+    assert_string_equal(s, "2025-11-03");
+    assert_int_equal(cfg_int(c, "risk.window", 0, 0, 9, false, &v), -1);
+    assert_string_equal(cfg_error(c), "--from 2025-11-03: risk.window: expected an integer in "
+                                      "[0, 9], got a string");
+    /* replacing a value of another kind is the caller's choice */
+    assert_int_equal(cfg_put(c, "risk.name", json_string("x"), "--symbol X"), 0);
+    assert_int_equal(cfg_str(c, "risk.name", NULL, &s), 0);
+    assert_string_equal(s, "x");
+    /* an array: replace an item, append at its end; keys with dots */
+    assert_int_equal(cfg_put(c, "list[2]", json_integer(7), "--x"), 0);
+    assert_int_equal(cfg_array_len(c, "list"), 3);
+    assert_int_equal(cfg_put(c, "list[5]", json_integer(7), "--x"), -1);
+    assert_int_equal(cfg_put(c, "endpoints.feed.1.sub", json_string("ipc://y"), "--y"), 0);
+    assert_int_equal(cfg_str(c, "endpoints.feed.1.sub", NULL, &s), 0);
+    assert_string_equal(s, "ipc://y");
+    /* no parent: refused, naming the option */
+    errno = 0;
+    assert_int_equal(cfg_put(c, "nosuch.key", json_true(), "--skip-bad"), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_non_null(strstr(cfg_error(c), "--skip-bad: nosuch.key: its parent is not in "));
+    assert_false(cfg_has(c, "nosuch"));
+    /* the --set form of the message is unchanged */
+    assert_int_equal(cfg_set(c, "risk.max_open_positions", "700"), 0);
+    assert_int_equal(cfg_int(c, "risk.max_open_positions", 1, 1, 100, false, &v), -1);
+    assert_string_equal(cfg_error(c), "--set risk.max_open_positions=700: "
+                                      "risk.max_open_positions: expected an integer in [1, 100], "
+                                      "got 700");
+    cfg_destroy(&c);
+}
+
 static void
 test_default_config_top_ok(void **state)
 {
@@ -327,6 +370,7 @@ main(void)
         cmocka_unit_test(test_endpoints_and_instances),
         cmocka_unit_test(test_invalid_json_and_missing_file),
         cmocka_unit_test(test_default_config_loads),
+        cmocka_unit_test(test_put_adds_and_names_origin),
         cmocka_unit_test(test_top_level_typo_refused),
         cmocka_unit_test(test_endpoint_kind_typo_refused),
         cmocka_unit_test(test_default_config_top_ok),
