@@ -1137,6 +1137,35 @@ s_combine(const result_t *ws, size_t n, result_t *c)
     return 0;
 }
 
+/* The figure of r that m ranks by, as the table shows it. */
+static void
+s_metric_text(const result_t *r, result_metric_t m, char *buf, size_t cap)
+{
+    switch (m) {
+    case RESULT_NET_PNL:
+        money_fmt(r->net, MONEY_VALUE_SCALE, buf, cap);
+        break;
+    case RESULT_RETURN:
+        result_fmt_pct(r->return_pct, r->have_return, buf, cap);
+        break;
+    case RESULT_MAX_DD:
+        result_fmt_pct(r->max_dd_pct, r->max_dd_pct >= 0, buf, cap);
+        break;
+    case RESULT_WIN_RATE:
+        result_fmt_pct(r->win_rate, r->win_rate >= 0, buf, cap);
+        break;
+    case RESULT_TRADES:
+        snprintf(buf, cap, "%lld", (long long)r->trades);
+        break;
+    case RESULT_SHARPE:
+        snprintf(buf, cap, r->have_sharpe ? "%.2f" : "-", r->sharpe);
+        break;
+    default:
+        snprintf(buf, cap, r->profit_factor >= 0 ? "%.2f" : "-", r->profit_factor);
+        break;
+    }
+}
+
 static int
 s_walk_forward(s_sweep_t *s)
 {
@@ -1246,8 +1275,11 @@ s_walk_forward(s_sweep_t *s)
             size_t ti = ntrain + w, one = ti, bi = w * nc + best[w];
             char combo[1024];
             s_combo_text(s, best[w], combo, sizeof combo);
-            printf("\nwindow %zu: trained on %s .. %s (best: %s, %s there), tested on %s .. %s\n",
-                   w + 1, jobs[bi].from, jobs[bi].to, combo, result_metric_name(s->rank),
+            char fig[64];
+            s_metric_text(&rs[bi], s->rank, fig, sizeof fig);
+            printf("\nwindow %zu: trained on %s .. %s, best %s (%s %s there);\n"
+                   "  tested on %s .. %s:\n",
+                   w + 1, jobs[bi].from, jobs[bi].to, combo, result_metric_name(s->rank), fig,
                    jobs[ti].from, jobs[ti].to);
             snprintf(labels[w], sizeof labels[w], "%zu", w + 1);
             lp[w] = labels[w];
