@@ -44,6 +44,7 @@
 #define S_MAX_COMBOS 100000
 #define S_MAX_SETS   64
 #define S_MAX_PASS   256
+#define S_CHECK_ALL  64
 #define S_DAY_MS     INT64_C(86400000)
 
 /* One --grid key and its values (the texts handed to cfg_set: a value of a string key is
@@ -255,17 +256,6 @@ typedef struct {
     size_t n;
 } s_check_arg_t;
 
-static json_t *
-s_base_value(const s_sweep_t *s, const char *key)
-{
-    for (size_t k = 0; k < s->n_axes; k++) {
-        if (strcmp(s->axes[k].key, key) == 0) {
-            return s->axes[k].base;
-        }
-    }
-    return NULL;
-}
-
 static void
 s_quiet(const char *msg, void *arg)
 {
@@ -287,28 +277,13 @@ s_check_err(const char *msg, void *arg)
     fprintf(stderr, "  %s\n", msg);
 }
 
-/* Apply the fixed overrides and combination c's to a fresh config, then (when `check`) the
- * stages' own checks (check-config's check_config). 0, or -1 with the message printed. */
+/* Apply combination c's values to cfg (which holds the fixed overrides and maybe another
+ * combination's values: every key of the grid is set again), then, when `check`, the stages'
+ * own checks (check-config's check_config). 0, or -1 with the message printed. */
 static int
-s_check_combo(s_sweep_t *s, size_t c, bool check)
+s_check_combo(s_sweep_t *s, cfg_t *cfg, size_t c, bool check)
 {
-    char err[512];
-    cfg_t *cfg = cfg_load(s->cfg_path, err, sizeof err);
-    if (!cfg) {
-        fprintf(stderr, "backtest: %s\n", err);
-        return -1;
-    }
-    int rc = 0;
-    for (int i = 0; i < s->n_sets && rc == 0; i++) {
-        char key[RESULT_TEXT_MAX];
-        const char *eq = strchr(s->sets[i], '=');
-        snprintf(key, sizeof key, "%.*s", (int)(eq - s->sets[i]), s->sets[i]);
-        if (cfg_set(cfg, key, eq + 1) != 0) {
-            fprintf(stderr, "backtest: %s\n", cfg_error(cfg));
-            rc = -1;
-        }
-    }
-    for (size_t k = 0; k < s->n_axes && rc == 0; k++) {
+    for (size_t k = 0; k < s->n_axes; k++) {
         s_axis_t *a = &s->axes[k];
         size_t v = s_combo_value(s, c, k);
         if (cfg_set(cfg, a->key, a->texts[v]) != 0) {
@@ -318,25 +293,23 @@ s_check_combo(s_sweep_t *s, size_t c, bool check)
             }
             /* the message names the key (and the value as cfg_set saw it) */
             fprintf(stderr, "backtest: --grid %s (value %s): %s\n", a->key, a->values[v], m);
-            rc = -1;
+            return -1;
         }
-        if (rc == 0 && json_is_integer(s_base_value(s, a->key))
-            && !json_is_integer(cfg_json(cfg, a->key))) {
+        if (json_is_integer(a->base) && !json_is_integer(cfg_json(cfg, a->key))) {
             fprintf(stderr,
                     "backtest: --grid %s (value %s): expected an integer (as in %s:%d), got %s\n",
                     a->key, a->values[v], cfg_file(cfg), cfg_line(cfg, a->key), a->values[v]);
-            rc = -1;
+            return -1;
         }
     }
-    if (rc == 0 && check) {
+    if (check) {
         s_check_arg_t arg = { s, c, 0 };
         check_result_t res;
         if (check_config(cfg, s_check_err, &arg, &res) > 0) {
-            rc = -1;
+            return -1;
         }
     }
-    cfg_destroy(&cfg);
-    return rc;
+    return 0;
 }
 
 /* Build every axis's cfg_set texts from the config's current values, then check every
@@ -377,18 +350,43 @@ s_validate(s_sweep_t *s)
         }
         s->n_combos *= s->axes[k].n;
     }
-    /* the stages' own checks too, unless the config without the grid fails them already
-     * (then the workers report it, as a single run would) */
-    check_result_t res;
+    /* one config with the fixed overrides; every combination's values are set on it in turn */
     cfg = cfg_load(s->cfg_path, err, sizeof err);
-    bool check = cfg && check_config(cfg, s_quiet, NULL, &res) == 0;
-    cfg_destroy(&cfg);
-    for (size_t c = 0; c < s->n_combos; c++) {
-        if (s_check_combo(s, c, check) != 0) {
+    if (!cfg) {
+        fprintf(stderr, "backtest: %s\n", err);
+        return -1;
+    }
+    for (int i = 0; i < s->n_sets; i++) {
+        char key[RESULT_TEXT_MAX];
+        const char *eq = strchr(s->sets[i], '=');
+        snprintf(key, sizeof key, "%.*s", (int)(eq - s->sets[i]), s->sets[i]);
+        if (cfg_set(cfg, key, eq + 1) != 0) {
+            fprintf(stderr, "backtest: %s\n", cfg_error(cfg));
+            cfg_destroy(&cfg);
             return -1;
         }
     }
-    return 0;
+    /* the stages' own checks too (about 30 ms each), unless the config without the grid fails
+     * them already (then the workers report it, as a single run would): for every combination
+     * up to S_CHECK_ALL of them, else for every value of every key (the other keys at their
+     * first values); a refusal that only a combination of values meets then comes from its
+     * worker (exit 2) */
+    check_result_t res;
+    bool check = check_config(cfg, s_quiet, NULL, &res) == 0;
+    int rc = 0;
+    for (size_t c = 0; c < s->n_combos && rc == 0; c++) {
+        bool chk = check && s->n_combos <= S_CHECK_ALL;
+        if (check && !chk) { /* c is the first combination with one key's value */
+            size_t nonzero = 0;
+            for (size_t k = 0; k < s->n_axes; k++) {
+                nonzero += s_combo_value(s, c, k) != 0;
+            }
+            chk = nonzero <= 1;
+        }
+        rc = s_check_combo(s, cfg, c, chk);
+    }
+    cfg_destroy(&cfg);
+    return rc;
 }
 
 /* ---- times ------------------------------------------------------------------------------- */
