@@ -6,9 +6,10 @@
 # database, return % from its balances table, sorted by net PnL); the CSV and JSON it writes
 # parse; the --print-jobs lines, run through sh, leave result files that --merge turns into the
 # same table; a --grid key not in the config and a value of the wrong kind stop with exit 2
-# and a message naming them before any worker starts; a sweep stopped by SIGINT or killed by
-# SIGKILL takes its workers with it; a walk-forward reports out-of-sample runs only, each
-# inside its test window, the windows following one another after their training spans.
+# and a message naming them before any worker starts; a failing worker stops the sweep with
+# its stderr tail; a sweep stopped by SIGINT or killed by SIGKILL takes its workers with it;
+# a walk-forward reports out-of-sample runs only, each inside its test window, the windows
+# following one another after their training spans.
 . tests/integration/lib.inc
 
 cfg=$(make_config sweep tests/integration/small.json)
@@ -16,7 +17,7 @@ dir=$(dirname "$cfg")
 F='signal.strategies[0].fast'
 S='signal.strategies[0].slow'
 mkdir -p "$dir/tmp"
-export TMPDIR=$dir/tmp
+export TMPDIR="$dir/tmp"
 
 # ---- the four single runs, and the ranking derived from them
 : >"$dir/expected.csv"
@@ -109,6 +110,16 @@ check "... with the stage's own message ($(tail -n 1 "$dir/bad.err"))" \
     grep -q "risk.max_open_positions=999: risk.max_open_positions: expected an integer in" "$dir/bad.err"
 eq "no worker ran for the bad grids (no temporary directory, no run directory)" \
     "$(ls "$dir/tmp" | wc -l) $(ls -d "$dir"/backtest.* 2>/dev/null | wc -l)" "0 0"
+
+# ---- a worker that fails stops the sweep, with its stderr: here an option handed to the runs
+# (--data) names a file that does not exist, which only the run itself finds
+"$BIN/backtest" -c "$cfg" --grid "$F=20,50" -j 1 --data "$dir/no-such.csv" >/dev/null 2>"$dir/fail.err"
+eq "a failing worker fails the sweep (its exit 2: a bad input)" "$?" 2
+check "... reported with its combination ($(head -n 1 "$dir/fail.err"))" \
+    grep -qF "job-0001 ($F=20) failed with exit 2; its stderr ends:" "$dir/fail.err"
+check "... and the tail of its stderr ($(tail -n 1 "$dir/fail.err"))" \
+    grep -qF "| backtest: --data $dir/no-such.csv: cannot open" "$dir/fail.err"
+eq "... and no second worker started after it (-j 1)" "$(grep -c "job-0002" "$dir/fail.err")" 0
 
 # ---- SIGINT stops the sweep and its workers
 "$BIN/backtest" -c "$cfg" --grid "$F=10,20,30,40,50" --grid "$S=100,200" -j 2 >/dev/null 2>"$dir/int.err" &
