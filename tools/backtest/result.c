@@ -698,7 +698,7 @@ result_print_table(FILE *fp, const result_t *rs, const size_t *idx, size_t n, co
         snprintf(rank, sizeof rank, "%zu", i + 1);
         fprintf(fp, "%-*s %16s %9s %9s %8s %7s %8s %7s", lw, labels ? labels[i] : rank, c.net,
                 c.ret, c.dd, c.sharpe, c.trades, c.win, c.pf);
-        for (size_t k = 0; k < nk; k++) {
+        for (size_t k = 0; k < nk && r->n_sets > 0; k++) { /* "all" of a walk-forward: none */
             char v[RESULT_TEXT_MAX];
             s_value(r, keys[k], v, sizeof v);
             fprintf(fp, "  %-*s", k + 1 < nk ? w[k] : 0, v);
