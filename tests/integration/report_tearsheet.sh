@@ -210,6 +210,12 @@ check "runs.config = that file's JSON" \
 check "the report prints the config's path and its strategy" \
     sh -c "grep -q '^config: $cfg' '$dir/g.txt' && grep -q '^  strategy: name $(jq -r '.signal.strategies[0].name' "$cfg"), type ' '$dir/g.txt'"
 check "not a run of config/default.json: no next-example line" sh -c "! grep -q '^next:' '$dir/g.txt'"
+# a backtest records the config it ran, with its --set overrides applied
+bdb=$dir/set.db
+"$BIN/backtest" -c tests/integration/small.json --db "$bdb" --set risk.max_open_positions=2 >/dev/null 2>&1
+eq "backtest: runs.config_path = the file it read" "$(sql "$bdb" "SELECT config_path FROM runs")" tests/integration/small.json
+check "backtest: runs.config = that file with the --set override" \
+    sh -c "[ \"\$(sqlite3 -batch -noheader '$bdb' 'SELECT config FROM runs' | jq -S .)\" = \"\$(jq -S '.risk.max_open_positions = 2' tests/integration/small.json)\" ]"
 # a group run of a file named config/default.json (small.json's data, to keep it short): the
 # recorded path says it is the default config
 ddir=$TMP_ROOT/def

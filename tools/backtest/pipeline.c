@@ -664,6 +664,15 @@ s_build(pipeline_t *p, const char *db)
         log_error(S_MOD, "cannot record the start of the run in %s: %s", db, strerror(errno));
         return -1;
     }
+    /* the config as the stages read it (--set / --data overrides applied, secrets hidden),
+     * as the recorder stage records its run's (runs.config) */
+    char *dump = recorder_config_dump(cfg);
+    int set = dump ? writer_set_run_config(p->w, cfg_file(cfg), dump) : -1;
+    free(dump);
+    if (set != 0) {
+        log_error(S_MOD, "cannot record the config of the run in %s: %s", db, strerror(errno));
+        return -1;
+    }
     /* the steps, ranked as each stage's main.c ranks its inputs */
     p->sig_step = step_new(true, s_sig_deliver, s_sig_barrier, p);
     p->risk_step = step_new(true, s_risk_deliver, s_risk_barrier, p);
