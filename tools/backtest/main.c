@@ -9,6 +9,9 @@
  *    --db FILE  the database to write (must not exist); default: a new directory
  *               <run_dir>/backtest.XXXXXX (0700) holding tradepipe.db
  *    -l LEVEL   log level on stderr (default "warn"; the config's log_level is the stages')
+ *    --result FILE  also write the run's figures as a sweep result (tools/backtest/result.h)
+ *    --rm-db    remove the database (and the run directory made for it) at the end
+ *  With --grid, --walk-forward, --print-jobs or --merge it is a sweep (tools/backtest/sweep.h).
  *  Output: a summary on stdout (data, steps, messages, rows, wall time) ending with the report
  *  of the database (tools/report, as `build/bin/report DB` prints it). Logs go to stderr.
  *  Exit codes:
@@ -18,11 +21,13 @@
  *    3  cannot create the database or its directory
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -31,6 +36,7 @@
 #include "common/log.h"
 #include "tools/backtest/owndata.h"
 #include "tools/backtest/pipeline.h"
+#include "tools/backtest/sweep.h"
 #include "tools/report/analytics.h"
 #include "tools/report/report.h"
 
@@ -39,7 +45,10 @@ s_usage(void)
 {
     fprintf(stderr, "usage: backtest -c CONFIG [--db FILE] [--set KEY=VALUE]... [-l LEVEL]\n"
                     "                [--data PATH...] [--symbol S] [--from DATE] [--to DATE] "
-                    "[--skip-bad]\n");
+                    "[--skip-bad]\n"
+                    "                [--result FILE [--rm-db]]\n"
+                    "       backtest -c CONFIG --grid KEY=V1,V2,... ... (docs/backtest.md "
+                    "\"Sweeps and walk-forward\")\n");
     return 2;
 }
 
@@ -97,6 +106,13 @@ main(int argc, char **argv)
     const char *cfg_path = NULL, *db_arg = NULL, *level = NULL;
     const char *sets[64];
     int n_sets = 0;
+    /* sweeps (tools/backtest/sweep.h): --grid, --walk-forward, --print-jobs, --merge; a
+     * sweep's worker is a single run with --result FILE [--rm-db] */
+    if (sweep_wanted(argc, argv)) {
+        return sweep_main(argc, argv);
+    }
+    const char *result_path = NULL;
+    bool rm_db = false;
     static owndata_t own; /* ~32 KB of borrowed paths: not on the stack */
     for (int i = 1; i < argc; i++) {
         int r = owndata_arg(&own, argc, argv, &i);
@@ -104,6 +120,10 @@ main(int argc, char **argv)
             if (r < 0) {
                 return 2;
             }
+        } else if (strcmp(argv[i], "--result") == 0 && i + 1 < argc) {
+            result_path = argv[++i];
+        } else if (strcmp(argv[i], "--rm-db") == 0) {
+            rm_db = true;
         } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             cfg_path = argv[++i];
         } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
@@ -219,6 +239,21 @@ main(int argc, char **argv)
     pipeline_destroy(&p);
     if (rc == 0) {
         rc = s_report(db);
+    }
+    if (rc == 0 && result_path && sweep_write_result(result_path, db, cfg, argc, argv) != 0) {
+        rc = 1;
+    }
+    if (rm_db) { /* the database (and the run directory made for it) */
+        const char *sfx[] = { "", "-wal", "-shm", "-journal" };
+        for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+            char f[1200];
+            snprintf(f, sizeof f, "%s%s", db, sfx[i]);
+            (void)remove(f);
+        }
+        if (!db_arg) {
+            *strrchr(db, '/') = '\0';
+            (void)rmdir(db);
+        }
     }
     cfg_destroy(&cfg);
     return rc;

@@ -1,6 +1,7 @@
 # tools/backtest: the stage modules in one process (docs/backtest.md)
 BINS += backtest
 backtest_SRCS := $(sort tools/backtest/main.c tools/backtest/pipeline.c tools/backtest/xbus.c \
+    tools/backtest/sweep.c tools/backtest/result.c tools/check-config/check.c \
     tools/backtest/owndata.c \
     $(FEED_CFG_SRCS) $(SIGNAL_CORE) $(RISK_LIB_SRCS) \
     executor/config.c executor/exec.c $(EXECUTOR_CORE) \
@@ -13,3 +14,6 @@ UNIT_TESTS += test_bt_xbus
 test_bt_xbus_SRCS := tests/unit/backtest/test_xbus.c tools/backtest/xbus.c
 UNIT_TESTS += test_bt_session_offline
 test_bt_session_offline_SRCS := tests/unit/backtest/test_session_offline.c $(FEED_CFG_SRCS)
+UNIT_TESTS += test_bt_result
+test_bt_result_SRCS := tests/unit/backtest/test_result.c tools/backtest/result.c \
+    tools/report/report.c tools/report/analytics.c
