@@ -31,6 +31,14 @@
 
 #include <msgpack.h>
 
+void
+codec_str(char *dst, size_t cap, const char *src)
+{
+    size_t len = strnlen(src, cap - 1);
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
 /* ---- field tables -------------------------------------------------------------------- */
 
 typedef enum {

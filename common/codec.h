@@ -355,6 +355,11 @@ typedef union {
 /* The type a topic carries, by prefix ("md.book." -> CODEC_MD_BOOK); CODEC_UNKNOWN if none. */
 codec_type_t codec_type_of_topic(const char *topic);
 
+/* Copy the string src into a body's fixed field dst[cap] (cap >= 1), cut at cap - 1 bytes and
+ * always terminated: what snprintf(dst, cap, "%s", src) does, without its format parsing, for
+ * the fields filled on every message (a bar's venue and symbol, an indicator's name). */
+void codec_str(char *dst, size_t cap, const char *src);
+
 /* Short name of a type ("md.book", "exec.fill"). Static string. */
 const char *codec_type_name(codec_type_t type);
 
