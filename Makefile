@@ -7,10 +7,11 @@
 #   make lint    clang-format, clang-tidy, cppcheck (tools from make deps-lint)
 #   make fresh-check  make run + make check on a freshly bootstrapped minimal Debian 12 (root)
 
-PKGS := libczmq libzmq msgpack sqlite3 libwebsockets openssl libcurl jansson cmocka zlib
+PKGS := libczmq libzmq msgpack sqlite3 libwebsockets openssl libcurl jansson cmocka zlib \
+        libmicrohttpd
 DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsqlite3-dev \
         libwebsockets-dev libssl-dev libcurl4-openssl-dev libjansson-dev libjsmn-dev \
-        libcmocka-dev zlib1g-dev sqlite3 supervisor procps gnuplot-nox
+        libcmocka-dev zlib1g-dev sqlite3 supervisor procps gnuplot-nox libmicrohttpd-dev
 # only for tests: the report page rendered in headless Chromium, network namespaces (CURVE),
 # JSON in shell (jq), venue-sim's REST from shell (curl), price comparisons (bc), the live
 # executor's signed-request client (python3 + requests)
@@ -58,6 +59,7 @@ include common/module.mk
 -include risk/module.mk
 -include executor/module.mk
 -include recorder/module.mk
+-include gateway/module.mk
 -include tools/module.mk
 -include tests/module.mk
 
