@@ -11,11 +11,14 @@ PKGS := libczmq libzmq msgpack sqlite3 libwebsockets openssl libcurl jansson cmo
         libmicrohttpd
 DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsqlite3-dev \
         libwebsockets-dev libssl-dev libcurl4-openssl-dev libjansson-dev libjsmn-dev \
-        libcmocka-dev zlib1g-dev sqlite3 supervisor procps gnuplot-nox libmicrohttpd-dev
+        libcmocka-dev zlib1g-dev sqlite3 supervisor procps gnuplot-nox libmicrohttpd-dev \
+        libjs-chart.js
 # only for tests: the report page rendered in headless Chromium, network namespaces (CURVE),
 # JSON in shell (jq), venue-sim's REST from shell (curl), price comparisons (bc), the live
-# executor's signed-request client (python3 + requests)
-DEBS_TEST := chromium iproute2 jq curl bc python3 python3-requests
+# executor's signed-request client (python3 + requests), the gateway's metrics checked by
+# Prometheus itself (prometheus, promtool) and its dashboard clicked over the DevTools
+# protocol (python3-websocket)
+DEBS_TEST := chromium iproute2 jq curl bc python3 python3-requests prometheus python3-websocket
 DEBS_LINT := clang-format clang-tidy cppcheck
 DEBS_FUZZ := clang libclang-rt-14-dev
 
