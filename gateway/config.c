@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 static const char *const k_keys[] = { "bind",
                                       "port",
                                       "insecure",
@@ -21,7 +23,79 @@ static const char *const k_keys[] = { "bind",
                                       "sse_heartbeat_s",
                                       "control_per_min",
                                       "history",
+                                      "webhooks",
+                                      "webhook_queue",
+                                      "webhook_retries",
+                                      "webhook_backoff_max_ms",
                                       NULL };
+static const char *const k_hook_keys[] = { "url", "events", "min_level", "format", NULL };
+
+/* gateway.webhooks[i] */
+static int
+s_webhook(cfg_t *cfg, int i, webhook_target_t *t)
+{
+    char base[64], key[96];
+    const char *v;
+    (void)snprintf(base, sizeof base, "gateway.webhooks[%d]", i);
+    memset(t, 0, sizeof *t);
+    if (!json_is_object(cfg_json(cfg, base))) {
+        return cfg_fail(cfg, base, "expected an object {url, events, min_level, format}");
+    }
+    if (cfg_check_keys(cfg, base, k_hook_keys) < 0) {
+        return -1;
+    }
+    (void)snprintf(key, sizeof key, "%s.url", base);
+    if (!cfg_has(cfg, key)) {
+        return cfg_fail(cfg, key, "required");
+    }
+    if (cfg_str(cfg, key, "", &v) < 0) {
+        return -1;
+    }
+    if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+        || strlen(v) >= sizeof t->url) {
+        return cfg_fail(cfg, key, "expected an http:// or https:// URL under %zu bytes",
+                        sizeof t->url);
+    }
+    (void)snprintf(t->url, sizeof t->url, "%s", v);
+    (void)snprintf(key, sizeof key, "%s.events", base);
+    int n = cfg_array_len(cfg, key);
+    if (n <= 0) {
+        return cfg_fail(cfg, key,
+                        "expected a non-empty array of trade:opened, trade:closed, kill, breaker, "
+                        "alert");
+    }
+    for (int k = 0; k < n; k++) {
+        char ek[112];
+        (void)snprintf(ek, sizeof ek, "%s[%d]", key, k);
+        if (cfg_str(cfg, ek, "", &v) < 0) {
+            return -1;
+        }
+        unsigned bit = webhook_kind(v);
+        if (bit == 0) {
+            return cfg_fail(
+                cfg, ek, "expected trade:opened, trade:closed, kill, breaker or alert, got \"%s\"",
+                v);
+        }
+        t->kinds |= bit;
+    }
+    (void)snprintf(key, sizeof key, "%s.min_level", base);
+    if (cfg_str(cfg, key, "warn", &v) < 0) {
+        return -1;
+    }
+    if (strcmp(v, "warn") != 0 && strcmp(v, "error") != 0) {
+        return cfg_fail(cfg, key, "expected \"warn\" or \"error\", got \"%s\"", v);
+    }
+    t->min_level = strcmp(v, "error") == 0 ? 2 : 1;
+    (void)snprintf(key, sizeof key, "%s.format", base);
+    if (cfg_str(cfg, key, "json", &v) < 0) {
+        return -1;
+    }
+    if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
+        return cfg_fail(cfg, key, "expected \"json\" or \"text\", got \"%s\"", v);
+    }
+    t->text = strcmp(v, "text") == 0;
+    return 0;
+}
 
 bool
 gateway_addr_loopback(const char *addr)
@@ -80,9 +154,27 @@ gateway_config_read(cfg_t *cfg, const char *instance, gateway_config_t *out)
         || cfg_int(cfg, "gateway.sse_ring", 1024, 16, 100000, false, &out->sse_ring) < 0
         || cfg_int(cfg, "gateway.sse_heartbeat_s", 15, 1, 300, false, &out->sse_heartbeat_s) < 0
         || cfg_int(cfg, "gateway.control_per_min", 30, 1, 10000, false, &out->control_per_min) < 0
-        || cfg_str(cfg, "gateway.history", "recorder.0", &hist) < 0) {
+        || cfg_str(cfg, "gateway.history", "recorder.0", &hist) < 0
+        || cfg_int(cfg, "gateway.webhook_queue", 256, 1, 100000, false, &out->webhook_queue) < 0
+        || cfg_int(cfg, "gateway.webhook_retries", 10, 0, 1000, false, &out->webhook_retries) < 0
+        || cfg_int(cfg, "gateway.webhook_backoff_max_ms", 30000, 250, 3600000, false,
+                   &out->webhook_backoff_max_ms)
+               < 0) {
         return -1;
     }
+    int nh = cfg_array_len(cfg, "gateway.webhooks");
+    if (nh < 0) {
+        return cfg_fail(cfg, "gateway.webhooks", "expected an array of webhook objects");
+    }
+    if (nh > WEBHOOK_TARGETS_MAX) {
+        return cfg_fail(cfg, "gateway.webhooks", "at most %d webhooks", WEBHOOK_TARGETS_MAX);
+    }
+    for (int i = 0; i < nh; i++) {
+        if (s_webhook(cfg, i, &out->webhooks[i]) < 0) {
+            return -1;
+        }
+    }
+    out->n_webhooks = (size_t)nh;
     struct in_addr a4;
     struct in6_addr a6;
     if (inet_pton(AF_INET, out->bind, &a4) != 1 && inet_pton(AF_INET6, out->bind, &a6) != 1) {

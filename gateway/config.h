@@ -6,7 +6,9 @@
  *  Keys (docs/config.md "gateway"; every one needs a restart): gateway.bind, gateway.port,
  *  gateway.insecure, gateway.tls_cert, gateway.tls_key, gateway.tokens_file, gateway.max_body,
  *  gateway.ctl_timeout_ms, gateway.ready_hb_max_ms, gateway.sse_ring, gateway.sse_heartbeat_s,
- *  gateway.control_per_min, gateway.history. An unknown key in "gateway" is an error naming it.
+ *  gateway.control_per_min, gateway.history, gateway.webhooks[] {url, events[], min_level,
+ *  format}, gateway.webhook_queue, gateway.webhook_retries, gateway.webhook_backoff_max_ms.
+ *  An unknown key in "gateway" is an error naming it.
  *  Errors: 0, or -1 with errno EINVAL and cfg_error(cfg) = "<file>:<line>: <key>: <why>".
  */
 #ifndef TP_GATEWAY_CONFIG_H
@@ -16,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/cfg.h"
+#include "gateway/webhook.h"
 
 #define GATEWAY_PORT_FILE "gateway.port"
 
@@ -38,8 +41,13 @@ typedef struct {
     int64_t sse_heartbeat_s; /* gateway.sse_heartbeat_s: comment line period, s, 1..300 (15) */
     int64_t control_per_min; /* gateway.control_per_min: POST /control calls a minute,
                                 1..10000 (30) */
-    char history_inst[32];   /* the recorder instance asked for history ("recorder.0"; "" =
-                                the config has none) */
+    webhook_target_t webhooks[WEBHOOK_TARGETS_MAX]; /* gateway.webhooks ([]) */
+    size_t n_webhooks;
+    int64_t webhook_queue;          /* deliveries waiting at most, 1..100000 (256) */
+    int64_t webhook_retries;        /* retries of one delivery, 0..1000 (10) */
+    int64_t webhook_backoff_max_ms; /* longest wait between tries, ms, 250..3600000 (30000) */
+    char history_inst[32];          /* the recorder instance asked for history ("recorder.0"; "" =
+                                       the config has none) */
 } gateway_config_t;
 
 /* Read and check everything gateway instance `instance` ("gateway.0") reads into *out.

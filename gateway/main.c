@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <czmq.h>
 #include <jansson.h>
 
@@ -37,6 +38,7 @@
 #include "gateway/ring.h"
 #include "gateway/server.h"
 #include "gateway/view.h"
+#include "gateway/webhook.h"
 
 #define GATEWAY_KEEP       1000 /* entries per list in the view */
 #define GATEWAY_STATIC_DIR "/usr/share/javascript/chart.js"
@@ -48,6 +50,7 @@ typedef struct {
     server_t *srv;
     view_t *view;
     ring_t *ring;
+    webhook_t *wh;
     int64_t *c_msgs, *c_events, *c_actions, *c_bad;
     bool pushed; /* events went into the ring since the last notify */
 } s_ctx_t;
@@ -61,6 +64,7 @@ s_emit(const char *event, json_t *data, void *arg)
     if (text == NULL) {
         return;
     }
+    webhook_offer(ctx->wh, event, data); /* never blocks: a bounded queue */
     if (ring_push(ctx->ring, event, text) > 0) {
         (*ctx->c_events)++;
         ctx->pushed = true;
@@ -129,6 +133,14 @@ s_status(stage_t *st, json_t *status, void *arg)
     server_lock(ctx->srv);
     (void)json_object_set_new(status, "events", json_integer((json_int_t)ring_last_id(ctx->ring)));
     server_unlock(ctx->srv);
+    webhook_stats_t ws;
+    webhook_stats(ctx->wh, &ws);
+    (void)json_object_set_new(status, "webhooks",
+                              json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "queued",
+                                        (json_int_t)ws.queued, "delivered",
+                                        (json_int_t)ws.delivered, "retried", (json_int_t)ws.retried,
+                                        "dropped", (json_int_t)ws.dropped, "failed",
+                                        (json_int_t)ws.failed, "pending", (json_int_t)ws.pending));
 }
 
 static int
@@ -209,9 +221,17 @@ main(int argc, char **argv)
         cfg_destroy(&cfg);
         return 3;
     }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error(k_mod, "cannot initialise libcurl");
+        exit_code = 1;
+        goto done;
+    }
+    ctx.wh =
+        webhook_new(gc.webhooks, gc.n_webhooks, (size_t)gc.webhook_queue, (int)gc.webhook_retries,
+                    gc.webhook_backoff_max_ms, inst, stage_run_id(ctx.st));
     ctx.view = view_new(GATEWAY_KEEP);
     ctx.ring = ring_new((size_t)gc.sse_ring);
-    if (ctx.view == NULL || ctx.ring == NULL) {
+    if (ctx.wh == NULL || ctx.view == NULL || ctx.ring == NULL) {
         log_error(k_mod, "out of memory");
         exit_code = 1;
         goto done;
@@ -304,9 +324,11 @@ done:
     server_destroy(&ctx.srv); /* its thread reads the view and the ring: first */
     stage_destroy(&ctx.st);
     bus_sub_destroy(&sub);
+    webhook_destroy(&ctx.wh);
     view_destroy(&ctx.view);
     ring_destroy(&ctx.ring);
     auth_destroy(&auth);
+    curl_global_cleanup();
     curve_shutdown();
     cfg_destroy(&cfg);
     return exit_code;

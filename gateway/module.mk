@@ -1,5 +1,5 @@
 # gateway/: the operator's HTTP API, event stream, metrics and dashboard (docs/gateway.md)
-GATEWAY_SRCS := gateway/config.c gateway/auth.c gateway/fmt.c gateway/ring.c gateway/view.c \
+GATEWAY_SRCS := gateway/config.c gateway/webhook.c gateway/auth.c gateway/fmt.c gateway/ring.c gateway/view.c \
     gateway/metrics.c gateway/server.c tools/ctl/ctl.c $(BUILD)/gen/gateway/dashboard.c
 BINS += gateway
 gateway_SRCS := gateway/main.c $(GATEWAY_SRCS)
@@ -18,4 +18,4 @@ UNIT_TESTS += test_gateway_fmt
 test_gateway_fmt_SRCS := tests/unit/gateway/test_fmt.c gateway/fmt.c gateway/view.c gateway/metrics.c \
     gateway/ring.c
 UNIT_TESTS += test_gateway_config
-test_gateway_config_SRCS := tests/unit/gateway/test_config.c gateway/config.c
+test_gateway_config_SRCS := tests/unit/gateway/test_config.c gateway/config.c gateway/webhook.c

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "common/cfg.h"
 #include "gateway/config.h"
@@ -161,13 +162,65 @@ test_unknown_and_bad(void **state)
     s_refused("recorder.9", "gateway.history", "no instance recorder.9 under endpoints");
 }
 
+static void
+test_webhooks(void **state)
+{
+    (void)state;
+    gateway_config_t gc;
+    s_write(
+        "\"webhooks\": [{\"url\": \"http://127.0.0.1:9/h\", \"events\": [\"kill\", "
+        "\"trade:closed\"]},\n      {\"url\": \"https://chat.example/x\", \"events\": [\"alert\"], "
+        "\"min_level\": \"error\", \"format\": \"text\"}],\n    ");
+    cfg_t *c = ctu_load_file(s_path);
+    assert_int_equal(gateway_config_read(c, "gateway.0", &gc), 0);
+    assert_int_equal(gc.n_webhooks, 2);
+    assert_int_equal(gc.webhooks[0].kinds, WEBHOOK_KILL | WEBHOOK_TRADE_CLOSED);
+    assert_false(gc.webhooks[0].text);
+    assert_int_equal(gc.webhooks[0].min_level, 1);
+    assert_int_equal(gc.webhooks[1].kinds, WEBHOOK_ALERT);
+    assert_int_equal(gc.webhooks[1].min_level, 2);
+    assert_true(gc.webhooks[1].text);
+    assert_int_equal(gc.webhook_queue, 256);
+    assert_int_equal(gc.webhook_retries, 10);
+    cfg_destroy(&c);
+    s_write("\"webhooks\": [{\"url\": \"ftp://x/y\", \"events\": [\"kill\"]}],\n    ");
+    s_refused("ftp://", "gateway.webhooks[0].url", "expected an http:// or https:// URL");
+    s_write("\"webhooks\": [{\"url\": \"http://x/y\", \"events\": []}],\n    ");
+    s_refused("events", "gateway.webhooks[0].events", "expected a non-empty array");
+    s_write("\"webhooks\": [{\"url\": \"http://x/y\", \"events\": [\"boom\"]}],\n    ");
+    s_refused("boom", "gateway.webhooks[0].events[0]", "expected trade:opened, trade:closed");
+    s_write("\"webhooks\": [{\"url\": \"http://x/y\", \"events\": [\"kill\"], \"fmt\": 1}],\n    ");
+    s_refused("fmt", "gateway.webhooks[0].fmt", "unknown key");
+}
+
+static void
+test_webhook_text(void **state)
+{
+    (void)state;
+    char out[256];
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s}", "venue", "paper", "symbol", "BTCUSDT",
+                          "side", "long", "qty", "0.005", "realized_pnl", "-1.23000000");
+    webhook_text("trade:closed", d, "gateway.0", out, sizeof out);
+    assert_string_equal(out, "tradepipe gateway.0: trade closed paper BTCUSDT long 0.005, PnL "
+                             "-1.23000000");
+    json_decref(d);
+    d = json_pack("{s:s, s:s, s:s}", "level", "error", "code", "kill_switch", "text", "closing");
+    webhook_text("kill", d, "gateway.0", out, sizeof out);
+    assert_string_equal(out, "tradepipe gateway.0: kill error kill_switch: closing");
+    json_decref(d);
+    assert_int_equal(webhook_kind("trade:opened"), WEBHOOK_TRADE_OPENED);
+    assert_int_equal(webhook_kind("breaker"), WEBHOOK_BREAKER);
+    assert_int_equal(webhook_kind("nope"), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),        cmocka_unit_test(test_loopback),
         cmocka_unit_test(test_non_loopback),    cmocka_unit_test(test_tokens_file_mode),
-        cmocka_unit_test(test_unknown_and_bad),
+        cmocka_unit_test(test_unknown_and_bad), cmocka_unit_test(test_webhooks),
+        cmocka_unit_test(test_webhook_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
