@@ -329,6 +329,7 @@ s_status(server_t *self, struct MHD_Connection *c)
         "killed", rs ? json_object_get(rs, "killed") : json_null(), "reason",
         rs ? json_object_get(rs, "reason") : json_null(), "last_risk_state", risk);
     json_decref(risk);
+    json_decref(hb);
     return s_json(self, c, 200,
                   json_pack("{s:s, s:s, s:o, s:o, s:o}", "instance", self->d.instance, "run_id",
                             self->d.run_id, "stages", ans ? ans : json_object(), "venues", venues,
@@ -1047,6 +1048,10 @@ s_mhd_log(void *cls, const char *fmt, va_list ap)
     while (n > 0 && msg[n - 1] == '\n') {
         msg[--n] = '\0';
     }
+    if (strstr(msg, "no longer available") != NULL) {
+        log_debug(k_mod, "http: %s", msg); /* a client went away (an event stream closed) */
+        return;
+    }
     log_warn(k_mod, "http: %s", msg);
 }
 
@@ -1130,17 +1135,17 @@ server_new(const server_deps_t *deps, char *err, size_t errlen)
     }
     if (self->tls_cert) {
         self->mhd = MHD_start_daemon(
-            flags, 0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_NOTIFY_COMPLETED, s_completed, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log,
+            flags, 0, NULL, NULL, s_handler, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
             self, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(S_SSE_MAX + 64),
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_HTTPS_MEM_CERT, self->tls_cert,
             MHD_OPTION_HTTPS_MEM_KEY, self->tls_key, MHD_OPTION_END);
     } else {
-        self->mhd = MHD_start_daemon(flags, 0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR,
-                                     (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
-                                     s_completed, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
-                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)(S_SSE_MAX + 64),
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+        self->mhd = MHD_start_daemon(
+            flags, 0, NULL, NULL, s_handler, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
+            self, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(S_SSE_MAX + 64),
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
     }
     if (self->mhd == NULL) {
         int e = errno;

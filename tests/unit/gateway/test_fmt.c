@@ -253,7 +253,7 @@ test_ring(void **state)
     assert_int_equal(ev.id, 2);
     assert_int_equal(ring_next(r, 2, &ev, &missed), -1);
     for (int i = 3; i <= 6; i++) {
-        char d[16];
+        char d[32];
         snprintf(d, sizeof d, "{\"a\":%d}", i);
         assert_int_equal(ring_push(r, "x", d), (uint64_t)i);
     }
