@@ -19,6 +19,8 @@ DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsql
 # Prometheus itself (prometheus, promtool) and its dashboard clicked over the DevTools
 # protocol (python3-websocket)
 DEBS_TEST := chromium iproute2 jq curl bc python3 python3-requests prometheus python3-websocket
+# only for make bench: the gateway's /status under 200 requests/s (tests/bench/gateway_bench.sh)
+DEBS_BENCH := hey jq
 DEBS_LINT := clang-format clang-tidy cppcheck
 DEBS_FUZZ := clang libclang-rt-14-dev
 
@@ -127,8 +129,11 @@ fresh-check:
 	@tools/fresh-check.sh
 
 bench: deps
+	@$(MAKE) --no-print-directory deps DEBS="$(DEBS_BENCH)" \
+	  || echo "warning: could not install $(DEBS_BENCH); the gateway's load figures are skipped"
 	@$(MAKE) --no-print-directory all $(BENCH_PATHS)
 	@tests/bench/run_bench.sh $(BUILD) $(BENCHES)
+	@tests/bench/gateway_bench.sh $(BUILD)
 
 # libFuzzer targets (clang): each runs for FUZZ_SECONDS from a corpus seeded with real frames
 FUZZ_SECONDS ?= 60

@@ -42,6 +42,7 @@
 
 #define GATEWAY_KEEP       1000 /* entries per list in the view */
 #define GATEWAY_STATIC_DIR "/usr/share/javascript/chart.js"
+#define GATEWAY_NOTIFY_MS  50 /* SSE clients get new events within this many ms */
 
 static const char *const k_mod = "gateway";
 
@@ -84,11 +85,22 @@ s_on_msg(stage_t *st, bus_msg_t *msg, void *arg)
     if (rc < 0 && errno == EPROTO) {
         (*ctx->c_bad)++;
     }
+    return stage_signalled() ? -1 : 0; /* SSE clients are woken by s_on_flush */
+}
+
+/* every GATEWAY_NOTIFY_MS: wake the SSE clients if events came in (one wake-up per client per
+ * period, not per event: the stream costs the host little however busy the bus is) */
+static int
+s_on_flush(zloop_t *loop, int timer_id, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    (void)loop;
+    (void)timer_id;
     if (ctx->pushed) {
         ctx->pushed = false;
         server_notify(ctx->srv);
     }
-    return stage_signalled() ? -1 : 0;
+    return 0;
 }
 
 /* Operator actions the server took: publish each as gw.action. */
@@ -302,7 +314,8 @@ main(int argc, char **argv)
     }
     zmq_pollitem_t wake = { .socket = NULL, .fd = server_wake_fd(ctx.srv), .events = ZMQ_POLLIN };
     if (zloop_poller(stage_loop(ctx.st), &wake, s_on_wake, &ctx) != 0
-        || zloop_timer(stage_loop(ctx.st), 1000, 0, s_on_tick, &ctx) < 0) {
+        || zloop_timer(stage_loop(ctx.st), 1000, 0, s_on_tick, &ctx) < 0
+        || zloop_timer(stage_loop(ctx.st), GATEWAY_NOTIFY_MS, 0, s_on_flush, &ctx) < 0) {
         log_error(k_mod, "cannot poll the action queue");
         exit_code = 1;
         goto done;

@@ -36,6 +36,9 @@
 #define S_MAX_INST    32
 #define S_ACTIONS_MAX 64
 #define S_SSE_MAX     256
+/* /status asks every stage: under load, answers younger than this are reused, so 200
+ * requests/s cost the stages at most 1000 / S_STATUS_CACHE_MS control requests/s each */
+#define S_STATUS_CACHE_MS 200
 
 static const char *const k_mod = "gateway";
 
@@ -59,6 +62,8 @@ struct server {
     char names[S_MAX_INST][CTL_NAME_MAX];
     size_t n_names;
     char *tls_cert, *tls_key;
+    json_t *status_cache; /* the stages' status answers, reused for S_STATUS_CACHE_MS */
+    int64_t status_at;    /* monotonic ns when they were asked */
 };
 
 /* One request in flight. */
@@ -307,7 +312,16 @@ s_status(server_t *self, struct MHD_Connection *c)
             memcpy(names[n++], self->names[i], CTL_NAME_MAX);
         }
     }
-    json_t *ans = s_ask(self, names, n, "status", (int)self->d.gc->ctl_timeout_ms);
+    json_t *ans;
+    int64_t mono = clock_mono_ns();
+    if (self->status_cache && mono - self->status_at < S_STATUS_CACHE_MS * CLOCK_NS_PER_MS) {
+        ans = json_deep_copy(self->status_cache); /* only this thread uses the cache */
+    } else {
+        ans = s_ask(self, names, n, "status", (int)self->d.gc->ctl_timeout_ms);
+        json_decref(self->status_cache);
+        self->status_cache = ans ? json_deep_copy(ans) : NULL;
+        self->status_at = clock_mono_ns();
+    }
     int64_t now = clock_wall_ns();
     pthread_mutex_lock(&self->lock);
     json_t *hb = view_stages(self->d.view, now);
@@ -1183,6 +1197,7 @@ server_destroy(server_t **self_p)
     }
     free(self->tls_key);
     free(self->tls_cert);
+    json_decref(self->status_cache);
     pthread_mutex_destroy(&self->lock);
     pthread_mutex_destroy(&self->qlock);
     free(self);

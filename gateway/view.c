@@ -30,6 +30,7 @@ typedef struct {
     int32_t qty_scale, px_scale;
     int64_t opened_evt;
     int64_t realized, unrealized; /* VALUE scale */
+    int64_t emitted_ns;           /* wall clock of the last "position" event */
 } s_pos_t;
 
 typedef struct {
@@ -200,12 +201,15 @@ s_pos(view_t *self, const char *venue, const char *symbol)
 }
 
 /* trade:opened / trade:closed from a position's move away from / back to flat */
-static void
-s_position(view_t *self, const codec_exec_position_t *b, json_t *o, view_emit_fn *emit, void *arg)
+/* Returns whether to emit the "position" event: always when the quantity changed, else (a
+ * mark update) at most every VIEW_POSITION_EVERY_MS per position. */
+static bool
+s_position(view_t *self, const codec_exec_position_t *b, json_t *o, int64_t now_ns,
+           view_emit_fn *emit, void *arg)
 {
     s_pos_t *p = s_pos(self, b->venue, b->symbol);
     if (p == NULL) {
-        return;
+        return true;
     }
     int64_t was = p->qty;
     bool crossed = (was > 0 && b->qty < 0) || (was < 0 && b->qty > 0);
@@ -233,11 +237,16 @@ s_position(view_t *self, const codec_exec_position_t *b, json_t *o, view_emit_fn
         p->opened_evt = b->ts_event;
         p->realized = b->realized_pnl; /* the closed trip's PnL is what it adds to this */
     }
+    bool due = b->qty != was || now_ns - p->emitted_ns >= VIEW_POSITION_EVERY_MS * 1000000LL;
+    if (due) {
+        p->emitted_ns = now_ns;
+    }
     p->qty = b->qty;
     p->qty_scale = b->qty_scale;
     p->px_scale = b->px_scale;
     p->unrealized = b->unrealized_pnl;
     (void)json_object_set(self->positions, p->key, o);
+    return due;
 }
 
 static void
@@ -362,8 +371,9 @@ view_add(view_t *self, const bus_msg_t *msg, int64_t now_ns, view_emit_fn *emit,
         s_emit(emit, arg, "fill", o);
         break;
     case CODEC_EXEC_POSITION:
-        s_position(self, &body.position, o, emit, arg);
-        s_emit(emit, arg, "position", o);
+        if (s_position(self, &body.position, o, now_ns, emit, arg)) {
+            s_emit(emit, arg, "position", o);
+        }
         break;
     case CODEC_EXEC_BALANCE:
         s_balance(self, &body.balance, o);

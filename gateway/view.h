@@ -5,11 +5,11 @@
  *         scaled integers); lists are bounded by `keep` entries each (the oldest goes).
  *  Not:   sockets (gateway/main.c), the control sockets (asked per request by gateway/http.c).
  *  Events: view_add calls `emit` for each Server-Sent Event a message makes: "order"
- *  (exec.order), "fill", "position", "balance", "risk" (risk.state, risk.order, risk.reject:
- *  the data has "topic"), "alert" (risk.alert, rec.alert), "signal", "venue" (md.status,
- *  exec.status), "trade:opened" / "trade:closed" (a position leaves / returns to flat; a fill
- *  that crosses zero makes both). docs/api.md "events".
- *  All times are ns; "now" is the gateway's wall clock at receipt.
+ *  (exec.order), "fill", "position" (rate-limited: VIEW_POSITION_EVERY_MS), "balance", "risk"
+ * (risk.state, risk.order, risk.reject: the data has "topic"), "alert" (risk.alert, rec.alert),
+ * "signal", "venue" (md.status, exec.status), "trade:opened" / "trade:closed" (a position leaves /
+ * returns to flat; a fill that crosses zero makes both). docs/api.md "events". All times are ns;
+ * "now" is the gateway's wall clock at receipt.
  */
 #ifndef TP_GATEWAY_VIEW_H
 #define TP_GATEWAY_VIEW_H
@@ -24,6 +24,11 @@
 #include "gateway/metrics.h"
 
 typedef struct view view_t;
+
+/* A position's mark moves with every tick: its "position" event goes out when its quantity
+ * changes, and otherwise at most once per this many ms of wall clock (the view itself always
+ * holds the latest). */
+#define VIEW_POSITION_EVERY_MS 250
 
 /* `data` is borrowed for the call. */
 typedef void(view_emit_fn)(const char *event, json_t *data, void *arg);
