@@ -183,6 +183,24 @@ metrics_render(const metrics_in_t *in)
     s_printf(&o, "tradepipe_fees_total %.8f\n", v->fees);
     s_family(&o, "tradepipe_open_positions", "gauge", "open positions");
     s_printf(&o, "tradepipe_open_positions %d\n", v->open_positions);
+    s_family(&o, "tradepipe_position_qty", "gauge",
+             "open position per venue and symbol, base units, signed (short < 0)");
+    size_t pi;
+    json_t *pv;
+    json_array_foreach(in->positions, pi, pv)
+    {
+        char ve[64], sy[64];
+        metrics_escape(json_string_value(json_object_get(pv, "venue")) ?: "", ve, sizeof ve);
+        metrics_escape(json_string_value(json_object_get(pv, "symbol")) ?: "", sy, sizeof sy);
+        const char *q = json_string_value(json_object_get(pv, "qty"));
+        s_printf(&o, "tradepipe_position_qty{venue=\"%s\",symbol=\"%s\"} %s\n", ve, sy,
+                 q ? q : "0");
+    }
+    if (in->db_bytes >= 0) {
+        s_family(&o, "tradepipe_database_bytes", "gauge",
+                 "size of the recorder's SQLite database and its WAL, bytes");
+        s_printf(&o, "tradepipe_database_bytes %lld\n", (long long)in->db_bytes);
+    }
     s_family(&o, "tradepipe_kill_switch_latched", "gauge", "1 while risk's kill switch is latched");
     s_printf(&o, "tradepipe_kill_switch_latched %d\n", v->killed ? 1 : 0);
     s_family(&o, "tradepipe_risk_state", "gauge", "1 for risk's current state");

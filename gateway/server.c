@@ -494,7 +494,19 @@ s_metrics(server_t *self, struct MHD_Connection *c)
     view_stats(self->d.view, &vs);
     view_latency(self->d.view, &hs, &ho, &hf);
     json_t *stages = view_stages(self->d.view, clock_wall_ns());
+    json_t *positions = view_positions(self->d.view);
     pthread_mutex_unlock(&self->lock);
+    int64_t db_bytes = -1;
+    char db[600], wal[620];
+    struct stat st;
+    if (cfg_path_str(self->d.cfg, "recorder.db", "{run}/tradepipe.db", db, sizeof db) == 0
+        && stat(db, &st) == 0) {
+        db_bytes = (int64_t)st.st_size;
+        (void)snprintf(wal, sizeof wal, "%s-wal", db);
+        if (stat(wal, &st) == 0) {
+            db_bytes += (int64_t)st.st_size;
+        }
+    }
     server_stats_t ss;
     server_stats(self, &ss);
     metrics_in_t in = { .instance = self->d.instance,
@@ -509,9 +521,12 @@ s_metrics(server_t *self, struct MHD_Connection *c)
                         .sse_clients = ss.sse_clients,
                         .tick_signal = &hs,
                         .tick_order = &ho,
-                        .tick_fill = &hf };
+                        .tick_fill = &hf,
+                        .positions = positions,
+                        .db_bytes = db_bytes };
     char *text = metrics_render(&in);
     json_decref(stages);
+    json_decref(positions);
     if (text == NULL) {
         return s_error(self, c, 500, "out of memory");
     }

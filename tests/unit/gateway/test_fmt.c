@@ -299,7 +299,10 @@ test_metrics(void **state)
                         .stages = stages,
                         .expected = expected,
                         .up_max_ms = 3000,
-                        .tick_order = &h };
+                        .tick_order = &h,
+                        .positions = json_pack("[{s:s, s:s, s:s}]", "venue", "paper", "symbol",
+                                               "BTCUSDT", "qty", "-0.005"),
+                        .db_bytes = 12345 };
     char *text = metrics_render(&in);
     assert_non_null(text);
     assert_non_null(strstr(text, "tradepipe_stage_up{instance=\"risk.0\"} 1\n"));
@@ -319,6 +322,9 @@ test_metrics(void **state)
     assert_non_null(strstr(text, "tradepipe_tick_to_order_seconds_bucket{le=\"+Inf\"} 2\n"));
     assert_non_null(strstr(text, "tradepipe_tick_to_order_seconds_count 2\n"));
     assert_non_null(strstr(text, "# TYPE tradepipe_fees_total counter\n"));
+    assert_non_null(
+        strstr(text, "tradepipe_position_qty{venue=\"paper\",symbol=\"BTCUSDT\"} -0.005\n"));
+    assert_non_null(strstr(text, "tradepipe_database_bytes 12345\n"));
     /* every sample line's family has a TYPE line before it */
     for (char *line = text; *line;) {
         char *nl = strchr(line, '\n');
@@ -345,6 +351,7 @@ test_metrics(void **state)
     }
     free(text);
     json_decref(stages);
+    json_decref(in.positions);
 }
 
 int
