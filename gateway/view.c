@@ -646,7 +646,7 @@ view_balances(const view_t *self)
 json_t *
 view_equity(const view_t *self, int64_t from_ns, int64_t to_ns, size_t max_points)
 {
-    size_t idx[S_EQ_MAX];
+    size_t idx[S_EQ_MAX] = { 0 }; /* (cppcheck cannot see that only idx[0..n) is read) */
     size_t n = 0;
     for (size_t k = 0; k < self->eq_n; k++) {
         size_t i = (self->eq_head + k) % S_EQ_MAX;

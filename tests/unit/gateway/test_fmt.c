@@ -105,8 +105,9 @@ s_msg(bus_msg_t *m, const char *topic, codec_type_t type, const void *body, int6
       int64_t origin, int64_t ts)
 {
     static uint64_t seq;
+    seq++;
     codec_env_t env = {
-        .v = CODEC_VERSION, .epoch = 1, .seq = ++seq, .ts = ts, .origin = origin, .evt = evt
+        .v = CODEC_VERSION, .epoch = 1, .seq = seq, .ts = ts, .origin = origin, .evt = evt
     };
     snprintf(env.src, sizeof env.src, "executor.0");
     memset(m, 0, sizeof *m);
