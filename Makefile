@@ -18,7 +18,8 @@ DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsql
 # executor's signed-request client (python3 + requests), the gateway's metrics checked by
 # Prometheus itself (prometheus, promtool) and its dashboard clicked over the DevTools
 # protocol (python3-websocket)
-DEBS_TEST := chromium iproute2 jq curl bc python3 python3-requests prometheus python3-websocket
+DEBS_TEST := chromium iproute2 jq curl bc python3 python3-requests prometheus python3-websocket \
+             openssl
 # only for make bench: the gateway's /status under 200 requests/s (tests/bench/gateway_bench.sh)
 DEBS_BENCH := hey jq
 DEBS_LINT := clang-format clang-tidy cppcheck
