@@ -928,9 +928,9 @@ static enum MHD_Result
 s_route(server_t *self, struct MHD_Connection *c, const char *url, const char *method,
         const s_req_t *req)
 {
-    static const char *const k_read[] = { "status",  "positions", "orders", "fills",
-                                          "equity",  "pnl",       "risk",   "alerts",
-                                          "signals", "events",    NULL };
+    static const char *const k_read[] = { "status",  "positions", "orders",     "fills",
+                                          "equity",  "pnl",       "risk",       "alerts",
+                                          "signals", "events",    "strategies", NULL };
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
     if (req->too_big) {
@@ -1011,6 +1011,12 @@ s_route(server_t *self, struct MHD_Connection *c, const char *url, const char *m
     }
     if (strcmp(what, "events") == 0) {
         return s_events(self, c);
+    }
+    if (strcmp(what, "strategies") == 0) {
+        pthread_mutex_lock(&self->lock);
+        json_t *st = view_strategies(self->d.view);
+        pthread_mutex_unlock(&self->lock);
+        return s_json(self, c, 200, json_pack("{s:o}", "strategies", st));
     }
     return s_list(self, c, what);
 }

@@ -42,6 +42,18 @@ typedef struct {
     int64_t evt, equity;
 } s_eq_t;
 
+typedef struct {
+    char name[CODEC_NAME_MAX];
+    uint64_t signals, orders, rejects, fills;
+    int64_t realized, fees; /* VALUE scale */
+    json_t *last_signal;
+} s_strat_t;
+
+typedef struct {
+    char id[CODEC_ID_MAX];
+    uint16_t strat; /* index into strats */
+} s_id_t;
+
 struct view {
     size_t keep;
     s_stage_t stages[S_STAGES_MAX];
@@ -63,7 +75,42 @@ struct view {
     size_t eq_n, eq_head; /* ring: eq_head = index of the oldest */
     view_stats_t st;
     metrics_hist_t lat_signal, lat_order, lat_fill;
+    s_strat_t strats[VIEW_STRATEGIES_MAX];
+    size_t n_strats;
+    s_id_t ids[VIEW_IDS_MAX]; /* ring of client id -> strategy */
+    size_t ids_n, ids_next;
 };
+
+static s_strat_t *
+s_strat(view_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->n_strats; i++) {
+        if (strcmp(self->strats[i].name, name) == 0) {
+            return &self->strats[i];
+        }
+    }
+    if (self->n_strats == VIEW_STRATEGIES_MAX || name[0] == '\0') {
+        return NULL;
+    }
+    s_strat_t *st = &self->strats[self->n_strats++];
+    (void)snprintf(st->name, sizeof st->name, "%s", name);
+    return st;
+}
+
+static s_strat_t *
+s_strat_of_id(view_t *self, const char *client_id)
+{
+    /* a fill's id may carry a suffix after the order's (risk's ".s"/".t" exits keep the
+     * entry's prefix): match the longest kept id that is a prefix followed by '.' or the end */
+    for (size_t k = 0; k < self->ids_n; k++) {
+        const s_id_t *x = &self->ids[k];
+        size_t n = strlen(x->id);
+        if (strncmp(client_id, x->id, n) == 0 && (client_id[n] == '\0' || client_id[n] == '.')) {
+            return &self->strats[x->strat];
+        }
+    }
+    return NULL;
+}
 
 static json_t *
 s_new_list(void)
@@ -110,6 +157,9 @@ view_destroy(view_t **self_p)
     view_t *self = *self_p;
     for (size_t i = 0; i < self->n_stages; i++) {
         json_decref(self->stages[i].counters);
+    }
+    for (size_t i = 0; i < self->n_strats; i++) {
+        json_decref(self->strats[i].last_signal);
     }
     json_decref(self->venues);
     json_decref(self->risk);
@@ -366,10 +416,18 @@ view_add(view_t *self, const bus_msg_t *msg, int64_t now_ns, view_emit_fn *emit,
         s_emit(emit, arg, "order", o);
         break;
     }
-    case CODEC_EXEC_FILL:
+    case CODEC_EXEC_FILL: {
+        s_strat_t *st = s_strat_of_id(self, body.fill.client_id);
+        if (st) {
+            st->fills++;
+            st->realized += body.fill.realized_pnl;
+            st->fees += body.fill.fee;
+            (void)json_object_set_new(o, "strategy", json_string(st->name));
+        }
         s_append(self, self->fills, json_incref(o));
         s_emit(emit, arg, "fill", o);
         break;
+    }
     case CODEC_EXEC_POSITION:
         if (s_position(self, &body.position, o, now_ns, emit, arg)) {
             s_emit(emit, arg, "position", o);
@@ -388,20 +446,43 @@ view_add(view_t *self, const bus_msg_t *msg, int64_t now_ns, view_emit_fn *emit,
         s_emit(emit, arg, "risk", o);
         break;
     case CODEC_RISK_ORDER:
-    case CODEC_RISK_REJECT:
+    case CODEC_RISK_REJECT: {
+        const char *sname =
+            msg->type == CODEC_RISK_ORDER ? body.order.strategy : body.reject.strategy;
+        s_strat_t *st = s_strat(self, sname);
+        if (st && msg->type == CODEC_RISK_REJECT) {
+            st->rejects++;
+        } else if (st) {
+            st->orders++;
+            s_id_t *x = &self->ids[self->ids_next];
+            (void)snprintf(x->id, sizeof x->id, "%s", body.order.client_id);
+            x->strat = (uint16_t)(st - self->strats);
+            self->ids_next = (self->ids_next + 1) % VIEW_IDS_MAX;
+            if (self->ids_n < VIEW_IDS_MAX) {
+                self->ids_n++;
+            }
+        }
         (void)json_object_set_new(o, "topic", json_string(msg->topic));
         s_emit(emit, arg, "risk", o);
         break;
+    }
     case CODEC_RISK_ALERT:
         (void)json_object_set_new(o, "topic", json_string(msg->topic));
         (void)json_object_set_new(o, "src", json_string(msg->env.src));
         s_append(self, self->alerts, json_incref(o));
         s_emit(emit, arg, "alert", o);
         break;
-    case CODEC_SIG_SIGNAL:
+    case CODEC_SIG_SIGNAL: {
+        s_strat_t *st = s_strat(self, body.signal.strategy);
+        if (st) {
+            st->signals++;
+            json_decref(st->last_signal);
+            st->last_signal = json_incref(o);
+        }
         s_append(self, self->signals, json_incref(o));
         s_emit(emit, arg, "signal", o);
         break;
+    }
     case CODEC_MD_STATUS: {
         char key[64];
         bool exec = strncmp(msg->topic, "exec.", 5) == 0;
@@ -746,4 +827,23 @@ view_latency(const view_t *self, metrics_hist_t *signal, metrics_hist_t *order,
     *signal = self->lat_signal;
     *order = self->lat_order;
     *fill = self->lat_fill;
+}
+
+json_t *
+view_strategies(const view_t *self)
+{
+    json_t *out = json_object();
+    for (size_t i = 0; out && i < self->n_strats; i++) {
+        const s_strat_t *st = &self->strats[i];
+        json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:O}", "signals",
+                              (json_int_t)st->signals, "orders", (json_int_t)st->orders, "rejects",
+                              (json_int_t)st->rejects, "fills", (json_int_t)st->fills,
+                              "realized_pnl", fmt_value(st->realized), "fees", fmt_value(st->fees),
+                              "net", fmt_value(st->realized - st->fees), "last_signal",
+                              st->last_signal ? st->last_signal : json_null());
+        if (o) {
+            (void)json_object_set_new(out, st->name, o);
+        }
+    }
+    return out;
 }

@@ -29,6 +29,8 @@ typedef struct view view_t;
  * changes, and otherwise at most once per this many ms of wall clock (the view itself always
  * holds the latest). */
 #define VIEW_POSITION_EVERY_MS 250
+#define VIEW_IDS_MAX           4096 /* client id -> strategy, for per-strategy fills */
+#define VIEW_STRATEGIES_MAX    64
 
 /* `data` is borrowed for the call. */
 typedef void(view_emit_fn)(const char *event, json_t *data, void *arg);
@@ -60,6 +62,11 @@ json_t *view_fills(const view_t *self);                  /* newest first */
 json_t *view_signals(const view_t *self);                /* newest first */
 json_t *view_alerts(const view_t *self);                 /* newest first */
 json_t *view_balances(const view_t *self);               /* [per venue and asset] */
+/* Per strategy, from what the gateway saw: {name: {"signals", "orders", "rejects", "fills",
+ * "realized_pnl", "fees", "net" (quote decimals), "last_signal" (the signal object or null)}}.
+ * A fill belongs to the strategy of the risk.order with its client id (ids of the last
+ * VIEW_IDS_MAX orders are kept). */
+json_t *view_strategies(const view_t *self);
 /* The equity curve: [{"evt","time","equity"}...] oldest first with from_ns <= evt < to_ns
  * (0 = unbounded), at most max_points (evenly thinned, the last point always kept). */
 json_t *view_equity(const view_t *self, int64_t from_ns, int64_t to_ns, size_t max_points);

@@ -105,9 +105,11 @@ eq "... and its quantity" "$(jq -r '.fills[0].qty' "$out/fills")" "$(sql "$db" "
 eq "... and its fee" "$(jq -r '.fills[0].fee' "$out/fills")" "$(sql "$db" "select fee from fills where fill_id='$fid'")"
 check "prices are decimal strings, never scaled integers" sh -c \
     "jq -e '[.fills[] | .px, .qty, .fee, .realized_pnl | type == \"string\" and test(\"^-?[0-9]+\\\\.[0-9]+$\")] | all' '$out/fills' >/dev/null"
-for p in status positions orders equity pnl risk alerts signals; do
+for p in status positions orders equity pnl risk alerts signals strategies; do
     eq "GET $p: 200" "$(req "$p" -H "$R" "$(url "/api/v1/$p")")" 200
 done
+check "strategies: a strategy with fills and its net as a decimal" sh -c \
+    "jq -e '[.strategies[] | select(.fills >= 1 and (.net | test(\"^-?[0-9]+\\\\.[0-9]{8}$\")))] | length >= 1' '$out/strategies' >/dev/null"
 eq "status names every stage of the config" "$(jq -r '.stages | keys | join(",")' "$out/status")" \
     "executor.0,feed.0,recorder.0,risk.0,signal.0,venue-sim.0"
 eq "status says risk RUNNING" "$(jq -r .risk.state "$out/status")" RUNNING

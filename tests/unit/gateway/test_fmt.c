@@ -234,6 +234,58 @@ test_view_lists_and_latency(void **state)
     view_destroy(&v);
 }
 
+static void
+test_view_strategies(void **state)
+{
+    (void)state;
+    view_t *v = view_new(10);
+    codec_body_t b;
+    bus_msg_t m;
+    memset(&b, 0, sizeof b);
+    snprintf(b.signal.strategy, sizeof b.signal.strategy, "ema.btc");
+    b.signal.side = 1;
+    b.signal.px_scale = 2;
+    s_msg(&m, "sig.signal.ema.btc.BTCUSDT", CODEC_SIG_SIGNAL, &b, 1, 0, 1);
+    assert_int_equal(view_add(v, &m, 0, NULL, NULL), 0);
+    memset(&b, 0, sizeof b);
+    snprintf(b.order.strategy, sizeof b.order.strategy, "ema.btc");
+    snprintf(b.order.client_id, sizeof b.order.client_id, "rk-1");
+    b.order.px_scale = 2;
+    b.order.qty_scale = 3;
+    s_msg(&m, "risk.order", CODEC_RISK_ORDER, &b, 2, 0, 2);
+    assert_int_equal(view_add(v, &m, 0, NULL, NULL), 0);
+    memset(&b, 0, sizeof b);
+    snprintf(b.reject.strategy, sizeof b.reject.strategy, "ema.btc");
+    s_msg(&m, "risk.reject", CODEC_RISK_REJECT, &b, 3, 0, 3);
+    assert_int_equal(view_add(v, &m, 0, NULL, NULL), 0);
+    /* the entry's fill and a take-profit's (client id with the ".t" suffix of the entry's) */
+    const char *ids[] = { "rk-1", "rk-1.t", "other-9" };
+    for (int i = 0; i < 3; i++) {
+        memset(&b, 0, sizeof b);
+        snprintf(b.fill.client_id, sizeof b.fill.client_id, "%s", ids[i]);
+        b.fill.px_scale = 2;
+        b.fill.qty_scale = 3;
+        b.fill.realized_pnl = i == 1 ? 150000000 : 0; /* 1.50000000 */
+        b.fill.fee = 25000000;                        /* 0.25000000 each */
+        s_msg(&m, "exec.fill", CODEC_EXEC_FILL, &b, 4 + i, 0, 4 + i);
+        assert_int_equal(view_add(v, &m, 0, NULL, NULL), 0);
+    }
+    json_t *st = view_strategies(v);
+    json_t *e = json_object_get(st, "ema.btc");
+    assert_non_null(e);
+    assert_int_equal(json_object_size(st), 1);
+    assert_int_equal(json_integer_value(json_object_get(e, "signals")), 1);
+    assert_int_equal(json_integer_value(json_object_get(e, "orders")), 1);
+    assert_int_equal(json_integer_value(json_object_get(e, "rejects")), 1);
+    assert_int_equal(json_integer_value(json_object_get(e, "fills")), 2); /* not other-9 */
+    assert_string_equal(s_str(e, "realized_pnl"), "1.50000000");
+    assert_string_equal(s_str(e, "fees"), "0.50000000");
+    assert_string_equal(s_str(e, "net"), "1.00000000");
+    assert_string_equal(s_str(json_object_get(e, "last_signal"), "side"), "buy");
+    json_decref(st);
+    view_destroy(&v);
+}
+
 /* ---- ring ------------------------------------------------------------------------------ */
 
 static void
@@ -359,9 +411,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_money),       cmocka_unit_test(test_body_fill),
-        cmocka_unit_test(test_view_trades), cmocka_unit_test(test_view_lists_and_latency),
-        cmocka_unit_test(test_ring),        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_money),           cmocka_unit_test(test_body_fill),
+        cmocka_unit_test(test_view_trades),     cmocka_unit_test(test_view_lists_and_latency),
+        cmocka_unit_test(test_view_strategies), cmocka_unit_test(test_ring),
+        cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
