@@ -218,6 +218,21 @@ metrics_render(const metrics_in_t *in)
     s_hist(&o, "tradepipe_tick_to_fill_seconds",
            "publish time of exec.fill minus the receive time of the tick that caused it",
            in->tick_fill);
+    s_hist(&o, "tradepipe_order_to_ack_seconds",
+           "publish time of the executor's first exec.order of an order minus that of risk.order",
+           in->order_ack);
+    s_family(&o, "tradepipe_alerts_total", "counter",
+             "alerts seen (risk.alert, rec.alert) by level and code; breakers trip as their code");
+    size_t ai;
+    json_t *av;
+    json_array_foreach(in->alerts, ai, av)
+    {
+        char lv[32], cd[80];
+        metrics_escape(json_string_value(json_object_get(av, "level")) ?: "", lv, sizeof lv);
+        metrics_escape(json_string_value(json_object_get(av, "code")) ?: "", cd, sizeof cd);
+        s_printf(&o, "tradepipe_alerts_total{level=\"%s\",code=\"%s\"} %lld\n", lv, cd,
+                 (long long)json_integer_value(json_object_get(av, "n")));
+    }
     s_family(&o, "tradepipe_http_requests_total", "counter",
              "HTTP requests the gateway answered, by status class");
     s_printf(&o, "tradepipe_http_requests_total{code=\"2xx\"} %llu\n",

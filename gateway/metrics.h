@@ -35,6 +35,8 @@ typedef struct {
     int64_t up_max_ms;           /* a stage is up while its heartbeat is younger */
     uint64_t req_2xx, req_4xx, req_5xx, control_calls, sse_clients;
     const metrics_hist_t *tick_signal, *tick_order, *tick_fill; /* may be NULL */
+    const metrics_hist_t *order_ack;                            /* may be NULL */
+    json_t *alerts;    /* view_alert_counts: [{level, code, n}], may be NULL */
     json_t *positions; /* view_positions: [{venue, symbol, qty (decimal string)}], may be NULL */
     int64_t db_bytes;  /* the recorder's database and its WAL, bytes; < 0 unknown */
 } metrics_in_t;

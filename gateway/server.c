@@ -493,6 +493,9 @@ s_metrics(server_t *self, struct MHD_Connection *c)
     pthread_mutex_lock(&self->lock);
     view_stats(self->d.view, &vs);
     view_latency(self->d.view, &hs, &ho, &hf);
+    metrics_hist_t ha;
+    view_ack_latency(self->d.view, &ha);
+    json_t *alerts = view_alert_counts(self->d.view);
     json_t *stages = view_stages(self->d.view, clock_wall_ns());
     json_t *positions = view_positions(self->d.view);
     pthread_mutex_unlock(&self->lock);
@@ -523,10 +526,13 @@ s_metrics(server_t *self, struct MHD_Connection *c)
                         .tick_order = &ho,
                         .tick_fill = &hf,
                         .positions = positions,
+                        .order_ack = &ha,
+                        .alerts = alerts,
                         .db_bytes = db_bytes };
     char *text = metrics_render(&in);
     json_decref(stages);
     json_decref(positions);
+    json_decref(alerts);
     if (text == NULL) {
         return s_error(self, c, 500, "out of memory");
     }

@@ -51,8 +51,15 @@ typedef struct {
 
 typedef struct {
     char id[CODEC_ID_MAX];
-    uint16_t strat; /* index into strats */
+    uint16_t strat;   /* index into strats */
+    int64_t order_ts; /* the risk.order's publish time, ns (0 once its ack was measured) */
 } s_id_t;
+
+#define S_ALERT_CODES 64
+typedef struct {
+    char level[12], code[CODEC_NAME_MAX];
+    uint64_t n;
+} s_acount_t;
 
 struct view {
     size_t keep;
@@ -79,6 +86,9 @@ struct view {
     size_t n_strats;
     s_id_t ids[VIEW_IDS_MAX]; /* ring of client id -> strategy */
     size_t ids_n, ids_next;
+    metrics_hist_t lat_ack; /* risk.order publish -> exec.order (first answer) publish */
+    s_acount_t acounts[S_ALERT_CODES];
+    size_t n_acounts;
 };
 
 static s_strat_t *
@@ -403,6 +413,16 @@ view_add(view_t *self, const bus_msg_t *msg, int64_t now_ns, view_emit_fn *emit,
     }
     switch (msg->type) {
     case CODEC_EXEC_ORDER: {
+        for (size_t k = 0; k < self->ids_n; k++) { /* order -> ack: its first exec.order */
+            s_id_t *x = &self->ids[k];
+            if (x->order_ts > 0 && strcmp(x->id, body.xorder.client_id) == 0) {
+                if (msg->env.ts >= x->order_ts) {
+                    metrics_hist_add(&self->lat_ack, (double)(msg->env.ts - x->order_ts) / 1e9);
+                }
+                x->order_ts = 0;
+                break;
+            }
+        }
         bool known = json_object_get(self->orders, body.xorder.client_id) != NULL;
         (void)json_object_set(self->orders, body.xorder.client_id, o);
         if (!known) {
@@ -457,6 +477,7 @@ view_add(view_t *self, const bus_msg_t *msg, int64_t now_ns, view_emit_fn *emit,
             s_id_t *x = &self->ids[self->ids_next];
             (void)snprintf(x->id, sizeof x->id, "%s", body.order.client_id);
             x->strat = (uint16_t)(st - self->strats);
+            x->order_ts = msg->env.ts;
             self->ids_next = (self->ids_next + 1) % VIEW_IDS_MAX;
             if (self->ids_n < VIEW_IDS_MAX) {
                 self->ids_n++;
@@ -466,12 +487,28 @@ view_add(view_t *self, const bus_msg_t *msg, int64_t now_ns, view_emit_fn *emit,
         s_emit(emit, arg, "risk", o);
         break;
     }
-    case CODEC_RISK_ALERT:
+    case CODEC_RISK_ALERT: {
+        s_acount_t *ac = NULL;
+        for (size_t k = 0; k < self->n_acounts && !ac; k++) {
+            if (strcmp(self->acounts[k].code, body.alert.code) == 0
+                && strcmp(self->acounts[k].level, body.alert.level) == 0) {
+                ac = &self->acounts[k];
+            }
+        }
+        if (ac == NULL && self->n_acounts < S_ALERT_CODES) {
+            ac = &self->acounts[self->n_acounts++];
+            (void)snprintf(ac->level, sizeof ac->level, "%s", body.alert.level);
+            (void)snprintf(ac->code, sizeof ac->code, "%s", body.alert.code);
+        }
+        if (ac) {
+            ac->n++;
+        }
         (void)json_object_set_new(o, "topic", json_string(msg->topic));
         (void)json_object_set_new(o, "src", json_string(msg->env.src));
         s_append(self, self->alerts, json_incref(o));
         s_emit(emit, arg, "alert", o);
         break;
+    }
     case CODEC_SIG_SIGNAL: {
         s_strat_t *st = s_strat(self, body.signal.strategy);
         if (st) {
@@ -843,6 +880,26 @@ view_strategies(const view_t *self)
                               st->last_signal ? st->last_signal : json_null());
         if (o) {
             (void)json_object_set_new(out, st->name, o);
+        }
+    }
+    return out;
+}
+
+void
+view_ack_latency(const view_t *self, metrics_hist_t *ack)
+{
+    *ack = self->lat_ack;
+}
+
+json_t *
+view_alert_counts(const view_t *self)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; out && i < self->n_acounts; i++) {
+        json_t *o = json_pack("{s:s, s:s, s:I}", "level", self->acounts[i].level, "code",
+                              self->acounts[i].code, "n", (json_int_t)self->acounts[i].n);
+        if (o) {
+            (void)json_array_append_new(out, o);
         }
     }
     return out;

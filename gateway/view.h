@@ -92,4 +92,12 @@ void view_stats(const view_t *self, view_stats_t *out);
 void view_latency(const view_t *self, metrics_hist_t *signal, metrics_hist_t *order,
                   metrics_hist_t *fill);
 
+/* Order -> ack: the executor's first exec.order for a client id minus the publish time of
+ * risk's risk.order with that id (both publish times, ns -> s). */
+void view_ack_latency(const view_t *self, metrics_hist_t *ack);
+
+/* Alerts seen (risk.alert, rec.alert) counted by level and code: [{"level","code","n"}]. New
+ * reference; a breaker tripping shows as its code (daily_loss_limit, max_drawdown, ...). */
+json_t *view_alert_counts(const view_t *self);
+
 #endif /* TP_GATEWAY_VIEW_H */

@@ -270,6 +270,31 @@ test_view_strategies(void **state)
         s_msg(&m, "exec.fill", CODEC_EXEC_FILL, &b, 4 + i, 0, 4 + i);
         assert_int_equal(view_add(v, &m, 0, NULL, NULL), 0);
     }
+    /* order -> ack: the first exec.order of rk-1, 1 ms after the risk.order (ts 2) */
+    for (int i = 0; i < 2; i++) {
+        memset(&b, 0, sizeof b);
+        snprintf(b.xorder.client_id, sizeof b.xorder.client_id, "rk-1");
+        b.xorder.px_scale = 2;
+        b.xorder.qty_scale = 3;
+        s_msg(&m, "exec.order", CODEC_EXEC_ORDER, &b, 7, 0, 2 + 1000000 * (i + 1));
+        assert_int_equal(view_add(v, &m, 0, NULL, NULL), 0);
+    }
+    metrics_hist_t ack;
+    view_ack_latency(v, &ack);
+    assert_int_equal(ack.n, 1);         /* only the first answer counts */
+    assert_int_equal(ack.counts[3], 1); /* 0.001 s: the bucket le 0.001 */
+    for (int i = 0; i < 2; i++) {
+        memset(&b, 0, sizeof b);
+        snprintf(b.alert.level, sizeof b.alert.level, "warn");
+        snprintf(b.alert.code, sizeof b.alert.code, "loss_streak");
+        s_msg(&m, "risk.alert", CODEC_RISK_ALERT, &b, 8, 0, 8);
+        assert_int_equal(view_add(v, &m, 0, NULL, NULL), 0);
+    }
+    json_t *ac = view_alert_counts(v);
+    assert_int_equal(json_array_size(ac), 1);
+    assert_string_equal(s_str(json_array_get(ac, 0), "code"), "loss_streak");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ac, 0), "n")), 2);
+    json_decref(ac);
     json_t *st = view_strategies(v);
     json_t *e = json_object_get(st, "ema.btc");
     assert_non_null(e);
