@@ -470,9 +470,12 @@ s_risk(server_t *self, struct MHD_Connection *c)
     }
     json_t *ans = s_ask(self, rname, 1, "status", (int)self->d.gc->ctl_timeout_ms);
     json_t *st = json_object_get(ans, rname[0]);
+    /* a deep copy: the config's values are shared with the stage loop, whose reference counts
+     * this thread must not touch */
     json_t *limits = cfg_json(self->d.cfg, "risk");
-    json_t *out = json_pack("{s:s, s:O, s:O}", "instance", rname[0], "status",
-                            st ? st : json_null(), "configured", limits ? limits : json_null());
+    json_t *out =
+        json_pack("{s:s, s:O, s:o}", "instance", rname[0], "status", st ? st : json_null(),
+                  "configured", limits ? json_deep_copy(limits) : json_null());
     json_decref(ans);
     return s_json(self, c, 200, out);
 }
@@ -1042,7 +1045,10 @@ s_handler(void *cls, struct MHD_Connection *c, const char *url, const char *meth
         *con_cls = req;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoll(cl, NULL, 10) > self->d.gc->max_body) {
+            /* answer before the body is read: libmicrohttpd then discards it and closes */
             req->too_big = true;
+            return s_error(self, c, 413, "request body over %lld bytes",
+                           (long long)self->d.gc->max_body);
         }
         return MHD_YES;
     }

@@ -30,7 +30,8 @@
 typedef struct server server_t;
 
 typedef struct {
-    cfg_t *cfg;                 /* the config (endpoints); read by the server thread only */
+    cfg_t *cfg; /* the config the stage started with; the server thread only reads it
+                   (endpoints, recorder.db), as the stage loop does; a reload never changes it */
     const gateway_config_t *gc; /* the gateway's section */
     const char *instance;       /* "gateway.0" */
     const char *run_id;         /* the run's id, shown in status */
