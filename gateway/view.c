@@ -202,7 +202,7 @@ s_newest_first(const json_t *list)
 {
     json_t *out = json_array();
     for (size_t i = json_array_size(list); out && i-- > 0;) {
-        (void)json_array_append(out, json_array_get(list, i));
+        (void)json_array_append_new(out, json_deep_copy(json_array_get(list, i)));
     }
     return out;
 }
@@ -661,10 +661,10 @@ view_stages(const view_t *self, int64_t now_ns)
     json_t *out = json_object();
     for (size_t i = 0; out && i < self->n_stages; i++) {
         const s_stage_t *s = &self->stages[i];
-        json_t *o = json_pack("{s:s, s:I, s:I, s:O}", "state", s->state, "hb_age_ms",
+        json_t *o = json_pack("{s:s, s:I, s:I, s:o}", "state", s->state, "hb_age_ms",
                               (json_int_t)((now_ns - s->seen_ns) / CLOCK_NS_PER_MS), "uptime_ms",
                               (json_int_t)s->uptime_ms, "counters",
-                              s->counters ? s->counters : json_null());
+                              s->counters ? json_deep_copy(s->counters) : json_null());
         if (o) {
             (void)json_object_set_new(out, s->name, o);
         }
@@ -872,12 +872,12 @@ view_strategies(const view_t *self)
     json_t *out = json_object();
     for (size_t i = 0; out && i < self->n_strats; i++) {
         const s_strat_t *st = &self->strats[i];
-        json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:O}", "signals",
+        json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "signals",
                               (json_int_t)st->signals, "orders", (json_int_t)st->orders, "rejects",
                               (json_int_t)st->rejects, "fills", (json_int_t)st->fills,
                               "realized_pnl", fmt_value(st->realized), "fees", fmt_value(st->fees),
                               "net", fmt_value(st->realized - st->fees), "last_signal",
-                              st->last_signal ? st->last_signal : json_null());
+                              st->last_signal ? json_deep_copy(st->last_signal) : json_null());
         if (o) {
             (void)json_object_set_new(out, st->name, o);
         }

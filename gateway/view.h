@@ -52,7 +52,9 @@ int view_seed(view_t *self, const char *q, const char *reply);
 /* Heartbeat age of `instance` in ms at now_ns, -1 if none seen. */
 int64_t view_hb_age_ms(const view_t *self, const char *instance, int64_t now_ns);
 
-/* New references (caller decrefs); NULL only when out of memory. */
+/* New references (caller decrefs); NULL only when out of memory. Deep copies: the caller may
+ * use them after releasing the lock the view is guarded by (gateway/server.h), since they
+ * share no value with the view. */
 json_t *view_stages(const view_t *self, int64_t now_ns); /* {inst: {state, hb_age_ms, ...}} */
 json_t *view_venues(const view_t *self);                 /* {venue: {state, reason, ...}} */
 json_t *view_risk(const view_t *self);                   /* the last risk.state, or null */
