@@ -1,7 +1,8 @@
 # gateway_tls.sh - the gateway started alone (no group: it needs nobody to start, and /ready
 # says what is missing), refusals at start (a non-loopback bind without TLS, a tokens file
 # readable by others, a second gateway on the same run directory), and HTTPS from the
-# certificate files the config names (a self-signed certificate made here with openssl).
+# certificate files the config names (a self-signed certificate made here with openssl), and
+# control calls answered 504 while risk is down, then 429 past gateway.control_per_min.
 . tests/integration/lib.inc
 
 cfg=$(make_config gwtls tests/integration/small.json max)
@@ -29,7 +30,12 @@ check "... without the token in the message" sh -c "! grep -q tls-read-token '$d
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
     -keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1
 chmod 0600 "$dir/key.pem"
-jq --arg c "$dir/cert.pem" --arg k "$dir/key.pem" '.gateway.tls_cert = $c | .gateway.tls_key = $k' \
+CTOK=tls-ctl-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+printf '{"control": "%s"}' "$CTOK" >"$dir/tokens.json"
+chmod 0600 "$dir/tokens.json"
+jq --arg c "$dir/cert.pem" --arg k "$dir/key.pem" --arg t "$dir/tokens.json" \
+    '.gateway.tls_cert = $c | .gateway.tls_key = $k | .gateway.tokens_file = $t
+     | .gateway.control_per_min = 2 | .gateway.ctl_timeout_ms = 200' \
     "$cfg" >"$cfg.tmp" && mv "$cfg.tmp" "$cfg"
 $GW -c "$cfg" >"$dir/gw.log" 2>&1 &
 gpid=$!
@@ -42,6 +48,14 @@ eq "/ready without the group: 503" "$code" 503
 check "... naming every stage it has not heard" sh -c \
     "jq -e '[.reasons[] | select(test(\"no heartbeat seen\"))] | length == 6' '$dir/ready.json' >/dev/null"
 check "... and that risk does not answer" grep -q 'risk.0: no answer to status' "$dir/ready.json"
+post() {
+    curl -s -o "$dir/post.json" -w '%{http_code}' --cacert "$dir/cert.pem" -X POST \
+        -H "Authorization: Bearer $CTOK" -d '{"action":"pause"}' "https://127.0.0.1:$port/api/v1/control"
+}
+eq "control with risk down: 504" "$(post)" 504
+check "... saying who did not answer" grep -q 'no answer from risk.0 within 200 ms' "$dir/post.json"
+eq "a second call in the minute: 504" "$(post)" 504
+eq "a third, over gateway.control_per_min (2): 429" "$(post)" 429
 eq "a second gateway on the same run directory: exit 3" "$(gw_exit "$cfg")" 3
 check "... naming the one running" grep -q "already running (pid $gpid" "$dir/gw.out"
 kill -TERM "$gpid"
