@@ -30,7 +30,7 @@ typedef struct {
     int32_t qty_scale, px_scale;
     int64_t opened_evt;
     int64_t realized, unrealized; /* VALUE scale */
-    int64_t emitted_ns;           /* wall clock of the last "position" event */
+    int64_t emitted_ns;           /* wall clock of the last "positions:updated" event */
 } s_pos_t;
 
 typedef struct {
@@ -261,7 +261,7 @@ s_pos(view_t *self, const char *venue, const char *symbol)
 }
 
 /* trade:opened / trade:closed from a position's move away from / back to flat */
-/* Returns whether to emit the "position" event: always when the quantity changed, else (a
+/* Returns whether to emit the "positions:updated" event: always when the quantity changed, else (a
  * mark update) at most every VIEW_POSITION_EVERY_MS per position. */
 static bool
 s_position(view_t *self, const codec_exec_position_t *b, json_t *o, int64_t now_ns,
@@ -450,7 +450,7 @@ view_add(view_t *self, const bus_msg_t *msg, int64_t now_ns, view_emit_fn *emit,
     }
     case CODEC_EXEC_POSITION:
         if (s_position(self, &body.position, o, now_ns, emit, arg)) {
-            s_emit(emit, arg, "position", o);
+            s_emit(emit, arg, "positions:updated", o);
         }
         break;
     case CODEC_EXEC_BALANCE:
@@ -463,7 +463,7 @@ view_add(view_t *self, const bus_msg_t *msg, int64_t now_ns, view_emit_fn *emit,
         self->rs = body.rstate;
         self->rs_known = true;
         (void)json_object_set_new(o, "topic", json_string(msg->topic));
-        s_emit(emit, arg, "risk", o);
+        s_emit(emit, arg, "state:updated", o);
         break;
     case CODEC_RISK_ORDER:
     case CODEC_RISK_REJECT: {

@@ -3,10 +3,11 @@
  *  state, positions, orders, fills, balances and the equity curve, signals, alerts.
  *  Owns:  everything it keeps (jansson values, formatted by gateway/fmt.h: decimals, never
  *         scaled integers); lists are bounded by `keep` entries each (the oldest goes).
- *  Not:   sockets (gateway/main.c), the control sockets (asked per request by gateway/http.c).
+ *  Not:   sockets (gateway/main.c), the control sockets (asked per request by gateway/server.c).
  *  Events: view_add calls `emit` for each Server-Sent Event a message makes: "order"
- *  (exec.order), "fill", "position" (rate-limited: VIEW_POSITION_EVERY_MS), "balance", "risk"
- * (risk.state, risk.order, risk.reject: the data has "topic"), "alert" (risk.alert, rec.alert),
+ *  (exec.order), "fill", "positions:updated" (exec.position, rate-limited:
+ *  VIEW_POSITION_EVERY_MS), "balance", "state:updated" (risk.state), "risk" (risk.order,
+ *  risk.reject; the data has "topic"), "alert" (risk.alert, rec.alert),
  * "signal", "venue" (md.status, exec.status), "trade:opened" / "trade:closed" (a position leaves /
  * returns to flat; a fill that crosses zero makes both). docs/api.md "events". All times are ns;
  * "now" is the gateway's wall clock at receipt.
@@ -25,7 +26,7 @@
 
 typedef struct view view_t;
 
-/* A position's mark moves with every tick: its "position" event goes out when its quantity
+/* A position's mark moves with every tick: its "positions:updated" event goes out when its quantity
  * changes, and otherwise at most once per this many ms of wall clock (the view itself always
  * holds the latest). */
 #define VIEW_POSITION_EVERY_MS 250

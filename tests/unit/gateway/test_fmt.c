@@ -146,7 +146,7 @@ test_view_trades(void **state)
     s_position(v, 5, 0, 1000); /* flat -> long 0.005: opened */
     assert_int_equal(s_n_events, 2);
     assert_string_equal(s_events[0], "trade:opened");
-    assert_string_equal(s_events[1], "position");
+    assert_string_equal(s_events[1], "positions:updated");
     json_t *p = view_positions(v);
     assert_int_equal(json_array_size(p), 1);
     assert_string_equal(s_str(json_array_get(p, 0), "qty"), "0.005");
