@@ -16,10 +16,11 @@ DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsql
 # only for tests: the report page rendered in headless Chromium, network namespaces (CURVE),
 # JSON in shell (jq), venue-sim's REST from shell (curl), price comparisons (bc), the live
 # executor's signed-request client (python3 + requests), the gateway's metrics checked by
-# Prometheus itself (prometheus, promtool) and its dashboard clicked over the DevTools
-# protocol (python3-websocket)
+# Prometheus itself (prometheus, promtool), its dashboard clicked in Chromium (DevTools
+# protocol) and Firefox (WebDriver BiDi) from python3-websocket, HTTPS with a self-signed
+# certificate (openssl)
 DEBS_TEST := chromium iproute2 jq curl bc python3 python3-requests prometheus python3-websocket \
-             openssl
+             openssl firefox-esr
 # only for make bench: the gateway's /status under 200 requests/s (tests/bench/gateway_bench.sh)
 DEBS_BENCH := hey jq
 DEBS_LINT := clang-format clang-tidy cppcheck
