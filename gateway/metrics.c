@@ -209,6 +209,15 @@ metrics_render(const metrics_in_t *in)
         s_printf(&o, "tradepipe_risk_state{state=\"%s\"} %d\n", k_states[i],
                  v->risk_known && strcmp(v->risk_state, k_states[i]) == 0 ? 1 : 0);
     }
+    s_family(&o, "tradepipe_risk_not_running_reason", "gauge",
+             "1 with the reason risk gives while it is not RUNNING (a breaker's code, kill "
+             "switch, paused, stale data ...); absent while it runs");
+    if (v->risk_known && strcmp(v->risk_state, "RUNNING") != 0) {
+        char why[160];
+        metrics_escape(v->risk_reason, why, sizeof why);
+        s_printf(&o, "tradepipe_risk_not_running_reason{state=\"%s\",reason=\"%s\"} 1\n",
+                 v->risk_state, why);
+    }
     s_hist(&o, "tradepipe_tick_to_signal_seconds",
            "publish time of sig.signal minus the receive time of the tick that caused it",
            in->tick_signal);

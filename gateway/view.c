@@ -855,6 +855,8 @@ view_stats(const view_t *self, view_stats_t *out)
     out->killed = self->rs_known && strcmp(self->rs.state, "KILLED") == 0;
     (void)snprintf(out->risk_state, sizeof out->risk_state, "%s",
                    self->rs_known ? self->rs.state : "");
+    (void)snprintf(out->risk_reason, sizeof out->risk_reason, "%s",
+                   self->rs_known ? self->rs.reason : "");
 }
 
 void

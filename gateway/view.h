@@ -86,6 +86,7 @@ typedef struct view_stats {
     int open_positions;
     bool killed, risk_known;
     char risk_state[32];
+    char risk_reason[128]; /* why risk is not RUNNING (a breaker's code, "kill switch", ...) */
 } view_stats_t;
 void view_stats(const view_t *self, view_stats_t *out);
 

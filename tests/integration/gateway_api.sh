@@ -162,6 +162,12 @@ eq "ctl status risk.0 shows the latch" "$($CTL status risk.0 | jq -r .killed)" t
 eq "resume while killed: 409 with risk's refusal" \
     "$(req resume -H "$C" -X POST -d '{"action":"resume"}' "$(url /api/v1/control)")" 409
 check "... as risk said it" grep -q 'kill switch latched' "$out/resume"
+eq "GET /metrics while killed: 200" "$(req metrics2 -H "$R" "$(url /metrics)")" 200
+check "metrics say the kill switch is latched" grep -q '^tradepipe_kill_switch_latched 1$' "$out/metrics2"
+check "... and why risk is not running" grep -q '^tradepipe_risk_not_running_reason{state="KILLED",' "$out/metrics2"
+if command -v promtool >/dev/null; then
+    eq "promtool check metrics is clean then too" "$(promtool check metrics <"$out/metrics2" 2>&1)" ""
+fi
 ready_503() { [ "$(req ready2 "$(url /api/v1/ready)")" = 503 ]; }
 check "ready is 503 while killed" wait_for 10 ready_503
 check "... naming the kill" grep -q 'risk.0: KILLED' "$out/ready2"

@@ -364,6 +364,7 @@ test_metrics(void **state)
     vs.risk_known = true;
     vs.killed = true;
     snprintf(vs.risk_state, sizeof vs.risk_state, "KILLED");
+    snprintf(vs.risk_reason, sizeof vs.risk_reason, "kill \"switch\"");
     metrics_hist_t h;
     memset(&h, 0, sizeof h);
     metrics_hist_add(&h, 0.0003); /* <= 0.0005 */
@@ -393,6 +394,9 @@ test_metrics(void **state)
     assert_non_null(strstr(text, "tradepipe_kill_switch_latched 1\n"));
     assert_non_null(strstr(text, "tradepipe_risk_state{state=\"KILLED\"} 1\n"));
     assert_non_null(strstr(text, "tradepipe_risk_state{state=\"RUNNING\"} 0\n"));
+    assert_non_null(strstr(
+        text,
+        "tradepipe_risk_not_running_reason{state=\"KILLED\",reason=\"kill \\\"switch\\\"\"} 1\n"));
     /* cumulative buckets: 0 below 0.0005, 1 from it, 2 at +Inf */
     assert_non_null(strstr(text, "tradepipe_tick_to_order_seconds_bucket{le=\"0.00025\"} 0\n"));
     assert_non_null(strstr(text, "tradepipe_tick_to_order_seconds_bucket{le=\"0.0005\"} 1\n"));
