@@ -3,4 +3,4 @@
 BINS += check-config
 check-config_SRCS := $(sort tools/check-config/main.c tools/check-config/check.c \
     $(SIGNAL_CORE) $(FEED_CFG_SRCS) $(VENUE_SIM_CFG) $(RISK_LIB_SRCS) executor/config.c \
-    recorder/config.c)
+    recorder/config.c gateway/config.c gateway/webhook.c)
