@@ -1,7 +1,7 @@
 # tools/backtest: the stage modules in one process (docs/backtest.md)
 BINS += backtest
 backtest_SRCS := $(sort tools/backtest/main.c tools/backtest/pipeline.c tools/backtest/xbus.c \
-    tools/backtest/sweep.c tools/backtest/result.c tools/check-config/check.c \
+    tools/backtest/sweep.c tools/backtest/result.c $(CHECK_CONFIG_SRCS) \
     tools/backtest/owndata.c \
     $(FEED_CFG_SRCS) $(SIGNAL_CORE) $(RISK_LIB_SRCS) \
     executor/config.c executor/exec.c $(EXECUTOR_CORE) \
