@@ -1512,9 +1512,17 @@ s_control(void *impl, const char *cmd, json_t *reply)
         json_object_set_new(reply, "venue_state", json_string(k_state[self->state]));
         return 0;
     }
-    if (strcmp(word, "cancel-all") == 0 && n >= 2) {
-        s_post_reply(self, "/v5/order/cancel-all",
-                     json_pack("{s:s, s:s}", "category", self->category, "symbol", a1), reply);
+    if (strcmp(word, "cancel-all") == 0) {
+        /* one symbol; without one every order of the category (BYBIT_V5.md 2.7: linear needs
+         * symbol, baseCoin or settleCoin; spot without a symbol cancels all spot orders) */
+        json_t *body = json_pack("{s:s}", "category", self->category);
+        if (n >= 2) {
+            json_object_set_new(body, "symbol", json_string(a1));
+        } else if (!self->spot) {
+            json_object_set_new(body, "settleCoin",
+                                json_string(self->cfg.asset ? self->cfg.asset : "USDT"));
+        }
+        s_post_reply(self, "/v5/order/cancel-all", body, reply);
         return 0;
     }
     if (strcmp(word, "tpsl") == 0 && self->spot) {
@@ -1964,6 +1972,38 @@ s_destroy(void **impl_p)
     bybit_venue_destroy((bybit_t **)impl_p);
 }
 
+/* venue_ops move_stop: the position's stop on the venue (BYBIT_V5.md 2.9 trading-stop, Full
+ * mode: it modifies the full-size stop the entry's attached stopLoss made). Asynchronous: the
+ * answer is logged like an operator command's. Setting the price it already has is harmless
+ * (idempotent). Spot has no positions: ENOTSUP. */
+static int
+s_move_stop(void *impl, const codec_risk_order_t *r, int64_t origin)
+{
+    (void)origin;
+    bybit_t *self = impl;
+    if (self->spot) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    char px[40];
+    if (money_fmt(r->sl_px, r->px_scale, px, sizeof px) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    json_t *body = json_pack("{s:s, s:s, s:s, s:i, s:s}", "category", self->category, "symbol",
+                             r->symbol, "tpslMode", "Full", "positionIdx", 0, "stopLoss", px);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(body);
+    if (!text) {
+        errno = ENOMEM;
+        return -1;
+    }
+    log_info(S_MOD, "stop move %s: %s stop to %s (trading-stop)", r->client_id, r->symbol, px);
+    int rc = s_req(self, R_CTL, true, "/v5/position/trading-stop", text, NULL);
+    free(text);
+    return rc < 0 ? -1 : 0;
+}
+
 static const venue_ops_t k_ops = {
     .name = "bybit",
     .place = s_place,
@@ -1976,6 +2016,7 @@ static const venue_ops_t k_ops = {
     .poll = s_poll,
     .state = s_op_state,
     .control = s_control,
+    .move_stop = s_move_stop,
 };
 
 const venue_ops_t *

@@ -55,7 +55,7 @@
  *  Outputs per fill, in order: exec.fill, exec.order, exec.position, exec.balance.
  *  Persistence (cfg->journal_path set, executor.paper_state): every placed order ("O", with
  *  its active time), refusal at placement ("R"), first match left resting ("A"), trigger
- *  ("T"), fill ("F") and cancel ("X") is appended and fsync'd; paper_new replays the file through
+ *  ("T"), fill ("F"), cancel ("X") and stop move of a held stop ("M") is appended and fsync'd; paper_new replays the file through
  * the same paths with outputs silenced, restoring orders (marked sent), account, working and
  * untriggered orders and the attached TP/SL (born again from their entry's fills). Books and marks
  * come back with market data. Off by default. Runs: a new file starts with "# run <run id>";

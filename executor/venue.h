@@ -90,7 +90,19 @@ typedef struct {
      * "cancel-all SYMBOL", "tpsl SYMBOL TP|- SL|-", "reconcile"): fill reply, 0; -1 = not a command
      * of this venue. */
     int (*control)(void *impl, const char *cmd, json_t *reply);
+    /* Move the stop the venue holds for the position of r->venue + r->symbol to r->sl_px
+     * (r: an accepted request with intent VENUE_MOVE_STOP, at the instrument's scales): the
+     * paper venue re-prices its attached ".s" close, Bybit gets /v5/position/trading-stop.
+     * Idempotent (the same price twice changes nothing). Never blocks. 0, or -1 with errno
+     * ENOENT (no held stop for that symbol: nothing changed), EINVAL, ENOMEM (logged).
+     * NULL: the venue holds no stops. */
+    int (*move_stop)(void *impl, const codec_risk_order_t *r, int64_t origin);
 } venue_ops_t;
+
+/* Intent of a request that moves the venue-held stop of a position instead of placing an
+ * order (docs/executor.md "Stop moves"): qty = |position|, side = the closing side, sl_px =
+ * the new stop. Not an order: no exec.order, no entry in the order table. */
+#define VENUE_MOVE_STOP "move_stop"
 
 typedef struct {
     const venue_ops_t *ops;

@@ -671,6 +671,62 @@ s_md_seen(risk_engine_t *self, const char *venue, const char *symbol, int64_t ev
     }
 }
 
+/* The venue-held stop follows risk's own (docs/risk.md "Venue-held stop"): when the stop in
+ * force for the position of venue+symbol (breakeven, trailing) is tighter than the one last
+ * set on the venue, a stop move (intent "move_stop") is sent; accepted -> remembered in
+ * venue_sl (persisted). A restarted risk compares its restored venue_sl the same way on the
+ * next price, so a move lost by a kill -9 before its answer is sent again (the venue treats a
+ * repeat as a no-op). Stops only ever tighten; nothing is sent while an exit is in flight. */
+static void
+s_venue_stop(risk_engine_t *self, const char *venue, const char *symbol, int64_t evt,
+             int64_t origin)
+{
+    risk_position_t *p = risk_positions_get(self->pos, venue, symbol);
+    if (!p || p->qty == 0 || p->exit_pending || p->sl_px <= 0) {
+        return;
+    }
+    bool lng = p->qty > 0;
+    int64_t want = risk_exits_stop(&self->cfg.exits, p);
+    int64_t have = p->venue_sl > 0 ? p->venue_sl : p->sl_px;
+    if (want <= 0 || (lng ? want <= have : want >= have)) {
+        return;
+    }
+    const instr_t *in = instr_table_get(self->instr, venue, symbol);
+    if (in && in->px_scale == p->px_scale && in->tick > 1) {
+        /* on the tick, never tighter than risk's own stop (risk's fires first while it runs):
+         * a long's rounds down, a short's up */
+        int64_t r = want % in->tick;
+        if (r != 0) {
+            want = lng ? want - r : want - r + in->tick;
+        }
+        if (lng ? want <= have : want >= have) {
+            return;
+        }
+    }
+    codec_risk_order_t ord;
+    memset(&ord, 0, sizeof ord);
+    snprintf(ord.strategy, sizeof ord.strategy, "%s", p->strategy);
+    snprintf(ord.venue, sizeof ord.venue, "%s", p->venue);
+    snprintf(ord.symbol, sizeof ord.symbol, "%s", p->symbol);
+    snprintf(ord.intent, sizeof ord.intent, "move_stop");
+    ord.side = lng ? -1 : 1;
+    ord.reduce_only = true;
+    ord.px_scale = p->px_scale;
+    ord.qty_scale = p->qty_scale;
+    ord.qty = lng ? p->qty : -p->qty;
+    ord.sl_px = want;
+    char from[32], to[32];
+    (void)money_fmt(have, p->px_scale, from, sizeof from);
+    (void)money_fmt(want, p->px_scale, to, sizeof to);
+    log_notice("risk", "venue stop %s %s: %s -> %s", p->venue, p->symbol, from, to);
+    s_sent_t sent = s_send(self, &ord, evt, origin);
+    if (sent == S_SENT_ACCEPTED || sent == S_SENT_REJECTED) {
+        /* refused (the venue holds no stops, ...): not asked again at every price */
+        p->venue_sl = want;
+        self->dirty = true;
+    }
+}
+
 static void
 s_exit_fire(risk_engine_t *self, const codec_env_t *env, int fired, risk_exit_order_t *x)
 {
@@ -691,6 +747,9 @@ risk_engine_on_trade(risk_engine_t *self, const codec_env_t *env, const codec_md
     risk_exit_order_t x;
     int fired = risk_exits_on_trade_cfg(&self->cfg.exits, self->pos, t, env->evt, &x);
     s_md_seen(self, t->venue, t->symbol, env->evt);
+    if (fired != 1) {
+        s_venue_stop(self, t->venue, t->symbol, env->evt, env->origin);
+    }
     s_exit_fire(self, env, fired, &x);
 }
 
@@ -702,6 +761,9 @@ risk_engine_on_book(risk_engine_t *self, const codec_env_t *env, const codec_md_
     risk_exit_order_t x;
     int fired = risk_exits_on_book_cfg(&self->cfg.exits, self->pos, b, env->evt, &x);
     s_md_seen(self, b->venue, b->symbol, env->evt);
+    if (fired != 1) {
+        s_venue_stop(self, b->venue, b->symbol, env->evt, env->origin);
+    }
     s_exit_fire(self, env, fired, &x);
 }
 
@@ -713,6 +775,9 @@ risk_engine_on_kline(risk_engine_t *self, const codec_env_t *env, const codec_md
     risk_exit_order_t x;
     int fired = risk_exits_on_kline_cfg(&self->cfg.exits, self->pos, k, env->evt, &x);
     s_md_seen(self, k->venue, k->symbol, env->evt);
+    if (fired != 1) {
+        s_venue_stop(self, k->venue, k->symbol, env->evt, env->origin);
+    }
     s_exit_fire(self, env, fired, &x);
 }
 
@@ -1037,6 +1102,17 @@ risk_engine_kill(risk_engine_t *self, const char *why)
     risk_limits_kill(self->limits);
     self->dirty = true;
     if (!was) {
+        /* resting orders first: the closes below must not be among what is cancelled */
+        char cancelled[48] = "no cancel path";
+        if (self->io.cancel_all) {
+            int nc = self->io.cancel_all(self->io.arg);
+            if (nc < 0) {
+                snprintf(cancelled, sizeof cancelled, "cancel-all failed: %s", strerror(errno));
+            } else {
+                snprintf(cancelled, sizeof cancelled, "cancel-all: %d cancelled", nc);
+            }
+            log_notice("risk", "kill: %s", cancelled);
+        }
         size_t inflight = 0;
         for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
             if (risk_positions_at(self->pos, i)->entry_id[0] != '\0') {
@@ -1045,8 +1121,9 @@ risk_engine_kill(risk_engine_t *self, const char *why)
         }
         char text[CODEC_TEXT_MAX];
         snprintf(text, sizeof text,
-                 "kill (%.16s): closing %zu positions, %zu entries in flight; latched",
-                 why && why[0] ? why : "operator", risk_engine_open_positions(self), inflight);
+                 "kill (%.16s): closing %zu positions, %zu entries in flight; %s; latched",
+                 why && why[0] ? why : "operator", risk_engine_open_positions(self), inflight,
+                 cancelled);
         s_alert(self, "error", "kill_switch", text, self->now, 0);
     }
     s_state_maybe(self, self->now, 0); /* sweeps */
@@ -1133,7 +1210,7 @@ risk_engine_save(const risk_engine_t *self)
         }
         json_t *o = json_pack(
             "{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:i, s:i, "
-            "s:b, s:b, s:I, s:I, s:I}",
+            "s:b, s:b, s:I, s:I, s:I, s:I}",
             "venue", p->venue, "symbol", p->symbol, "strategy", p->strategy, "px_scale",
             (int)p->px_scale, "qty_scale", (int)p->qty_scale, "qty", (json_int_t)p->qty, "entry_px",
             (json_int_t)p->entry_px, "sl_px", (json_int_t)p->sl_px, "tp_px", (json_int_t)p->tp_px,
@@ -1141,7 +1218,7 @@ risk_engine_save(const risk_engine_t *self)
             "open_qty", (json_int_t)p->open_qty, "open_evt", (json_int_t)p->open_evt, "bars",
             (int)p->bars, "tp_stage", (int)p->tp_stage, "be_done", p->be_done, "trail_on",
             p->trail_on, "best_px", (json_int_t)p->best_px, "trip_pnl", (json_int_t)p->trip_pnl,
-            "last_md_evt", (json_int_t)p->last_md_evt);
+            "last_md_evt", (json_int_t)p->last_md_evt, "venue_sl", (json_int_t)p->venue_sl);
         if (o) {
             (void)json_array_append_new(pos, o);
         }
@@ -1250,6 +1327,7 @@ risk_engine_restore(risk_engine_t *self, const json_t *doc)
         p->best_px = s_jint(o, "best_px");
         p->trip_pnl = s_jint(o, "trip_pnl");
         p->last_md_evt = s_jint(o, "last_md_evt");
+        p->venue_sl = s_jint(o, "venue_sl"); /* absent (older file): 0, the entry's stop */
     }
     return 0;
 }
