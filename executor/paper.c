@@ -1404,6 +1404,15 @@ paper_cancel_all(paper_t *self, const char *symbol)
         n++;
     }
     s_work_compact(self);
+    /* accepted and not handed over yet (replay: waiting in the step), as paper_cancel does */
+    order_t *un[256];
+    size_t k = orders_unsent(self->orders, un, sizeof un / sizeof un[0]);
+    for (size_t i = 0; i < k && i < sizeof un / sizeof un[0]; i++) {
+        if (!symbol || strcmp(un[i]->req.symbol, symbol) == 0) {
+            s_cancel(self, un[i], PAPER_CANCEL_REASON, s_ctl_time(self, un[i]));
+            n++;
+        }
+    }
     return n;
 }
 

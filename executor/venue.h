@@ -24,6 +24,8 @@
 
 /* Scale of fee rates and of the slippage cap percentage (cfg "0.001" -> 100000). */
 #define VENUE_RATE_SCALE 8
+/* Scale of a leverage (Bybit: steps of 0.01; cfg "1" -> 100). */
+#define VENUE_LEV_SCALE 2
 
 /* Publish one message: `body` is the codec struct for `type`, borrowed for the call. */
 typedef void(venue_emit_fn)(const char *topic, codec_type_t type, const void *body, int64_t evt,
@@ -41,6 +43,10 @@ typedef struct {
     int64_t taker_fee;     /* rate at VENUE_RATE_SCALE (0.001 -> 100000) */
     int64_t maker_fee;     /* rate at VENUE_RATE_SCALE */
     int64_t slippage_cap;  /* percent at VENUE_RATE_SCALE (1.0 % -> 100000000); 0 = none */
+    int64_t leverage;      /* live venue: the leverage set on every traded symbol and the cap
+                              entries need (x at VENUE_LEV_SCALE, "1" -> 100); 0 = unmanaged */
+    const char (*lev_symbols)[CODEC_SYM_MAX]; /* the traded symbols (set at start) */
+    size_t n_lev_symbols;
     /* "bybit" (executor/bybit.h) only */
     const char *base_url;     /* "https://api.bybit.com", venue-sim "http://127.0.0.1:18765" */
     const char *api_key;      /* never logged */

@@ -32,8 +32,10 @@ struct risk_engine {
     size_t sent_open;
     log_limit_t bad_limit;
     log_limit_t pub_limit;
-    bool dirty;        /* persistent state changed since risk_engine_take_dirty */
-    int64_t available; /* latest exec.balance available, VALUE scale; 0 = unknown */
+    bool dirty;               /* persistent state changed since risk_engine_take_dirty */
+    int64_t available;        /* latest exec.balance available, VALUE scale; 0 = unknown */
+    int64_t venue_down_since; /* event time the executor's venue left "running" (0 = running) */
+    bool venue_crit_alerted;  /* "critical_close" alert sent for this venue outage */
 };
 
 static void s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin);
@@ -187,6 +189,7 @@ s_alert(risk_engine_t *self, const char *level, const char *code, const char *te
 
 static void s_kill_sweep(risk_engine_t *self, int64_t evt, int64_t origin);
 static void s_stale_eval(risk_engine_t *self, int64_t evt, int64_t origin);
+static void s_critical_sweep(risk_engine_t *self, int64_t evt, int64_t origin);
 
 static void
 s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin)
@@ -195,6 +198,7 @@ s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin)
         s_kill_sweep(self, evt, origin);
     }
     s_stale_eval(self, evt, origin);
+    s_critical_sweep(self, evt, origin);
     risk_state_t st = risk_limits_state(self->limits);
     const char *reason = risk_limits_reason(self->limits);
     size_t open = risk_positions_open(self->pos);
@@ -909,6 +913,12 @@ risk_engine_on_exec_status(risk_engine_t *self, const codec_env_t *env, const co
         return;
     }
     bool running = strcmp(st->state, "running") == 0;
+    if (running) {
+        self->venue_down_since = 0;
+        self->venue_crit_alerted = false;
+    } else if (self->venue_down_since == 0) {
+        self->venue_down_since = self->now > 0 ? self->now : 1; /* the outage starts now */
+    }
     if (was_running != running) {
         char text[CODEC_TEXT_MAX];
         if (running) {
@@ -1079,6 +1089,52 @@ risk_engine_on_ind(risk_engine_t *self, const codec_env_t *env, const codec_sig_
         }
     }
     s_state_maybe(self, env->evt, env->origin);
+}
+
+/* Close on a critical error (cfg.critical_close_ns > 0, docs/risk.md): the executor's venue
+ * not "running" for longer than the limit closes every open position; a position whose
+ * symbol had no price update for longer than it is closed. Reduce-only market orders, intent
+ * "critical", each position once (the exit latch); a refused close re-arms like any exit (3
+ * refusals: exit_rejected). One risk.alert "critical_close" per venue outage and per
+ * position. Event time only (live mode: risk_engine_on_time moves it through a silence). */
+static void
+s_critical_sweep(risk_engine_t *self, int64_t evt, int64_t origin)
+{
+    int64_t lim = self->cfg.critical_close_ns;
+    if (lim <= 0) {
+        return;
+    }
+    bool venue = self->venue_down_since > 0 && self->now - self->venue_down_since > lim;
+    for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+        risk_position_t *p = risk_positions_at(self->pos, i);
+        if (p->qty == 0 || p->exit_pending || p->exit_rejects >= RISK_EXIT_MAX_REJECTS) {
+            continue;
+        }
+        bool stale = p->last_md_evt > 0 && self->now - p->last_md_evt > lim;
+        if (!venue && !stale) {
+            continue;
+        }
+        char text[CODEC_TEXT_MAX];
+        if (venue) {
+            snprintf(text, sizeof text,
+                     "critical: executor venue %s for %lld ms (limit %lld ms): closing %s %s",
+                     risk_limits_executor_venue(self->limits),
+                     (long long)((self->now - self->venue_down_since) / 1000000),
+                     (long long)(lim / 1000000), p->venue, p->symbol);
+        } else {
+            snprintf(text, sizeof text,
+                     "critical: no market data of %s %s for %lld ms (limit %lld ms): closing it",
+                     p->venue, p->symbol, (long long)((self->now - p->last_md_evt) / 1000000),
+                     (long long)(lim / 1000000));
+        }
+        if (!venue || !self->venue_crit_alerted) {
+            s_alert(self, "error", "critical_close", text, evt, origin);
+        } else {
+            log_warn("risk", "%s", text);
+        }
+        self->venue_crit_alerted = self->venue_crit_alerted || venue;
+        s_exit(self, p, "critical", "", 0, -1, evt, origin);
+    }
 }
 
 /* While killed: close every open position that has no exit in flight (intent "kill"). */

@@ -54,6 +54,12 @@ typedef struct {
     int64_t max_heat_pct;       /* RISK_PCT_SCALE: sum of open risk <= equity * pct / 100 */
     int64_t stale_ns;           /* market data older than this on a symbol with a position
                                    or an entry in flight halts entries, event time ns */
+    int64_t critical_close_ns;  /* close on a critical error (0 = off): the executor's venue
+                                   not "running" for longer than this, or no price update of
+                                   a symbol with a position for longer than this -> that
+                                   position (all, for the venue) is closed reduce-only,
+                                   intent "critical" (docs/risk.md "Close on a critical
+                                   error"); event time ns */
 } risk_engine_cfg_t;
 
 #define RISK_SL_SIGNAL 0

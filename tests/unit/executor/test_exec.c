@@ -633,6 +633,55 @@ test_move_stop(void **state)
     unlink(path);
 }
 
+/* cancel-all (what risk's kill switch sends) on the paper venue takes the working orders and
+ * also those accepted and not handed to the venue yet (replay: waiting in the step): a limit
+ * that rests and a market order still in the step are both Cancelled; delivering the second
+ * afterwards places nothing. */
+static void
+test_cancel_all_unsent(void **state)
+{
+    (void)state;
+    exec_t *x = s_exec();
+    uint8_t buf[CODEC_MSG_MAX], req[CODEC_MSG_MAX];
+    codec_md_book_t b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.venue, sizeof b.venue, "bybit-linear");
+    snprintf(b.symbol, sizeof b.symbol, "BTCUSDT");
+    b.px_scale = 2;
+    b.qty_scale = 3;
+    b.ts_event = 4 * SEC;
+    b.n_bids = 1;
+    b.bids[0] = (codec_level_t){ 6499990, 1000 };
+    b.n_asks = 1;
+    b.asks[0] = (codec_level_t){ 6500000, 1000 };
+    bus_msg_t m, push;
+    s_msg(&m, buf, sizeof buf, "md.book.bybit-linear.BTCUSDT", "feed.0", CODEC_MD_BOOK, &b, 4 * SEC,
+          1);
+    exec_observe(x, &m);
+    exec_deliver(x, &m);
+    codec_order_ack_t ack;
+    codec_risk_order_t lim = s_req("lim", "BTCUSDT", 1, 100);
+    lim.type = CODEC_ORD_LIMIT;
+    lim.px = 6400000;
+    assert_int_equal(s_ask(x, &lim, req, &ack, &push), 1);
+    exec_deliver(x, &push);
+    assert_int_equal(orders_get(exec_orders(x), "lim")->status, ORDER_NEW);
+    uint8_t req2[CODEC_MSG_MAX];
+    bus_msg_t push2;
+    codec_risk_order_t mkt = s_req("mkt", "BTCUSDT", 1, 100);
+    assert_int_equal(s_ask(x, &mkt, req2, &ack, &push2), 1); /* not delivered yet */
+    json_t *reply = json_object();
+    assert_int_equal(exec_control(x, "cancel-all", reply), 0);
+    assert_int_equal(json_integer_value(json_object_get(reply, "cancelled")), 2);
+    json_decref(reply);
+    assert_int_equal(orders_get(exec_orders(x), "lim")->status, ORDER_CANCELLED);
+    assert_int_equal(orders_get(exec_orders(x), "mkt")->status, ORDER_CANCELLED);
+    exec_deliver(x, &push2);
+    assert_int_equal(orders_get(exec_orders(x), "mkt")->status, ORDER_CANCELLED);
+    assert_int_equal(s_count(CODEC_EXEC_FILL), 0);
+    exec_destroy(&x);
+}
+
 static void
 s_step_deliver(const bus_msg_t *msg, void *arg)
 {
@@ -695,7 +744,7 @@ main(void)
         cmocka_unit_test(test_accept_once),  cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_ttl_expiry),   cmocka_unit_test(test_deliver_book_then_order_fills),
         cmocka_unit_test(test_rep_over_ipc), cmocka_unit_test(test_paper_tif_and_mark_trigger),
-        cmocka_unit_test(test_move_stop),
+        cmocka_unit_test(test_move_stop),    cmocka_unit_test(test_cancel_all_unsent),
     };
     return cmocka_run_group_tests_name("exec", tests, NULL, NULL);
 }

@@ -539,6 +539,73 @@ test_kill_switch_closes_latches_and_clears(void **state)
 }
 
 static void
+s_crit_cfg(risk_engine_cfg_t *c)
+{
+    c->critical_close_ns = INT64_C(10000000000); /* 10 s */
+}
+
+/* Close on a critical error (risk.critical_close_s 10): long 0.07678 BTCUSDT.
+ * Venue: the executor's venue says "reconciling" at T0 + 1 s (the outage starts at risk's
+ * latest event time then); prices keep coming; at T0 + 11 s (10 s down: not yet, the rule is
+ * "longer than") nothing, at T0 + 11 s + 1 ns one reduce-only market sell of the whole qty,
+ * intent "critical", and one risk.alert critical_close (error); later prices send nothing
+ * more (the exit is latched). Stale: a second engine, the last price at T0 + 2 ms, the clock
+ * (live mode's tick) at T0 + 2 ms + 10 s: not yet; 1 ns more: closed "critical". Off (0,
+ * the default): the same silence closes nothing. */
+static void
+test_critical_close(void **state)
+{
+    (void)state;
+    const int64_t SEC = INT64_C(1000000000);
+    s_io_t io;
+    risk_engine_t *eng = s_engine_cfg(&io, 1, s_crit_cfg);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_trade(eng, T0 + SEC, 6511420);
+    s_exec_status(eng, "reconciling");
+    s_trade(eng, T0 + 5 * SEC, 6511420);
+    s_trade(eng, T0 + 11 * SEC, 6511420);
+    assert_int_equal(io.n_ord, 1);
+    int from = io.n_pub;
+    s_trade(eng, T0 + 11 * SEC + 1, 6511420);
+    assert_int_equal(io.n_ord, 2);
+    assert_string_equal(io.orders[1].intent, "critical");
+    assert_true(io.orders[1].reduce_only);
+    assert_int_equal(io.orders[1].side, -1);
+    assert_true(io.orders[1].qty == 7678);
+    int a = s_last(&io, "risk.alert", from);
+    assert_true(a >= 0);
+    assert_string_equal(io.bodies[a].alert.code, "critical_close");
+    assert_string_equal(io.bodies[a].alert.level, "error");
+    s_trade(eng, T0 + 12 * SEC, 6511420);
+    assert_int_equal(io.n_ord, 2);
+    risk_engine_destroy(&eng);
+    /* stale data with a position open */
+    eng = s_engine_cfg(&io, 1, s_crit_cfg);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_trade(eng, T0 + 2 * MS, 6511420);
+    risk_engine_on_time(eng, T0 + 2 * MS + 10 * SEC);
+    assert_int_equal(io.n_ord, 1);
+    risk_engine_on_time(eng, T0 + 2 * MS + 10 * SEC + 1);
+    assert_int_equal(io.n_ord, 2);
+    assert_string_equal(io.orders[1].intent, "critical");
+    risk_engine_destroy(&eng);
+    /* off by default */
+    eng = s_engine(&io, 1);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_trade(eng, T0 + 2 * MS, 6511420);
+    s_exec_status(eng, "halted");
+    risk_engine_on_time(eng, T0 + 3600 * SEC);
+    assert_int_equal(io.n_ord, 1);
+    risk_engine_destroy(&eng);
+}
+
+static void
 s_be_cfg(risk_engine_cfg_t *c)
 {
     c->exits.be_trigger_pct = 5000; /* 0.5 % */
@@ -845,6 +912,7 @@ main(void)
         cmocka_unit_test(test_priority_per_asset_and_heat),
         cmocka_unit_test(test_persist_round_trip),
         cmocka_unit_test(test_venue_stop_follows_breakeven),
+        cmocka_unit_test(test_critical_close),
     };
     return cmocka_run_group_tests_name("risk_engine", tests, NULL, NULL);
 }
