@@ -1346,6 +1346,34 @@ risk_engine_kill(risk_engine_t *self, const char *why)
     s_state_maybe(self, self->now, 0); /* sweeps */
 }
 
+int
+risk_engine_flatten(risk_engine_t *self, const char *symbol)
+{
+    assert(self);
+    int n = 0;
+    char names[CODEC_TEXT_MAX / 2] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+        risk_position_t *p = risk_positions_at(self->pos, i);
+        if (p->qty == 0 || p->exit_pending
+            || (symbol && *symbol && strcmp(p->symbol, symbol) != 0)) {
+            continue;
+        }
+        log_notice("risk", "flatten: closing %s %s", p->venue, p->symbol);
+        s_exit(self, p, "flatten", "", 0, -1, self->now, 0);
+        int w = snprintf(names + used, sizeof names - used, "%s%s %s", n ? ", " : "", p->venue,
+                         p->symbol);
+        used = w > 0 && (size_t)w < sizeof names - used ? used + (size_t)w : used;
+        n++;
+    }
+    char text[CODEC_TEXT_MAX];
+    snprintf(text, sizeof text, "flatten %s by operator: %d closed%s%s",
+             symbol && *symbol ? symbol : "(all)", n, n ? ": " : " (nothing open)", names);
+    s_alert(self, "warn", "flatten", text, self->now, 0);
+    self->dirty = true;
+    return n;
+}
+
 void
 risk_engine_clear_kill(risk_engine_t *self)
 {

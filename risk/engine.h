@@ -172,6 +172,14 @@ int risk_engine_resume(risk_engine_t *self);
  * says what the cancel did). clear_kill ends the latch (a person). */
 void risk_engine_kill(risk_engine_t *self, const char *why);
 void risk_engine_clear_kill(risk_engine_t *self);
+
+/* Operator flatten (ctl / gateway "flatten [SYMBOL]"): close every open position of `symbol`
+ * (any venue; NULL or "" = every symbol) that has no exit in flight, with a reduce-only
+ * market order (intent "flatten") through the executor as every exit goes: never around risk.
+ * Unlike kill nothing is latched and no resting order is cancelled: the strategies may enter
+ * again (pause first to stop that). Alert "flatten" (warn) naming what was closed. Returns
+ * the number of closes sent (0: nothing open there). */
+int risk_engine_flatten(risk_engine_t *self, const char *symbol);
 /* Halt (HALTED "state unknown") until risk_engine_set_unknown(false): restart rebuild. */
 void risk_engine_set_unknown(risk_engine_t *self, bool unknown);
 /* Equity from the executor's status on restart (VALUE scale). */

@@ -200,6 +200,13 @@ s_on_ctl(stage_t *st, const char *cmd, json_t *reply, void *arg)
         }
     } else if (strcmp(word, "kill") == 0 || strcmp(word, "risk.kill") == 0) {
         risk_engine_kill(ctx->eng, "operator");
+    } else if (strcmp(word, "flatten") == 0 || strcmp(word, "risk.flatten") == 0) {
+        char sym[CODEC_SYM_MAX] = "";
+        if (sscanf(cmd, "%*s %23s", sym) < 0) {
+            sym[0] = '\0';
+        }
+        int n = risk_engine_flatten(ctx->eng, sym);
+        (void)json_object_set_new(reply, "closed", json_integer(n));
     } else if (strcmp(word, "clear-kill") == 0 || strcmp(word, "risk.clear-kill") == 0
                || strcmp(word, "clear_kill") == 0) {
         risk_engine_clear_kill(ctx->eng);

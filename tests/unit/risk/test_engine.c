@@ -605,6 +605,52 @@ test_critical_close(void **state)
     risk_engine_destroy(&eng);
 }
 
+/* Operator flatten (gateway / ctl "flatten [SYMBOL]"): with a long 0.07678 BTCUSDT open,
+ * "ETHUSDT" closes nothing (0, alert "flatten ... 0 closed (nothing open)"); "BTCUSDT" sends
+ * one reduce-only market sell of the whole qty, intent "flatten", and the alert names the
+ * position; asked again while that exit is in flight: nothing more. Nothing is latched: the
+ * state stays RUNNING and a new signal is taken (the same signal as the first: an entry). */
+static void
+test_flatten(void **state)
+{
+    (void)state;
+    s_io_t io;
+    risk_engine_t *eng = s_engine(&io, 1);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_trade(eng, T0 + 2 * MS, 6511420);
+    assert_int_equal(io.n_ord, 1);
+    int from = io.n_pub;
+    assert_int_equal(risk_engine_flatten(eng, "ETHUSDT"), 0);
+    assert_int_equal(io.n_ord, 1);
+    int a = s_last(&io, "risk.alert", from);
+    assert_true(a >= 0);
+    assert_string_equal(io.bodies[a].alert.code, "flatten");
+    assert_string_equal(io.bodies[a].alert.level, "warn");
+    assert_non_null(
+        strstr(io.bodies[a].alert.text, "flatten ETHUSDT by operator: 0 closed (nothing open)"));
+    from = io.n_pub;
+    assert_int_equal(risk_engine_flatten(eng, "BTCUSDT"), 1);
+    assert_int_equal(io.n_ord, 2);
+    assert_string_equal(io.orders[1].intent, "flatten");
+    assert_true(io.orders[1].reduce_only);
+    assert_int_equal(io.orders[1].side, -1);
+    assert_true(io.orders[1].qty == 7678);
+    a = s_last(&io, "risk.alert", from);
+    assert_true(a >= 0);
+    assert_non_null(strstr(io.bodies[a].alert.text, "1 closed: binance-spot BTCUSDT"));
+    assert_int_equal(risk_engine_flatten(eng, NULL), 0); /* its exit is in flight */
+    assert_int_equal(io.n_ord, 2);
+    assert_false(risk_limits_killed(risk_engine_limits(eng)));
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);
+    s_position(eng, T0 + 3 * MS, "binance-spot", 0);
+    s_signal(eng, T0 + 4 * MS, "binance-spot", 1, 80);
+    assert_int_equal(io.n_ord, 3);
+    assert_string_equal(io.orders[2].intent, "entry");
+    risk_engine_destroy(&eng);
+}
+
 static void
 s_be_cfg(risk_engine_cfg_t *c)
 {
@@ -913,6 +959,7 @@ main(void)
         cmocka_unit_test(test_persist_round_trip),
         cmocka_unit_test(test_venue_stop_follows_breakeven),
         cmocka_unit_test(test_critical_close),
+        cmocka_unit_test(test_flatten),
     };
     return cmocka_run_group_tests_name("risk_engine", tests, NULL, NULL);
 }
