@@ -86,13 +86,18 @@ check "(c) it names the dead stage (feed_0), not a timeout" \
 check "(c) the feed's error names the URL, A's run id and B's run id" \
     grep -q "refusing ws://127.0.0.1:$port_a/.*: it is the venue-sim of run $run_a, this feed belongs to run $run_b" \
     "$TMP_ROOT/run_b.out"
-check "(c) B's signal refuses A's REST klines for its warm-up, naming the URL and both runs" \
-    grep -q "refusing the answer of http://127.0.0.1:$port_a/.*: it belongs to run $run_a, this is run $run_b" \
-    "$dir_b/log/signal.log"
-grep -h "warm-up\|refusing" "$dir_b/log/signal.log" | head -4 | cut -c1-300 | sed 's/^/#   /'
 check "(c) A's venue-sim closed B's connection unregistered, naming both runs" \
     grep -q "from run $run_b: this is run $run_a" "$dir_a/log/venue-sim.log"
 check "(c) B's group is shut down" sh -c "! tools/sv -c '$cfg_b' pid >/dev/null 2>&1"
+# B's signal alone (its group is down, its run id still B's): its warm-up asks A's venue-sim
+# for REST klines and refuses the answer (common/http.h http_get_run)
+"$BIN/signal" -c "$cfg_b" -i signal.0 >"$TMP_ROOT/sig_b.out" 2>&1 &
+sig_pid=$!
+refused() { grep -q "refusing the answer of http://127.0.0.1:$port_a/.*: it belongs to run $run_a, this is run $run_b" "$TMP_ROOT/sig_b.out"; }
+check "(c) B's signal refuses A's REST klines for its warm-up, naming the URL and both runs" wait_for 30 refused
+kill "$sig_pid" 2>/dev/null
+wait "$sig_pid" 2>/dev/null
+grep -h "warm-up\|refusing" "$TMP_ROOT/sig_b.out" | head -4 | cut -c1-300 | sed 's/^/#   /'
 
 # A runs on to the end, undisturbed; then its kill switch still answers
 if tools/sv -c "$cfg_a" wait-done 400 >"$dir_a/wait.out" 2>&1; then
