@@ -1,8 +1,11 @@
 /*  backtest - the group's stage modules in one process over the recorded data of a config
  *  (tools/backtest/pipeline.h, docs/backtest.md).
- *  Usage: build/bin/backtest -c CONFIG [--db FILE] [-l LEVEL]
+ *  Usage: build/bin/backtest -c CONFIG [--db FILE] [--record full|trading|none] [-l LEVEL]
  *    --db FILE  the database to write (must not exist); default: a new directory
  *               <run_dir>/backtest.XXXXXX (0700) holding tradepipe.db
+ *    --record   full (default: every message, as the group records it), trading (signals,
+ *               orders, fills, positions, balances), none (no database, nothing written:
+ *               the summary from in-memory counts, no report)
  *    -l LEVEL   log level on stderr (default "warn"; the config's log_level is the stages')
  *  Output: a summary on stdout (data, steps, messages, rows, wall time) ending with the report
  *  of the database (tools/report, as `build/bin/report DB` prints it). Logs go to stderr.
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -24,6 +28,7 @@
 #include "common/cfg.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/money.h"
 #include "tools/backtest/pipeline.h"
 #include "tools/report/analytics.h"
 #include "tools/report/report.h"
@@ -31,7 +36,8 @@
 static int
 s_usage(void)
 {
-    fprintf(stderr, "usage: backtest -c CONFIG [--db FILE] [-l LEVEL]\n");
+    fprintf(stderr,
+            "usage: backtest -c CONFIG [--db FILE] [--record full|trading|none] [-l LEVEL]\n");
     return 2;
 }
 
@@ -87,11 +93,24 @@ int
 main(int argc, char **argv)
 {
     const char *cfg_path = NULL, *db_arg = NULL, *level = NULL;
+    pipeline_record_t record = PIPELINE_RECORD_FULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             cfg_path = argv[++i];
         } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
             db_arg = argv[++i];
+        } else if (strcmp(argv[i], "--record") == 0 && i + 1 < argc) {
+            const char *m = argv[++i];
+            if (strcmp(m, "full") == 0) {
+                record = PIPELINE_RECORD_FULL;
+            } else if (strcmp(m, "trading") == 0) {
+                record = PIPELINE_RECORD_TRADING;
+            } else if (strcmp(m, "none") == 0) {
+                record = PIPELINE_RECORD_NONE;
+            } else {
+                fprintf(stderr, "backtest: --record %s: not full, trading or none\n", m);
+                return 2;
+            }
         } else if (strcmp(argv[i], "-l") == 0 && i + 1 < argc) {
             level = argv[++i];
         } else {
@@ -100,6 +119,10 @@ main(int argc, char **argv)
     }
     if (!cfg_path) {
         return s_usage();
+    }
+    if (record == PIPELINE_RECORD_NONE && db_arg) {
+        fprintf(stderr, "backtest: --db %s with --record none: nothing is written\n", db_arg);
+        return 2;
     }
     char err[512];
     cfg_t *cfg = cfg_load(cfg_path, err, sizeof err);
@@ -127,8 +150,10 @@ main(int argc, char **argv)
         return 2;
     }
     log_init("backtest", lv);
-    char db[1100];
-    if (db_arg) {
+    char db[1100] = "";
+    if (record == PIPELINE_RECORD_NONE) {
+        /* no database, no run directory */
+    } else if (db_arg) {
         snprintf(db, sizeof db, "%s", db_arg);
     } else {
         char dir[1024];
@@ -142,7 +167,7 @@ main(int argc, char **argv)
         snprintf(db, sizeof db, "%s/tradepipe.db", dir);
     }
     int64_t t0 = clock_mono_ns();
-    pipeline_t *p = pipeline_new(cfg, db);
+    pipeline_t *p = pipeline_new_record(cfg, record == PIPELINE_RECORD_NONE ? NULL : db, record);
     if (!p) {
         int e = errno;
         if (e == EINVAL) {
@@ -158,21 +183,48 @@ main(int argc, char **argv)
     int64_t t2 = clock_mono_ns();
     const pipeline_stats_t *s = pipeline_stats(p);
     printf("backtest %s\n", cfg_file(cfg));
-    printf("  database     %s (run %s)\n", db, pipeline_run_id(p));
+    static const char *const k_mode[] = { "full", "trading", "none" };
+    if (record == PIPELINE_RECORD_NONE) {
+        printf("  database     none (--record none: nothing written; run %s)\n",
+               pipeline_run_id(p));
+    } else {
+        printf("  database     %s (run %s, --record %s)\n", db, pipeline_run_id(p), k_mode[record]);
+    }
     char first[32], last[32];
     printf("  data         %llu frames, %llu handed to the feed, event time %s .. %s\n",
            (unsigned long long)s->frames, (unsigned long long)s->handed,
            clock_fmt_iso(s->first_ms * CLOCK_NS_PER_MS, first, sizeof first),
            clock_fmt_iso(s->last_ms * CLOCK_NS_PER_MS, last, sizeof last));
     printf("  steps        %llu\n", (unsigned long long)s->steps);
-    printf("  messages     %llu delivered, %llu recorded\n", (unsigned long long)s->messages,
-           (unsigned long long)s->recorded);
+    const pipeline_tally_t *t = pipeline_tally(p);
+    if (record == PIPELINE_RECORD_NONE) {
+        printf("  messages     %llu delivered, 0 recorded (%llu with --record full)\n",
+               (unsigned long long)s->messages, (unsigned long long)t->messages);
+    } else {
+        printf("  messages     %llu delivered, %llu recorded\n", (unsigned long long)s->messages,
+               (unsigned long long)s->recorded);
+    }
+    char pnl[40], fees[40], net[40], wallet[40];
+    money_fmt(t->realized_pnl, MONEY_VALUE_SCALE, pnl, sizeof pnl);
+    money_fmt(t->fees, MONEY_VALUE_SCALE, fees, sizeof fees);
+    money_fmt(t->realized_pnl - t->fees, MONEY_VALUE_SCALE, net, sizeof net);
+    money_fmt(t->end_wallet, MONEY_VALUE_SCALE, wallet, sizeof wallet);
+    printf("  trading      %llu signals, %llu order updates, %llu fills, %llu balances\n",
+           (unsigned long long)t->signals, (unsigned long long)t->order_updates,
+           (unsigned long long)t->fills, (unsigned long long)t->balances);
+    printf("  pnl          realized (gross) %s, fees %s, net %s, last wallet %s\n", pnl, fees, net,
+           wallet);
     printf("  wall time    %.3f s (load %.3f s, run %.3f s)\n", (double)(t2 - t0) / 1e9,
            (double)(t1 - t0) / 1e9, (double)(t2 - t1) / 1e9);
-    printf("\n");
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        printf("  peak RSS     %ld KiB\n", ru.ru_maxrss);
+    }
     fflush(stdout);
     pipeline_destroy(&p);
-    if (rc == 0) {
+    if (rc == 0 && record != PIPELINE_RECORD_NONE) {
+        printf("\n");
+        fflush(stdout);
         rc = s_report(db);
     }
     cfg_destroy(&cfg);

@@ -102,10 +102,13 @@ struct pipeline {
     xbus_pub_t *rec_pub;
     step_t *rec_step;
     writer_t *w;
+    uint8_t rec_buf[CODEC_MSG_MAX]; /* a message encoded for the writer */
+    pipeline_record_t record;
     char run_id[RUNID_MAX]; /* stamped on every row (writer_begin_run), as the group's run id */
     int commit_failed;
     bool refused; /* a connection's refused frames passed feed.max_refused_pct: stop */
     pipeline_stats_t stats;
+    pipeline_tally_t tally;
 };
 
 /* ---- feed --------------------------------------------------------------------------------- */
@@ -332,7 +335,8 @@ static void
 s_sig_deliver(const bus_msg_t *msg, void *arg)
 {
     pipeline_t *p = arg;
-    (void)engine_on_msg(p->sig, msg); /* failures are counted and logged by the engine */
+    (void)engine_on_body(p->sig, msg, msg->body); /* failures are counted and logged by it */
+    xbus_release(p->bus, msg);
 }
 
 static void
@@ -404,7 +408,8 @@ static void
 s_risk_deliver(const bus_msg_t *msg, void *arg)
 {
     pipeline_t *p = arg;
-    risk_engine_on_msg(p->risk, msg);
+    risk_engine_on_body(p->risk, msg, msg->body);
+    xbus_release(p->bus, msg);
     /* the state file is for restarting a stage of the group; a backtest is never restarted */
     (void)risk_engine_take_dirty(p->risk);
 }
@@ -438,7 +443,8 @@ static void
 s_exec_deliver(const bus_msg_t *msg, void *arg)
 {
     pipeline_t *p = arg;
-    exec_deliver(p->exec, msg);
+    exec_deliver_body(p->exec, msg, msg->body);
+    xbus_release(p->bus, msg);
 }
 
 static void
@@ -453,18 +459,42 @@ static void
 s_exec_recv(const bus_msg_t *msg, void *arg)
 {
     pipeline_t *p = arg;
-    exec_observe(p->exec, msg);
+    exec_observe_body(p->exec, msg, msg->body);
     s_push(p->exec_step, msg);
 }
 
 /* recorder (recorder/main.c) */
+
+/* The type of a decoded body: xbus hands over a body only when the topic's type is the type
+ * published (otherwise bytes), so it is msg->type. */
+static codec_type_t
+s_body_type(const bus_msg_t *msg)
+{
+    return msg->type;
+}
 static void
 s_rec_deliver(const bus_msg_t *msg, void *arg)
 {
     pipeline_t *p = arg;
-    if (writer_add(p->w, msg, clock_wall_ns(), clock_mono_ns()) == 0) {
+    bus_msg_t m = *msg;
+    if (msg->body) {
+        /* encoded here, where it is recorded, with the envelope it was published with */
+        size_t len = 0;
+        if (codec_encode(&msg->env, s_body_type(msg), msg->body, p->rec_buf, sizeof p->rec_buf,
+                         &len)
+            != 0) {
+            log_warn(S_MOD, "recorder: cannot encode %s: %s", msg->topic, strerror(errno));
+            xbus_release(p->bus, msg);
+            return;
+        }
+        m.data = p->rec_buf;
+        m.len = len;
+        m.body = NULL;
+    }
+    if (writer_add(p->w, &m, clock_wall_ns(), clock_mono_ns()) == 0) {
         p->stats.recorded++;
     }
+    xbus_release(p->bus, msg);
 }
 
 static void
@@ -486,6 +516,48 @@ s_rec_recv(const bus_msg_t *msg, void *arg)
         log_warn(S_MOD, "recorder: cannot queue gap row for %s: %s", msg->env.src, strerror(errno));
     }
     s_push(p->rec_step, msg);
+}
+
+/* ---- the in-memory tally (every record mode) ------------------------------------------- */
+
+static void
+s_tally_recv(const bus_msg_t *msg, void *arg)
+{
+    pipeline_t *p = arg;
+    pipeline_tally_t *t = &p->tally;
+    if (msg->type == CODEC_SYS_BARRIER) {
+        return;
+    }
+    codec_body_t local;
+    const codec_body_t *b = msg->body;
+    if (!b && (msg->type == CODEC_EXEC_FILL || msg->type == CODEC_EXEC_BALANCE)) {
+        if (codec_decode(msg->data, msg->len, msg->type, NULL, &local) != 0) {
+            xbus_release(p->bus, msg);
+            return;
+        }
+        b = &local;
+    }
+    t->messages++;
+    switch (msg->type) {
+    case CODEC_SIG_SIGNAL:
+        t->signals++;
+        break;
+    case CODEC_EXEC_ORDER:
+        t->order_updates++;
+        break;
+    case CODEC_EXEC_FILL:
+        t->fills++;
+        t->realized_pnl += b->fill.realized_pnl;
+        t->fees += b->fill.fee;
+        break;
+    case CODEC_EXEC_BALANCE:
+        t->balances++;
+        t->end_wallet = b->balance.wallet;
+        break;
+    default:
+        break;
+    }
+    xbus_release(p->bus, msg);
 }
 
 /* ---- construction ------------------------------------------------------------------------ */
@@ -555,6 +627,8 @@ s_load_data(pipeline_t *p)
     p->sched = sched_new(p->ts, nf, p->vc.step_ms, p->vc.idle_cap_ms);
     return p->sched ? 0 : -1;
 }
+
+static int s_wire_all(pipeline_t *p);
 
 static int
 s_build(pipeline_t *p, const char *db)
@@ -646,6 +720,12 @@ s_build(pipeline_t *p, const char *db)
             return -1;
         }
     }
+    if (runid_make(p->run_id, sizeof p->run_id) != 0) {
+        return -1;
+    }
+    if (p->record == PIPELINE_RECORD_NONE) {
+        return s_wire_all(p);
+    }
     int fd = open(db, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
         log_error(S_MOD, "cannot create %s: %s", db, strerror(errno));
@@ -659,17 +739,32 @@ s_build(pipeline_t *p, const char *db)
         return -1;
     }
     writer_run_info_t run;
-    if (runid_make(p->run_id, sizeof p->run_id) != 0
-        || writer_begin_run(p->w, p->run_id, clock_wall_ns(), &run) != 0) {
+    if (writer_begin_run(p->w, p->run_id, clock_wall_ns(), &run) != 0) {
         log_error(S_MOD, "cannot record the start of the run in %s: %s", db, strerror(errno));
         return -1;
     }
-    /* the steps, ranked as each stage's main.c ranks its inputs */
+    /* the recorder's step (the others in s_wire_all) */
+    p->rec_step = step_new(true, s_rec_deliver, s_rec_barrier, p);
+    if (!p->rec_step) {
+        return -1;
+    }
+    return s_wire_all(p);
+}
+
+/* The steps and subscriptions, ranked as each stage's main.c ranks its inputs; the recorder's
+ * as the record mode says (none: no recorder). */
+static int
+s_wire_all(pipeline_t *p)
+{
     p->sig_step = step_new(true, s_sig_deliver, s_sig_barrier, p);
     p->risk_step = step_new(true, s_risk_deliver, s_risk_barrier, p);
     p->exec_step = step_new(true, s_exec_deliver, s_exec_barrier, p);
-    p->rec_step = step_new(true, s_rec_deliver, s_rec_barrier, p);
-    if (!p->sig_step || !p->risk_step || !p->exec_step || !p->rec_step) {
+    if (!p->sig_step || !p->risk_step || !p->exec_step) {
+        return -1;
+    }
+    signal_config_t sc;
+    if (signal_config_read(p->cfg, &sc) != 0) {
+        errno = EINVAL;
         return -1;
     }
     xbus_pub_t *fpubs[S_FEEDS];
@@ -708,12 +803,40 @@ s_build(pipeline_t *p, const char *db)
         || s_wire(p, &p->risk_pub, 1, k_bar, s_exec_recv, p->exec_step, &r1, 0, false) != 0) {
         return -1;
     }
-    /* recorder: every feed, signal, risk, executor instance, ranks in that order */
+    /* the tally: trading messages (and, with no recorder, everything it would be given) */
+    static const char *const k_tally[] = { "sig.signal.", "exec.order", "exec.fill", "exec.balance",
+                                           NULL };
+    const char *const *tp = p->record == PIPELINE_RECORD_NONE ? k_all : k_tally;
+    xbus_pub_t *allp[S_FEEDS + 3];
+    size_t na = 0;
+    for (size_t i = 0; i < p->n_feeds; i++) {
+        allp[na++] = fpubs[i];
+    }
+    allp[na++] = p->sig_pub;
+    allp[na++] = p->risk_pub;
+    allp[na++] = p->exec_pub;
+    for (size_t i = 0; i < na; i++) {
+        for (size_t k = 0; tp[k]; k++) {
+            if (xbus_sub(p->bus, allp[i], tp[k], s_tally_recv, p) != 0) {
+                return -1;
+            }
+        }
+    }
+    if (p->record == PIPELINE_RECORD_NONE) {
+        return 0;
+    }
+    /* recorder: every feed, signal, risk, executor instance, ranks in that order; "trading":
+     * only what fills the trading tables (and the barriers its step orders them by) */
+    static const char *const k_trading[] = {
+        "sig.signal.",  "exec.order",  "exec.fill", "exec.position",
+        "exec.balance", "sys.barrier", NULL
+    };
+    const char *const *rp = p->record == PIPELINE_RECORD_TRADING ? k_trading : k_all;
     int rr = 0;
-    if (s_wire(p, fpubs, p->n_feeds, k_all, s_rec_recv, p->rec_step, &rr, 1, false) != 0
-        || s_wire(p, &p->sig_pub, 1, k_all, s_rec_recv, p->rec_step, &rr, 1, false) != 0
-        || s_wire(p, &p->risk_pub, 1, k_all, s_rec_recv, p->rec_step, &rr, 1, false) != 0
-        || s_wire(p, &p->exec_pub, 1, k_all, s_rec_recv, p->rec_step, &rr, 1, false) != 0) {
+    if (s_wire(p, fpubs, p->n_feeds, rp, s_rec_recv, p->rec_step, &rr, 1, false) != 0
+        || s_wire(p, &p->sig_pub, 1, rp, s_rec_recv, p->rec_step, &rr, 1, false) != 0
+        || s_wire(p, &p->risk_pub, 1, rp, s_rec_recv, p->rec_step, &rr, 1, false) != 0
+        || s_wire(p, &p->exec_pub, 1, rp, s_rec_recv, p->rec_step, &rr, 1, false) != 0) {
         return -1;
     }
     return 0;
@@ -722,13 +845,20 @@ s_build(pipeline_t *p, const char *db)
 pipeline_t *
 pipeline_new(cfg_t *cfg, const char *db)
 {
-    assert(cfg && db);
+    return pipeline_new_record(cfg, db, PIPELINE_RECORD_FULL);
+}
+
+pipeline_t *
+pipeline_new_record(cfg_t *cfg, const char *db, pipeline_record_t record)
+{
+    assert(cfg && (db || record == PIPELINE_RECORD_NONE));
     pipeline_t *p = calloc(1, sizeof *p);
     if (!p) {
         errno = ENOMEM;
         return NULL;
     }
     p->cfg = cfg;
+    p->record = record;
     /* nothing listens: the connections' URLs only route frames by their path, so a
      * "{venue_port}" with no port chosen for the run (no tools/sv up) stands for any port */
     cfg_assume_venue_port(cfg, 1);
@@ -819,7 +949,7 @@ pipeline_run(pipeline_t *self)
         s_step_frames(p, &st);
         p->stats.messages += xbus_run(p->bus);
         p->stats.steps++;
-        if (writer_tick(p->w, clock_mono_ns()) < 0) {
+        if (p->w && writer_tick(p->w, clock_mono_ns()) < 0) {
             log_warn(S_MOD, "recorder: a timed commit failed (retried)");
         }
         if (st.last || p->refused) {
@@ -827,11 +957,15 @@ pipeline_run(pipeline_t *self)
         }
     }
     if (p->refused) {
-        (void)writer_commit(p->w); /* keep what was recorded up to the failure */
+        if (p->w) {
+            (void)writer_commit(p->w); /* keep what was recorded up to the failure */
+        }
         errno = EPROTO;
         return -1;
     }
-    if (writer_commit(p->w) < 0 || p->commit_failed || writer_end_run(p->w, clock_wall_ns()) < 0) {
+    if (p->w
+        && (writer_commit(p->w) < 0 || p->commit_failed
+            || writer_end_run(p->w, clock_wall_ns()) < 0)) {
         log_error(S_MOD, "recorder: the final commit failed");
         errno = EIO;
         return -1;
@@ -851,4 +985,18 @@ pipeline_stats(const pipeline_t *self)
 {
     assert(self);
     return &self->stats;
+}
+
+const pipeline_tally_t *
+pipeline_tally(const pipeline_t *self)
+{
+    assert(self);
+    return &self->tally;
+}
+
+uint64_t
+pipeline_live_bodies(const pipeline_t *self)
+{
+    assert(self);
+    return self->bus ? xbus_live_bodies(self->bus) : 0;
 }

@@ -34,11 +34,37 @@ typedef struct {
     int64_t first_ms, last_ms; /* event time span of the timeline, ms */
 } pipeline_stats_t;
 
+/* What is written to the database (backtest --record). */
+typedef enum {
+    PIPELINE_RECORD_FULL = 0, /* every message, as the group's recorder records them */
+    PIPELINE_RECORD_TRADING,  /* sig.signal, exec.order, exec.fill, exec.position,
+                                 exec.balance: their events rows and the signals, orders,
+                                 fills, positions and balances tables, as the group writes them */
+    PIPELINE_RECORD_NONE      /* no recorder, no database: nothing written */
+} pipeline_record_t;
+
+/* Counts kept in memory in every mode (what the summary prints when nothing is written).
+ * Money at MONEY_VALUE_SCALE. */
+typedef struct {
+    uint64_t messages;      /* NONE: every message the recorder would be given (no barriers);
+                               else: the trading messages counted below */
+    uint64_t signals;       /* sig.signal */
+    uint64_t order_updates; /* exec.order */
+    uint64_t fills;         /* exec.fill */
+    uint64_t balances;      /* exec.balance */
+    int64_t realized_pnl;   /* sum of exec.fill realized_pnl (gross) */
+    int64_t fees;           /* sum of exec.fill fee */
+    int64_t end_wallet;     /* wallet of the last exec.balance */
+} pipeline_tally_t;
+
 /* Build the pipeline from `cfg` (borrowed; must outlive it), writing the database `db`
  * (created; an existing file is refused). Reads and loads everything the stages and venue-sim
  * would read at start. NULL with errno EINVAL (bad config: the reason in cfg_error(cfg)),
  * EEXIST (db exists) or the error of loading data/opening the database (logged). */
 pipeline_t *pipeline_new(cfg_t *cfg, const char *db);
+
+/* pipeline_new with a record mode; `db` is not used (may be NULL) with PIPELINE_RECORD_NONE. */
+pipeline_t *pipeline_new_record(cfg_t *cfg, const char *db, pipeline_record_t record);
 void pipeline_destroy(pipeline_t **self_p);
 
 /* Run the whole replay: hello, every step to the end barrier, the final commit. 0, or -1
@@ -47,6 +73,13 @@ void pipeline_destroy(pipeline_t **self_p);
 int pipeline_run(pipeline_t *self);
 
 const pipeline_stats_t *pipeline_stats(const pipeline_t *self);
+
+/* The in-memory counts (every record mode). */
+const pipeline_tally_t *pipeline_tally(const pipeline_t *self);
+
+/* Decoded bodies still held by a receiver (xbus_live_bodies): after a run, those of messages
+ * no step delivered (published after the end barrier). */
+uint64_t pipeline_live_bodies(const pipeline_t *self);
 
 /* The run id stamped on every row of the database (common/runid.h runid_make: a new one per
  * backtest; a clean end marks the run clean in the `runs` table). Borrowed. */
