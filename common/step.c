@@ -309,7 +309,9 @@ s_push(step_t *self, size_t idx, s_input_t *in, const bus_msg_t *msg)
 {
     if (msg->type == CODEC_SYS_BARRIER) {
         codec_sys_barrier_t b;
-        if (codec_decode(msg->data, msg->len, CODEC_SYS_BARRIER, NULL, &b) != 0) {
+        if (msg->body) {
+            b = *(const codec_sys_barrier_t *)msg->body; /* handed over decoded (bus.h) */
+        } else if (codec_decode(msg->data, msg->len, CODEC_SYS_BARRIER, NULL, &b) != 0) {
             log_limited(&self->unknown_limit, LOG_WARN, "step", "malformed barrier", msg->topic,
                         strlen(msg->topic));
             return 0;

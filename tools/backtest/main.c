@@ -3,6 +3,8 @@
  *  Usage: build/bin/backtest -c CONFIG [--db FILE] [--record full|trading|none] [-l LEVEL]
  *    --db FILE  the database to write (must not exist); default: a new directory
  *               <run_dir>/backtest.XXXXXX (0700) holding tradepipe.db
+ *    --feed-only  (with --record none) the feed's parsers and books alone: what the sessions
+ *               publish is counted and dropped (the floor of the L2 bench row)
  *    --record   full (default: every message, as the group records it), trading (signals,
  *               orders, fills, positions, balances), none (no database, nothing written:
  *               the summary from in-memory counts, no report)
@@ -16,6 +18,7 @@
  *    3  cannot create the database or its directory
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +40,8 @@ static int
 s_usage(void)
 {
     fprintf(stderr,
-            "usage: backtest -c CONFIG [--db FILE] [--record full|trading|none] [-l LEVEL]\n");
+            "usage: backtest -c CONFIG [--db FILE] [--record full|trading|none] [--feed-only] "
+            "[-l LEVEL]\n");
     return 2;
 }
 
@@ -94,6 +98,7 @@ main(int argc, char **argv)
 {
     const char *cfg_path = NULL, *db_arg = NULL, *level = NULL;
     pipeline_record_t record = PIPELINE_RECORD_FULL;
+    bool feed_only = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             cfg_path = argv[++i];
@@ -111,6 +116,8 @@ main(int argc, char **argv)
                 fprintf(stderr, "backtest: --record %s: not full, trading or none\n", m);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--feed-only") == 0) {
+            feed_only = true;
         } else if (strcmp(argv[i], "-l") == 0 && i + 1 < argc) {
             level = argv[++i];
         } else {
@@ -119,6 +126,10 @@ main(int argc, char **argv)
     }
     if (!cfg_path) {
         return s_usage();
+    }
+    if (feed_only && record != PIPELINE_RECORD_NONE) {
+        fprintf(stderr, "backtest: --feed-only runs nothing downstream: it needs --record none\n");
+        return 2;
     }
     if (record == PIPELINE_RECORD_NONE && db_arg) {
         fprintf(stderr, "backtest: --db %s with --record none: nothing is written\n", db_arg);
@@ -178,6 +189,7 @@ main(int argc, char **argv)
         cfg_destroy(&cfg);
         return e == EINVAL ? 2 : 3;
     }
+    pipeline_set_feed_only(p, feed_only);
     int64_t t1 = clock_mono_ns();
     int rc = pipeline_run(p) == 0 ? 0 : 1;
     int64_t t2 = clock_mono_ns();
@@ -196,6 +208,8 @@ main(int argc, char **argv)
            clock_fmt_iso(s->first_ms * CLOCK_NS_PER_MS, first, sizeof first),
            clock_fmt_iso(s->last_ms * CLOCK_NS_PER_MS, last, sizeof last));
     printf("  steps        %llu\n", (unsigned long long)s->steps);
+    printf("  feed         %llu events published by the sessions%s\n",
+           (unsigned long long)s->feed_events, feed_only ? " (--feed-only: dropped)" : "");
     const pipeline_tally_t *t = pipeline_tally(p);
     if (record == PIPELINE_RECORD_NONE) {
         printf("  messages     %llu delivered, 0 recorded (%llu with --record full)\n",

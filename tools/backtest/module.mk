@@ -12,3 +12,7 @@ UNIT_TESTS += test_bt_xbus
 test_bt_xbus_SRCS := tests/unit/backtest/test_xbus.c tools/backtest/xbus.c
 UNIT_TESTS += test_bt_session_offline
 test_bt_session_offline_SRCS := tests/unit/backtest/test_session_offline.c $(FEED_CFG_SRCS)
+# the floors of the backtest bench rows (raw CSV read+parse, raw batched SQLite insert of the
+# same rows), run by tests/bench/run_bench.sh with the backtest's files
+BINS += bench_backtest
+bench_backtest_SRCS := tests/bench/bench_backtest.c recorder/schema.c

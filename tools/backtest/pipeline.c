@@ -104,6 +104,7 @@ struct pipeline {
     writer_t *w;
     uint8_t rec_buf[CODEC_MSG_MAX]; /* a message encoded for the writer */
     pipeline_record_t record;
+    bool feed_only;         /* pipeline_set_feed_only */
     char run_id[RUNID_MAX]; /* stamped on every row (writer_begin_run), as the group's run id */
     int commit_failed;
     bool refused; /* a connection's refused frames passed feed.max_refused_pct: stop */
@@ -118,6 +119,11 @@ s_feed_publish(void *arg, const char *topic, codec_type_t type, const void *body
                int64_t origin)
 {
     s_feed_t *f = arg;
+    if (f->p->feed_only) {
+        f->p->stats.feed_events++; /* the floor of the bench: parsed, books applied, dropped */
+        return 0;
+    }
+    f->p->stats.feed_events++;
     return xbus_publish(f->pub, topic, type, body, evt, origin);
 }
 
@@ -295,6 +301,9 @@ s_feed_barrier(s_feed_t *f, uint64_t step, int64_t ts_event_ns, bool end)
             session_announce(f->sess[i], ts_event_ns);
         }
     }
+    if (f->p->feed_only) {
+        return;
+    }
     if (xbus_publish(f->pub, "sys.barrier", CODEC_SYS_BARRIER, &b, ts_event_ns, 0) != 0) {
         log_error(S_MOD, "%s: cannot publish barrier %llu: %s", f->name, (unsigned long long)step,
                   strerror(errno));
@@ -315,10 +324,13 @@ s_forward(xbus_pub_t *pub, const codec_sys_barrier_t *b)
 }
 
 static void
-s_push(step_t *st, const bus_msg_t *msg)
+s_push(pipeline_t *p, step_t *st, const bus_msg_t *msg)
 {
     if (step_push(st, msg) != 0) {
         log_error(S_MOD, "cannot buffer %s: %s", msg->topic, strerror(errno));
+    }
+    if (msg->type == CODEC_SYS_BARRIER) {
+        xbus_release(p->bus, msg); /* consumed by the step (copied), never delivered */
     }
 }
 
@@ -350,7 +362,7 @@ static void
 s_sig_recv(const bus_msg_t *msg, void *arg)
 {
     pipeline_t *p = arg;
-    s_push(p->sig_step, msg);
+    s_push(p, p->sig_step, msg);
 }
 
 /* risk (risk/main.c) */
@@ -425,7 +437,7 @@ static void
 s_risk_recv(const bus_msg_t *msg, void *arg)
 {
     pipeline_t *p = arg;
-    s_push(p->risk_step, msg);
+    s_push(p, p->risk_step, msg);
 }
 
 /* executor (executor/main.c) */
@@ -460,7 +472,7 @@ s_exec_recv(const bus_msg_t *msg, void *arg)
 {
     pipeline_t *p = arg;
     exec_observe_body(p->exec, msg, msg->body);
-    s_push(p->exec_step, msg);
+    s_push(p, p->exec_step, msg);
 }
 
 /* recorder (recorder/main.c) */
@@ -515,7 +527,7 @@ s_rec_recv(const bus_msg_t *msg, void *arg)
     if (writer_add_gap_of(p->w, msg, clock_wall_ns(), clock_mono_ns()) < 0) {
         log_warn(S_MOD, "recorder: cannot queue gap row for %s: %s", msg->env.src, strerror(errno));
     }
-    s_push(p->rec_step, msg);
+    s_push(p, p->rec_step, msg);
 }
 
 /* ---- the in-memory tally (every record mode) ------------------------------------------- */
@@ -526,6 +538,7 @@ s_tally_recv(const bus_msg_t *msg, void *arg)
     pipeline_t *p = arg;
     pipeline_tally_t *t = &p->tally;
     if (msg->type == CODEC_SYS_BARRIER) {
+        xbus_release(p->bus, msg);
         return;
     }
     codec_body_t local;
@@ -985,6 +998,13 @@ pipeline_stats(const pipeline_t *self)
 {
     assert(self);
     return &self->stats;
+}
+
+void
+pipeline_set_feed_only(pipeline_t *self, bool on)
+{
+    assert(self);
+    self->feed_only = on;
 }
 
 const pipeline_tally_t *

@@ -19,6 +19,7 @@
 #ifndef TP_BT_PIPELINE_H
 #define TP_BT_PIPELINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/cfg.h"
@@ -31,6 +32,7 @@ typedef struct {
     uint64_t steps;            /* steps run (without the hello) */
     uint64_t messages;         /* messages delivered by the bus */
     uint64_t recorded;         /* messages queued for the database */
+    uint64_t feed_events;      /* messages the feed sessions published (barriers aside) */
     int64_t first_ms, last_ms; /* event time span of the timeline, ms */
 } pipeline_stats_t;
 
@@ -73,6 +75,11 @@ void pipeline_destroy(pipeline_t **self_p);
 int pipeline_run(pipeline_t *self);
 
 const pipeline_stats_t *pipeline_stats(const pipeline_t *self);
+
+/* Feed only (backtest --feed-only, the floor of the L2 bench row): the frames go through the
+ * feed's parsers and books as in a run, and what the sessions publish is counted and
+ * dropped; no barrier, nothing downstream runs. Call before pipeline_run. */
+void pipeline_set_feed_only(pipeline_t *self, bool on);
 
 /* The in-memory counts (every record mode). */
 const pipeline_tally_t *pipeline_tally(const pipeline_t *self);

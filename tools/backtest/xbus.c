@@ -161,6 +161,21 @@ s_body_size(codec_type_t type)
     }
 }
 
+/* codec_type_of_topic(topic), with a shortcut for the usual case: a topic that begins with
+ * the name of the type published ("md.kline" + '.' or end) has that type (no type's name is
+ * a dotted prefix of another's, so codec_type_of_topic finds the same). */
+static codec_type_t
+s_type_of_topic(const char *topic, codec_type_t type)
+{
+    const char *name = codec_type_name(type);
+    size_t n = strlen(name);
+    if (type != CODEC_UNKNOWN && strncmp(topic, name, n) == 0
+        && (topic[n] == '\0' || topic[n] == '.')) {
+        return type;
+    }
+    return codec_type_of_topic(topic);
+}
+
 static s_block_t *
 s_block_get(xbus_t *self)
 {
@@ -305,11 +320,11 @@ xbus_publish(xbus_pub_t *pub, const char *topic, codec_type_t type, const void *
                         .origin = origin,
                         .evt = evt };
     memcpy(env.src, pub->src, sizeof env.src);
-    codec_type_t rtype = codec_type_of_topic(topic); /* as bus_sub_recv types it */
+    codec_type_t rtype = s_type_of_topic(topic, type); /* as bus_sub_recv types it */
     size_t bsize = s_body_size(type);
-    /* bytes: barriers (step_t decodes them), a body whose topic types it differently (the
-     * receiver decodes by the topic's type, as over ZeroMQ), or when asked for everything */
-    bool bytes = self->encode_all || type == CODEC_SYS_BARRIER || rtype != type || bsize == 0;
+    /* bytes: a body whose topic types it differently (the receiver decodes by the topic's
+     * type, as over ZeroMQ), or when asked for everything */
+    bool bytes = self->encode_all || rtype != type || bsize == 0;
     size_t len = 0;
     if (bytes) {
         if (codec_encode(&env, type, body, self->buf, sizeof self->buf, &len) != 0) {

@@ -3,10 +3,10 @@
  *  topic prefix, and delivery in publish order through one FIFO queue.
  *  Decoded handoff: a message is handed over as its decoded body (bus_msg_t.body, a copy of
  *  the struct the publisher passed, shared by every receiver, refcounted) with empty bytes
- *  (data/len 0): nothing is encoded or decoded between engines. Encoded bytes (and body NULL)
- *  only for barriers (step_t decodes them), for a body whose topic names another type than
- *  the one published (receivers decode by the topic's type, as bus_sub_recv types it), and
- *  for every message after xbus_set_encode(bus, true). A receiver that keeps a message (a
+ *  (data/len 0): nothing is encoded or decoded between engines (barriers included: step_t
+ *  takes msg->body). Encoded bytes (and body NULL) only for a body whose topic names another
+ *  type than the one published (receivers decode by the topic's type, as bus_sub_recv types
+ *  it), and for every message after xbus_set_encode(bus, true). A receiver that keeps a message (a
  *  step_t buffer) releases it with xbus_release once it is done with it.
  *  Owns:  the publishers, the subscriptions, the queue (an arena of encoded messages that
  *         grows to the largest burst, then is reused), the body blocks (a free list).
