@@ -1,6 +1,6 @@
 # tools/backtest: the stage modules in one process (docs/backtest.md)
 BINS += backtest
-backtest_SRCS := $(sort tools/backtest/main.c tools/backtest/pipeline.c tools/backtest/xbus.c \
+backtest_SRCS := $(sort tools/backtest/main.c tools/backtest/pipeline.c tools/backtest/xbus.c tools/backtest/kstream.c \
     $(FEED_CFG_SRCS) $(SIGNAL_CORE) $(RISK_LIB_SRCS) \
     executor/config.c executor/exec.c $(EXECUTOR_CORE) \
     recorder/config.c recorder/writer.c recorder/schema.c \
@@ -16,3 +16,6 @@ test_bt_session_offline_SRCS := tests/unit/backtest/test_session_offline.c $(FEE
 # same rows), run by tests/bench/run_bench.sh with the backtest's files
 BINS += bench_backtest
 bench_backtest_SRCS := tests/bench/bench_backtest.c recorder/schema.c
+UNIT_TESTS += test_bt_kstream
+test_bt_kstream_SRCS := tests/unit/backtest/test_kstream.c tools/backtest/kstream.c \
+    tools/venue-sim/klines.c $(FEED_LIB_SRCS)

@@ -8,6 +8,7 @@
 #include "tools/backtest/pipeline.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <czmq.h>
+#include <jansson.h>
 
 #include "common/bus.h"
 #include "common/clock.h"
@@ -36,8 +38,10 @@
 #include "risk/engine.h"
 #include "signal/config.h"
 #include "signal/engine.h"
+#include "tools/backtest/kstream.h"
 #include "tools/backtest/xbus.h"
 #include "tools/venue-sim/config.h"
+#include "tools/venue-sim/klines.h"
 #include "tools/venue-sim/schedule.h"
 #include "tools/venue-sim/source.h"
 
@@ -62,9 +66,11 @@ typedef struct {
     md_stats_t stats;
     session_t *sess[CONN_MAX];
     size_t n;
-    int kind[CONN_MAX];      /* source kind of each session (-1: no recorded data) */
-    uint8_t *subs[CONN_MAX]; /* per source key: the session subscribed to it */
+    int kind[CONN_MAX];       /* source kind of each session (-1: no recorded data) */
+    uint8_t *subs[CONN_MAX];  /* per source key: the session subscribed to it */
+    bool kline_sub[CONN_MAX]; /* subscribed to the streamed kline rows (kstream) */
 } s_feed_t;
+
 
 struct pipeline {
     cfg_t *cfg;
@@ -74,7 +80,17 @@ struct pipeline {
     source_t *src;
     char *inst_linear, *inst_spot;
     int64_t *ts;
-    sched_t *sched;
+    /* the kline CSV files, streamed (kstream.h), merged with the loaded frames step by step */
+    kstream_t *ks;
+    const char **ks_paths;
+    size_t ks_n;
+    int ks_kind;         /* source kind of the kline frames (SOURCE_BINANCE_SPOT) */
+    char ks_key[48];     /* "<symbol lower>@kline_1m" */
+    kstream_row_t *rows; /* this step's kline rows (grows to the largest step) */
+    size_t n_rows, cap_rows;
+    size_t pos;       /* next loaded frame not yet in a step */
+    uint64_t step_no; /* steps cut so far */
+    int64_t first_kline_ms;
     venuesim_config_t vc;
     s_feed_t feeds[S_FEEDS];
     size_t n_feeds;
@@ -213,6 +229,9 @@ s_feed_route(s_feed_t *f, size_t i)
     static char names[S_SUB_NAMES][64];
     size_t n = session_subscriptions(f->sess[i], names, S_SUB_NAMES);
     for (size_t k = 0; k < n && k < S_SUB_NAMES; k++) {
+        if (f->p->ks && f->kind[i] == f->p->ks_kind && strcmp(names[k], f->p->ks_key) == 0) {
+            f->kline_sub[i] = true;
+        }
         int key = source_key_find(f->p->src, (source_kind_t)f->kind[i], names[k]);
         if (key >= 0) {
             f->subs[i][key] = 1;
@@ -610,6 +629,60 @@ s_wire(pipeline_t *p, xbus_pub_t *const *pubs, size_t n, const char *const *pref
     return 0;
 }
 
+/* The kline CSV files of venue_sim.binance_kline_csv, streamed instead of loaded: the list is
+ * taken out of the config while venue-sim's loader reads the other files (and put back), and a
+ * kstream reads the files as the replay reaches them. */
+static int
+s_load_klines(pipeline_t *p, json_t **saved)
+{
+    *saved = NULL;
+    json_t *vs = cfg_json(p->cfg, "venue_sim");
+    json_t *arr = vs ? json_object_get(vs, "binance_kline_csv") : NULL;
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        return 0;
+    }
+    size_t n = json_array_size(arr);
+    p->ks_paths = calloc(n, sizeof *p->ks_paths);
+    if (!p->ks_paths) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "venue_sim.binance_kline_csv[%zu]", i);
+        if (cfg_str(p->cfg, key, NULL, &p->ks_paths[i]) != 0) {
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    p->ks_n = n;
+    const char *symbol;
+    if (cfg_str(p->cfg, "venue_sim.binance_kline_symbol", "BTCUSDT", &symbol) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    p->ks = kstream_new(p->ks_paths, n, symbol);
+    if (!p->ks) {
+        if (errno == EINVAL) {
+            return cfg_fail(p->cfg, "venue_sim.binance_kline_symbol", "bad symbol %s", symbol);
+        }
+        return -1;
+    }
+    p->ks_kind = SOURCE_BINANCE_SPOT; /* where venuesim_config_load puts them */
+    size_t k;
+    for (k = 0; symbol[k] && k + 1 < 24; k++) {
+        p->ks_key[k] = (char)tolower((unsigned char)symbol[k]);
+    }
+    snprintf(p->ks_key + k, sizeof p->ks_key - k, "@kline_1m");
+    p->first_kline_ms = INT64_MAX;
+    int64_t t;
+    if (kstream_peek(p->ks, &t) == 1) {
+        p->first_kline_ms = t;
+    }
+    *saved = json_incref(arr);
+    return json_object_set_new(vs, "binance_kline_csv", json_array()) == 0 ? 0 : -1;
+}
+
 static int
 s_load_data(pipeline_t *p)
 {
@@ -621,7 +694,15 @@ s_load_data(pipeline_t *p)
     if (!p->src) {
         return -1;
     }
-    if (venuesim_config_load(p->cfg, p->src, &p->inst_linear, &p->inst_spot) != 0) {
+    json_t *saved = NULL;
+    if (s_load_klines(p, &saved) != 0) {
+        return -1;
+    }
+    int rc = venuesim_config_load(p->cfg, p->src, &p->inst_linear, &p->inst_spot);
+    if (saved) {
+        (void)json_object_set_new(cfg_json(p->cfg, "venue_sim"), "binance_kline_csv", saved);
+    }
+    if (rc != 0) {
         errno = EINVAL;
         return -1;
     }
@@ -637,8 +718,19 @@ s_load_data(pipeline_t *p)
     p->stats.frames = nf;
     p->stats.first_ms = nf ? p->ts[0] : 0;
     p->stats.last_ms = nf ? p->ts[nf - 1] : 0;
-    p->sched = sched_new(p->ts, nf, p->vc.step_ms, p->vc.idle_cap_ms);
-    return p->sched ? 0 : -1;
+    if (p->ks && p->first_kline_ms != INT64_MAX) {
+        if (nf == 0 || p->first_kline_ms < p->stats.first_ms) {
+            p->stats.first_ms = p->first_kline_ms;
+        }
+        if (nf == 0) {
+            p->stats.last_ms = p->first_kline_ms;
+        }
+    }
+    if (p->vc.step_ms < 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
 }
 
 static int s_wire_all(pipeline_t *p);
@@ -908,7 +1000,9 @@ pipeline_destroy(pipeline_t **self_p)
     }
     zloop_destroy(&p->loop);
     xbus_destroy(&p->bus);
-    sched_destroy(&p->sched);
+    kstream_destroy(&p->ks);
+    free(p->ks_paths);
+    free(p->rows);
     free(p->ts);
     free(p->inst_linear);
     free(p->inst_spot);
@@ -919,6 +1013,30 @@ pipeline_destroy(pipeline_t **self_p)
 
 /* ---- run --------------------------------------------------------------------------------- */
 
+/* One kline row to a session: the event itself (session_kline), or, when the feed does not
+ * take it directly (a symbol it has no rules for, a decimal it refuses), the frame venue-sim
+ * would send (klines_frame), parsed and refused as it always is. */
+static void
+s_hand_kline(pipeline_t *p, s_feed_t *f, size_t c, const kstream_row_t *r)
+{
+    p->stats.handed++;
+    if (session_kline(f->sess[c], &r->k, clock_wall_ns()) == 0) {
+        return;
+    }
+    char frame[KLINES_FRAME_MAX];
+    size_t len;
+    int64_t e;
+    if (klines_frame(r->text, r->len, r->symbol, frame, sizeof frame, &len, &e) != 0) {
+        log_warn(S_MOD, "%s:%llu: kline row has no frame: %s", r->file, (unsigned long long)r->line,
+                 strerror(errno));
+        return;
+    }
+    session_frame(f->sess[c], frame, len, clock_wall_ns());
+}
+
+/* The step's frames to each feed's sessions, connection by connection in config order, each
+ * connection's in timeline order: loaded frames [first, end) merged with the step's kline rows
+ * (a row after the loaded frames of the same event time: source.c loads the CSVs last). */
 static void
 s_step_frames(pipeline_t *p, const sched_step_t *st)
 {
@@ -928,12 +1046,19 @@ s_step_frames(pipeline_t *p, const sched_step_t *st)
             if (f->kind[c] < 0) {
                 continue;
             }
+            size_t k = 0, nk = f->kline_sub[c] ? p->n_rows : 0;
             for (size_t i = st->first; i < st->end; i++) {
                 const source_frame_t *fr = source_frame(p->src, i);
                 if ((int)fr->kind == f->kind[c] && f->subs[c][fr->key]) {
+                    for (; k < nk && p->rows[k].ts_ms < fr->ts_ms; k++) {
+                        s_hand_kline(p, f, c, &p->rows[k]);
+                    }
                     session_frame(f->sess[c], fr->text, fr->len, clock_wall_ns());
                     p->stats.handed++;
                 }
+            }
+            for (; k < nk; k++) {
+                s_hand_kline(p, f, c, &p->rows[k]);
             }
             /* a Binance book that lost its sequence wants a REST snapshot: the feed fetches it
              * on its next tick (wall clock), the backtest at the end of the step */
@@ -946,19 +1071,97 @@ s_step_frames(pipeline_t *p, const sched_step_t *st)
     }
 }
 
+static int64_t
+s_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Cut the next step as venue-sim's schedule does (tools/venue-sim/schedule.c): from the first
+ * pending frame's event time aligned down to step_ms, every frame before the end, loaded ones
+ * and streamed kline rows alike (read into p->rows here). 1, 0 after the last step, -1 with
+ * errno from the stream (logged). */
+static int
+s_next_step(pipeline_t *p, sched_step_t *st)
+{
+    size_t nf = source_count(p->src);
+    int64_t kt = 0;
+    bool have_k = p->ks && kstream_peek(p->ks, &kt) == 1;
+    p->n_rows = 0;
+    if (p->pos >= nf && !have_k) {
+        if (p->step_no > 0) {
+            return 0;
+        }
+        memset(st, 0, sizeof *st); /* an empty timeline has one step: no frames, last */
+        st->step = ++p->step_no;
+        st->last = true;
+        return 1;
+    }
+    int64_t t0 = p->pos < nf ? p->ts[p->pos] : kt;
+    if (have_k && kt < t0) {
+        t0 = kt;
+    }
+    memset(st, 0, sizeof *st);
+    st->step = ++p->step_no;
+    st->t_ms = s_floor_div(t0, p->vc.step_ms) * p->vc.step_ms;
+    st->end_ms = st->t_ms + p->vc.step_ms;
+    st->first = p->pos;
+    size_t i = p->pos;
+    while (i < nf && p->ts[i] < st->end_ms) {
+        i++;
+    }
+    st->end = i;
+    p->pos = i;
+    while (have_k && kt < st->end_ms) {
+        if (p->n_rows == p->cap_rows) {
+            size_t cap = p->cap_rows ? p->cap_rows * 2 : 4;
+            kstream_row_t *r = realloc(p->rows, cap * sizeof *r);
+            if (!r) {
+                errno = ENOMEM;
+                return -1;
+            }
+            p->rows = r;
+            p->cap_rows = cap;
+        }
+        if (kstream_next(p->ks, &p->rows[p->n_rows]) < 0) {
+            log_error(S_MOD, "%s", kstream_error(p->ks));
+            return -1;
+        }
+        p->n_rows++;
+        p->stats.frames++;
+        if (kt > p->stats.last_ms) {
+            p->stats.last_ms = kt;
+        }
+        have_k = kstream_peek(p->ks, &kt) == 1;
+    }
+    if (p->ks && !have_k) {
+        kstream_row_t end;
+        if (kstream_next(p->ks, &end) < 0) { /* a failure behind the last row */
+            log_error(S_MOD, "%s", kstream_error(p->ks));
+            return -1;
+        }
+    }
+    st->last = p->pos >= nf && !have_k;
+    return 1;
+}
+
 int
 pipeline_run(pipeline_t *self)
 {
     assert(self);
     pipeline_t *p = self;
     /* hello (step 0): once; every stage forwards it as in the group */
-    int64_t first_ns = p->stats.frames ? p->stats.first_ms * CLOCK_NS_PER_MS : 0;
+    bool any = p->stats.frames > 0 || (p->ks && p->first_kline_ms != INT64_MAX);
+    int64_t first_ns = any ? p->stats.first_ms * CLOCK_NS_PER_MS : 0;
     for (size_t fi = 0; fi < p->n_feeds; fi++) {
         s_feed_barrier(&p->feeds[fi], 0, first_ns, false);
     }
     p->stats.messages += xbus_run(p->bus);
     sched_step_t st;
-    while (sched_next(p->sched, &st) == 0) {
+    memset(&st, 0, sizeof st);
+    int rc;
+    while ((rc = s_next_step(p, &st)) == 1) {
         s_step_frames(p, &st);
         p->stats.messages += xbus_run(p->bus);
         p->stats.steps++;
@@ -968,6 +1171,13 @@ pipeline_run(pipeline_t *self)
         if (st.last || p->refused) {
             break;
         }
+    }
+    if (rc < 0) {
+        if (p->w) {
+            (void)writer_commit(p->w); /* keep what was recorded up to the failure */
+        }
+        errno = EIO;
+        return -1;
     }
     if (p->refused) {
         if (p->w) {
