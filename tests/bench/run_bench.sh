@@ -129,7 +129,7 @@ bt_best() { # bt_best NAME ARGS...: best-of-3 summary in $tmp/bt/NAME.out, wall 
     name=$1
     shift
     best=
-    for i in 1 2 3; do
+    for _ in 1 2 3; do
         rm -f "$tmp/bt/$name.db"*
         "$build/bin/backtest" "$@" >"$tmp/bt/$name.try" 2>>"$tmp/bt/$name.err" ||
             { echo "backtest $*: failed (exit $?): $(tail -n 2 "$tmp/bt/$name.err")" >>"$details"; return 1; }

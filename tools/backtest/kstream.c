@@ -6,7 +6,6 @@
 #include "tools/backtest/kstream.h"
 
 #include <assert.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,7 +52,7 @@ s_int(const s_field_t *f, int64_t *out)
     }
     int64_t v = 0;
     for (size_t i = 0; i < f->len; i++) {
-        if (!isdigit((unsigned char)f->p[i])) {
+        if (f->p[i] < '0' || f->p[i] > '9') { /* isdigit in the C locale (klines.c's) */
             return false;
         }
         v = v * 10 + (f->p[i] - '0');
@@ -76,7 +75,7 @@ s_decimal(const s_field_t *f)
                 return false;
             }
             dot = true;
-        } else if (isdigit((unsigned char)c)) {
+        } else if (c >= '0' && c <= '9') {
             digit = true;
         } else {
             return false;
@@ -90,17 +89,21 @@ static int
 s_parse(kstream_row_t *r)
 {
     s_field_t f[S_COLS];
-    size_t n = 0, start = 0;
-    for (size_t i = 0; i <= r->len; i++) {
-        if (i == r->len || r->text[i] == ',') {
-            if (n == S_COLS) {
-                return -1;
-            }
-            f[n].p = r->text + start;
-            f[n].len = i - start;
-            n++;
-            start = i + 1;
+    size_t n = 0;
+    const char *p = r->text, *end = r->text + r->len;
+    for (;;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *e = comma ? comma : end;
+        if (n == S_COLS) {
+            return -1; /* too many columns */
         }
+        f[n].p = p;
+        f[n].len = (size_t)(e - p);
+        n++;
+        if (!comma) {
+            break;
+        }
+        p = comma + 1;
     }
     int64_t t, T, trades;
     if (n != S_COLS || !s_int(&f[0], &t) || !s_int(&f[6], &T) || !s_int(&f[8], &trades)) {

@@ -75,7 +75,6 @@ typedef struct {
 struct pipeline {
     cfg_t *cfg;
     xbus_t *bus;
-    zloop_t *loop; /* never run: the sessions' (unstarted) WebSocket clients need one */
     conn_ctx_t *cctx;
     source_t *src;
     char *inst_linear, *inst_spot;
@@ -751,8 +750,7 @@ s_build(pipeline_t *p, const char *db)
     }
     /* every stage's config first (cheap), then the data (the slow part) */
     p->bus = xbus_new();
-    p->loop = zloop_new();
-    p->cctx = p->loop ? conn_ctx_new(p->loop) : NULL;
+    p->cctx = conn_ctx_new_offline(); /* nothing connects: no TLS context to build */
     if (!p->bus || !p->cctx) {
         errno = ENOMEM;
         return -1;
@@ -998,7 +996,6 @@ pipeline_destroy(pipeline_t **self_p)
     for (size_t i = 0; i < p->n_feeds; i++) {
         s_feed_destroy(&p->feeds[i]);
     }
-    zloop_destroy(&p->loop);
     xbus_destroy(&p->bus);
     kstream_destroy(&p->ks);
     free(p->ks_paths);

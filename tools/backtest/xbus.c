@@ -16,13 +16,26 @@
 #include "common/clock.h"
 
 #define XBUS_PUBS 32
-#define XBUS_SUBS 128
+#define XBUS_SUBS 128 /* fits the uint8_t indices of s_route_t */
+
+/* A topic seen from one publisher: its type and the subscriptions it matches (a cache of
+ * the prefix scan; emptied by xbus_sub). */
+#define XBUS_TOPICS 32
+typedef struct {
+    char topic[BUS_TOPIC_MAX];
+    size_t tlen;
+    codec_type_t type, rtype; /* as published, as the topic types it */
+    uint8_t n;
+    uint8_t subs[XBUS_SUBS];
+} s_route_t;
 
 struct xbus_pub {
     xbus_t *bus;
     char src[CODEC_SRC_MAX];
     int64_t epoch;
     uint64_t seq;
+    s_route_t routes[XBUS_TOPICS];
+    size_t n_routes, next_route; /* next_route: the slot replaced when full (round robin) */
 };
 
 typedef struct {
@@ -267,6 +280,9 @@ xbus_sub(xbus_t *self, const xbus_pub_t *from, const char *prefix, xbus_recv_fn 
     s->prefix_len = len;
     s->fn = fn;
     s->arg = arg;
+    for (size_t i = 0; i < self->n_pubs; i++) {
+        self->pubs[i].n_routes = self->pubs[i].next_route = 0; /* routes changed */
+    }
     return 0;
 }
 
@@ -302,6 +318,40 @@ s_reserve(xbus_t *self, size_t entries, size_t bytes)
     return 0;
 }
 
+/* The route of `topic` from `pub` (cached): the subscriptions it matches in subscription
+ * order, the type the topic gives it. */
+static const s_route_t *
+s_route(xbus_pub_t *pub, const char *topic, size_t tlen, codec_type_t type)
+{
+    for (size_t i = 0; i < pub->n_routes; i++) {
+        const s_route_t *r = &pub->routes[i];
+        if (r->tlen == tlen && r->type == type && memcmp(r->topic, topic, tlen) == 0) {
+            return r;
+        }
+    }
+    size_t slot;
+    if (pub->n_routes < XBUS_TOPICS) {
+        slot = pub->n_routes++;
+    } else {
+        slot = pub->next_route;
+        pub->next_route = (pub->next_route + 1) % XBUS_TOPICS;
+    }
+    s_route_t *r = &pub->routes[slot];
+    memcpy(r->topic, topic, tlen + 1);
+    r->tlen = tlen;
+    r->type = type;
+    r->rtype = s_type_of_topic(topic, type);
+    r->n = 0;
+    const xbus_t *self = pub->bus;
+    for (size_t i = 0; i < self->n_subs; i++) {
+        const s_sub_t *s = &self->subs[i];
+        if (s->from == pub && strncmp(topic, s->prefix, s->prefix_len) == 0) {
+            r->subs[r->n++] = (uint8_t)i;
+        }
+    }
+    return r;
+}
+
 int
 xbus_publish(xbus_pub_t *pub, const char *topic, codec_type_t type, const void *body, int64_t evt,
              int64_t origin)
@@ -320,7 +370,8 @@ xbus_publish(xbus_pub_t *pub, const char *topic, codec_type_t type, const void *
                         .origin = origin,
                         .evt = evt };
     memcpy(env.src, pub->src, sizeof env.src);
-    codec_type_t rtype = s_type_of_topic(topic, type); /* as bus_sub_recv types it */
+    const s_route_t *rt = s_route(pub, topic, tlen, type);
+    codec_type_t rtype = rt->rtype; /* as bus_sub_recv types it */
     size_t bsize = s_body_size(type);
     /* bytes: a body whose topic types it differently (the receiver decodes by the topic's
      * type, as over ZeroMQ), or when asked for everything */
@@ -331,11 +382,7 @@ xbus_publish(xbus_pub_t *pub, const char *topic, codec_type_t type, const void *
             return -1;
         }
     }
-    size_t matches = 0;
-    for (size_t i = 0; i < self->n_subs; i++) {
-        const s_sub_t *s = &self->subs[i];
-        matches += s->from == pub && strncmp(topic, s->prefix, s->prefix_len) == 0;
-    }
+    size_t matches = rt->n;
     if (matches > 0) {
         if (s_reserve(self, matches, len) != 0) {
             return -1;
@@ -346,6 +393,11 @@ xbus_publish(xbus_pub_t *pub, const char *topic, codec_type_t type, const void *
             if (!blk) {
                 return -1;
             }
+            /* a barrier forwarded by a stage carries no connection counts (n = 0): its
+             * labels and counts are not read, so not copied (the step copies it whole) */
+            if (type == CODEC_SYS_BARRIER && ((const codec_sys_barrier_t *)body)->n == 0) {
+                bsize = offsetof(codec_sys_barrier_t, labels);
+            }
             memcpy(&blk->body, body, bsize);
             blk->refs = (uint32_t)matches;
         }
@@ -354,21 +406,21 @@ xbus_publish(xbus_pub_t *pub, const char *topic, codec_type_t type, const void *
             memcpy(self->arena + off, self->buf, len);
             self->arena_len += len;
         }
-        for (size_t i = 0; i < self->n_subs; i++) {
-            const s_sub_t *s = &self->subs[i];
-            if (s->from != pub || strncmp(topic, s->prefix, s->prefix_len) != 0) {
-                continue;
-            }
+        s_entry_t *e0 = &self->q[self->n];
+        memset(&e0->msg, 0, sizeof e0->msg);
+        memcpy(e0->msg.topic, topic, tlen + 1);
+        e0->msg.type = rtype;
+        e0->msg.env = env;
+        e0->msg.len = len;
+        e0->msg.body = blk ? &blk->body : NULL;
+        for (size_t k = 0; k < matches; k++) {
             s_entry_t *e = &self->q[self->n++];
-            e->sub = i;
+            if (k > 0) {
+                e->msg = e0->msg;
+            }
+            e->sub = rt->subs[k];
             e->off = off;
             e->len = len;
-            memset(&e->msg, 0, sizeof e->msg);
-            memcpy(e->msg.topic, topic, tlen + 1);
-            e->msg.type = rtype;
-            e->msg.env = env;
-            e->msg.len = len;
-            e->msg.body = blk ? &blk->body : NULL;
         }
     }
     pub->seq++;
