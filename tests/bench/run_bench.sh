@@ -234,6 +234,18 @@ backtest_bench() {
     r=$(ratio "$rss12" "$rss1")
     row "backtest peak RSS, month x12 shifted ($bars12 bars) (KiB)" "$rss12" "the month's peak RSS (KiB)" "$rss1" "$r" \
         "flat (<=1.2x): $(met "$r" le 1.2)"
+    # the same two with a strategy that never enters (rsi_long_max 0): what the data costs
+    # alone, without the executor's order table (it keeps every order of a run)
+    jq '.signal.strategies[0].rsi_long_max = 0' "$kcfg" >"$tmp/bt/k_nt.json" &&
+        jq '.signal.strategies[0].rsi_long_max = 0' "$tmp/bt/long.json" >"$tmp/bt/long_nt.json" || return 1
+    "$build/bin/backtest" -c "$tmp/bt/k_nt.json" --record none >"$tmp/bt/k_nt.out" 2>/dev/null &&
+        "$build/bin/backtest" -c "$tmp/bt/long_nt.json" --record none >"$tmp/bt/long_nt.out" 2>/dev/null ||
+        { echo "backtest without orders failed" >>"$details"; return 1; }
+    n1=$(bt_num '^  peak RSS *\([0-9]*\) KiB' "$tmp/bt/k_nt.out")
+    n12=$(bt_num '^  peak RSS *\([0-9]*\) KiB' "$tmp/bt/long_nt.out")
+    r=$(ratio "$n12" "$n1")
+    row "backtest peak RSS, month x12 shifted, no orders (KiB)" "$n12" "the month's, no orders (KiB)" "$n1" "$r" \
+        "flat (<=1.2x): $(met "$r" le 1.2)"
     {
         echo "backtest: klines-only month $bars bars; compute best wall ${wc_}s; raw CSV read+parse ${csv_s}s ($csv_rows rows)"
         echo "backtest: trading record best wall ${wt}s; raw batched insert of its $it_rows rows ${it_s}s; bound compute + 1.2 x insert = ${bound}s"
