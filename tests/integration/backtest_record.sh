@@ -8,7 +8,8 @@
 #     trading counts and pnl line are the full run's, the message count it names is what the
 #     full run recorded, and the full run's pnl line agrees with its report (read back from the
 #     database: realized pnl, fees, net pnl, fills).
-# And the refusals: an unknown mode, --db with none (exit 2, nothing created).
+# The kline files are streamed in the order listed: two days swapped stop the run naming the
+# file and line. And the refusals: an unknown mode, --db with none (exit 2, nothing created).
 . tests/integration/lib.inc
 
 cfg=$(make_config rec config/default.json max)
@@ -86,6 +87,14 @@ eq "full: the last wallet is the balances table's" \
     "$(sql "$f" "select wallet from balances order by id desc limit 1")"
 check "every mode prints its peak RSS" sh -c "grep -q '^  peak RSS  *[0-9]* KiB' '$out/full.out' &&
     grep -q '^  peak RSS  *[0-9]* KiB' '$out/trading.out' && grep -q '^  peak RSS  *[0-9]* KiB' '$out/none.out'"
+
+# the kline CSV files are streamed in the order listed: a file earlier than the one before it
+# stops the run (exit 1) naming the file and line, rather than replaying out of order
+jq '.venue_sim.binance_kline_csv |= [.[1], .[0]]' "$cfg" >"$dir/swapped.json"
+"$BIN/backtest" -c "$dir/swapped.json" --record none >"$out/swapped.out" 2>"$out/swapped.err"
+eq "kline files out of time order stop the run (exit 1)" "$?" 1
+check "... naming the file and line ($(grep -o '[^ ]*BTCUSDT-1m-2025-11-01.csv:[0-9]*' "$out/swapped.err" | head -n 1))" \
+    grep -q "BTCUSDT-1m-2025-11-01.csv:1: kline row earlier" "$out/swapped.err"
 
 # refusals
 "$BIN/backtest" -c "$cfg" --record some >/dev/null 2>"$out/bad.err"
