@@ -1,7 +1,8 @@
 /*  pipeline.c - the group in one process (see pipeline.h).
- *  Per step S (venue-sim's schedule over the whole timeline): each feed instance hands the
- *  step's frames to its sessions connection by connection in config order (as feed/gate.c does
- *  when barrier S arrives), then publishes barrier S; xbus_run then delivers everything until
+ *  Per step S (cut as venue-sim's schedule cuts it, over the loaded frames and the streamed
+ *  kline rows merged in source.c's order: s_next_step): each feed instance hands the step's
+ *  frames to its sessions connection by connection in config order (as feed/gate.c does when
+ *  barrier S arrives), then publishes barrier S; xbus_run then delivers everything until
  *  the bus is quiet: each stage's step_t releases S when it holds S from all its inputs,
  *  its deliver callback runs the stage's module code, its barrier callback forwards S.
  */

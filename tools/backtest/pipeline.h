@@ -2,16 +2,20 @@
  *  (venue parsers and books), the signal engine, the risk engine, the executor (paper venue
  *  and order table) and the recorder's writer, joined by the in-process bus (xbus.h), each
  *  stage ordering its inputs with its own step_t (common/step.h) exactly as its binary does.
- *  Owns:  every engine, the bus, the loaded data, the database writer.
+ *  Owns:  every engine, the bus, the loaded frames, the kline CSV stream (kstream.h), the
+ *         database writer (none with PIPELINE_RECORD_NONE).
  *  Not:   argument parsing and the summary (main.c).
  *  What each stage does per message is the stage modules' code, called as the stage's main.c
- *  calls it: feed session_frame / session_announce (feed/session.h), signal engine_on_msg,
- *  risk_engine_on_msg, exec_observe / exec_request / exec_deliver / exec_barrier, writer_add.
+ *  calls it, through their decoded entry points (the struct handed over, not its bytes): feed
+ *  session_frame / session_kline / session_announce (feed/session.h), signal engine_on_body,
+ *  risk_engine_on_body, exec_observe_body / exec_request / exec_deliver_body / exec_barrier,
+ *  writer_add (the message encoded right before it).
  *  The differences from the group are only in transport: messages go through xbus instead of
- *  ZeroMQ, an order request is answered by calling exec_request (no REQ/REP), REST answers
- *  (Bybit instruments-info, Binance depth snapshots) come from the files venue-sim would serve,
- *  the frames of a step go straight to the session that subscribed to them, and venue-sim's
- *  hello is sent once (the group repeats it until the pipeline has joined; docs/backtest.md).
+ *  ZeroMQ, decoded, an order request is answered by calling exec_request (no REQ/REP), REST
+ *  answers (Bybit instruments-info, Binance depth snapshots) come from the files venue-sim
+ *  would serve, the frames of a step go straight to the session that subscribed to them (kline
+ *  CSV rows as the kline event), and venue-sim's hello is sent once (the group repeats it
+ *  until the pipeline has joined; docs/backtest.md).
  *  Instances: every feed.* instance under "endpoints", and exactly one each of signal, risk,
  *  executor (venue "paper") and recorder; else pipeline_new refuses the config.
  *  Single-threaded.
