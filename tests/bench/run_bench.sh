@@ -246,7 +246,9 @@ backtest_bench() {
     r=$(ratio "$n12" "$n1")
     row "backtest peak RSS, month x12 shifted, no orders (KiB)" "$n12" "the month's, no orders (KiB)" "$n1" "$r" \
         "flat (<=1.2x): $(met "$r" le 1.2)"
+    cpu() { sed -n 's/^  cpu time *\([0-9.]*\) s user, \([0-9.]*\) s system.*/\1 \2/p' "$1" | awk '{ printf "%.3f", $1 + $2 }'; }
     {
+        echo "backtest: cpu seconds (user + system) of the best runs, for a loaded machine: compute $(cpu "$tmp/bt/compute.out"), trading $(cpu "$tmp/bt/trading.out"), full $(cpu "$tmp/bt/full.out"), L2 $(cpu "$tmp/bt/l2.out"), L2 feed alone $(cpu "$tmp/bt/l2feed.out") (load included)"
         echo "backtest: klines-only month $bars bars; compute best wall ${wc_}s; raw CSV read+parse ${csv_s}s ($csv_rows rows)"
         echo "backtest: trading record best wall ${wt}s; raw batched insert of its $it_rows rows ${it_s}s; bound compute + 1.2 x insert = ${bound}s"
         echo "backtest: full record best wall ${wf}s, $msgs messages; raw batched insert of its $if_rows rows ${if_s}s"

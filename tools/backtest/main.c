@@ -233,6 +233,9 @@ main(int argc, char **argv)
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         printf("  peak RSS     %ld KiB\n", ru.ru_maxrss);
+        printf("  cpu time     %.3f s user, %.3f s system\n",
+               (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
     }
     fflush(stdout);
     pipeline_destroy(&p);
