@@ -569,7 +569,6 @@ s_tally_recv(const bus_msg_t *msg, void *arg)
         }
         b = &local;
     }
-    t->messages++;
     switch (msg->type) {
     case CODEC_SIG_SIGNAL:
         t->signals++;
@@ -907,10 +906,10 @@ s_wire_all(pipeline_t *p)
         || s_wire(p, &p->risk_pub, 1, k_bar, s_exec_recv, p->exec_step, &r1, 0, false) != 0) {
         return -1;
     }
-    /* the tally: trading messages (and, with no recorder, everything it would be given) */
+    /* the tally: the trading messages (pipeline_tally counts the rest at the publishers) */
     static const char *const k_tally[] = { "sig.signal.", "exec.order", "exec.fill", "exec.balance",
                                            NULL };
-    const char *const *tp = p->record == PIPELINE_RECORD_NONE ? k_all : k_tally;
+    const char *const *tp = k_tally;
     xbus_pub_t *allp[S_FEEDS + 3];
     size_t na = 0;
     for (size_t i = 0; i < p->n_feeds; i++) {
@@ -1144,6 +1143,20 @@ s_next_step(pipeline_t *p, sched_step_t *st)
     return 1;
 }
 
+/* What the recorder is given with --record full: every message of the feeds, signal, risk
+ * and executor but barriers (counted by their publishers). */
+static void
+s_count_published(pipeline_t *p)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < p->n_feeds; i++) {
+        n += xbus_pub_published(p->feeds[i].pub);
+    }
+    n += xbus_pub_published(p->sig_pub) + xbus_pub_published(p->risk_pub)
+         + xbus_pub_published(p->exec_pub);
+    p->tally.messages = n;
+}
+
 int
 pipeline_run(pipeline_t *self)
 {
@@ -1170,6 +1183,7 @@ pipeline_run(pipeline_t *self)
             break;
         }
     }
+    s_count_published(p);
     if (rc < 0) {
         if (p->w) {
             (void)writer_commit(p->w); /* keep what was recorded up to the failure */

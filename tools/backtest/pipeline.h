@@ -52,8 +52,8 @@ typedef enum {
 /* Counts kept in memory in every mode (what the summary prints when nothing is written).
  * Money at MONEY_VALUE_SCALE. */
 typedef struct {
-    uint64_t messages;      /* NONE: every message the recorder would be given (no barriers);
-                               else: the trading messages counted below */
+    uint64_t messages;      /* messages the feeds, signal, risk and executor published, barriers
+                               aside: what the recorder is given with --record full */
     uint64_t signals;       /* sig.signal */
     uint64_t order_updates; /* exec.order */
     uint64_t fills;         /* exec.fill */

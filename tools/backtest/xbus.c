@@ -34,6 +34,7 @@ struct xbus_pub {
     char src[CODEC_SRC_MAX];
     int64_t epoch;
     uint64_t seq;
+    uint64_t published; /* messages other than barriers */
     s_route_t routes[XBUS_TOPICS];
     size_t n_routes, next_route; /* next_route: the slot replaced when full (round robin) */
 };
@@ -424,7 +425,15 @@ xbus_publish(xbus_pub_t *pub, const char *topic, codec_type_t type, const void *
         }
     }
     pub->seq++;
+    pub->published += type != CODEC_SYS_BARRIER;
     return 0;
+}
+
+uint64_t
+xbus_pub_published(const xbus_pub_t *self)
+{
+    assert(self);
+    return self->published;
 }
 
 uint64_t

@@ -60,7 +60,8 @@ int xbus_sub(xbus_t *self, const xbus_pub_t *from, const char *prefix, xbus_recv
 int xbus_publish(xbus_pub_t *self, const char *topic, codec_type_t type, const void *body,
                  int64_t evt, int64_t origin);
 
-uint64_t xbus_pub_seq(const xbus_pub_t *self); /* last seq used */
+uint64_t xbus_pub_seq(const xbus_pub_t *self);       /* last seq used */
+uint64_t xbus_pub_published(const xbus_pub_t *self); /* messages published, barriers aside */
 int64_t xbus_pub_epoch(const xbus_pub_t *self);
 const char *xbus_pub_src(const xbus_pub_t *self);
 
