@@ -10,7 +10,8 @@
 PKGS := libczmq libzmq msgpack sqlite3 libwebsockets openssl libcurl jansson cmocka zlib
 DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsqlite3-dev \
         libwebsockets-dev libssl-dev libcurl4-openssl-dev libjansson-dev libjsmn-dev \
-        libcmocka-dev zlib1g-dev sqlite3 supervisor procps gnuplot-nox
+        libcmocka-dev zlib1g-dev sqlite3 supervisor procps gnuplot-nox \
+        libjs-jquery libjs-jquery-mousewheel libjs-jquery-flot
 # only for tests: the report page rendered in headless Chromium, network namespaces (CURVE),
 # JSON in shell (jq), venue-sim's REST from shell (curl), price comparisons (bc), the live
 # executor's signed-request client (python3 + requests)

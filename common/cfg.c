@@ -35,6 +35,7 @@ struct cfg {
     char run_dir[256];
     json_t *expanded; /* path -> the string with "{venue_port}" expanded (cfg_str) */
     int venue_port;   /* 0 until cfg_venue_port resolved it */
+    json_t *set;      /* path -> who overrode it ("--set k=v", cfg_put's origin), for errors */
 };
 
 static int
@@ -193,6 +194,7 @@ cfg_destroy(cfg_t **self_p)
     }
     json_decref(self->root);
     json_decref(self->expanded);
+    json_decref(self->set);
     free(self->lines);
     free(self->text);
     free(self->file);
@@ -253,8 +255,24 @@ cfg_fail(cfg_t *self, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    snprintf(self->err, sizeof self->err, "%s:%d: %s: %s", self->file, cfg_line(self, path), path,
-             why);
+    const char *key, *set = NULL;
+    json_t *val;
+    json_object_foreach(self->set, key, val)
+    {
+        size_t kl = strlen(key);
+        if (strncmp(path, key, kl) == 0
+            && (path[kl] == '\0' || path[kl] == '.' || path[kl] == '[')) {
+            set = key;
+            break;
+        }
+    }
+    if (set) {
+        snprintf(self->err, sizeof self->err, "%s: %s: %s",
+                 json_string_value(json_object_get(self->set, set)), path, why);
+    } else {
+        snprintf(self->err, sizeof self->err, "%s:%d: %s: %s", self->file, cfg_line(self, path),
+                 path, why);
+    }
     errno = EINVAL;
     return -1;
 }
@@ -303,6 +321,163 @@ s_lookup(const cfg_t *self, const char *path)
         p += n;
     }
     return cur;
+}
+
+static const char *s_kind(const json_t *v);
+
+/* The kind of a value for cfg_set's check: numbers are one kind. */
+static int
+s_set_kind(const json_t *v)
+{
+    if (json_is_number(v)) {
+        return JSON_INTEGER;
+    }
+    if (json_is_boolean(v)) {
+        return JSON_TRUE;
+    }
+    return (int)json_typeof(v);
+}
+
+int
+cfg_set(cfg_t *self, const char *path, const char *text)
+{
+    assert(self && path && text);
+    json_t *old = s_lookup(self, path);
+    if (!old || !*path) {
+        snprintf(self->err, sizeof self->err, "--set %s: no such key in %s", path, self->file);
+        errno = EINVAL;
+        return -1;
+    }
+    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+    if (!v) {
+        v = json_string(text);
+        if (!v) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    if (s_set_kind(v) != s_set_kind(old)) {
+        snprintf(self->err, sizeof self->err, "--set %s=%s: expected %s (as in %s:%d), got %s",
+                 path, text, s_kind(old), self->file, cfg_line(self, path), s_kind(v));
+        json_decref(v);
+        errno = EINVAL;
+        return -1;
+    }
+    /* Replace in place: find the parent of the last component (keys may hold dots, so the
+     * last component is found by trying each split point from the right). */
+    int rc = -1;
+    size_t len = strlen(path);
+    for (size_t cut = len; cut-- > 0 && rc != 0;) {
+        char parent[CFG_PATH_MAX];
+        if (path[cut] == '[' && cut < sizeof parent) {
+            memcpy(parent, path, cut);
+            parent[cut] = '\0';
+            json_t *p = cut ? s_lookup(self, parent) : self->root;
+            char *end;
+            long idx = strtol(path + cut + 1, &end, 10);
+            if (json_is_array(p) && *end == ']' && end[1] == '\0'
+                && json_array_get(p, (size_t)idx) == old) {
+                rc = json_array_set(p, (size_t)idx, v);
+            }
+        } else if ((path[cut] == '.' || cut == 0) && cut < sizeof parent) {
+            size_t pl = path[cut] == '.' ? cut : 0;
+            memcpy(parent, path, pl);
+            parent[pl] = '\0';
+            const char *key = path + (path[cut] == '.' ? cut + 1 : 0);
+            json_t *p = pl ? s_lookup(self, parent) : self->root;
+            if (json_is_object(p) && json_object_get(p, key) == old) {
+                rc = json_object_set(p, key, v);
+            }
+        }
+    }
+    json_decref(v);
+    if (rc != 0) {
+        snprintf(self->err, sizeof self->err, "--set %s: cannot replace the value", path);
+        errno = EINVAL;
+        return -1;
+    }
+    if (self->expanded) {
+        json_object_clear(self->expanded); /* strings read before the override are stale */
+    }
+    if (!self->set) {
+        self->set = json_object();
+    }
+    char origin[CFG_PATH_MAX + 256];
+    snprintf(origin, sizeof origin, "--set %s=%s", path, text);
+    if (!self->set || json_object_set_new(self->set, path, json_string(origin)) != 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (strcmp(path, "run_dir") == 0 && json_is_string(s_lookup(self, path))) {
+        snprintf(self->run_dir, sizeof self->run_dir, "%s",
+                 json_string_value(s_lookup(self, path)));
+    }
+    return 0;
+}
+
+int
+cfg_put(cfg_t *self, const char *path, json_t *value, const char *origin)
+{
+    assert(self && path && origin);
+    if (!value) {
+        errno = ENOMEM;
+        return -1;
+    }
+    /* the parent is the path up to the last '.' or '[' outside a key that exists as a whole
+     * (keys may hold dots: try each split point from the right, as cfg_set does) */
+    int rc = -1;
+    size_t len = strlen(path);
+    for (size_t cut = len; cut-- > 0 && rc != 0;) {
+        char parent[CFG_PATH_MAX];
+        if (cut >= sizeof parent) {
+            continue;
+        }
+        if (path[cut] == '[') {
+            memcpy(parent, path, cut);
+            parent[cut] = '\0';
+            json_t *p = cut ? s_lookup(self, parent) : NULL;
+            char *end;
+            long idx = strtol(path + cut + 1, &end, 10);
+            if (json_is_array(p) && *end == ']' && end[1] == '\0' && idx >= 0
+                && (size_t)idx <= json_array_size(p)) {
+                rc = (size_t)idx == json_array_size(p) ? json_array_append(p, value)
+                                                       : json_array_set(p, (size_t)idx, value);
+            }
+        } else if (path[cut] == '.' || cut == 0) {
+            size_t pl = path[cut] == '.' ? cut : 0;
+            memcpy(parent, path, pl);
+            parent[pl] = '\0';
+            const char *key = path + (path[cut] == '.' ? cut + 1 : 0);
+            json_t *p = pl ? s_lookup(self, parent) : self->root;
+            /* a key holding dots is only added under an existing parent: "a.b" alone is
+             * the key b of a, never a new top-level key "a.b" */
+            if (json_is_object(p) && *key && !strpbrk(key, pl ? "[]" : "[].")) {
+                rc = json_object_set(p, key, value);
+            }
+        }
+    }
+    json_decref(value);
+    if (rc != 0) {
+        snprintf(self->err, sizeof self->err, "%s: %s: its parent is not in %s", origin, path,
+                 self->file);
+        errno = EINVAL;
+        return -1;
+    }
+    if (self->expanded) {
+        json_object_clear(self->expanded);
+    }
+    if (!self->set) {
+        self->set = json_object();
+    }
+    if (!self->set || json_object_set_new(self->set, path, json_string(origin)) != 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (strcmp(path, "run_dir") == 0 && json_is_string(s_lookup(self, path))) {
+        snprintf(self->run_dir, sizeof self->run_dir, "%s",
+                 json_string_value(s_lookup(self, path)));
+    }
+    return 0;
 }
 
 json_t *
@@ -629,7 +804,7 @@ cfg_check_keys(cfg_t *self, const char *path, const char *const *known)
 
 const char *const cfg_sections[] = { "mode",      "run_dir",  "log_level", "account", "endpoints",
                                      "venue_sim", "feed",     "signal",    "risk",    "executor",
-                                     "recorder",  "security", NULL };
+                                     "recorder",  "security", "sessions", NULL };
 
 int
 cfg_check_top(cfg_t *self)

@@ -82,7 +82,7 @@ int cfg_check_keys(cfg_t *self, const char *path, const char *const *known);
 
 /* The top-level sections every stage and tool knows (docs/config.md), NULL-terminated:
  * mode, run_dir, log_level, account, endpoints, venue_sim, feed, signal, risk, executor,
- * recorder, security. */
+ * recorder, security, sessions (common/sessions.h). */
 extern const char *const cfg_sections[];
 
 /* The checks every loader of a config makes before reading its own section: every top-level
@@ -96,6 +96,27 @@ int cfg_check_top(cfg_t *self);
  * stage's PUB and control socket), both strings that expand. 0, or -1/EINVAL naming the key.
  * Reads only. */
 int cfg_check_instance(cfg_t *self, const char *instance);
+
+/* Override the value at `path` from the command line (backtest --set / --grid: "key=value").
+ * `text` is parsed as JSON when it is JSON (1, 0.5, true, "a", [1,2]) and taken as a string
+ * otherwise (BTCUSDT). The key must be in the file (a misspelt key is refused, never added
+ * silently), and the new value must have the kind of the one it replaces (a number for a
+ * number, integer or real alike; a string for a string; true/false; an array or object for
+ * the same). Afterwards the getters read the new value, and their errors about this key (or
+ * a key under it) name the override instead of a file line: "--set risk.x=9: expected ...".
+ * Call it before reading: strings a getter returned earlier are invalid afterwards.
+ * 0, or -1/EINVAL with the reason in cfg_error() ("--set risk.x: no such key in FILE") or
+ * ENOMEM. */
+int cfg_set(cfg_t *self, const char *path, const char *text);
+
+/* Put `value` (a new reference: stolen, also on failure) at `path`, replacing a value that is
+ * there or adding the key when its parent object exists ("venue_sim.from" into "venue_sim";
+ * an array index equal to the array's length appends). For the options of a tool that stand
+ * for config keys (backtest --data/--symbol/--from/--to); no kind check: the caller builds
+ * the value. Afterwards errors about the key (or a key under it) name `origin` ("--symbol
+ * ETHUSDT: signal.strategies[0].symbol: ..."). Strings a getter returned earlier are invalid
+ * afterwards. 0, or -1/EINVAL (no such parent: the reason in cfg_error()) or ENOMEM. */
+int cfg_put(cfg_t *self, const char *path, json_t *value, const char *origin);
 
 /* Raw jansson value at path (borrowed), NULL if missing. For structured sub-configs. */
 json_t *cfg_json(const cfg_t *self, const char *path);

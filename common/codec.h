@@ -28,7 +28,7 @@
 #define CODEC_ID_MAX        48  /* client order id, venue order id, trade id */
 #define CODEC_TEXT_MAX      128 /* reasons, alerts */
 #define CODEC_LEVELS        10  /* book levels per side carried in md.book */
-#define CODEC_IND_MAX       12  /* indicator values per sig.ind */
+#define CODEC_IND_MAX       16  /* values per sig.ind (context: 13; sets: 12, IND_PER_MSG) */
 #define CODEC_COUNTERS      16  /* counters per sys.hb */
 #define CODEC_BARRIER_CONNS 16
 #define CODEC_MSG_MAX       8192 /* largest encoded message; buffers of this size always suffice */

@@ -49,6 +49,38 @@ s_write(char *p, size_t size, size_t n, void *arg)
 char *
 http_get(const char *url, long timeout_ms, size_t *len)
 {
+    return http_get_run(url, timeout_ms, NULL, len);
+}
+
+/* 0 when the answer's X-Tradepipe-Run is `want`; else logs and returns -1/EPERM. */
+static int
+s_check_run(CURL *c, const char *url, const char *want)
+{
+    struct curl_header *h = NULL;
+    const char *got = "";
+    if (curl_easy_header(c, "X-Tradepipe-Run", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h
+        && h->value) {
+        got = h->value;
+    }
+    if (strcmp(got, want) == 0) {
+        return 0;
+    }
+    if (!*got) {
+        log_error(k_mod,
+                  "refusing the answer of %s: it announces no run id (X-Tradepipe-Run), so it "
+                  "is not the venue-sim of this run %s",
+                  url, want);
+    } else {
+        log_error(k_mod, "refusing the answer of %s: it belongs to run %s, this is run %s", url,
+                  got, want);
+    }
+    errno = EPERM;
+    return -1;
+}
+
+char *
+http_get_run(const char *url, long timeout_ms, const char *run_id, size_t *len)
+{
     s_body_t body = { 0 };
     CURL *c = curl_easy_init();
     if (!c) {
@@ -68,10 +100,17 @@ http_get(const char *url, long timeout_ms, size_t *len)
     (void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     (void)curl_easy_setopt(c, CURLOPT_USERAGENT, "tradepipe-feed/1");
     rc = curl_easy_perform(c);
+    int foreign = 0;
     if (rc == CURLE_OK) {
         (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        foreign = run_id && *run_id && s_check_run(c, url, run_id) != 0;
     }
     curl_easy_cleanup(c);
+    if (foreign) {
+        free(body.buf);
+        errno = EPERM;
+        return NULL;
+    }
     if (rc != CURLE_OK) {
         log_warn(k_mod, "cannot GET %s: %s", url, curl_easy_strerror(rc));
         free(body.buf);

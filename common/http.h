@@ -19,4 +19,11 @@
  * EPROTO (HTTP status other than 200), EFBIG (body > HTTP_MAX_BODY) or ENOMEM. */
 char *http_get(const char *url, long timeout_ms, size_t *len);
 
+/* As http_get, and when `run_id` is not NULL or empty, the answer must carry the response
+ * header "X-Tradepipe-Run: <run_id>" (tools/venue-sim sends its run's id on every answer;
+ * docs/architecture.md, run identity): an answer without it, or with another run's id, is
+ * refused with errno EPERM and one error line naming the URL and both ids, so a replaying
+ * stage never takes data from another group's venue-sim. NULL = no check (live venues). */
+char *http_get_run(const char *url, long timeout_ms, const char *run_id, size_t *len);
+
 #endif /* TP_HTTP_H */

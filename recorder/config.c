@@ -2,6 +2,10 @@
 #include "recorder/config.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,4 +39,57 @@ recorder_config_check(cfg_t *cfg, const char *instance)
 {
     recorder_config_t rc;
     return recorder_config_read(cfg, instance, &rc);
+}
+
+static bool
+s_secret_key(const char *k)
+{
+    return strcmp(k, "secret") == 0 || strcmp(k, "key") == 0 || strcmp(k, "password") == 0
+           || strcmp(k, "token") == 0 || strstr(k, "secret") != NULL
+           || strstr(k, "password") != NULL || strstr(k, "api_key") != NULL;
+}
+
+/* Replace the values of secret members, recursively (v is a private deep copy). */
+static int
+s_hide(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *m;
+        json_object_foreach(v, k, m)
+        {
+            if (s_secret_key(k)) {
+                if (json_object_set_new(v, k, json_string("(hidden)")) != 0) {
+                    return -1;
+                }
+            } else if (s_hide(m) < 0) {
+                return -1;
+            }
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(v, i, m)
+        {
+            if (s_hide(m) < 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+char *
+recorder_config_dump(const cfg_t *cfg)
+{
+    json_t *copy = json_deep_copy(cfg_json(cfg, ""));
+    char *out = NULL;
+    if (copy != NULL && s_hide(copy) == 0) {
+        out = json_dumps(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    }
+    json_decref(copy);
+    if (out == NULL) {
+        errno = ENOMEM;
+    }
+    return out;
 }

@@ -33,4 +33,10 @@ int recorder_config_read(cfg_t *cfg, const char *instance, recorder_config_t *ou
  * contract): 0, or -1/EINVAL with cfg_error(cfg) naming file:line: key. */
 int recorder_config_check(cfg_t *cfg, const char *instance);
 
+/* The whole config of `cfg` as compact JSON (placeholders unexpanded) with every secret value
+ * replaced by "(hidden)": members named "secret", "key", "password", "token", or containing
+ * "secret" / "password" / "api_key". What the writer records in runs.config
+ * (writer_set_run_config). Caller frees. NULL with errno ENOMEM. */
+char *recorder_config_dump(const cfg_t *cfg);
+
 #endif /* TP_RECORDER_CONFIG_H */

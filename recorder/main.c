@@ -337,6 +337,13 @@ main(int argc, char **argv)
         exit_code = 3;
         goto done;
     }
+    char *cfg_dump = recorder_config_dump(cfg);
+    if (cfg_dump == NULL || writer_set_run_config(ctx.w, cfg_file(cfg), cfg_dump) < 0) {
+        /* the figures do not depend on it: the report then says "not recorded" */
+        log_warn("recorder", "cannot record the config of run %s: %s", stage_run_id(ctx.st),
+                 strerror(errno));
+    }
+    free(cfg_dump);
     if (run.resumed) {
         log_notice("recorder",
                    "run %s: restart %lld of the recorder within the run, %zu publishers to "

@@ -145,8 +145,14 @@ static const char k_step3[] =
     "CREATE INDEX candles_run ON candles(run_id, topic_kind, venue, symbol, tf_s, start_ns);"
     "CREATE INDEX gaps_run ON gaps(run_id);";
 
+/* Step 4: the config a run was started with (docs/recorder.md "Runs"): `runs.config` (the
+ * whole config file as compact JSON, secrets replaced by "(hidden)") and `runs.config_path`
+ * (the file it was read from). Existing runs keep NULL (not recorded). */
+static const char k_step4[] = "ALTER TABLE runs ADD COLUMN config TEXT;"
+                              "ALTER TABLE runs ADD COLUMN config_path TEXT;";
+
 /* k_migrations[i] takes user_version i -> i + 1. */
-static const char *const k_migrations[] = { k_step1, k_step2, k_step3 };
+static const char *const k_migrations[] = { k_step1, k_step2, k_step3, k_step4 };
 
 _Static_assert(sizeof k_migrations / sizeof k_migrations[0] == SCHEMA_VERSION,
                "one migration step per schema version");

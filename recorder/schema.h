@@ -15,7 +15,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* Open (creating if absent) the database at `path`, set WAL journal mode, synchronous=NORMAL,
  * foreign_keys off, busy_timeout `busy_ms`, and migrate to SCHEMA_VERSION. Returns the handle

@@ -1090,6 +1090,33 @@ writer_end_run(writer_t *self, int64_t now_ns)
     return 0;
 }
 
+int
+writer_set_run_config(writer_t *self, const char *path, const char *json)
+{
+    assert(self);
+    if (self->run_id[0] == '\0' || json == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        self->db, "UPDATE runs SET config = ?1, config_path = ?2 WHERE run_id = ?3", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        (void)sqlite3_bind_text(st, 1, json, -1, SQLITE_TRANSIENT);
+        (void)sqlite3_bind_text(st, 2, path ? path : "", -1, SQLITE_TRANSIENT);
+        (void)sqlite3_bind_text(st, 3, self->run_id, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        log_error("writer", "cannot record the config of run %s in %s: %s", self->run_id,
+                  self->path, sqlite3_errmsg(self->db));
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
 const char *
 writer_run_id(const writer_t *self)
 {

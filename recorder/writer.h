@@ -123,6 +123,12 @@ int writer_begin_run(writer_t *self, const char *run_id, int64_t now_ns, writer_
  * (the commit or the update failed: the run stays not clean). */
 int writer_end_run(writer_t *self, int64_t now_ns);
 
+/* Record the config the run was started with in its `runs` row (schema 4: config,
+ * config_path; a restart within the run overwrites them with its own). `json` the config as
+ * JSON with its secrets already hidden (recorder_config_dump), `path` the file it came from.
+ * Call after writer_begin_run. 0, or -1 with errno EINVAL (no run begun) / EIO (sql, logged). */
+int writer_set_run_config(writer_t *self, const char *path, const char *json);
+
 /* The run id set by writer_begin_run ("" before). Borrowed. */
 const char *writer_run_id(const writer_t *self);
 

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "common/money.h"
+#include "common/sessions.h"
 
 static const char *const k_risk_keys[] = { "risk_per_trade_pct",
                                            "max_position_pct",
@@ -43,54 +44,64 @@ static const char *const k_risk_keys[] = { "risk_per_trade_pct",
                                            "max_consecutive_losses",
                                            "min_balance",
                                            "state_file",
+                                           "max_rejects",
+                                           "reject_window_s",
+                                           "reserve_pct",
+                                           "warn_pct",
+                                           "winrate_window",
+                                           "winrate_min_pct",
                                            NULL };
-static const char *const k_scale_keys[] = { "confidence",
-                                            "volatility",
-                                            "session",
-                                            "conf_lo",
-                                            "conf_hi",
-                                            "conf_lo_mult",
-                                            "conf_hi_mult",
-                                            "vol_hi_pctile",
-                                            "vol_lo_pctile",
-                                            "vol_hi_mult",
-                                            "vol_lo_mult",
-                                            "asia_hours",
-                                            "london_hours",
-                                            "ny_hours",
-                                            "asia_mult",
-                                            "london_ny_mult",
-                                            "overlap_mult",
-                                            "off_mult",
-                                            NULL };
+static const char *const k_scale_keys[] = {
+    "confidence",     "volatility",   "session",      "conf_lo",
+    "conf_hi",        "conf_lo_mult", "conf_hi_mult", "vol_hi_pctile",
+    "vol_lo_pctile",  "vol_hi_mult",  "vol_lo_mult",  "asia_mult",
+    "london_ny_mult", "overlap_mult", "off_mult",     NULL
+};
 static const char *const k_account_keys[] = { "asset", "start_balance", NULL };
-static const char *const k_exit_keys[] = { "tp_ladder_pct",      "tp_ladder_close_pct",
-                                           "trail_activate_pct", "trail_dist_pct",
-                                           "breakeven_pct",      "timeout_bars",
-                                           "timeout_s",          NULL };
+static const char *const k_exit_keys[] = {
+    "tp_ladder_pct",  "tp_ladder_close_pct", "trail_activate_pct",
+    "trail_dist_pct", "breakeven_pct",       "timeout_bars",
+    "timeout_s",      "tp_ladder_basis",     NULL
+};
 
 
-/* Hours [from, to) of a session: a two-integer array at path. */
+/* The keys added by issue 17 (docs/risk.md "Issue 17 rules"); every one has a default that
+ * keeps the old behaviour. */
 static int
-s_hours(cfg_t *cfg, const char *path, int dfrom, int dto, int *from, int *to)
+s_read_issue17(cfg_t *cfg, risk_engine_cfg_t *ec)
 {
-    json_t *a = cfg_json(cfg, path);
-    if (!a) {
-        *from = dfrom;
-        *to = dto;
-        return 0;
+    int64_t n_rej, win_s;
+    if (cfg_int(cfg, "risk.max_rejects", 0, 0, RISK_REJECTS_MAX, false, &n_rej) != 0
+        || cfg_int(cfg, "risk.reject_window_s", 300, 1, 86400, false, &win_s) != 0) {
+        return -1;
     }
-    if (!json_is_array(a) || json_array_size(a) != 2 || !json_is_integer(json_array_get(a, 0))
-        || !json_is_integer(json_array_get(a, 1))) {
-        return cfg_fail(cfg, path, "expected [from_hour, to_hour] (UTC, 0..24)");
+    const char *basis;
+    if (cfg_str(cfg, "risk.exits.tp_ladder_basis", "entry_pct", &basis) != 0) {
+        return -1;
     }
-    json_int_t f = json_integer_value(json_array_get(a, 0)),
-               t = json_integer_value(json_array_get(a, 1));
-    if (f < 0 || f > 24 || t < 0 || t > 24) {
-        return cfg_fail(cfg, path, "expected hours in 0..24");
+    if (strcmp(basis, "entry_pct") != 0 && strcmp(basis, "target_pct") != 0) {
+        return cfg_fail(cfg, "risk.exits.tp_ladder_basis",
+                        "expected \"entry_pct\" or \"target_pct\"");
     }
-    *from = (int)f;
-    *to = (int)t;
+    ec->exits.tp_of_target = strcmp(basis, "target_pct") == 0;
+    if (cfg_money(cfg, "risk.reserve_pct", RISK_PCT_SCALE, "0", 0,
+                  100 * money_pow10(RISK_PCT_SCALE), &ec->sizing.reserve_pct)
+        != 0) {
+        return -1;
+    }
+    int64_t wn;
+    if (cfg_money(cfg, "risk.warn_pct", RISK_PCT_SCALE, "0", 0, 100 * money_pow10(RISK_PCT_SCALE),
+                  &ec->warn_pct)
+            != 0
+        || cfg_int(cfg, "risk.winrate_window", 0, 0, RISK_WINRATE_MAX, false, &wn) != 0
+        || cfg_money(cfg, "risk.winrate_min_pct", RISK_PCT_SCALE, "40", 0,
+                     100 * money_pow10(RISK_PCT_SCALE), &ec->winrate_min_pct)
+               != 0) {
+        return -1;
+    }
+    ec->winrate_n = wn;
+    ec->limits.max_rejects = n_rej;
+    ec->limits.reject_window_ns = win_s * INT64_C(1000000000);
     return 0;
 }
 
@@ -141,9 +152,7 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
         || cfg_money(cfg, "risk.scale.vol_lo_mult", RISK_MULT_SCALE, "1.2", 0, x100,
                      &sc->vol_lo_mult)
                != 0
-        || s_hours(cfg, "risk.scale.asia_hours", 0, 7, &sc->asia_from, &sc->asia_to) != 0
-        || s_hours(cfg, "risk.scale.london_hours", 7, 16, &sc->london_from, &sc->london_to) != 0
-        || s_hours(cfg, "risk.scale.ny_hours", 13, 22, &sc->ny_from, &sc->ny_to) != 0
+        || sessions_cfg_read(cfg, &sc->hours) != 0
         || cfg_money(cfg, "risk.scale.asia_mult", RISK_MULT_SCALE, "0.5", 0, x100, &sc->asia_mult)
                != 0
         || cfg_money(cfg, "risk.scale.london_ny_mult", RISK_MULT_SCALE, "1.0", 0, x100,
@@ -219,7 +228,8 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
     ec->max_open_per_asset = per_asset;
     ec->priority_confidence = pconf;
     ec->stale_ns = stale_s * INT64_C(1000000000);
-    /* take-profit ladder: two arrays of the same length, close percentages summing to 100 */
+    /* take-profit ladder: two arrays of the same length, close percentages summing to at most
+     * 100 (issue 17: less leaves the rest to trail) */
     int n = cfg_array_len(cfg, "risk.exits.tp_ladder_pct");
     int m = cfg_array_len(cfg, "risk.exits.tp_ladder_close_pct");
     if (n < 0 || m < 0) {
@@ -245,8 +255,8 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
         }
         sum += ec->exits.tp_close_pct[i];
     }
-    if (n > 0 && sum != pct100) {
-        return cfg_fail(cfg, "risk.exits.tp_ladder_close_pct", "expected a sum of 100");
+    if (n > 0 && sum > pct100) {
+        return cfg_fail(cfg, "risk.exits.tp_ladder_close_pct", "expected a sum of at most 100");
     }
     ec->exits.n_tp = n;
     n = cfg_array_len(cfg, "risk.asset_priority");
@@ -309,7 +319,7 @@ s_read_engine(cfg_t *cfg, risk_engine_cfg_t *ec, int64_t *timeout_ms, int64_t *r
     ec->limits.max_open_positions = max_open;
     ec->min_confidence = (double)min_conf;
     ec->order_ttl_ns = ttl_ms * INT64_C(1000000);
-    return s_read_ext(cfg, ec);
+    return s_read_ext(cfg, ec) != 0 ? -1 : s_read_issue17(cfg, ec);
 }
 
 /* The instruments listed in feed.instruments (md.instrument replaces them later). */
@@ -399,6 +409,7 @@ risk_config_engine_new(const risk_config_t *rc, const risk_io_t *io)
 static const stage_key_t k_reload_keys[] = {
     { "account", false },
     { "feed.instruments", false },
+    { "sessions", false },
     { "risk.risk_per_trade_pct", true },
     { "risk.max_position_pct", true },
     { "risk.max_open_positions", true },
@@ -425,6 +436,12 @@ static const stage_key_t k_reload_keys[] = {
     { "risk.max_trades_per_hour", true },
     { "risk.max_consecutive_losses", true },
     { "risk.min_balance", true },
+    { "risk.max_rejects", true },
+    { "risk.reject_window_s", true },
+    { "risk.reserve_pct", true },
+    { "risk.warn_pct", true },
+    { "risk.winrate_window", true },
+    { "risk.winrate_min_pct", true },
 };
 
 const stage_key_t *

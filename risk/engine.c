@@ -34,15 +34,27 @@ struct risk_engine {
     log_limit_t pub_limit;
     bool dirty;        /* persistent state changed since risk_engine_take_dirty */
     int64_t available; /* latest exec.balance available, VALUE scale; 0 = unknown */
+    /* client ids whose refusal was counted at the ack (their exec.order "Rejected" is not
+     * counted twice by the reject breaker) */
+    char refused[32][CODEC_ID_MAX];
+    unsigned n_refused;
+    /* early warnings: latched while the usage stays at/above warn_pct (one alert each) */
+    bool warned_loss, warned_dd, warned_tph, warned_heat, warned_winrate;
+    int32_t n_trips, trip_head; /* ring of the last winrate_n round trips: 1 win, 0 not */
+    uint8_t trip_win[RISK_WINRATE_MAX];
 };
 
 static void s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin);
+static int64_t s_open_risk(const risk_position_t *p);
 
 static bool
 s_cfg_ok(const risk_engine_cfg_t *cfg)
 {
     return !(cfg->order_ttl_ns < 0 || cfg->min_confidence < 0 || cfg->min_confidence > 100
-             || cfg->sizing.risk_pct <= 0 || cfg->sizing.max_position_pct <= 0);
+             || cfg->sizing.risk_pct <= 0 || cfg->sizing.max_position_pct <= 0 || cfg->warn_pct < 0
+             || cfg->warn_pct > 100 * money_pow10(RISK_PCT_SCALE) || cfg->winrate_n < 0
+             || cfg->winrate_n > RISK_WINRATE_MAX || cfg->winrate_min_pct < 0
+             || cfg->winrate_min_pct > 100 * money_pow10(RISK_PCT_SCALE));
 }
 
 risk_engine_t *
@@ -113,6 +125,10 @@ risk_engine_reconfigure(risk_engine_t *self, const risk_engine_cfg_t *cfg)
     self->cfg = *cfg;
     memcpy(self->cfg.asset, old.asset, sizeof self->cfg.asset);
     self->cfg.limits.start_equity = old.limits.start_equity;
+    if (self->cfg.winrate_n != old.winrate_n) {
+        self->n_trips = self->trip_head = 0; /* a new window: count afresh */
+        self->warned_winrate = false;
+    }
     if (self->cfg.stale_ns <= 0 && risk_limits_stale(self->limits)) {
         risk_limits_set_stale(self->limits, false);
         log_notice("risk", "stale_s switched off: stale_data cleared");
@@ -188,6 +204,114 @@ s_alert(risk_engine_t *self, const char *level, const char *code, const char *te
 static void s_kill_sweep(risk_engine_t *self, int64_t evt, int64_t origin);
 static void s_stale_eval(risk_engine_t *self, int64_t evt, int64_t origin);
 
+/* One early warning: usage = used / limit (both >= 0, limit > 0). At/above warn_pct of the
+ * limit and not yet warned: risk.alert warn `code`; below it again: re-armed. */
+static void
+s_warn_one(risk_engine_t *self, bool *warned, const char *code, const char *what, int64_t used,
+           int64_t limit, int scale, int64_t evt, int64_t origin)
+{
+    if (limit <= 0) {
+        *warned = false;
+        return;
+    }
+    /* used / limit >= warn_pct / 100  <=>  used * 100 * 10^4 >= limit * warn_pct */
+    __int128 lhs = (__int128)used * 100 * money_pow10(RISK_PCT_SCALE),
+             rhs = (__int128)limit * self->cfg.warn_pct;
+    bool hot = used > 0 && lhs >= rhs;
+    if (hot && !*warned) {
+        char u[32], l[32], w[16], text[CODEC_TEXT_MAX];
+        int64_t u2 = used, l2 = limit, w2 = self->cfg.warn_pct;
+        int s2 = scale > 2 ? 2 : scale; /* a person reads cents, not 8 decimals */
+        (void)money_rescale(used, scale, s2, MONEY_ROUND_HALF_EVEN, &u2);
+        (void)money_rescale(limit, scale, s2, MONEY_ROUND_HALF_EVEN, &l2);
+        (void)money_rescale(self->cfg.warn_pct, RISK_PCT_SCALE, 2, MONEY_ROUND_HALF_EVEN, &w2);
+        (void)money_fmt(u2, s2, u, sizeof u);
+        (void)money_fmt(l2, s2, l, sizeof l);
+        (void)money_fmt(w2, 2, w, sizeof w);
+        snprintf(text, sizeof text, "%s %s of the limit %s (%.1f %%, warn at %s %%)", what, u, l,
+                 (double)used * 100.0 / (double)limit, w);
+        s_alert(self, "warn", code, text, evt, origin);
+    }
+    *warned = hot;
+}
+
+/* Early warnings (issue 17): daily loss, drawdown, trades per hour, heat. */
+static void
+s_warn_eval(risk_engine_t *self, int64_t evt, int64_t origin)
+{
+    if (self->cfg.warn_pct <= 0 || !risk_limits_equity_known(self->limits)) {
+        return;
+    }
+    const risk_limits_t *l = self->limits;
+    int64_t pnl = risk_limits_daily_pnl(l);
+    s_warn_one(self, &self->warned_loss, "daily_loss_warn", "daily loss", pnl < 0 ? -pnl : 0,
+               risk_limits_daily_limit(l), MONEY_VALUE_SCALE, evt, origin);
+    int64_t ddlim = 0;
+    if (self->cfg.limits.max_drawdown_pct > 0
+        && money_mul(risk_limits_equity_peak(l), MONEY_VALUE_SCALE,
+                     self->cfg.limits.max_drawdown_pct, RISK_PCT_SCALE + 2, MONEY_VALUE_SCALE,
+                     MONEY_ROUND_DOWN, &ddlim)
+               != 0) {
+        ddlim = 0;
+    }
+    s_warn_one(self, &self->warned_dd, "drawdown_warn", "drawdown", risk_limits_drawdown(l), ddlim,
+               MONEY_VALUE_SCALE, evt, origin);
+    s_warn_one(self, &self->warned_tph, "trades_per_hour_warn", "entries in the last hour",
+               self->cfg.limits.max_trades_per_hour > 0 ? risk_limits_trades_last_hour(l, evt) : 0,
+               self->cfg.limits.max_trades_per_hour, 0, evt, origin);
+    int64_t heat = 0, cap = 0;
+    if (self->cfg.max_heat_pct > 0) {
+        for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+            heat += s_open_risk(risk_positions_at(self->pos, i));
+        }
+        if (money_mul(risk_limits_equity(l), MONEY_VALUE_SCALE, self->cfg.max_heat_pct,
+                      RISK_PCT_SCALE + 2, MONEY_VALUE_SCALE, MONEY_ROUND_DOWN, &cap)
+            != 0) {
+            cap = 0;
+        }
+    }
+    s_warn_one(self, &self->warned_heat, "heat_warn", "open risk (heat)", heat, cap,
+               MONEY_VALUE_SCALE, evt, origin);
+}
+
+/* A round trip closed with net PnL `pnl`: the win-rate window (issue 17). When the last
+ * winrate_n trips are in and wins * 100 / n < winrate_min_pct: risk.alert warn "win_rate"
+ * once, re-armed when the rate is back at/above the threshold. */
+static void
+s_on_round_trip(risk_engine_t *self, int64_t pnl, int64_t evt, int64_t origin)
+{
+    int32_t n = (int32_t)self->cfg.winrate_n;
+    if (n <= 0) {
+        return;
+    }
+    if (self->n_trips == n) {
+        self->trip_head = (self->trip_head + 1) % n;
+        self->n_trips--;
+    }
+    self->trip_win[(self->trip_head + self->n_trips) % n] = pnl > 0;
+    self->n_trips++;
+    if (self->n_trips < n) {
+        return;
+    }
+    int32_t wins = 0;
+    for (int32_t i = 0; i < n; i++) {
+        wins += self->trip_win[i];
+    }
+    /* wins / n < min / 100  <=>  wins * 100 * 10^4 < n * min */
+    bool low =
+        (int64_t)wins * 100 * money_pow10(RISK_PCT_SCALE) < (int64_t)n * self->cfg.winrate_min_pct;
+    if (low && !self->warned_winrate) {
+        char m[16], text[CODEC_TEXT_MAX];
+        int64_t m2 = self->cfg.winrate_min_pct;
+        (void)money_rescale(m2, RISK_PCT_SCALE, 2, MONEY_ROUND_HALF_EVEN, &m2);
+        (void)money_fmt(m2, 2, m, sizeof m);
+        snprintf(text, sizeof text, "win rate %d of the last %d round trips (%.1f %%) below %s %%",
+                 wins, n, 100.0 * wins / n, m);
+        s_alert(self, "warn", "win_rate", text, evt, origin);
+    }
+    self->warned_winrate = low;
+}
+
 static void
 s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin)
 {
@@ -195,6 +319,7 @@ s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin)
         s_kill_sweep(self, evt, origin);
     }
     s_stale_eval(self, evt, origin);
+    s_warn_eval(self, evt, origin);
     risk_state_t st = risk_limits_state(self->limits);
     const char *reason = risk_limits_reason(self->limits);
     size_t open = risk_positions_open(self->pos);
@@ -332,6 +457,24 @@ s_open_risk(const risk_position_t *p)
 
 typedef enum { S_SENT_ACCEPTED, S_SENT_REJECTED, S_SENT_NO_ANSWER, S_SENT_NOT } s_sent_t;
 
+/* One refused order (executor's answer or the venue's exec.order "Rejected") for the reject
+ * breaker (limits.h risk_limits_on_reject); alerts when it trips. */
+static void
+s_on_reject(risk_engine_t *self, const char *client_id, const char *why, int64_t evt,
+            int64_t origin)
+{
+    if (risk_limits_on_reject(self->limits, evt) == 1) {
+        char text[CODEC_TEXT_MAX];
+        snprintf(text, sizeof text,
+                 "%d orders refused in %llds (last %s: %.48s): entries paused until resume",
+                 risk_limits_rejects_in_window(self->limits, evt),
+                 (long long)(self->cfg.limits.reject_window_ns / INT64_C(1000000000)), client_id,
+                 why);
+        s_alert(self, "error", "reject_breaker", text, evt, origin);
+    }
+    self->dirty = true;
+}
+
 /* Give `ord` its client id and times, send it, publish the outcome. */
 static s_sent_t
 s_send(risk_engine_t *self, codec_risk_order_t *ord, int64_t evt, int64_t origin)
@@ -358,6 +501,9 @@ s_send(risk_engine_t *self, codec_risk_order_t *ord, int64_t evt, int64_t origin
     if (!ack.accepted) {
         s_reject(self, ord->client_id, ord->strategy, ord->symbol,
                  ack.reason[0] ? ack.reason : "rejected by executor", evt, origin);
+        snprintf(self->refused[self->n_refused++ % 32], CODEC_ID_MAX, "%s", ord->client_id);
+        s_on_reject(self, ord->client_id, ack.reason[0] ? ack.reason : "rejected by executor", evt,
+                    origin);
         return S_SENT_REJECTED;
     }
     char qty[32];
@@ -742,13 +888,16 @@ risk_engine_on_exec_position(risk_engine_t *self, const codec_env_t *env,
             if (slot->last_md_evt < env->evt) {
                 slot->last_md_evt = env->evt;
             }
-        } else if (risk_limits_on_trade_closed(self->limits, trip) == 1) {
-            char text[CODEC_TEXT_MAX];
-            snprintf(text, sizeof text,
-                     "%d losing trades in a row: entries paused until the "
-                     "next UTC day or resume",
-                     risk_limits_loss_streak(self->limits));
-            s_alert(self, "warn", "loss_streak", text, env->evt, env->origin);
+        } else {
+            s_on_round_trip(self, trip, env->evt, env->origin);
+            if (risk_limits_on_trade_closed(self->limits, trip) == 1) {
+                char text[CODEC_TEXT_MAX];
+                snprintf(text, sizeof text,
+                         "%d losing trades in a row: entries paused until the "
+                         "next UTC day or resume",
+                         risk_limits_loss_streak(self->limits));
+                s_alert(self, "warn", "loss_streak", text, env->evt, env->origin);
+            }
         }
     }
     s_state_maybe(self, env->evt, env->origin);
@@ -759,6 +908,18 @@ risk_engine_on_exec_order(risk_engine_t *self, const codec_env_t *env, const cod
 {
     assert(self && env && o);
     s_advance(self, env->evt, env->origin);
+    if (strcmp(o->status, "Rejected") == 0) {
+        /* a venue's rejection of an accepted order; one the executor refused at the ack was
+         * counted then */
+        bool counted = false;
+        for (unsigned i = 0; i < 32 && !counted; i++) {
+            counted = self->refused[i][0] && strcmp(self->refused[i], o->client_id) == 0;
+        }
+        if (!counted) {
+            s_on_reject(self, o->client_id, o->reject_reason[0] ? o->reject_reason : "Rejected",
+                        env->evt, env->origin);
+        }
+    }
     risk_positions_on_exec_order(self->pos, o);
     s_state_maybe(self, env->evt, env->origin);
 }
@@ -1163,6 +1324,7 @@ risk_engine_save(const risk_engine_t *self)
     (void)json_object_set_new(doc, "loss_tripped", json_boolean(ls->loss_tripped));
     (void)json_object_set_new(doc, "dd_tripped", json_boolean(ls->dd_tripped));
     (void)json_object_set_new(doc, "streak_tripped", json_boolean(ls->streak_tripped));
+    (void)json_object_set_new(doc, "reject_tripped", json_boolean(ls->reject_tripped));
     (void)json_object_set_new(doc, "equity", json_integer(ls->equity));
     (void)json_object_set_new(doc, "equity_peak", json_integer(ls->equity_peak));
     (void)json_object_set_new(doc, "day", json_integer(ls->day));
@@ -1215,6 +1377,7 @@ risk_engine_restore(risk_engine_t *self, const json_t *doc)
     ls->loss_tripped = json_is_true(json_object_get(doc, "loss_tripped"));
     ls->dd_tripped = json_is_true(json_object_get(doc, "dd_tripped"));
     ls->streak_tripped = json_is_true(json_object_get(doc, "streak_tripped"));
+    ls->reject_tripped = json_is_true(json_object_get(doc, "reject_tripped"));
     ls->equity = s_jint(doc, "equity");
     ls->equity_peak = s_jint(doc, "equity_peak");
     ls->day = s_jint(doc, "day");

@@ -15,6 +15,10 @@
  *  io->send_order (so every order of a step is acknowledged before the step's barrier):
  *    accepted -> risk.order; refused -> risk.reject (executor's reason);
  *    no answer -> risk.alert "executor_timeout", state HALTED until "resume".
+ *  Reject breaker (limits.h risk_limits_on_reject): every order the executor refuses and every
+ *  exec.order "Rejected" of an order it had accepted counts; at max_rejects within the window
+ *  risk.alert error "reject_breaker" and PAUSED until resume. Early warnings (warn_pct,
+ *  winrate_n): risk.alert warn once per episode, evaluated with every state evaluation.
  *  Publishes risk.state the first time and whenever state, reason or open count changes.
  *  Time: only envelope event times; never a clock.
  */
@@ -54,7 +58,14 @@ typedef struct {
     int64_t max_heat_pct;       /* RISK_PCT_SCALE: sum of open risk <= equity * pct / 100 */
     int64_t stale_ns;           /* market data older than this on a symbol with a position
                                    or an entry in flight halts entries, event time ns */
+    /* issue 17 early warnings (docs/risk.md "Issue 17 rules"); zero = off */
+    int64_t warn_pct;        /* RISK_PCT_SCALE: risk.alert warn when a limit is this much used
+                                (daily loss, drawdown, trades per hour, heat), (0, 100 %] */
+    int64_t winrate_n;       /* round trips in the win-rate window, <= RISK_WINRATE_MAX */
+    int64_t winrate_min_pct; /* RISK_PCT_SCALE: warn when wins / winrate_n is below it */
 } risk_engine_cfg_t;
+
+#define RISK_WINRATE_MAX 1000 /* winrate_n upper bound */
 
 #define RISK_SL_SIGNAL 0
 #define RISK_SL_PCT    1

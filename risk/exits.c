@@ -88,6 +88,21 @@ s_level(const risk_position_t *p, int64_t pct, int sgn, int64_t *out)
     return 0;
 }
 
+/* entry + sgn * (|tp_px - entry| * pct / 100) at the position's px scale, rounded toward the
+ * entry. -1 without a target on the winning side, or on overflow. */
+static int
+s_tlevel(const risk_position_t *p, int64_t pct, int sgn, int64_t *out)
+{
+    int64_t dist = sgn * (p->tp_px - p->entry_px), d;
+    if (p->tp_px <= 0 || dist <= 0
+        || money_mul(dist, p->px_scale, pct, RISK_PCT_SCALE + 2, p->px_scale, MONEY_ROUND_DOWN, &d)
+               != 0) {
+        return -1;
+    }
+    *out = p->entry_px + (int64_t)sgn * d;
+    return 0;
+}
+
 static int
 s_out(risk_position_t *p, risk_exit_t kind, int64_t qty, int64_t trigger, int rung,
       risk_exit_order_t *out)
@@ -184,10 +199,17 @@ risk_exits_eval(const risk_exits_cfg_t *cfg, risk_position_t *p, int64_t lo, int
     /* 4. take profit */
     if (cfg->n_tp > 0) {
         int k = p->tp_stage;
-        if (k < cfg->n_tp && p->entry_px > 0 && s_level(p, cfg->tp_pct[k], sgn, &lvl) == 0
+        int64_t sum = 0;
+        for (int i = 0; i < cfg->n_tp; i++) {
+            sum += cfg->tp_close_pct[i];
+        }
+        if (k < cfg->n_tp && p->entry_px > 0
+            && (cfg->tp_of_target ? s_tlevel(p, cfg->tp_pct[k], sgn, &lvl)
+                                  : s_level(p, cfg->tp_pct[k], sgn, &lvl))
+                   == 0
             && (lng ? favour >= lvl : favour <= lvl)) {
             int64_t q = 0;
-            if (k < cfg->n_tp - 1) {
+            if (k < cfg->n_tp - 1 || sum < 100 * money_pow10(RISK_PCT_SCALE)) {
                 int64_t raw;
                 if (money_mul(p->open_qty, p->qty_scale, cfg->tp_close_pct[k], RISK_PCT_SCALE + 2,
                               p->qty_scale, MONEY_ROUND_DOWN, &raw)

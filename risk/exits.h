@@ -49,12 +49,18 @@ typedef enum {
  *      takes effect from the next update: a bar does not say whether its low came after
  *      its high)
  *   4. take profit: ladder (n_tp > 0): rung k (k = tp_stage) at entry * (1 + tp_pct[k]/100),
- *      closes floor_step(open_qty * tp_close_pct[k] / 100), the last rung closes the rest;
+ *      or with tp_of_target at entry + tp_pct[k]/100 * (tp_px - entry) (a share of the
+ *      distance to the signal's target: 50 = half-way, 100 = the target, 200 = twice as far;
+ *      no target: no rung fires), rounded toward the entry; closes
+ *      floor_step(open_qty * tp_close_pct[k] / 100); when the close percentages sum to 100 the
+ *      last rung closes the rest, when they sum to less the rest stays open after the last
+ *      rung (the stop, breakeven, trailing and time-out manage it: "the rest trails");
  *      no ladder: hi >= tp_px (the signal's target) closes all. */
 typedef struct {
     int n_tp;
     int64_t tp_pct[RISK_TP_RUNGS_MAX];
-    int64_t tp_close_pct[RISK_TP_RUNGS_MAX];
+    int64_t tp_close_pct[RISK_TP_RUNGS_MAX]; /* sum <= 100 % */
+    bool tp_of_target; /* tp_pct is a share of the distance to the signal's target */
     int64_t trail_activate_pct, trail_dist_pct;
     int64_t be_trigger_pct;
     int64_t timeout_bars;

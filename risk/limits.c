@@ -26,7 +26,9 @@ struct risk_limits {
     int32_t trades_today;
     risk_state_t state;
     /* breakers */
-    bool killed, unknown, stale, dd_tripped, minbal_tripped, streak_tripped;
+    bool killed, unknown, stale, dd_tripped, minbal_tripped, streak_tripped, reject_tripped;
+    int32_t n_rej, rej_head; /* ring of reject times: n_rej used, oldest at rej_head */
+    int64_t rej[RISK_REJECTS_MAX];
     int venue;           /* executor venue: 0 running (or never said), 1 reconciling, 2 halted */
     int64_t now;         /* latest event time passed to on_time, ns */
     int64_t equity_peak; /* VALUE scale */
@@ -48,6 +50,7 @@ static const char *const k_reason[RISK_LIMIT_ERR_COUNT] = {
     [RISK_LIMIT_MIN_BALANCE] = "min_balance",
     [RISK_LIMIT_LOSS_STREAK] = "loss_streak",
     [RISK_LIMIT_TRADES_HOUR] = "max_trades_per_hour",
+    [RISK_LIMIT_REJECTS] = "reject_breaker",
 };
 
 static risk_state_t
@@ -60,7 +63,8 @@ s_derive(const risk_limits_t *self)
         || self->venue != 0 || self->loss_tripped || self->dd_tripped || self->minbal_tripped) {
         return RISK_HALTED;
     }
-    return (self->paused || self->streak_tripped) ? RISK_PAUSED : RISK_RUNNING;
+    return (self->paused || self->streak_tripped || self->reject_tripped) ? RISK_PAUSED
+                                                                          : RISK_RUNNING;
 }
 
 static void
@@ -113,7 +117,9 @@ s_cfg_ok(const risk_limits_cfg_t *cfg)
              || cfg->start_equity <= 0 || cfg->max_drawdown_pct < 0
              || cfg->max_drawdown_pct > 100 * money_pow10(RISK_PCT_SCALE)
              || cfg->max_trades_per_hour < 0 || cfg->max_trades_per_hour > RISK_TRADES_HOUR_MAX
-             || cfg->max_consecutive_losses < 0 || cfg->min_balance < 0);
+             || cfg->max_consecutive_losses < 0 || cfg->min_balance < 0 || cfg->max_rejects < 0
+             || cfg->max_rejects > RISK_REJECTS_MAX
+             || (cfg->max_rejects > 0 && cfg->reject_window_ns <= 0));
 }
 
 risk_limits_t *
@@ -271,6 +277,9 @@ risk_limits_resume(risk_limits_t *self)
     self->executor_down = false;
     self->streak_tripped = false;
     self->loss_streak = 0;
+    self->reject_tripped = false;
+    self->n_rej = 0; /* a person looked at the errors: count afresh */
+    self->rej_head = 0;
     if (self->dd_tripped) {
         self->dd_tripped = false;
         self->equity_peak = self->equity; /* a person accepted the loss: measure from here */
@@ -312,6 +321,9 @@ risk_limits_check_entry(const risk_limits_t *self, size_t n_open, bool symbol_op
     }
     if (self->streak_tripped) {
         return RISK_LIMIT_LOSS_STREAK;
+    }
+    if (self->reject_tripped) {
+        return RISK_LIMIT_REJECTS;
     }
     if (symbol_open) {
         return RISK_LIMIT_POSITION_OPEN;
@@ -404,7 +416,7 @@ risk_limits_reason(const risk_limits_t *self)
     if (self->paused) {
         return "paused";
     }
-    return self->streak_tripped ? "loss_streak" : "";
+    return self->streak_tripped ? "loss_streak" : self->reject_tripped ? "reject_breaker" : "";
 }
 
 int64_t
@@ -571,6 +583,57 @@ risk_limits_trades_last_hour(const risk_limits_t *self, int64_t now_ns)
     return n;
 }
 
+/* drop reject times at or before now - window */
+static void
+s_rej_slide(risk_limits_t *self, int64_t now_ns)
+{
+    while (self->n_rej > 0 && self->rej[self->rej_head] <= now_ns - self->cfg.reject_window_ns) {
+        self->rej_head = (self->rej_head + 1) % RISK_REJECTS_MAX;
+        self->n_rej--;
+    }
+}
+
+int
+risk_limits_on_reject(risk_limits_t *self, int64_t now_ns)
+{
+    assert(self);
+    if (self->cfg.max_rejects <= 0) {
+        return 0;
+    }
+    s_rej_slide(self, now_ns);
+    if (self->n_rej == RISK_REJECTS_MAX) { /* full: forget the oldest */
+        self->rej_head = (self->rej_head + 1) % RISK_REJECTS_MAX;
+        self->n_rej--;
+    }
+    self->rej[(self->rej_head + self->n_rej) % RISK_REJECTS_MAX] = now_ns;
+    self->n_rej++;
+    if (!self->reject_tripped && self->n_rej >= self->cfg.max_rejects) {
+        self->reject_tripped = true;
+        s_update(self);
+        return 1;
+    }
+    return 0;
+}
+
+int32_t
+risk_limits_rejects_in_window(const risk_limits_t *self, int64_t now_ns)
+{
+    assert(self);
+    int32_t n = 0;
+    for (int32_t i = 0; i < self->n_rej; i++) {
+        n += self->rej[(self->rej_head + i) % RISK_REJECTS_MAX]
+             > now_ns - self->cfg.reject_window_ns;
+    }
+    return n;
+}
+
+bool
+risk_limits_reject_tripped(const risk_limits_t *self)
+{
+    assert(self);
+    return self->reject_tripped;
+}
+
 int
 risk_limits_on_trade_closed(risk_limits_t *self, int64_t pnl)
 {
@@ -641,6 +704,7 @@ risk_limits_save(const risk_limits_t *self, risk_limits_saved_t *out)
     out->loss_tripped = self->loss_tripped;
     out->dd_tripped = self->dd_tripped;
     out->streak_tripped = self->streak_tripped;
+    out->reject_tripped = self->reject_tripped;
     out->equity = self->equity;
     out->equity_peak = self->equity_peak;
     out->day = self->day;
@@ -663,6 +727,7 @@ risk_limits_restore(risk_limits_t *self, const risk_limits_saved_t *in)
     self->loss_tripped = in->loss_tripped;
     self->dd_tripped = in->dd_tripped;
     self->streak_tripped = in->streak_tripped;
+    self->reject_tripped = in->reject_tripped;
     if (in->equity > 0) {
         self->equity = in->equity;
     }

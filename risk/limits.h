@@ -4,7 +4,8 @@
  *  Not:   positions (risk/positions), sizing, exits: exits are never refused here.
  *  State: HALTED while any halt cause holds: equity unknown (no exec.balance yet), executor
  *         did not answer (latched until risk_limits_resume), daily loss limit hit (until the
- *         next UTC day of event time). Else PAUSED while the operator paused. Else RUNNING.
+ *         next UTC day of event time). Else PAUSED while the operator paused (or a loss streak
+ *         or the reject breaker holds). Else RUNNING.
  *         Entries need RUNNING; exits are always allowed.
  *  Daily loss: day = floor(event ns / 86400 s) (UTC days: the Unix epoch is midnight UTC and
  *         has no leap seconds). daily_pnl = sum over that day's exec.fill of
@@ -46,6 +47,7 @@ typedef enum {
     RISK_LIMIT_MIN_BALANCE,   /* "min_balance" */
     RISK_LIMIT_LOSS_STREAK,   /* "loss_streak" */
     RISK_LIMIT_TRADES_HOUR,   /* "max_trades_per_hour" */
+    RISK_LIMIT_REJECTS,       /* "reject_breaker" */
     RISK_LIMIT_ERR_COUNT
 } risk_limit_err_t;
 
@@ -58,11 +60,16 @@ typedef struct {
     int64_t max_trades_per_hour;    /* entries in the last hour of event time, <= 1000 */
     int64_t max_consecutive_losses; /* closed trades with net PnL < 0 in a row */
     int64_t min_balance;            /* VALUE scale: equity < min_balance halts */
+    int64_t max_rejects;            /* refused orders / venue rejects in reject_window_ns that
+                                       pause entries (0 = off), <= RISK_REJECTS_MAX */
+    int64_t reject_window_ns;       /* > 0 when max_rejects > 0, event time ns */
 } risk_limits_cfg_t;
+
+#define RISK_REJECTS_MAX 1000 /* max_rejects upper bound (ring of reject times) */
 
 /* What survives a restart (risk/persist writes it to the state file). */
 typedef struct {
-    bool killed, paused, loss_tripped, dd_tripped, streak_tripped;
+    bool killed, paused, loss_tripped, dd_tripped, streak_tripped, reject_tripped;
     int64_t equity, equity_peak, day, day_start_equity, daily_pnl;
     int32_t trades_today, loss_streak;
     int32_t n_entries; /* entry times of the last hour, oldest first */
@@ -162,6 +169,15 @@ const char *risk_limits_executor_venue(const risk_limits_t *self); /* "running" 
 /* Record an entry sent at now_ns. Returns 1 if that filled the hour (alert), else 0. */
 int risk_limits_on_entry(risk_limits_t *self, int64_t now_ns);
 int32_t risk_limits_trades_last_hour(const risk_limits_t *self, int64_t now_ns);
+/* Reject breaker ("pause trading on errors", issue 17): an order the executor refused or the
+ * venue rejected, at now_ns. The rejects of (now - reject_window, now] are counted; when they
+ * reach max_rejects the breaker latches PAUSED "reject_breaker" until risk_limits_resume (a
+ * person; not the UTC day; survives a restart). Returns 1 if this reject tripped it, else 0
+ * (also when off). */
+int risk_limits_on_reject(risk_limits_t *self, int64_t now_ns);
+int32_t risk_limits_rejects_in_window(const risk_limits_t *self, int64_t now_ns);
+bool risk_limits_reject_tripped(const risk_limits_t *self);
+
 /* A trade (position open -> flat) closed with net PnL `pnl` (VALUE). 1 if the streak
  * tripped now, else 0. */
 int risk_limits_on_trade_closed(risk_limits_t *self, int64_t pnl);

@@ -251,6 +251,11 @@ s_on_status(stage_t *st, json_t *status, void *arg)
     (void)json_object_set_new(status, "drawdown",
                               s_money_json(risk_limits_drawdown(lim), MONEY_VALUE_SCALE));
     (void)json_object_set_new(status, "loss_streak", json_integer(risk_limits_loss_streak(lim)));
+    (void)json_object_set_new(status, "reject_breaker",
+                              json_boolean(risk_limits_reject_tripped(lim)));
+    (void)json_object_set_new(
+        status, "rejects_in_window",
+        json_integer(risk_limits_rejects_in_window(lim, risk_engine_now(ctx->eng))));
     (void)json_object_set_new(status, "trades_today", json_integer(risk_limits_trades_today(lim)));
     (void)json_object_set_new(
         status, "trades_last_hour",

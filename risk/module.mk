@@ -20,3 +20,8 @@ BENCHES += bench_risk
 bench_risk_SRCS := tests/bench/bench_risk.c $(RISK_LIB_SRCS)
 UNIT_TESTS += test_risk_config
 test_risk_config_SRCS := tests/unit/risk/test_config.c $(RISK_LIB_SRCS)
+# issue 17: the volatility multiplier end to end through signal's and risk's engines (real bars)
+UNIT_TESTS += test_risk_volscale
+test_risk_volscale_SRCS := tests/unit/risk/test_volscale.c $(RISK_LIB_SRCS) $(SIGNAL_CORE)
+UNIT_TESTS += test_risk_issue17
+test_risk_issue17_SRCS := tests/unit/risk/test_issue17.c $(RISK_LIB_SRCS)

@@ -59,7 +59,9 @@ risk_sizing_size(const risk_sizing_cfg_t *cfg, const instr_t *instr, const risk_
     if (instr->qty_scale < 0 || instr->qty_scale > MONEY_MAX_SCALE || instr->px_scale < 0
         || instr->px_scale > MONEY_MAX_SCALE || instr->step <= 0 || cfg->risk_pct <= 0
         || cfg->max_position_pct <= 0 || equity <= 0 || ref_px <= 0 || in->mult <= 0
-        || cfg->max_leverage < 0 || cfg->reserve < 0 || (cfg->mode == RISK_SIZE_RISK && sl_px <= 0)
+        || cfg->max_leverage < 0 || cfg->reserve < 0 || cfg->reserve_pct < 0
+        || cfg->reserve_pct > 100 * money_pow10(RISK_PCT_SCALE)
+        || (cfg->mode == RISK_SIZE_RISK && sl_px <= 0)
         || (cfg->mode == RISK_SIZE_NOTIONAL && cfg->fixed_notional <= 0)
         || (cfg->mode == RISK_SIZE_EQUITY_PCT && cfg->equity_pct <= 0)
         || cfg->mode > RISK_SIZE_EQUITY_PCT) {
@@ -120,10 +122,20 @@ risk_sizing_size(const risk_sizing_cfg_t *cfg, const instr_t *instr, const risk_
             || s_qty_of(lev_notional, instr, ref_px, ws, &out->lev_cap_qty) != 0) {
             return RISK_SIZING_OVERFLOW;
         }
-        if (avail - cfg->reserve <= 0) {
+        out->reserve = cfg->reserve;
+        int64_t rp;
+        if (cfg->reserve_pct > 0) {
+            if (s_pct_of(equity, cfg->reserve_pct, &rp) != 0) {
+                return RISK_SIZING_OVERFLOW;
+            }
+            if (rp > out->reserve) {
+                out->reserve = rp;
+            }
+        }
+        if (avail - out->reserve <= 0) {
             return RISK_SIZING_NO_BALANCE;
         }
-        if (money_mul(avail - cfg->reserve, MONEY_VALUE_SCALE, cfg->max_leverage, RISK_MULT_SCALE,
+        if (money_mul(avail - out->reserve, MONEY_VALUE_SCALE, cfg->max_leverage, RISK_MULT_SCALE,
                       MONEY_VALUE_SCALE, MONEY_ROUND_DOWN, &bal_notional)
                 != 0
             || s_qty_of(bal_notional, instr, ref_px, ws, &out->bal_cap_qty) != 0) {
@@ -191,48 +203,18 @@ risk_scale_defaults(risk_scale_cfg_t *cfg)
     cfg->vol_lo_pctile = 20;
     cfg->vol_hi_mult = 7000;
     cfg->vol_lo_mult = 12000;
-    cfg->asia_from = 0;
-    cfg->asia_to = 7;
-    cfg->london_from = 7;
-    cfg->london_to = 16;
-    cfg->ny_from = 13;
-    cfg->ny_to = 22;
+    sessions_default(&cfg->hours);
     cfg->asia_mult = 5000;
     cfg->london_ny_mult = 10000;
     cfg->overlap_mult = 15000;
     cfg->off_mult = 10000;
 }
 
-static bool
-s_in(int h, int from, int to)
-{
-    return from <= to ? (h >= from && h < to) : (h >= from || h < to); /* wraps midnight */
-}
-
-static int
-s_hour(int64_t evt_ns)
-{
-    int64_t s = evt_ns / INT64_C(1000000000);
-    int64_t h = (s % 86400) / 3600;
-    return (int)(h < 0 ? h + 24 : h);
-}
-
 const char *
 risk_scale_session(const risk_scale_cfg_t *cfg, int64_t evt_ns)
 {
     assert(cfg);
-    int h = s_hour(evt_ns);
-    bool lon = s_in(h, cfg->london_from, cfg->london_to), ny = s_in(h, cfg->ny_from, cfg->ny_to);
-    if (lon && ny) {
-        return "LONDON_NY_OVERLAP";
-    }
-    if (lon) {
-        return "LONDON";
-    }
-    if (ny) {
-        return "NY";
-    }
-    return s_in(h, cfg->asia_from, cfg->asia_to) ? "ASIAN" : "OFF";
+    return sessions_name(sessions_of(&cfg->hours, evt_ns));
 }
 
 /* a * b at RISK_MULT_SCALE, floored (both small positive: no overflow) */

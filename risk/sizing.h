@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "common/instr.h"
+#include "common/sessions.h"
 
 #define RISK_PCT_SCALE 4 /* percentages: "1.0" -> 10000, "50" -> 500000 */
 
@@ -56,27 +57,30 @@ typedef struct {
     int64_t max_leverage;    /* RISK_MULT_SCALE: notional <= equity * lev and
                                 <= (available - reserve) * lev; 0 = off */
     int64_t reserve;         /* VALUE scale kept in quote currency, never spent */
+    int64_t reserve_pct;     /* RISK_PCT_SCALE of equity kept aside (issue 17); the reserve
+                                is the larger of reserve and equity * reserve_pct / 100 */
     int64_t min_order_value; /* VALUE scale: refused under it (0 = off) */
 } risk_sizing_cfg_t;
 
 /* Size multipliers (RISK_MULT_SCALE). Confidence: lo_mult at conf_lo, hi_mult at conf_hi,
  * linear between, clamped outside. Volatility: ATR percentile >= vol_hi_pctile -> vol_hi_mult,
- * <= vol_lo_pctile -> vol_lo_mult, else 1x; unknown (< 0) -> 1x. Session by the event time's
- * UTC hour h: in [asia_from, asia_to) ASIAN, [london_from, london_to) LONDON, [ny_from, ny_to)
- * NY; LONDON and NY both -> overlap_mult; only one of them -> 1x (london/ny mult); ASIAN only
- * -> asia_mult; none -> off_mult. enabled false = every multiplier 1x. */
+ * <= vol_lo_pctile -> vol_lo_mult, else 1x; unknown (< 0) -> 1x. Session of the event time
+ * (common/sessions.h, the hours every stage shares): LONDON_NY_OVERLAP -> overlap_mult; LONDON
+ * or NY -> london_ny_mult; ASIAN -> asia_mult; OFF -> off_mult. enabled false = every
+ * multiplier 1x. */
 typedef struct {
     bool conf_on, vol_on, session_on;
     int64_t conf_lo, conf_hi; /* percent, integer (65, 95) */
     int64_t conf_lo_mult, conf_hi_mult;
     int64_t vol_hi_pctile, vol_lo_pctile; /* percent, integer (80, 20) */
     int64_t vol_hi_mult, vol_lo_mult;
-    int asia_from, asia_to, london_from, london_to, ny_from, ny_to; /* UTC hours 0..24 */
+    sessions_hours_t hours; /* the top-level "sessions" (common/sessions.h) */
     int64_t asia_mult, london_ny_mult, overlap_mult, off_mult;
 } risk_scale_cfg_t;
 
 /* Defaults of the issue: 65 % -> 0.5x, 95 % -> 1.5x; ATR pctile >= 80 -> 0.7x, <= 20 -> 1.2x;
- * ASIAN 00-07 0.5x, LONDON 07-16 / NY 13-22 1.0x, overlap 13-16 1.5x, other hours 1.0x;
+ * sessions as sessions_default: ASIAN 00-07 0.5x, LONDON 07-16 / NY 13-22 1.0x,
+ * overlap 13-16 1.5x, other hours 1.0x;
  * all three switched off (enable in config). */
 void risk_scale_defaults(risk_scale_cfg_t *cfg);
 
@@ -106,6 +110,7 @@ typedef struct {
     int64_t scaled_qty;   /* raw_qty * mult, work scale */
     int64_t lev_cap_qty;  /* equity * max_leverage / ref_px, work scale (0 = off) */
     int64_t bal_cap_qty;  /* (available - reserve) * max_leverage / ref_px (0 = off) */
+    int64_t reserve;      /* VALUE scale: max(cfg reserve, equity * reserve_pct / 100) */
     int64_t qty;          /* qty_scale, on the step: the order quantity */
     int64_t notional;     /* VALUE scale: qty * ref_px */
 } risk_sizing_t;

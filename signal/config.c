@@ -90,12 +90,19 @@ signal_config_check(cfg_t *cfg, const char *instance)
 }
 
 static const stage_key_t k_reload_keys[] = {
-    { "signal.strategies[*].stop_pct", true },     { "signal.strategies[*].take_profit_pct", true },
-    { "signal.strategies[*].rsi_long_max", true }, { "signal.strategies[*].rsi_exit_min", true },
-    { "signal.strategies[*].long_only", true },    { "venue_sim.step_ms", false },
-    { "feed.connections[*].venue", false },        { "feed.connections[*].protocol", false },
-    { "feed.connections[*].rest", false },         { "feed.connections[*].spot", false },
-    { "feed.connections[*].category", false },     { "feed.instruments", false },
+    { "signal.strategies[*].stop_pct", true },
+    { "signal.strategies[*].take_profit_pct", true },
+    { "signal.strategies[*].rsi_long_max", true },
+    { "signal.strategies[*].rsi_exit_min", true },
+    { "signal.strategies[*].long_only", true },
+    { "venue_sim.step_ms", false },
+    { "feed.connections[*].venue", false },
+    { "feed.connections[*].protocol", false },
+    { "feed.connections[*].rest", false },
+    { "feed.connections[*].spot", false },
+    { "feed.connections[*].category", false },
+    { "feed.instruments", false },
+    { "sessions", false },
 };
 
 const stage_key_t *

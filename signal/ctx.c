@@ -16,6 +16,7 @@ struct ctx {
     int n_atr, atr_pos;
     ctx_regime_t regime;
     double strength;
+    double atr_pctile; /* p of the latest bar, -1 until atr_window ATRs exist */
     /* levels */
     ind_bar_t ring[S_RING];
     int64_t t;      /* bars taken */
@@ -34,20 +35,11 @@ ctx_params_default(ctx_params_t *p)
     p->adx_range = 20;
     p->volatile_pct = 90;
     p->atr_window = 100;
-    p->london_start = 7;
-    p->london_end = 16;
-    p->ny_start = 12;
-    p->ny_end = 21;
+    sessions_default(&p->sessions);
     p->swing_n = 5;
     p->tol_bp = 10;
     p->max_age_bars = 500;
     p->book_levels = 5;
-}
-
-static bool
-s_hours_ok(int a, int b)
-{
-    return a >= 0 && b <= 24 && a < b;
 }
 
 ctx_t *
@@ -55,9 +47,8 @@ ctx_new(const ctx_params_t *p)
 {
     assert(p);
     if (!(p->adx_range <= p->adx_trend && p->adx_strong > p->adx_trend && p->adx_range > 0)
-        || !s_hours_ok(p->london_start, p->london_end) || !s_hours_ok(p->ny_start, p->ny_end)
-        || p->atr_window < 10 || p->atr_window > CTX_MAX_ATRWIN || p->swing_n < 1
-        || p->swing_n > CTX_MAX_SWING || !(p->tol_bp >= 0 && p->tol_bp <= 1000)
+        || sessions_check(&p->sessions) != 0 || p->atr_window < 10 || p->atr_window > CTX_MAX_ATRWIN
+        || p->swing_n < 1 || p->swing_n > CTX_MAX_SWING || !(p->tol_bp >= 0 && p->tol_bp <= 1000)
         || p->book_levels < 1 || p->book_levels > CODEC_LEVELS || p->max_age_bars < 1
         || !(p->volatile_pct > 0 && p->volatile_pct <= 100)) {
         errno = EINVAL;
@@ -69,6 +60,7 @@ ctx_new(const ctx_params_t *p)
         return NULL;
     }
     self->p = *p;
+    self->atr_pctile = -1;
     return self;
 }
 
@@ -94,6 +86,7 @@ s_regime(ctx_t *self, double close, const ind_t *ind)
     if (ind_get(ind, IND_ATR, &atr) != 0) {
         self->regime = CTX_NEUTRAL;
         self->strength = 0;
+        self->atr_pctile = -1;
         return;
     }
     self->atrs[self->atr_pos] = atr;
@@ -101,9 +94,10 @@ s_regime(ctx_t *self, double close, const ind_t *ind)
     if (self->n_atr < p->atr_window) {
         self->n_atr++;
     }
-    if (self->n_atr < p->atr_window || ind_get(ind, IND_ADX, &adx) != 0) {
+    if (self->n_atr < p->atr_window) {
         self->regime = CTX_NEUTRAL;
         self->strength = 0;
+        self->atr_pctile = -1;
         return;
     }
     int below = 0;
@@ -111,6 +105,12 @@ s_regime(ctx_t *self, double close, const ind_t *ind)
         below += self->atrs[i] < atr;
     }
     double pct = 100.0 * below / self->n_atr;
+    self->atr_pctile = pct;
+    if (ind_get(ind, IND_ADX, &adx) != 0) {
+        self->regime = CTX_NEUTRAL;
+        self->strength = 0;
+        return;
+    }
     bool have_ema = ind_ema(ind, 20, &e20) == 0 && ind_ema(ind, 50, &e50) == 0;
     if (pct >= p->volatile_pct) {
         self->regime = CTX_VOLATILE;
@@ -243,6 +243,13 @@ ctx_on_bar(ctx_t *self, const ind_bar_t *bar, const ind_t *ind)
     return 0;
 }
 
+double
+ctx_atr_pctile(const ctx_t *self)
+{
+    assert(self);
+    return self->atr_pctile;
+}
+
 ctx_regime_t
 ctx_regime(const ctx_t *self, double *strength)
 {
@@ -265,18 +272,13 @@ ctx_session_t
 ctx_session(const ctx_params_t *p, int64_t ts_ns)
 {
     assert(p);
-    int64_t s = ts_ns / 1000000000LL;
-    int h = (int)(((s % 86400) + 86400) % 86400 / 3600);
-    bool lon = h >= p->london_start && h < p->london_end;
-    bool ny = h >= p->ny_start && h < p->ny_end;
-    return lon && ny ? CTX_LONDON_NY_OVERLAP : lon ? CTX_LONDON : ny ? CTX_NY : CTX_ASIAN;
+    return sessions_of(&p->sessions, ts_ns);
 }
 
 const char *
 ctx_session_name(ctx_session_t s)
 {
-    static const char *const k_names[] = { "ASIAN", "LONDON", "NY", "LONDON_NY_OVERLAP" };
-    return (unsigned)s < 4 ? k_names[s] : "?";
+    return sessions_name(s);
 }
 
 void

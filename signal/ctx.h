@@ -16,8 +16,8 @@
  *     CHOPPY         anything else (ADX between the bands, or EMAs not aligned with a trend
  *                    ADX)              strength = 50.
  *     (first matching rule wins, in this order; clamp to 0..100)
- *   Session from the UTC hour h of the event time: LONDON_NY_OVERLAP if h in both London
- *     [london_start, london_end) and NY [ny_start, ny_end); else LONDON; else NY; else ASIAN.
+ *   Session of the event time: common/sessions.h (sessions_of on p->sessions): ASIAN, LONDON,
+ *     NY, LONDON_NY_OVERLAP or OFF.
  *   Order flow per bar: taker buy = bar.taker_buy_volume, taker sell = volume - buy, delta =
  *     buy - sell (qty mantissas). Book imbalance over the top n levels:
  *     (sum bid qty - sum ask qty) / (sum bid qty + sum ask qty), in -1..1 (0 on an empty book).
@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "common/codec.h"
+#include "common/sessions.h"
 #include "signal/ind.h"
 
 #define CTX_MAX_LEVELS 16
@@ -54,19 +55,25 @@ typedef enum {
     CTX_CHOPPY
 } ctx_regime_t;
 
-typedef enum { CTX_ASIAN = 0, CTX_LONDON, CTX_NY, CTX_LONDON_NY_OVERLAP } ctx_session_t;
+/* Sessions are common/sessions.h's (one definition for signal and risk). */
+typedef sessions_id_t ctx_session_t;
+#define CTX_ASIAN             SESSIONS_ASIAN
+#define CTX_LONDON            SESSIONS_LONDON
+#define CTX_NY                SESSIONS_NY
+#define CTX_LONDON_NY_OVERLAP SESSIONS_OVERLAP
+#define CTX_OFF               SESSIONS_OFF
 
 typedef struct {
-    double adx_trend;                               /* default 25 */
-    double adx_strong;                              /* default 50 */
-    double adx_range;                               /* default 20 */
-    double volatile_pct;                            /* default 90 (ATR percentile) */
-    int atr_window;                                 /* default 100 bars */
-    int london_start, london_end, ny_start, ny_end; /* UTC hours, default 7, 16, 12, 21 */
-    int swing_n;                                    /* default 5 bars each side */
-    double tol_bp;                                  /* default 10 (0.10 %) */
-    int max_age_bars;                               /* default 500 */
-    int book_levels;                                /* default 5 */
+    double adx_trend;          /* default 25 */
+    double adx_strong;         /* default 50 */
+    double adx_range;          /* default 20 */
+    double volatile_pct;       /* default 90 (ATR percentile) */
+    int atr_window;            /* default 100 bars */
+    sessions_hours_t sessions; /* top-level "sessions" (common/sessions.h) */
+    int swing_n;               /* default 5 bars each side */
+    double tol_bp;             /* default 10 (0.10 %) */
+    int max_age_bars;          /* default 500 */
+    int book_levels;           /* default 5 */
 } ctx_params_t;
 
 typedef struct {
@@ -84,7 +91,7 @@ typedef struct ctx ctx_t;
 void ctx_params_default(ctx_params_t *p);
 
 /* NULL with errno EINVAL (adx_range > adx_trend, adx_strong <= adx_trend, hours outside
- * 0..24 or start >= end, atr_window outside 10..CTX_MAX_ATRWIN, swing_n outside
+ * 0..24, atr_window outside 10..CTX_MAX_ATRWIN, swing_n outside
  * 1..CTX_MAX_SWING, tol_bp outside 0..1000, book_levels outside 1..CODEC_LEVELS) or ENOMEM. */
 ctx_t *ctx_new(const ctx_params_t *p);
 void ctx_destroy(ctx_t **self_p);
@@ -95,6 +102,9 @@ void ctx_destroy(ctx_t **self_p);
 int ctx_on_bar(ctx_t *self, const ind_bar_t *bar, const ind_t *ind);
 
 ctx_regime_t ctx_regime(const ctx_t *self, double *strength);
+/* ATR percentile p (0..100, the regime rule's) of the latest bar, or -1 until atr_window ATRs
+ * exist (published in the context message as `atr_pctile`; risk's volatility multiplier). */
+double ctx_atr_pctile(const ctx_t *self);
 const char *ctx_regime_name(ctx_regime_t r);
 
 ctx_session_t ctx_session(const ctx_params_t *p, int64_t ts_ns);

@@ -526,11 +526,9 @@ engine_warmup_json_from(engine_t *self, const char *venue, const char *symbol, i
 static int
 s_cfg_ctx(cfg_t *cfg, const char *path, ctx_params_t *cp)
 {
-    static const char *const k_keys[] = { "adx_trend",    "adx_strong", "adx_range",
-                                          "volatile_pct", "atr_window", "london_start",
-                                          "london_end",   "ny_start",   "ny_end",
-                                          "swing_n",      "tol_bp",     "max_age_bars",
-                                          "book_levels",  NULL };
+    static const char *const k_keys[] = { "adx_trend",   "adx_strong", "adx_range", "volatile_pct",
+                                          "atr_window",  "swing_n",    "tol_bp",    "max_age_bars",
+                                          "book_levels", NULL };
     char key[160];
     int64_t v;
     if (cfg_check_keys(cfg, path, k_keys) != 0) {
@@ -552,10 +550,6 @@ s_cfg_ctx(cfg_t *cfg, const char *path, ctx_params_t *cp)
         int max;
     } k_int[] = {
         { "atr_window", offsetof(ctx_params_t, atr_window), CTX_MAX_ATRWIN },
-        { "london_start", offsetof(ctx_params_t, london_start), 24 },
-        { "london_end", offsetof(ctx_params_t, london_end), 24 },
-        { "ny_start", offsetof(ctx_params_t, ny_start), 24 },
-        { "ny_end", offsetof(ctx_params_t, ny_end), 24 },
         { "swing_n", offsetof(ctx_params_t, swing_n), CTX_MAX_SWING },
         { "max_age_bars", offsetof(ctx_params_t, max_age_bars), 1000000 },
         { "book_levels", offsetof(ctx_params_t, book_levels), CODEC_LEVELS },
@@ -572,7 +566,7 @@ s_cfg_ctx(cfg_t *cfg, const char *path, ctx_params_t *cp)
     if (!probe) {
         return cfg_fail(cfg, path,
                         "inconsistent context thresholds (adx_range <= adx_trend < "
-                        "adx_strong, start < end hours, atr_window >= 10)");
+                        "adx_strong, atr_window >= 10)");
     }
     ctx_destroy(&probe);
     return 0;
@@ -674,6 +668,9 @@ s_cfg_indicators(engine_t *self, cfg_t *cfg)
         }
         ctx_params_t cp;
         ctx_params_default(&cp);
+        if (sessions_cfg_read(cfg, &cp.sessions) != 0) {
+            return -1;
+        }
         snprintf(key, sizeof key, "%s.context", path);
         if (cfg_has(cfg, key) && s_cfg_ctx(cfg, key, &cp) != 0) {
             return -1;
@@ -833,9 +830,10 @@ s_ctx_put(codec_sig_ind_t *c, const char *name, double v)
 }
 
 /* The context message (docs/signal.md "Market context"): regime (ctx_regime_t number),
- * regime_str, session (ctx_session_t number), taker_buy, taker_sell, delta (base units),
- * imbalance (last book), levels (live count), sup_px/sup_str (nearest support at or below the
- * close), res_px/res_str (nearest resistance at or above). */
+ * regime_str, session (sessions_id_t number, common/sessions.h), taker_buy, taker_sell, delta (base
+ * units), imbalance (last book), levels (live count), sup_px/sup_str (nearest support at or below
+ * the close), res_px/res_str (nearest resistance at or above), atr_pctile (ATR percentile of the
+ * regime rule, 0..100, once atr_window ATRs exist: risk's volatility size multiplier). */
 static void
 s_context_body(const s_ind_series_t *x, const codec_sig_bar_t *bar, double close,
                codec_sig_ind_t *c)
@@ -877,10 +875,14 @@ s_context_body(const s_ind_series_t *x, const codec_sig_bar_t *bar, double close
         s_ctx_put(c, "res_px", lv[res].price);
         s_ctx_put(c, "res_str", lv[res].strength);
     }
+    double pctile = ctx_atr_pctile(x->ctx);
+    if (pctile >= 0) {
+        s_ctx_put(c, "atr_pctile", pctile);
+    }
 }
 
 /* The full indicator set of the bar's series, if configured: update, publish 1..n sig.ind
- * (CODEC_IND_MAX values each). */
+ * (IND_PER_MSG values each). */
 static void
 s_run_indicators(engine_t *self, const codec_sig_bar_t *bar, const char *tf, int64_t evt)
 {
@@ -901,7 +903,7 @@ s_run_indicators(engine_t *self, const codec_sig_bar_t *bar, const char *tf, int
                         strlen(bar->symbol));
             return;
         }
-        codec_sig_ind_t out[(IND_COUNT + CODEC_IND_MAX - 1) / CODEC_IND_MAX];
+        codec_sig_ind_t out[(IND_COUNT + IND_PER_MSG - 1) / IND_PER_MSG];
         int n = ind_fill(x->ind, bar->venue, bar->symbol, bar->tf_s, bar->end_ns, out,
                          (int)(sizeof out / sizeof out[0]));
         char topic[BUS_TOPIC_MAX];

@@ -76,10 +76,10 @@ int engine_add_trade_series(engine_t *self, const char *venue, const char *symbo
 
 /* Compute the full indicator set (signal/ind.h) and the market context (signal/ctx.h, params
  * `cx`, NULL = defaults) on the bars of (venue, symbol, tf_s) and publish them after the
- * series' strategies: ceil(n / CODEC_IND_MAX) sig.ind messages of indicator values, then one
+ * series' strategies: ceil(n / IND_PER_MSG) sig.ind messages of indicator values, then one
  * sig.ind of context values (regime, regime_str, session, taker_buy, taker_sell, delta,
- * imbalance, levels, sup_px, sup_str, res_px, res_str) per bar. 0, or -1 with errno EINVAL (bad
- * series or params), EEXIST, ENOSPC (64 series), ENOMEM. */
+ * imbalance, levels, sup_px, sup_str, res_px, res_str, atr_pctile) per bar. 0, or -1 with errno
+ * EINVAL (bad series or params), EEXIST, ENOSPC (64 series), ENOMEM. */
 int engine_add_indicators(engine_t *self, const char *venue, const char *symbol, int tf_s,
                           const ind_params_t *p, const ctx_params_t *cx);
 

@@ -484,7 +484,7 @@ ind_fill(const ind_t *self, const char *venue, const char *symbol, int tf_s, int
         if (!(self->mask & (1u << id))) {
             continue;
         }
-        if (!cur || cur->n == CODEC_IND_MAX) {
+        if (!cur || cur->n == IND_PER_MSG) {
             if (n_msgs == max) {
                 break;
             }

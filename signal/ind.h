@@ -114,7 +114,11 @@ const char *ind_name(const ind_t *self, int id);
 uint32_t ind_mask(const ind_t *self);
 uint64_t ind_count(const ind_t *self);
 
-/* Fill up to `max` sig.ind bodies with the available values in id order, CODEC_IND_MAX per
+/* Values per published sig.ind message of an indicator set (kept at 12 when the body cap
+ * CODEC_IND_MAX grew to 16 for the context message, so sets are split as before). */
+#define IND_PER_MSG 12
+
+/* Fill up to `max` sig.ind bodies with the available values in id order, IND_PER_MSG per
  * message (the full default set is 23 values: two messages per bar). venue/symbol/tf_s/
  * ts_event of each body are set from the arguments. Returns the number of bodies filled
  * (0 when nothing is available yet). */

@@ -287,7 +287,7 @@ s_bybit_scales(klrest_series_t *s, long timeout_ms)
         errno = EINVAL;
         return -1;
     }
-    char *body = http_get(url, timeout_ms, &len);
+    char *body = http_get_run(url, timeout_ms, s->run_id, &len);
     if (!body) {
         return -1; /* errno from http_get */
     }
@@ -401,7 +401,7 @@ klrest_fetch(const klrest_series_t *s, size_t n, long timeout_ms, int64_t now_ns
         char url[640];
         char *body = NULL;
         if (klrest_url(s, end_ms, (int)want, url, sizeof url) != 0
-            || !(body = http_get(url, timeout_ms, &len))
+            || !(body = http_get_run(url, timeout_ms, s->run_id, &len))
             || klrest_parse(s, body, len, now_ns, tmp, page, &got, &rows, &oldest) != 0) {
             free(body);
             rc = -1;

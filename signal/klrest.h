@@ -39,6 +39,8 @@ typedef struct {
     char symbol[CODEC_SYM_MAX];
     int tf_s;
     int px_scale, qty_scale;
+    char run_id[64]; /* "" = no check; else every answer must carry this run's id (replay:
+                      * common/http.h http_get_run) */
 } klrest_series_t;
 
 /* The venue's interval word for tf_s: Binance "1s" (spot), "1m" .. "1w"; Bybit "1" .. "720",

@@ -184,6 +184,7 @@ main(int argc, char **argv)
                           .cfg = cfg,
                           .sc = &sc,
                           .replay = stage_replay(ctx.st),
+                          .run_id = stage_run_id(ctx.st),
                           .sync = s_sync_arg,
                           .arg = &ctx };
     ctx.warm = warmup_new(&wenv);

@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "signal/ctx.h"
+#include "signal/ind.h"
 #include "signal/sltp.h"
+
+#define S_REGIMES 6 /* ctx_regime_t values */
 
 typedef struct {
     strategy_t *s;
@@ -22,6 +26,7 @@ typedef struct {
     double res[ENSEMBLE_MAX_WINDOW];
     int n_res, pos;
     double weight;
+    double regime_mult[S_REGIMES]; /* weight multiplier per regime of the series (1 = none) */
 } s_member_t;
 
 typedef struct {
@@ -32,17 +37,90 @@ typedef struct {
     double threshold, w_min, w_max;
     int64_t stop_pct_e4, take_pct_e4;
     int prev_side; /* side of the previous bar's score if it was >= threshold, else 0 */
+    /* regime weights (issue 17): the ensemble's own regime of the series (default context) */
+    bool by_regime;
+    ind_t *ind;
+    ctx_t *ctx;
 } s_self_t;
 _Static_assert(offsetof(s_self_t, s) == 0, "su_ops_* read the series at the start");
 
 static void s_destroy(void **impl_p);
 
+/* "regime_weights": {"<REGIME>": {"<member name>": mult, ...}, ...} (issue 17): while the
+ * series' regime (signal/ctx.h, default thresholds, computed by the ensemble from its own
+ * bars) is REGIME, that member's weight is multiplied by mult (0..10; 0 silences it). */
+static int
+s_cfg_regime_weights(cfg_t *cfg, const char *path, s_self_t *self)
+{
+    char k[256];
+    snprintf(k, sizeof k, "%s.regime_weights", path);
+    json_t *rw = cfg_json(cfg, k);
+    if (!rw) {
+        return 0;
+    }
+    if (!json_is_object(rw)) {
+        return cfg_fail(cfg, k, "expected an object {\"CHOPPY\": {\"member\": mult}, ...}");
+    }
+    const char *rname;
+    json_t *per;
+    json_object_foreach(rw, rname, per)
+    {
+        int g = -1;
+        for (int i = 0; i < S_REGIMES; i++) {
+            if (strcmp(rname, ctx_regime_name((ctx_regime_t)i)) == 0) {
+                g = i;
+            }
+        }
+        snprintf(k, sizeof k, "%s.regime_weights.%s", path, rname);
+        if (g < 0) {
+            return cfg_fail(cfg, k,
+                            "unknown regime (NEUTRAL, TRENDING_UP, TRENDING_DOWN, RANGING, "
+                            "VOLATILE, CHOPPY)");
+        }
+        if (!json_is_object(per)) {
+            return cfg_fail(cfg, k, "expected an object {\"member name\": mult}");
+        }
+        const char *mname;
+        json_t *val;
+        json_object_foreach(per, mname, val)
+        {
+            snprintf(k, sizeof k, "%s.regime_weights.%s.%s", path, rname, mname);
+            int mi = -1;
+            for (int i = 0; i < self->n; i++) {
+                if (strcmp(strategy_name(self->m[i].s), mname) == 0) {
+                    mi = i;
+                }
+            }
+            if (mi < 0) {
+                return cfg_fail(cfg, k, "not a member of this ensemble");
+            }
+            double x;
+            if (cfg_double(cfg, k, 1, 0, 10, true, &x) != 0) {
+                return -1;
+            }
+            self->m[mi].regime_mult[g] = x;
+        }
+    }
+    ind_params_t ip;
+    ind_params_default(&ip);
+    ctx_params_t cp;
+    ctx_params_default(&cp);
+    self->ind = ind_new(&ip);
+    self->ctx = ctx_new(&cp);
+    if (!self->ind || !self->ctx) {
+        return cfg_fail(cfg, path, "out of memory");
+    }
+    self->by_regime = true;
+    return 0;
+}
+
 static void *
 s_from_cfg(cfg_t *cfg, const char *path)
 {
     static const char *const k_known[] = {
-        "name",      "type",      "venue", "symbol", "tf_s",     "members",         "window",
-        "vote_bars", "threshold", "w_min", "w_max",  "stop_pct", "take_profit_pct", NULL
+        "name",    "type",     "venue",           "symbol",         "tf_s",
+        "members", "window",   "vote_bars",       "threshold",      "w_min",
+        "w_max",   "stop_pct", "take_profit_pct", "regime_weights", NULL
     };
     char k[224], mp[192];
     int64_t v;
@@ -130,6 +208,12 @@ s_from_cfg(cfg_t *cfg, const char *path)
             }
         }
         self->m[self->n - 1].weight = 1;
+        for (int g = 0; g < S_REGIMES; g++) {
+            self->m[self->n - 1].regime_mult[g] = 1;
+        }
+    }
+    if (s_cfg_regime_weights(cfg, path, self) != 0) {
+        goto fail;
     }
     return self;
 fail:
@@ -145,6 +229,10 @@ s_destroy(void **impl_p)
     if (self) {
         for (int i = 0; i < self->n; i++) {
             strategy_destroy(&self->m[i].s);
+        }
+        ind_destroy(&self->ind);
+        if (self->ctx) {
+            ctx_destroy(&self->ctx);
         }
         free(self);
     }
@@ -171,6 +259,13 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
         return -1;
     }
     ind_bar_t b = su_ind_bar(bar);
+    ctx_regime_t regime = CTX_NEUTRAL;
+    if (self->by_regime) {
+        if (ind_update(self->ind, &b) != 0 || ctx_on_bar(self->ctx, &b, self->ind) != 0) {
+            return -1;
+        }
+        regime = ctx_regime(self->ctx, NULL);
+    }
     /* 1. virtual exits */
     for (int i = 0; i < self->n; i++) {
         s_member_t *m = &self->m[i];
@@ -219,6 +314,7 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
         }
         double w = 1 + 100 * perf;
         m->weight = w < self->w_min ? self->w_min : w > self->w_max ? self->w_max : w;
+        m->weight *= m->regime_mult[regime]; /* 1 unless regime_weights say otherwise */
         wsum += m->weight;
         if (m->vote_left > 0) {
             score += m->weight * m->vote_side * m->vote_conf;
@@ -239,7 +335,9 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
         return -1;
     }
     su_fill(out, &self->s, side, fabs(score), bar->px_scale, bar->close, sl, tp, evt);
-    size_t l = (size_t)snprintf(out->reason, sizeof out->reason, "ensemble %+.1f:", score);
+    size_t l = (size_t)snprintf(out->reason, sizeof out->reason, "ensemble %+.1f%s%s:", score,
+                                self->by_regime ? " " : "",
+                                self->by_regime ? ctx_regime_name(regime) : "");
     for (int i = 0; i < self->n && l < sizeof out->reason; i++) {
         const s_member_t *m = &self->m[i];
         if (m->vote_left > 0) {

@@ -20,9 +20,12 @@
  *   5. Signal when |score| >= threshold and the previous bar's score was not (>= threshold on
  *      the same side): side = sign(score), confidence = |score|, ref = close, sl/tp by
  *      stop_pct / take_profit_pct on the tick; reason lists the voting members.
+ *   Regime weights (optional, issue 17): with regime_weights {"<REGIME>": {"<member>": mult}}
+ *   the ensemble computes the series' regime itself (ind + ctx, default thresholds) and in
+ *   step 3 multiplies weight_i by mult while the bar's regime is REGIME (0 silences it).
  *  Config: name, venue, symbol, tf_s, members (>= 5 strategy objects of the same series; any
  *  type but ensemble), window (20), vote_bars (5), threshold (30), w_min (0.1), w_max (3),
- *  stop_pct ("0.5"), take_profit_pct ("1.0").
+ *  stop_pct ("0.5"), take_profit_pct ("1.0"), regime_weights (none).
  *  Cost: O(members) per bar plus the members' own.
  */
 #ifndef TP_STRAT_ENSEMBLE_H

@@ -30,10 +30,30 @@ typedef struct {
     int64_t level, zone_lo, zone_hi, ref, sl, tp1, tp2;
 } s_plan_t;
 
+/* A higher timeframe built inside the instance from its own bars (UTC-aligned buckets of
+ * tf_s); a bucket closes when the first bar of a later bucket arrives (so only closed
+ * information is ever used). */
+typedef struct {
+    int64_t tf_ns;
+    int64_t start; /* current bucket start, INT64_MIN before the first bar */
+    ind_bar_t cur;
+    int64_t closed; /* buckets closed */
+} s_agg_t;
+
 typedef struct {
     su_series_t s;
     ind_t *ind;
     ctx_t *ctx;
+    /* issue 17 gates (off by default) */
+    double vol_decline_k; /* vol_decline: volume < k * vol_ma20 (1.0; the plan's 0.5) */
+    int daily_ema;        /* daily gate: EMA period of daily closes, 0 = off */
+    s_agg_t day;          /* daily bars of the series */
+    double d_ema, d_sum;  /* EMA of the daily closes (seeded with their SMA) */
+    double d_close;       /* last closed day's close */
+    bool level_4h;        /* 4h level rule */
+    s_agg_t h4;           /* 4h bars of the series */
+    ind_t *ind4;
+    ctx_t *ctx4; /* swing levels of the 4h bars */
     double zone_bp, tol_bp, stop_bp, min_level_strength, rsi_high, rsi_low, spike_k, wick_ratio;
     double tp1_rr, tp2_rr;
     int max_bars;
@@ -58,12 +78,28 @@ static void s_destroy(void **impl_p);
 static void *
 s_from_cfg(cfg_t *cfg, const char *path)
 {
-    static const char *const k_known[] = {
-        "name",     "type",     "venue",   "symbol",     "tf_s",
-        "swing_n",  "zone_bp",  "tol_bp",  "stop_bp",    "min_level_strength",
-        "rsi_high", "rsi_low",  "spike_k", "wick_ratio", "tp1_rr",
-        "tp2_rr",   "max_bars", NULL
-    };
+    static const char *const k_known[] = { "name",
+                                           "type",
+                                           "venue",
+                                           "symbol",
+                                           "tf_s",
+                                           "swing_n",
+                                           "zone_bp",
+                                           "tol_bp",
+                                           "stop_bp",
+                                           "min_level_strength",
+                                           "rsi_high",
+                                           "rsi_low",
+                                           "spike_k",
+                                           "wick_ratio",
+                                           "tp1_rr",
+                                           "tp2_rr",
+                                           "max_bars",
+                                           "vol_decline_k",
+                                           "daily_ema",
+                                           "level_4h",
+                                           "level_4h_swing_n",
+                                           NULL };
     char k[224];
     int64_t v;
     if (cfg_check_keys(cfg, path, k_known) != 0) {
@@ -102,6 +138,7 @@ s_from_cfg(cfg_t *cfg, const char *path)
         { "wick_ratio", offsetof(s_self_t, wick_ratio), 0.5, 0.01, 1 },
         { "tp1_rr", offsetof(s_self_t, tp1_rr), 1.5, 0.1, 100 },
         { "tp2_rr", offsetof(s_self_t, tp2_rr), 3, 0.1, 100 },
+        { "vol_decline_k", offsetof(s_self_t, vol_decline_k), 1, 0.01, 100 },
     };
     if (su_cfg_doubles(cfg, path, k_dbl, sizeof k_dbl / sizeof k_dbl[0], self) != 0) {
         goto fail;
@@ -113,6 +150,32 @@ s_from_cfg(cfg_t *cfg, const char *path)
     self->ctx = ctx_new(&cp);
     if (!self->ind || !self->ctx) {
         goto fail;
+    }
+    snprintf(k, sizeof k, "%s.daily_ema", path);
+    if (cfg_int(cfg, k, 0, 0, 1000, false, &v) != 0) {
+        goto fail;
+    }
+    self->daily_ema = (int)v;
+    self->day = (s_agg_t){ .tf_ns = INT64_C(86400000000000), .start = INT64_MIN };
+    self->h4 = (s_agg_t){ .tf_ns = INT64_C(14400000000000), .start = INT64_MIN };
+    snprintf(k, sizeof k, "%s.level_4h", path);
+    if (cfg_bool(cfg, k, false, &self->level_4h) != 0) {
+        goto fail;
+    }
+    snprintf(k, sizeof k, "%s.level_4h_swing_n", path);
+    if (cfg_int(cfg, k, 2, 1, CTX_MAX_SWING, false, &v) != 0) {
+        goto fail;
+    }
+    if (self->level_4h) {
+        ctx_params_t c4;
+        ctx_params_default(&c4);
+        c4.swing_n = (int)v;
+        c4.tol_bp = self->tol_bp;
+        self->ind4 = ind_new(&ip);
+        self->ctx4 = ctx_new(&c4);
+        if (!self->ind4 || !self->ctx4) {
+            goto fail;
+        }
     }
     return self;
 fail:
@@ -128,6 +191,10 @@ s_destroy(void **impl_p)
     if (self) {
         ind_destroy(&self->ind);
         ctx_destroy(&self->ctx);
+        ind_destroy(&self->ind4);
+        if (self->ctx4) {
+            ctx_destroy(&self->ctx4);
+        }
         free(self);
     }
     *impl_p = NULL;
@@ -253,6 +320,82 @@ s_to(s_self_t *self, s_setup_t *su, setup_state_t st, int kind, const char *why)
               why);
 }
 
+/* Add a base bar to an aggregate: 1 and *done = the bucket it closed, or 0. */
+static int
+s_agg(s_agg_t *a, const ind_bar_t *b, ind_bar_t *done)
+{
+    int64_t start = b->start_ns - ((b->start_ns % a->tf_ns) + a->tf_ns) % a->tf_ns;
+    int closed = 0;
+    if (a->start != INT64_MIN && start != a->start) {
+        *done = a->cur;
+        a->closed++;
+        closed = 1;
+    }
+    if (start != a->start) {
+        a->start = start;
+        a->cur = *b;
+        a->cur.start_ns = start;
+    } else {
+        a->cur.high = b->high > a->cur.high ? b->high : a->cur.high;
+        a->cur.low = b->low < a->cur.low ? b->low : a->cur.low;
+        a->cur.close = b->close;
+        a->cur.volume += b->volume;
+    }
+    return closed;
+}
+
+/* The higher timeframes of the gates, fed before the bar's own rules (a bucket that the bar
+ * closes is history by then). */
+static void
+s_gates_on_bar(s_self_t *self, const ind_bar_t *b)
+{
+    ind_bar_t d;
+    if (self->daily_ema > 0 && s_agg(&self->day, b, &d) == 1) {
+        /* EMA of daily closes, TA_EMA style: seed = SMA of the first n, then k = 2/(n+1) */
+        int n = self->daily_ema;
+        self->d_close = d.close;
+        if (self->day.closed <= n) {
+            self->d_sum += d.close;
+            if (self->day.closed == n) {
+                self->d_ema = self->d_sum / n;
+            }
+        } else {
+            self->d_ema = (d.close - self->d_ema) * (2.0 / (n + 1)) + self->d_ema;
+        }
+    }
+    if (self->level_4h && s_agg(&self->h4, b, &d) == 1) {
+        if (ind_update(self->ind4, &d) == 0) {
+            (void)ctx_on_bar(self->ctx4, &d, self->ind4);
+        }
+    }
+}
+
+/* Daily-regime gate for a SELL: open once daily_ema days are closed and the last closed day's
+ * close is below their EMA (a daily downtrend); always open when off. */
+static bool
+s_daily_open(const s_self_t *self)
+{
+    return self->daily_ema <= 0
+           || (self->day.closed >= self->daily_ema && self->d_close < self->d_ema);
+}
+
+/* 4h level rule: a live 4h swing level of the same kind within zone_bp of `level`. */
+static bool
+s_4h_ok(const s_self_t *self, double level, int kind)
+{
+    if (!self->level_4h) {
+        return true;
+    }
+    const ctx_level_t *lv;
+    int n = ctx_levels(self->ctx4, &lv);
+    for (int i = 0; i < n; i++) {
+        if (lv[i].kind == kind && fabs(lv[i].price - level) <= level * self->zone_bp / 1e4) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* strongest live level of `kind` matching the forming condition */
 static int
 s_find(const s_self_t *self, const ind_bar_t *b, int kind, double *level)
@@ -262,7 +405,8 @@ s_find(const s_self_t *self, const ind_bar_t *b, int kind, double *level)
     double z = self->zone_bp / 1e4;
     for (int i = 0; i < n; i++) {
         const ctx_level_t *l = &lv[i];
-        if (l->kind != kind || l->strength < self->min_level_strength) {
+        if (l->kind != kind || l->strength < self->min_level_strength
+            || !s_4h_ok(self, l->price, kind)) {
             continue;
         }
         bool ok = kind > 0 ? (b->high >= l->price * (1 - z) && b->close <= l->price)
@@ -331,6 +475,7 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
     if (ind_update(self->ind, &b) != 0 || ctx_on_bar(self->ctx, &b, self->ind) != 0) {
         return -1;
     }
+    s_gates_on_bar(self, &b);
     self->last_start = bar->start_ns;
     self->bar = bar;
     self->evt = evt;
@@ -343,7 +488,8 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
     const double body_top = b.close > open ? b.close : open;
     bool ob = rsi >= self->rsi_high, os = rsi <= self->rsi_low;
     bool spike = vma > 0 && b.volume >= self->spike_k * vma;
-    bool decline = vma > 0 && b.volume < vma;
+    bool decline = vma > 0 && b.volume < self->vol_decline_k * vma;
+    bool gate = s_daily_open(self);
     bool wick = range > 0 && (b.high - body_top) >= self->wick_ratio * range && b.close < open;
     int fired = 0;
     char sigs[96], why[64];
@@ -381,7 +527,7 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
         }
     } else if (r->st == SETUP_ACTIVE) {
         bool in_zone = b.high >= r->level * (1 - z) && b.close <= r->level;
-        if (wick && in_zone) {
+        if (wick && in_zone && gate) {
             snprintf(sigs, sizeof sigs, "%s%s%swick,zone", ob ? "rsi_ob," : "",
                      spike ? "vol_spike," : "", decline ? "vol_decline," : "");
             int n_sig = r->pre + 2 + (int)decline;
@@ -406,7 +552,7 @@ s_on_bar(void *impl, const codec_sig_bar_t *bar, int64_t evt, const instr_t *ins
     }
     if (d->st == SETUP_ACTIVE) {
         bool retest = b.high >= d->level * (1 - z) && b.close < d->level;
-        if (retest && (decline || wick) && fired == 0) { /* one signal per bar: next bar */
+        if (retest && (decline || wick) && fired == 0 && gate) { /* one signal per bar */
             snprintf(sigs, sizeof sigs, "%s,breakdown,retest%s%s", d->pre_s,
                      decline ? ",vol_decline" : "", wick ? ",wick" : "");
             int n_sig = d->pre + 1 + (int)decline + (int)wick;

@@ -18,6 +18,7 @@ struct warmup {
     engine_t *eng;
     cfg_t *cfg; /* for the REST fallback (feed.connections, feed.instruments) */
     bool replay;
+    char run_id[64]; /* replay: the id every REST answer must carry; "" = no check */
     void (*sync_fn)(void *arg);
     void *sync_arg;
     const char *hist_ep;     /* endpoints.recorder.0.history when warm-up is on, else NULL */
@@ -83,7 +84,11 @@ s_warm_rest(s_warm_t *w, const char *venue, const char *symbol, int tf_s)
                  venue, symbol, tf_s);
         return;
     }
-    if (klrest_series(ctx->cfg, venue, symbol, tf_s, (long)ctx->warm_timeout_ms, &rs) != 0
+    int series = klrest_series(ctx->cfg, venue, symbol, tf_s, (long)ctx->warm_timeout_ms, &rs);
+    if (series == 0) {
+        snprintf(rs.run_id, sizeof rs.run_id, "%s", ctx->run_id);
+    }
+    if (series != 0
         || klrest_fetch(&rs, (size_t)w->n, (long)ctx->warm_timeout_ms, clock_wall_ns(), &k, &n)
                != 0) {
         log_warn(S_MOD, "warm-up %s %s %ds: no REST klines either: %s (starting cold)", venue,
@@ -286,6 +291,8 @@ warmup_new(const warmup_env_t *env)
     self->eng = env->eng;
     self->cfg = env->cfg;
     self->replay = env->replay;
+    snprintf(self->run_id, sizeof self->run_id, "%s",
+             env->replay && env->run_id ? env->run_id : "");
     self->sync_fn = env->sync;
     self->sync_arg = env->arg;
     self->warm_n = env->sc->warmup_bars;

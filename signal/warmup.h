@@ -31,6 +31,8 @@ typedef struct {
     cfg_t *cfg;                /* borrowed: feed.connections / feed.instruments for REST */
     const signal_config_t *sc; /* copied: warmup_* settings, history endpoint, step_ms */
     bool replay;               /* config mode "replay" */
+    const char *run_id;        /* replay: this run's id (common/runid.h), which every REST
+                                * answer must carry (venue-sim's); NULL/"" = no check (live) */
     void (*sync)(void *arg);   /* called after engine work that changes its counters */
     void *arg;
 } warmup_env_t;

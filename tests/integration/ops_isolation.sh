@@ -9,7 +9,8 @@
 #       ports, with two different run ids, and write identical orders and fills
 #   (c) group B whose feed URLs name group A's venue-sim port: B's feed refuses A's venue-sim
 #       naming both run ids and the URL, run.sh of B fails naming feed_0 (not after its
-#       TP_MAX_WAIT), A's venue-sim closes the intruder and A's replay runs to the end with
+#       TP_MAX_WAIT), B's signal refuses A's REST klines for its warm-up (common/http.h
+#       http_get_run), A's venue-sim closes the intruder and A's replay runs to the end with
 #       the same orders and fills as (b)
 #   (d) a stage that dies at start (venue-sim's port held by another process; risk.0's instance
 #       lock held by another process): run.sh and run_group (lib.inc) fail before their
@@ -70,7 +71,8 @@ dir_b=$TMP_ROOT/b
 cfg_b=$TMP_ROOT/b.json
 sed -e "s#\"run_dir\": \"[^\"]*\"#\"run_dir\": \"$dir_b\"#" -e "s/{venue_port}/$port_a/g" \
     tests/integration/small.json |
-    jq '.venue_sim.expect_labels = ["bybit-linear", "binance-usdm", "binance-spot"]' >"$cfg_b"
+    jq '.venue_sim.expect_labels = ["bybit-linear", "binance-usdm", "binance-spot"]
+        | .signal.warmup_bars = 50' >"$cfg_b"
 t0=$(date +%s)
 TP_MAX_WAIT=120 tools/run.sh "$cfg_b" >"$TMP_ROOT/run_b.out" 2>&1
 rc=$?
@@ -84,6 +86,10 @@ check "(c) it names the dead stage (feed_0), not a timeout" \
 check "(c) the feed's error names the URL, A's run id and B's run id" \
     grep -q "refusing ws://127.0.0.1:$port_a/.*: it is the venue-sim of run $run_a, this feed belongs to run $run_b" \
     "$TMP_ROOT/run_b.out"
+check "(c) B's signal refuses A's REST klines for its warm-up, naming the URL and both runs" \
+    grep -q "refusing the answer of http://127.0.0.1:$port_a/.*: it belongs to run $run_a, this is run $run_b" \
+    "$dir_b/log/signal.log"
+grep -h "warm-up\|refusing" "$dir_b/log/signal.log" | head -4 | cut -c1-300 | sed 's/^/#   /'
 check "(c) A's venue-sim closed B's connection unregistered, naming both runs" \
     grep -q "from run $run_b: this is run $run_a" "$dir_a/log/venue-sim.log"
 check "(c) B's group is shut down" sh -c "! tools/sv -c '$cfg_b' pid >/dev/null 2>&1"

@@ -1,6 +1,6 @@
 # recorder_report.sh - the report of a real run: text and --json carry the trader's figures, and
-# the --html page (gnuplot SVG charts inline) renders in headless Chromium: the DOM has the
-# three charts and a screenshot is taken (kept in build/test-logs/report.png).
+# the --html page (gnuplot SVG charts and the flot price chart inline) renders in headless
+# Chromium: the DOM has the charts and a screenshot is taken (kept in build/test-logs/report.png).
 . tests/integration/lib.inc
 
 cfg=$(make_config rep tests/integration/small.json max)
@@ -29,7 +29,9 @@ check "report --json realized_pnl = sum of fills.realized_pnl_m ($exp)" \
 eq "report --html: exit 0" "$?" 0
 eq "report --html prints only where it wrote the page, not the text report" \
     "$(cat "$dir/html.out")" "report: wrote $dir/report.html ($db, run $(cat "$dir/run.id"))"
-eq "the page embeds three SVG charts" "$(grep -o '<svg' "$dir/report.html" | wc -l)" 3
+eq "the page embeds two gnuplot SVG charts (equity, drawdown)" \
+    "$(grep -A1 '<div class="chart"' "$dir/report.html" | grep -c '^<svg')" 2
+check "the page carries the flot price chart" grep -q '<div id="price"' "$dir/report.html"
 check "the page is self-contained (no external src/href)" \
     sh -c "! grep -Eq '(src|href)=\"(https?:|file:|/)' '$dir/report.html'"
 
@@ -38,8 +40,10 @@ if command -v chromium >/dev/null 2>&1; then
     mkdir -p "$prof"
     flags="--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run --user-data-dir=$prof"
     timeout 90 chromium $flags --dump-dom "file://$dir/report.html" >"$dir/dom.html" 2>"$dir/chromium.err"
-    eq "chromium loads the page: three svg elements in the DOM" \
-        "$(grep -o '<svg' "$dir/dom.html" | wc -l)" 3
+    eq "chromium loads the page: the two chart svg elements in the DOM" \
+        "$(grep -o '<svg viewBox="0 0 1000 320"' "$dir/dom.html" | wc -l)" 2
+    check "chromium: flot drew the price chart (canvas, data-drawn set by the page's script)" \
+        grep -q 'data-drawn="[1-9]' "$dir/dom.html"
     check "chromium DOM has the trades table" grep -q 'id="trades"' "$dir/dom.html"
     timeout 90 chromium $flags --window-size=1100,1600 --screenshot="$dir/report.png" \
         "file://$dir/report.html" >>"$dir/chromium.err" 2>&1

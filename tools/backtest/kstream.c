@@ -14,16 +14,18 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "tools/venue-sim/klines.h"
+#include "tools/venue-sim/unzip.h"
 
-#define S_BUF  65536
-#define S_COLS 12
-#define S_US   INT64_C(100000000000000) /* 1e14: above = µs (klines.c K_US_THRESHOLD) */
+#define S_BUF 65536
 
 struct kstream {
     const char *const *paths;
     size_t n_paths, file; /* file: index of the open one */
     FILE *fp;
-    uint64_t line; /* of the open file */
+    uint64_t line;       /* of the open file */
+    bool first;          /* no row of the open file read yet (a header line may come) */
+    const source_t *src; /* its window */
     char symbol[24];
     char buf[S_BUF];
     size_t off, fill;
@@ -34,111 +36,36 @@ struct kstream {
     int64_t last_ts;
     uint64_t rows, bad;
     char error[512];
-    log_limit_t bad_lim;
 };
 
-/* ---- the row rules of klines_frame (tools/venue-sim/klines.c), on fields in place -------- */
+/* ---- the row rules: klines_row_parse (tools/venue-sim/klines.c), the window of the source ---- */
 
-typedef struct {
-    const char *p;
-    size_t len;
-} s_field_t;
-
-static bool
-s_int(const s_field_t *f, int64_t *out)
-{
-    if (f->len == 0 || f->len > 18) {
-        return false;
-    }
-    int64_t v = 0;
-    for (size_t i = 0; i < f->len; i++) {
-        if (f->p[i] < '0' || f->p[i] > '9') { /* isdigit in the C locale (klines.c's) */
-            return false;
-        }
-        v = v * 10 + (f->p[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-static bool
-s_decimal(const s_field_t *f)
-{
-    bool dot = false, digit = false;
-    if (f->len == 0 || f->len > 40) {
-        return false;
-    }
-    for (size_t i = 0; i < f->len; i++) {
-        char c = f->p[i];
-        if (c == '.') {
-            if (dot) {
-                return false;
-            }
-            dot = true;
-        } else if (c >= '0' && c <= '9') {
-            digit = true;
-        } else {
-            return false;
-        }
-    }
-    return digit;
-}
-
-/* Parse r->text (r->len bytes) into r: 0, or -1 (klines_frame would refuse the row). */
+/* Parse r->text (r->len bytes) into r: 0, or -1 (the loader refuses the row: a bad row the
+ * scan already counted, logged, or stopped the load for). */
 static int
 s_parse(kstream_row_t *r)
 {
-    s_field_t f[S_COLS];
-    size_t n = 0;
-    const char *p = r->text, *end = r->text + r->len;
-    for (;;) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        const char *e = comma ? comma : end;
-        if (n == S_COLS) {
-            return -1; /* too many columns */
-        }
-        f[n].p = p;
-        f[n].len = (size_t)(e - p);
-        n++;
-        if (!comma) {
-            break;
-        }
-        p = comma + 1;
-    }
-    int64_t t, T, trades;
-    if (n != S_COLS || !s_int(&f[0], &t) || !s_int(&f[6], &T) || !s_int(&f[8], &trades)) {
-        return -1;
-    }
-    static const int k_dec[] = { 1, 2, 3, 4, 5, 7, 9, 10 };
-    for (size_t i = 0; i < sizeof k_dec / sizeof k_dec[0]; i++) {
-        if (!s_decimal(&f[k_dec[i]])) {
-            return -1;
-        }
-    }
-    if (t > S_US) {
-        t /= 1000;
-        T /= 1000;
-    }
-    if (T <= t) {
+    klines_row_t kr;
+    if (klines_row_parse(r->text, r->len, &kr, NULL, 0) != 0) {
         return -1;
     }
     binance_kline_t *k = &r->k;
     memset(k, 0, sizeof *k);
     k->symbol = r->symbol;
     k->interval = "1m";
-    k->e_ms = T + 1;
-    k->start_ms = t;
-    k->last_ms = T;
-    k->trades = trades;
+    k->e_ms = kr.close_ms + 1;
+    k->start_ms = kr.open_ms;
+    k->last_ms = kr.close_ms;
+    k->trades = kr.trades;
     k->closed = true;
-    k->o = f[1].p, k->o_len = f[1].len;
-    k->h = f[2].p, k->h_len = f[2].len;
-    k->l = f[3].p, k->l_len = f[3].len;
-    k->c = f[4].p, k->c_len = f[4].len;
-    k->v = f[5].p, k->v_len = f[5].len;
-    k->q = f[7].p, k->q_len = f[7].len;
-    k->V = f[9].p, k->V_len = f[9].len;
-    r->ts_ms = T + 1;
+    k->o = kr.col[1].p, k->o_len = kr.col[1].len;
+    k->h = kr.col[2].p, k->h_len = kr.col[2].len;
+    k->l = kr.col[3].p, k->l_len = kr.col[3].len;
+    k->c = kr.col[4].p, k->c_len = kr.col[4].len;
+    k->v = kr.col[5].p, k->v_len = kr.col[5].len;
+    k->q = kr.col[7].p, k->q_len = kr.col[7].len;
+    k->V = kr.col[9].p, k->V_len = kr.col[9].len;
+    r->ts_ms = kr.close_ms + 1;
     return 0;
 }
 
@@ -148,7 +75,7 @@ static int
 s_open(kstream_t *self)
 {
     const char *path = self->paths[self->file];
-    self->fp = fopen(path, "r");
+    self->fp = unzip_open(path, NULL, 0); /* a .zip as data.binance.vision serves it */
     if (!self->fp) {
         int e = errno;
         snprintf(self->error, sizeof self->error, "%s: cannot open: %s", path, strerror(e));
@@ -156,6 +83,7 @@ s_open(kstream_t *self)
         return -1;
     }
     self->line = 0;
+    self->first = true;
     self->off = self->fill = 0;
     self->eof = false;
     return 0;
@@ -229,24 +157,33 @@ s_advance(kstream_t *self)
             }
             continue;
         }
-        if (len == 0) {
+        if (len == 0 || p[0] == '\r') {
             continue; /* blank lines are not rows (source.c) */
+        }
+        bool first = self->first;
+        self->first = false;
+        if (first && klines_is_header(p, len)) {
+            continue; /* data.binance.vision's column names */
         }
         kstream_row_t *r = &self->ahead;
         r->file = self->paths[self->file];
         r->line = self->line;
         if (too_long || len >= sizeof r->text) {
             self->bad++;
-            log_limited(&self->bad_lim, LOG_WARN, "backtest", "bad kline row (too long)", r->file,
-                        strlen(r->file));
             continue;
         }
         memcpy(r->text, p, len);
         r->text[len] = '\0';
         r->len = len;
         if (s_parse(r) != 0) {
-            self->bad++;
-            log_limited(&self->bad_lim, LOG_WARN, "backtest", "bad kline row", r->text, r->len);
+            self->bad++; /* the scan counted it (strict: the load stopped there) */
+            continue;
+        }
+        if (!source_in_window(self->src, r->k.start_ms, r->ts_ms)) {
+            continue;
+        }
+        if (r->ts_ms == self->last_ts) {
+            self->bad++; /* a repeated bar: the scan counted it (strict: stopped there) */
             continue;
         }
         if (r->ts_ms < self->last_ts) {
@@ -264,9 +201,10 @@ s_advance(kstream_t *self)
 }
 
 kstream_t *
-kstream_new(const char *const *paths, size_t n, const char *symbol)
+kstream_new(const char *const *paths, size_t n, const char *symbol, const source_t *src)
 {
     assert(paths || n == 0);
+    assert(src);
     size_t sl = symbol ? strlen(symbol) : 0;
     if (sl == 0 || sl > 20) {
         errno = EINVAL;
@@ -279,6 +217,7 @@ kstream_new(const char *const *paths, size_t n, const char *symbol)
     }
     self->paths = paths;
     self->n_paths = n;
+    self->src = src;
     memcpy(self->symbol, symbol, sl + 1);
     memcpy(self->ahead.symbol, symbol, sl + 1);
     self->last_ts = INT64_MIN;

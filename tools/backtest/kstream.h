@@ -3,14 +3,18 @@
  *  of the kline event the frame of tools/venue-sim/klines.h would carry, so the feed takes them
  *  without a JSON frame (session_kline), and memory stays flat however long the files are.
  *  Owns:  the open file, a 64 KiB read buffer, one row looked ahead.
- *  Input: the files in the order given, each in time order (data.binance.vision files are);
- *         rows as klines_frame takes them: 12 columns, times and counts plain integers (µs when
- *         above 1e14, as klines.c), decimals plain unsigned (<= 40 chars), close after open.
- *         A row that klines_frame would refuse (a header line among them) is skipped and
- *         counted, as tools/venue-sim/source.c skips it when it loads the file whole.
+ *  Input: the files in the order given (plain CSV, or the .zip data.binance.vision serves:
+ *         tools/venue-sim/unzip.h), each in time order, read by the one set of kline rules:
+ *         tools/venue-sim/source.c loads them with source_set_stream_klines on first (bad
+ *         rows stopped at or counted and logged, header lines, µs/ms, the window, repeated
+ *         bars, gaps, the file records), keeping no frame; the stream then takes the same
+ *         rows by the same functions: klines_is_header on the first line, klines_row_parse,
+ *         source_in_window of that source, a repeated minute dropped. What the load refused
+ *         is skipped here without a second message (kstream_bad counts it again).
  *  Order: the timeline of source.c sorts every frame by (event time, load order), kline rows
- *         loaded last; a row earlier than the one before it cannot be streamed in that order:
- *         kstream_next fails with EDOM naming the file and line (kstream_error).
+ *         loaded last; the load in stream mode refuses rows out of time order (EDOM: the
+ *         backtest then loads the files whole), and kstream_next fails with EDOM if it still
+ *         meets one (the files changed since).
  *  Single-threaded.
  */
 #ifndef TP_BT_KSTREAM_H
@@ -20,6 +24,7 @@
 #include <stdint.h>
 
 #include "feed/binance.h"
+#include "tools/venue-sim/source.h"
 
 #define KSTREAM_ROW_MAX 512 /* longer rows are refused (a data.binance.vision row is < 200) */
 
@@ -38,9 +43,11 @@ typedef struct {
 } kstream_row_t;
 
 /* A stream over paths[n] (borrowed: must outlive it) for `symbol` (upper case, 1..20 chars,
- * copied). The first file is opened and its first row read ahead. NULL with errno EINVAL (bad
- * symbol), ENOENT/EACCES (a file cannot be opened: kstream_error names it) or ENOMEM. */
-kstream_t *kstream_new(const char *const *paths, size_t n, const char *symbol);
+ * copied), keeping the rows in the window of `src` (borrowed, the source that loaded the same
+ * files in stream mode). The first file is opened and its first row read ahead. NULL with
+ * errno EINVAL (bad symbol), ENOENT/EACCES (a file cannot be opened: kstream_error names it)
+ * or ENOMEM. */
+kstream_t *kstream_new(const char *const *paths, size_t n, const char *symbol, const source_t *src);
 void kstream_destroy(kstream_t **self_p);
 
 /* The event time of the next row into *ts_ms: 1, or 0 at the end of the last file. */
@@ -52,7 +59,7 @@ int kstream_peek(const kstream_t *self, int64_t *ts_ms);
 int kstream_next(kstream_t *self, kstream_row_t *out);
 
 uint64_t kstream_rows(const kstream_t *self);     /* rows taken so far */
-uint64_t kstream_bad(const kstream_t *self);      /* rows skipped (refused as klines_frame does) */
+uint64_t kstream_bad(const kstream_t *self);      /* rows skipped: refused rows, repeated bars */
 const char *kstream_error(const kstream_t *self); /* "file:line: why" of the last failure */
 
 #endif /* TP_BT_KSTREAM_H */

@@ -1,6 +1,12 @@
 /*  backtest - the group's stage modules in one process over the recorded data of a config
  *  (tools/backtest/pipeline.h, docs/backtest.md).
- *  Usage: build/bin/backtest -c CONFIG [--db FILE] [--record full|trading|none] [-l LEVEL]
+ *  Usage: build/bin/backtest -c CONFIG [--db FILE] [--record full|trading|none] [--feed-only]
+ *         [--set KEY=VALUE]... [-l LEVEL]
+ *         [--data PATH...] [--symbol S] [--from DATE] [--to DATE] [--skip-bad]
+ *    --data, --symbol, --from, --to, --skip-bad  your own data (owndata.h, docs/backtest.md
+ *               "Your own data"): applied after the --set overrides
+ *    --set KEY=VALUE  override one key of the config (common/cfg.h cfg_set: the key must be
+ *               in the file, the value of its kind; repeatable, applied in order)
  *    --db FILE  the database to write (must not exist); default: a new directory
  *               <run_dir>/backtest.XXXXXX (0700) holding tradepipe.db
  *    --feed-only  (with --record none) the feed's parsers and books alone: what the sessions
@@ -32,6 +38,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/money.h"
+#include "tools/backtest/owndata.h"
 #include "tools/backtest/pipeline.h"
 #include "tools/report/analytics.h"
 #include "tools/report/report.h"
@@ -40,8 +47,10 @@ static int
 s_usage(void)
 {
     fprintf(stderr,
-            "usage: backtest -c CONFIG [--db FILE] [--record full|trading|none] [--feed-only] "
-            "[-l LEVEL]\n");
+            "usage: backtest -c CONFIG [--db FILE] [--record full|trading|none] [--feed-only]\n"
+            "                [--set KEY=VALUE]... [-l LEVEL]\n"
+            "                [--data PATH...] [--symbol S] [--from DATE] [--to DATE] "
+            "[--skip-bad]\n");
     return 2;
 }
 
@@ -99,8 +108,16 @@ main(int argc, char **argv)
     const char *cfg_path = NULL, *db_arg = NULL, *level = NULL;
     pipeline_record_t record = PIPELINE_RECORD_FULL;
     bool feed_only = false;
+    const char *sets[64];
+    int n_sets = 0;
+    static owndata_t own; /* ~32 KB of borrowed paths: not on the stack */
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+        int r = owndata_arg(&own, argc, argv, &i);
+        if (r != 0) {
+            if (r < 0) {
+                return 2;
+            }
+        } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             cfg_path = argv[++i];
         } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
             db_arg = argv[++i];
@@ -120,6 +137,13 @@ main(int argc, char **argv)
             feed_only = true;
         } else if (strcmp(argv[i], "-l") == 0 && i + 1 < argc) {
             level = argv[++i];
+        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            if (n_sets == (int)(sizeof sets / sizeof sets[0]) || !strchr(argv[i + 1], '=')) {
+                fprintf(stderr, "backtest: --set %s: expected KEY=VALUE (at most %zu)\n",
+                        argv[i + 1], sizeof sets / sizeof sets[0]);
+                return 2;
+            }
+            sets[n_sets++] = argv[++i];
         } else {
             return s_usage();
         }
@@ -139,6 +163,21 @@ main(int argc, char **argv)
     cfg_t *cfg = cfg_load(cfg_path, err, sizeof err);
     if (!cfg) {
         fprintf(stderr, "backtest: %s\n", err);
+        return 2;
+    }
+    for (int i = 0; i < n_sets; i++) {
+        char key[256];
+        const char *eq = strchr(sets[i], '=');
+        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
+        if (cfg_set(cfg, key, eq + 1) != 0) {
+            fprintf(stderr, "backtest: %s\n", cfg_error(cfg));
+            cfg_destroy(&cfg);
+            return 2;
+        }
+    }
+    if (owndata_apply(&own, cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "backtest: %s\n", err);
+        cfg_destroy(&cfg);
         return 2;
     }
     const char *mode = NULL;
@@ -190,6 +229,12 @@ main(int argc, char **argv)
         return e == EINVAL ? 2 : 3;
     }
     pipeline_set_feed_only(p, feed_only);
+    if (owndata_check(&own, pipeline_source(p), err, sizeof err) != 0) {
+        fprintf(stderr, "backtest: %s\n", err);
+        pipeline_destroy(&p);
+        cfg_destroy(&cfg);
+        return 2;
+    }
     int64_t t1 = clock_mono_ns();
     int rc = pipeline_run(p) == 0 ? 0 : 1;
     int64_t t2 = clock_mono_ns();
@@ -207,6 +252,7 @@ main(int argc, char **argv)
            (unsigned long long)s->frames, (unsigned long long)s->handed,
            clock_fmt_iso(s->first_ms * CLOCK_NS_PER_MS, first, sizeof first),
            clock_fmt_iso(s->last_ms * CLOCK_NS_PER_MS, last, sizeof last));
+    owndata_print(&own, pipeline_source(p), stdout);
     printf("  steps        %llu\n", (unsigned long long)s->steps);
     printf("  feed         %llu events published by the sessions%s\n",
            (unsigned long long)s->feed_events, feed_only ? " (--feed-only: dropped)" : "");

@@ -1,6 +1,7 @@
 # tools/backtest: the stage modules in one process (docs/backtest.md)
 BINS += backtest
-backtest_SRCS := $(sort tools/backtest/main.c tools/backtest/pipeline.c tools/backtest/xbus.c tools/backtest/kstream.c \
+backtest_SRCS := $(sort tools/backtest/main.c tools/backtest/pipeline.c tools/backtest/xbus.c \
+    tools/backtest/kstream.c tools/backtest/owndata.c \
     $(FEED_CFG_SRCS) $(SIGNAL_CORE) $(RISK_LIB_SRCS) \
     executor/config.c executor/exec.c $(EXECUTOR_CORE) \
     recorder/config.c recorder/writer.c recorder/schema.c \
@@ -18,4 +19,4 @@ BINS += bench_backtest
 bench_backtest_SRCS := tests/bench/bench_backtest.c recorder/schema.c
 UNIT_TESTS += test_bt_kstream
 test_bt_kstream_SRCS := tests/unit/backtest/test_kstream.c tools/backtest/kstream.c \
-    tools/venue-sim/klines.c $(FEED_LIB_SRCS)
+    tools/venue-sim/klines.c tools/venue-sim/source.c tools/venue-sim/unzip.c $(FEED_LIB_SRCS)

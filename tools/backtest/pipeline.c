@@ -628,39 +628,36 @@ s_wire(pipeline_t *p, xbus_pub_t *const *pubs, size_t n, const char *const *pref
     return 0;
 }
 
-/* The kline CSV files of venue_sim.binance_kline_csv, streamed instead of loaded: the list is
- * taken out of the config while venue-sim's loader reads the other files (and put back), and a
- * kstream reads the files as the replay reaches them. */
+/* The kline CSV files of venue_sim.binance_kline_csv, streamed: venue-sim's loader has
+ * checked and counted their rows (source_set_stream_klines: every rule and message of a load,
+ * no frame kept), and a kstream reads them again as the replay reaches them. */
 static int
-s_load_klines(pipeline_t *p, json_t **saved)
+s_open_klines(pipeline_t *p)
 {
-    *saved = NULL;
-    json_t *vs = cfg_json(p->cfg, "venue_sim");
-    json_t *arr = vs ? json_object_get(vs, "binance_kline_csv") : NULL;
-    if (!json_is_array(arr) || json_array_size(arr) == 0) {
-        return 0;
+    int n = cfg_array_len(p->cfg, "venue_sim.binance_kline_csv");
+    if (n <= 0) {
+        return n < 0 ? -1 : 0;
     }
-    size_t n = json_array_size(arr);
-    p->ks_paths = calloc(n, sizeof *p->ks_paths);
+    p->ks_paths = calloc((size_t)n, sizeof *p->ks_paths);
     if (!p->ks_paths) {
         errno = ENOMEM;
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++) {
         char key[64];
-        snprintf(key, sizeof key, "venue_sim.binance_kline_csv[%zu]", i);
+        snprintf(key, sizeof key, "venue_sim.binance_kline_csv[%d]", i);
         if (cfg_str(p->cfg, key, NULL, &p->ks_paths[i]) != 0) {
             errno = EINVAL;
             return -1;
         }
     }
-    p->ks_n = n;
+    p->ks_n = (size_t)n;
     const char *symbol;
     if (cfg_str(p->cfg, "venue_sim.binance_kline_symbol", "BTCUSDT", &symbol) != 0) {
         errno = EINVAL;
         return -1;
     }
-    p->ks = kstream_new(p->ks_paths, n, symbol);
+    p->ks = kstream_new(p->ks_paths, p->ks_n, symbol, p->src);
     if (!p->ks) {
         if (errno == EINVAL) {
             return cfg_fail(p->cfg, "venue_sim.binance_kline_symbol", "bad symbol %s", symbol);
@@ -678,8 +675,7 @@ s_load_klines(pipeline_t *p, json_t **saved)
     if (kstream_peek(p->ks, &t) == 1) {
         p->first_kline_ms = t;
     }
-    *saved = json_incref(arr);
-    return json_object_set_new(vs, "binance_kline_csv", json_array()) == 0 ? 0 : -1;
+    return 0;
 }
 
 static int
@@ -689,20 +685,30 @@ s_load_data(pipeline_t *p)
         errno = EINVAL;
         return -1;
     }
-    p->src = source_new();
-    if (!p->src) {
-        return -1;
+    bool stream = true;
+    for (;;) {
+        p->src = source_new();
+        if (!p->src || source_set_stream_klines(p->src, stream) != 0) {
+            return -1;
+        }
+        int rc = venuesim_config_load(p->cfg, p->src, &p->inst_linear, &p->inst_spot);
+        if (rc == 0) {
+            break;
+        }
+        if (!stream || errno != EDOM || !source_stream_unordered(p->src)) {
+            errno = EINVAL;
+            return -1;
+        }
+        /* kline rows out of time order cannot be streamed: the files loaded whole and sorted,
+         * as venue-sim loads them (memory grows with the files) */
+        log_notice(S_MOD, "%s: loading the kline files whole", source_error(p->src));
+        source_destroy(&p->src);
+        free(p->inst_linear);
+        free(p->inst_spot);
+        p->inst_linear = p->inst_spot = NULL;
+        stream = false;
     }
-    json_t *saved = NULL;
-    if (s_load_klines(p, &saved) != 0) {
-        return -1;
-    }
-    int rc = venuesim_config_load(p->cfg, p->src, &p->inst_linear, &p->inst_spot);
-    if (saved) {
-        (void)json_object_set_new(cfg_json(p->cfg, "venue_sim"), "binance_kline_csv", saved);
-    }
-    if (rc != 0) {
-        errno = EINVAL;
+    if (stream && s_open_klines(p) != 0) {
         return -1;
     }
     size_t nf = source_count(p->src);
@@ -844,6 +850,15 @@ s_build(pipeline_t *p, const char *db)
     writer_run_info_t run;
     if (writer_begin_run(p->w, p->run_id, clock_wall_ns(), &run) != 0) {
         log_error(S_MOD, "cannot record the start of the run in %s: %s", db, strerror(errno));
+        return -1;
+    }
+    /* the config as the stages read it (--set / --data overrides applied, secrets hidden),
+     * as the recorder stage records its run's (runs.config) */
+    char *dump = recorder_config_dump(cfg);
+    int set = dump ? writer_set_run_config(p->w, cfg_file(cfg), dump) : -1;
+    free(dump);
+    if (set != 0) {
+        log_error(S_MOD, "cannot record the config of the run in %s: %s", db, strerror(errno));
         return -1;
     }
     /* the recorder's step (the others in s_wire_all) */
@@ -1213,6 +1228,13 @@ pipeline_run_id(const pipeline_t *self)
 {
     assert(self);
     return self->run_id;
+}
+
+const source_t *
+pipeline_source(const pipeline_t *self)
+{
+    assert(self);
+    return self->src;
 }
 
 const pipeline_stats_t *

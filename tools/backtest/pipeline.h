@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "common/cfg.h"
+#include "tools/venue-sim/source.h"
 
 typedef struct pipeline pipeline_t;
 
@@ -91,6 +92,10 @@ const pipeline_tally_t *pipeline_tally(const pipeline_t *self);
 /* Decoded bodies still held by a receiver (xbus_live_bodies): after a run, those of messages
  * no step delivered (published after the end barrier). */
 uint64_t pipeline_live_bodies(const pipeline_t *self);
+
+/* The loaded data (tools/venue-sim/source.h: files read, bad rows skipped, kline gaps).
+ * Borrowed, valid until pipeline_destroy. */
+const source_t *pipeline_source(const pipeline_t *self);
 
 /* The run id stamped on every row of the database (common/runid.h runid_make: a new one per
  * backtest; a clean end marks the run clean in the `runs` table). Borrowed. */

@@ -188,11 +188,12 @@ s_div_he(s_i128 n, int64_t d)
 }
 
 static void
-s_trip_open(s_book_t *b, int side, int px_scale, int qty_scale, int64_t evt)
+s_trip_open(s_book_t *b, int side, int px_scale, int qty_scale, int64_t evt, const char *strat)
 {
     memset(&b->trip, 0, sizeof b->trip);
     (void)snprintf(b->trip.venue, sizeof b->trip.venue, "%s", b->venue);
     (void)snprintf(b->trip.symbol, sizeof b->trip.symbol, "%s", b->symbol);
+    (void)snprintf(b->trip.strategy, sizeof b->trip.strategy, "%s", strat);
     b->trip.side = side;
     b->trip.px_scale = px_scale;
     b->trip.qty_scale = qty_scale;
@@ -202,16 +203,59 @@ s_trip_open(s_book_t *b, int side, int px_scale, int qty_scale, int64_t evt)
     b->exit_qty = 0;
 }
 
+/* The credit row of strategy `name` (added when new). NULL with errno ENOMEM. */
+static report_credit_t *
+s_credit(report_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_credit; i++) {
+        if (strcmp(r->credit[i].name, name) == 0) {
+            return &r->credit[i];
+        }
+    }
+    report_credit_t *a = realloc(r->credit, (r->n_credit + 1) * sizeof *a);
+    if (a == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    r->credit = a;
+    report_credit_t *c = &a[r->n_credit++];
+    memset(c, 0, sizeof *c);
+    (void)snprintf(c->name, sizeof c->name, "%s", name);
+    return c;
+}
+
+/* Credit a fill (or a part of one: fills 0) to strategy `name`. 0, or -1 (ENOMEM, ERANGE). */
 static int
-s_trip_close(report_t *r, s_book_t *b, int64_t evt)
+s_credit_add(report_t *r, const char *name, int64_t fills, int64_t pnl, int64_t fee)
+{
+    report_credit_t *c = s_credit(r, name);
+    if (c == NULL) {
+        return -1;
+    }
+    c->fills += fills;
+    if (money_add(c->pnl, pnl, &c->pnl) < 0 || money_add(c->fees, fee, &c->fees) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_trip_close(report_t *r, s_book_t *b, int64_t evt, const char *reason)
 {
     report_trip_t *t = &b->trip;
     t->exit_evt = evt;
+    (void)snprintf(t->exit_reason, sizeof t->exit_reason, "%s", reason);
     t->entry_px = s_div_he(b->entry_notional, t->qty);
     t->exit_px = s_div_he(b->exit_notional, b->exit_qty);
     if (money_sub(t->pnl, t->fees, &t->net) < 0) {
         return -1;
     }
+    report_credit_t *c = s_credit(r, t->strategy);
+    if (c == NULL) {
+        return -1;
+    }
+    c->trips++;
+    c->wins += t->net > 0;
     report_trip_t *a = realloc(r->trips, (r->n_trips + 1) * sizeof *a);
     if (a == NULL) {
         errno = ENOMEM;
@@ -241,13 +285,58 @@ s_book(s_book_t *books, size_t *n, const char *venue, const char *symbol)
     return b;
 }
 
+/* Why a fill closed a trip (report.h): from the intent of its risk.order (`intent`, "" when
+ * none), its client id (venue-held children "<id>.s" / "<id>.t") and `level`, the last
+ * trailing_stop / breakeven intent risk sent for the venue+symbol at or before the fill
+ * ("" none) at `level_evt`. */
+static const char *
+s_exit_reason(const char *cid, const char *intent, const char *level, int64_t level_evt,
+              int64_t entry_evt)
+{
+    size_t n = strlen(cid);
+    if (n > 2 && strcmp(cid + n - 2, ".t") == 0) {
+        return "take-profit";
+    }
+    if (n > 2 && strcmp(cid + n - 2, ".s") == 0) {
+        if (level[0] != '\0' && level_evt >= entry_evt) {
+            return strcmp(level, "breakeven") == 0 ? "breakeven" : "trailing";
+        }
+        return "stop";
+    }
+    static const char *const map[][2] = {
+        { "stop_loss", "stop" },
+        { "take_profit", "take-profit" },
+        { "trailing_stop", "trailing" },
+        { "breakeven", "breakeven" },
+        { "exit", "signal" },
+        { "timeout", "timeout" },
+        { "kill", "kill" },
+        { "entry", "reversal" },
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (strcmp(intent, map[i][0]) == 0) {
+            return map[i][1];
+        }
+    }
+    return "unknown";
+}
+
+typedef struct {
+    const char *strat;  /* strategy of the fill's risk.order, "(unknown)" */
+    const char *cid;    /* the fill's client id ("" none) */
+    const char *intent; /* intent of its risk.order ("" none) */
+    const char *level;  /* trailing_stop / breakeven intent for a venue-held stop, or "" */
+    int64_t level_evt;
+    bool count; /* count the fill (false for the rest of a crossing fill) */
+} s_fill_ctx_t;
+
 /* One fill into its book: side +1/-1, qty > 0 at the trip's scales. */
 static int
 s_apply_fill(report_t *r, s_book_t *b, int side, int64_t px, int64_t qty, int px_scale,
-             int qty_scale, int64_t fee, int64_t pnl, int64_t evt)
+             int qty_scale, int64_t fee, int64_t pnl, int64_t evt, s_fill_ctx_t *fc)
 {
     if (b->pos == 0) {
-        s_trip_open(b, side, px_scale, qty_scale, evt);
+        s_trip_open(b, side, px_scale, qty_scale, evt, fc->strat);
     }
     int pos_side = b->pos > 0 ? 1 : -1;
     if (b->pos == 0 || side == pos_side) { /* opening or adding */
@@ -255,7 +344,8 @@ s_apply_fill(report_t *r, s_book_t *b, int side, int64_t px, int64_t qty, int px
         b->trip.n_fills++;
         if (money_add(b->trip.qty, qty, &b->trip.qty) < 0
             || money_add(b->trip.fees, fee, &b->trip.fees) < 0
-            || money_add(b->trip.pnl, pnl, &b->trip.pnl) < 0) {
+            || money_add(b->trip.pnl, pnl, &b->trip.pnl) < 0
+            || s_credit_add(r, b->trip.strategy, fc->count ? 1 : 0, pnl, fee) < 0) {
             return -1;
         }
         b->pos += side * qty;
@@ -270,28 +360,59 @@ s_apply_fill(report_t *r, s_book_t *b, int side, int64_t px, int64_t qty, int px
     b->exit_qty += close_q;
     b->trip.n_fills++;
     if (money_add(b->trip.fees, fee_close, &b->trip.fees) < 0
-        || money_add(b->trip.pnl, pnl, &b->trip.pnl) < 0) {
+        || money_add(b->trip.pnl, pnl, &b->trip.pnl) < 0
+        || s_credit_add(r, b->trip.strategy, fc->count ? 1 : 0, pnl, fee_close) < 0) {
         return -1;
     }
     b->pos += side * close_q;
     if (b->pos != 0) {
         return 0;
     }
-    if (s_trip_close(r, b, evt) < 0) {
+    if (s_trip_close(
+            r, b, evt,
+            s_exit_reason(fc->cid, fc->intent, fc->level, fc->level_evt, b->trip.entry_evt))
+        < 0) {
         return -1;
     }
     if (rest_q > 0) {
-        return s_apply_fill(r, b, side, px, rest_q, px_scale, qty_scale, fee - fee_close, 0, evt);
+        fc->count = false;
+        return s_apply_fill(r, b, side, px, rest_q, px_scale, qty_scale, fee - fee_close, 0, evt,
+                            fc);
     }
     return 0;
 }
 
 static int
+s_credit_cmp(const void *a, const void *b)
+{
+    return strcmp(((const report_credit_t *)a)->name, ((const report_credit_t *)b)->name);
+}
+
+static int
 s_load_fills(sqlite3 *db, report_t *r)
 {
+    /* each fill with its risk.order (a venue-held child "<id>.s" / "<id>.t": its entry's), and
+     * for a venue-held stop the last trailing / breakeven intent risk sent for its symbol */
     static const char sql[] =
-        "SELECT coalesce(venue,''), coalesce(symbol,''), side, px_m, qty_m, px_scale, qty_scale,"
-        " coalesce(fee_m,0), coalesce(realized_pnl_m,0), evt FROM fills ORDER BY evt, id";
+        "SELECT coalesce(f.venue,''), coalesce(f.symbol,''), f.side, f.px_m, f.qty_m,"
+        " f.px_scale, f.qty_scale, coalesce(f.fee_m,0), coalesce(f.realized_pnl_m,0), f.evt,"
+        " coalesce(f.client_id,''), coalesce(ro.strat,'(unknown)'), coalesce(ro.intent,''),"
+        " CASE WHEN f.client_id LIKE '%.s' THEN (SELECT e.state FROM risk_events e"
+        "  WHERE e.topic = 'risk.order' AND e.state IN ('trailing_stop','breakeven')"
+        "  AND json_extract(e.body,'$.venue') = f.venue"
+        "  AND json_extract(e.body,'$.symbol') = f.symbol AND e.evt <= f.evt"
+        "  ORDER BY e.evt DESC, e.id DESC LIMIT 1) END,"
+        " CASE WHEN f.client_id LIKE '%.s' THEN (SELECT e.evt FROM risk_events e"
+        "  WHERE e.topic = 'risk.order' AND e.state IN ('trailing_stop','breakeven')"
+        "  AND json_extract(e.body,'$.venue') = f.venue"
+        "  AND json_extract(e.body,'$.symbol') = f.symbol AND e.evt <= f.evt"
+        "  ORDER BY e.evt DESC, e.id DESC LIMIT 1) END"
+        " FROM fills f LEFT JOIN (SELECT client_id AS cid, max(state) AS intent,"
+        "  max(json_extract(body,'$.strategy')) AS strat FROM risk_events"
+        "  WHERE topic = 'risk.order' GROUP BY client_id) ro"
+        " ON ro.cid = CASE WHEN f.client_id LIKE '%.s' OR f.client_id LIKE '%.t'"
+        "  THEN substr(f.client_id, 1, length(f.client_id) - 2) ELSE f.client_id END"
+        " ORDER BY f.evt, f.id";
     sqlite3_stmt *st = NULL;
     s_book_t *books = calloc(S_MAX_BOOKS, sizeof *books);
     size_t n_books = 0;
@@ -319,8 +440,22 @@ s_load_fills(sqlite3 *db, report_t *r)
             || money_add(r->realized_pnl, pnl, &r->realized_pnl) < 0) {
             goto out;
         }
+        s_fill_ctx_t fc = {
+            .cid = (const char *)sqlite3_column_text(st, 10),
+            .strat = (const char *)sqlite3_column_text(st, 11),
+            .intent = (const char *)sqlite3_column_text(st, 12),
+            .level = sqlite3_column_type(st, 13) == SQLITE_NULL
+                         ? ""
+                         : (const char *)sqlite3_column_text(st, 13),
+            .level_evt = sqlite3_column_int64(st, 14),
+            .count = true,
+        };
         if (side == 0 || qty <= 0) {
-            continue; /* not a position change (bad row): counted in the sums only */
+            /* not a position change (bad row): counted in the sums only */
+            if (s_credit_add(r, "(unknown)", 1, pnl, fee) < 0) {
+                goto out;
+            }
+            continue;
         }
         s_book_t *b = s_book(books, &n_books, (const char *)sqlite3_column_text(st, 0),
                              (const char *)sqlite3_column_text(st, 1));
@@ -337,7 +472,7 @@ s_load_fills(sqlite3 *db, report_t *r)
             px_scale = b->trip.px_scale;
             qty_scale = b->trip.qty_scale;
         }
-        if (s_apply_fill(r, b, side, px, qty, px_scale, qty_scale, fee, pnl, evt) < 0) {
+        if (s_apply_fill(r, b, side, px, qty, px_scale, qty_scale, fee, pnl, evt, &fc) < 0) {
             goto out;
         }
     }
@@ -349,6 +484,9 @@ s_load_fills(sqlite3 *db, report_t *r)
         if (books[i].pos != 0) {
             r->open_positions++;
         }
+    }
+    if (r->n_credit > 1) {
+        qsort(r->credit, r->n_credit, sizeof *r->credit, s_credit_cmp);
     }
     ret = money_sub(r->realized_pnl, r->fees, &r->net);
 out:
@@ -758,6 +896,9 @@ report_free(report_t *r)
     free(r->topics);
     free(r->order_status);
     free(r->trips);
+    free(r->credit);
+    r->credit = NULL;
+    r->n_credit = 0;
     free(r->gap_list);
     r->gap_list = NULL;
     r->n_gap_list = 0;
@@ -826,20 +967,20 @@ report_print(FILE *fp, const report_t *r, const char *title)
     fprintf(fp, "%-22s %14zu\n", "round trips", r->n_trips);
     fprintf(fp, "%-22s %14" PRId64 "\n", "open positions", r->open_positions);
     if (r->n_trips > 0) {
-        fprintf(fp, "\n  %-3s %-13s %-9s %-5s %-24s %-24s %14s %14s %12s %16s %16s\n", "#", "venue",
-                "symbol", "side", "entry (UTC)", "exit (UTC)", "entry px", "exit px", "qty", "fees",
-                "net pnl");
+        fprintf(fp, "\n  %-3s %-13s %-9s %-5s %-24s %-24s %14s %14s %12s %16s %16s  %-12s %s\n",
+                "#", "venue", "symbol", "side", "entry (UTC)", "exit (UTC)", "entry px", "exit px",
+                "qty", "fees", "net pnl", "exit", "strategy");
         for (size_t i = 0; i < r->n_trips; i++) {
             const report_trip_t *t = &r->trips[i];
-            fprintf(fp, "  %-3zu %-13s %-9s %-5s %-24s %-24s %14s %14s %12s %16s %16s\n", i + 1,
-                    t->venue, t->symbol, t->side > 0 ? "long" : "short",
+            fprintf(fp, "  %-3zu %-13s %-9s %-5s %-24s %-24s %14s %14s %12s %16s %16s  %-12s %s\n",
+                    i + 1, t->venue, t->symbol, t->side > 0 ? "long" : "short",
                     clock_fmt_iso(t->entry_evt, iso1, sizeof iso1),
                     clock_fmt_iso(t->exit_evt, iso2, sizeof iso2),
                     s_money(t->entry_px, t->px_scale, a, sizeof a),
                     s_money(t->exit_px, t->px_scale, b, sizeof b),
                     s_money(t->qty, t->qty_scale, c, sizeof c),
                     s_money(t->fees, MONEY_VALUE_SCALE, d, sizeof d),
-                    s_money(t->net, MONEY_VALUE_SCALE, e, sizeof e));
+                    s_money(t->net, MONEY_VALUE_SCALE, e, sizeof e), t->exit_reason, t->strategy);
         }
     }
     fprintf(fp, "\n%-22s %20s\n", "realized pnl (gross)",
@@ -970,6 +1111,8 @@ report_json(const report_t *r)
         s_set(o, "fees", s_jmoney(t->fees, MONEY_VALUE_SCALE), &ok);
         s_set(o, "net", s_jmoney(t->net, MONEY_VALUE_SCALE), &ok);
         s_set(o, "fills", json_integer(t->n_fills), &ok);
+        s_set(o, "strategy", json_string(t->strategy), &ok);
+        s_set(o, "exit_reason", json_string(t->exit_reason), &ok);
         if (json_array_append_new(trips, o) != 0) {
             ok = false;
         }

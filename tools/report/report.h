@@ -13,6 +13,14 @@
  *     (half-even), its realized PnL belongs to the closing trip. Entry / exit prices are the
  *     quantity-weighted averages of the opening / closing fills, rounded half-even to px_scale.
  *     Trip PnL = sum of the fills' realized_pnl (gross) - their fees.
+ *   - strategy of a trip: of the risk.order whose client_id is its first fill's (a venue-held
+ *     child "<id>.s" / "<id>.t" is its entry's); every fill while the trip is open is credited
+ *     to that strategy (report_t.credit).
+ *   - exit reason of a trip: the intent of the risk.order of the fill that flattened it
+ *     (stop_loss -> stop, take_profit -> take-profit, trailing_stop -> trailing, breakeven,
+ *     exit -> signal, timeout, kill, entry -> reversal); a venue-held child ".t" -> take-profit,
+ *     ".s" -> stop, or trailing / breakeven when risk sent that intent for the venue+symbol
+ *     while the trip was open (the venue's stop then followed that level); no order -> unknown.
  *   - realized_pnl = sum of fills.realized_pnl_m; fees = sum of fills.fee_m; net = pnl - fees.
  *   - one run: every figure is of one run of the group (the latest in the file unless asked),
  *     through report_select_run; the text starts with warnings (report_warnings).
@@ -51,7 +59,19 @@ typedef struct {
     int64_t fees;              /* VALUE scale */
     int64_t net;               /* pnl - fees */
     int64_t n_fills;
+    char strategy[REPORT_NAME_MAX]; /* who opened it: the strategy of the risk.order of its
+                                       first fill ("(unknown)" without one) */
+    char exit_reason[16];           /* "stop", "take-profit", "trailing", "breakeven", "signal",
+                                       "timeout", "kill", "reversal", "unknown" (docs/recorder.md) */
 } report_trip_t;
+
+/* Fills, trips and money credited to one strategy: every fill of a position goes to the
+ * strategy that opened it (venue-held stop and target fills included). */
+typedef struct {
+    char name[REPORT_NAME_MAX];
+    int64_t fills, trips, wins;
+    int64_t pnl, fees; /* VALUE scale */
+} report_credit_t;
 
 /* One run of the group in the file (the recorder's `runs` table, docs/recorder.md "Runs"). */
 typedef struct {
@@ -83,7 +103,9 @@ typedef struct {
     int64_t fills;
     report_trip_t *trips; /* in closing order */
     size_t n_trips;
-    int64_t open_positions; /* venue+symbol not flat after the last fill */
+    int64_t open_positions;  /* venue+symbol not flat after the last fill */
+    report_credit_t *credit; /* per opening strategy, sorted by name */
+    size_t n_credit;
     int64_t realized_pnl, fees, net;
     const char *dd_source;      /* "balances" | "realized" | "none" (static string) */
     int64_t max_dd;             /* >= 0, VALUE scale */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -27,6 +28,9 @@ static const char *const k_keys[] = { "port",
                                       "binance_spot_file",
                                       "binance_kline_csv",
                                       "binance_kline_symbol",
+                                      "from",
+                                      "to",
+                                      "skip_bad",
                                       "api_keys",
                                       "private",
                                       NULL };
@@ -44,6 +48,122 @@ static const struct {
 };
 static const char *const k_inst_keys[2] = { "venue_sim.bybit_instruments_linear",
                                             "venue_sim.bybit_instruments_spot" };
+
+/* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil) */
+static int64_t
+s_days(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* n digits at s into *v; false if any is not a digit */
+static bool
+s_digits(const char *s, int n, int *v)
+{
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return true;
+}
+
+int
+venuesim_parse_time(const char *s, bool end, int64_t *ms)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
+    if (!s || strlen(s) < 10 || !s_digits(s, 4, &y) || s[4] != '-' || !s_digits(s + 5, 2, &mo)
+        || s[7] != '-' || !s_digits(s + 8, 2, &d) || y < 1970 || y > 9999 || mo < 1 || mo > 12
+        || d < 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    static const int k_mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > k_mdays[mo - 1] + (mo == 2 && leap)) {
+        errno = EINVAL;
+        return -1;
+    }
+    const char *p = s + 10;
+    bool date_only = *p == '\0';
+    if (!date_only) {
+        if ((*p != 'T' && *p != ' ') || !s_digits(p + 1, 2, &h) || p[3] != ':'
+            || !s_digits(p + 4, 2, &mi) || h > 23 || mi > 59) {
+            errno = EINVAL;
+            return -1;
+        }
+        p += 6;
+        if (*p == ':') {
+            if (!s_digits(p + 1, 2, &sec) || sec > 59) {
+                errno = EINVAL;
+                return -1;
+            }
+            p += 3;
+            if (*p == '.') {
+                int n = 0;
+                for (p++; *p >= '0' && *p <= '9'; p++, n++) {
+                    if (n < 3) {
+                        frac = frac * 10 + (*p - '0');
+                    }
+                }
+                if (n == 0) {
+                    errno = EINVAL;
+                    return -1;
+                }
+                for (; n < 3; n++) {
+                    frac *= 10;
+                }
+            }
+        }
+        if (strcmp(p, "Z") == 0 || strcmp(p, "+00:00") == 0) {
+            p += strlen(p);
+        }
+        if (*p) {
+            errno = EINVAL; /* another offset, or junk: times are UTC */
+            return -1;
+        }
+    }
+    int64_t v = ((s_days(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec;
+    v = v * 1000 + frac;
+    if (date_only && end) {
+        v += INT64_C(86400000); /* --to 2025-11-04 includes that day */
+    }
+    *ms = v;
+    return 0;
+}
+
+/* venue_sim.from / venue_sim.to into [*from, *to): INT64_MIN / INT64_MAX when absent. */
+static int
+s_window(cfg_t *cfg, int64_t *from, int64_t *to)
+{
+    static const char *const k_wkeys[2] = { "venue_sim.from", "venue_sim.to" };
+    int64_t v[2] = { INT64_MIN, INT64_MAX };
+    for (int i = 0; i < 2; i++) {
+        const char *t;
+        if (cfg_str(cfg, k_wkeys[i], "", &t) != 0) {
+            return -1;
+        }
+        if (t[0] && venuesim_parse_time(t, i == 1, &v[i]) != 0) {
+            return cfg_fail(cfg, k_wkeys[i],
+                            "expected a UTC date YYYY-MM-DD or date-time "
+                            "YYYY-MM-DDTHH:MM[:SS[.mmm]][Z], got \"%s\"",
+                            t);
+        }
+    }
+    if (v[0] >= v[1]) {
+        return cfg_fail(cfg, k_wkeys[1], "is not after venue_sim.from: the window is empty");
+    }
+    *from = v[0];
+    *to = v[1];
+    return 0;
+}
 
 int64_t
 venuesim_parse_speed(const char *s)
@@ -205,7 +325,9 @@ venuesim_config_read(cfg_t *cfg, bool replay, const char *speed_arg, long port_a
                        c->wait_for, c->wait_for);
         goto done;
     }
-    if (s_speed(cfg, speed_arg, c) != 0 || s_expect(cfg, c) != 0) {
+    if (s_speed(cfg, speed_arg, c) != 0 || s_expect(cfg, c) != 0
+        || s_window(cfg, &c->from_ms, &c->to_ms) != 0
+        || cfg_bool(cfg, "venue_sim.skip_bad", false, &c->skip_bad) != 0) {
         goto done;
     }
     for (size_t i = 0; i < sizeof k_files / sizeof k_files[0]; i++) {
@@ -279,12 +401,59 @@ s_read_file(const char *path)
     return buf;
 }
 
+static const char k_skip_hint[] =
+    " (venue_sim.skip_bad, or backtest --skip-bad, skips and counts such rows)";
+
+/* A load call failed: a bad line (strict: EINVAL, source_error names file:line) or the file
+ * cannot be opened or read. */
+static int
+s_load_fail(cfg_t *cfg, const char *key, source_t *src, const char *path)
+{
+    if (errno == EINVAL && source_error(src)[0]) {
+        return cfg_fail(cfg, key, "%s%s", source_error(src), k_skip_hint);
+    }
+    if (errno == EDOM && source_stream_unordered(src)) {
+        (void)cfg_fail(cfg, key, "%s", source_error(src));
+        errno = EDOM; /* the caller may load the files whole instead (source.h) */
+        return -1;
+    }
+    return cfg_fail(cfg, key, "cannot load %s: %s", path, strerror(errno));
+}
+
+const char *
+venuesim_fmt_time(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    int64_t rem = ms - (int64_t)t * 1000;
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(buf, cap, "%lld ms", (long long)ms);
+    } else if (rem) {
+        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
+    } else {
+        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    }
+    return buf;
+}
+
 int
 venuesim_config_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_spot)
 {
     assert(cfg && src && inst_linear && inst_spot);
     const char *path, *symbol;
+    int64_t from, to;
+    bool skip_bad;
     *inst_linear = *inst_spot = NULL;
+    if (s_window(cfg, &from, &to) != 0
+        || cfg_bool(cfg, "venue_sim.skip_bad", false, &skip_bad) != 0) {
+        return -1;
+    }
+    source_set_strict(src, !skip_bad);
+    if ((from != INT64_MIN || to != INT64_MAX) && source_set_window(src, from, to) != 0) {
+        return cfg_fail(cfg, "venue_sim.from", "cannot set the window: %s", strerror(errno));
+    }
     for (size_t i = 0; i < sizeof k_files / sizeof k_files[0]; i++) {
         if (cfg_str(cfg, k_files[i].key, "", &path) != 0) {
             return -1;
@@ -295,7 +464,7 @@ venuesim_config_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_
         int rc = k_files[i].binance ? source_load_binance(src, path, k_files[i].kind)
                                     : source_load_bybit(src, path, k_files[i].kind);
         if (rc != 0) {
-            return cfg_fail(cfg, k_files[i].key, "cannot load %s: %s", path, strerror(errno));
+            return s_load_fail(cfg, k_files[i].key, src, path);
         }
     }
     if (cfg_str(cfg, "venue_sim.binance_kline_symbol", "BTCUSDT", &symbol) != 0) {
@@ -312,7 +481,7 @@ venuesim_config_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_
             return -1;
         }
         if (source_load_klines(src, path, symbol, SOURCE_BINANCE_SPOT) != 0) {
-            return cfg_fail(cfg, key, "cannot load %s: %s", path, strerror(errno));
+            return s_load_fail(cfg, key, src, path);
         }
     }
     char **iout[2] = { inst_linear, inst_spot };
@@ -329,9 +498,54 @@ venuesim_config_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_
     }
     if (source_finish(src) != 0) {
         int e = errno;
-        (void)cfg_fail(cfg, "venue_sim", "cannot sort the timeline: %s", strerror(e));
+        if (e == EINVAL) {
+            (void)cfg_fail(cfg, "venue_sim.binance_kline_csv", "%s%s", source_error(src),
+                           k_skip_hint);
+        } else {
+            (void)cfg_fail(cfg, "venue_sim", "cannot sort the timeline: %s", strerror(e));
+        }
         errno = e;
         return -1;
+    }
+    uint64_t kept = 0; /* frames in the window: loaded, or streamed kline rows */
+    for (size_t i = 0; i < source_files(src); i++) {
+        kept += source_file(src, i)->kept;
+    }
+    if ((from != INT64_MIN || to != INT64_MAX) && kept == 0) {
+        char a[40], b[40], c[40], d[40], span[200] = "no data files";
+        int64_t lo = INT64_MAX, hi = INT64_MIN, klo = INT64_MAX, khi = INT64_MIN;
+        const char *tf, *tt;
+        for (size_t i = 0; i < source_files(src); i++) {
+            const source_file_t *f = source_file(src, i);
+            if (f->frames > 0) {
+                lo = f->first_ms < lo ? f->first_ms : lo;
+                hi = f->last_ms > hi ? f->last_ms : hi;
+            }
+            if (f->frames > 0 && f->klines) {
+                klo = f->first_ms < klo ? f->first_ms : klo;
+                khi = f->last_ms > khi ? f->last_ms : khi;
+            }
+        }
+        if (klo <= khi && (klo != lo || khi != hi)) {
+            snprintf(span, sizeof span, "the files span %s..%s (the kline CSVs %s..%s)",
+                     venuesim_fmt_time(lo, a, sizeof a), venuesim_fmt_time(hi, b, sizeof b),
+                     venuesim_fmt_time(klo, c, sizeof c), venuesim_fmt_time(khi, d, sizeof d));
+        } else if (lo <= hi) {
+            snprintf(span, sizeof span, "the files span %s..%s", venuesim_fmt_time(lo, a, sizeof a),
+                     venuesim_fmt_time(hi, b, sizeof b));
+        } else if (source_files(src) > 0) {
+            snprintf(span, sizeof span, "the files hold no frames");
+        }
+        if (cfg_str(cfg, "venue_sim.from", "", &tf) != 0) {
+            return -1;
+        }
+        char fs[64];
+        snprintf(fs, sizeof fs, "%s", tf[0] ? tf : "(start)");
+        if (cfg_str(cfg, "venue_sim.to", "", &tt) != 0) {
+            return -1;
+        }
+        return cfg_fail(cfg, from != INT64_MIN ? "venue_sim.from" : "venue_sim.to",
+                        "no data in %s..%s; %s", fs, tt[0] ? tt : "(end)", span);
     }
     return 0;
 }

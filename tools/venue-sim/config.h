@@ -34,13 +34,26 @@ typedef struct {
     char wait_ep[256];            /* lockstep: endpoints.<wait_for>.pub expanded, else "" */
     size_t n_expect;              /* labels that must connect before the hello */
     char expect[VENUESIM_MAX_EXPECT][CODEC_ID_MAX];
-    priv_cfg_t priv; /* venue_sim.private, venue_sim.api_keys (private.h); its
-                        instruments_linear is NULL here (venuesim_config_load reads it) */
+    int64_t from_ms, to_ms; /* venue_sim.from / .to as [from, to) ms; INT64_MIN/MAX = none */
+    bool skip_bad;          /* venue_sim.skip_bad: count and skip bad data lines */
+    priv_cfg_t priv;        /* venue_sim.private, venue_sim.api_keys (private.h); its
+                               instruments_linear is NULL here (venuesim_config_load reads it) */
 } venuesim_config_t;
 
 /* A speed as --speed or venue_sim.speed give it: "max" -> 0, "N" (1..1000000) -> N; -1 if
  * neither. */
 int64_t venuesim_parse_speed(const char *s);
+
+/* A UTC time as venue_sim.from/.to and backtest --from/--to take it: "YYYY-MM-DD" (midnight
+ * starting that day; with `end` true, midnight ending it, so that a date as the end of a
+ * window includes the day) or "YYYY-MM-DDTHH:MM[:SS[.mmm]]" with an optional "Z" or
+ * "+00:00" ('T' or ' ' between date and time; that instant, also as an end). Into *ms (ms
+ * since the epoch); 0, or -1/EINVAL. */
+int venuesim_parse_time(const char *s, bool end, int64_t *ms);
+
+/* ms since the epoch as "2025-11-03T00:00:00Z" (".123" before the Z if not whole seconds)
+ * into buf[cap] (>= 32); returns buf. */
+const char *venuesim_fmt_time(int64_t ms, char *buf, size_t cap);
 
 /* Read the settings (everything but the data files' contents) into *out (untouched on
  * failure). `replay`: the config's mode is "replay"; speed_arg (--speed) NULL and port_arg
@@ -55,7 +68,10 @@ int venuesim_config_read(cfg_t *cfg, bool replay, const char *speed_arg, long po
 /* Load the data the config names into `src` (venue_sim.bybit_*_frames, binance_*_file,
  * binance_kline_csv with binance_kline_symbol; then source_finish) and read the Bybit
  * instruments-info bodies into *inst_linear / *inst_spot (NULL when not configured; the
- * caller frees them, also after a failure). 0, or -1/EINVAL naming the key whose file cannot
+ * caller frees them, also after a failure). The source is strict unless venue_sim.skip_bad
+ * (a bad line or a repeated kline bar fails the load naming file:line and why) and keeps
+ * only the window venue_sim.from .. venue_sim.to; a window that keeps nothing fails ("no
+ * data in FROM..TO; the files span A..B"). 0, or -1/EINVAL naming the key whose file cannot
  * be loaded (or ENOMEM: cannot sort the timeline). */
 int venuesim_config_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_spot);
 

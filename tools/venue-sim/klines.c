@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,55 +66,143 @@ s_is_decimal(const s_field_t *f)
     return digit;
 }
 
+/* Compare two plain unsigned decimals (s_is_decimal) by value: <0, 0, >0. */
+static int
+s_dec_cmp(const s_field_t *a, const s_field_t *b)
+{
+    const char *ap = a->p, *bp = b->p;
+    size_t ai = 0, bi = 0; /* integer part lengths */
+    while (ai < a->len && ap[ai] != '.') {
+        ai++;
+    }
+    while (bi < b->len && bp[bi] != '.') {
+        bi++;
+    }
+    size_t as = 0, bs = 0; /* skip leading zeros of the integer parts */
+    while (as < ai && ap[as] == '0') {
+        as++;
+    }
+    while (bs < bi && bp[bs] == '0') {
+        bs++;
+    }
+    if (ai - as != bi - bs) {
+        return ai - as < bi - bs ? -1 : 1;
+    }
+    int c = memcmp(ap + as, bp + bs, ai - as);
+    if (c != 0) {
+        return c;
+    }
+    const char *af = ai < a->len ? ap + ai + 1 : "", *bf = bi < b->len ? bp + bi + 1 : "";
+    size_t al = ai < a->len ? a->len - ai - 1 : 0, bl = bi < b->len ? b->len - bi - 1 : 0;
+    for (size_t i = 0; i < al || i < bl; i++) {
+        char x = i < al ? af[i] : '0', y = i < bl ? bf[i] : '0';
+        if (x != y) {
+            return x < y ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
+static int s_refuse(char *why, size_t why_cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+s_refuse(char *why, size_t why_cap, const char *fmt, ...)
+{
+    if (why && why_cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, why_cap, fmt, ap);
+        va_end(ap);
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+bool
+klines_is_header(const char *row, size_t len)
+{
+    while (len > 0 && (row[len - 1] == '\n' || row[len - 1] == '\r')) {
+        len--;
+    }
+    static const char k_first[] = "open_time,";
+    if (len < sizeof k_first - 1 || memcmp(row, k_first, sizeof k_first - 1) != 0) {
+        return false;
+    }
+    size_t commas = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = row[i];
+        if (c == ',') {
+            commas++;
+        } else if (!(c == '_' || isalnum((unsigned char)c))) {
+            return false;
+        }
+    }
+    return commas == K_COLS - 1;
+}
+
 int
 klines_frame(const char *row, size_t len, const char *symbol, char *out, size_t cap,
              size_t *out_len, int64_t *event_ms)
 {
-    s_field_t f[K_COLS];
-    size_t n = 0, start = 0;
-    char lower[24];
+    return klines_frame_ex(row, len, symbol, out, cap, out_len, event_ms, NULL, NULL, 0);
+}
 
-    if (!row || !symbol || !out || !out_len || !event_ms) {
-        errno = EINVAL;
-        return -1;
-    }
-    size_t sl = strlen(symbol);
-    if (sl == 0 || sl > 20) {
-        errno = EINVAL;
-        return -1;
-    }
-    for (size_t i = 0; i <= sl; i++) {
-        lower[i] = (char)tolower((unsigned char)symbol[i]);
+int
+klines_row_parse(const char *row, size_t len, klines_row_t *out, char *why, size_t why_cap)
+{
+    static const char *const k_names[K_COLS] = { "open_time",
+                                                 "open",
+                                                 "high",
+                                                 "low",
+                                                 "close",
+                                                 "volume",
+                                                 "close_time",
+                                                 "quote_volume",
+                                                 "count",
+                                                 "taker_buy_volume",
+                                                 "taker_buy_quote_volume",
+                                                 "ignore" };
+    s_field_t f[K_COLS];
+    size_t n = 0;
+
+    if (!row || !out) {
+        return s_refuse(why, why_cap, "missing argument");
     }
     while (len > 0 && (row[len - 1] == '\n' || row[len - 1] == '\r')) {
         len--;
     }
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || row[i] == ',') {
-            if (n == K_COLS) {
-                errno = EINVAL; /* too many columns */
-                return -1;
-            }
-            f[n].p = row + start;
-            f[n].len = i - start;
-            n++;
-            start = i + 1;
+    for (const char *p = row, *end = row + len;;) { /* memchr: the streamed path's hot loop */
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *e = comma ? comma : end;
+        if (n < K_COLS) {
+            f[n].p = p;
+            f[n].len = (size_t)(e - p);
         }
+        n++;
+        if (!comma) {
+            break;
+        }
+        p = comma + 1;
     }
     if (n != K_COLS) {
-        errno = EINVAL;
-        return -1;
+        return s_refuse(why, why_cap, "expected %d comma-separated columns, got %zu", K_COLS, n);
     }
-    int64_t t, T, trades;
-    if (!s_parse_int(&f[0], &t) || !s_parse_int(&f[6], &T) || !s_parse_int(&f[8], &trades)) {
-        errno = EINVAL;
-        return -1;
+    int64_t t = 0, T = 0, trades = 0;
+    static const int k_ints[] = { 0, 6, 8 };
+    int64_t *k_int_out[] = { &t, &T, &trades };
+    for (size_t i = 0; i < 3; i++) {
+        if (!s_parse_int(&f[k_ints[i]], k_int_out[i])) {
+            return s_refuse(why, why_cap, "%s \"%.*s\" is not a plain integer", k_names[k_ints[i]],
+                            (int)(f[k_ints[i]].len > 24 ? 24 : f[k_ints[i]].len), f[k_ints[i]].p);
+        }
     }
     static const int k_dec[] = { 1, 2, 3, 4, 5, 7, 9, 10 };
     for (size_t i = 0; i < sizeof k_dec / sizeof k_dec[0]; i++) {
         if (!s_is_decimal(&f[k_dec[i]])) {
-            errno = EINVAL;
-            return -1;
+            return s_refuse(why, why_cap, "%s \"%.*s\" is not a plain unsigned decimal",
+                            k_names[k_dec[i]], (int)(f[k_dec[i]].len > 24 ? 24 : f[k_dec[i]].len),
+                            f[k_dec[i]].p);
         }
     }
     if (t > K_US_THRESHOLD) {
@@ -121,9 +210,50 @@ klines_frame(const char *row, size_t len, const char *symbol, char *out, size_t 
         T /= 1000; /* 1761955259999999 -> 1761955259999 (floor) */
     }
     if (T <= t) {
-        errno = EINVAL;
+        return s_refuse(why, why_cap, "close_time is not after open_time");
+    }
+    if (T - t + 1 != 60000) {
+        return s_refuse(why, why_cap,
+                        "not a 1-minute bar (close_time - open_time = %lld ms): only 1m klines "
+                        "are replayed",
+                        (long long)(T - t));
+    }
+    if (s_dec_cmp(&f[3], &f[2]) > 0 || s_dec_cmp(&f[1], &f[2]) > 0 || s_dec_cmp(&f[4], &f[2]) > 0
+        || s_dec_cmp(&f[1], &f[3]) < 0 || s_dec_cmp(&f[4], &f[3]) < 0) {
+        return s_refuse(why, why_cap, "open/close outside [low, high] or low above high");
+    }
+    out->open_ms = t;
+    out->close_ms = T;
+    out->trades = trades;
+    for (size_t i = 0; i < K_COLS; i++) {
+        out->col[i].p = f[i].p;
+        out->col[i].len = f[i].len;
+    }
+    return 0;
+}
+
+int
+klines_frame_ex(const char *row, size_t len, const char *symbol, char *out, size_t cap,
+                size_t *out_len, int64_t *event_ms, int64_t *open_ms, char *why, size_t why_cap)
+{
+    char lower[24];
+    klines_row_t r;
+
+    if (!row || !symbol || !out || !out_len || !event_ms) {
+        return s_refuse(why, why_cap, "missing argument");
+    }
+    size_t sl = strlen(symbol);
+    if (sl == 0 || sl > 20) {
+        return s_refuse(why, why_cap, "symbol \"%s\": expected 1..20 characters", symbol);
+    }
+    for (size_t i = 0; i <= sl; i++) {
+        lower[i] = (char)tolower((unsigned char)symbol[i]);
+    }
+    if (klines_row_parse(row, len, &r, why, why_cap) != 0) {
         return -1;
     }
+    int64_t t = r.open_ms, T = r.close_ms, trades = r.trades;
+    const struct klines_col *f = r.col;
     int64_t e = T + 1;
     char buf[KLINES_FRAME_MAX]; /* formatted here so that `out` stays untouched on failure */
     int w = snprintf(
@@ -136,12 +266,16 @@ klines_frame(const char *row, size_t len, const char *symbol, char *out, size_t 
         (int)f[4].len, f[4].p, (int)f[2].len, f[2].p, (int)f[3].len, f[3].p, (int)f[5].len, f[5].p,
         (long long)trades, (int)f[7].len, f[7].p, (int)f[9].len, f[9].p, (int)f[10].len, f[10].p);
     if (w < 0 || (size_t)w >= sizeof buf || (size_t)w >= cap) {
+        (void)s_refuse(why, why_cap, "frame longer than %zu bytes", cap);
         errno = ENOBUFS;
         return -1;
     }
     memcpy(out, buf, (size_t)w + 1);
     *out_len = (size_t)w;
     *event_ms = e;
+    if (open_ms) {
+        *open_ms = t;
+    }
     return 0;
 }
 

@@ -1,7 +1,8 @@
 /*  klines.h - one row of a data.binance.vision kline CSV -> one Binance combined-stream frame;
  *  and the venues' REST kline answers built from replayed kline frames (below).
  *  Owns:  nothing (pure functions).
- *  Input: a CSV row of 12 columns, no header (data.binance.vision spot/daily/klines layout):
+ *  Input: a CSV row of 12 columns (data.binance.vision spot/daily|monthly/klines layout; a
+ *         file's header line is recognised by klines_is_header and is not a row):
  *         open_time, open, high, low, close, volume, close_time, quote_volume, trades,
  *         taker_buy_base, taker_buy_quote, ignore. Times are microseconds in files from
  *         2025-01-01 on and milliseconds before (data/PROVENANCE.md section 5): a time
@@ -17,6 +18,7 @@
 #ifndef TP_KLINES_H
 #define TP_KLINES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +34,45 @@
  * out, *out_len and *event_ms are untouched on failure. */
 int klines_frame(const char *row, size_t len, const char *symbol, char *out, size_t cap,
                  size_t *out_len, int64_t *event_ms);
+
+/* As klines_frame, and also: the bar's open time in ms (*open_ms, may be NULL) and, for a
+ * refused row, why in why[why_cap] (may be NULL): "expected 12 comma-separated columns, got
+ * 11", "open \"1e5\" is not a plain unsigned decimal", "close_time is not after open_time",
+ * "not a 1-minute bar (...)", "open/close outside [low, high] or low above high". Beyond
+ * klines_frame's checks it refuses (EINVAL) a bar that is not one minute long (close_time -
+ * open_time + 1 != 60000 ms: the frame says "1m") and prices out of order (low <= open, close
+ * <= high, compared as decimals). */
+int klines_frame_ex(const char *row, size_t len, const char *symbol, char *out, size_t cap,
+                    size_t *out_len, int64_t *event_ms, int64_t *open_ms, char *why,
+                    size_t why_cap);
+
+/* One kline CSV row checked by the rules of klines_frame_ex (the one place they live: the
+ * loader of tools/venue-sim/source.c and the backtest's streamed path tools/backtest/kstream.c
+ * both take a row through it). */
+struct klines_col {
+    const char *p; /* borrowed from the row, not NUL-terminated */
+    size_t len;
+};
+typedef struct {
+    int64_t open_ms;  /* ms (a µs row divided, as klines_frame) */
+    int64_t close_ms; /* ms, open_ms + 59999 */
+    int64_t trades;
+    struct klines_col col[12]; /* the 12 columns in file order (1 open .. 4 close, 5 volume,
+                                  7 quote_volume, 9 taker_buy_volume, 10 taker_buy_quote_volume) */
+} klines_row_t;
+
+/* Check `row` (len bytes, a trailing "\r\n" or "\n" ignored) as klines_frame_ex does and fill
+ * *out (pointers into row). 0, or -1/EINVAL with why[why_cap] (may be NULL) as klines_frame_ex
+ * words it. A row it accepts always makes a frame (decimals <= 40 chars, a symbol <= 20 chars
+ * stay within KLINES_FRAME_MAX). */
+int klines_row_parse(const char *row, size_t len, klines_row_t *out, char *why, size_t why_cap);
+
+/* True if `row` (len bytes, trailing newline ignored) is data.binance.vision's header line:
+ * 12 comma-separated column names of letters, digits and '_', the first "open_time"
+ * ("open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,
+ * taker_buy_quote_volume,ignore"). Files from 2025 on may start with it; a header anywhere
+ * but the first line is a bad row. */
+bool klines_is_header(const char *row, size_t len);
 
 /* ---- REST klines (the warm-up fallback of a restarted signal stage) -----------------------
  * venue-sim answers the venues' REST kline calls from the kline frames it replays, so that

@@ -21,19 +21,22 @@
 #include "tools/venue-sim/klines.h"
 
 static char g_dir[64];
+static source_t *g_src; /* no window: every row */
 
 static int
 s_setup(void **state)
 {
     (void)state;
     snprintf(g_dir, sizeof g_dir, "/tmp/tp-kstream.XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    g_src = source_new();
+    return mkdtemp(g_dir) && g_src ? 0 : -1;
 }
 
 static int
 s_teardown(void **state)
 {
     (void)state;
+    source_destroy(&g_src);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
     return system(cmd) == 0 ? 0 : -1;
@@ -87,7 +90,7 @@ test_rows_across_files_and_buffer(void **state)
             "1764547260000,1.5,2,1,1.75,3,1764547319999,4.5,7,1,1.5,0",
             pb, sizeof pb);
     const char *paths[] = { pa, pb };
-    kstream_t *ks = kstream_new(paths, 2, "BTCUSDT");
+    kstream_t *ks = kstream_new(paths, 2, "BTCUSDT", g_src);
     assert_non_null(ks);
     int64_t ts;
     assert_int_equal(kstream_peek(ks, &ts), 1);
@@ -117,7 +120,7 @@ test_rows_across_files_and_buffer(void **state)
     }
     assert_int_equal(got, 3002);
     assert_int_equal(kstream_rows(ks), 3002);
-    assert_int_equal(kstream_bad(ks), 2); /* the header and the short row */
+    assert_int_equal(kstream_bad(ks), 1); /* the short row (the header is no row) */
     assert_int_equal(prev, 1764547320000LL);
     assert_int_equal(kstream_peek(ks, &ts), 0);
     kstream_destroy(&ks);
@@ -131,12 +134,12 @@ test_out_of_order_and_missing(void **state)
 {
     (void)state;
     char p1[128], p2[128], r1[256], r2[256];
-    s_row(r1, sizeof r1, 5, "1.00");
-    s_row(r2, sizeof r2, 4, "1.00");
+    s_row(r1, sizeof r1, 5, "109616.00");
+    s_row(r2, sizeof r2, 4, "109616.00");
     s_write("late.csv", r1, p1, sizeof p1);
     s_write("early.csv", r2, p2, sizeof p2);
     const char *paths[] = { p1, p2 };
-    kstream_t *ks = kstream_new(paths, 2, "BTCUSDT");
+    kstream_t *ks = kstream_new(paths, 2, "BTCUSDT", g_src);
     assert_non_null(ks);
     kstream_row_t r;
     assert_int_equal(kstream_next(ks, &r), 1);
@@ -147,9 +150,90 @@ test_out_of_order_and_missing(void **state)
     kstream_destroy(&ks);
     const char *missing[] = { "/nonexistent/x.csv" };
     errno = 0;
-    assert_null(kstream_new(missing, 1, "BTCUSDT"));
+    assert_null(kstream_new(missing, 1, "BTCUSDT", g_src));
     assert_int_equal(errno, ENOENT);
-    assert_null(kstream_new(paths, 2, ""));
+    assert_null(kstream_new(paths, 2, "", g_src));
+}
+
+/* kstream and venue-sim's loader in stream mode take the same rows: the window, a header
+ * line, a repeated minute, bad rows, gaps (the loader's counts are derived by hand below). */
+static void
+test_same_rows_as_the_loader(void **state)
+{
+    (void)state;
+    char text[4096], row[256], path[128];
+    size_t n = (size_t)snprintf(text, sizeof text,
+                                "open_time,open,high,low,close,volume,close_time,quote_volume,"
+                                "count,taker_buy_volume,taker_buy_quote_volume,ignore\n");
+    static const int k_min[] = { 0, 1, 2, 3, 3, 4, 7, 8, 9 }; /* 3 twice; 5, 6 missing */
+    for (size_t i = 0; i < sizeof k_min / sizeof k_min[0]; i++) {
+        s_row(row, sizeof row, k_min[i], "109616.00");
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s", row);
+        if (i == 1) {
+            n += (size_t)snprintf(text + n, sizeof text - n, "x,y\n"); /* bad */
+        }
+    }
+    s_write("same.csv", text, path, sizeof path);
+    source_t *src = source_new();
+    assert_non_null(src);
+    /* the window: minutes 1 .. 8 (the bar of minute 8 ends at its E: outside) */
+    int64_t m0 = 1761955200000LL;
+    assert_int_equal(source_set_window(src, m0 + 60000, m0 + 8 * 60000), 0);
+    assert_int_equal(source_set_stream_klines(src, true), 0);
+    assert_int_equal(source_load_klines(src, path, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    assert_int_equal(source_finish(src), 0);
+    assert_int_equal(source_count(src), 0); /* nothing kept in memory */
+    const source_file_t *f = source_file(src, 0);
+    assert_true(f->header);
+    assert_int_equal(f->frames, 9);
+    assert_int_equal(f->bad, 2);  /* "x,y" and the second minute 3 */
+    assert_int_equal(f->kept, 5); /* minutes 1, 2, 3, 4, 7 */
+    const source_gaps_t *g = source_gaps(src);
+    assert_int_equal(g->gaps, 1);
+    assert_int_equal(g->missing_min, 2);
+    int64_t lo, hi;
+    assert_true(source_kline_span(src, &lo, &hi));
+    assert_int_equal(lo, m0 + 60000);
+    assert_int_equal(hi, m0 + 8 * 60000);
+    const char *paths[] = { path };
+    kstream_t *ks = kstream_new(paths, 1, "BTCUSDT", src);
+    assert_non_null(ks);
+    kstream_row_t r;
+    static const int k_want[] = { 1, 2, 3, 4, 7 };
+    size_t got = 0;
+    while (kstream_next(ks, &r) == 1) {
+        assert_true(got < 5);
+        assert_int_equal(r.k.start_ms, m0 + k_want[got] * 60000);
+        got++;
+    }
+    assert_int_equal(got, f->kept);
+    kstream_destroy(&ks);
+    /* strict: the first bad row stops the load naming file:line; without it, the repeated
+     * minute stops source_finish naming both lines, as a loaded series does */
+    source_destroy(&src);
+    src = source_new();
+    source_set_strict(src, true);
+    assert_int_equal(source_set_stream_klines(src, true), 0);
+    errno = 0;
+    assert_int_equal(source_load_klines(src, path, "BTCUSDT", SOURCE_BINANCE_SPOT), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_non_null(strstr(source_error(src), "same.csv:4: expected 12"));
+    source_destroy(&src);
+    char *bad = strstr(text, "x,y\n");
+    assert_non_null(bad);
+    memmove(bad, bad + 4, strlen(bad + 4) + 1);
+    s_write("same.csv", text, path, sizeof path);
+    src = source_new();
+    source_set_strict(src, true);
+    assert_int_equal(source_set_stream_klines(src, true), 0);
+    assert_int_equal(source_load_klines(src, path, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    errno = 0;
+    assert_int_equal(source_finish(src), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_non_null(strstr(source_error(src), "same.csv:6: the bar opened at "
+                                              "2025-11-01T00:03:00Z is given twice (also "));
+    assert_non_null(strstr(source_error(src), "same.csv:5)"));
+    source_destroy(&src);
 }
 
 /* ---- the event path against the frame path ---------------------------------------------- */
@@ -201,7 +285,7 @@ s_same(const char *row_text, int expect_direct)
     char path[128];
     s_write("one.csv", row_text, path, sizeof path);
     const char *paths[] = { path };
-    kstream_t *ks = kstream_new(paths, 1, "BTCUSDT");
+    kstream_t *ks = kstream_new(paths, 1, "BTCUSDT", g_src);
     assert_non_null(ks);
     kstream_row_t r;
     assert_int_equal(kstream_next(ks, &r), 1);
@@ -254,6 +338,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rows_across_files_and_buffer),
         cmocka_unit_test(test_out_of_order_and_missing),
+        cmocka_unit_test(test_same_rows_as_the_loader),
         cmocka_unit_test(test_event_is_the_frame),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);

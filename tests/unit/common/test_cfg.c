@@ -251,6 +251,103 @@ test_endpoint_kind_typo_refused(void **state)
     unlink(path);
 }
 
+/* cfg_set: the override is read by the getters, its errors name the override, a misspelt
+ * key or a value of another kind is refused, keys with dots and array items are reached. */
+static void
+test_set_overrides(void **state)
+{
+    (void)state;
+    cfg_t *c = s_load();
+    int64_t v = 0;
+    assert_int_equal(cfg_set(c, "risk.max_open_positions", "7"), 0);
+    assert_int_equal(cfg_int(c, "risk.max_open_positions", 1, 1, 100, false, &v), 0);
+    assert_int_equal(v, 7);
+    assert_int_equal(cfg_set(c, "risk.max_open_positions", "700"), 0);
+    assert_int_equal(cfg_int(c, "risk.max_open_positions", 1, 1, 100, false, &v), -1);
+    assert_string_equal(cfg_error(c), "--set risk.max_open_positions=700: "
+                                      "risk.max_open_positions: expected an integer in [1, 100], "
+                                      "got 700");
+    /* a string without quotes is a string; a number where a string was is refused */
+    const char *s;
+    assert_int_equal(cfg_set(c, "risk.fee", "0.002"), -1);
+    assert_non_null(strstr(cfg_error(c), "--set risk.fee=0.002: expected a string (as in "));
+    assert_non_null(strstr(cfg_error(c), ":5), got a number"));
+    assert_int_equal(cfg_set(c, "risk.fee", "\"0.002\""), 0);
+    assert_int_equal(cfg_str(c, "risk.fee", NULL, &s), 0);
+    assert_string_equal(s, "0.002");
+    /* a key not in the file is refused, never added */
+    assert_int_equal(cfg_set(c, "risk.max_open_position", "2"), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_non_null(strstr(cfg_error(c), "--set risk.max_open_position: no such key in "));
+    assert_false(cfg_has(c, "risk.max_open_position"));
+    /* keys that hold dots, array items, booleans, run_dir */
+    assert_int_equal(cfg_set(c, "endpoints.feed.1.pub", "ipc://x"), 0);
+    assert_int_equal(cfg_str(c, "endpoints.feed.1.pub", NULL, &s), 0);
+    assert_string_equal(s, "ipc://x");
+    assert_int_equal(cfg_str(c, "endpoints.feed.0.pub", NULL, &s), 0);
+    assert_string_equal(s, "ipc://{run}/feed.0.pub");
+    assert_int_equal(cfg_set(c, "list[1].k", "false"), 0);
+    bool b = true;
+    assert_int_equal(cfg_bool(c, "list[1].k", true, &b), 0);
+    assert_false(b);
+    assert_int_equal(cfg_set(c, "list[0]", "2.5"), 0);
+    double d = 0;
+    assert_int_equal(cfg_double(c, "list[0]", 0, 0, 10, false, &d), 0);
+    assert_true(d == 2.5);
+    assert_int_equal(cfg_set(c, "list", "[3]"), 0);
+    assert_int_equal(cfg_array_len(c, "list"), 1);
+    assert_int_equal(cfg_set(c, "list", "3"), -1);
+    assert_int_equal(cfg_set(c, "run_dir", "/tmp/tp-y"), 0);
+    assert_string_equal(cfg_run_dir(c), "/tmp/tp-y");
+    /* errors about other keys still name file and line */
+    assert_int_equal(cfg_str(c, "risk.name", NULL, &s), -1);
+    assert_non_null(strstr(cfg_error(c), ":7: risk.name: expected a string"));
+    cfg_destroy(&c);
+}
+
+
+/* cfg_put: adds a key under an existing object (or replaces one, of any kind), appends at an
+ * array's end; errors about it name the option; a missing parent is refused. */
+static void
+test_put_adds_and_names_origin(void **state)
+{
+    (void)state;
+    cfg_t *c = s_load();
+    const char *s;
+    int64_t v = 0;
+    assert_false(cfg_has(c, "risk.window"));
+    assert_int_equal(cfg_put(c, "risk.window", json_string("2025-11-03"), "--from 2025-11-03"), 0);
+    assert_int_equal(cfg_str(c, "risk.window", NULL, &s), 0);
+    assert_string_equal(s, "2025-11-03");
+    assert_int_equal(cfg_int(c, "risk.window", 0, 0, 9, false, &v), -1);
+    assert_string_equal(cfg_error(c), "--from 2025-11-03: risk.window: expected an integer in "
+                                      "[0, 9], got a string");
+    /* replacing a value of another kind is the caller's choice */
+    assert_int_equal(cfg_put(c, "risk.name", json_string("x"), "--symbol X"), 0);
+    assert_int_equal(cfg_str(c, "risk.name", NULL, &s), 0);
+    assert_string_equal(s, "x");
+    /* an array: replace an item, append at its end; keys with dots */
+    assert_int_equal(cfg_put(c, "list[2]", json_integer(7), "--x"), 0);
+    assert_int_equal(cfg_array_len(c, "list"), 3);
+    assert_int_equal(cfg_put(c, "list[5]", json_integer(7), "--x"), -1);
+    assert_int_equal(cfg_put(c, "endpoints.feed.1.sub", json_string("ipc://y"), "--y"), 0);
+    assert_int_equal(cfg_str(c, "endpoints.feed.1.sub", NULL, &s), 0);
+    assert_string_equal(s, "ipc://y");
+    /* no parent: refused, naming the option */
+    errno = 0;
+    assert_int_equal(cfg_put(c, "nosuch.key", json_true(), "--skip-bad"), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_non_null(strstr(cfg_error(c), "--skip-bad: nosuch.key: its parent is not in "));
+    assert_false(cfg_has(c, "nosuch"));
+    /* the --set form of the message is unchanged */
+    assert_int_equal(cfg_set(c, "risk.max_open_positions", "700"), 0);
+    assert_int_equal(cfg_int(c, "risk.max_open_positions", 1, 1, 100, false, &v), -1);
+    assert_string_equal(cfg_error(c), "--set risk.max_open_positions=700: "
+                                      "risk.max_open_positions: expected an integer in [1, 100], "
+                                      "got 700");
+    cfg_destroy(&c);
+}
+
 static void
 test_default_config_top_ok(void **state)
 {
@@ -273,9 +370,11 @@ main(void)
         cmocka_unit_test(test_endpoints_and_instances),
         cmocka_unit_test(test_invalid_json_and_missing_file),
         cmocka_unit_test(test_default_config_loads),
+        cmocka_unit_test(test_put_adds_and_names_origin),
         cmocka_unit_test(test_top_level_typo_refused),
         cmocka_unit_test(test_endpoint_kind_typo_refused),
         cmocka_unit_test(test_default_config_top_ok),
+        cmocka_unit_test(test_set_overrides),
     };
     return cmocka_run_group_tests_name("cfg", tests, setup, teardown);
 }

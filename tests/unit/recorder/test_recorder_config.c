@@ -105,12 +105,31 @@ test_unknown_and_bad(void **state)
     s_refused("\"history\"", "endpoints.recorder.0.history", "expected a string");
 }
 
+/* the config recorded with a run: whole, order kept, secrets hidden at any depth */
+static void
+test_dump_hides_secrets(void **state)
+{
+    (void)state;
+    ctu_write_file(s_path, "{\"run_dir\": \"/tmp/x\", \"a\": {\"api_keys\": [{\"key\": \"K1\","
+                           " \"secret\": \"S1\"}], \"key_secret\": \"S2\", \"n\": 5},"
+                           " \"list\": [{\"password\": \"P\", \"fast\": 50}]}\n");
+    cfg_t *c = ctu_load_file(s_path);
+    char *d = recorder_config_dump(c);
+    assert_non_null(d);
+    assert_string_equal(d, "{\"run_dir\":\"/tmp/x\",\"a\":{\"api_keys\":\"(hidden)\","
+                           "\"key_secret\":\"(hidden)\",\"n\":5},\"list\":[{\"password\":"
+                           "\"(hidden)\",\"fast\":50}]}");
+    free(d);
+    cfg_destroy(&c);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_values),
         cmocka_unit_test(test_unknown_and_bad),
+        cmocka_unit_test(test_dump_hides_secrets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -61,7 +61,7 @@ test_fresh_db_has_every_table(void **state)
     sqlite3 *db = schema_open(s_path, 100);
     assert_non_null(db);
     assert_int_equal(schema_version(db), SCHEMA_VERSION);
-    assert_int_equal(SCHEMA_VERSION, 3);
+    assert_int_equal(SCHEMA_VERSION, 4);
     /* the 15 tables listed in docs/recorder.md */
     static const char *const tables[] = { "events",   "trades",      "book_top", "candles",
                                           "signals",  "orders",      "fills",    "positions",
@@ -105,7 +105,7 @@ test_reopen_keeps_data_and_version(void **state)
     sqlite3_close(db);
     db = schema_open(s_path, 100); /* migrate is a no-op at the current version */
     assert_non_null(db);
-    assert_int_equal(schema_version(db), 3);
+    assert_int_equal(schema_version(db), 4);
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM gaps"), 1);
     assert_int_equal(schema_migrate(db), 0);
     sqlite3_close(db);
@@ -258,7 +258,7 @@ test_migrates_v2_file(void **state)
     sqlite3_close(raw);
     sqlite3 *db = schema_open(s_path, 100);
     assert_non_null(db);
-    assert_int_equal(schema_version(db), 3);
+    assert_int_equal(schema_version(db), 4);
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM events WHERE run_id='legacy'"), 3);
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM fills WHERE run_id='legacy'"), 1);
     assert_int_equal(s_scalar(db, "SELECT count(*) FROM runs"), 1);

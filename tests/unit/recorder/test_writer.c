@@ -858,8 +858,13 @@ test_runs_and_restart_gap(void **state)
     assert_int_equal(info.publishers, 0);
     s_seq = 40;
     s_add_trade(w, 5);
+    assert_int_equal(writer_set_run_config(w, "cfg/x.json", "{\"a\":1}"), 0);
     assert_int_equal(writer_end_run(w, 6000), 0);
     db = writer_db(w);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM runs WHERE run_id='run-b' AND"
+                               " config='{\"a\":1}' AND config_path='cfg/x.json'"),
+                     1);
+    assert_int_equal(s_int(db, "SELECT count(*) FROM runs WHERE config IS NOT NULL"), 1);
     assert_int_equal(s_int(db, "SELECT count(*) FROM gaps"), 2);
     assert_int_equal(s_int(db, "SELECT count(*) FROM events WHERE run_id='run-b'"), 1);
     assert_int_equal(s_int(db, "SELECT count(*) FROM runs WHERE run_id='run-b' AND clean=1"

@@ -27,10 +27,11 @@
 #define MS INT64_C(1000000)
 #define T0 (INT64_C(1762160400000) * MS)
 
-/* "@RISK@", "@SCALE@", "@EXITS@", "@ACCOUNT@" are replaced by extra lines (or nothing). */
+/* "@TOP@", "@RISK@", "@SCALE@", "@EXITS@", "@ACCOUNT@" are replaced by extra lines (or
+ * nothing). */
 static const char k_base[] =
     "{\n"
-    "  \"run_dir\": \"/tmp/tp-risk-cfg\",\n"
+    "  @TOP@\"run_dir\": \"/tmp/tp-risk-cfg\",\n"
     "  \"account\": {\n"
     "    @ACCOUNT@\"asset\": \"USDT\",\n"
     "    \"start_balance\": \"10000\"\n"
@@ -157,11 +158,27 @@ test_bad_values(void **state)
     s_refused("max_trades_per_hour", "risk.max_trades_per_hour", "expected an integer");
     s_write("RISK", "\"stop_mode\": \"far\",\n    ");
     s_refused("stop_mode", "risk.stop_mode", "expected \"signal\", \"pct\" or \"atr\"");
-    s_write("SCALE", "\"asia_hours\": [0, 25],\n      ");
-    s_refused("asia_hours", "risk.scale.asia_hours", "expected hours in 0..24");
+    /* sessions are the top-level "sessions" (common/sessions.h) since issue 17 */
+    s_write("SCALE", "\"asia_hours\": [0, 7],\n      ");
+    s_refused("asia_hours", "risk.scale.asia_hours", "unknown key");
+    s_write("TOP", "\"sessions\": {\"ny\": [13, 25]},\n  ");
+    s_refused("sessions", "sessions.ny", "expected hours in 0..24");
+    s_write("TOP", "\"sessions\": {\"tokyo\": [0, 9]},\n  ");
+    s_refused("tokyo", "sessions.tokyo", "unknown key");
     s_write("EXITS", "\"tp_ladder_pct\": [\"2\", \"1\"],\n      \"tp_ladder_close_pct\": [\"50\", "
                      "\"50\"],\n      ");
     s_refused("\"1\"]", "risk.exits.tp_ladder_pct[1]", "expected rungs in increasing order");
+    s_write("EXITS", "\"tp_ladder_pct\": [\"1\", \"2\"],\n      \"tp_ladder_close_pct\": [\"60\", "
+                     "\"50\"],\n      ");
+    s_refused("tp_ladder_close_pct", "risk.exits.tp_ladder_close_pct",
+              "expected a sum of at most 100");
+    s_write("EXITS", "\"tp_ladder_basis\": \"target\",\n      ");
+    s_refused("tp_ladder_basis", "risk.exits.tp_ladder_basis",
+              "expected \"entry_pct\" or \"target_pct\"");
+    s_write("RISK", "\"max_rejects\": 1001,\n    ");
+    s_refused("max_rejects", "risk.max_rejects", "expected an integer in [0, 1000]");
+    s_write("RISK", "\"reject_window_s\": 0,\n    ");
+    s_refused("reject_window_s", "risk.reject_window_s", "expected an integer in [1, 86400]");
     s_write("RISK", "\"state_file\": 7,\n    ");
     s_refused("state_file", "risk.state_file", "expected a string");
 }
@@ -401,11 +418,55 @@ test_reload_keys(void **state)
     }
 }
 
+/* The keys of issue 17 are read (values at their scales) and default to off. */
+static void
+test_issue17_keys(void **state)
+{
+    (void)state;
+    s_write(NULL, NULL);
+    cfg_t *c = ctu_load_file(s_path);
+    risk_config_t *rc = malloc(sizeof *rc);
+    assert_non_null(rc);
+    assert_int_equal(risk_config_read(c, "risk.0", rc), 0);
+    assert_true(rc->engine.limits.max_rejects == 0);
+    assert_true(rc->engine.limits.reject_window_ns == INT64_C(300000000000));
+    assert_true(rc->engine.sizing.reserve_pct == 0 && rc->engine.warn_pct == 0);
+    assert_true(rc->engine.winrate_n == 0 && rc->engine.winrate_min_pct == 400000);
+    assert_false(rc->engine.exits.tp_of_target);
+    cfg_destroy(&c);
+    s_write("RISK", "\"max_rejects\": 5, \"reject_window_s\": 60, \"reserve_pct\": \"20\",\n"
+                    "    \"warn_pct\": \"80\", \"winrate_window\": 10, \"winrate_min_pct\": "
+                    "\"45.5\",\n    ");
+    c = ctu_load_file(s_path);
+    assert_int_equal(risk_config_read(c, "risk.0", rc), 0);
+    assert_true(rc->engine.limits.max_rejects == 5);
+    assert_true(rc->engine.limits.reject_window_ns == INT64_C(60000000000));
+    assert_true(rc->engine.sizing.reserve_pct == 200000);
+    assert_true(rc->engine.warn_pct == 800000);
+    assert_true(rc->engine.winrate_n == 10 && rc->engine.winrate_min_pct == 455000);
+    cfg_destroy(&c);
+    s_write("EXITS", "\"tp_ladder_basis\": \"target_pct\", \"tp_ladder_pct\": [\"100\", "
+                     "\"200\"],\n      \"tp_ladder_close_pct\": [\"50\", \"30\"],\n      ");
+    c = ctu_load_file(s_path);
+    assert_int_equal(risk_config_read(c, "risk.0", rc), 0);
+    assert_true(rc->engine.exits.tp_of_target && rc->engine.exits.n_tp == 2);
+    assert_true(rc->engine.exits.tp_close_pct[1] == 300000);
+    free(rc);
+    cfg_destroy(&c);
+    s_write("RISK", "\"warn_pct\": \"101\",\n    ");
+    s_refused("warn_pct", "risk.warn_pct", "expected");
+    s_write("RISK", "\"winrate_window\": 1001,\n    ");
+    s_refused("winrate_window", "risk.winrate_window", "expected an integer in [0, 1000]");
+    s_write("RISK", "\"reserve_pct\": \"-1\",\n    ");
+    s_refused("reserve_pct", "risk.reserve_pct", "expected");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_values),
+        cmocka_unit_test(test_issue17_keys),
         cmocka_unit_test(test_unknown_keys_every_level),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_reconfigure_changes_next_order_size),

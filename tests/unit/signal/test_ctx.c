@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "signal/ctx.h"
+#include "tests/unit/signal/csv_util.h"
 
 #define H  3600000000000LL
 #define D0 1762128000000000000LL /* 2025-11-03 00:00:00 UTC in ns */
@@ -23,18 +24,20 @@ test_session(void **state)
 {
     (void)state;
     ctx_params_t p;
-    ctx_params_default(&p); /* London 7-16, NY 12-21 UTC */
+    ctx_params_default(&p); /* common/sessions.h: Asia 0-7, London 7-16, NY 13-22 UTC */
     assert_int_equal(ctx_session(&p, D0 + 6 * H + 59 * 60000000000LL), CTX_ASIAN);
     assert_int_equal(ctx_session(&p, D0 + 7 * H), CTX_LONDON);
     assert_int_equal(ctx_session(&p, D0 + 11 * H + 1), CTX_LONDON);
-    assert_int_equal(ctx_session(&p, D0 + 12 * H), CTX_LONDON_NY_OVERLAP);
+    assert_int_equal(ctx_session(&p, D0 + 12 * H), CTX_LONDON);
+    assert_int_equal(ctx_session(&p, D0 + 13 * H), CTX_LONDON_NY_OVERLAP);
     assert_int_equal(ctx_session(&p, D0 + 15 * H), CTX_LONDON_NY_OVERLAP);
     assert_int_equal(ctx_session(&p, D0 + 16 * H), CTX_NY);
-    assert_int_equal(ctx_session(&p, D0 + 21 * H), CTX_ASIAN);
-    assert_int_equal(ctx_session(&p, D0 + 23 * H), CTX_ASIAN);
+    assert_int_equal(ctx_session(&p, D0 + 21 * H), CTX_NY);
+    assert_int_equal(ctx_session(&p, D0 + 22 * H), CTX_OFF);
+    assert_int_equal(ctx_session(&p, D0 + 23 * H), CTX_OFF);
     assert_string_equal(ctx_session_name(CTX_LONDON_NY_OVERLAP), "LONDON_NY_OVERLAP");
-    p.ny_start = 13;
-    assert_int_equal(ctx_session(&p, D0 + 12 * H), CTX_LONDON);
+    p.sessions.ny_from = 12;
+    assert_int_equal(ctx_session(&p, D0 + 12 * H), CTX_LONDON_NY_OVERLAP);
 }
 
 /* First 1m kline of 2025-11-03 (data/candles, PROVENANCE 3): volume 11.14734000, taker buy
@@ -214,7 +217,7 @@ test_errors(void **state)
     assert_null(ctx_new(&p));
     assert_int_equal(errno, EINVAL);
     ctx_params_default(&p);
-    p.london_end = 25;
+    p.sessions.london_to = 25;
     assert_null(ctx_new(&p));
     assert_int_equal(errno, EINVAL);
     ctx_params_default(&p);
@@ -238,6 +241,101 @@ test_errors(void **state)
     ind_destroy(&ind);
 }
 
+/* Issue 17 ("untested today": CHOPPY on real bars): the regime of every bar of the 2 880 real
+ * BTCUSDT 1m candles of data/indicators (2025-11-03/04) against the rules of docs/signal.md
+ * evaluated here from values that do not come from signal/: ATR14 and ADX14 are TA-Lib's own
+ * columns of the file, EMA20/EMA50 are computed below (TA_EMA: SMA seed, k = 2/(n+1)), the ATR
+ * percentile is counted below over TA-Lib's ATRs. Bars within 1e-9 of a threshold (where a last
+ * binary digit could decide) are skipped. The file has CHOPPY stretches (ADX between 20 and 25,
+ * or a trend ADX without aligned EMAs); every regime the rules give must be ctx's. */
+static void
+test_regime_real_bars(void **state)
+{
+    (void)state;
+    csv_t csv;
+    assert_int_equal(csv_load(&csv, "data/indicators/"
+                                    "talib_binance_spot_btcusdt_1m_2025-11-03_2025-11-04.csv"),
+                     0);
+    int c_atr = csv_col(&csv, "atr14"), c_adx = csv_col(&csv, "adx14");
+    assert_true(c_atr > 0 && c_adx > 0);
+    ctx_params_t p;
+    ctx_params_default(&p);
+    ind_params_t ip;
+    ind_params_default(&ip);
+    ctx_t *c = ctx_new(&p);
+    ind_t *ind = ind_new(&ip);
+    double e20 = 0, e50 = 0, s20 = 0, s50 = 0, atrs[100];
+    int n_atr = 0, counts[6] = { 0 }, skipped = 0;
+    for (size_t r = 1; r < csv.n_rows; r++) {
+        char **row = csv.cells[r];
+        int t = (int)r - 1;
+        ind_bar_t b = { .high = strtod(row[2], NULL),
+                        .low = strtod(row[3], NULL),
+                        .close = strtod(row[4], NULL),
+                        .volume = strtod(row[5], NULL),
+                        .start_ns = strtoll(row[0], NULL, 10) * 1000 };
+        assert_int_equal(ind_update(ind, &b), 0);
+        assert_int_equal(ctx_on_bar(c, &b, ind), 0);
+        /* EMA20 / EMA50 */
+        if (t < 20) {
+            s20 += b.close;
+            e20 = t == 19 ? s20 / 20 : 0;
+        } else {
+            e20 = (b.close - e20) * (2.0 / 21) + e20;
+        }
+        if (t < 50) {
+            s50 += b.close;
+            e50 = t == 49 ? s50 / 50 : 0;
+        } else {
+            e50 = (b.close - e50) * (2.0 / 51) + e50;
+        }
+        ctx_regime_t want = CTX_NEUTRAL;
+        bool near = false;
+        if (row[c_atr][0]) {
+            double atr = strtod(row[c_atr], NULL);
+            atrs[n_atr % 100] = atr;
+            n_atr++;
+            if (n_atr >= 100 && row[c_adx][0]) {
+                double adx = strtod(row[c_adx], NULL);
+                int below = 0;
+                for (int i = 0; i < 100; i++) {
+                    below += atrs[i] < atr;
+                    near = near || (atrs[i] != atr && fabs(atrs[i] - atr) < 1e-9 * atr);
+                }
+                double pct = below;
+                near = near || fabs(adx - 25) < 1e-9 || fabs(adx - 20) < 1e-9
+                       || fabs(b.close - e20) < 1e-9 * e20 || fabs(e20 - e50) < 1e-9 * e50;
+                if (pct >= 90) {
+                    want = CTX_VOLATILE;
+                } else if (adx >= 25 && b.close > e20 && e20 > e50) {
+                    want = CTX_TRENDING_UP;
+                } else if (adx >= 25 && b.close < e20 && e20 < e50) {
+                    want = CTX_TRENDING_DOWN;
+                } else if (adx < 20) {
+                    want = CTX_RANGING;
+                } else {
+                    want = CTX_CHOPPY;
+                }
+            }
+        }
+        if (near) {
+            skipped++;
+            continue;
+        }
+        double st;
+        assert_int_equal(ctx_regime(c, &st), want);
+        assert_true(want != CTX_CHOPPY || st == 50); /* CHOPPY strength is 50 */
+        counts[want]++;
+    }
+    print_message("regimes on real bars: neutral %d up %d down %d ranging %d volatile %d choppy "
+                  "%d (skipped %d)\n",
+                  counts[0], counts[1], counts[2], counts[3], counts[4], counts[5], skipped);
+    assert_true(counts[CTX_CHOPPY] > 0 && counts[CTX_VOLATILE] > 0 && counts[CTX_RANGING] > 0);
+    ctx_destroy(&c);
+    ind_destroy(&ind);
+    csv_free(&csv);
+}
+
 int
 main(void)
 {
@@ -246,6 +344,7 @@ main(void)
         cmocka_unit_test(test_flow_imbalance),
         cmocka_unit_test(test_regime_trend_volatile),
         cmocka_unit_test(test_regime_ranging),
+        cmocka_unit_test(test_regime_real_bars),
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_errors),
     };

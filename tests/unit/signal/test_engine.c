@@ -764,7 +764,7 @@ test_indicators_mtf(void **state)
                          .start_ns = k.start_ns };
         assert_int_equal(ind_update(ref, &ib), 0);
         int avail = __builtin_popcount(ind_mask(ref));
-        int want_msgs = (avail + CODEC_IND_MAX - 1) / CODEC_IND_MAX;
+        int want_msgs = (avail + IND_PER_MSG - 1) / IND_PER_MSG;
         assert_string_equal(s_out[before].topic, "sig.bar.1m.binance-spot.BTCUSDT");
         n_bar_1m++;
         for (int j = 0; j < want_msgs; j++) {
@@ -791,11 +791,13 @@ test_indicators_mtf(void **state)
         assert_string_equal(cx->topic, "sig.ind.1m.binance-spot.BTCUSDT");
         assert_string_equal(cx->body.ind.names[0], "regime");
         assert_string_equal(cx->body.ind.names[2], "session");
-        int hour = (int)((k.start_ns / NS) % 86400 / 3600); /* London 7-16, NY 12-21 */
-        int want_session = hour >= 12 && hour < 16   ? 3
+        /* common/sessions.h: Asia 0-7, London 7-16, NY 13-22, else OFF (4) */
+        int hour = (int)((k.start_ns / NS) % 86400 / 3600);
+        int want_session = hour >= 13 && hour < 16   ? 3
                            : hour >= 7 && hour < 16  ? 1
-                           : hour >= 12 && hour < 21 ? 2
-                                                     : 0;
+                           : hour >= 13 && hour < 22 ? 2
+                           : hour < 7                ? 0
+                                                     : 4;
         assert_true(cx->body.ind.values[2] == want_session);
         assert_string_equal(cx->body.ind.names[3], "taker_buy");
         assert_true(cx->body.ind.values[3] == (double)k.taker_buy_volume / 1e5);

@@ -110,12 +110,88 @@ test_default_config(void **state)
     cfg_destroy(&c);
 }
 
+
+/* venue_sim.from / .to (and backtest --from/--to): UTC dates and date-times */
+static void
+test_parse_time(void **state)
+{
+    (void)state;
+    int64_t ms = 0;
+    assert_int_equal(venuesim_parse_time("2025-11-03", false, &ms), 0);
+    assert_int_equal(ms, INT64_C(1762128000000));
+    assert_int_equal(venuesim_parse_time("2025-11-03", true, &ms), 0); /* the day included */
+    assert_int_equal(ms, INT64_C(1762128000000) + 86400000);
+    assert_int_equal(venuesim_parse_time("2025-11-03T06:30", true, &ms), 0);
+    assert_int_equal(ms, INT64_C(1762128000000) + 23400000);
+    assert_int_equal(venuesim_parse_time("2025-11-03 06:30:15.25Z", false, &ms), 0);
+    assert_int_equal(ms, INT64_C(1762128000000) + 23415250);
+    assert_int_equal(venuesim_parse_time("2024-02-29T00:00:00+00:00", false, &ms), 0);
+    assert_int_equal(ms, INT64_C(1709164800000));
+    assert_int_equal(venuesim_parse_time("1970-01-01", false, &ms), 0);
+    assert_int_equal(ms, 0);
+    static const char *const k_bad[] = {
+        "2025-13-01", "2025-02-29",    "2025-11-3", "2025-11-03T24:00", "2025-11-03T06:30+02:00",
+        "yesterday",  "2025-11-03T06", ""
+    };
+    for (size_t i = 0; i < sizeof k_bad / sizeof k_bad[0]; i++) {
+        errno = 0;
+        assert_int_equal(venuesim_parse_time(k_bad[i], false, &ms), -1);
+        assert_int_equal(errno, EINVAL);
+    }
+    char buf[40];
+    assert_string_equal(venuesim_fmt_time(INT64_C(1762128000000), buf, sizeof buf),
+                        "2025-11-03T00:00:00Z");
+    assert_string_equal(venuesim_fmt_time(INT64_C(1762128000123), buf, sizeof buf),
+                        "2025-11-03T00:00:00.123Z");
+}
+
+/* the window keys: a bad value, an empty window, a window without data */
+static void
+test_window_keys(void **state)
+{
+    (void)state;
+    char text[4096], path[128];
+    s_text(text, sizeof text, "    \"from\": \"2025-11-05\",\n    \"to\": \"2025-11-04\"");
+    cfg_t *c = ctu_load("vscfg", text, path);
+    cfg_assume_venue_port(c, 18765);
+    assert_int_equal(venuesim_config_check(c, "venue-sim.0"), -1);
+    assert_non_null(strstr(cfg_error(c), "venue_sim.to: is not after venue_sim.from"));
+    cfg_destroy(&c);
+    unlink(path);
+    s_text(text, sizeof text, "    \"from\": \"3 Nov\"");
+    c = ctu_load("vscfg", text, path);
+    cfg_assume_venue_port(c, 18765);
+    assert_int_equal(venuesim_config_check(c, "venue-sim.0"), -1);
+    assert_non_null(strstr(cfg_error(c), "venue_sim.from: expected a UTC date"));
+    cfg_destroy(&c);
+    unlink(path);
+    s_text(
+        text, sizeof text,
+        "    \"binance_kline_csv\": [\"data/candles/binance_spot_btcusdt_1m/"
+        "BTCUSDT-1m-2025-11-01.csv\"],\n    \"from\": \"2025-12-01\",\n    \"to\": \"2025-12-02\"");
+    c = ctu_load("vscfg", text, path);
+    cfg_assume_venue_port(c, 18765);
+    source_t *src = source_new();
+    char *il = NULL, *is = NULL;
+    assert_int_equal(venuesim_config_load(c, src, &il, &is), -1);
+    assert_non_null(strstr(cfg_error(c), "venue_sim.from: no data in 2025-12-01..2025-12-02; "
+                                         "the files span 2025-11-01T00:00:00Z.."
+                                         "2025-11-02T00:00:00Z"));
+    free(il);
+    free(is);
+    source_destroy(&src);
+    cfg_destroy(&c);
+    unlink(path);
+}
+
 int
 main(void)
 {
     log_init("test", LOG_LVL_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals_name_line_and_key),
+        cmocka_unit_test(test_parse_time),
+        cmocka_unit_test(test_window_keys),
         cmocka_unit_test(test_port_of_no_run),
         cmocka_unit_test(test_default_config),
     };

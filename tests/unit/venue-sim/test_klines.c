@@ -359,6 +359,95 @@ test_stream_names(void **state)
     assert_int_equal(klines_stream_name(KLINES_BINANCE, "1m", "BTCUSDT", out, 8), -1);
 }
 
+
+/* The reason of a refused row (klines_frame_ex), and out untouched. */
+static void
+s_expect_why(const char *row, const char *why_expect)
+{
+    char out[KLINES_FRAME_MAX] = "untouched", why[256] = "";
+    size_t len = 77;
+    int64_t e = 77, t = 77;
+    errno = 0;
+    assert_int_equal(klines_frame_ex(row, strlen(row), "BTCUSDT", out, sizeof out, &len, &e, &t,
+                                     why, sizeof why),
+                     -1);
+    assert_int_equal(errno, EINVAL);
+    assert_string_equal(why, why_expect);
+    assert_string_equal(out, "untouched");
+    assert_int_equal(t, 77);
+}
+
+static void
+test_refusal_reasons(void **state)
+{
+    (void)state;
+    s_expect_why("1761955200000000,1,1,1,1,1,1761955259999999,1,5,1,1",
+                 "expected 12 comma-separated columns, got 11");
+    s_expect_why("1761955200000000,1,1,1,1,1,1761955259999999,1,5,1,1,0,9",
+                 "expected 12 comma-separated columns, got 13");
+    s_expect_why("1761955200000000,abc,1,1,1,1,1761955259999999,1,5,1,1,0",
+                 "open \"abc\" is not a plain unsigned decimal");
+    s_expect_why("1.76e15,1,1,1,1,1,1761955259999999,1,5,1,1,0",
+                 "open_time \"1.76e15\" is not a plain integer");
+    s_expect_why("1761955259999999,1,1,1,1,1,1761955200000000,1,5,1,1,0",
+                 "close_time is not after open_time");
+    /* a 5-minute bar (data.binance.vision's 5m files): the frame would say 1m */
+    s_expect_why("1761955200000,1,1,1,1,1,1761955499999,1,5,1,1,0",
+                 "not a 1-minute bar (close_time - open_time = 299999 ms): only 1m klines are "
+                 "replayed");
+    /* prices out of order: high below low, close above high, open below low */
+    s_expect_why("1761955200000,5,4,6,5,1,1761955259999,1,5,1,1,0",
+                 "open/close outside [low, high] or low above high");
+    s_expect_why("1761955200000,5,6,4,6.5,1,1761955259999,1,5,1,1,0",
+                 "open/close outside [low, high] or low above high");
+    s_expect_why("1761955200000,3.99,6,4.00,5,1,1761955259999,1,5,1,1,0",
+                 "open/close outside [low, high] or low above high");
+}
+
+static void
+test_decimal_order_and_open_time(void **state)
+{
+    (void)state;
+    char out[KLINES_FRAME_MAX], why[128] = "";
+    size_t len;
+    int64_t e, t;
+    /* decimals compared by value, not as text: 9.5 < 10, 010.0 == 10, 10 == 10.000 */
+    static const char row[] = "1761955200000,9.5,010.0,9.5,10.000,1,1761955259999,1,5,1,1,0";
+    assert_int_equal(klines_frame_ex(row, strlen(row), "BTCUSDT", out, sizeof out, &len, &e, &t,
+                                     why, sizeof why),
+                     0);
+    assert_int_equal(t, INT64_C(1761955200000));
+    assert_int_equal(e, INT64_C(1761955260000));
+    /* µs and ms rows of the same minute give the same frame */
+    static const char us[] = "1761955200000000,9.5,010.0,9.5,10.000,1,1761955259999999,1,5,1,1,0";
+    char out2[KLINES_FRAME_MAX];
+    size_t len2;
+    int64_t e2, t2;
+    assert_int_equal(
+        klines_frame_ex(us, strlen(us), "BTCUSDT", out2, sizeof out2, &len2, &e2, &t2, NULL, 0), 0);
+    assert_string_equal(out, out2);
+    assert_int_equal(t, t2);
+}
+
+static void
+test_header_line(void **state)
+{
+    (void)state;
+    static const char hdr[] = "open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+                              "taker_buy_volume,taker_buy_quote_volume,ignore\r\n";
+    assert_true(klines_is_header(hdr, strlen(hdr)));
+    assert_false(klines_is_header(k_row_us, strlen(k_row_us)));
+    /* 11 names, or a first column that is not open_time, or a value: not the header */
+    static const char short_hdr[] = "open_time,open,high,low,close,volume,close_time,"
+                                    "quote_volume,count,taker_buy_volume,taker_buy_quote_volume";
+    assert_false(klines_is_header(short_hdr, strlen(short_hdr)));
+    static const char other[] = "time,open,high,low,close,volume,close_time,quote_volume,count,"
+                                "taker_buy_volume,taker_buy_quote_volume,ignore";
+    assert_false(klines_is_header(other, strlen(other)));
+    static const char val[] = "open_time,1,1,1,1,1,1,1,1,1,1.5,0";
+    assert_false(klines_is_header(val, strlen(val)));
+}
+
 int
 main(void)
 {
@@ -373,6 +462,9 @@ main(void)
         cmocka_unit_test(test_rest_bybit_recorded_frames),
         cmocka_unit_test(test_rest_bad_query_and_bad_frames),
         cmocka_unit_test(test_stream_names),
+        cmocka_unit_test(test_refusal_reasons),
+        cmocka_unit_test(test_decimal_order_and_open_time),
+        cmocka_unit_test(test_header_line),
     };
     return cmocka_run_group_tests_name("venue-sim klines", tests, NULL, NULL);
 }

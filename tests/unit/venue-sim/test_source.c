@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -250,6 +251,213 @@ test_errors(void **state)
     source_destroy(&s); /* NULL is a no-op */
 }
 
+
+/* A kline CSV of `n` consecutive minutes from t0 (ms), written in ms or µs, with a header line
+ * or not; the rows listed in `skip` (0-based) left out. */
+static char *
+s_kline_csv(int64_t t0, int n, bool us, bool header, const int *skip, int n_skip)
+{
+    char *path = strdup("/tmp/test_vs_source_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    assert_non_null(fp);
+    if (header) {
+        fputs("open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+              "taker_buy_volume,taker_buy_quote_volume,ignore\n",
+              fp);
+    }
+    for (int i = 0; i < n; i++) {
+        bool skipped = false;
+        for (int k = 0; k < n_skip; k++) {
+            skipped = skipped || skip[k] == i;
+        }
+        if (skipped) {
+            continue;
+        }
+        int64_t t = t0 + (int64_t)i * 60000, T = t + 59999;
+        if (us) {
+            fprintf(fp, "%lld000,10.5,11,10,10.5,1.5,%lld999,15,3,0.5,5,0\n", (long long)t,
+                    (long long)T);
+        } else {
+            fprintf(fp, "%lld,10.5,11,10,10.5,1.5,%lld,15,3,0.5,5,0\n", (long long)t, (long long)T);
+        }
+    }
+    fclose(fp);
+    return path;
+}
+
+#define T0 INT64_C(1762128000000) /* 2025-11-03T00:00:00Z */
+
+static void
+test_klines_header_us_ms_same_frames(void **state)
+{
+    (void)state;
+    char *a = s_kline_csv(T0, 30, true, false, NULL, 0);
+    char *b = s_kline_csv(T0, 30, false, true, NULL, 0);
+    source_t *sa = source_new(), *sb = source_new();
+    source_set_strict(sa, true);
+    source_set_strict(sb, true);
+    assert_int_equal(source_load_klines(sa, a, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    assert_int_equal(source_load_klines(sb, b, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    assert_int_equal(source_finish(sa), 0);
+    assert_int_equal(source_finish(sb), 0);
+    assert_int_equal(source_count(sa), 30);
+    assert_int_equal(source_count(sb), 30);
+    for (size_t i = 0; i < 30; i++) {
+        assert_string_equal(source_frame(sa, i)->text, source_frame(sb, i)->text);
+        assert_int_equal(source_frame(sa, i)->ts_ms, T0 + (int64_t)(i + 1) * 60000);
+    }
+    assert_false(source_file(sa, 0)->header);
+    assert_true(source_file(sb, 0)->header);
+    assert_true(source_file(sb, 0)->klines);
+    assert_int_equal(source_file(sb, 0)->frames, 30);
+    assert_int_equal(source_file(sb, 0)->first_ms, T0);
+    assert_int_equal(source_file(sb, 0)->last_ms, T0 + 30 * 60000);
+    assert_int_equal(source_gaps(sa)->gaps, 0);
+    source_destroy(&sa);
+    source_destroy(&sb);
+    unlink(a);
+    unlink(b);
+    free(a);
+    free(b);
+}
+
+static void
+test_strict_names_file_and_line(void **state)
+{
+    (void)state;
+    /* line 1 header, lines 2..4 rows, line 5 bad, line 6 a header again (bad there) */
+    char *path = strdup("/tmp/test_vs_source_XXXXXX");
+    int fd = mkstemp(path);
+    static const char text[] =
+        "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,"
+        "taker_buy_quote_volume,ignore\n"
+        "1762128000000,1,1,1,1,1,1762128059999,1,1,1,1,0\n"
+        "1762128060000,1,1,1,1,1,1762128119999,1,1,1,1,0\n"
+        "\n"
+        "1762128120000,1,1,1,1,1,1762128179999,1,1,1,1\n"
+        "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,"
+        "taker_buy_quote_volume,ignore\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    source_t *s = source_new();
+    source_set_strict(s, true);
+    errno = 0;
+    assert_int_equal(source_load_klines(s, path, "BTCUSDT", SOURCE_BINANCE_SPOT), -1);
+    assert_int_equal(errno, EINVAL);
+    char want[256];
+    snprintf(want, sizeof want, "%s:5: expected 12 comma-separated columns, got 11", path);
+    assert_string_equal(source_error(s), want);
+    source_destroy(&s);
+    /* not strict: both bad lines counted, the two good rows kept */
+    s = source_new();
+    assert_int_equal(source_load_klines(s, path, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    assert_int_equal(source_finish(s), 0);
+    assert_int_equal(source_count(s), 2);
+    assert_int_equal(source_bad(s), 2);
+    assert_int_equal(source_file(s, 0)->bad, 2);
+    assert_string_equal(source_error(s), "");
+    source_destroy(&s);
+    /* a Bybit line that is not JSON: strict names its line too */
+    char *b = s_tmpfile("{\"topic\":\"x\",\"ts\":5}\nnot json\n");
+    s = source_new();
+    source_set_strict(s, true);
+    assert_int_equal(source_load_bybit(s, b, SOURCE_BYBIT_LINEAR), -1);
+    snprintf(want, sizeof want, "%s:2: not a JSON object", b);
+    assert_string_equal(source_error(s), want);
+    source_destroy(&s);
+    unlink(b);
+    free(b);
+    unlink(path);
+    free(path);
+}
+
+static void
+test_window_keeps_whole_minutes(void **state)
+{
+    (void)state;
+    char *a = s_kline_csv(T0, 60, false, false, NULL, 0);
+    source_t *s = source_new();
+    /* [00:10:30, 00:20:00): bars opened 00:11 .. 00:19 lie wholly inside: 9 */
+    assert_int_equal(source_set_window(s, T0 + 630000, T0 + 1200000), 0);
+    assert_int_equal(source_load_klines(s, a, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    assert_int_equal(source_finish(s), 0);
+    assert_int_equal(source_count(s), 9);
+    assert_int_equal(source_frame(s, 0)->ts_ms, T0 + 12 * 60000); /* opened 00:11 */
+    assert_int_equal(source_file(s, 0)->frames, 60);
+    assert_int_equal(source_file(s, 0)->kept, 9);
+    assert_int_equal(source_file(s, 0)->first_ms, T0); /* the span read, not kept */
+    /* a window set after loading, or empty, is refused */
+    errno = 0;
+    assert_int_equal(source_set_window(s, 0, 1), -1);
+    assert_int_equal(errno, EINVAL);
+    source_destroy(&s);
+    s = source_new();
+    assert_int_equal(source_set_window(s, 5, 5), -1);
+    /* point frames: event time in [from, to) */
+    char *b = s_tmpfile("{\"topic\":\"x\",\"ts\":5}\n{\"topic\":\"x\",\"ts\":6}\n"
+                        "{\"topic\":\"x\",\"ts\":7}\n");
+    assert_int_equal(source_set_window(s, 6, 7), 0);
+    assert_int_equal(source_load_bybit(s, b, SOURCE_BYBIT_LINEAR), 0);
+    assert_int_equal(source_finish(s), 0);
+    assert_int_equal(source_count(s), 1);
+    assert_int_equal(source_frame(s, 0)->ts_ms, 6);
+    source_destroy(&s);
+    unlink(a);
+    unlink(b);
+    free(a);
+    free(b);
+}
+
+static void
+test_gaps_and_repeated_bars(void **state)
+{
+    (void)state;
+    /* minutes 10..14 (5) and 30 (1) missing: 2 gaps, 6 minutes, the longest 00:10 .. 00:15 */
+    static const int skip[] = { 10, 11, 12, 13, 14, 30 };
+    char *a = s_kline_csv(T0, 40, true, false, skip, 6);
+    source_t *s = source_new();
+    source_set_strict(s, true);
+    assert_int_equal(source_load_klines(s, a, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    assert_int_equal(source_finish(s), 0);
+    const source_gaps_t *g = source_gaps(s);
+    assert_int_equal(g->gaps, 2);
+    assert_int_equal(g->missing_min, 6);
+    assert_int_equal(g->longest_min, 5);
+    assert_int_equal(g->longest_from_ms, T0 + 10 * 60000);
+    assert_int_equal(g->longest_to_ms, T0 + 15 * 60000);
+    source_destroy(&s);
+    /* the same minutes in two files (a daily file and a monthly one): strict names both */
+    char *b = s_kline_csv(T0 + 39 * 60000, 3, false, false, NULL, 0);
+    s = source_new();
+    source_set_strict(s, true);
+    assert_int_equal(source_load_klines(s, a, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    assert_int_equal(source_load_klines(s, b, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    errno = 0;
+    assert_int_equal(source_finish(s), -1);
+    assert_int_equal(errno, EINVAL);
+    char want[256];
+    snprintf(want, sizeof want,
+             "%s:1: the bar opened at 2025-11-03T00:39:00Z is given twice (also %s:34)", b, a);
+    assert_string_equal(source_error(s), want);
+    source_destroy(&s);
+    /* not strict: the repeat is skipped and counted */
+    s = source_new();
+    assert_int_equal(source_load_klines(s, a, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    assert_int_equal(source_load_klines(s, b, "BTCUSDT", SOURCE_BINANCE_SPOT), 0);
+    assert_int_equal(source_finish(s), 0);
+    assert_int_equal(source_count(s), 34 + 2);
+    assert_int_equal(source_bad(s), 1);
+    assert_int_equal(source_file(s, 1)->kept, 2);
+    assert_int_equal(source_key_count(s, SOURCE_BINANCE_SPOT, "btcusdt@kline_1m"), 36);
+    source_destroy(&s);
+    unlink(a);
+    unlink(b);
+    free(a);
+    free(b);
+}
+
 int
 main(void)
 {
@@ -257,6 +465,10 @@ main(void)
         cmocka_unit_test(test_bybit_counts),
         cmocka_unit_test(test_binance_counts_and_snapshot),
         cmocka_unit_test(test_klines_file),
+        cmocka_unit_test(test_klines_header_us_ms_same_frames),
+        cmocka_unit_test(test_strict_names_file_and_line),
+        cmocka_unit_test(test_window_keeps_whole_minutes),
+        cmocka_unit_test(test_gaps_and_repeated_bars),
         cmocka_unit_test(test_merge_is_stable_and_bad_lines_counted),
         cmocka_unit_test(test_binance_missing_E_keeps_file_order),
         cmocka_unit_test(test_errors),
