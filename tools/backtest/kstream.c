@@ -168,11 +168,28 @@ s_advance(kstream_t *self)
         kstream_row_t *r = &self->ahead;
         r->file = self->paths[self->file];
         r->line = self->line;
-        if (too_long || len >= sizeof r->text) {
-            self->bad++;
+        if (too_long) {
+            self->bad++; /* longer than half the buffer: cannot be a row the loader takes */
             continue;
         }
-        memcpy(r->text, p, len);
+        if (len >= sizeof r->text) {
+            /* only the unchecked last column ("ignore") can make a row the loader takes this
+             * long: kept without it ("0"), which no frame carries */
+            klines_row_t kr;
+            size_t head = 0;
+            if (klines_row_parse(p, len, &kr, NULL, 0) == 0) {
+                head = (size_t)(kr.col[11].p - p);
+            }
+            if (head == 0 || head + 2 > sizeof r->text) {
+                self->bad++;
+                continue;
+            }
+            memcpy(r->text, p, head);
+            r->text[head] = '0';
+            len = head + 1;
+        } else {
+            memcpy(r->text, p, len);
+        }
         r->text[len] = '\0';
         r->len = len;
         if (s_parse(r) != 0) {

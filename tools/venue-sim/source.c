@@ -6,6 +6,7 @@
 #include "tools/venue-sim/source.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -740,6 +741,16 @@ source_load_klines(source_t *self, const char *path, const char *symbol, source_
     char frame[KLINES_FRAME_MAX];
     char key[K_KEY_MAX];
     char why[256];
+    /* streamed with a symbol klines_frame_ex takes: the stream name made once, rows checked by
+     * klines_row_parse alone (a frame of a row it takes always fits: klines.h) */
+    size_t sl = strlen(symbol);
+    bool lean = self->stream_klines && sl > 0 && sl <= 20;
+    if (lean) {
+        for (size_t i = 0; i < sl; i++) {
+            key[i] = (char)tolower((unsigned char)symbol[i]);
+        }
+        snprintf(key + sl, sizeof key - sl, "@kline_1m");
+    }
     while ((len = getline(&line, &cap, fp)) >= 0) {
         size_t flen;
         int64_t ts, open_ms;
@@ -753,9 +764,18 @@ source_load_klines(source_t *self, const char *path, const char *symbol, source_
             continue; /* data.binance.vision's column names (files from 2025 on may have it) */
         }
         first = false;
-        if (klines_frame_ex(line, (size_t)len, symbol, frame, sizeof frame, &flen, &ts, &open_ms,
-                            why, sizeof why)
-            != 0) {
+        int bad;
+        if (lean) { /* streamed: the same row rules, no frame built (nothing is kept) */
+            klines_row_t r;
+            bad = klines_row_parse(line, (size_t)len, &r, why, sizeof why);
+            open_ms = bad == 0 ? r.open_ms : 0;
+            ts = bad == 0 ? r.close_ms + 1 : 0;
+            flen = 0;
+        } else {
+            bad = klines_frame_ex(line, (size_t)len, symbol, frame, sizeof frame, &flen, &ts,
+                                  &open_ms, why, sizeof why);
+        }
+        if (bad != 0) {
             if (errno == EINVAL && klines_is_header(line, (size_t)len)) {
                 snprintf(why, sizeof why, "a header line after the first line");
             }
@@ -765,12 +785,17 @@ source_load_klines(source_t *self, const char *path, const char *symbol, source_
             }
             continue;
         }
-        /* the key is the frame's stream name: between "stream":" and the next quote */
-        const char *k0 = frame + strlen("{\"stream\":\"");
-        const char *k1 = strchr(k0, '"');
-        size_t kl = (size_t)(k1 - k0);
-        memcpy(key, k0, kl);
-        key[kl] = '\0';
+        size_t kl;
+        if (lean) {
+            kl = strlen(key);
+        } else {
+            /* the key is the frame's stream name: between "stream":" and the next quote */
+            const char *k0 = frame + strlen("{\"stream\":\"");
+            const char *k1 = strchr(k0, '"');
+            kl = (size_t)(k1 - k0);
+            memcpy(key, k0, kl);
+            key[kl] = '\0';
+        }
         if (s_add(self, kind, key, kl, open_ms, ts, frame, flen) != 0) {
             rc = -1;
             break;

@@ -234,6 +234,30 @@ test_same_rows_as_the_loader(void **state)
                                               "2025-11-01T00:03:00Z is given twice (also "));
     assert_non_null(strstr(source_error(src), "same.csv:5)"));
     source_destroy(&src);
+    /* a row the loader takes with a long "ignore" column: streamed too, kept without it */
+    char big[1200];
+    int w = s_row(big, sizeof big, 0, "109616.00");
+    big[w - 2] = '\0'; /* drop "0\n" */
+    memset(big + w - 2, '7', 700);
+    snprintf(big + w - 2 + 700, sizeof big - (size_t)(w - 2 + 700), "\n");
+    s_write("long.csv", big, path, sizeof path);
+    kstream_t *kl = kstream_new(paths, 1, "BTCUSDT", g_src);
+    assert_non_null(kl);
+    assert_int_equal(kstream_next(kl, &r), 1);
+    assert_int_equal(kstream_bad(kl), 0);
+    assert_int_equal(r.text[r.len - 1], '0');
+    assert_int_equal(r.text[r.len - 2], ',');
+    char frame[KLINES_FRAME_MAX];
+    size_t flen;
+    int64_t e;
+    assert_int_equal(klines_frame(r.text, r.len, "BTCUSDT", frame, sizeof frame, &flen, &e), 0);
+    char frame2[KLINES_FRAME_MAX]; /* the loader's frame of the whole row: the same */
+    size_t flen2;
+    assert_int_equal(klines_frame(big, strlen(big), "BTCUSDT", frame2, sizeof frame2, &flen2, &e),
+                     0);
+    assert_int_equal(flen, flen2);
+    assert_memory_equal(frame, frame2, flen);
+    kstream_destroy(&kl);
 }
 
 /* ---- the event path against the frame path ---------------------------------------------- */
