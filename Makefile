@@ -7,15 +7,22 @@
 #   make lint    clang-format, clang-tidy, cppcheck (tools from make deps-lint)
 #   make fresh-check  make run + make check on a freshly bootstrapped minimal Debian 12 (root)
 
-PKGS := libczmq libzmq msgpack sqlite3 libwebsockets openssl libcurl jansson cmocka zlib
+PKGS := libczmq libzmq msgpack sqlite3 libwebsockets openssl libcurl jansson cmocka zlib \
+        libmicrohttpd
 DEBS := build-essential pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libsqlite3-dev \
         libwebsockets-dev libssl-dev libcurl4-openssl-dev libjansson-dev libjsmn-dev \
-        libcmocka-dev zlib1g-dev sqlite3 supervisor procps gnuplot-nox \
-        libjs-jquery libjs-jquery-mousewheel libjs-jquery-flot
+        libcmocka-dev zlib1g-dev sqlite3 supervisor procps gnuplot-nox libmicrohttpd-dev \
+        libjs-jquery libjs-jquery-mousewheel libjs-jquery-flot libjs-chart.js
 # only for tests: the report page rendered in headless Chromium, network namespaces (CURVE),
 # JSON in shell (jq), venue-sim's REST from shell (curl), price comparisons (bc), the live
-# executor's signed-request client (python3 + requests)
-DEBS_TEST := chromium iproute2 jq curl bc python3 python3-requests
+# executor's signed-request client (python3 + requests), the gateway's metrics checked by
+# Prometheus itself (prometheus, promtool), its dashboard clicked in Chromium (DevTools
+# protocol) and Firefox (WebDriver BiDi) from python3-websocket, HTTPS with a self-signed
+# certificate (openssl)
+DEBS_TEST := chromium iproute2 jq curl bc python3 python3-requests prometheus python3-websocket \
+             openssl firefox-esr
+# only for make bench: the gateway's /status under 200 requests/s (tests/bench/gateway_bench.sh)
+DEBS_BENCH := hey jq
 DEBS_LINT := clang-format clang-tidy cppcheck
 DEBS_FUZZ := clang libclang-rt-14-dev
 
@@ -59,6 +66,7 @@ include common/module.mk
 -include risk/module.mk
 -include executor/module.mk
 -include recorder/module.mk
+-include gateway/module.mk
 -include tools/module.mk
 -include tests/module.mk
 
@@ -123,8 +131,11 @@ fresh-check:
 	@tools/fresh-check.sh
 
 bench: deps
+	@$(MAKE) --no-print-directory deps DEBS="$(DEBS_BENCH)" \
+	  || echo "warning: could not install $(DEBS_BENCH); the gateway's load figures are skipped"
 	@$(MAKE) --no-print-directory all $(BENCH_PATHS)
 	@tests/bench/run_bench.sh $(BUILD) $(BENCHES)
+	@tests/bench/gateway_bench.sh $(BUILD)
 
 # libFuzzer targets (clang): each runs for FUZZ_SECONDS from a corpus seeded with real frames
 FUZZ_SECONDS ?= 60

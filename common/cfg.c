@@ -804,7 +804,7 @@ cfg_check_keys(cfg_t *self, const char *path, const char *const *known)
 
 const char *const cfg_sections[] = { "mode",      "run_dir",  "log_level", "account", "endpoints",
                                      "venue_sim", "feed",     "signal",    "risk",    "executor",
-                                     "recorder",  "security", "sessions", NULL };
+                                     "recorder",  "security", "sessions",  "gateway", NULL };
 
 int
 cfg_check_top(cfg_t *self)
@@ -830,7 +830,7 @@ cfg_check_top(cfg_t *self)
             return cfg_fail(self, key,
                             "unknown top-level key (known: mode, run_dir, log_level, account, "
                             "endpoints, venue_sim, feed, signal, risk, executor, recorder, "
-                            "security)");
+                            "security, gateway)");
         }
     }
     json_t *eps = json_object_get(self->root, "endpoints");

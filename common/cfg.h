@@ -82,7 +82,7 @@ int cfg_check_keys(cfg_t *self, const char *path, const char *const *known);
 
 /* The top-level sections every stage and tool knows (docs/config.md), NULL-terminated:
  * mode, run_dir, log_level, account, endpoints, venue_sim, feed, signal, risk, executor,
- * recorder, security, sessions (common/sessions.h). */
+ * recorder, security, sessions (common/sessions.h), gateway. */
 extern const char *const cfg_sections[];
 
 /* The checks every loader of a config makes before reading its own section: every top-level

@@ -31,6 +31,14 @@
 
 #include <msgpack.h>
 
+void
+codec_str(char *dst, size_t cap, const char *src)
+{
+    size_t len = strnlen(src, cap - 1);
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
 /* ---- field tables -------------------------------------------------------------------- */
 
 typedef enum {
@@ -213,6 +221,10 @@ static const s_field_t k_f_ack[] = { F(T, client_id), F(T, accepted), F(T, statu
 static const s_field_t k_f_hb[] = { F(T, stage), F(T, state), F(T, uptime_ms),
                                     FA(T, names, n, K_STRARR), FA(T, values, n, K_I64ARR) };
 #undef T
+#define T codec_gw_action_t
+static const s_field_t k_f_action[] = { F(T, action), F(T, target), F(T, args),    F(T, token),
+                                        F(T, ok),     F(T, answer), F(T, ts_event) };
+#undef T
 #define T codec_sys_barrier_t
 static const s_field_t k_f_barrier[] = { F(T, step),
                                          F(T, ts_event),
@@ -256,8 +268,9 @@ static const s_type_t k_types[CODEC_TYPE_COUNT] = {
     [CODEC_SYS_HB] = TY("sys.hb", k_f_hb, codec_sys_hb_t),
     [CODEC_SYS_BARRIER] = TY("sys.barrier", k_f_barrier, codec_sys_barrier_t),
     [CODEC_SIG_SETUP] = TY("sig.setup", k_f_setup, codec_sig_setup_t),
+    [CODEC_GW_ACTION] = TY("gw.action", k_f_action, codec_gw_action_t),
 };
-_Static_assert(CODEC_TYPE_COUNT == 22, "a new codec type needs a row in k_types");
+_Static_assert(CODEC_TYPE_COUNT == 23, "a new codec type needs a row in k_types");
 
 #define N_ENV_FIELDS (sizeof(k_f_env) / sizeof(k_f_env[0]))
 

@@ -56,6 +56,7 @@ typedef enum {
     CODEC_SYS_HB,        /* sys.hb.<stage> */
     CODEC_SYS_BARRIER,   /* sys.barrier  (replay step barrier) */
     CODEC_SIG_SETUP,     /* sig.setup.<strategy>.<symbol> (appended: earlier numbers unchanged) */
+    CODEC_GW_ACTION,     /* gw.action (an operator action through the gateway; appended) */
     CODEC_TYPE_COUNT
 } codec_type_t;
 
@@ -196,6 +197,20 @@ typedef struct {
     int64_t ts_event;               /* event time of the message that closed the bar, ns */
     char reason[CODEC_TEXT_MAX];    /* the precondition / trigger signals that held */
 } codec_sig_setup_t;
+
+/* gw.action: one operator action taken through the gateway (docs/gateway.md): what, on which
+ * instance, from which token (its name, never the token), and the stage's answer as it came.
+ * The recorder keeps it in `events` (topic gw.action). */
+#define CODEC_ANSWER_MAX 2048
+typedef struct {
+    char action[CODEC_NAME_MAX];   /* "kill", "pause", "cancel", ... */
+    char target[CODEC_SRC_MAX];    /* the instance asked: "risk.0" */
+    char args[CODEC_TEXT_MAX];     /* the reason, symbol or order id given ("" none) */
+    char token[CODEC_NAME_MAX];    /* the name of the token that asked: "control" */
+    bool ok;                       /* the stage answered and did not refuse ("ok":false) */
+    char answer[CODEC_ANSWER_MAX]; /* the stage's reply as sent (JSON), or {"error":...} */
+    int64_t ts_event;              /* wall clock when the action was taken, ns */
+} codec_gw_action_t;
 
 typedef enum { CODEC_ORD_MARKET = 0, CODEC_ORD_LIMIT = 1 } codec_ord_type_t;
 
@@ -350,10 +365,16 @@ typedef union {
     codec_sys_hb_t hb;
     codec_sys_barrier_t barrier;
     codec_sig_setup_t setup;
+    codec_gw_action_t action;
 } codec_body_t;
 
 /* The type a topic carries, by prefix ("md.book." -> CODEC_MD_BOOK); CODEC_UNKNOWN if none. */
 codec_type_t codec_type_of_topic(const char *topic);
+
+/* Copy the string src into a body's fixed field dst[cap] (cap >= 1), cut at cap - 1 bytes and
+ * always terminated: what snprintf(dst, cap, "%s", src) does, without its format parsing, for
+ * the fields filled on every message (a bar's venue and symbol, an indicator's name). */
+void codec_str(char *dst, size_t cap, const char *src);
 
 /* Short name of a type ("md.book", "exec.fill"). Static string. */
 const char *codec_type_name(codec_type_t type);

@@ -83,6 +83,19 @@ instr_from_strings(instr_t *out, const char *venue, const char *category, const 
     return 0;
 }
 
+int64_t
+instr_tick_at(const instr_t *in, int64_t px)
+{
+    assert(in);
+    int64_t tick = in->tick;
+    for (int i = 0; i < in->n_tick_steps && i < INSTR_TICK_STEPS; i++) {
+        if (px > in->tick_steps[i].above_px) {
+            tick = in->tick_steps[i].tick;
+        }
+    }
+    return tick;
+}
+
 /* obj.key as a string, or NULL */
 static const char *
 s_str(const json_t *obj, const char *key)

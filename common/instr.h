@@ -13,8 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define INSTR_SYM_MAX   24
-#define INSTR_VENUE_MAX 16
+#define INSTR_SYM_MAX    24
+#define INSTR_VENUE_MAX  16
+#define INSTR_CCY_MAX    12
+#define INSTR_TICK_STEPS 4
+
+/* A price band with its own tick (Deribit options' tick_size_steps): at prices > above_px the
+ * tick is `tick`. Both mantissas at the instrument's px_scale. */
+typedef struct {
+    int64_t above_px;
+    int64_t tick;
+} instr_tick_step_t;
 
 typedef struct {
     char venue[INSTR_VENUE_MAX];    /* venue id as in md.* topics: "bybit-linear", "bybit-spot"
@@ -27,6 +36,13 @@ typedef struct {
     int64_t step;                   /* qty step, mantissa at qty_scale (>= 1) */
     int64_t min_qty;                /* mantissa at qty_scale */
     int64_t min_notional;           /* at MONEY_VALUE_SCALE; 0 = none */
+    /* Deribit (feed/deribit.c); zero for venues that do not give them: */
+    int64_t contract_size;       /* mantissa at qty_scale; 0 = not given */
+    char settle[INSTR_CCY_MAX];  /* settlement currency ("BTC", "USDC"); "" = not given */
+    char qty_ccy[INSTR_CCY_MAX]; /* unit of quantities ("USD" for Deribit inverse futures,
+                                    the base coin for options and linear); "" = not given */
+    int n_tick_steps;            /* 0..INSTR_TICK_STEPS, ascending above_px */
+    instr_tick_step_t tick_steps[INSTR_TICK_STEPS];
 } instr_t;
 
 /* Fill `out` from decimal strings as the venue sends them ("0.10", "0.001", "0.001", "5").
@@ -35,6 +51,10 @@ typedef struct {
 int instr_from_strings(instr_t *out, const char *venue, const char *category, const char *symbol,
                        const char *tick, const char *step, const char *min_qty,
                        const char *min_notional);
+
+/* The tick that applies at price `px` (mantissa at px_scale): the tick of the last step whose
+ * above_px < px, else in->tick. */
+int64_t instr_tick_at(const instr_t *in, int64_t px);
 
 /* Parse a Bybit v5 instruments-info response body (JSON text, any category) and call `fn`
  * once per instrument. Returns the number of instruments, or -1/EINVAL|EPROTO. */

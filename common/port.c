@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 static int
-s_path(const char *run_dir, const char *suffix, char *out, size_t cap)
+s_path(const char *run_dir, const char *name, char *out, size_t cap)
 {
-    int n = snprintf(out, cap, "%s/%s%s", run_dir, PORT_FILE, suffix);
+    int n = snprintf(out, cap, "%s/%s", run_dir, name);
     if (n < 0 || (size_t)n >= cap) {
         errno = ENAMETOOLONG;
         return -1;
@@ -25,8 +25,20 @@ s_path(const char *run_dir, const char *suffix, char *out, size_t cap)
 int
 port_file_read(const char *run_dir, int *port)
 {
+    return port_named_read(run_dir, PORT_FILE, port);
+}
+
+int
+port_file_write(const char *run_dir, int port)
+{
+    return port_named_write(run_dir, PORT_FILE, port);
+}
+
+int
+port_named_read(const char *run_dir, const char *name, int *port)
+{
     char path[512];
-    if (s_path(run_dir, "", path, sizeof path) != 0) {
+    if (s_path(run_dir, name, path, sizeof path) != 0) {
         return -1;
     }
     FILE *f = fopen(path, "r");
@@ -47,14 +59,14 @@ port_file_read(const char *run_dir, int *port)
 }
 
 int
-port_file_write(const char *run_dir, int port)
+port_named_write(const char *run_dir, const char *name, int port)
 {
     char path[512], tmp[540];
     if (port < 1 || port > 65535) {
         errno = EINVAL;
         return -1;
     }
-    if (s_path(run_dir, "", path, sizeof path) != 0) {
+    if (s_path(run_dir, name, path, sizeof path) != 0) {
         return -1;
     }
     snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());

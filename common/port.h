@@ -19,6 +19,11 @@ int port_file_read(const char *run_dir, int *port);
  * errno (EINVAL: port outside [1, 65535]). */
 int port_file_write(const char *run_dir, int port);
 
+/* The same for another program's port file {run_dir}/<name> (the gateway's "gateway.port"):
+ * port_file_read/_write are these with name PORT_FILE. Same results and errors. */
+int port_named_read(const char *run_dir, const char *name, int *port);
+int port_named_write(const char *run_dir, const char *name, int port);
+
 /* A TCP port on 127.0.0.1 that is free now: bind port 0, read the port the kernel chose,
  * close. The kernel spreads these over its ephemeral range at random, so two callers at the
  * same moment get different ports; a port is not reserved after the call (the caller binds

@@ -19,6 +19,9 @@
  *  and the recorder restarts within it. A restart reads the last seq stored per publisher and
  *  epoch of the run and records the jump to the first one received as a gap
  *  (writer_resume_gap; docs/recorder.md "Runs").
+ *  Operator actions: a second SUB (prefix "gw.") connected to every gateway.* instance takes
+ *  gw.action (docs/gateway.md) and queues it for the database at once, outside the step: the
+ *  gateway is no input of the replay's lockstep, so the group runs the same with or without it.
  *  Config (all optional, read by recorder/config.h; each needs a restart): recorder.db
  *  (string, "{run}/tradepipe.db"), recorder.batch_max (messages, 5000), recorder.batch_ms (ms,
  *  200), recorder.rcvhwm (messages, 1000000).
@@ -183,6 +186,17 @@ s_deliver(const bus_msg_t *msg, void *arg)
     (void)writer_add(ctx->w, msg, clock_wall_ns(), clock_mono_ns());
 }
 
+/* gw.action from a gateway: into the database as it comes (no step: see the banner) */
+static int
+s_on_gw(stage_t *st, bus_msg_t *msg, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    (void)st;
+    (void)writer_add(ctx->w, msg, clock_wall_ns(), clock_mono_ns()); /* counted inside */
+    s_sync_counters(ctx);
+    return stage_signalled() ? -1 : 0;
+}
+
 /* Barrier S is in from every input: forward it (n = 0, as every stage does). */
 static void
 s_barrier(const codec_sys_barrier_t *b, void *arg)
@@ -300,7 +314,7 @@ main(int argc, char **argv)
     int rc = 0;
     static recorder_config_t rc_cfg; /* the per-process config */
     s_ctx_t ctx = { 0 };
-    bus_sub_t *sub = NULL;
+    bus_sub_t *sub = NULL, *gw_sub = NULL;
     int exit_code = 0;
 
     cfg_t *cfg = stage_boot(argc, argv, "recorder", inst, sizeof inst, &rc);
@@ -423,6 +437,31 @@ main(int argc, char **argv)
         exit_code = 1;
         goto done;
     }
+    size_t n_gw = cfg_instances(cfg, "gateway", names, RECORDER_MAX_INPUTS);
+    if (n_gw > 0) {
+        gw_sub = bus_sub_new((int)rc_cfg.rcvhwm);
+        if (gw_sub == NULL || bus_sub_subscribe(gw_sub, "gw.") < 0) {
+            log_error("recorder", "cannot create the gateway subscriber: %s", strerror(errno));
+            exit_code = 1;
+            goto done;
+        }
+        for (size_t i = 0; i < n_gw; i++) {
+            char ep[512];
+            if (cfg_endpoint(cfg, names[i], "pub", ep, sizeof ep) < 0) {
+                log_error("recorder", "%s", cfg_error(cfg));
+                exit_code = 2;
+                goto done;
+            }
+            if (bus_sub_connect(gw_sub, ep) < 0) {
+                exit_code = 3;
+                goto done;
+            }
+        }
+        if (stage_add_sub(ctx.st, gw_sub, s_on_gw, &ctx) < 0) {
+            exit_code = 1;
+            goto done;
+        }
+    }
     stage_on_status(ctx.st, s_status, &ctx);
     stage_on_check(ctx.st, s_on_check, &ctx);
     /* Check the batch age four times per batch_ms so a batch commits at most 1.25 x batch_ms
@@ -459,6 +498,7 @@ done:
     stage_destroy(&ctx.st);
     zsock_destroy(&ctx.history);
     bus_sub_destroy(&sub);
+    bus_sub_destroy(&gw_sub);
     step_destroy(&ctx.step);
     writer_destroy(&ctx.w);
     curve_shutdown();

@@ -177,9 +177,9 @@ bars_on_kline(bars_t *self, const codec_md_kline_t *k)
     }
     codec_sig_bar_t b;
     memset(&b, 0, sizeof b);
-    snprintf(b.venue, sizeof b.venue, "%s", k->venue);
-    snprintf(b.symbol, sizeof b.symbol, "%s", k->symbol);
-    snprintf(b.source, sizeof b.source, "kline");
+    codec_str(b.venue, sizeof b.venue, k->venue);
+    codec_str(b.symbol, sizeof b.symbol, k->symbol);
+    codec_str(b.source, sizeof b.source, "kline");
     b.px_scale = k->px_scale;
     b.qty_scale = k->qty_scale;
     b.tf_s = k->interval_s;
@@ -216,9 +216,9 @@ s_open_bar(s_series_t *s, const codec_md_trade_t *t, int64_t quote)
     int64_t tf_ns = (int64_t)s->tf_s * S_NS_PER_S;
     codec_sig_bar_t *b = &s->bar;
     memset(b, 0, sizeof *b);
-    snprintf(b->venue, sizeof b->venue, "%s", s->venue);
-    snprintf(b->symbol, sizeof b->symbol, "%s", s->symbol);
-    snprintf(b->source, sizeof b->source, "trades");
+    codec_str(b->venue, sizeof b->venue, s->venue);
+    codec_str(b->symbol, sizeof b->symbol, s->symbol);
+    codec_str(b->source, sizeof b->source, "trades");
     b->px_scale = t->px_scale;
     b->qty_scale = t->qty_scale;
     b->tf_s = s->tf_s;
@@ -418,8 +418,14 @@ bars_tf_name(int tf_s, char *buf, size_t cap)
     }
     int n = -1;
     for (size_t i = 0; i < sizeof k_names / sizeof k_names[0]; i++) {
-        if (k_names[i].tf_s == tf_s) {
-            n = snprintf(buf, cap, "%s", k_names[i].name);
+        if (k_names[i].tf_s == tf_s) { /* every bar: no snprintf (docs/backtest.md "Speed") */
+            size_t len = strlen(k_names[i].name);
+            if (len >= cap) {
+                len = cap - 1;
+            }
+            memcpy(buf, k_names[i].name, len);
+            buf[len] = '\0';
+            n = (int)len;
             break;
         }
     }

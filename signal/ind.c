@@ -490,12 +490,12 @@ ind_fill(const ind_t *self, const char *venue, const char *symbol, int tf_s, int
             }
             cur = &out[n_msgs++];
             memset(cur, 0, sizeof *cur);
-            snprintf(cur->venue, sizeof cur->venue, "%s", venue);
-            snprintf(cur->symbol, sizeof cur->symbol, "%s", symbol);
+            codec_str(cur->venue, sizeof cur->venue, venue);
+            codec_str(cur->symbol, sizeof cur->symbol, symbol);
             cur->tf_s = tf_s;
             cur->ts_event = ts_event;
         }
-        snprintf(cur->names[cur->n], sizeof cur->names[0], "%s", self->names[id]);
+        codec_str(cur->names[cur->n], sizeof cur->names[0], self->names[id]);
         cur->values[cur->n] = self->vals[id];
         cur->n++;
     }

@@ -268,6 +268,47 @@ else
     echo "pipeline benchmark skipped: build/bin/* or supervisord missing" >>"$details"
 fi
 
+# ---- sweep speed-up (btsweep): 16 combinations of tests/integration/small.json (two days of 1m
+# klines) through backtest --grid, all cores (-j N, N = nproc) against one at a time (-j 1), the
+# same runs in the same bench run; figure = wall(-j 1) / wall(-j N). The machine may be shared:
+# two rounds, alternating -j 1 and -j N, and the shorter wall of each is taken
+sweep_bench() {
+    sdir=$tmp/sweep
+    mkdir -p "$sdir/tmp" && chmod 0700 "$sdir"
+    sed -e "s#\"run_dir\": \"[^\"]*\"#\"run_dir\": \"$sdir\"#" tests/integration/small.json >"$sdir/config.json"
+    ncores=$(nproc)
+    wall_1=; wall_n=; walls=
+    for round in 1 2; do
+        for j in 1 "$ncores"; do
+            s0=$(date +%s.%N)
+            if ! TMPDIR=$sdir/tmp "$build/bin/backtest" -c "$sdir/config.json" \
+                --grid 'signal.strategies[0].fast=10,20,30,50' \
+                --grid 'signal.strategies[0].slow=100:250:50' -j "$j" \
+                >"$sdir/j$j.out" 2>"$sdir/j$j.err"; then
+                echo "sweep -j $j failed:" >>"$details"
+                tail -n 5 "$sdir/j$j.err" >>"$details"
+                return 1
+            fi
+            w=$(awk -v a="$s0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+            walls="$walls -j $j: $w s;"
+            if [ "$j" = 1 ] && [ "$ncores" != 1 ]; then
+                wall_1=$(awk -v a="$w" -v b="${wall_1:-1e9}" 'BEGIN { print (a < b) ? a : b }')
+            else
+                wall_n=$(awk -v a="$w" -v b="${wall_n:-1e9}" 'BEGIN { print (a < b) ? a : b }')
+                [ "$ncores" = 1 ] && wall_1=$wall_n
+            fi
+        done
+    done
+    up=$(ratio "$wall_1" "$wall_n")
+    echo "sweep: 16 runs of small.json, two rounds:$walls best -j 1 ${wall_1} s, -j $ncores ${wall_n} s: $up x on $ncores cores (target >= 1.8 x on 2); load average now $(cut -d' ' -f1-3 /proc/loadavg)" >>"$details"
+    row "sweep speed-up (x)" "$up" "16 runs one at a time, -j 1 (wall s)" "$wall_1" "$up"
+}
+if [ -x "$build/bin/backtest" ]; then
+    sweep_bench
+else
+    echo "sweep benchmark skipped: build/bin/backtest missing" >>"$details"
+fi
+
 echo "$machine"
 echo "details:"
 sed 's/^/  /' "$details"

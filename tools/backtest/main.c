@@ -15,6 +15,10 @@
  *               orders, fills, positions, balances), none (no database, nothing written:
  *               the summary from in-memory counts, no report)
  *    -l LEVEL   log level on stderr (default "warn"; the config's log_level is the stages')
+ *    --result FILE  also write the run's figures as a sweep result (tools/backtest/result.h;
+ *               not with --record none: it reads the database)
+ *    --rm-db    remove the database (and the run directory made for it) at the end
+ *  With --grid, --walk-forward, --print-jobs or --merge it is a sweep (tools/backtest/sweep.h).
  *  Output: a summary on stdout (data, steps, messages, rows, wall time) ending with the report
  *  of the database (tools/report, as `build/bin/report DB` prints it). Logs go to stderr.
  *  Exit codes:
@@ -31,6 +35,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -40,6 +45,7 @@
 #include "common/money.h"
 #include "tools/backtest/owndata.h"
 #include "tools/backtest/pipeline.h"
+#include "tools/backtest/sweep.h"
 #include "tools/report/analytics.h"
 #include "tools/report/report.h"
 
@@ -50,7 +56,10 @@ s_usage(void)
             "usage: backtest -c CONFIG [--db FILE] [--record full|trading|none] [--feed-only]\n"
             "                [--set KEY=VALUE]... [-l LEVEL]\n"
             "                [--data PATH...] [--symbol S] [--from DATE] [--to DATE] "
-            "[--skip-bad]\n");
+            "[--skip-bad]\n"
+            "                [--result FILE [--rm-db]]\n"
+            "       backtest -c CONFIG --grid KEY=V1,V2,... ... (docs/backtest.md "
+            "\"Sweeps and walk-forward\")\n");
     return 2;
 }
 
@@ -110,6 +119,13 @@ main(int argc, char **argv)
     bool feed_only = false;
     const char *sets[64];
     int n_sets = 0;
+    /* sweeps (tools/backtest/sweep.h): --grid, --walk-forward, --print-jobs, --merge; a
+     * sweep's worker is a single run with --result FILE [--rm-db] */
+    if (sweep_wanted(argc, argv)) {
+        return sweep_main(argc, argv);
+    }
+    const char *result_path = NULL;
+    bool rm_db = false;
     static owndata_t own; /* ~32 KB of borrowed paths: not on the stack */
     for (int i = 1; i < argc; i++) {
         int r = owndata_arg(&own, argc, argv, &i);
@@ -117,6 +133,10 @@ main(int argc, char **argv)
             if (r < 0) {
                 return 2;
             }
+        } else if (strcmp(argv[i], "--result") == 0 && i + 1 < argc) {
+            result_path = argv[++i];
+        } else if (strcmp(argv[i], "--rm-db") == 0) {
+            rm_db = true;
         } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             cfg_path = argv[++i];
         } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
@@ -153,6 +173,11 @@ main(int argc, char **argv)
     }
     if (feed_only && record != PIPELINE_RECORD_NONE) {
         fprintf(stderr, "backtest: --feed-only runs nothing downstream: it needs --record none\n");
+        return 2;
+    }
+    if (record == PIPELINE_RECORD_NONE && (result_path || rm_db)) {
+        fprintf(stderr, "backtest: %s reads the run's database: not with --record none\n",
+                result_path ? "--result" : "--rm-db");
         return 2;
     }
     if (record == PIPELINE_RECORD_NONE && db_arg) {
@@ -289,6 +314,21 @@ main(int argc, char **argv)
         printf("\n");
         fflush(stdout);
         rc = s_report(db);
+    }
+    if (rc == 0 && result_path && sweep_write_result(result_path, db, cfg, argc, argv) != 0) {
+        rc = 1;
+    }
+    if (rm_db) { /* the database (and the run directory made for it) */
+        const char *sfx[] = { "", "-wal", "-shm", "-journal" };
+        for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+            char f[1200];
+            snprintf(f, sizeof f, "%s%s", db, sfx[i]);
+            (void)remove(f);
+        }
+        if (!db_arg) {
+            *strrchr(db, '/') = '\0';
+            (void)rmdir(db);
+        }
     }
     cfg_destroy(&cfg);
     return rc;

@@ -1,6 +1,7 @@
 # tools/backtest: the stage modules in one process (docs/backtest.md)
 BINS += backtest
 backtest_SRCS := $(sort tools/backtest/main.c tools/backtest/pipeline.c tools/backtest/xbus.c \
+    tools/backtest/sweep.c tools/backtest/result.c $(CHECK_CONFIG_SRCS) \
     tools/backtest/kstream.c tools/backtest/owndata.c \
     $(FEED_CFG_SRCS) $(SIGNAL_CORE) $(RISK_LIB_SRCS) \
     executor/config.c executor/exec.c $(EXECUTOR_CORE) \
@@ -20,3 +21,6 @@ bench_backtest_SRCS := tests/bench/bench_backtest.c recorder/schema.c
 UNIT_TESTS += test_bt_kstream
 test_bt_kstream_SRCS := tests/unit/backtest/test_kstream.c tools/backtest/kstream.c \
     tools/venue-sim/klines.c tools/venue-sim/source.c tools/venue-sim/unzip.c $(FEED_LIB_SRCS)
+UNIT_TESTS += test_bt_result
+test_bt_result_SRCS := tests/unit/backtest/test_result.c tools/backtest/result.c \
+    tools/report/report.c tools/report/analytics.c

@@ -14,6 +14,7 @@
 #include "executor/config.h"
 #include "feed/config.h"
 #include "feed/exinfo.h"
+#include "gateway/config.h"
 #include "recorder/config.h"
 #include "risk/config.h"
 #include "signal/config.h"
@@ -36,6 +37,7 @@ static const s_role_t k_roles[] = {
     { "venue-sim", venuesim_config_check }, { "feed", s_feed_check },
     { "signal", signal_config_check },      { "risk", risk_config_check },
     { "executor", executor_config_check },  { "recorder", recorder_config_check },
+    { "gateway", gateway_config_check },
 };
 
 typedef struct {
@@ -132,7 +134,7 @@ s_instances(s_ctx_t *c, cfg_t *cfg, check_result_t *res)
         if (!r) {
             (void)cfg_fail(cfg, key,
                            "not a stage instance (venue-sim.N, feed.N, signal.N, risk.N, "
-                           "executor.N, recorder.N)");
+                           "executor.N, recorder.N, gateway.N)");
             s_report_cfg(c, cfg);
             continue;
         }

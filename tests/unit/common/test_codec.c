@@ -340,6 +340,15 @@ s_fill(codec_type_t type, codec_body_t *b, uint64_t big)
         b->setup.ts_event = 1722000060000000000LL;
         SET(b->setup.reason, k_nasty);
         break;
+    case CODEC_GW_ACTION:
+        SET(b->action.action, "kill");
+        SET(b->action.target, "risk.0");
+        SET(b->action.args, k_nasty);
+        FULL(b->action.token, 't');
+        b->action.ok = true;
+        FULL(b->action.answer, 'a');
+        b->action.ts_event = INT64_MAX;
+        break;
     default:
         fail_msg("no fixture for type %d", type);
     }
@@ -370,7 +379,8 @@ s_body_size(codec_type_t t)
                                                     sizeof(codec_order_ack_t),
                                                     sizeof(codec_sys_hb_t),
                                                     sizeof(codec_sys_barrier_t),
-                                                    sizeof(codec_sig_setup_t) };
+                                                    sizeof(codec_sig_setup_t),
+                                                    sizeof(codec_gw_action_t) };
     return sizes[t];
 }
 
@@ -1220,6 +1230,8 @@ test_topics(void **state)
         { "sig.signal.ema_cross.0.BTCUSDT", CODEC_SIG_SIGNAL },
         { "sig.setup.setups.btc.BTCUSDT", CODEC_SIG_SETUP },
         { "sig.setups", CODEC_UNKNOWN },
+        { "gw.action", CODEC_GW_ACTION },
+        { "gw.actions", CODEC_UNKNOWN },
         { "risk.order", CODEC_RISK_ORDER },
         { "risk.reject", CODEC_RISK_REJECT },
         { "risk.state", CODEC_RISK_STATE },
