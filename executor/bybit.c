@@ -49,8 +49,49 @@ typedef struct {
 typedef enum { S_RECONCILING = 0, S_RUNNING, S_HALTED } s_state_t;
 static const char *const k_state[] = { "reconciling", "running", "halted" };
 
+/* The stop risk wants on the venue for a symbol's position (the last stop move), kept until the
+ * position is flat: the poll puts it back when the venue's differs (a refused or lost
+ * trading-stop, a change behind our back). */
+typedef struct {
+    char symbol[CODEC_SYM_MAX];
+    int64_t px; /* at px_scale */
+    int px_scale;
+    int64_t sent_ms; /* CLOCK_MONOTONIC ms of the last trading-stop for it */
+} s_want_sl_t;
+
+#define S_WANT_SL_MAX       64
+#define S_WANT_SL_RESEND_MS 2000 /* a poll answer may predate a trading-stop just sent */
+
+/* The latest prices of a symbol from the executor's own market data: the reference of the
+ * slippage guard (a market entry goes out as an IOC limit bounded by executor.slippage_cap_pct
+ * from it). */
+typedef enum {
+    S_LEV_UNKNOWN = 0, /* not set yet (or the set failed: the poll tries again) */
+    S_LEV_SETTING,     /* set-leverage (then its read-back) in flight */
+    S_LEV_OK,          /* the venue says it is at or below the cap */
+    S_LEV_ABOVE        /* the venue says it is above the cap: entries refused, set again */
+} s_lev_state_t;
+
+typedef struct {
+    char symbol[CODEC_SYM_MAX];
+    int px_scale;
+    int64_t bid, ask, last; /* 0 = not seen */
+    /* the leverage cap (executor.leverage) on this symbol */
+    s_lev_state_t lev_state;
+    int64_t venue_lev;   /* the venue's, VENUE_LEV_SCALE; 0 = not read yet */
+    int64_t lev_sent_ms; /* CLOCK_MONOTONIC ms of the last set-leverage */
+} s_ref_t;
+
+#define S_REF_MAX 64
+
 struct bybit {
     venue_cfg_t cfg;
+    s_ref_t ref[S_REF_MAX];
+    size_t n_ref;
+    uint64_t bounded; /* market entries sent as bounded IOC limits */
+    s_want_sl_t want_sl[S_WANT_SL_MAX];
+    size_t n_want_sl;
+    uint64_t stop_resends; /* trading-stops sent again by the poll */
     char category[16];
     bool spot; /* category "spot": no positions (exec.position from the wallet's coins) */
     char venue_name[CODEC_VENUE_MAX]; /* of the orders (risk's venue id), for exec.balance */
@@ -361,6 +402,8 @@ s_check_auth(bybit_t *self, const rest_resp_t *r)
 typedef enum {
     R_CREATE = 0, /* POST /v5/order/create of one order */
     R_CTL,        /* an operator command (cancel, amend, cancel-all, trading-stop) */
+    R_LEV,        /* POST /v5/position/set-leverage of one symbol (link = symbol) */
+    R_LEV_READ,   /* its read-back: GET /v5/position/list?symbol= (link = symbol) */
     R_TIME,       /* from here on: requests of the poll (counted in poll_pending) */
     R_RULES,
     R_INTENT_RT,
@@ -418,6 +461,179 @@ s_req(bybit_t *self, s_rkind_t kind, bool post, const char *path, const char *pa
 
 /* ---- place ------------------------------------------------------------------------------ */
 
+static s_ref_t *s_ref(bybit_t *self, const char *symbol, int px_scale, bool create);
+
+/* The slippage guard's limit for market entry o: buy at the best ask (else the last trade)
+ * x (1 + cap %), sell at the best bid (else the last) x (1 - cap %), the distance rounded
+ * down to the price unit (never beyond the cap; the create body then rounds the price to the
+ * tick toward the passive side). Fills *out as a Limit at that price. 0, or -1 with the
+ * refusal in why (no reference price yet, other scales). */
+static int
+s_bound(bybit_t *self, const order_t *o, const instr_t *in, codec_risk_order_t *out, char *why,
+        size_t cap)
+{
+    const codec_risk_order_t *r = &o->req;
+    s_ref_t *ref = s_ref(self, r->symbol, in->px_scale, false);
+    int64_t px = 0;
+    if (ref && ref->px_scale == in->px_scale) {
+        px = r->side > 0 ? (ref->ask > 0 ? ref->ask : ref->last)
+                         : (ref->bid > 0 ? ref->bid : ref->last);
+    }
+    if (px <= 0) {
+        snprintf(why, cap,
+                 "slippage guard: no price of %s %s seen yet (a market entry is never sent "
+                 "unbounded)",
+                 self->venue_name, r->symbol);
+        return -1;
+    }
+    int64_t d;
+    if (money_mul(px, in->px_scale, self->cfg.slippage_cap, VENUE_RATE_SCALE + 2, in->px_scale,
+                  MONEY_ROUND_DOWN, &d)
+        < 0) {
+        snprintf(why, cap, "slippage guard: bound overflows");
+        return -1;
+    }
+    out->type = CODEC_ORD_LIMIT;
+    out->px = r->side > 0 ? px + d : px - d;
+    if (out->px <= 0) {
+        out->px = in->tick; /* a sell cap of 100 %: the lowest price there is */
+    }
+    char a[32], b[32], c[32];
+    (void)money_fmt(px, in->px_scale, a, sizeof a);
+    (void)money_fmt(out->px, in->px_scale, b, sizeof b);
+    (void)money_fmt_trim(self->cfg.slippage_cap, VENUE_RATE_SCALE, c, sizeof c);
+    log_info(S_MOD, "order %s: market entry sent as an IOC limit at %s (reference %s, cap %s %%)",
+             r->client_id, b, a, c);
+    self->bounded++;
+    return 0;
+}
+
+/* ---- the leverage cap (executor.leverage) ----------------------------------------------
+ * Each symbol of our venue is set to the cap when its first market data arrives
+ * (/v5/position/set-leverage, buy = sell = the cap; 110043 "not modified" means it already
+ * is), then read back (/v5/position/list?symbol=); every position the venue sends (poll or
+ * push) carries its leverage and is read the same way. Entries of a symbol are refused until
+ * the venue's leverage is known at or below the cap; one above it is set again. */
+
+static bool
+s_lev_managed(const bybit_t *self)
+{
+    return self->cfg.leverage > 0 && !self->spot;
+}
+
+static void
+s_lev_set(bybit_t *self, s_ref_t *r)
+{
+    if (!s_lev_managed(self) || r->lev_state == S_LEV_SETTING) {
+        return;
+    }
+    char lev[24];
+    (void)money_fmt_trim(self->cfg.leverage, VENUE_LEV_SCALE, lev, sizeof lev);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "category", self->category, "symbol",
+                             r->symbol, "buyLeverage", lev, "sellLeverage", lev);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(body);
+    r->lev_sent_ms = clock_mono_ns() / CLOCK_NS_PER_MS;
+    if (text && s_req(self, R_LEV, true, "/v5/position/set-leverage", text, r->symbol) == 0) {
+        r->lev_state = S_LEV_SETTING;
+        log_info(S_MOD, "leverage of %s: set to %s (the cap)", r->symbol, lev);
+    }
+    free(text);
+}
+
+/* The venue's leverage of symbol (its decimal string) was seen: compare it with the cap. */
+static void
+s_lev_seen(bybit_t *self, const char *symbol, const char *text, int px_scale)
+{
+    s_ref_t *r = s_lev_managed(self) ? s_ref(self, symbol, px_scale, true) : NULL;
+    int64_t lev;
+    if (!r || !text || !text[0] || money_parse(text, strlen(text), VENUE_LEV_SCALE, &lev) < 0
+        || lev <= 0) {
+        return;
+    }
+    r->venue_lev = lev;
+    char cap[24];
+    (void)money_fmt_trim(self->cfg.leverage, VENUE_LEV_SCALE, cap, sizeof cap);
+    if (lev <= self->cfg.leverage) {
+        if (r->lev_state != S_LEV_OK && r->lev_state != S_LEV_SETTING) {
+            log_info(S_MOD, "leverage of %s on the venue: %s (cap %s)", symbol, text, cap);
+        }
+        if (r->lev_state != S_LEV_SETTING) {
+            r->lev_state = S_LEV_OK;
+        }
+        return;
+    }
+    if (r->lev_state == S_LEV_SETTING) {
+        return; /* a row older than the set in flight; its read-back decides */
+    }
+    if (r->lev_state != S_LEV_ABOVE) {
+        log_warn(S_MOD,
+                 "reconcile difference: venue leverage of %s is %s, above the cap %s: entries "
+                 "refused, set again",
+                 symbol, text, cap);
+    }
+    r->lev_state = S_LEV_ABOVE;
+    if (clock_mono_ns() / CLOCK_NS_PER_MS - r->lev_sent_ms >= 5000) {
+        s_lev_set(self, r); /* else the poll sets it again (every 5 s at most) */
+    }
+}
+
+/* The answer to a set-leverage (link = symbol): 0 or 110043 -> read it back; else logged, the
+ * poll tries again. */
+static void
+s_lev_done(bybit_t *self, const char *symbol, int rc, int e, const rest_resp_t *resp)
+{
+    s_ref_t *r = s_ref(self, symbol, 0, false);
+    if (!r) {
+        return;
+    }
+    if (rc == 0 || resp->ret_code == 110043) {
+        char q[96];
+        snprintf(q, sizeof q, "category=%s&symbol=%s", self->category, symbol);
+        if (s_req(self, R_LEV_READ, false, "/v5/position/list", q, symbol) < 0) {
+            r->lev_state = S_LEV_UNKNOWN;
+        }
+        return;
+    }
+    r->lev_state = r->venue_lev > self->cfg.leverage ? S_LEV_ABOVE : S_LEV_UNKNOWN;
+    log_warn(S_MOD, "leverage of %s: set-leverage refused: %s (%d: %s)", symbol,
+             resp->ret_code > 0 ? rest_code_text(resp->ret_code) : strerror(e), resp->ret_code,
+             resp->ret_msg);
+}
+
+/* The read-back of a symbol's leverage (its position row, flat or not). */
+static void
+s_lev_read_done(bybit_t *self, const char *symbol, int rc, const rest_resp_t *resp)
+{
+    s_ref_t *r = s_ref(self, symbol, 0, false);
+    if (!r) {
+        return;
+    }
+    json_t *row = rc == 0 ? json_array_get(json_object_get(resp->result, "list"), 0) : NULL;
+    const char *lev = row ? json_string_value(json_object_get(row, "leverage")) : NULL;
+    r->lev_state = S_LEV_UNKNOWN; /* the set is over; what the venue says decides */
+    if (!lev) {
+        log_warn(S_MOD, "leverage of %s: no read-back (%d: %s)", symbol, resp->ret_code,
+                 resp->ret_msg);
+        return;
+    }
+    s_lev_seen(self, symbol, lev, r->px_scale);
+}
+
+/* Poll: symbols whose leverage is not confirmed get another set (every 5 s at most). */
+static void
+s_lev_poll(bybit_t *self)
+{
+    int64_t now = clock_mono_ns() / CLOCK_NS_PER_MS;
+    for (size_t i = 0; s_lev_managed(self) && i < self->n_ref; i++) {
+        s_ref_t *r = &self->ref[i];
+        if ((r->lev_state == S_LEV_UNKNOWN || r->lev_state == S_LEV_ABOVE)
+            && now - r->lev_sent_ms >= 5000) {
+            s_lev_set(self, r);
+        }
+    }
+}
+
 static int
 s_place(void *impl, order_t *o, const instr_t *in)
 {
@@ -439,6 +655,28 @@ s_place(void *impl, order_t *o, const instr_t *in)
         errno = EAGAIN;
         return -1;
     }
+    if (s_lev_managed(self) && !o->req.reduce_only && in) {
+        s_ref_t *r = s_ref(self, o->req.symbol, in->px_scale, true);
+        if (!r || r->lev_state != S_LEV_OK) {
+            char cap[24], have[24];
+            (void)money_fmt_trim(self->cfg.leverage, VENUE_LEV_SCALE, cap, sizeof cap);
+            (void)money_fmt_trim(r ? r->venue_lev : 0, VENUE_LEV_SCALE, have, sizeof have);
+            if (r && r->venue_lev > self->cfg.leverage) {
+                snprintf(why, sizeof why, "venue leverage of %s is %s, above the cap %s",
+                         o->req.symbol, have, cap);
+            } else {
+                snprintf(why, sizeof why,
+                         "venue leverage of %s not confirmed at or below the cap %s yet",
+                         o->req.symbol, cap);
+            }
+            if (r && r->lev_state == S_LEV_UNKNOWN) {
+                s_lev_set(self, r);
+            }
+            s_refuse(self, o, why);
+            errno = EAGAIN;
+            return -1;
+        }
+    }
     bybit_opts_t opt;
     bybit_opts_for(&o->req, &opt);
     opt.category = self->category;
@@ -456,12 +694,24 @@ s_place(void *impl, order_t *o, const instr_t *in)
         }
         opt.trigger_px = opt.tp_px = opt.sl_px = 0;
     }
+    /* slippage guard: a market entry goes out as an IOC limit at the reference price +- the
+     * cap; what does not fill is cancelled by the venue and reported, never chased */
+    codec_risk_order_t sent = o->req;
+    if (in && self->cfg.slippage_cap > 0 && sent.type == CODEC_ORD_MARKET && !sent.reduce_only
+        && sent.trigger_px == 0 && opt.trigger_px == 0) {
+        if (s_bound(self, o, in, &sent, why, sizeof why) < 0) {
+            s_refuse(self, o, why);
+            errno = EAGAIN;
+            return -1;
+        }
+        opt.tif = "IOC";
+    }
     codec_env_t env;
     memset(&env, 0, sizeof env);
     env.v = CODEC_VERSION;
     env.origin = o->origin;
     env.evt = o->req.ts_event;
-    if (!in || bybit_create_body(&o->req, in, &opt, body, sizeof body) < 0
+    if (!in || bybit_create_body(&sent, in, &opt, body, sizeof body) < 0
         || codec_encode(&env, CODEC_RISK_ORDER, &o->req, enc, sizeof enc, &enc_len) < 0) {
         s_refuse(self, o, "cannot build the create request");
         errno = EINVAL;
@@ -845,6 +1095,70 @@ s_vpos_free(void **item)
     *item = NULL;
 }
 
+/* POST /v5/position/trading-stop with the stop of w (Full mode, BYBIT_V5.md 2.9). 0 or -1. */
+static int
+s_send_stop(bybit_t *self, s_want_sl_t *w)
+{
+    char px[40];
+    if (money_fmt(w->px, w->px_scale, px, sizeof px) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    json_t *body = json_pack("{s:s, s:s, s:s, s:i, s:s}", "category", self->category, "symbol",
+                             w->symbol, "tpslMode", "Full", "positionIdx", 0, "stopLoss", px);
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(body);
+    if (!text) {
+        errno = ENOMEM;
+        return -1;
+    }
+    w->sent_ms = clock_mono_ns() / CLOCK_NS_PER_MS;
+    int rc = s_req(self, R_CTL, true, "/v5/position/trading-stop", text, NULL);
+    free(text);
+    return rc < 0 ? -1 : 0;
+}
+
+static s_want_sl_t *
+s_want_sl(bybit_t *self, const char *symbol)
+{
+    for (size_t i = 0; i < self->n_want_sl; i++) {
+        if (strcmp(self->want_sl[i].symbol, symbol) == 0) {
+            return &self->want_sl[i];
+        }
+    }
+    return NULL;
+}
+
+/* A polled position of `sym` (qty signed, the venue's stopLoss at px_scale, -1 = not given):
+ * flat ends the wanted stop; open with another stop than wanted sends it again (at most every
+ * S_WANT_SL_RESEND_MS), logged as a reconciliation difference. */
+static void
+s_stop_reconcile(bybit_t *self, const char *sym, int64_t qty, int64_t sl_venue, int px_scale)
+{
+    s_want_sl_t *w = s_want_sl(self, sym);
+    if (!w) {
+        return;
+    }
+    if (qty == 0) {
+        *w = self->want_sl[--self->n_want_sl]; /* the position closed: its stop with it */
+        return;
+    }
+    if (sl_venue < 0 || px_scale != w->px_scale || sl_venue == w->px) {
+        return;
+    }
+    int64_t now = clock_mono_ns() / CLOCK_NS_PER_MS;
+    if (now - w->sent_ms < S_WANT_SL_RESEND_MS) {
+        return;
+    }
+    char have[40], want[40];
+    (void)money_fmt(sl_venue, px_scale, have, sizeof have);
+    (void)money_fmt(w->px, w->px_scale, want, sizeof want);
+    log_warn(S_MOD, "reconcile difference: venue stop of %s is %s, risk moved it to %s: sent again",
+             sym, have, want);
+    self->stop_resends++;
+    (void)s_send_stop(self, w);
+}
+
 int
 bybit_apply_position(bybit_t *self, json_t *p, int64_t resp_ms, bool push)
 {
@@ -889,6 +1203,11 @@ bybit_apply_position(bybit_t *self, json_t *p, int64_t resp_ms, bool push)
     }
     int64_t seq = s_seq(p);
     const char *u = s_str(p, "updatedTime");
+    int64_t sl_venue = -1; /* the venue's stopLoss at px_scale, -1 = not given */
+    const char *slv = s_str(p, "stopLoss");
+    if (slv[0] && s_parse(slv, x.px_scale, &sl_venue) < 0) {
+        sl_venue = -1;
+    }
     int64_t upd = u[0] ? strtoll(u, NULL, 10) : resp_ms;
     snprintf(x.venue, sizeof x.venue, "%s", self->venue_name);
     snprintf(x.symbol, sizeof x.symbol, "%s", sym);
@@ -902,6 +1221,10 @@ bybit_apply_position(bybit_t *self, json_t *p, int64_t resp_ms, bool push)
         errno = ESTALE; /* older than what was applied: a late push or a slow poll */
         return -1;
     }
+    if (!push) {
+        s_stop_reconcile(self, sym, x.qty, sl_venue, x.px_scale);
+    }
+    s_lev_seen(self, sym, s_str(p, "leverage"), x.px_scale);
     if (!v) {
         v = calloc(1, sizeof *v);
         if (!v || zhashx_insert(self->vpos, sym, v) < 0) {
@@ -1445,6 +1768,7 @@ static void
 s_poll(void *impl)
 {
     bybit_t *self = impl;
+    s_lev_poll(self);
     if (!self->polling) {
         s_poll_now(self);
     }
@@ -1512,9 +1836,17 @@ s_control(void *impl, const char *cmd, json_t *reply)
         json_object_set_new(reply, "venue_state", json_string(k_state[self->state]));
         return 0;
     }
-    if (strcmp(word, "cancel-all") == 0 && n >= 2) {
-        s_post_reply(self, "/v5/order/cancel-all",
-                     json_pack("{s:s, s:s}", "category", self->category, "symbol", a1), reply);
+    if (strcmp(word, "cancel-all") == 0) {
+        /* one symbol; without one every order of the category (BYBIT_V5.md 2.7: linear needs
+         * symbol, baseCoin or settleCoin; spot without a symbol cancels all spot orders) */
+        json_t *body = json_pack("{s:s}", "category", self->category);
+        if (n >= 2) {
+            json_object_set_new(body, "symbol", json_string(a1));
+        } else if (!self->spot) {
+            json_object_set_new(body, "settleCoin",
+                                json_string(self->cfg.asset ? self->cfg.asset : "USDT"));
+        }
+        s_post_reply(self, "/v5/order/cancel-all", body, reply);
         return 0;
     }
     if (strcmp(word, "tpsl") == 0 && self->spot) {
@@ -1531,6 +1863,15 @@ s_control(void *impl, const char *cmd, json_t *reply)
         }
         if (strcmp(a3, "-") != 0) {
             json_object_set_new(body, "stopLoss", json_string(a3));
+            /* the operator's stop wins over risk's last move: the poll keeps this one */
+            s_want_sl_t *w = s_want_sl(self, a1);
+            int64_t v;
+            if (w && money_parse(a3, strlen(a3), w->px_scale, &v) == 0 && v > 0) {
+                w->px = v;
+                w->sent_ms = clock_mono_ns() / CLOCK_NS_PER_MS;
+            } else if (w) {
+                *w = self->want_sl[--self->n_want_sl]; /* "0" removes it: nothing to keep */
+            }
         }
         s_post_reply(self, "/v5/position/trading-stop", body, reply);
         return 0;
@@ -1592,6 +1933,10 @@ s_on_done(rest_t *rest, int rc, int err, rest_resp_t *resp, void *arg)
         s_create_done(self, q->link, rc, err, resp);
     } else if (q->kind == R_CTL) {
         s_ctl_done(self, q->path, rc, err, resp);
+    } else if (q->kind == R_LEV) {
+        s_lev_done(self, q->link, rc, err, resp);
+    } else if (q->kind == R_LEV_READ) {
+        s_lev_read_done(self, q->link, rc, resp);
     } else {
         s_poll_done(self, q, rc, resp);
     }
@@ -1812,6 +2157,11 @@ bybit_venue_new(const venue_cfg_t *cfg)
     self->state = S_RECONCILING;
     snprintf(self->why, sizeof self->why, "start");
     s_publish_state(self); /* once at start; repeated while not running */
+    /* the traded symbols: their leverage is set to the cap by the first poll (s_lev_poll) */
+    for (size_t i = 0; s_lev_managed(self) && cfg->lev_symbols && i < cfg->n_lev_symbols; i++) {
+        (void)s_ref(self, cfg->lev_symbols[i], 0, true);
+    }
+    self->cfg.lev_symbols = NULL; /* borrowed for this call only */
     if (cfg->loop) {
         self->status_timer =
             zloop_timer((zloop_t *)cfg->loop, S_STATUS_TICK_MS, 0, s_status_timer, self);
@@ -1887,20 +2237,62 @@ bybit_restore(bybit_t *self)
 
 /* ---- venue_ops adapters ----------------------------------------------------------------- */
 
+/* The reference slot of symbol (created when `create`), or NULL. */
+static s_ref_t *
+s_ref(bybit_t *self, const char *symbol, int px_scale, bool create)
+{
+    for (size_t i = 0; i < self->n_ref; i++) {
+        if (strcmp(self->ref[i].symbol, symbol) == 0) {
+            if (create && px_scale > 0 && self->ref[i].px_scale != px_scale) {
+                /* prices at other scales (new rules, or a slot made before any price):
+                 * the prices start over, the leverage state stays */
+                self->ref[i].bid = self->ref[i].ask = self->ref[i].last = 0;
+                self->ref[i].px_scale = px_scale;
+            }
+            return &self->ref[i];
+        }
+    }
+    if (!create || self->n_ref == S_REF_MAX) {
+        return NULL;
+    }
+    s_ref_t *r = &self->ref[self->n_ref++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->symbol, sizeof r->symbol, "%s", symbol);
+    r->px_scale = px_scale;
+    return r;
+}
+
+/* The venue matches and marks come from its positions; the book's best prices and the last
+ * trade of our venue are kept as the slippage guard's reference. */
 static void
 s_on_book(void *impl, const codec_md_book_t *b, int64_t origin)
 {
-    (void)impl;
-    (void)b;
-    (void)origin; /* the venue matches; marks come from its positions */
+    (void)origin;
+    bybit_t *self = impl;
+    s_ref_t *r =
+        strcmp(b->venue, self->venue_name) == 0 ? s_ref(self, b->symbol, b->px_scale, true) : NULL;
+    if (r) {
+        r->bid = b->n_bids > 0 ? b->bids[0].px : 0;
+        r->ask = b->n_asks > 0 ? b->asks[0].px : 0;
+        if (r->lev_state == S_LEV_UNKNOWN && r->lev_sent_ms == 0) {
+            s_lev_set(self, r); /* a traded symbol: its leverage to the cap, once at start */
+        }
+    }
 }
 
 static void
 s_on_trade(void *impl, const codec_md_trade_t *t, int64_t origin)
 {
-    (void)impl;
-    (void)t;
     (void)origin;
+    bybit_t *self = impl;
+    s_ref_t *r =
+        strcmp(t->venue, self->venue_name) == 0 ? s_ref(self, t->symbol, t->px_scale, true) : NULL;
+    if (r && t->px > 0) {
+        r->last = t->px;
+        if (r->lev_state == S_LEV_UNKNOWN && r->lev_sent_ms == 0) {
+            s_lev_set(self, r);
+        }
+    }
 }
 
 static void
@@ -1948,7 +2340,8 @@ s_status(void *impl, json_t *out)
                 { "pos_dup", self->pos_dup },   { "pos_stale", self->pos_stale },
                 { "bal_push", self->bal_push }, { "bal_poll", self->bal_poll },
                 { "bal_dup", self->bal_dup },   { "bal_stale", self->bal_stale },
-                { "polls", self->polls } };
+                { "polls", self->polls },       { "stop_resends", self->stop_resends },
+                { "bounded", self->bounded } };
     for (size_t i = 0; i < sizeof k_n / sizeof k_n[0]; i++) {
         (void)json_object_set_new(out, k_n[i].name, json_integer((json_int_t)k_n[i].v));
     }
@@ -1964,6 +2357,36 @@ s_destroy(void **impl_p)
     bybit_venue_destroy((bybit_t **)impl_p);
 }
 
+/* venue_ops move_stop: the position's stop on the venue (BYBIT_V5.md 2.9 trading-stop, Full
+ * mode: it modifies the full-size stop the entry's attached stopLoss made). Asynchronous: the
+ * answer is logged like an operator command's. Setting the price it already has is harmless
+ * (idempotent). Spot has no positions: ENOTSUP. */
+static int
+s_move_stop(void *impl, const codec_risk_order_t *r, int64_t origin)
+{
+    (void)origin;
+    bybit_t *self = impl;
+    if (self->spot) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    s_want_sl_t *w = s_want_sl(self, r->symbol);
+    if (!w) {
+        if (self->n_want_sl == S_WANT_SL_MAX) {
+            errno = ENOSPC;
+            return -1;
+        }
+        w = &self->want_sl[self->n_want_sl++];
+        snprintf(w->symbol, sizeof w->symbol, "%s", r->symbol);
+    }
+    w->px = r->sl_px;
+    w->px_scale = r->px_scale;
+    char px[40];
+    (void)money_fmt(r->sl_px, r->px_scale, px, sizeof px);
+    log_info(S_MOD, "stop move %s: %s stop to %s (trading-stop)", r->client_id, r->symbol, px);
+    return s_send_stop(self, w);
+}
+
 static const venue_ops_t k_ops = {
     .name = "bybit",
     .place = s_place,
@@ -1976,6 +2399,7 @@ static const venue_ops_t k_ops = {
     .poll = s_poll,
     .state = s_op_state,
     .control = s_control,
+    .move_stop = s_move_stop,
 };
 
 const venue_ops_t *

@@ -38,6 +38,13 @@
  *    refuse   while "halted" every order is refused ("venue halted: <reason>"); while
  *             "reconciling" new entries are ("venue reconciling: <reason>"), reduce-only
  *             orders go out.
+ *    guard    a market entry (not reduce-only, no trigger) is sent as an IOC limit at the
+ *             best ask/bid (else the last trade) of our md x (1 +- slippage cap); the rest is
+ *             cancelled by the venue and reported, never chased; no price yet: refused.
+ *    stops    a stop move (venue.h move_stop) is /v5/position/trading-stop stopLoss (Full);
+ *             the wanted stop is kept per symbol until flat and each poll sends it again
+ *             when the venue's stopLoss differs (at most every 2 s); an operator's tpsl
+ *             replaces it.
  *  Mapping of a risk request: its `tif` and `trigger_px`/`trigger_dir` when set; otherwise
  *    intent "stop_loss" or "take_profit" with px > 0 -> Market conditional, triggerPrice = px,
  *    triggerDirection: stop_loss sell / take_profit buy = 2 (falls), the others = 1 (rises);

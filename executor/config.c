@@ -19,7 +19,7 @@
 static const char *const k_keys[] = {
     "venue",          "taker_fee",   "maker_fee",        "slippage_cap_pct", "base_url", "category",
     "recv_window_ms", "timeout_ms",  "max_offset_ms",    "poll_ms",          "journal",  "key_file",
-    "ws_url",         "paper_state", "paper_trigger_by", "paper_latency_ms", NULL
+    "ws_url",         "paper_state", "paper_trigger_by", "paper_latency_ms", "leverage", NULL
 };
 static const char *const k_account_keys[] = { "asset", "start_balance", NULL };
 
@@ -42,6 +42,9 @@ s_venue(cfg_t *cfg, executor_config_t *out)
         || cfg_money(cfg, "executor.slippage_cap_pct", VENUE_RATE_SCALE, "1.0", 0, 100 * one,
                      &vc->slippage_cap)
                < 0
+        || cfg_money(cfg, "executor.leverage", VENUE_LEV_SCALE, "1", 0,
+                     100 * money_pow10(VENUE_LEV_SCALE), &vc->leverage)
+               < 0
         || cfg_str(cfg, "account.asset", "USDT", &asset) < 0
         || cfg_money(cfg, "account.start_balance", MONEY_VALUE_SCALE, "10000", 0, INT64_MAX,
                      &vc->start_balance)
@@ -50,6 +53,9 @@ s_venue(cfg_t *cfg, executor_config_t *out)
     }
     if (strcmp(name, "paper") != 0 && strcmp(name, "bybit") != 0) {
         return cfg_fail(cfg, "executor.venue", "expected \"paper\" or \"bybit\", got \"%s\"", name);
+    }
+    if (vc->leverage > 0 && vc->leverage < money_pow10(VENUE_LEV_SCALE)) {
+        return cfg_fail(cfg, "executor.leverage", "expected \"0\" (not managed) or 1 to 100");
     }
     snprintf(out->venue_name, sizeof out->venue_name, "%s", name);
     vc->name = out->venue_name;
@@ -188,6 +194,38 @@ s_live(cfg_t *cfg, const char *inst, const char *env_key, const char *env_secret
     vc->journal_path = out->journal;
     vc->ws_url = out->ws_url;
     vc->category = out->category;
+    /* the traded symbols whose leverage is set to the cap: the feed's symbols of this venue */
+    char venue_id[32];
+    snprintf(venue_id, sizeof venue_id, "bybit-%s", out->category);
+    int nc = cfg_array_len(cfg, "feed.connections");
+    out->n_lev_symbols = 0;
+    for (int i = 0; i < nc; i++) {
+        char k[96];
+        const char *v = NULL;
+        snprintf(k, sizeof k, "feed.connections[%d].venue", i);
+        if (cfg_str(cfg, k, "", &v) < 0) {
+            return -1;
+        }
+        if (strcmp(v, venue_id) != 0) {
+            continue;
+        }
+        snprintf(k, sizeof k, "feed.connections[%d].symbols", i);
+        int ns = cfg_array_len(cfg, k);
+        for (int j = 0; j < ns && out->n_lev_symbols < EXEC_LEV_SYMBOLS_MAX; j++) {
+            char ks[112];
+            const char *sym = NULL;
+            snprintf(ks, sizeof ks, "feed.connections[%d].symbols[%d]", i, j);
+            if (cfg_str(cfg, ks, "", &sym) < 0) {
+                return -1;
+            }
+            if (sym[0] && strlen(sym) < sizeof out->lev_symbols[0]) {
+                snprintf(out->lev_symbols[out->n_lev_symbols++], sizeof out->lev_symbols[0], "%s",
+                         sym);
+            }
+        }
+    }
+    vc->lev_symbols = (const char(*)[CODEC_SYM_MAX])out->lev_symbols;
+    vc->n_lev_symbols = out->n_lev_symbols;
     vc->recv_window_ms = (int)rw;
     vc->timeout_ms = (int)to;
     vc->max_offset_ms = off;

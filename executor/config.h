@@ -20,6 +20,8 @@
 #include "common/stage.h"
 #include "executor/exec.h"
 
+#define EXEC_LEV_SYMBOLS_MAX 32
+
 typedef struct {
     exec_cfg_t exec;       /* venue and paper rules; main.c sets instance, epoch_ns, venue.loop */
     char orders_ep[256];   /* endpoints.<instance>.orders, "{run}" expanded */
@@ -34,6 +36,10 @@ typedef struct {
     char ws_url[300];
     char category[16];
     int64_t poll_ms; /* 0 for the paper venue (no poll timer) */
+    /* symbols of feed.connections[] whose venue is this one: their leverage is set to
+     * executor.leverage at start (docs/executor.md "Leverage cap") */
+    char lev_symbols[EXEC_LEV_SYMBOLS_MAX][CODEC_SYM_MAX];
+    size_t n_lev_symbols;
 } executor_config_t;
 
 /* Read and check everything executor instance `instance` ("executor.0") reads into *out.

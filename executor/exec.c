@@ -20,6 +20,7 @@
 #define S_MOD "exec"
 
 typedef struct {
+    bool move_stop; /* an accepted stop move (venue.h VENUE_MOVE_STOP) not delivered yet */
     size_t len;
     uint8_t bytes[]; /* encoded envelope + CODEC_ORDER_ACK */
 } s_answer_t;
@@ -237,6 +238,33 @@ s_validate(const exec_t *self, const codec_risk_order_t *r, const instr_t **in_o
     return NULL;
 }
 
+/* A stop move (intent VENUE_MOVE_STOP): reason it is refused, or NULL. Quantity rules do not
+ * apply (nothing is traded); the new stop must be on the tick. */
+static const char *
+s_validate_move(const exec_t *self, const codec_risk_order_t *r)
+{
+    if (strlen(r->client_id) > EXEC_CLIENT_ID_MAX) {
+        return "client_id too long";
+    }
+    if (r->side != 1 && r->side != -1) {
+        return "bad side";
+    }
+    const instr_t *in = instr_table_get(self->instr, r->venue, r->symbol);
+    if (!in) {
+        return "unknown instrument";
+    }
+    if (r->px_scale != in->px_scale || r->qty_scale != in->qty_scale) {
+        return "scale mismatch";
+    }
+    if (r->sl_px <= 0 || r->sl_px % in->tick != 0) {
+        return "move_stop: stop price must be > 0 and on the tick";
+    }
+    if (!self->venue.ops->move_stop) {
+        return "move_stop: the venue holds no stops";
+    }
+    return NULL;
+}
+
 /* Encode an answer into buf. 0 or -1/ENOBUFS|EINVAL. */
 static int
 s_encode_ack(exec_t *self, const codec_env_t *req_env, const char *client_id, const char *reason,
@@ -304,8 +332,9 @@ exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns, const
         *reply_len = n;
         return 0;
     }
+    bool move = strcmp(r.intent, VENUE_MOVE_STOP) == 0;
     const instr_t *in = NULL;
-    const char *why = s_validate(self, &r, &in);
+    const char *why = move ? s_validate_move(self, &r) : s_validate(self, &r, &in);
     if (s_encode_ack(self, &env, r.client_id, why, now_ns, self->buf, sizeof self->buf, &n) < 0) {
         return -1;
     }
@@ -315,7 +344,33 @@ exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns, const
         return -1;
     }
     a->len = n;
+    a->move_stop = move && !why;
     memcpy(a->bytes, self->buf, n);
+    if (move) {
+        /* not an order: answered once (repeats get these bytes), applied in step order */
+        if (zhashx_insert(self->answers, r.client_id, a) != 0) {
+            free(a);
+            errno = ENOMEM;
+            return -1;
+        }
+        if (why) {
+            self->counts.rejects++;
+            log_warn(S_MOD, "stop move %s %s refused: %s", r.client_id, r.symbol, why);
+            *reply = a->bytes;
+            *reply_len = a->len;
+            return 0;
+        }
+        self->counts.stop_moves++;
+        memset(push, 0, sizeof *push);
+        snprintf(push->topic, sizeof push->topic, "risk.order");
+        push->type = CODEC_RISK_ORDER;
+        push->env = env;
+        push->data = req;
+        push->len = len;
+        *reply = a->bytes;
+        *reply_len = a->len;
+        return 1;
+    }
     order_t *o;
     if (why) {
         o = orders_reject(self->orders, &r, why, env.origin, self->venue.ops->name);
@@ -353,6 +408,20 @@ s_deliver_order(exec_t *self, const bus_msg_t *msg, const codec_risk_order_t *gi
         r = *given;
     } else if (codec_decode(msg->data, msg->len, CODEC_RISK_ORDER, NULL, &r) < 0) {
         s_bad_md(self, msg);
+        return;
+    }
+    if (strcmp(r.intent, VENUE_MOVE_STOP) == 0) {
+        s_answer_t *a = zhashx_lookup(self->answers, r.client_id);
+        if (!a || !a->move_stop) {
+            return; /* not accepted by us, or already applied */
+        }
+        a->move_stop = false;
+        if (self->venue.ops->move_stop(self->venue.impl, &r, msg->env.origin) < 0) {
+            char what[128];
+            snprintf(what, sizeof what, "stop move %s (%s) not applied: %s", r.client_id, r.symbol,
+                     strerror(errno));
+            log_limited(&self->place_fail, LOG_WARN, S_MOD, what, NULL, 0);
+        }
         return;
     }
     order_t *o = orders_get(self->orders, r.client_id);
@@ -457,6 +526,7 @@ exec_status(exec_t *self, json_t *out)
     (void)json_object_set_new(out, "fills",
                               json_integer((json_int_t)orders_fill_count(self->orders)));
     (void)json_object_set_new(out, "venue", json_string(self->venue.ops->name));
+    (void)json_object_set_new(out, "stop_moves", json_integer((json_int_t)self->counts.stop_moves));
     if (strcmp(self->venue.ops->name, "paper") == 0) {
         (void)json_object_set_new(
             out, "paper_rules",

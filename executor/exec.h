@@ -13,8 +13,13 @@
  *  "unknown instrument", "scale mismatch", "qty must be > 0", "qty not on step",
  *  "qty below min_qty", "price not on tick" (limit: px > 0 and on the tick), "expired"
  *  (ttl_ns > 0 and ts_event + ttl_ns < latest md event time received).
+ *  Stop moves (intent "move_stop", venue.h VENUE_MOVE_STOP): checked by side, instrument,
+ *  scales and a stop on the tick (no quantity rules), answered and remembered like an order,
+ *  pushed into the step, then handed to the venue's move_stop once; never in the order table
+ *  and never an exec.order.
  *  Invariants: (1) every client id in the answer table is also in the order table (accepted
- *  as New, refused as Rejected); (2) an order is handed to the venue at most once (o->sent).
+ *  as New, refused as Rejected), except stop moves; (2) an order is handed to the venue at
+ *  most once (o->sent), a stop move too (its answer's flag).
  */
 #ifndef TP_EXEC_EXEC_H
 #define TP_EXEC_EXEC_H
@@ -47,6 +52,7 @@ typedef struct {
     int64_t rejects;    /* refused requests (first answers only) */
     int64_t duplicates; /* repeated client ids answered from the table */
     int64_t bad;        /* malformed requests or md bodies, skipped */
+    int64_t stop_moves; /* accepted stop moves (intent "move_stop": not orders) */
 } exec_counts_t;
 
 /* New intake with its order table and venue. `emit` publishes outputs (borrowed).

@@ -368,6 +368,31 @@ orders_open_count(const orders_t *self)
     return n;
 }
 
+static int
+s_by_client_id(const void *a, const void *b)
+{
+    const order_t *x = *(order_t *const *)a, *y = *(order_t *const *)b;
+    return strcmp(x->req.client_id, y->req.client_id);
+}
+
+size_t
+orders_unsent(const orders_t *self, order_t **out, size_t max)
+{
+    assert(self && (out || max == 0));
+    size_t n = 0;
+    zhashx_t *h = self->by_client;
+    for (order_t *o = zhashx_first(h); o; o = zhashx_next(h)) {
+        if (!o->sent && order_is_open(o)) {
+            if (n < max) {
+                out[n] = o;
+            }
+            n++;
+        }
+    }
+    qsort(out, n < max ? n : max, sizeof *out, s_by_client_id);
+    return n;
+}
+
 size_t
 orders_fill_count(const orders_t *self)
 {

@@ -140,6 +140,11 @@ size_t orders_count(const orders_t *self);      /* orders in the table, any stat
 size_t orders_open_count(const orders_t *self); /* open ones */
 size_t orders_fill_count(const orders_t *self); /* distinct fills applied */
 
+/* The open orders not handed to a venue yet (sent == false: accepted by the intake, waiting
+ * in the step), in client id order, at most `max` into out (borrowed). Returns how many
+ * there are (may exceed max). */
+size_t orders_unsent(const orders_t *self, order_t **out, size_t max);
+
 /* Asserts invariants (1)-(4) of every order. Tests, TP_DEBUG. */
 void orders_check(const orders_t *self);
 

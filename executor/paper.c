@@ -187,6 +187,12 @@ s_restore(paper_t *self, FILE *f)
             if (o && s_fill(self, o, a, b, maker != 0, e) == 0) {
                 n++;
             }
+        } else if (sscanf(line, "M %47s %lld", id, &a) == 2 && line[0] == 'M') {
+            o = orders_get(self->orders, id);
+            if (o && order_is_open(o) && a > 0) {
+                o->req.trigger_px = (int64_t)a; /* a stop move of a held stop */
+                n++;
+            }
         } else if (sscanf(line, "X %47s %lld %127[^\n]", id, &e, reason) >= 2) {
             o = orders_get(self->orders, id);
             if (o) {
@@ -1398,7 +1404,48 @@ paper_cancel_all(paper_t *self, const char *symbol)
         n++;
     }
     s_work_compact(self);
+    /* accepted and not handed over yet (replay: waiting in the step), as paper_cancel does */
+    order_t *un[256];
+    size_t k = orders_unsent(self->orders, un, sizeof un / sizeof un[0]);
+    for (size_t i = 0; i < k && i < sizeof un / sizeof un[0]; i++) {
+        if (!symbol || strcmp(un[i]->req.symbol, symbol) == 0) {
+            s_cancel(self, un[i], PAPER_CANCEL_REASON, s_ctl_time(self, un[i]));
+            n++;
+        }
+    }
     return n;
+}
+
+/* venue_ops_t.move_stop: re-price the position's held stop ("<entry id>.s", Untriggered) to
+ * r->sl_px, journaled "M <id> <px>". The price is compared from the next price of the trigger
+ * source on (a stop already crossed triggers then, as a held stop does). */
+static int
+s_op_move_stop(void *impl, const codec_risk_order_t *r, int64_t origin)
+{
+    (void)origin;
+    paper_t *self = impl;
+    s_sym_t *s = s_sym(self, r->venue, r->symbol, false);
+    order_t *c = s ? s->sl : NULL;
+    if (!c || c->status != ORDER_UNTRIGGERED) {
+        log_info(S_MOD, "stop move %s: no held stop for %s %s", r->client_id, r->venue, r->symbol);
+        errno = ENOENT;
+        return -1;
+    }
+    if (r->px_scale != c->req.px_scale) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (c->req.trigger_px == r->sl_px) {
+        return 0; /* already there (a repeat after a restart of risk) */
+    }
+    char from[32], to[32];
+    (void)money_fmt(c->req.trigger_px, c->req.px_scale, from, sizeof from);
+    (void)money_fmt(r->sl_px, r->px_scale, to, sizeof to);
+    log_info(S_MOD, "stop move %s: held stop %s of %s %s from %s to %s", r->client_id,
+             c->req.client_id, r->venue, r->symbol, from, to);
+    c->req.trigger_px = r->sl_px;
+    s_log(self, "M %s %lld\n", c->req.client_id, (long long)r->sl_px);
+    return 0;
 }
 
 /* venue_ops_t.control: "cancel ID", "cancel-all [SYMBOL]" (docs/executor.md). */
@@ -1519,6 +1566,7 @@ static const venue_ops_t k_paper_ops = {
     .status = s_status,
     .destroy = s_op_destroy,
     .control = s_control,
+    .move_stop = s_op_move_stop,
 };
 
 const venue_ops_t *

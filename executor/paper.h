@@ -55,13 +55,13 @@
  *  Outputs per fill, in order: exec.fill, exec.order, exec.position, exec.balance.
  *  Persistence (cfg->journal_path set, executor.paper_state): every placed order ("O", with
  *  its active time), refusal at placement ("R"), first match left resting ("A"), trigger
- *  ("T"), fill ("F") and cancel ("X") is appended and fsync'd; paper_new replays the file through
- * the same paths with outputs silenced, restoring orders (marked sent), account, working and
- * untriggered orders and the attached TP/SL (born again from their entry's fills). Books and marks
- * come back with market data. Off by default. Runs: a new file starts with "# run <run id>";
- * with cfg->fresh_other_runs (replay mode) a file of another run (or without that line) is
- * renamed "<path>.<its run id>" (".norun") and the venue starts fresh; a restart within the
- * run, and live mode, restore. Invariants, asserted by paper_check(): (1) every
+ *  ("T"), fill ("F"), cancel ("X") and stop move of a held stop ("M") is appended and fsync'd;
+ * paper_new replays the file through the same paths with outputs silenced, restoring orders (marked
+ * sent), account, working and untriggered orders and the attached TP/SL (born again from their
+ * entry's fills). Books and marks come back with market data. Off by default. Runs: a new file
+ * starts with "# run <run id>"; with cfg->fresh_other_runs (replay mode) a file of another run (or
+ * without that line) is renamed "<path>.<its run id>" (".norun") and the venue starts fresh; a
+ * restart within the run, and live mode, restore. Invariants, asserted by paper_check(): (1) every
  * working order is open (New, PartiallyFilled, Untriggered) (2) an Untriggered order has trigger_px
  * > 0 and direction 1 or 2 (3) only limit orders rest (entry live); attached TP/SL are reduce-only
  *    (4) account invariants hold (account_check)
@@ -121,8 +121,9 @@ void paper_on_barrier(paper_t *self, const codec_sys_barrier_t *b);
  * reason PAPER_CANCEL_REASON and published on exec.order at the latest md event time the executor
  * has seen (never before the order's own time), journaled like any cancel.
  * paper_cancel: 0, or -1 with errno ENOENT (no such client id) or EALREADY (not working:
- * filled, cancelled, rejected). paper_cancel_all: every working order, or those of `symbol`
- * (NULL = all); returns how many were cancelled. */
+ * filled, cancelled, rejected). paper_cancel_all: every working order, then every order accepted
+ * and not handed over yet (client id order), or those of `symbol` (NULL = all); returns how
+ * many were cancelled. */
 #define PAPER_CANCEL_REASON "cancelled by operator"
 int paper_cancel(paper_t *self, const char *client_id);
 size_t paper_cancel_all(paper_t *self, const char *symbol);

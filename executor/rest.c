@@ -83,6 +83,7 @@ static const struct {
     { 110020, "too many active orders" },
     { 110072, "duplicate orderLinkId: the first attempt reached the venue" },
     { 110079, "order is being processed, try later" },
+    { 110043, "leverage not modified (it already is)" },
     { 110092, "triggerDirection inconsistent (expected rising)" },
     { 110093, "triggerDirection inconsistent (expected falling)" },
     { 110094, "notional below minimum" },

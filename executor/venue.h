@@ -24,6 +24,8 @@
 
 /* Scale of fee rates and of the slippage cap percentage (cfg "0.001" -> 100000). */
 #define VENUE_RATE_SCALE 8
+/* Scale of a leverage (Bybit: steps of 0.01; cfg "1" -> 100). */
+#define VENUE_LEV_SCALE 2
 
 /* Publish one message: `body` is the codec struct for `type`, borrowed for the call. */
 typedef void(venue_emit_fn)(const char *topic, codec_type_t type, const void *body, int64_t evt,
@@ -41,6 +43,10 @@ typedef struct {
     int64_t taker_fee;     /* rate at VENUE_RATE_SCALE (0.001 -> 100000) */
     int64_t maker_fee;     /* rate at VENUE_RATE_SCALE */
     int64_t slippage_cap;  /* percent at VENUE_RATE_SCALE (1.0 % -> 100000000); 0 = none */
+    int64_t leverage;      /* live venue: the leverage set on every traded symbol and the cap
+                              entries need (x at VENUE_LEV_SCALE, "1" -> 100); 0 = unmanaged */
+    const char (*lev_symbols)[CODEC_SYM_MAX]; /* the traded symbols (set at start) */
+    size_t n_lev_symbols;
     /* "bybit" (executor/bybit.h) only */
     const char *base_url;     /* "https://api.bybit.com", venue-sim "http://127.0.0.1:18765" */
     const char *api_key;      /* never logged */
@@ -90,7 +96,19 @@ typedef struct {
      * "cancel-all SYMBOL", "tpsl SYMBOL TP|- SL|-", "reconcile"): fill reply, 0; -1 = not a command
      * of this venue. */
     int (*control)(void *impl, const char *cmd, json_t *reply);
+    /* Move the stop the venue holds for the position of r->venue + r->symbol to r->sl_px
+     * (r: an accepted request with intent VENUE_MOVE_STOP, at the instrument's scales): the
+     * paper venue re-prices its attached ".s" close, Bybit gets /v5/position/trading-stop.
+     * Idempotent (the same price twice changes nothing). Never blocks. 0, or -1 with errno
+     * ENOENT (no held stop for that symbol: nothing changed), EINVAL, ENOMEM (logged).
+     * NULL: the venue holds no stops. */
+    int (*move_stop)(void *impl, const codec_risk_order_t *r, int64_t origin);
 } venue_ops_t;
+
+/* Intent of a request that moves the venue-held stop of a position instead of placing an
+ * order (docs/executor.md "Stop moves"): qty = |position|, side = the closing side, sl_px =
+ * the new stop. Not an order: no exec.order, no entry in the order table. */
+#define VENUE_MOVE_STOP "move_stop"
 
 typedef struct {
     const venue_ops_t *ops;

@@ -39,6 +39,7 @@ static const char *const k_risk_keys[] = { "risk_per_trade_pct",
                                            "priority_confidence",
                                            "max_heat_pct",
                                            "stale_s",
+                                           "critical_close_s",
                                            "max_drawdown_pct",
                                            "max_trades_per_hour",
                                            "max_consecutive_losses",
@@ -112,6 +113,7 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
     const int64_t pct100 = 100 * money_pow10(RISK_PCT_SCALE),
                   x100 = 100 * money_pow10(RISK_MULT_SCALE);
     const char *mode, *stop_mode;
+    int64_t crit_s = 0;
     int64_t v, per_asset, stale_s, conf_lo, conf_hi, vhi, vlo, tbars, ts;
     double pconf;
     risk_scale_cfg_t *sc = &ec->scale;
@@ -183,6 +185,7 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
         || cfg_money(cfg, "risk.max_heat_pct", RISK_PCT_SCALE, "6", 0, pct100, &ec->max_heat_pct)
                != 0
         || cfg_int(cfg, "risk.stale_s", 300, 0, 86400, false, &stale_s) != 0
+        || cfg_int(cfg, "risk.critical_close_s", 0, 0, 86400, false, &crit_s) != 0
         || cfg_money(cfg, "risk.max_drawdown_pct", RISK_PCT_SCALE, "0", 0, pct100,
                      &ec->limits.max_drawdown_pct)
                != 0
@@ -228,6 +231,7 @@ s_read_ext(cfg_t *cfg, risk_engine_cfg_t *ec)
     ec->max_open_per_asset = per_asset;
     ec->priority_confidence = pconf;
     ec->stale_ns = stale_s * INT64_C(1000000000);
+    ec->critical_close_ns = crit_s * INT64_C(1000000000);
     /* take-profit ladder: two arrays of the same length, close percentages summing to at most
      * 100 (issue 17: less leaves the rest to trail) */
     int n = cfg_array_len(cfg, "risk.exits.tp_ladder_pct");
@@ -432,6 +436,7 @@ static const stage_key_t k_reload_keys[] = {
     { "risk.priority_confidence", true },
     { "risk.max_heat_pct", true },
     { "risk.stale_s", true },
+    { "risk.critical_close_s", true },
     { "risk.max_drawdown_pct", true },
     { "risk.max_trades_per_hour", true },
     { "risk.max_consecutive_losses", true },

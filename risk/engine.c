@@ -32,8 +32,6 @@ struct risk_engine {
     size_t sent_open;
     log_limit_t bad_limit;
     log_limit_t pub_limit;
-    bool dirty;        /* persistent state changed since risk_engine_take_dirty */
-    int64_t available; /* latest exec.balance available, VALUE scale; 0 = unknown */
     /* client ids whose refusal was counted at the ack (their exec.order "Rejected" is not
      * counted twice by the reject breaker) */
     char refused[32][CODEC_ID_MAX];
@@ -42,6 +40,10 @@ struct risk_engine {
     bool warned_loss, warned_dd, warned_tph, warned_heat, warned_winrate;
     int32_t n_trips, trip_head; /* ring of the last winrate_n round trips: 1 win, 0 not */
     uint8_t trip_win[RISK_WINRATE_MAX];
+    bool dirty;               /* persistent state changed since risk_engine_take_dirty */
+    int64_t available;        /* latest exec.balance available, VALUE scale; 0 = unknown */
+    int64_t venue_down_since; /* event time the executor's venue left "running" (0 = running) */
+    bool venue_crit_alerted;  /* "critical_close" alert sent for this venue outage */
 };
 
 static void s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin);
@@ -203,6 +205,7 @@ s_alert(risk_engine_t *self, const char *level, const char *code, const char *te
 
 static void s_kill_sweep(risk_engine_t *self, int64_t evt, int64_t origin);
 static void s_stale_eval(risk_engine_t *self, int64_t evt, int64_t origin);
+static void s_critical_sweep(risk_engine_t *self, int64_t evt, int64_t origin);
 
 /* One early warning: usage = used / limit (both >= 0, limit > 0). At/above warn_pct of the
  * limit and not yet warned: risk.alert warn `code`; below it again: re-armed. */
@@ -320,6 +323,7 @@ s_state_maybe(risk_engine_t *self, int64_t evt, int64_t origin)
     }
     s_stale_eval(self, evt, origin);
     s_warn_eval(self, evt, origin);
+    s_critical_sweep(self, evt, origin);
     risk_state_t st = risk_limits_state(self->limits);
     const char *reason = risk_limits_reason(self->limits);
     size_t open = risk_positions_open(self->pos);
@@ -817,6 +821,62 @@ s_md_seen(risk_engine_t *self, const char *venue, const char *symbol, int64_t ev
     }
 }
 
+/* The venue-held stop follows risk's own (docs/risk.md "Venue-held stop"): when the stop in
+ * force for the position of venue+symbol (breakeven, trailing) is tighter than the one last
+ * set on the venue, a stop move (intent "move_stop") is sent; accepted -> remembered in
+ * venue_sl (persisted). A restarted risk compares its restored venue_sl the same way on the
+ * next price, so a move lost by a kill -9 before its answer is sent again (the venue treats a
+ * repeat as a no-op). Stops only ever tighten; nothing is sent while an exit is in flight. */
+static void
+s_venue_stop(risk_engine_t *self, const char *venue, const char *symbol, int64_t evt,
+             int64_t origin)
+{
+    risk_position_t *p = risk_positions_get(self->pos, venue, symbol);
+    if (!p || p->qty == 0 || p->exit_pending || p->sl_px <= 0) {
+        return;
+    }
+    bool lng = p->qty > 0;
+    int64_t want = risk_exits_stop(&self->cfg.exits, p);
+    int64_t have = p->venue_sl > 0 ? p->venue_sl : p->sl_px;
+    if (want <= 0 || (lng ? want <= have : want >= have)) {
+        return;
+    }
+    const instr_t *in = instr_table_get(self->instr, venue, symbol);
+    if (in && in->px_scale == p->px_scale && in->tick > 1) {
+        /* on the tick, never tighter than risk's own stop (risk's fires first while it runs):
+         * a long's rounds down, a short's up */
+        int64_t r = want % in->tick;
+        if (r != 0) {
+            want = lng ? want - r : want - r + in->tick;
+        }
+        if (lng ? want <= have : want >= have) {
+            return;
+        }
+    }
+    codec_risk_order_t ord;
+    memset(&ord, 0, sizeof ord);
+    snprintf(ord.strategy, sizeof ord.strategy, "%s", p->strategy);
+    snprintf(ord.venue, sizeof ord.venue, "%s", p->venue);
+    snprintf(ord.symbol, sizeof ord.symbol, "%s", p->symbol);
+    snprintf(ord.intent, sizeof ord.intent, "move_stop");
+    ord.side = lng ? -1 : 1;
+    ord.reduce_only = true;
+    ord.px_scale = p->px_scale;
+    ord.qty_scale = p->qty_scale;
+    ord.qty = lng ? p->qty : -p->qty;
+    ord.sl_px = want;
+    char from[32], to[32];
+    (void)money_fmt(have, p->px_scale, from, sizeof from);
+    (void)money_fmt(want, p->px_scale, to, sizeof to);
+    log_notice("risk", "venue stop %s %s: %s -> %s", p->venue, p->symbol, from, to);
+    s_sent_t sent = s_send(self, &ord, evt, origin);
+    if (sent == S_SENT_ACCEPTED || sent == S_SENT_REJECTED) {
+        /* refused (the venue holds no stops, ...): not asked again at every price */
+        p->venue_sl = want;
+        self->dirty = true;
+    }
+}
+
 static void
 s_exit_fire(risk_engine_t *self, const codec_env_t *env, int fired, risk_exit_order_t *x)
 {
@@ -837,6 +897,9 @@ risk_engine_on_trade(risk_engine_t *self, const codec_env_t *env, const codec_md
     risk_exit_order_t x;
     int fired = risk_exits_on_trade_cfg(&self->cfg.exits, self->pos, t, env->evt, &x);
     s_md_seen(self, t->venue, t->symbol, env->evt);
+    if (fired != 1) {
+        s_venue_stop(self, t->venue, t->symbol, env->evt, env->origin);
+    }
     s_exit_fire(self, env, fired, &x);
 }
 
@@ -848,6 +911,9 @@ risk_engine_on_book(risk_engine_t *self, const codec_env_t *env, const codec_md_
     risk_exit_order_t x;
     int fired = risk_exits_on_book_cfg(&self->cfg.exits, self->pos, b, env->evt, &x);
     s_md_seen(self, b->venue, b->symbol, env->evt);
+    if (fired != 1) {
+        s_venue_stop(self, b->venue, b->symbol, env->evt, env->origin);
+    }
     s_exit_fire(self, env, fired, &x);
 }
 
@@ -859,6 +925,9 @@ risk_engine_on_kline(risk_engine_t *self, const codec_env_t *env, const codec_md
     risk_exit_order_t x;
     int fired = risk_exits_on_kline_cfg(&self->cfg.exits, self->pos, k, env->evt, &x);
     s_md_seen(self, k->venue, k->symbol, env->evt);
+    if (fired != 1) {
+        s_venue_stop(self, k->venue, k->symbol, env->evt, env->origin);
+    }
     s_exit_fire(self, env, fired, &x);
 }
 
@@ -1005,6 +1074,12 @@ risk_engine_on_exec_status(risk_engine_t *self, const codec_env_t *env, const co
         return;
     }
     bool running = strcmp(st->state, "running") == 0;
+    if (running) {
+        self->venue_down_since = 0;
+        self->venue_crit_alerted = false;
+    } else if (self->venue_down_since == 0) {
+        self->venue_down_since = self->now > 0 ? self->now : 1; /* the outage starts now */
+    }
     if (was_running != running) {
         char text[CODEC_TEXT_MAX];
         if (running) {
@@ -1188,6 +1263,52 @@ risk_engine_on_ind(risk_engine_t *self, const codec_env_t *env, const codec_sig_
     s_state_maybe(self, env->evt, env->origin);
 }
 
+/* Close on a critical error (cfg.critical_close_ns > 0, docs/risk.md): the executor's venue
+ * not "running" for longer than the limit closes every open position; a position whose
+ * symbol had no price update for longer than it is closed. Reduce-only market orders, intent
+ * "critical", each position once (the exit latch); a refused close re-arms like any exit (3
+ * refusals: exit_rejected). One risk.alert "critical_close" per venue outage and per
+ * position. Event time only (live mode: risk_engine_on_time moves it through a silence). */
+static void
+s_critical_sweep(risk_engine_t *self, int64_t evt, int64_t origin)
+{
+    int64_t lim = self->cfg.critical_close_ns;
+    if (lim <= 0) {
+        return;
+    }
+    bool venue = self->venue_down_since > 0 && self->now - self->venue_down_since > lim;
+    for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+        risk_position_t *p = risk_positions_at(self->pos, i);
+        if (p->qty == 0 || p->exit_pending || p->exit_rejects >= RISK_EXIT_MAX_REJECTS) {
+            continue;
+        }
+        bool stale = p->last_md_evt > 0 && self->now - p->last_md_evt > lim;
+        if (!venue && !stale) {
+            continue;
+        }
+        char text[CODEC_TEXT_MAX];
+        if (venue) {
+            snprintf(text, sizeof text,
+                     "critical: executor venue %s for %lld ms (limit %lld ms): closing %s %s",
+                     risk_limits_executor_venue(self->limits),
+                     (long long)((self->now - self->venue_down_since) / 1000000),
+                     (long long)(lim / 1000000), p->venue, p->symbol);
+        } else {
+            snprintf(text, sizeof text,
+                     "critical: no market data of %s %s for %lld ms (limit %lld ms): closing it",
+                     p->venue, p->symbol, (long long)((self->now - p->last_md_evt) / 1000000),
+                     (long long)(lim / 1000000));
+        }
+        if (!venue || !self->venue_crit_alerted) {
+            s_alert(self, "error", "critical_close", text, evt, origin);
+        } else {
+            log_warn("risk", "%s", text);
+        }
+        self->venue_crit_alerted = self->venue_crit_alerted || venue;
+        s_exit(self, p, "critical", "", 0, -1, evt, origin);
+    }
+}
+
 /* While killed: close every open position that has no exit in flight (intent "kill"). */
 static void
 s_kill_sweep(risk_engine_t *self, int64_t evt, int64_t origin)
@@ -1209,6 +1330,17 @@ risk_engine_kill(risk_engine_t *self, const char *why)
     risk_limits_kill(self->limits);
     self->dirty = true;
     if (!was) {
+        /* resting orders first: the closes below must not be among what is cancelled */
+        char cancelled[48] = "no cancel path";
+        if (self->io.cancel_all) {
+            int nc = self->io.cancel_all(self->io.arg);
+            if (nc < 0) {
+                snprintf(cancelled, sizeof cancelled, "cancel-all failed: %s", strerror(errno));
+            } else {
+                snprintf(cancelled, sizeof cancelled, "cancel-all: %d cancelled", nc);
+            }
+            log_notice("risk", "kill: %s", cancelled);
+        }
         size_t inflight = 0;
         for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
             if (risk_positions_at(self->pos, i)->entry_id[0] != '\0') {
@@ -1217,11 +1349,40 @@ risk_engine_kill(risk_engine_t *self, const char *why)
         }
         char text[CODEC_TEXT_MAX];
         snprintf(text, sizeof text,
-                 "kill (%.16s): closing %zu positions, %zu entries in flight; latched",
-                 why && why[0] ? why : "operator", risk_engine_open_positions(self), inflight);
+                 "kill (%.16s): closing %zu positions, %zu entries in flight; %s; latched",
+                 why && why[0] ? why : "operator", risk_engine_open_positions(self), inflight,
+                 cancelled);
         s_alert(self, "error", "kill_switch", text, self->now, 0);
     }
     s_state_maybe(self, self->now, 0); /* sweeps */
+}
+
+int
+risk_engine_flatten(risk_engine_t *self, const char *symbol)
+{
+    assert(self);
+    int n = 0;
+    char names[CODEC_TEXT_MAX / 2] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < risk_positions_count(self->pos); i++) {
+        risk_position_t *p = risk_positions_at(self->pos, i);
+        if (p->qty == 0 || p->exit_pending
+            || (symbol && *symbol && strcmp(p->symbol, symbol) != 0)) {
+            continue;
+        }
+        log_notice("risk", "flatten: closing %s %s", p->venue, p->symbol);
+        s_exit(self, p, "flatten", "", 0, -1, self->now, 0);
+        int w = snprintf(names + used, sizeof names - used, "%s%s %s", n ? ", " : "", p->venue,
+                         p->symbol);
+        used = w > 0 && (size_t)w < sizeof names - used ? used + (size_t)w : used;
+        n++;
+    }
+    char text[CODEC_TEXT_MAX];
+    snprintf(text, sizeof text, "flatten %s by operator: %d closed%s%s",
+             symbol && *symbol ? symbol : "(all)", n, n ? ": " : " (nothing open)", names);
+    s_alert(self, "warn", "flatten", text, self->now, 0);
+    self->dirty = true;
+    return n;
 }
 
 void
@@ -1305,7 +1466,7 @@ risk_engine_save(const risk_engine_t *self)
         }
         json_t *o = json_pack(
             "{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:i, s:i, "
-            "s:b, s:b, s:I, s:I, s:I}",
+            "s:b, s:b, s:I, s:I, s:I, s:I}",
             "venue", p->venue, "symbol", p->symbol, "strategy", p->strategy, "px_scale",
             (int)p->px_scale, "qty_scale", (int)p->qty_scale, "qty", (json_int_t)p->qty, "entry_px",
             (json_int_t)p->entry_px, "sl_px", (json_int_t)p->sl_px, "tp_px", (json_int_t)p->tp_px,
@@ -1313,7 +1474,7 @@ risk_engine_save(const risk_engine_t *self)
             "open_qty", (json_int_t)p->open_qty, "open_evt", (json_int_t)p->open_evt, "bars",
             (int)p->bars, "tp_stage", (int)p->tp_stage, "be_done", p->be_done, "trail_on",
             p->trail_on, "best_px", (json_int_t)p->best_px, "trip_pnl", (json_int_t)p->trip_pnl,
-            "last_md_evt", (json_int_t)p->last_md_evt);
+            "last_md_evt", (json_int_t)p->last_md_evt, "venue_sl", (json_int_t)p->venue_sl);
         if (o) {
             (void)json_array_append_new(pos, o);
         }
@@ -1424,6 +1585,7 @@ risk_engine_restore(risk_engine_t *self, const json_t *doc)
         p->best_px = s_jint(o, "best_px");
         p->trip_pnl = s_jint(o, "trip_pnl");
         p->last_md_evt = s_jint(o, "last_md_evt");
+        p->venue_sl = s_jint(o, "venue_sl"); /* absent (older file): 0, the entry's stop */
     }
     return 0;
 }

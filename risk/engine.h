@@ -63,6 +63,12 @@ typedef struct {
                                 (daily loss, drawdown, trades per hour, heat), (0, 100 %] */
     int64_t winrate_n;       /* round trips in the win-rate window, <= RISK_WINRATE_MAX */
     int64_t winrate_min_pct; /* RISK_PCT_SCALE: warn when wins / winrate_n is below it */
+    int64_t critical_close_ns;  /* close on a critical error (0 = off): the executor's venue
+                                   not "running" for longer than this, or no price update of
+                                   a symbol with a position for longer than this -> that
+                                   position (all, for the venue) is closed reduce-only,
+                                   intent "critical" (docs/risk.md "Close on a critical
+                                   error"); event time ns */
 } risk_engine_cfg_t;
 
 #define RISK_WINRATE_MAX 1000 /* winrate_n upper bound */
@@ -79,6 +85,11 @@ typedef struct {
      * ETIMEDOUT / EPROTO (no usable answer after all retries). */
     int (*send_order)(void *arg, const codec_risk_order_t *ord, int64_t evt, int64_t origin,
                       codec_order_ack_t *ack);
+    /* Optional (NULL = none): cancel every working order on the executor's venue (resting
+     * limits, conditionals, orders not yet handed to the venue), called by the kill switch
+     * before it sends its closes. Returns how many were cancelled (a live venue answers
+     * asynchronously: 0 with the request sent), or -1 with errno (no usable answer). */
+    int (*cancel_all)(void *arg);
     void *arg;
 } risk_io_t;
 
@@ -160,12 +171,21 @@ void risk_engine_on_time(risk_engine_t *self, int64_t now_ns);
  * risk_engine_clear_kill, never with resume). */
 void risk_engine_pause(risk_engine_t *self);
 int risk_engine_resume(risk_engine_t *self);
-/* Kill switch: latch KILLED (entries refused), close every open position with a reduce-only
- * market order (intent "kill"), and keep closing any position that appears while latched
- * (an entry that was in flight fills later: the executor has no cancel yet). Alert
- * "kill_switch". clear_kill ends the latch (a person). */
+/* Kill switch: latch KILLED (entries refused), cancel every working order on the venue
+ * (io->cancel_all, first: so that the kill's own closes are not among them), close every open
+ * position with a reduce-only market order (intent "kill"), and keep closing any position that
+ * appears while latched (an entry whose fill raced the cancel). Alert "kill_switch" (its text
+ * says what the cancel did). clear_kill ends the latch (a person). */
 void risk_engine_kill(risk_engine_t *self, const char *why);
 void risk_engine_clear_kill(risk_engine_t *self);
+
+/* Operator flatten (ctl / gateway "flatten [SYMBOL]"): close every open position of `symbol`
+ * (any venue; NULL or "" = every symbol) that has no exit in flight, with a reduce-only
+ * market order (intent "flatten") through the executor as every exit goes: never around risk.
+ * Unlike kill nothing is latched and no resting order is cancelled: the strategies may enter
+ * again (pause first to stop that). Alert "flatten" (warn) naming what was closed. Returns
+ * the number of closes sent (0: nothing open there). */
+int risk_engine_flatten(risk_engine_t *self, const char *symbol);
 /* Halt (HALTED "state unknown") until risk_engine_set_unknown(false): restart rebuild. */
 void risk_engine_set_unknown(risk_engine_t *self, bool unknown);
 /* Equity from the executor's status on restart (VALUE scale). */

@@ -296,3 +296,21 @@ risk_exits_on_kline(risk_positions_t *pos, const codec_md_kline_t *k, risk_exit_
 {
     return risk_exits_on_kline_cfg(NULL, pos, k, 0, out);
 }
+
+int64_t
+risk_exits_stop(const risk_exits_cfg_t *cfg, const risk_position_t *p)
+{
+    assert(p);
+    bool lng = p->qty > 0;
+    int64_t stop = p->sl_px;
+    if (p->be_done && p->entry_px > 0
+        && (stop == 0 || (lng ? p->entry_px > stop : p->entry_px < stop))) {
+        stop = p->entry_px;
+    }
+    int64_t ts;
+    if (cfg && p->trail_on && s_trail_stop(cfg, p, &ts) == 0 && ts > 0
+        && (stop == 0 || (lng ? ts > stop : ts < stop))) {
+        stop = ts;
+    }
+    return stop;
+}

@@ -102,4 +102,9 @@ int risk_exits_on_kline(risk_positions_t *pos, const codec_md_kline_t *k, risk_e
 
 const char *risk_exits_intent(risk_exit_t kind); /* "stop_loss", "take_profit", ..., "" */
 
+/* The stop in force for slot p under cfg (rule 2 above): max(sl_px, entry if be_done, trailing
+ * stop if trail_on) for a long, min for a short; 0 = none. What the venue-held stop follows
+ * (docs/risk.md "Venue-held stop"). */
+int64_t risk_exits_stop(const risk_exits_cfg_t *cfg, const risk_position_t *p);
+
 #endif /* TP_RISK_EXITS_H */

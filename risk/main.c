@@ -64,6 +64,36 @@ s_send_order(void *arg, const codec_risk_order_t *ord, int64_t evt, int64_t orig
     return risk_orders_send(ctx->orders, ord, evt, origin, ack);
 }
 
+/* The kill switch's cancel: "cancel-all" on executor.0's control socket (docs/risk.md "Kill
+ * switch"). The paper venue answers {"ok":true,"cancelled":N}; the live venue
+ * {"ok":true,"sent":true} (its cancels arrive on exec.order). N, 0 (sent), or -1 with errno
+ * ETIMEDOUT (no answer) / EPROTO (refused or unusable answer). */
+static int
+s_cancel_all(void *arg)
+{
+    s_ctx_t *ctx = arg;
+    size_t len = 0;
+    char *rep = bus_request(ctx->exec_ctl, "cancel-all", 10, ctx->timeout_ms, &len);
+    if (!rep) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb(rep, len, 0, &jerr);
+    free(rep);
+    int rc = -1;
+    errno = EPROTO;
+    if (j && json_is_true(json_object_get(j, "ok"))) {
+        json_t *n = json_object_get(j, "cancelled");
+        rc = json_is_integer(n) ? (int)json_integer_value(n) : 0;
+    } else if (j) {
+        log_warn("risk", "kill: cancel-all refused by the executor: %s",
+                 json_string_value(json_object_get(j, "error")) ?: "no reason");
+    }
+    json_decref(j);
+    return rc;
+}
+
 /* ---- stage glue --------------------------------------------------------------------- */
 
 static void
@@ -170,6 +200,13 @@ s_on_ctl(stage_t *st, const char *cmd, json_t *reply, void *arg)
         }
     } else if (strcmp(word, "kill") == 0 || strcmp(word, "risk.kill") == 0) {
         risk_engine_kill(ctx->eng, "operator");
+    } else if (strcmp(word, "flatten") == 0 || strcmp(word, "risk.flatten") == 0) {
+        char sym[CODEC_SYM_MAX] = "";
+        if (sscanf(cmd, "%*s %23s", sym) < 0) {
+            sym[0] = '\0';
+        }
+        int n = risk_engine_flatten(ctx->eng, sym);
+        (void)json_object_set_new(reply, "closed", json_integer(n));
     } else if (strcmp(word, "clear-kill") == 0 || strcmp(word, "risk.clear-kill") == 0
                || strcmp(word, "clear_kill") == 0) {
         risk_engine_clear_kill(ctx->eng);
@@ -222,12 +259,13 @@ s_on_status(stage_t *st, json_t *status, void *arg)
         if (p->qty == 0 && p->entry_id[0] == '\0') {
             continue;
         }
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:b}", "venue", p->venue,
-                              "symbol", p->symbol, "qty", s_money_json(p->qty, p->qty_scale),
-                              "entry_px", s_money_json(p->entry_px, p->px_scale), "sl_px",
-                              s_money_json(p->sl_px, p->px_scale), "tp_px",
-                              s_money_json(p->tp_px, p->px_scale), "entry_id", p->entry_id,
-                              "exit_id", p->exit_id, "exit_pending", p->exit_pending);
+        json_t *o = json_pack(
+            "{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:b, s:o}", "venue", p->venue, "symbol",
+            p->symbol, "qty", s_money_json(p->qty, p->qty_scale), "entry_px",
+            s_money_json(p->entry_px, p->px_scale), "sl_px", s_money_json(p->sl_px, p->px_scale),
+            "tp_px", s_money_json(p->tp_px, p->px_scale), "entry_id", p->entry_id, "exit_id",
+            p->exit_id, "exit_pending", p->exit_pending, "venue_sl",
+            s_money_json(p->venue_sl > 0 ? p->venue_sl : p->sl_px, p->px_scale));
         if (o) {
             (void)json_array_append_new(arr, o);
         }
@@ -514,7 +552,9 @@ main(int argc, char **argv)
         goto done;
     }
     rc = 1;
-    risk_io_t io = { .publish = s_publish, .send_order = s_send_order, .arg = &ctx };
+    risk_io_t io = {
+        .publish = s_publish, .send_order = s_send_order, .cancel_all = s_cancel_all, .arg = &ctx
+    };
     ctx.eng = risk_config_engine_new(&rcfg, &io);
     ctx.orders = risk_orders_new(rcfg.orders_ep, inst, bus_pub_epoch(stage_pub(ctx.st)),
                                  (int)rcfg.timeout_ms, (int)rcfg.retries);

@@ -109,6 +109,7 @@ s_flatten(risk_position_t *p)
     p->best_px = 0;
     p->exit_qty = 0;
     p->trip_pnl = 0;
+    p->venue_sl = 0;
 }
 
 int

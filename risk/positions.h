@@ -57,6 +57,8 @@ typedef struct {
     int64_t atr_px;      /* latest ATR published for this symbol (sig.ind "atr*"), px, 0 = none */
     double atr_pctile;   /* latest sig.ind "atr_pctile" (0..100), valid if atr_pctile_known */
     bool atr_pctile_known;
+    int64_t venue_sl; /* stop last moved on the venue (a move_stop the executor accepted), px
+                         mantissa; 0 = still the entry's attached sl_px */
 } risk_position_t;
 
 typedef struct risk_positions risk_positions_t;

@@ -23,7 +23,8 @@ m8() { awk -v v="$1" 'BEGIN { s = v < 0 ? "-" : ""; if (v < 0) v = -v
 # scaled() DECIMAL SCALE -> the integer mantissa of DECIMAL at SCALE decimals (exact, no float)
 scaled() { awk -v d="$1" -v s="$2" 'BEGIN { n = split(d, p, "."); f = (n > 1) ? p[2] : ""
     while (length(f) < s) f = f "0"; printf "%s%s\n", p[1], substr(f, 1, s) }' | sed 's/^0*\([0-9]\)/\1/'; }
-# the entry orders risk sent (risk.order intent entry), as SQL
+# the entry orders risk sent (risk.order intent entry), as SQL; ORDERS: every order risk sent
+# (move_stop, the venue-held stop following risk's, moves a stop and is no order)
 ENTRIES="SELECT id, evt, client_id, json_extract(body, '\$.strategy') AS strategy,
     json_extract(body, '\$.venue') AS venue, json_extract(body, '\$.symbol') AS symbol,
     json_extract(body, '\$.side') AS side, json_extract(body, '\$.qty') AS qty,
@@ -33,7 +34,7 @@ ENTRIES="SELECT id, evt, client_id, json_extract(body, '\$.strategy') AS strateg
 ORDERS="SELECT id, evt, client_id, json_extract(body, '\$.intent') AS intent,
     json_extract(body, '\$.qty') AS qty, json_extract(body, '\$.venue') AS venue,
     json_extract(body, '\$.symbol') AS symbol
-    FROM risk_events WHERE topic = 'risk.order'"
+    FROM risk_events WHERE topic = 'risk.order' AND json_extract(body, '\$.intent') != 'move_stop'"
 
 n_sys=0
 for x in persistent orchestrator core live backend; do

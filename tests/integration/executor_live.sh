@@ -44,8 +44,12 @@ vs = c["venue_sim"]
 vs.update({"speed": 1, "lockstep": False, "expect_labels": [], "api_keys": [{"key": key, "secret": secret}],
            "private": {"rate_order": 8}, "binance_usdm_file": "", "binance_kline_csv": []})
 c["feed"]["connections"] = [x for x in c["feed"]["connections"] if x["label"] == "bybit-linear"]
+# slippage guard off: most market orders here are sent after the 40 s replay ended (no book,
+# no trade to bound them by); the guard has its own test (venue_safety.sh part C). Leverage
+# cap 10, venue-sim's default: the start's set-leverage is answered 110043 (not modified)
 c["executor"] = {"venue": "bybit", "base_url": "http://127.0.0.1:%s" % port,
-                 "key_file": d + "/keys", "poll_ms": 200, "timeout_ms": 10000}
+                 "key_file": d + "/keys", "poll_ms": 200, "timeout_ms": 10000,
+                 "slippage_cap_pct": "0", "leverage": "10"}
 json.dump(c, open(path, "w"), indent=2)
 PY
 mkdir -p "$dir/log"

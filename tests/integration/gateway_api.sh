@@ -177,6 +177,14 @@ row=$(sql "$db" "select json_extract(body,'$.token') || '|' || json_extract(body
 eq "... with the token's name, the reason, ok and risk's answer" "$row" "control|gateway test|1|KILLED"
 check "the refused resume is recorded too" test "$(sql "$db" "select json_extract(body,'$.ok') from events where topic='gw.action' and json_extract(body,'$.action')='resume'")" = 0
 eq "clear-kill: 200" "$(req clear -H "$C" -X POST -d '{"action":"clear-kill"}' "$(url /api/v1/control)")" 200
+# flatten goes to risk's own command (nothing latched): the kill closed every position, so a
+# flatten now closes none; risk answers closed 0, raises its "flatten" alert, and the state
+# is not KILLED
+eq "POST control flatten of one symbol: 200" \
+    "$(req flat -H "$C" -X POST -d '{"action":"flatten","symbol":"BTCUSDT"}' "$(url /api/v1/control)")" 200
+eq "... risk's answer counts the closes sent (none open after the kill)" "$(jq -r .closed "$out/flat")" 0
+check "... and latches nothing" test "$(jq -r .state "$out/flat")" != KILLED
+check "risk raised its flatten alert" grep -q 'alert flatten: flatten BTCUSDT by operator: 0 closed (nothing open)' "$dir/log/risk.log"
 
 # ---- restart alone ------------------------------------------------------------------------
 pid() { sv pid "tradepipe:$1"; }

@@ -77,6 +77,7 @@ static const char *const k_commands[][2] = {
     { "resume INSTANCE", "risk: end a pause or halt; refused while the kill switch is latched" },
     { "kill INSTANCE", "risk: kill switch: close every position, refuse entries, latched" },
     { "clear-kill INSTANCE", "risk: end the kill switch (the only way to end it)" },
+    { "flatten INSTANCE [SYMBOL]", "risk: close the open positions (of SYMBOL), nothing latched" },
     { "cancel INSTANCE ID", "executor: cancel one working order by client id" },
     { "cancel-all INSTANCE [SYMBOL]", "executor: cancel every working order (of SYMBOL)" },
     { "amend INSTANCE ID QTY|- PX|-", "executor (bybit venue): change a working order" },

@@ -287,11 +287,14 @@ s_book(s_book_t *books, size_t *n, const char *venue, const char *symbol)
 
 /* Why a fill closed a trip (report.h): from the intent of its risk.order (`intent`, "" when
  * none), its client id (venue-held children "<id>.s" / "<id>.t") and `level`, the last
- * trailing_stop / breakeven intent risk sent for the venue+symbol at or before the fill
- * ("" none) at `level_evt`. */
+ * trailing_stop / breakeven / move_stop intent risk sent for the venue+symbol at or before
+ * the fill ("" none) at `level_evt`. A move_stop (the venue-held stop following risk's,
+ * issue 17 item 2) moved it to `level_sl`: breakeven when that is the trip's entry price
+ * `entry_px` (the weighted average of its opening fills, so within one price unit of the
+ * position's entry risk used), else trailing. */
 static const char *
 s_exit_reason(const char *cid, const char *intent, const char *level, int64_t level_evt,
-              int64_t entry_evt)
+              int64_t level_sl, int64_t entry_px, int64_t entry_evt)
 {
     size_t n = strlen(cid);
     if (n > 2 && strcmp(cid + n - 2, ".t") == 0) {
@@ -299,6 +302,10 @@ s_exit_reason(const char *cid, const char *intent, const char *level, int64_t le
     }
     if (n > 2 && strcmp(cid + n - 2, ".s") == 0) {
         if (level[0] != '\0' && level_evt >= entry_evt) {
+            if (strcmp(level, "move_stop") == 0) {
+                int64_t d = level_sl - entry_px;
+                return d >= -1 && d <= 1 ? "breakeven" : "trailing";
+            }
             return strcmp(level, "breakeven") == 0 ? "breakeven" : "trailing";
         }
         return "stop";
@@ -325,9 +332,11 @@ typedef struct {
     const char *strat;  /* strategy of the fill's risk.order, "(unknown)" */
     const char *cid;    /* the fill's client id ("" none) */
     const char *intent; /* intent of its risk.order ("" none) */
-    const char *level;  /* trailing_stop / breakeven intent for a venue-held stop, or "" */
+    const char *level;  /* trailing_stop / breakeven / move_stop intent for a venue-held stop,
+                         * or "" */
     int64_t level_evt;
-    bool count; /* count the fill (false for the rest of a crossing fill) */
+    int64_t level_sl; /* that order's sl_px (px mantissa of the fill's scale), 0 none */
+    bool count;       /* count the fill (false for the rest of a crossing fill) */
 } s_fill_ctx_t;
 
 /* One fill into its book: side +1/-1, qty > 0 at the trip's scales. */
@@ -368,9 +377,9 @@ s_apply_fill(report_t *r, s_book_t *b, int side, int64_t px, int64_t qty, int px
     if (b->pos != 0) {
         return 0;
     }
-    if (s_trip_close(
-            r, b, evt,
-            s_exit_reason(fc->cid, fc->intent, fc->level, fc->level_evt, b->trip.entry_evt))
+    if (s_trip_close(r, b, evt,
+                     s_exit_reason(fc->cid, fc->intent, fc->level, fc->level_evt, fc->level_sl,
+                                   s_div_he(b->entry_notional, b->trip.qty), b->trip.entry_evt))
         < 0) {
         return -1;
     }
@@ -392,18 +401,25 @@ static int
 s_load_fills(sqlite3 *db, report_t *r)
 {
     /* each fill with its risk.order (a venue-held child "<id>.s" / "<id>.t": its entry's), and
-     * for a venue-held stop the last trailing / breakeven intent risk sent for its symbol */
+     * for a venue-held stop the last trailing / breakeven / move_stop intent risk sent for its
+     * symbol, with that order's sl_px (a move_stop's new stop, at the symbol's px_scale) */
     static const char sql[] =
         "SELECT coalesce(f.venue,''), coalesce(f.symbol,''), f.side, f.px_m, f.qty_m,"
         " f.px_scale, f.qty_scale, coalesce(f.fee_m,0), coalesce(f.realized_pnl_m,0), f.evt,"
         " coalesce(f.client_id,''), coalesce(ro.strat,'(unknown)'), coalesce(ro.intent,''),"
         " CASE WHEN f.client_id LIKE '%.s' THEN (SELECT e.state FROM risk_events e"
-        "  WHERE e.topic = 'risk.order' AND e.state IN ('trailing_stop','breakeven')"
+        "  WHERE e.topic = 'risk.order' AND e.state IN ('trailing_stop','breakeven','move_stop')"
         "  AND json_extract(e.body,'$.venue') = f.venue"
         "  AND json_extract(e.body,'$.symbol') = f.symbol AND e.evt <= f.evt"
         "  ORDER BY e.evt DESC, e.id DESC LIMIT 1) END,"
         " CASE WHEN f.client_id LIKE '%.s' THEN (SELECT e.evt FROM risk_events e"
-        "  WHERE e.topic = 'risk.order' AND e.state IN ('trailing_stop','breakeven')"
+        "  WHERE e.topic = 'risk.order' AND e.state IN ('trailing_stop','breakeven','move_stop')"
+        "  AND json_extract(e.body,'$.venue') = f.venue"
+        "  AND json_extract(e.body,'$.symbol') = f.symbol AND e.evt <= f.evt"
+        "  ORDER BY e.evt DESC, e.id DESC LIMIT 1) END,"
+        " CASE WHEN f.client_id LIKE '%.s' THEN (SELECT json_extract(e.body,'$.sl_px') FROM"
+        "  risk_events e WHERE e.topic = 'risk.order'"
+        "  AND e.state IN ('trailing_stop','breakeven','move_stop')"
         "  AND json_extract(e.body,'$.venue') = f.venue"
         "  AND json_extract(e.body,'$.symbol') = f.symbol AND e.evt <= f.evt"
         "  ORDER BY e.evt DESC, e.id DESC LIMIT 1) END"
@@ -448,6 +464,7 @@ s_load_fills(sqlite3 *db, report_t *r)
                          ? ""
                          : (const char *)sqlite3_column_text(st, 13),
             .level_evt = sqlite3_column_int64(st, 14),
+            .level_sl = sqlite3_column_int64(st, 15),
             .count = true,
         };
         if (side == 0 || qty <= 0) {

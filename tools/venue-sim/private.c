@@ -81,6 +81,7 @@ typedef struct {
     int64_t size, cost, realised, tp, sl; /* size signed, cost signed value at scale 8 */
     int64_t created_ms, updated_ms;
     uint64_t seq;
+    int64_t lev; /* /v5/position/set-leverage, scale 8; 0 = cfg leverage */
 } s_pos_t;
 
 typedef struct {
@@ -452,19 +453,28 @@ s_upnl(vs_priv_t *self, const s_pos_t *p)
     return (p->size == 0 || m == 0) ? 0 : s_mul(m, p->size) - p->cost;
 }
 
-/* Margin in use: positions' IM + open non-reduce orders' IM (notional / leverage). */
+/* Leverage of symbol at scale 8: set by /v5/position/set-leverage, else the config's. */
+static int64_t
+s_lev(vs_priv_t *self, const char *symbol)
+{
+    const s_pos_t *p = s_pos(self, symbol, false);
+    return p && p->lev > 0 ? p->lev : self->cfg.leverage * money_pow10(S_SC);
+}
+
+/* Margin in use: positions' IM + open non-reduce orders' IM (notional / the symbol's
+ * leverage). */
 static int64_t
 s_used_margin(vs_priv_t *self)
 {
-    int64_t im = 0, lev = self->cfg.leverage * money_pow10(S_SC);
+    int64_t im = 0;
     for (size_t i = 0; i < self->n_pos; i++) {
         int64_t c = self->pos[i].cost < 0 ? -self->pos[i].cost : self->pos[i].cost;
-        im += s_div(c, lev);
+        im += s_div(c, s_lev(self, self->pos[i].symbol));
     }
     for (size_t i = 0; i < self->n_ord; i++) {
         const s_ord_t *o = &self->ord[i];
         if ((o->st == O_NEW || o->st == O_PFILLED) && !o->reduce_only && !o->market && !o->spot) {
-            im += s_div(s_mul(o->px, o->qty - o->cum_qty), lev);
+            im += s_div(s_mul(o->px, o->qty - o->cum_qty), s_lev(self, o->symbol));
         }
     }
     return im;
@@ -997,7 +1007,7 @@ s_pos_json(vs_priv_t *self, const s_pos_t *p, bool ws)
     json_object_set_new(j, "size", s_dec(abs_size));
     json_object_set_new(j, ws ? "entryPrice" : "avgPrice", s_dec(entry));
     json_object_set_new(j, "positionValue", s_dec(p->cost < 0 ? -p->cost : p->cost));
-    json_object_set_new(j, "leverage", s_i64s(self->cfg.leverage));
+    json_object_set_new(j, "leverage", s_dec(s_lev(self, p->symbol)));
     json_object_set_new(j, "markPrice", s_dec(s_mark(self, p->symbol)));
     json_object_set_new(j, "takeProfit", s_dec(p->tp));
     json_object_set_new(j, "stopLoss", s_dec(p->sl));
@@ -1405,7 +1415,7 @@ s_create(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp)
             ref = sd > 0 ? (bk->na ? bk->asks[0].px : bk->last_px)
                          : (bk->nb ? bk->bids[0].px : bk->last_px);
         }
-        int64_t im = s_div(s_mul(ref, qty), self->cfg.leverage * money_pow10(S_SC));
+        int64_t im = s_div(s_mul(ref, qty), s_lev(self, sym));
         if (im > s_equity(self) - s_used_margin(self)) {
             return s_answer(resp, 110007, "ab not enough for new order", NULL);
         }
@@ -1645,6 +1655,42 @@ s_trading_stop(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp)
     return s_answer(resp, 0, "OK", NULL);
 }
 
+/* POST /v5/position/set-leverage (Bybit position/leverage.mdx): category linear, symbol,
+ * buyLeverage = sellLeverage (one-way mode), 1..100 at 0.01. The same leverage again answers
+ * 110043 "Set leverage not modified" as Bybit does; a change pushes the position. */
+static int
+s_set_leverage(vs_priv_t *self, s_params_t *ps, server_http_resp_t *resp)
+{
+    char b[2][64];
+    const char *cat = s_param(ps, "category", b[0], 64);
+    const char *sym = s_param(ps, "symbol", b[1], 64);
+    if (!cat || strcmp(cat, "linear") != 0) {
+        return s_answer(resp, 10001, "params error: category invalid", NULL);
+    }
+    if (!sym || !sym[0] || !s_instr(self, sym)) {
+        return s_answer(resp, 10001, "params error: symbol invalid", NULL);
+    }
+    int64_t buy = 0, sell = 0;
+    int hb = s_num_param(ps, "buyLeverage", &buy), hs = s_num_param(ps, "sellLeverage", &sell);
+    int64_t one = money_pow10(S_SC);
+    if (hb != 1 || hs != 1 || buy != sell || buy < one || buy > 100 * one
+        || buy % (one / 100) != 0) {
+        return s_answer(resp, 10001,
+                        "params error: buyLeverage and sellLeverage must be equal, 1 to 100", NULL);
+    }
+    s_pos_t *p = s_pos(self, sym, true);
+    if (!p) {
+        return s_answer(resp, 10016, "internal error: position table full", NULL);
+    }
+    if (s_lev(self, sym) == buy) {
+        return s_answer(resp, 110043, "Set leverage not modified", NULL);
+    }
+    p->lev = buy;
+    p->updated_ms = s_now_ms();
+    s_push(self, 2, s_pos_json(self, p, true));
+    return s_answer(resp, 0, "OK", json_object());
+}
+
 /* ---- auth and rate limits --------------------------------------------------------------- */
 
 static const priv_key_t *
@@ -1766,6 +1812,7 @@ priv_http(const server_http_req_t *rq, server_http_resp_t *resp, void *arg)
         { "/v5/order/history", false, false },       { "/v5/execution/list", false, false },
         { "/v5/position/list", false, false },       { "/v5/account/wallet-balance", false, false },
         { "/v5/sim/control", true, false }, /* not Bybit: test control (private.h) */
+        { "/v5/position/set-leverage", true, true },
     };
     int which = -1;
     for (size_t i = 0; i < sizeof k_paths / sizeof k_paths[0]; i++) {
@@ -1842,9 +1889,31 @@ priv_http(const server_http_req_t *rq, server_http_resp_t *resp, void *arg)
                 (void)server_ws_close(self->srv, self->ws[i].conn);
             }
         }
+        /* {"leverage":"SYMBOL:X"}: the symbol's leverage changes as if someone set it on the
+         * exchange's web page (a position push follows), bypassing set-leverage and its
+         * faults */
+        char lb[64], lc[64];
+        const char *lv = s_param(&ps, "leverage", lb, sizeof lb);
+        snprintf(lc, sizeof lc, "%s", lv ? lv : "");
+        snprintf(lb, sizeof lb, "%s", lc); /* s_param may point into the body: copy */
+        char *colon = strchr(lb, ':');
+        int64_t x;
+        if (colon) {
+            *colon = '\0';
+            s_pos_t *p = s_pos(self, lb, true);
+            if (p && money_parse(colon + 1, strlen(colon + 1), S_SC, &x) == 0 && x > 0) {
+                p->lev = x;
+                p->updated_ms = s_now_ms();
+                s_push(self, 2, s_pos_json(self, p, true));
+                log_notice(k_mod, "control: leverage of %s set to %s", lb, colon + 1);
+            }
+        }
         rc = s_answer(resp, 0, "OK", NULL);
         break;
     }
+    case 11:
+        rc = s_set_leverage(self, &ps, resp);
+        break;
     default:
         rc = s_answer(resp, 0, "OK", json_pack("{s:[o]}", "list", s_wallet_json(self)));
         break;

@@ -11,7 +11,7 @@
  *           payload = query string as received (GET) or body bytes (POST); accepted iff
  *           now - recv_window <= ts < now + 1000 (ms). Unknown key 10003, stale 10002, bad
  *           signature 10004, missing header 10003 (HTTP 401 as Bybit does without headers).
- *    rate   per key and path, rolling 1 s window: create/amend/cancel/cancel-all/trading-stop
+ *    rate   per key and path, rolling 1 s window: create/amend/cancel/cancel-all/trading-stop/set-leverage
  *           10/s, queries 50/s (section 2.4); exceeding answers 10006, every answer carries
  *           X-Bapi-Limit, -Status, -Reset-Timestamp.
  *    orders Market walks the book (IOC); Limit takes what crosses then rests (GTC), or the rest
@@ -25,11 +25,16 @@
  *    refusals 110072 duplicate orderLinkId, 110007 available balance (IM = notional /
  *           leverage), 10001 qty not on qtyStep / below minOrderQty / price not on tickSize /
  *           bad params, 110017 reduce-only rule not satisfied, 110092/110093 trigger direction,
- *           110001 unknown or closed order on amend/cancel.
+ *           110001 unknown or closed order on amend/cancel, 110043 set-leverage to the
+ *           leverage the symbol already has.
+ *    leverage per symbol (POST /v5/position/set-leverage, linear, buy = sell, 1..100), default
+ *           cfg leverage; the position's "leverage" and its margin use it.
  *    delay  priv cfg delay_create_ms > 0: create applies the order, then blocks that long
  *           before answering (fault injection for the executor's kill -9 test). Also set at
  *           run time by the signed, non-Bybit POST /v5/sim/control {"delay_create_ms":"N"};
- *           {"drop_ws":"1"} closes every private WS connection (reconnect tests).
+ *           {"drop_ws":"1"} closes every private WS connection (reconnect tests);
+ *           {"leverage":"SYMBOL:X"} changes a symbol's leverage as a person on the web page
+ *           would (a position push follows; the leverage-cap test).
  *  Single-threaded (the stage loop).
  */
 #ifndef TP_VS_PRIVATE_H

@@ -515,6 +515,173 @@ test_paper_tif_and_mark_trigger(void **state)
     assert_int_equal(errno, EINVAL);
 }
 
+/* A stop move (intent "move_stop", venue.h VENUE_MOVE_STOP) re-prices the paper venue's held
+ * stop, and survives a restart from the paper state file. Book: bid 64999.90 x 1.000, ask
+ * 65000.00 x 1.000. Buy 0.100 with sl_px 64000.00: the venue holds "e1.s" (sell, falls to
+ * 64000.00). Move to 64999.00: accepted, not an order, no output; the held stop's trigger is
+ * 64999.00 (and again after a restart from the state file: record "M e1.s 6499900"). A trade
+ * at 64999.00 then triggers it (64999.00 <= 64999.00; at 64000.00 it would not have): sold at
+ * the bid 64999.90, flat. Refused: a stop off the tick; a repeat is answered from the table and
+ * not applied twice. */
+static void
+test_move_stop(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tp-test-exec-move-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    exec_cfg_t c = {
+        .instance = "executor.0",
+        .epoch_ns = 7,
+        .venue = { .name = "paper",
+                   .asset = "USDT",
+                   .start_balance = 10000LL * 100000000,
+                   .taker_fee = 100000,
+                   .maker_fee = 100000,
+                   .slippage_cap = 100000000,
+                   .journal_path = path },
+    };
+    g_n = 0;
+    exec_t *x = exec_new(&c, s_emit, NULL);
+    assert_non_null(x);
+    s_instrument(x, "BTCUSDT", 2, 10, 3, 1, 5);
+    uint8_t buf[CODEC_MSG_MAX], req[CODEC_MSG_MAX];
+    codec_md_book_t b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.venue, sizeof b.venue, "bybit-linear");
+    snprintf(b.symbol, sizeof b.symbol, "BTCUSDT");
+    b.px_scale = 2;
+    b.qty_scale = 3;
+    b.ts_event = 4 * SEC;
+    b.n_bids = 1;
+    b.bids[0] = (codec_level_t){ 6499990, 1000 };
+    b.n_asks = 1;
+    b.asks[0] = (codec_level_t){ 6500000, 1000 };
+    bus_msg_t m, push;
+    s_msg(&m, buf, sizeof buf, "md.book.bybit-linear.BTCUSDT", "feed.0", CODEC_MD_BOOK, &b, 4 * SEC,
+          1);
+    exec_observe(x, &m);
+    exec_deliver(x, &m);
+    codec_order_ack_t ack;
+    codec_risk_order_t e = s_req("e1", "BTCUSDT", 1, 100);
+    e.sl_px = 6400000;
+    assert_int_equal(s_ask(x, &e, req, &ack, &push), 1);
+    exec_deliver(x, &push);
+    order_t *held = orders_get(exec_orders(x), "e1.s");
+    assert_non_null(held);
+    assert_int_equal(held->status, ORDER_UNTRIGGERED);
+    assert_int_equal(held->req.trigger_px, 6400000);
+    /* refused: off the tick (0.10) */
+    codec_risk_order_t mv = s_req("mv0", "BTCUSDT", -1, 100);
+    snprintf(mv.intent, sizeof mv.intent, "move_stop");
+    mv.reduce_only = true;
+    mv.sl_px = 6499905;
+    assert_int_equal(s_ask(x, &mv, req, &ack, &push), 0);
+    assert_false(ack.accepted);
+    assert_string_equal(ack.reason, "move_stop: stop price must be > 0 and on the tick");
+    /* accepted: not an order, nothing published */
+    snprintf(mv.client_id, sizeof mv.client_id, "mv1");
+    mv.sl_px = 6499900;
+    size_t n0 = g_n;
+    assert_int_equal(s_ask(x, &mv, req, &ack, &push), 1);
+    assert_true(ack.accepted);
+    assert_null(orders_get(exec_orders(x), "mv1"));
+    exec_deliver(x, &push);
+    assert_int_equal(g_n, n0);
+    assert_int_equal(held->req.trigger_px, 6499900);
+    assert_int_equal(held->status, ORDER_UNTRIGGERED);
+    /* a repeat (Lazy Pirate): the first answer, not pushed again */
+    assert_int_equal(s_ask(x, &mv, req, &ack, &push), 0);
+    assert_true(ack.accepted);
+    json_t *js = json_object();
+    exec_status(x, js);
+    assert_int_equal(json_integer_value(json_object_get(js, "stop_moves")), 1);
+    json_decref(js);
+    exec_destroy(&x);
+    /* restart from the state file: the held stop comes back at the moved price */
+    g_n = 0;
+    x = exec_new(&c, s_emit, NULL);
+    assert_non_null(x);
+    s_instrument(x, "BTCUSDT", 2, 10, 3, 1, 5);
+    held = orders_get(exec_orders(x), "e1.s");
+    assert_non_null(held);
+    assert_int_equal(held->status, ORDER_UNTRIGGERED);
+    assert_int_equal(held->req.trigger_px, 6499900);
+    exec_observe(x, &m);
+    exec_deliver(x, &m); /* the book again (books return with market data) */
+    codec_md_trade_t t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.venue, sizeof t.venue, "bybit-linear");
+    snprintf(t.symbol, sizeof t.symbol, "BTCUSDT");
+    t.px_scale = 2;
+    t.qty_scale = 3;
+    t.ts_event = 6 * SEC;
+    t.px = 6499900;
+    t.qty = 1;
+    s_msg(&m, buf, sizeof buf, "md.trade.bybit-linear.BTCUSDT", "feed.0", CODEC_MD_TRADE, &t,
+          6 * SEC, 1);
+    exec_deliver(x, &m);
+    assert_int_equal(held->status, ORDER_FILLED);
+    assert_int_equal(held->avg_px, 6499990);
+    js = json_object();
+    exec_status(x, js);
+    assert_int_equal(json_integer_value(json_object_get(js, "positions")), 0);
+    json_decref(js);
+    exec_destroy(&x);
+    unlink(path);
+}
+
+/* cancel-all (what risk's kill switch sends) on the paper venue takes the working orders and
+ * also those accepted and not handed to the venue yet (replay: waiting in the step): a limit
+ * that rests and a market order still in the step are both Cancelled; delivering the second
+ * afterwards places nothing. */
+static void
+test_cancel_all_unsent(void **state)
+{
+    (void)state;
+    exec_t *x = s_exec();
+    uint8_t buf[CODEC_MSG_MAX], req[CODEC_MSG_MAX];
+    codec_md_book_t b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.venue, sizeof b.venue, "bybit-linear");
+    snprintf(b.symbol, sizeof b.symbol, "BTCUSDT");
+    b.px_scale = 2;
+    b.qty_scale = 3;
+    b.ts_event = 4 * SEC;
+    b.n_bids = 1;
+    b.bids[0] = (codec_level_t){ 6499990, 1000 };
+    b.n_asks = 1;
+    b.asks[0] = (codec_level_t){ 6500000, 1000 };
+    bus_msg_t m, push;
+    s_msg(&m, buf, sizeof buf, "md.book.bybit-linear.BTCUSDT", "feed.0", CODEC_MD_BOOK, &b, 4 * SEC,
+          1);
+    exec_observe(x, &m);
+    exec_deliver(x, &m);
+    codec_order_ack_t ack;
+    codec_risk_order_t lim = s_req("lim", "BTCUSDT", 1, 100);
+    lim.type = CODEC_ORD_LIMIT;
+    lim.px = 6400000;
+    assert_int_equal(s_ask(x, &lim, req, &ack, &push), 1);
+    exec_deliver(x, &push);
+    assert_int_equal(orders_get(exec_orders(x), "lim")->status, ORDER_NEW);
+    uint8_t req2[CODEC_MSG_MAX];
+    bus_msg_t push2;
+    codec_risk_order_t mkt = s_req("mkt", "BTCUSDT", 1, 100);
+    assert_int_equal(s_ask(x, &mkt, req2, &ack, &push2), 1); /* not delivered yet */
+    json_t *reply = json_object();
+    assert_int_equal(exec_control(x, "cancel-all", reply), 0);
+    assert_int_equal(json_integer_value(json_object_get(reply, "cancelled")), 2);
+    json_decref(reply);
+    assert_int_equal(orders_get(exec_orders(x), "lim")->status, ORDER_CANCELLED);
+    assert_int_equal(orders_get(exec_orders(x), "mkt")->status, ORDER_CANCELLED);
+    exec_deliver(x, &push2);
+    assert_int_equal(orders_get(exec_orders(x), "mkt")->status, ORDER_CANCELLED);
+    assert_int_equal(s_count(CODEC_EXEC_FILL), 0);
+    exec_destroy(&x);
+}
+
 static void
 s_step_deliver(const bus_msg_t *msg, void *arg)
 {
@@ -577,6 +744,7 @@ main(void)
         cmocka_unit_test(test_accept_once),  cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_ttl_expiry),   cmocka_unit_test(test_deliver_book_then_order_fills),
         cmocka_unit_test(test_rep_over_ipc), cmocka_unit_test(test_paper_tif_and_mark_trigger),
+        cmocka_unit_test(test_move_stop),    cmocka_unit_test(test_cancel_all_unsent),
     };
     return cmocka_run_group_tests_name("exec", tests, NULL, NULL);
 }

@@ -122,6 +122,48 @@ test_bad_values(void **state)
     s_refused("paper_latency_ms", "executor.paper_latency_ms", "expected an integer");
     s_write("EXEC", "\"venue\": \"kraken\",\n    ");
     s_refused("\"venue\"", "executor.venue", "expected \"paper\" or \"bybit\"");
+    s_write("EXEC", "\"leverage\": \"0.5\",\n    ");
+    s_refused("leverage", "executor.leverage", "expected \"0\" (not managed) or 1 to 100");
+    s_write("EXEC", "\"leverage\": \"101\",\n    ");
+    s_refused("leverage", "executor.leverage", "");
+}
+
+/* executor.leverage: "1" by default (x at VENUE_LEV_SCALE 2), and the live venue's traded
+ * symbols are those of feed.connections[] with its venue id */
+static void
+test_leverage(void **state)
+{
+    (void)state;
+    static executor_config_t xc;
+    s_write("EXEC", "\"venue\": \"bybit\",\n    \"leverage\": \"2.5\",\n    ");
+    /* a feed with two connections: only bybit-linear's symbols are traded here */
+    char *t = strdup(s_text);
+    char *at = strstr(t, "  \"executor\"");
+    assert_non_null(at);
+    char *tail = strdup(at);
+    *at = '\0';
+    snprintf(s_text, sizeof s_text,
+             "%s  \"feed\": {\"connections\": ["
+             "{\"venue\": \"bybit-linear\", \"symbols\": [\"BTCUSDT\", \"ETHUSDT\"]},"
+             "{\"venue\": \"binance-spot\", \"symbols\": [\"SOLUSDT\"]}]},\n%s",
+             t, tail);
+    free(t);
+    free(tail);
+    ctu_write_file(s_path, s_text);
+    cfg_t *c = ctu_load_file(s_path);
+    assert_int_equal(executor_config_read(c, "executor.0", "k1", "s1", &xc), 0);
+    assert_true(xc.exec.venue.leverage == 250);
+    assert_int_equal(xc.n_lev_symbols, 2);
+    assert_string_equal(xc.lev_symbols[0], "BTCUSDT");
+    assert_string_equal(xc.lev_symbols[1], "ETHUSDT");
+    assert_true(xc.exec.venue.n_lev_symbols == 2);
+    executor_config_wipe(&xc);
+    cfg_destroy(&c);
+    s_write(NULL, NULL);
+    c = ctu_load_file(s_path);
+    assert_int_equal(executor_config_read(c, "executor.0", NULL, NULL, &xc), 0);
+    assert_true(xc.exec.venue.leverage == 100); /* default "1" */
+    cfg_destroy(&c);
 }
 
 /* The live venue's credentials: env first, else a key file (owner only); check does not
@@ -244,6 +286,7 @@ main(void)
         cmocka_unit_test(test_read_values),     cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_bad_values),      cmocka_unit_test(test_live_credentials),
         cmocka_unit_test(test_set_paper_rules), cmocka_unit_test(test_reload_keys),
+        cmocka_unit_test(test_leverage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -218,6 +218,57 @@ test_orders_and_refusals(void **state)
     priv_destroy(&p);
 }
 
+/* /v5/position/set-leverage as Bybit answers it (position/leverage.mdx, BYBIT_V5.md 2.11):
+ * ETHUSDT (no frame of it replayed yet: its instrument rules are enough) from the config's 10
+ * to 25: OK and the position row (flat, asked by symbol) says "25"; 25 again: 110043 "Set
+ * leverage not modified"; buy != sell and 101: 10001; spot: 10001. The margin follows the
+ * symbol's leverage: with 10000 USDT a BTCUSDT limit of 0.200 at 60000 (12000) is refused
+ * 110007 at 1x and accepted at 10x (IM 1200). */
+static void
+test_set_leverage(void **state)
+{
+    (void)state;
+    vs_priv_t *p = s_new(100);
+    const char *set25 = "{\"category\":\"linear\",\"symbol\":\"ETHUSDT\","
+                        "\"buyLeverage\":\"25\",\"sellLeverage\":\"25\"}";
+    assert_int_equal(s_code(s_ok(p, true, "/v5/position/set-leverage", set25)), 0);
+    ans_t a = s_ok(p, false, "/v5/position/list", "category=linear&symbol=ETHUSDT");
+    json_t *row = json_array_get(json_object_get(json_object_get(a.j, "result"), "list"), 0);
+    assert_string_equal(json_string_value(json_object_get(row, "leverage")), "25");
+    json_decref(a.j);
+    a = s_ok(p, true, "/v5/position/set-leverage", set25);
+    assert_int_equal(json_integer_value(json_object_get(a.j, "retCode")), 110043);
+    assert_string_equal(json_string_value(json_object_get(a.j, "retMsg")),
+                        "Set leverage not modified");
+    json_decref(a.j);
+    assert_int_equal(s_code(s_ok(p, true, "/v5/position/set-leverage",
+                                 "{\"category\":\"linear\",\"symbol\":\"ETHUSDT\","
+                                 "\"buyLeverage\":\"25\",\"sellLeverage\":\"20\"}")),
+                     10001);
+    assert_int_equal(s_code(s_ok(p, true, "/v5/position/set-leverage",
+                                 "{\"category\":\"linear\",\"symbol\":\"ETHUSDT\","
+                                 "\"buyLeverage\":\"101\",\"sellLeverage\":\"101\"}")),
+                     10001);
+    assert_int_equal(s_code(s_ok(p, true, "/v5/position/set-leverage",
+                                 "{\"category\":\"spot\",\"symbol\":\"BTCUSDT\","
+                                 "\"buyLeverage\":\"2\",\"sellLeverage\":\"2\"}")),
+                     10001);
+    /* BTCUSDT at 1x: 0.200 at 60000 = 12000 > 10000 available: 110007; at 10x it fits */
+    assert_int_equal(s_code(s_ok(p, true, "/v5/position/set-leverage",
+                                 "{\"category\":\"linear\",\"symbol\":\"BTCUSDT\","
+                                 "\"buyLeverage\":\"1\",\"sellLeverage\":\"1\"}")),
+                     0);
+    const char *lim = "{\"category\":\"linear\",\"symbol\":\"BTCUSDT\",\"side\":\"Buy\","
+                      "\"orderType\":\"Limit\",\"qty\":\"0.200\",\"price\":\"60000\"}";
+    assert_int_equal(s_code(s_ok(p, true, "/v5/order/create", lim)), 110007);
+    assert_int_equal(s_code(s_ok(p, true, "/v5/position/set-leverage",
+                                 "{\"category\":\"linear\",\"symbol\":\"BTCUSDT\","
+                                 "\"buyLeverage\":\"10\",\"sellLeverage\":\"10\"}")),
+                     0);
+    assert_int_equal(s_code(s_ok(p, true, "/v5/order/create", lim)), 0);
+    priv_destroy(&p);
+}
+
 static void
 test_rate_limit(void **state)
 {
@@ -487,6 +538,7 @@ main(void)
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_orders_and_refusals),
         cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_set_leverage),
         cmocka_unit_test(test_field_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

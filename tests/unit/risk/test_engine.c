@@ -31,7 +31,18 @@ typedef struct {
     int n_ord;
     codec_risk_order_t orders[S_MAX];
     s_mode_t mode;
+    int n_cancel_all;      /* io.cancel_all calls */
+    int ord_at_cancel_all; /* n_ord when it was last called */
 } s_io_t;
+
+static int
+s_cancel_all(void *arg)
+{
+    s_io_t *io = arg;
+    io->n_cancel_all++;
+    io->ord_at_cancel_all = io->n_ord;
+    return 2;
+}
 
 static int
 s_publish(void *arg, const char *topic, codec_type_t type, const void *body, int64_t evt,
@@ -121,7 +132,9 @@ s_engine_cfg(s_io_t *io, int64_t max_open, void (*tweak)(risk_engine_cfg_t *))
     if (tweak) {
         tweak(&c);
     }
-    risk_io_t rio = { .publish = s_publish, .send_order = s_send, .arg = io };
+    risk_io_t rio = {
+        .publish = s_publish, .send_order = s_send, .cancel_all = s_cancel_all, .arg = io
+    };
     risk_engine_t *eng = risk_engine_new(&c, &rio);
     assert_non_null(eng);
     assert_int_equal(risk_engine_add_instrument(eng, &k_spot), 0);
@@ -481,6 +494,9 @@ test_kill_switch_closes_latches_and_clears(void **state)
     int from = g_io.n_pub;
     risk_engine_kill(eng, "test");
     assert_int_equal(g_io.n_ord, 2);
+    /* the resting orders were cancelled once, before the close was sent */
+    assert_int_equal(g_io.n_cancel_all, 1);
+    assert_int_equal(g_io.ord_at_cancel_all, 1);
     const codec_risk_order_t *o = &g_io.orders[1];
     assert_string_equal(o->intent, "kill");
     assert_true(o->reduce_only);
@@ -489,6 +505,7 @@ test_kill_switch_closes_latches_and_clears(void **state)
     int a = s_last(&g_io, "risk.alert", from);
     assert_true(a >= 0);
     assert_string_equal(g_io.bodies[a].alert.code, "kill_switch");
+    assert_non_null(strstr(g_io.bodies[a].alert.text, "cancel-all: 2 cancelled"));
     int st = s_last(&g_io, "risk.state", from);
     assert_string_equal(g_io.bodies[st].rstate.state, "KILLED");
     assert_string_equal(g_io.bodies[st].rstate.reason, "kill_switch");
@@ -518,6 +535,186 @@ test_kill_switch_closes_latches_and_clears(void **state)
     s_signal(eng, T0 + 6 * MS, "binance-spot", 1, 80);
     assert_int_equal(g_io.n_ord, 4);
     assert_string_equal(g_io.orders[3].intent, "entry");
+    risk_engine_destroy(&eng);
+}
+
+static void
+s_crit_cfg(risk_engine_cfg_t *c)
+{
+    c->critical_close_ns = INT64_C(10000000000); /* 10 s */
+}
+
+/* Close on a critical error (risk.critical_close_s 10): long 0.07678 BTCUSDT.
+ * Venue: the executor's venue says "reconciling" at T0 + 1 s (the outage starts at risk's
+ * latest event time then); prices keep coming; at T0 + 11 s (10 s down: not yet, the rule is
+ * "longer than") nothing, at T0 + 11 s + 1 ns one reduce-only market sell of the whole qty,
+ * intent "critical", and one risk.alert critical_close (error); later prices send nothing
+ * more (the exit is latched). Stale: a second engine, the last price at T0 + 2 ms, the clock
+ * (live mode's tick) at T0 + 2 ms + 10 s: not yet; 1 ns more: closed "critical". Off (0,
+ * the default): the same silence closes nothing. */
+static void
+test_critical_close(void **state)
+{
+    (void)state;
+    const int64_t SEC = INT64_C(1000000000);
+    s_io_t io;
+    risk_engine_t *eng = s_engine_cfg(&io, 1, s_crit_cfg);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_trade(eng, T0 + SEC, 6511420);
+    s_exec_status(eng, "reconciling");
+    s_trade(eng, T0 + 5 * SEC, 6511420);
+    s_trade(eng, T0 + 11 * SEC, 6511420);
+    assert_int_equal(io.n_ord, 1);
+    int from = io.n_pub;
+    s_trade(eng, T0 + 11 * SEC + 1, 6511420);
+    assert_int_equal(io.n_ord, 2);
+    assert_string_equal(io.orders[1].intent, "critical");
+    assert_true(io.orders[1].reduce_only);
+    assert_int_equal(io.orders[1].side, -1);
+    assert_true(io.orders[1].qty == 7678);
+    int a = s_last(&io, "risk.alert", from);
+    assert_true(a >= 0);
+    assert_string_equal(io.bodies[a].alert.code, "critical_close");
+    assert_string_equal(io.bodies[a].alert.level, "error");
+    s_trade(eng, T0 + 12 * SEC, 6511420);
+    assert_int_equal(io.n_ord, 2);
+    risk_engine_destroy(&eng);
+    /* stale data with a position open */
+    eng = s_engine_cfg(&io, 1, s_crit_cfg);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_trade(eng, T0 + 2 * MS, 6511420);
+    risk_engine_on_time(eng, T0 + 2 * MS + 10 * SEC);
+    assert_int_equal(io.n_ord, 1);
+    risk_engine_on_time(eng, T0 + 2 * MS + 10 * SEC + 1);
+    assert_int_equal(io.n_ord, 2);
+    assert_string_equal(io.orders[1].intent, "critical");
+    risk_engine_destroy(&eng);
+    /* off by default */
+    eng = s_engine(&io, 1);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_trade(eng, T0 + 2 * MS, 6511420);
+    s_exec_status(eng, "halted");
+    risk_engine_on_time(eng, T0 + 3600 * SEC);
+    assert_int_equal(io.n_ord, 1);
+    risk_engine_destroy(&eng);
+}
+
+/* Operator flatten (gateway / ctl "flatten [SYMBOL]"): with a long 0.07678 BTCUSDT open,
+ * "ETHUSDT" closes nothing (0, alert "flatten ... 0 closed (nothing open)"); "BTCUSDT" sends
+ * one reduce-only market sell of the whole qty, intent "flatten", and the alert names the
+ * position; asked again while that exit is in flight: nothing more. Nothing is latched: the
+ * state stays RUNNING and a new signal is taken (the same signal as the first: an entry). */
+static void
+test_flatten(void **state)
+{
+    (void)state;
+    s_io_t io;
+    risk_engine_t *eng = s_engine(&io, 1);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    s_trade(eng, T0 + 2 * MS, 6511420);
+    assert_int_equal(io.n_ord, 1);
+    int from = io.n_pub;
+    assert_int_equal(risk_engine_flatten(eng, "ETHUSDT"), 0);
+    assert_int_equal(io.n_ord, 1);
+    int a = s_last(&io, "risk.alert", from);
+    assert_true(a >= 0);
+    assert_string_equal(io.bodies[a].alert.code, "flatten");
+    assert_string_equal(io.bodies[a].alert.level, "warn");
+    assert_non_null(
+        strstr(io.bodies[a].alert.text, "flatten ETHUSDT by operator: 0 closed (nothing open)"));
+    from = io.n_pub;
+    assert_int_equal(risk_engine_flatten(eng, "BTCUSDT"), 1);
+    assert_int_equal(io.n_ord, 2);
+    assert_string_equal(io.orders[1].intent, "flatten");
+    assert_true(io.orders[1].reduce_only);
+    assert_int_equal(io.orders[1].side, -1);
+    assert_true(io.orders[1].qty == 7678);
+    a = s_last(&io, "risk.alert", from);
+    assert_true(a >= 0);
+    assert_non_null(strstr(io.bodies[a].alert.text, "1 closed: binance-spot BTCUSDT"));
+    assert_int_equal(risk_engine_flatten(eng, NULL), 0); /* its exit is in flight */
+    assert_int_equal(io.n_ord, 2);
+    assert_false(risk_limits_killed(risk_engine_limits(eng)));
+    assert_int_equal(risk_limits_state(risk_engine_limits(eng)), RISK_RUNNING);
+    s_position(eng, T0 + 3 * MS, "binance-spot", 0);
+    s_signal(eng, T0 + 4 * MS, "binance-spot", 1, 80);
+    assert_int_equal(io.n_ord, 3);
+    assert_string_equal(io.orders[2].intent, "entry");
+    risk_engine_destroy(&eng);
+}
+
+static void
+s_be_cfg(risk_engine_cfg_t *c)
+{
+    c->exits.be_trigger_pct = 5000; /* 0.5 % */
+}
+
+/* The venue-held stop follows breakeven (docs/risk.md "Venue-held stop"). Long 0.07678 at
+ * 65114.20, stop 64788.62 (the entry's attached sl_px). Breakeven at 0.5 %: the distance
+ * 65114.20 x 0.005 = 325.571 rounded down to the cent (risk/exits.c), level 65439.77; so a trade
+ * at 65439.76 does not reach it and one at 65439.77 does: risk's own
+ * stop becomes the entry (65114.20) and one "move_stop" goes out (sell side, reduce-only, the
+ * whole qty, sl_px 65114.20). Later prices send nothing; a refused move is not asked again; a
+ * risk restored from its saved state (venue_sl kept) sends nothing either. */
+static void
+test_venue_stop_follows_breakeven(void **state)
+{
+    (void)state;
+    s_io_t io;
+    risk_engine_t *eng = s_engine_cfg(&io, 1, s_be_cfg);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    assert_int_equal(io.n_ord, 1);
+    s_trade(eng, T0 + 2 * MS, 6543976);
+    assert_int_equal(io.n_ord, 1);
+    s_trade(eng, T0 + 3 * MS, 6543977);
+    assert_int_equal(io.n_ord, 2);
+    const codec_risk_order_t *o = &io.orders[1];
+    assert_string_equal(o->intent, "move_stop");
+    assert_int_equal(o->side, -1);
+    assert_true(o->reduce_only);
+    assert_true(o->qty == 7678);
+    assert_true(o->sl_px == 6511420);
+    assert_true(o->ts_event == T0 + 3 * MS);
+    assert_string_equal(io.bodies[s_last(&io, "risk.order", 0)].order.intent, "move_stop");
+    assert_false(risk_positions_get(risk_engine_positions(eng), "binance-spot", "BTCUSDT")
+                     ->exit_pending); /* not an exit */
+    s_trade(eng, T0 + 4 * MS, 6560000);
+    s_trade(eng, T0 + 5 * MS, 6520000);
+    assert_int_equal(io.n_ord, 2);
+    /* restart: the saved state has the venue's stop, nothing is sent again */
+    json_t *doc = risk_engine_save(eng);
+    s_io_t io2;
+    risk_engine_t *b = s_engine_cfg(&io2, 1, s_be_cfg);
+    assert_int_equal(risk_engine_restore(b, doc), 0);
+    json_decref(doc);
+    s_trade(b, T0 + 6 * MS, 6560000);
+    assert_int_equal(io2.n_ord, 0);
+    /* its own stop still works: at the entry, a "breakeven" exit */
+    s_trade(b, T0 + 7 * MS, 6511420);
+    assert_int_equal(io2.n_ord, 1);
+    assert_string_equal(io2.orders[0].intent, "breakeven");
+    risk_engine_destroy(&b);
+    risk_engine_destroy(&eng);
+    /* a refused move (a venue that holds no stops) is not asked again at every price */
+    eng = s_engine_cfg(&io, 1, s_be_cfg);
+    s_balance(eng, T0 - MS, 10000 * E8);
+    s_signal(eng, T0, "binance-spot", 1, 80);
+    s_position(eng, T0 + MS, "binance-spot", 7678);
+    io.mode = S_REFUSE;
+    s_trade(eng, T0 + 3 * MS, 6543977);
+    s_trade(eng, T0 + 4 * MS, 6560000);
+    assert_int_equal(io.n_ord, 2);
+    assert_string_equal(io.orders[1].intent, "move_stop");
     risk_engine_destroy(&eng);
 }
 
@@ -760,6 +957,9 @@ main(void)
         cmocka_unit_test(test_loss_streak_from_trades),
         cmocka_unit_test(test_priority_per_asset_and_heat),
         cmocka_unit_test(test_persist_round_trip),
+        cmocka_unit_test(test_venue_stop_follows_breakeven),
+        cmocka_unit_test(test_critical_close),
+        cmocka_unit_test(test_flatten),
     };
     return cmocka_run_group_tests_name("risk_engine", tests, NULL, NULL);
 }

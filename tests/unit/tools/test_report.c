@@ -201,6 +201,48 @@ test_round_trips_and_pnl(void **state)
     report_free(&r);
 }
 
+/* Exit reasons of trips closed by the venue-held stop ("<entry id>.s") after risk moved it
+ * (risk.order intent move_stop, issue 17 item 2) and risk sent no exit of its own (it was
+ * down): trip 1 long 0.010 @ 100000.00, stop moved to 100000.00 (the entry) at evt 150, stop
+ * fill @ 100000.00 at 200 -> breakeven; trip 2 long 0.010 @ 100000.00 at 300, stop moved to
+ * 100500.00 at 350, stop fill @ 100500.00 at 400 -> trailing (the move at 150 is before
+ * trip 2 but the later one at 350 counts); trip 3 long at 500, no move in the trip (the last
+ * one, at 350, is before its entry), stop fill at 600 -> stop. Both credited to the opener. */
+static void
+test_exit_reason_after_move_stop(void **state)
+{
+    (void)state;
+    s_exec("INSERT INTO risk_events(topic,client_id,state,evt,body) VALUES"
+           "('risk.order','e1','entry',100,'{\"strategy\":\"s1\",\"venue\":\"paper\","
+           "\"symbol\":\"BTCUSDT\"}'),"
+           "('risk.order','m1','move_stop',150,'{\"strategy\":\"s1\",\"venue\":\"paper\","
+           "\"symbol\":\"BTCUSDT\",\"sl_px\":10000000}'),"
+           "('risk.order','e2','entry',300,'{\"strategy\":\"s1\",\"venue\":\"paper\","
+           "\"symbol\":\"BTCUSDT\"}'),"
+           "('risk.order','m2','move_stop',350,'{\"strategy\":\"s1\",\"venue\":\"paper\","
+           "\"symbol\":\"BTCUSDT\",\"sl_px\":10050000}'),"
+           "('risk.order','e3','entry',500,'{\"strategy\":\"s1\",\"venue\":\"paper\","
+           "\"symbol\":\"BTCUSDT\"}')");
+    s_exec("INSERT INTO fills(venue,symbol,side,px_m,qty_m,px_scale,qty_scale,fee_m,"
+           "realized_pnl_m,evt,client_id) VALUES"
+           "('paper','BTCUSDT','buy',10000000,10,2,3,0,0,100,'e1'),"
+           "('paper','BTCUSDT','sell',10000000,10,2,3,0,0,200,'e1.s'),"
+           "('paper','BTCUSDT','buy',10000000,10,2,3,0,0,300,'e2'),"
+           "('paper','BTCUSDT','sell',10050000,10,2,3,0,500000000,400,'e2.s'),"
+           "('paper','BTCUSDT','buy',10000000,10,2,3,0,0,500,'e3'),"
+           "('paper','BTCUSDT','sell',9950000,10,2,3,0,-500000000,600,'e3.s')");
+    report_t r;
+    assert_int_equal(report_load(s_db, &r), 0);
+    assert_int_equal(r.n_trips, 3);
+    assert_string_equal(r.trips[0].exit_reason, "breakeven");
+    assert_string_equal(r.trips[1].exit_reason, "trailing");
+    assert_string_equal(r.trips[2].exit_reason, "stop");
+    for (size_t i = 0; i < r.n_trips; i++) {
+        assert_string_equal(r.trips[i].strategy, "s1");
+    }
+    report_free(&r);
+}
+
 static void
 test_drawdown_from_balances(void **state)
 {
@@ -426,6 +468,7 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_counts_orders_gaps, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_round_trips_and_pnl, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_exit_reason_after_move_stop, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_drawdown_from_balances, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_not_a_recorder_db_is_eio, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_json_keys, s_setup, s_teardown),
