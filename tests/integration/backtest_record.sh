@@ -9,7 +9,8 @@
 #     full run recorded, and the full run's pnl line agrees with its report (read back from the
 #     database: realized pnl, fees, net pnl, fills).
 # The kline files are streamed in the order listed: two days swapped are loaded whole instead
-# and replay the same (the same trading counts and pnl). And the refusals: an unknown mode, --db with none (exit 2, nothing created).
+# and replay the same (the same trading counts and pnl). And the refusals: an unknown mode,
+# --db or --result with none (exit 2, nothing created).
 . tests/integration/lib.inc
 
 cfg=$(make_config rec config/default.json max)
@@ -109,5 +110,9 @@ check "... naming it ($(cat "$out/bad.err"))" grep -q "record some" "$out/bad.er
 "$BIN/backtest" -c "$cfg" --record none --db "$dir/none.db" >/dev/null 2>"$out/bad2.err"
 eq "--db with --record none is refused (exit 2)" "$?" 2
 check "... and nothing is created" [ ! -e "$dir/none.db" ]
+"$BIN/backtest" -c "$cfg" --record none --result "$dir/none.json" >/dev/null 2>"$out/bad3.err"
+eq "--result with --record none is refused (exit 2: it reads the database)" "$?" 2
+check "... naming it ($(cat "$out/bad3.err")), nothing created" sh -c \
+    "grep -q -- '--result reads the run.s database' '$out/bad3.err' && [ ! -e '$dir/none.json' ]"
 
 finish
