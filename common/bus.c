@@ -386,6 +386,7 @@ bus_sub_recv(bus_sub_t *self, bus_msg_t *msg)
     msg->len = zmq_msg_size(&self->frame);
     msg->type = codec_type_of_topic(msg->topic);
     msg->gap = 0;
+    msg->body = NULL;
     if (codec_decode_env(msg->data, msg->len, &msg->env) != 0) {
         self->bad++;
         log_limited(&self->bad_limit, LOG_WARN, "bus", "malformed envelope", msg->topic,

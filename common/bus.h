@@ -65,6 +65,11 @@ typedef struct {
     const uint8_t *data; /* the encoded envelope+body */
     size_t len;
     uint64_t gap; /* messages missing before this one from the same publisher */
+    /* The decoded body (the codec_body_t member of `type`), or NULL. Only an in-process
+     * transport sets it (tools/backtest/xbus.c: then data/len may be empty); bus_sub_recv
+     * sets NULL. Readers that take it (engine_on_body, risk_engine_on_body, exec_*_body)
+     * decode `data` when it is NULL. Borrowed, valid as long as `data`. */
+    const void *body;
 } bus_msg_t;
 
 typedef struct bus_sub bus_sub_t;

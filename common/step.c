@@ -143,7 +143,9 @@ s_buffer(step_t *self, size_t input, int64_t tag, const bus_msg_t *msg)
         self->arena = a;
         self->arena_cap = cap;
     }
-    memcpy(self->arena + self->arena_len, msg->data, msg->len);
+    if (msg->len > 0) { /* a message handed over decoded has no bytes (and the arena may be NULL) */
+        memcpy(self->arena + self->arena_len, msg->data, msg->len);
+    }
     s_entry_t *e = &self->entries[self->n_entries++];
     e->input = input;
     e->tag = tag;
@@ -183,7 +185,7 @@ static void
 s_deliver_entry(step_t *self, s_entry_t *e)
 {
     bus_msg_t m = e->msg;
-    m.data = self->arena + e->off;
+    m.data = e->msg.len > 0 ? self->arena + e->off : NULL; /* no bytes: handed over decoded */
     self->deliver(&m, self->arg);
 }
 
@@ -251,7 +253,9 @@ s_release(step_t *self, int64_t s)
         if (e->tag == INT64_MIN) {
             continue;
         }
-        memmove(self->arena + alen, self->arena + e->off, e->msg.len);
+        if (e->msg.len > 0) {
+            memmove(self->arena + alen, self->arena + e->off, e->msg.len);
+        }
         e->off = alen;
         alen += e->msg.len;
         self->entries[w++] = *e;
@@ -309,7 +313,9 @@ s_push(step_t *self, size_t idx, s_input_t *in, const bus_msg_t *msg)
 {
     if (msg->type == CODEC_SYS_BARRIER) {
         codec_sys_barrier_t b;
-        if (codec_decode(msg->data, msg->len, CODEC_SYS_BARRIER, NULL, &b) != 0) {
+        if (msg->body) {
+            b = *(const codec_sys_barrier_t *)msg->body; /* handed over decoded (bus.h) */
+        } else if (codec_decode(msg->data, msg->len, CODEC_SYS_BARRIER, NULL, &b) != 0) {
             log_limited(&self->unknown_limit, LOG_WARN, "step", "malformed barrier", msg->topic,
                         strlen(msg->topic));
             return 0;

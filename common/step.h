@@ -47,8 +47,8 @@ int step_add_input(step_t *self, const char *src, int rank, bool feedback);
 /* Also deliver, before a step's messages, the messages that arrive outside any input (e.g. an
  * order request on REP) - see step_push_local. */
 
-/* Feed one received message. Barriers (type CODEC_SYS_BARRIER) are consumed here. 0, or -1
- * with errno ENOMEM. */
+/* Feed one received message. Barriers (type CODEC_SYS_BARRIER) are consumed here (from
+ * msg->body when set, else decoded from msg->data). 0, or -1 with errno ENOMEM. */
 int step_push(step_t *self, const bus_msg_t *msg);
 
 /* Push a message that did not come from a SUB but belongs to input `src`'s current step (an

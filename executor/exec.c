@@ -149,6 +149,12 @@ s_bad_md(exec_t *self, const bus_msg_t *msg)
 void
 exec_observe(exec_t *self, const bus_msg_t *msg)
 {
+    exec_observe_body(self, msg, NULL);
+}
+
+void
+exec_observe_body(exec_t *self, const bus_msg_t *msg, const codec_body_t *given)
+{
     assert(self && msg);
     if (!s_is_md(msg->type)) {
         return;
@@ -160,7 +166,9 @@ exec_observe(exec_t *self, const bus_msg_t *msg)
         return;
     }
     codec_md_instrument_t mi;
-    if (codec_decode(msg->data, msg->len, CODEC_MD_INSTRUMENT, NULL, &mi) < 0) {
+    if (given) {
+        mi = given->instrument;
+    } else if (codec_decode(msg->data, msg->len, CODEC_MD_INSTRUMENT, NULL, &mi) < 0) {
         s_bad_md(self, msg);
         return;
     }
@@ -393,10 +401,12 @@ exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns, const
 }
 
 static void
-s_deliver_order(exec_t *self, const bus_msg_t *msg)
+s_deliver_order(exec_t *self, const bus_msg_t *msg, const codec_risk_order_t *given)
 {
     codec_risk_order_t r;
-    if (codec_decode(msg->data, msg->len, CODEC_RISK_ORDER, NULL, &r) < 0) {
+    if (given) {
+        r = *given;
+    } else if (codec_decode(msg->data, msg->len, CODEC_RISK_ORDER, NULL, &r) < 0) {
         s_bad_md(self, msg);
         return;
     }
@@ -439,37 +449,46 @@ s_deliver_order(exec_t *self, const bus_msg_t *msg)
 void
 exec_deliver(exec_t *self, const bus_msg_t *msg)
 {
+    exec_deliver_body(self, msg, NULL);
+}
+
+/* The md body of `msg` as member `member` of codec_body_t: `given`'s, else decoded from
+ * msg->data into `local`. NULL if it does not decode (counted and logged). */
+#define S_MD(member, TYPE)                                                                         \
+    (given ? &given->member                                                                        \
+     : codec_decode(msg->data, msg->len, TYPE, NULL, &local.member) < 0                            \
+         ? (s_bad_md(self, msg), (const void *)NULL)                                               \
+         : &local.member)
+
+void
+exec_deliver_body(exec_t *self, const bus_msg_t *msg, const codec_body_t *given)
+{
     assert(self && msg);
     const venue_ops_t *ops = self->venue.ops;
     void *impl = self->venue.impl;
+    codec_body_t local;
     switch (msg->type) {
     case CODEC_RISK_ORDER:
-        s_deliver_order(self, msg);
+        s_deliver_order(self, msg, given ? &given->order : NULL);
         break;
     case CODEC_MD_BOOK: {
-        codec_md_book_t b;
-        if (codec_decode(msg->data, msg->len, CODEC_MD_BOOK, NULL, &b) < 0) {
-            s_bad_md(self, msg);
-        } else {
-            ops->on_book(impl, &b, msg->env.origin);
+        const codec_md_book_t *b = S_MD(book, CODEC_MD_BOOK);
+        if (b) {
+            ops->on_book(impl, b, msg->env.origin);
         }
         break;
     }
     case CODEC_MD_TRADE: {
-        codec_md_trade_t t;
-        if (codec_decode(msg->data, msg->len, CODEC_MD_TRADE, NULL, &t) < 0) {
-            s_bad_md(self, msg);
-        } else {
-            ops->on_trade(impl, &t, msg->env.origin);
+        const codec_md_trade_t *t = S_MD(trade, CODEC_MD_TRADE);
+        if (t) {
+            ops->on_trade(impl, t, msg->env.origin);
         }
         break;
     }
     case CODEC_MD_KLINE: {
-        codec_md_kline_t k;
-        if (codec_decode(msg->data, msg->len, CODEC_MD_KLINE, NULL, &k) < 0) {
-            s_bad_md(self, msg);
-        } else {
-            ops->on_kline(impl, &k, msg->env.origin);
+        const codec_md_kline_t *k = S_MD(kline, CODEC_MD_KLINE);
+        if (k) {
+            ops->on_kline(impl, k, msg->env.origin);
         }
         break;
     }
@@ -477,11 +496,9 @@ exec_deliver(exec_t *self, const bus_msg_t *msg)
         if (!ops->on_ticker) {
             break; /* the live venue has its own mark */
         }
-        codec_md_ticker_t t;
-        if (codec_decode(msg->data, msg->len, CODEC_MD_TICKER, NULL, &t) < 0) {
-            s_bad_md(self, msg);
-        } else {
-            ops->on_ticker(impl, &t, msg->env.origin);
+        const codec_md_ticker_t *t = S_MD(ticker, CODEC_MD_TICKER);
+        if (t) {
+            ops->on_ticker(impl, t, msg->env.origin);
         }
         break;
     }
@@ -489,6 +506,7 @@ exec_deliver(exec_t *self, const bus_msg_t *msg)
         break; /* status, instrument (taken in exec_observe), others */
     }
 }
+#undef S_MD
 
 void
 exec_barrier(exec_t *self, const codec_sys_barrier_t *b)

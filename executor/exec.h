@@ -64,6 +64,11 @@ void exec_destroy(exec_t **self_p);
  * table, every md.* advances the latest md event time (for the ttl check). */
 void exec_observe(exec_t *self, const bus_msg_t *msg);
 
+/* exec_observe with the body already decoded: `body` (borrowed; the codec_body_t member of
+ * msg->type) instead of decoding msg->data, which may then be empty; NULL decodes as
+ * exec_observe does. For an in-process transport (tools/backtest). */
+void exec_observe_body(exec_t *self, const bus_msg_t *msg, const codec_body_t *body);
+
 /* Add or replace an instrument directly (tests, config). 0 or -1/ENOSPC|EINVAL. */
 int exec_put_instrument(exec_t *self, const instr_t *in);
 
@@ -80,6 +85,10 @@ int exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns,
  * md.ticker to the paper venue: its mark price triggers), order requests to the venue
  * (accepted) or published as Rejected. Others are ignored. */
 void exec_deliver(exec_t *self, const bus_msg_t *msg);
+
+/* exec_deliver with the body already decoded (as exec_observe_body): the same code after the
+ * decode. NULL decodes msg->data as exec_deliver does. */
+void exec_deliver_body(exec_t *self, const bus_msg_t *msg, const codec_body_t *body);
 
 /* A released barrier, before the stage forwards it (the paper venue publishes exec.balance
  * and exec.status.paper "running" on the hello step). */

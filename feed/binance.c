@@ -405,6 +405,74 @@ s_kline(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
     return 0;
 }
 
+/* jtok_money_round on a raw decimal string: money_parse, and when it has digits beyond `scale`,
+ * read at a finer scale and rounded half-even once. */
+static int
+s_money_round(const char *p, size_t n, int scale, int64_t *out)
+{
+    if (money_parse(p, n, scale, out) == 0) {
+        return 0;
+    }
+    if (errno != EINVAL) {
+        return -1;
+    }
+    int fine = scale + 8 > MONEY_MAX_SCALE ? MONEY_MAX_SCALE : scale + 8;
+    int64_t m;
+    if (money_parse(p, n, fine, &m) != 0) {
+        return -1;
+    }
+    return money_rescale(m, fine, scale, MONEY_ROUND_HALF_EVEN, out);
+}
+
+int
+binance_kline(binance_t *self, const binance_kline_t *k, int64_t recv_ns)
+{
+    assert(self && k && k->symbol && k->interval);
+    char word[8];
+    int32_t secs;
+    s_sym_t *s = s_find(self, k->symbol);
+    if (!s) {
+        errno = ENOENT; /* the frame path creates or refuses it, with its counters */
+        return -1;
+    }
+    if (md_interval(k->interval, strlen(k->interval), &secs, word, sizeof word) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    codec_md_kline_t b;
+    memset(&b, 0, sizeof b);
+    int px = s->instr.px_scale, qs = s->instr.qty_scale;
+    if (money_parse(k->o, k->o_len, px, &b.open) != 0
+        || money_parse(k->h, k->h_len, px, &b.high) != 0
+        || money_parse(k->l, k->l_len, px, &b.low) != 0
+        || money_parse(k->c, k->c_len, px, &b.close) != 0
+        || money_parse(k->v, k->v_len, qs, &b.volume) != 0
+        || s_money_round(k->q, k->q_len, MONEY_VALUE_SCALE, &b.quote_volume) != 0
+        || money_parse(k->V, k->V_len, qs, &b.taker_buy_volume) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* from here on what binance_parse and s_kline do with the frame */
+    self->stats->frames++;
+    self->last_evt_ns = md_ms_ns(k->e_ms);
+    b.closed = k->closed;
+    md_strlcpy(b.venue, self->venue, sizeof b.venue);
+    md_strlcpy(b.symbol, k->symbol, sizeof b.symbol);
+    b.px_scale = px;
+    b.qty_scale = qs;
+    b.interval_s = secs;
+    b.start_ns = md_ms_ns(k->start_ms);
+    b.end_ns = md_ms_ns(k->last_ms + 1); /* k.T is the bar's last ms; ours is exclusive */
+    b.trades = k->trades;
+    b.ts_event = md_ms_ns(k->e_ms);
+    b.ts_recv = recv_ns;
+    self->stats->klines++;
+    if (self->sink.kline) {
+        self->sink.kline(&b, word, recv_ns, self->sink.arg);
+    }
+    return 0;
+}
+
 /* bookTicker {u, s, b, B, a, A} (+ E, T on USD-M) -> md.ticker with the best bid/ask only.
  * Event time: E, else the latest E seen on this connection (spot bookTicker has no time). */
 static int

@@ -48,6 +48,26 @@ int binance_add_symbol(binance_t *self, const char *symbol, bool depth);
  * -1/EPROTO malformed, unknown event, or a sequence break (resync). */
 int binance_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns);
 
+/* One kline event given by its fields instead of a frame (an in-process replay of kline CSV
+ * rows: tools/backtest/kstream.h): what binance_parse does with the kline frame
+ * {"stream":..,"data":{"e":"kline","E":e_ms,"s":symbol,"k":{"t":start_ms,"T":last_ms,
+ * "s":symbol,"i":interval,"n":trades,"x":closed,"o":..,"c":..,"h":..,"l":..,"v":..,"q":..,
+ * "V":..}}} carrying the same decimal strings, with the same values (money_parse at the
+ * instrument's scales, q rounded half-even to MONEY_VALUE_SCALE), counters and md.kline.
+ * Decimals are (pointer, length), not NUL-terminated. Returns 0 (handled and published), or
+ * -1 with no effect at all (nothing counted, nothing published) and errno ENOENT (symbol not
+ * declared on this connection), EINVAL (interval or a decimal that the frame's parse would
+ * refuse): the caller then hands over the frame itself (binance_parse), which refuses it as
+ * it always does. */
+typedef struct {
+    const char *symbol, *interval; /* NUL-terminated: "BTCUSDT", "1m" */
+    int64_t e_ms, start_ms, last_ms, trades;
+    bool closed;
+    const char *o, *h, *l, *c, *v, *q, *V;
+    size_t o_len, h_len, l_len, c_len, v_len, q_len, V_len;
+} binance_kline_t;
+int binance_kline(binance_t *self, const binance_kline_t *k, int64_t recv_ns);
+
 /* A symbol whose book needs a REST snapshot, or NULL. Borrowed until binance_destroy. */
 const char *binance_want_snapshot(const binance_t *self);
 

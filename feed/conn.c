@@ -450,6 +450,18 @@ fail:
     return NULL;
 }
 
+conn_ctx_t *
+conn_ctx_new_offline(void)
+{
+    conn_ctx_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    self->timer_id = -1; /* no loop, no tick: nothing ever connects */
+    return self;
+}
+
 void
 conn_ctx_destroy(conn_ctx_t **self_p)
 {

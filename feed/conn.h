@@ -47,6 +47,10 @@ typedef struct {
 /* Create the lws context for up to CONN_MAX connections in `loop` (borrowed). NULL with errno
  * (ENOMEM, EIO: lws could not create its context). */
 conn_ctx_t *conn_ctx_new(zloop_t *loop);
+/* A context whose connections never connect (no libwebsockets context, no loop, no tick): for
+ * sessions that are fed frames in process (tools/backtest, session_open_offline). conn_start
+ * and conn_send on its connections do nothing / fail with ENOTCONN. NULL/ENOMEM. */
+conn_ctx_t *conn_ctx_new_offline(void);
 /* Hooks around each WebSocket service pass (lwsloop_set_batch). */
 void conn_ctx_set_batch(conn_ctx_t *self, void (*begin)(void *arg), void (*end)(void *arg),
                         void *arg);

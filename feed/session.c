@@ -803,6 +803,26 @@ session_frame(session_t *self, const char *text, size_t len, int64_t recv_ns)
     }
 }
 
+int
+session_kline(session_t *self, const binance_kline_t *k, int64_t recv_ns)
+{
+    assert(self && k);
+    if (!self->binance) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    if (binance_kline(self->binance, k, recv_ns) != 0) {
+        return -1;
+    }
+    if (md_refused_add(&self->refused, false, self->env.refused_max_bp,
+                       self->env.refused_min_frames)
+            == 1
+        && self->env.on_refused) {
+        self->env.on_refused(self, self->env.refused_arg);
+    }
+    return 0;
+}
+
 const md_refused_t *
 session_refused(const session_t *self)
 {

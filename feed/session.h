@@ -25,6 +25,7 @@
 #include "common/bus.h"
 #include "common/cfg.h"
 #include "common/instr.h"
+#include "feed/binance.h"
 #include "feed/conn.h"
 #include "feed/md.h"
 
@@ -114,6 +115,12 @@ const char *session_url(const session_t *self);
  * the connection's refused input (session_refused) and calls env.on_refused once when the
  * refused share passes the bound. */
 void session_frame(session_t *self, const char *text, size_t len, int64_t recv_ns);
+
+/* One Binance kline event given by its fields (binance_kline: the same values, counters and
+ * md.kline as the frame it stands for), counted in the connection's refused input as an
+ * accepted frame. 0, or -1 with no effect and errno ENOTSUP (not a Binance session) or
+ * binance_kline's ENOENT / EINVAL: the caller hands over the frame itself (session_frame). */
+int session_kline(session_t *self, const binance_kline_t *k, int64_t recv_ns);
 
 /* Frames parsed on this connection and how many were refused (md_refused_t). Borrowed. */
 const md_refused_t *session_refused(const session_t *self);

@@ -1108,6 +1108,12 @@ risk_engine_on_time(risk_engine_t *self, int64_t now_ns)
 void
 risk_engine_on_msg(risk_engine_t *self, const bus_msg_t *msg)
 {
+    risk_engine_on_body(self, msg, NULL);
+}
+
+void
+risk_engine_on_body(risk_engine_t *self, const bus_msg_t *msg, const codec_body_t *given)
+{
     assert(self && msg);
     switch (msg->type) {
     case CODEC_MD_BOOK:
@@ -1130,46 +1136,51 @@ risk_engine_on_msg(risk_engine_t *self, const bus_msg_t *msg)
         return; /* tickers, bars, heartbeats: not risk's business */
     }
     codec_env_t env;
-    codec_body_t body;
-    if (codec_decode(msg->data, msg->len, msg->type, &env, &body) != 0) {
+    codec_body_t local;
+    const codec_body_t *bp = given;
+    if (given) {
+        env = msg->env; /* the envelope as codec_decode would give it back */
+    } else if (codec_decode(msg->data, msg->len, msg->type, &env, &local) != 0) {
         self->n.bad++;
         log_limited(&self->bad_limit, LOG_WARN, "risk", "malformed message", msg->topic,
                     strlen(msg->topic));
         return;
+    } else {
+        bp = &local;
     }
     switch (msg->type) {
     case CODEC_MD_BOOK:
-        risk_engine_on_book(self, &env, &body.book);
+        risk_engine_on_book(self, &env, &bp->book);
         break;
     case CODEC_MD_TRADE:
-        risk_engine_on_trade(self, &env, &body.trade);
+        risk_engine_on_trade(self, &env, &bp->trade);
         break;
     case CODEC_MD_KLINE:
-        risk_engine_on_kline(self, &env, &body.kline);
+        risk_engine_on_kline(self, &env, &bp->kline);
         break;
     case CODEC_MD_INSTRUMENT:
-        risk_engine_on_instrument(self, &env, &body.instrument);
+        risk_engine_on_instrument(self, &env, &bp->instrument);
         break;
     case CODEC_SIG_SIGNAL:
-        risk_engine_on_signal(self, &env, &body.signal);
+        risk_engine_on_signal(self, &env, &bp->signal);
         break;
     case CODEC_EXEC_ORDER:
-        risk_engine_on_exec_order(self, &env, &body.xorder);
+        risk_engine_on_exec_order(self, &env, &bp->xorder);
         break;
     case CODEC_EXEC_FILL:
-        risk_engine_on_exec_fill(self, &env, &body.fill);
+        risk_engine_on_exec_fill(self, &env, &bp->fill);
         break;
     case CODEC_EXEC_POSITION:
-        risk_engine_on_exec_position(self, &env, &body.position);
+        risk_engine_on_exec_position(self, &env, &bp->position);
         break;
     case CODEC_EXEC_BALANCE:
-        risk_engine_on_exec_balance(self, &env, &body.balance);
+        risk_engine_on_exec_balance(self, &env, &bp->balance);
         break;
     case CODEC_SIG_IND:
-        risk_engine_on_ind(self, &env, &body.ind);
+        risk_engine_on_ind(self, &env, &bp->ind);
         break;
     case CODEC_MD_STATUS:
-        risk_engine_on_exec_status(self, &env, &body.status);
+        risk_engine_on_exec_status(self, &env, &bp->status);
         break;
     default:
         break;

@@ -131,6 +131,12 @@ int risk_engine_add_instrument(risk_engine_t *self, const instr_t *in);
  * malformed ones are counted in bad and logged rate-limited). */
 void risk_engine_on_msg(risk_engine_t *self, const bus_msg_t *msg);
 
+/* risk_engine_on_msg with the body already decoded: `body` (borrowed; the codec_body_t
+ * member of msg->type) and msg->env stand for what decoding msg->data would give, which may
+ * then be empty; NULL decodes msg->data as risk_engine_on_msg does. For an in-process
+ * transport (tools/backtest) that hands decoded structs between engines. */
+void risk_engine_on_body(risk_engine_t *self, const bus_msg_t *msg, const codec_body_t *body);
+
 /* Typed entry points (on_msg calls these; tests call them directly). env gives evt/origin. */
 void risk_engine_on_signal(risk_engine_t *self, const codec_env_t *env,
                            const codec_sig_signal_t *s);

@@ -1175,21 +1175,38 @@ s_on_book(engine_t *self, const codec_md_book_t *b, int64_t evt)
 int
 engine_on_msg(engine_t *self, const bus_msg_t *msg)
 {
+    return engine_on_body(self, msg, NULL);
+}
+
+/* The body of `msg` of member type T into `*out`: `given` if the transport handed it over
+ * decoded, else decoded from msg->data into `local`. 0, or -1 (undecodable). */
+#define S_BODY(given, member, out)                                                                 \
+    ((given) ? ((out) = &(given)->member, 0)                                                       \
+             : (codec_decode(msg->data, msg->len, msg->type, NULL, &local.member) != 0             \
+                    ? -1                                                                           \
+                    : ((out) = &local.member, 0)))
+
+int
+engine_on_body(engine_t *self, const bus_msg_t *msg, const codec_body_t *given)
+{
     assert(self && msg);
-    codec_body_t body;
+    codec_body_t local;
     int rc = 0;
     self->cur_origin = msg->env.origin;
     switch (msg->type) {
-    case CODEC_MD_INSTRUMENT:
-        if (codec_decode(msg->data, msg->len, msg->type, NULL, &body.instrument) != 0) {
+    case CODEC_MD_INSTRUMENT: {
+        const codec_md_instrument_t *m;
+        if (S_BODY(given, instrument, m) != 0) {
             return s_bad(self, msg, "undecodable md.instrument", EPROTO);
         }
-        return s_on_instrument(self, msg, &body.instrument);
-    case CODEC_MD_KLINE:
-        if (codec_decode(msg->data, msg->len, msg->type, NULL, &body.kline) != 0) {
+        return s_on_instrument(self, msg, m);
+    }
+    case CODEC_MD_KLINE: {
+        const codec_md_kline_t *k;
+        if (S_BODY(given, kline, k) != 0) {
             return s_bad(self, msg, "undecodable md.kline", EPROTO);
         }
-        rc = bars_on_kline(self->bars, &body.kline);
+        rc = bars_on_kline(self->bars, k);
         if (rc < 0 && errno == EINVAL) {
             return s_bad(self, msg, "bad md.kline", EINVAL);
         }
@@ -1198,44 +1215,52 @@ engine_on_msg(engine_t *self, const bus_msg_t *msg)
                         strlen(msg->topic));
         }
         return 0;
-    case CODEC_MD_TRADE:
+    }
+    case CODEC_MD_TRADE: {
         if (self->n_trade_series == 0 && self->n_book_strats == 0) {
             return 0; /* no trade bars nor trade-driven strategy: nothing to do with trades */
         }
-        if (codec_decode(msg->data, msg->len, msg->type, NULL, &body.trade) != 0) {
+        const codec_md_trade_t *t;
+        if (S_BODY(given, trade, t) != 0) {
             return s_bad(self, msg, "undecodable md.trade", EPROTO);
         }
-        if (s_trade_restored(self, &body.trade)) {
+        if (s_trade_restored(self, t)) {
             return 0;
         }
-        if (s_on_trade(self, &body.trade, msg->env.evt) < 0) {
+        if (s_on_trade(self, t, msg->env.evt) < 0) {
             return s_bad(self, msg, errno == ERANGE ? "md.trade overflows a bar" : "bad md.trade",
                          EINVAL);
         }
         return 0;
-    case CODEC_MD_BOOK:
+    }
+    case CODEC_MD_BOOK: {
         if (!s_wants_book(self)) {
             return 0;
         }
-        if (codec_decode(msg->data, msg->len, msg->type, NULL, &body.book) != 0) {
+        const codec_md_book_t *b;
+        if (S_BODY(given, book, b) != 0) {
             return s_bad(self, msg, "undecodable md.book", EPROTO);
         }
-        s_on_book(self, &body.book, msg->env.evt);
-        s_grace(self, body.book.venue, body.book.symbol, s_evt(body.book.ts_event, msg));
+        s_on_book(self, b, msg->env.evt);
+        s_grace(self, b->venue, b->symbol, s_evt(b->ts_event, msg));
         return 0;
-    case CODEC_MD_TICKER:
+    }
+    case CODEC_MD_TICKER: {
         if (!s_wants_grace(self)) {
             return 0;
         }
-        if (codec_decode(msg->data, msg->len, msg->type, NULL, &body.ticker) != 0) {
+        const codec_md_ticker_t *tk;
+        if (S_BODY(given, ticker, tk) != 0) {
             return s_bad(self, msg, "undecodable md.ticker", EPROTO);
         }
-        s_grace(self, body.ticker.venue, body.ticker.symbol, s_evt(body.ticker.ts_event, msg));
+        s_grace(self, tk->venue, tk->symbol, s_evt(tk->ts_event, msg));
         return 0;
+    }
     default:
         return 0; /* md.status, heartbeats: not used by signal */
     }
 }
+#undef S_BODY
 
 const engine_counters_t *
 engine_counters(const engine_t *self)

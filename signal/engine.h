@@ -159,6 +159,12 @@ uint64_t engine_trade_dups(const engine_t *self);
  * both are counted in bad_msgs and logged once per kind. */
 int engine_on_msg(engine_t *self, const bus_msg_t *msg);
 
+/* engine_on_msg with the body already decoded: `body` (borrowed; the codec_body_t member of
+ * msg->type) is used instead of decoding msg->data, which may then be empty; NULL decodes
+ * msg->data as engine_on_msg does. What follows is the same code either way. For an
+ * in-process transport (tools/backtest) that hands decoded structs between engines. */
+int engine_on_body(engine_t *self, const bus_msg_t *msg, const codec_body_t *body);
+
 const engine_counters_t *engine_counters(const engine_t *self);
 const bars_stats_t *engine_bars_stats(const engine_t *self);
 size_t engine_n_strategies(const engine_t *self);

@@ -879,6 +879,11 @@ owndata_print(const owndata_t *self, const source_t *src, FILE *out)
             hi = fr->ts_ms > hi ? fr->ts_ms : hi;
         }
     }
+    int64_t klo, khi; /* the kline CSVs' bars, loaded or streamed */
+    if (source_kline_span(src, &klo, &khi)) {
+        lo = klo < lo ? klo : lo;
+        hi = khi > hi ? khi : hi;
+    }
     char a[40], b[40];
     if (bars > 0 && lo <= hi) {
         fprintf(out, "  klines       %llu one-minute bars, %s .. %s\n", (unsigned long long)bars,

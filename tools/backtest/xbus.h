@@ -1,8 +1,15 @@
 /*  xbus.h - the in-process stand-in for the ZeroMQ bus of common/bus.h: publishers with the
- *  same envelope (src, epoch, seq from 1, ts, origin, evt) and codec encoding, subscriptions by
- *  publisher and topic prefix, and delivery in publish order through one FIFO queue.
+ *  same envelope (src, epoch, seq from 1, ts, origin, evt), subscriptions by publisher and
+ *  topic prefix, and delivery in publish order through one FIFO queue.
+ *  Decoded handoff: a message is handed over as its decoded body (bus_msg_t.body, a copy of
+ *  the struct the publisher passed, shared by every receiver, refcounted) with empty bytes
+ *  (data/len 0): nothing is encoded or decoded between engines (barriers included: step_t
+ *  takes msg->body). Encoded bytes (and body NULL) only for a body whose topic names another
+ *  type than the one published (receivers decode by the topic's type, as bus_sub_recv types
+ *  it), and for every message after xbus_set_encode(bus, true). A receiver that keeps a message (a
+ *  step_t buffer) releases it with xbus_release once it is done with it.
  *  Owns:  the publishers, the subscriptions, the queue (an arena of encoded messages that
- *         grows to the largest burst, then is reused).
+ *         grows to the largest burst, then is reused), the body blocks (a free list).
  *  Not:   ordering across publishers (each receiver runs its own step_t, common/step.h, exactly
  *         as a stage does), the engines.
  *  Semantics kept from the bus: per publisher, a subscriber receives what it subscribed to in
@@ -10,8 +17,9 @@
  *  bus_msg_t.gap is always 0); a publish never calls a receiver (it is queued, like a send on
  *  a PUB socket), so a receiver may publish from inside its callback; xbus_run delivers the
  *  queue, including what receivers publish meanwhile, until it is empty. The receiver sees a
- *  bus_msg_t exactly as bus_sub_recv fills it (topic, type, decoded envelope, encoded bytes),
- *  so every stage module that takes a bus_msg_t takes it unchanged.
+ *  bus_msg_t as bus_sub_recv fills it (topic, type, decoded envelope) with the body decoded
+ *  instead of the bytes; the stage modules take it through their *_body entry points
+ *  (engine_on_body, risk_engine_on_body, exec_observe_body, exec_deliver_body).
  *  Single-threaded.
  */
 #ifndef TP_XBUS_H
@@ -44,14 +52,16 @@ xbus_pub_t *xbus_pub(xbus_t *self, const char *src, int64_t epoch_ns);
  * with errno ENOSPC (more than 128 subscriptions) or EINVAL. */
 int xbus_sub(xbus_t *self, const xbus_pub_t *from, const char *prefix, xbus_recv_fn *fn, void *arg);
 
-/* Encode and queue one message for every matching subscription, as bus_publish does: seq
- * (from 1), ts (wall clock now: a wall-clock column, as in the group), epoch, `evt` (event
- * time, ns), `origin` (ns, 0 if none). 0, or -1 with errno from codec_encode (EMSGSIZE,
- * EINVAL) or ENOMEM; seq is not consumed on failure. */
+/* Queue one message for every matching subscription, with the envelope bus_publish gives it:
+ * seq (from 1), ts (wall clock now: a wall-clock column, as in the group), epoch, `evt`
+ * (event time, ns), `origin` (ns, 0 if none). The body (the codec_body_t member of `type`) is
+ * copied once for all receivers; encoded only as said above. 0, or -1 with errno from
+ * codec_encode (ENOBUFS, EINVAL: only when encoded) or ENOMEM; seq is not consumed on failure. */
 int xbus_publish(xbus_pub_t *self, const char *topic, codec_type_t type, const void *body,
                  int64_t evt, int64_t origin);
 
-uint64_t xbus_pub_seq(const xbus_pub_t *self); /* last seq used */
+uint64_t xbus_pub_seq(const xbus_pub_t *self);       /* last seq used */
+uint64_t xbus_pub_published(const xbus_pub_t *self); /* messages published, barriers aside */
 int64_t xbus_pub_epoch(const xbus_pub_t *self);
 const char *xbus_pub_src(const xbus_pub_t *self);
 
@@ -59,6 +69,19 @@ const char *xbus_pub_src(const xbus_pub_t *self);
  * during the calls is queued behind and delivered too). Returns the number delivered; 0 when
  * called from inside a receiver (the outer call goes on delivering). */
 uint64_t xbus_run(xbus_t *self);
+
+/* Encode every message (true), as a ZeroMQ bus would: for a check of the decoded handoff
+ * against the encoded one. Default false. */
+void xbus_set_encode(xbus_t *self, bool all);
+
+/* Release a receiver's hold on msg->body (no-op when NULL): every delivered message's body
+ * is held once per receiving subscription until released; the block is reused after the
+ * last release. A receiver that is done with the message at once releases it in its
+ * callback; one that buffers it (step_t) releases it when it is delivered from the buffer. */
+void xbus_release(xbus_t *self, const bus_msg_t *msg);
+
+/* Body blocks held (not yet released): 0 once every receiver released what it got. */
+uint64_t xbus_live_bodies(const xbus_t *self);
 
 /* Messages queued and not yet delivered. */
 size_t xbus_pending(const xbus_t *self);

@@ -412,6 +412,11 @@ s_load_fail(cfg_t *cfg, const char *key, source_t *src, const char *path)
     if (errno == EINVAL && source_error(src)[0]) {
         return cfg_fail(cfg, key, "%s%s", source_error(src), k_skip_hint);
     }
+    if (errno == EDOM && source_stream_unordered(src)) {
+        (void)cfg_fail(cfg, key, "%s", source_error(src));
+        errno = EDOM; /* the caller may load the files whole instead (source.h) */
+        return -1;
+    }
     return cfg_fail(cfg, key, "cannot load %s: %s", path, strerror(errno));
 }
 
@@ -502,7 +507,11 @@ venuesim_config_load(cfg_t *cfg, source_t *src, char **inst_linear, char **inst_
         errno = e;
         return -1;
     }
-    if ((from != INT64_MIN || to != INT64_MAX) && source_count(src) == 0) {
+    uint64_t kept = 0; /* frames in the window: loaded, or streamed kline rows */
+    for (size_t i = 0; i < source_files(src); i++) {
+        kept += source_file(src, i)->kept;
+    }
+    if ((from != INT64_MIN || to != INT64_MAX) && kept == 0) {
         char a[40], b[40], c[40], d[40], span[200] = "no data files";
         int64_t lo = INT64_MAX, hi = INT64_MIN, klo = INT64_MAX, khi = INT64_MIN;
         const char *tf, *tt;

@@ -149,8 +149,7 @@ klines_frame(const char *row, size_t len, const char *symbol, char *out, size_t 
 }
 
 int
-klines_frame_ex(const char *row, size_t len, const char *symbol, char *out, size_t cap,
-                size_t *out_len, int64_t *event_ms, int64_t *open_ms, char *why, size_t why_cap)
+klines_row_parse(const char *row, size_t len, klines_row_t *out, char *why, size_t why_cap)
 {
     static const char *const k_names[K_COLS] = { "open_time",
                                                  "open",
@@ -165,31 +164,26 @@ klines_frame_ex(const char *row, size_t len, const char *symbol, char *out, size
                                                  "taker_buy_quote_volume",
                                                  "ignore" };
     s_field_t f[K_COLS];
-    size_t n = 0, start = 0;
-    char lower[24];
+    size_t n = 0;
 
-    if (!row || !symbol || !out || !out_len || !event_ms) {
+    if (!row || !out) {
         return s_refuse(why, why_cap, "missing argument");
-    }
-    size_t sl = strlen(symbol);
-    if (sl == 0 || sl > 20) {
-        return s_refuse(why, why_cap, "symbol \"%s\": expected 1..20 characters", symbol);
-    }
-    for (size_t i = 0; i <= sl; i++) {
-        lower[i] = (char)tolower((unsigned char)symbol[i]);
     }
     while (len > 0 && (row[len - 1] == '\n' || row[len - 1] == '\r')) {
         len--;
     }
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || row[i] == ',') {
-            if (n < K_COLS) {
-                f[n].p = row + start;
-                f[n].len = i - start;
-            }
-            n++;
-            start = i + 1;
+    for (const char *p = row, *end = row + len;;) { /* memchr: the streamed path's hot loop */
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *e = comma ? comma : end;
+        if (n < K_COLS) {
+            f[n].p = p;
+            f[n].len = (size_t)(e - p);
         }
+        n++;
+        if (!comma) {
+            break;
+        }
+        p = comma + 1;
     }
     if (n != K_COLS) {
         return s_refuse(why, why_cap, "expected %d comma-separated columns, got %zu", K_COLS, n);
@@ -228,6 +222,38 @@ klines_frame_ex(const char *row, size_t len, const char *symbol, char *out, size
         || s_dec_cmp(&f[1], &f[3]) < 0 || s_dec_cmp(&f[4], &f[3]) < 0) {
         return s_refuse(why, why_cap, "open/close outside [low, high] or low above high");
     }
+    out->open_ms = t;
+    out->close_ms = T;
+    out->trades = trades;
+    for (size_t i = 0; i < K_COLS; i++) {
+        out->col[i].p = f[i].p;
+        out->col[i].len = f[i].len;
+    }
+    return 0;
+}
+
+int
+klines_frame_ex(const char *row, size_t len, const char *symbol, char *out, size_t cap,
+                size_t *out_len, int64_t *event_ms, int64_t *open_ms, char *why, size_t why_cap)
+{
+    char lower[24];
+    klines_row_t r;
+
+    if (!row || !symbol || !out || !out_len || !event_ms) {
+        return s_refuse(why, why_cap, "missing argument");
+    }
+    size_t sl = strlen(symbol);
+    if (sl == 0 || sl > 20) {
+        return s_refuse(why, why_cap, "symbol \"%s\": expected 1..20 characters", symbol);
+    }
+    for (size_t i = 0; i <= sl; i++) {
+        lower[i] = (char)tolower((unsigned char)symbol[i]);
+    }
+    if (klines_row_parse(row, len, &r, why, why_cap) != 0) {
+        return -1;
+    }
+    int64_t t = r.open_ms, T = r.close_ms, trades = r.trades;
+    const struct klines_col *f = r.col;
     int64_t e = T + 1;
     char buf[KLINES_FRAME_MAX]; /* formatted here so that `out` stays untouched on failure */
     int w = snprintf(

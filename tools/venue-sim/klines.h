@@ -46,6 +46,27 @@ int klines_frame_ex(const char *row, size_t len, const char *symbol, char *out, 
                     size_t *out_len, int64_t *event_ms, int64_t *open_ms, char *why,
                     size_t why_cap);
 
+/* One kline CSV row checked by the rules of klines_frame_ex (the one place they live: the
+ * loader of tools/venue-sim/source.c and the backtest's streamed path tools/backtest/kstream.c
+ * both take a row through it). */
+struct klines_col {
+    const char *p; /* borrowed from the row, not NUL-terminated */
+    size_t len;
+};
+typedef struct {
+    int64_t open_ms;  /* ms (a µs row divided, as klines_frame) */
+    int64_t close_ms; /* ms, open_ms + 59999 */
+    int64_t trades;
+    struct klines_col col[12]; /* the 12 columns in file order (1 open .. 4 close, 5 volume,
+                                  7 quote_volume, 9 taker_buy_volume, 10 taker_buy_quote_volume) */
+} klines_row_t;
+
+/* Check `row` (len bytes, a trailing "\r\n" or "\n" ignored) as klines_frame_ex does and fill
+ * *out (pointers into row). 0, or -1/EINVAL with why[why_cap] (may be NULL) as klines_frame_ex
+ * words it. A row it accepts always makes a frame (decimals <= 40 chars, a symbol <= 20 chars
+ * stay within KLINES_FRAME_MAX). */
+int klines_row_parse(const char *row, size_t len, klines_row_t *out, char *why, size_t why_cap);
+
 /* True if `row` (len bytes, trailing newline ignored) is data.binance.vision's header line:
  * 12 comma-separated column names of letters, digits and '_', the first "open_time"
  * ("open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,

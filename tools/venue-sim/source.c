@@ -6,6 +6,7 @@
 #include "tools/venue-sim/source.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +38,11 @@ typedef struct {
     char name[K_KEY_MAX];
     source_kind_t kind;
     size_t count;
-    bool kline;    /* from a kline CSV: checked for gaps and repeated bars */
-    int64_t last;  /* source_finish: event time of the previous bar, -1 none */
-    size_t last_i; /* ... and its item */
+    bool kline;         /* from a kline CSV: checked for gaps and repeated bars */
+    int64_t last;       /* event time of the previous bar, -1 none (source_finish; streamed:
+                           as loaded) */
+    uint32_t last_file; /* ... its file and line, for a repeated bar's message */
+    uint32_t last_line;
 } s_key_t;
 
 typedef struct {
@@ -70,6 +73,11 @@ struct source {
     size_t n_files, cap_files;
     uint32_t cur_line; /* line of the frame being added (the loaders set it) */
     source_gaps_t gaps;
+    bool stream_klines;         /* source_set_stream_klines: kline rows checked, not kept */
+    bool in_klines;             /* source_load_klines is adding */
+    bool unordered;             /* a streamed kline row was earlier than the one before it */
+    int64_t kline_lo, kline_hi; /* source_kline_span; lo > hi = none */
+    char dup_err[512]; /* streamed, strict: the first repeated bar, failed at source_finish */
     char err[512];
 };
 
@@ -83,6 +91,8 @@ source_new(void)
     }
     self->from_ms = INT64_MIN;
     self->to_ms = INT64_MAX;
+    self->kline_lo = INT64_MAX;
+    self->kline_hi = INT64_MIN;
     return self;
 }
 
@@ -168,8 +178,81 @@ s_key_id(source_t *self, source_kind_t kind, const char *name, size_t len)
     k->count = 0;
     k->kline = false;
     k->last = -1;
-    k->last_i = 0;
+    k->last_file = k->last_line = 0;
     return (int)self->n_keys++;
+}
+
+bool
+source_in_window(const source_t *self, int64_t start_ms, int64_t ts_ms)
+{
+    assert(self);
+    int64_t end_ms = start_ms == ts_ms ? ts_ms + 1 : ts_ms; /* exclusive */
+    return start_ms >= self->from_ms && end_ms <= self->to_ms;
+}
+
+static const char *s_iso(int64_t ms, char *buf, size_t cap);
+
+/* One bar of a kline series (event time ts_ms, read from file index `file`, line `line`), in
+ * time order after the previous bar of `key`: a bar given twice (same stream, same minute) is a
+ * bad row of the later file (strict: -1/EINVAL naming both places in self->err; else 1, logged,
+ * counted, to be dropped); a step of more than one minute is a gap (source_gaps). 0 = keep. */
+static int
+s_series_bar(source_t *self, s_key_t *key, int64_t ts_ms, uint32_t file, uint32_t line)
+{
+    if (key->last >= 0) {
+        int64_t d = ts_ms - key->last;
+        if (d == 0) {
+            char when[40];
+            s_iso(ts_ms - 60000, when, sizeof when);
+            if (self->strict && self->stream_klines) {
+                /* a loaded series is checked at source_finish, after every bad row: the
+                 * streamed one fails there too, so the first fault named is the same */
+                if (!self->dup_err[0]) {
+                    snprintf(self->dup_err, sizeof self->dup_err,
+                             "%s:%u: the bar opened at %s is given twice (also %s:%u)",
+                             self->files[file].path, line, when, self->files[key->last_file].path,
+                             key->last_line);
+                }
+                self->files[file].kept--;
+                return 1;
+            }
+            if (self->strict) {
+                snprintf(self->err, sizeof self->err,
+                         "%s:%u: the bar opened at %s is given twice (also %s:%u)",
+                         self->files[file].path, line, when, self->files[key->last_file].path,
+                         key->last_line);
+                errno = EINVAL;
+                return -1;
+            }
+            log_warn(k_mod, "%s:%u: the bar opened at %s is given twice (also %s:%u): skipped",
+                     self->files[file].path, line, when, self->files[key->last_file].path,
+                     key->last_line);
+            self->bad++;
+            self->files[file].bad++;
+            self->files[file].kept--;
+            return 1;
+        }
+        if (d > 60000) {
+            int64_t missing = (d - 60000) / 60000;
+            self->gaps.gaps++;
+            self->gaps.missing_min += (uint64_t)missing;
+            if ((uint64_t)missing > self->gaps.longest_min) {
+                self->gaps.longest_min = (uint64_t)missing;
+                self->gaps.longest_from_ms = key->last;   /* the previous bar's end */
+                self->gaps.longest_to_ms = ts_ms - 60000; /* this bar's open */
+            }
+        }
+    }
+    key->last = ts_ms;
+    key->last_file = file;
+    key->last_line = line;
+    if (ts_ms - 60000 < self->kline_lo) {
+        self->kline_lo = ts_ms - 60000;
+    }
+    if (ts_ms > self->kline_hi) {
+        self->kline_hi = ts_ms;
+    }
+    return 0;
 }
 
 /* Add a frame covering event time [start_ms, ts_ms] (a kline: its open time .. E; any other
@@ -191,13 +274,34 @@ s_add(source_t *self, source_kind_t kind, const char *key, size_t key_len, int64
         file->last_ms = end_ms;
     }
     file->frames++;
-    if (start_ms < self->from_ms || end_ms > self->to_ms) {
+    if (!source_in_window(self, start_ms, ts_ms)) {
         return 0; /* outside [from, to) */
     }
     file->kept++;
     int id = s_key_id(self, kind, key, key_len);
     if (id < 0) {
         return -1;
+    }
+    if (self->in_klines) {
+        self->keys[id].kline = true;
+    }
+    if (self->in_klines && self->stream_klines) {
+        /* checked in load order (the streamed replay reads them so), not kept */
+        if (self->keys[id].last >= 0 && ts_ms < self->keys[id].last) {
+            snprintf(self->err, sizeof self->err,
+                     "%s:%u: kline row earlier than the one before it: the streamed replay "
+                     "needs the files and their rows in time order",
+                     file->path, self->cur_line);
+            self->unordered = true;
+            errno = EDOM;
+            return -1;
+        }
+        int r = s_series_bar(self, &self->keys[id], ts_ms, (uint32_t)(self->n_files - 1),
+                             self->cur_line);
+        if (r == 0) {
+            self->keys[id].count++;
+        }
+        return r < 0 ? -1 : 0;
     }
     if (self->n_items == self->cap_items) {
         size_t cap = self->cap_items ? self->cap_items * 2 : 4096;
@@ -633,9 +737,20 @@ source_load_klines(source_t *self, const char *path, const char *symbol, source_
     int rc = 0;
     bool first = true;
     self->files[self->n_files - 1].klines = true;
+    self->in_klines = true;
     char frame[KLINES_FRAME_MAX];
     char key[K_KEY_MAX];
     char why[256];
+    /* streamed with a symbol klines_frame_ex takes: the stream name made once, rows checked by
+     * klines_row_parse alone (a frame of a row it takes always fits: klines.h) */
+    size_t sl = strlen(symbol);
+    bool lean = self->stream_klines && sl > 0 && sl <= 20;
+    if (lean) {
+        for (size_t i = 0; i < sl; i++) {
+            key[i] = (char)tolower((unsigned char)symbol[i]);
+        }
+        snprintf(key + sl, sizeof key - sl, "@kline_1m");
+    }
     while ((len = getline(&line, &cap, fp)) >= 0) {
         size_t flen;
         int64_t ts, open_ms;
@@ -649,9 +764,18 @@ source_load_klines(source_t *self, const char *path, const char *symbol, source_
             continue; /* data.binance.vision's column names (files from 2025 on may have it) */
         }
         first = false;
-        if (klines_frame_ex(line, (size_t)len, symbol, frame, sizeof frame, &flen, &ts, &open_ms,
-                            why, sizeof why)
-            != 0) {
+        int bad;
+        if (lean) { /* streamed: the same row rules, no frame built (nothing is kept) */
+            klines_row_t r;
+            bad = klines_row_parse(line, (size_t)len, &r, why, sizeof why);
+            open_ms = bad == 0 ? r.open_ms : 0;
+            ts = bad == 0 ? r.close_ms + 1 : 0;
+            flen = 0;
+        } else {
+            bad = klines_frame_ex(line, (size_t)len, symbol, frame, sizeof frame, &flen, &ts,
+                                  &open_ms, why, sizeof why);
+        }
+        if (bad != 0) {
             if (errno == EINVAL && klines_is_header(line, (size_t)len)) {
                 snprintf(why, sizeof why, "a header line after the first line");
             }
@@ -661,19 +785,20 @@ source_load_klines(source_t *self, const char *path, const char *symbol, source_
             }
             continue;
         }
-        /* the key is the frame's stream name: between "stream":" and the next quote */
-        const char *k0 = frame + strlen("{\"stream\":\"");
-        const char *k1 = strchr(k0, '"');
-        size_t kl = (size_t)(k1 - k0);
-        memcpy(key, k0, kl);
-        key[kl] = '\0';
-        size_t before = self->n_items;
+        size_t kl;
+        if (lean) {
+            kl = strlen(key);
+        } else {
+            /* the key is the frame's stream name: between "stream":" and the next quote */
+            const char *k0 = frame + strlen("{\"stream\":\"");
+            const char *k1 = strchr(k0, '"');
+            kl = (size_t)(k1 - k0);
+            memcpy(key, k0, kl);
+            key[kl] = '\0';
+        }
         if (s_add(self, kind, key, kl, open_ms, ts, frame, flen) != 0) {
             rc = -1;
             break;
-        }
-        if (self->n_items > before) {
-            self->keys[self->items[self->n_items - 1].f.key].kline = true;
         }
     }
     if (rc == 0 && ferror(fp)) {
@@ -681,6 +806,7 @@ source_load_klines(source_t *self, const char *path, const char *symbol, source_
         rc = -1;
     }
     int saved = errno;
+    self->in_klines = false;
     free(line);
     fclose(fp);
     errno = saved;
@@ -699,56 +825,29 @@ s_iso(int64_t ms, char *buf, size_t cap)
     return buf;
 }
 
-/* Walk each kline series (sorted items): a bar given twice (same stream, same minute) is a
- * bad row of the later file (strict: the load fails naming both places; else it is dropped
- * and counted); a step of more than one minute between bars is a gap (source_gaps). */
+/* Walk each loaded kline series (sorted items) through s_series_bar: repeated bars dropped
+ * (strict: the load fails), gaps counted. Streamed series were walked as they were read. */
 static int
 s_kline_series(source_t *self)
 {
     for (size_t k = 0; k < self->n_keys; k++) {
-        self->keys[k].last = -1;
+        if (!self->stream_klines) {
+            self->keys[k].last = -1;
+        }
     }
     size_t out = 0;
     for (size_t i = 0; i < self->n_items; i++) {
         s_item_t *it = &self->items[i];
         s_key_t *key = &self->keys[it->f.key];
-        if (key->kline && key->last >= 0) {
-            int64_t d = it->f.ts_ms - key->last;
-            if (d == 0) {
-                const s_item_t *was = &self->items[key->last_i];
-                char when[40];
-                s_iso(it->f.ts_ms - 60000, when, sizeof when);
-                if (self->strict) {
-                    snprintf(self->err, sizeof self->err,
-                             "%s:%u: the bar opened at %s is given twice (also %s:%u)",
-                             self->files[it->file].path, it->line, when,
-                             self->files[was->file].path, was->line);
-                    errno = EINVAL;
-                    return -1;
-                }
-                log_warn(k_mod, "%s:%u: the bar opened at %s is given twice (also %s:%u): skipped",
-                         self->files[it->file].path, it->line, when, self->files[was->file].path,
-                         was->line);
-                self->bad++;
-                self->files[it->file].bad++;
-                self->files[it->file].kept--;
+        if (key->kline) {
+            int r = s_series_bar(self, key, it->f.ts_ms, it->file, it->line);
+            if (r < 0) {
+                return -1;
+            }
+            if (r > 0) {
                 key->count--;
                 continue;
             }
-            if (d > 60000) {
-                int64_t missing = (d - 60000) / 60000;
-                self->gaps.gaps++;
-                self->gaps.missing_min += (uint64_t)missing;
-                if ((uint64_t)missing > self->gaps.longest_min) {
-                    self->gaps.longest_min = (uint64_t)missing;
-                    self->gaps.longest_from_ms = key->last;         /* the previous bar's end */
-                    self->gaps.longest_to_ms = it->f.ts_ms - 60000; /* this bar's open */
-                }
-            }
-        }
-        if (key->kline) {
-            key->last = it->f.ts_ms;
-            key->last_i = out;
         }
         self->items[out++] = *it;
     }
@@ -777,6 +876,11 @@ source_finish(source_t *self)
         qsort(self->items, self->n_items, sizeof *self->items, s_cmp);
     }
     if (s_kline_series(self) != 0) {
+        return -1;
+    }
+    if (self->dup_err[0]) {
+        memcpy(self->err, self->dup_err, sizeof self->err);
+        errno = EINVAL;
         return -1;
     }
     self->frames = malloc((self->n_items ? self->n_items : 1) * sizeof *self->frames);
@@ -838,6 +942,37 @@ source_set_window(source_t *self, int64_t from_ms, int64_t to_ms)
     self->from_ms = from_ms;
     self->to_ms = to_ms;
     return 0;
+}
+
+int
+source_set_stream_klines(source_t *self, bool on)
+{
+    assert(self);
+    if (self->finished || self->n_files > 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    self->stream_klines = on;
+    return 0;
+}
+
+bool
+source_stream_unordered(const source_t *self)
+{
+    assert(self);
+    return self->unordered;
+}
+
+bool
+source_kline_span(const source_t *self, int64_t *from_ms, int64_t *to_ms)
+{
+    assert(self && from_ms && to_ms);
+    if (self->kline_lo > self->kline_hi) {
+        return false;
+    }
+    *from_ms = self->kline_lo;
+    *to_ms = self->kline_hi;
+    return true;
 }
 
 const char *

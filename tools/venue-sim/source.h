@@ -82,6 +82,26 @@ void source_set_strict(source_t *self, bool strict);
  * -1/EINVAL (already loading, or from >= to). */
 int source_set_window(source_t *self, int64_t from_ms, int64_t to_ms);
 
+/* Frames of an event time [start_ms, ts_ms] (a kline: its open time .. E; any other frame:
+ * start_ms == ts_ms) lie in the window of source_set_window: start_ms >= from and the
+ * exclusive end (E, or ts + 1) <= to. The one window rule of the loaders and of the backtest's
+ * streamed kline rows (tools/backtest/kstream.c). */
+bool source_in_window(const source_t *self, int64_t start_ms, int64_t ts_ms);
+
+/* on: source_load_klines checks and counts every row exactly as it loads them (bad rows, the
+ * header, the window, the file records, repeated bars, gaps, source_kline_span) but keeps no
+ * frame: a reader streams the files afterwards (tools/backtest/kstream.c) by the same rules.
+ * The series are then checked in load order, so the files and their rows must be in time
+ * order: a row earlier than the one before it of its stream fails the load call (-1/EDOM,
+ * source_error names file:line, source_stream_unordered true). Before any load; 0 or
+ * -1/EINVAL. */
+int source_set_stream_klines(source_t *self, bool on);
+bool source_stream_unordered(const source_t *self);
+
+/* The span of the kline CSV bars kept (loaded or streamed): the first bar's open time and
+ * the last bar's E (ms). false if none (after source_finish for loaded bars). */
+bool source_kline_span(const source_t *self, int64_t *from_ms, int64_t *to_ms);
+
 /* The last refusal in strict mode ("data/x.csv:17: close_time is not after open_time"),
  * "" if none. Borrowed. */
 const char *source_error(const source_t *self);

@@ -1,4 +1,6 @@
-/*  test_xbus.c - the in-process bus: the envelope as bus_publish writes it, prefix and
+/*  test_xbus.c - the in-process bus: the envelope as bus_publish writes it, the decoded
+ *  handoff (a shared refcounted body; bytes only for a topic of another type and when asked
+ *  for), prefix and
  *  publisher filtering, FIFO delivery with publishes from inside a receiver, and a replay step
  *  through xbus + step_t delivering in exactly the order step.c gives the same messages
  *  pushed as ZeroMQ could interleave them. */
@@ -94,16 +96,90 @@ test_envelope_as_bus_publish(void **state)
     assert_int_equal(last.msg.env.origin, 43);
     assert_true(last.msg.env.ts > 0);
     assert_int_equal(last.msg.gap, 0);
-    /* the bytes are the codec's: envelope and body decode back */
+    /* decoded handoff: no bytes, the body as published, held until released */
+    assert_int_equal(last.msg.len, 0);
+    assert_non_null(last.msg.body);
+    const codec_md_trade_t *got = last.msg.body;
+    assert_int_equal(got->px, 50000);
+    assert_string_equal(got->symbol, "Y");
+    assert_int_equal(xbus_live_bodies(bus), 2); /* s_keep kept both */
+    xbus_release(bus, &last.msg);
+    assert_int_equal(xbus_live_bodies(bus), 1);
+    assert_int_equal(xbus_pub_seq(p), 2);
+    /* asked to encode everything: the bytes are the codec's, envelope and body decode back */
+    xbus_set_encode(bus, true);
+    assert_int_equal(xbus_publish(p, "md.trade.x.Y", CODEC_MD_TRADE, &t, 7000, 44), 0);
+    assert_int_equal(xbus_run(bus), 1);
+    assert_null(last.msg.body);
     codec_env_t env;
     codec_md_trade_t back;
     assert_int_equal(codec_decode(last.msg.data, last.msg.len, CODEC_MD_TRADE, &env, &back), 0);
-    assert_int_equal(env.seq, 2);
+    assert_int_equal(env.seq, 3);
+    assert_int_equal(env.evt, 7000);
     assert_int_equal(back.px, 50000);
     assert_string_equal(back.symbol, "Y");
-    assert_int_equal(xbus_pub_seq(p), 2);
-    xbus_destroy(&bus);
+    xbus_set_encode(bus, false);
+    /* a body the topic types otherwise goes as bytes (decoded by the topic's type) */
+    codec_md_book_t book;
+    memset(&book, 0, sizeof book);
+    assert_int_equal(xbus_publish(p, "md.trade.x.Y", CODEC_MD_BOOK, &book, 8000, 0), 0);
+    assert_int_equal(xbus_run(bus), 1);
+    assert_null(last.msg.body);
+    assert_true(last.msg.len > 0);
+    assert_int_equal(xbus_live_bodies(bus), 1);
+    xbus_destroy(&bus); /* frees the block still held */
     assert_null(bus);
+}
+
+/* A body shared by several receivers lives until the last one releases it, then its block
+ * is reused; barriers are handed decoded too (step_t takes msg->body). */
+typedef struct {
+    xbus_t *bus;
+    bus_msg_t kept[4];
+    size_t n;
+} s_hold_t;
+
+static void
+s_hold(const bus_msg_t *msg, void *arg)
+{
+    s_hold_t *h = arg;
+    assert_true(h->n < 4);
+    h->kept[h->n++] = *msg;
+}
+
+static void
+test_body_refcount(void **state)
+{
+    (void)state;
+    xbus_t *bus = xbus_new();
+    xbus_pub_t *p = xbus_pub(bus, "feed.0", 1);
+    s_hold_t a = { .bus = bus, .n = 0 }, b = { .bus = bus, .n = 0 };
+    assert_int_equal(xbus_sub(bus, p, "", s_hold, &a), 0);
+    assert_int_equal(xbus_sub(bus, p, "md.", s_hold, &b), 0);
+    codec_md_trade_t t = s_trade(9);
+    assert_int_equal(xbus_publish(p, "md.trade.x.Y", CODEC_MD_TRADE, &t, 9, 0), 0);
+    codec_sys_barrier_t bar;
+    memset(&bar, 0, sizeof bar);
+    bar.step = 3;
+    assert_int_equal(xbus_publish(p, "sys.barrier", CODEC_SYS_BARRIER, &bar, 9, 0), 0);
+    assert_int_equal(xbus_run(bus), 3);
+    assert_int_equal(a.n, 2);
+    assert_int_equal(b.n, 1);
+    assert_ptr_equal(a.kept[0].body, b.kept[0].body); /* one copy for both */
+    assert_int_equal(a.kept[1].len, 0);               /* the barrier: decoded too */
+    assert_int_equal(((const codec_sys_barrier_t *)a.kept[1].body)->step, 3);
+    assert_int_equal(xbus_live_bodies(bus), 2);
+    xbus_release(bus, &a.kept[0]);
+    assert_int_equal(xbus_live_bodies(bus), 2);
+    assert_int_equal(((const codec_md_trade_t *)b.kept[0].body)->ts_event, 9); /* still there */
+    xbus_release(bus, &b.kept[0]);
+    xbus_release(bus, &a.kept[1]);
+    assert_int_equal(xbus_live_bodies(bus), 0);
+    bus_msg_t none;
+    memset(&none, 0, sizeof none);
+    xbus_release(bus, &none); /* no body: a no-op */
+    assert_int_equal(xbus_live_bodies(bus), 0);
+    xbus_destroy(&bus);
 }
 
 static void
@@ -321,6 +397,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_envelope_as_bus_publish),
+        cmocka_unit_test(test_body_refcount),
         cmocka_unit_test(test_filters_by_publisher_and_prefix),
         cmocka_unit_test(test_fifo_nested),
         cmocka_unit_test(test_step_order_matches_step_c),
