@@ -288,6 +288,23 @@ s_encode_ack(exec_t *self, const codec_env_t *req_env, const char *client_id, co
     return codec_encode(&env, CODEC_ORDER_ACK, &ack, buf, cap, len);
 }
 
+/* An accepted request (an order, or a stop move): the ack `a` as the reply, and the request
+ * pushed into the executor's step as risk's risk.order (exec_request). Returns 1. */
+static int
+s_accepted(codec_env_t env, const uint8_t *req, size_t len, const s_answer_t *a,
+           const uint8_t **reply, size_t *reply_len, bus_msg_t *push)
+{
+    memset(push, 0, sizeof *push);
+    snprintf(push->topic, sizeof push->topic, "risk.order");
+    push->type = CODEC_RISK_ORDER;
+    push->env = env;
+    push->data = req;
+    push->len = len;
+    *reply = a->bytes;
+    *reply_len = a->len;
+    return 1;
+}
+
 int
 exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns, const uint8_t **reply,
              size_t *reply_len, bus_msg_t *push)
@@ -361,15 +378,7 @@ exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns, const
             return 0;
         }
         self->counts.stop_moves++;
-        memset(push, 0, sizeof *push);
-        snprintf(push->topic, sizeof push->topic, "risk.order");
-        push->type = CODEC_RISK_ORDER;
-        push->env = env;
-        push->data = req;
-        push->len = len;
-        *reply = a->bytes;
-        *reply_len = a->len;
-        return 1;
+        return s_accepted(env, req, len, a, reply, reply_len, push);
     }
     order_t *o;
     if (why) {
@@ -389,15 +398,7 @@ exec_request(exec_t *self, const uint8_t *req, size_t len, int64_t now_ns, const
     } else {
         self->counts.orders++;
     }
-    memset(push, 0, sizeof *push);
-    snprintf(push->topic, sizeof push->topic, "risk.order");
-    push->type = CODEC_RISK_ORDER;
-    push->env = env;
-    push->data = req;
-    push->len = len;
-    *reply = a->bytes;
-    *reply_len = a->len;
-    return 1;
+    return s_accepted(env, req, len, a, reply, reply_len, push);
 }
 
 static void

@@ -36,16 +36,9 @@ typedef struct {
 } s_sym_t;
 
 struct binance {
-    char venue[INSTR_VENUE_MAX];
+    md_parser_t p; /* venue, rules, counters, sink, tokenizer, scratch (feed/md.h) */
     bool spot;
-    const instr_table_t *instrs;
-    size_t depth, levels;
-    md_stats_t *stats;
-    md_sink_t sink;
-    md_limits_t lim;
     log_limit_t stale_lim;
-    jtok_t *tok;
-    book_level_t *bids, *asks;
     s_sym_t sym[BINANCE_MAX_SYMBOLS];
     size_t n_sym;
     /* held depth frames (all symbols, arrival order) while some book is in NEED */
@@ -61,34 +54,27 @@ binance_t *
 binance_new(const char *venue, bool spot, const instr_table_t *instrs, size_t depth, size_t levels,
             md_stats_t *stats, const md_sink_t *sink)
 {
-    if (!venue || !instrs || !stats || !sink || depth == 0 || depth > BOOK_MAX_DEPTH
-        || levels > CODEC_LEVELS || strlen(venue) >= INSTR_VENUE_MAX) {
-        errno = EINVAL;
-        return NULL;
-    }
     binance_t *self = calloc(1, sizeof *self);
     if (!self) {
-        goto fail;
+        errno = ENOMEM;
+        return NULL;
     }
-    md_strlcpy(self->venue, venue, sizeof self->venue);
+    if (md_parser_init(&self->p, venue, instrs, depth, levels, stats, sink, k_tokens, k_max_levels,
+                       0)
+        != 0) {
+        int e = errno;
+        free(self);
+        errno = e;
+        return NULL;
+    }
     self->spot = spot;
-    self->instrs = instrs;
-    self->depth = depth;
-    self->levels = levels;
-    self->stats = stats;
-    self->sink = *sink;
-    self->tok = jtok_new(k_tokens);
-    self->bids = calloc(k_max_levels, sizeof(book_level_t));
-    self->asks = calloc(k_max_levels, sizeof(book_level_t));
     self->held = malloc(k_buf_bytes);
-    if (!self->tok || !self->bids || !self->asks || !self->held) {
-        goto fail;
+    if (!self->held) {
+        binance_destroy(&self);
+        errno = ENOMEM;
+        return NULL;
     }
     return self;
-fail:
-    binance_destroy(&self);
-    errno = ENOMEM;
-    return NULL;
 }
 
 void
@@ -102,9 +88,7 @@ binance_destroy(binance_t **self_p)
     for (size_t i = 0; i < self->n_sym; i++) {
         book_destroy(&self->sym[i].book);
     }
-    jtok_destroy(&self->tok);
-    free(self->bids);
-    free(self->asks);
+    md_parser_fini(&self->p);
     free(self->held);
     free(self);
     *self_p = NULL;
@@ -114,7 +98,7 @@ binance_destroy(binance_t **self_p)
 
 
 #define S_BAD_FIELD(what)                                                                          \
-    md_bad(k_mod, &self->stats->bad_field, &self->lim.bad_field, (what), frame, len)
+    md_bad(k_mod, &self->p.stats->bad_field, &self->p.lim.bad_field, (what), frame, len)
 
 
 static s_sym_t *
@@ -131,7 +115,7 @@ s_find(const binance_t *self, const char *symbol)
 static s_sym_t *
 s_create(binance_t *self, const char *symbol)
 {
-    const instr_t *in = instr_table_get(self->instrs, self->venue, symbol);
+    const instr_t *in = instr_table_get(self->p.instrs, self->p.venue, symbol);
     if (!in) {
         errno = ENOENT;
         return NULL;
@@ -144,7 +128,7 @@ s_create(binance_t *self, const char *symbol)
     memset(s, 0, sizeof *s);
     md_strlcpy(s->symbol, symbol, sizeof s->symbol);
     s->instr = *in;
-    s->book = book_new(&s->instr, self->depth);
+    s->book = book_new(&s->instr, self->p.depth);
     if (!s->book) {
         return NULL;
     }
@@ -160,9 +144,9 @@ s_sym(binance_t *self, const char *symbol, const char *frame, size_t len)
         s = s_create(self, symbol);
     }
     if (!s) {
-        self->stats->no_instr++;
-        log_limited(&self->lim.no_instr, LOG_WARN, k_mod, "frame for a symbol without rules", frame,
-                    len);
+        self->p.stats->no_instr++;
+        log_limited(&self->p.lim.no_instr, LOG_WARN, k_mod, "frame for a symbol without rules",
+                    frame, len);
     }
     return s;
 }
@@ -197,7 +181,7 @@ s_hold(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
     if (self->n_held == k_buf_frames || self->held_len + len > k_buf_bytes) {
         /* too long without a snapshot: the oldest diffs are stale by now anyway */
         log_warn(k_mod, "%s: diff buffer full (%zu frames), emptied while waiting for a snapshot",
-                 self->venue, self->n_held);
+                 self->p.venue, self->n_held);
         self->n_held = 0;
         self->held_len = 0;
         if (len > k_buf_bytes) {
@@ -215,17 +199,17 @@ s_resync(binance_t *self, s_sym_t *s, const char *why, int64_t evt_ns, int64_t r
 {
     book_reset(s->book);
     s->state = S_NEED;
-    self->stats->resyncs++;
-    log_limited(&self->lim.resync, LOG_WARN, k_mod, why, frame, len);
-    if (self->sink.status) {
+    self->p.stats->resyncs++;
+    log_limited(&self->p.lim.resync, LOG_WARN, k_mod, why, frame, len);
+    if (self->p.sink.status) {
         codec_md_status_t st;
         memset(&st, 0, sizeof st);
-        md_strlcpy(st.venue, self->venue, sizeof st.venue);
+        md_strlcpy(st.venue, self->p.venue, sizeof st.venue);
         md_strlcpy(st.symbol, s->symbol, sizeof st.symbol);
         md_strlcpy(st.state, "resync", sizeof st.state);
         md_strlcpy(st.reason, why, sizeof st.reason);
         st.ts_event = evt_ns;
-        self->sink.status(&st, recv_ns, self->sink.arg);
+        self->p.sink.status(&st, recv_ns, self->p.sink.arg);
     }
 }
 
@@ -234,7 +218,7 @@ s_resync(binance_t *self, s_sym_t *s, const char *why, int64_t evt_ns, int64_t r
 static int
 s_depth(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     char sym[INSTR_SYM_MAX];
     int64_t e_ms, first_u, last_u, pu = 0;
     if (jtok_copy(t, jtok_get(t, d, "s"), sym, sizeof sym) != 0
@@ -250,12 +234,12 @@ s_depth(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
     }
     s->depth = true;
     book_update_t upd = { .seq = (uint64_t)last_u };
-    if (s_levels(t, jtok_get(t, d, "b"), &s->instr, self->bids, &upd.n_bids) != 0
-        || s_levels(t, jtok_get(t, d, "a"), &s->instr, self->asks, &upd.n_asks) != 0) {
+    if (s_levels(t, jtok_get(t, d, "b"), &s->instr, self->p.bids, &upd.n_bids) != 0
+        || s_levels(t, jtok_get(t, d, "a"), &s->instr, self->p.asks, &upd.n_asks) != 0) {
         return S_BAD_FIELD("depthUpdate: bad levels");
     }
-    upd.bids = self->bids;
-    upd.asks = self->asks;
+    upd.bids = self->p.bids;
+    upd.asks = self->p.asks;
     int64_t evt = md_ms_ns(e_ms);
     if (s->state == S_NEED) {
         s_hold(self, frame, len, recv_ns);
@@ -286,7 +270,7 @@ s_depth(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
             return S_BAD_FIELD("depthUpdate: level off tick or negative");
         }
         if (in_seq && errno == EPROTO) {
-            self->stats->crossed++;
+            self->p.stats->crossed++;
         }
         s_resync(self, s,
                  errno != EPROTO ? "book error"
@@ -299,11 +283,12 @@ s_depth(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
         return -1;
     }
     s->state = S_LIVE;
-    self->stats->books++;
-    if (self->sink.book) {
+    self->p.stats->books++;
+    if (self->p.sink.book) {
         codec_md_book_t b;
-        md_book_fill(&b, s->book, self->venue, self->levels, (uint64_t)last_u, false, evt, recv_ns);
-        self->sink.book(&b, recv_ns, self->sink.arg);
+        md_book_fill(&b, s->book, self->p.venue, self->p.levels, (uint64_t)last_u, false, evt,
+                     recv_ns);
+        self->p.sink.book(&b, recv_ns, self->p.sink.arg);
     }
     return 0;
 }
@@ -311,7 +296,7 @@ s_depth(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
 static int
 s_trade(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     char sym[INSTR_SYM_MAX];
     int64_t ts_ms, id;
     bool maker;
@@ -335,7 +320,7 @@ s_trade(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
         || jtok_money(t, jtok_get(t, d, "q"), s->instr.qty_scale, &tr.qty) != 0) {
         return S_BAD_FIELD("trade: bad p/q");
     }
-    md_strlcpy(tr.venue, self->venue, sizeof tr.venue);
+    md_strlcpy(tr.venue, self->p.venue, sizeof tr.venue);
     md_strlcpy(tr.symbol, sym, sizeof tr.symbol);
     tr.px_scale = s->instr.px_scale;
     tr.qty_scale = s->instr.qty_scale;
@@ -343,9 +328,9 @@ s_trade(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
     tr.ts_recv = recv_ns;
     tr.side = maker ? -1 : 1; /* m: the buyer is the maker, so the taker sold */
     snprintf(tr.trade_id, sizeof tr.trade_id, "%lld", (long long)id);
-    self->stats->trades++;
-    if (self->sink.trade) {
-        self->sink.trade(&tr, recv_ns, self->sink.arg);
+    self->p.stats->trades++;
+    if (self->p.sink.trade) {
+        self->p.sink.trade(&tr, recv_ns, self->p.sink.arg);
     }
     return 0;
 }
@@ -353,7 +338,7 @@ s_trade(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
 static int
 s_kline(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     char sym[INSTR_SYM_MAX];
     char word[8];
     int64_t e_ms, start, end, n;
@@ -388,7 +373,7 @@ s_kline(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
         || jtok_bool(t, jtok_get(t, k, "x"), &b.closed) != 0) {
         return S_BAD_FIELD("kline: bad o/h/l/c/v/q/V/x");
     }
-    md_strlcpy(b.venue, self->venue, sizeof b.venue);
+    md_strlcpy(b.venue, self->p.venue, sizeof b.venue);
     md_strlcpy(b.symbol, sym, sizeof b.symbol);
     b.px_scale = px;
     b.qty_scale = qs;
@@ -398,9 +383,9 @@ s_kline(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
     b.trades = n;
     b.ts_event = md_ms_ns(e_ms);
     b.ts_recv = recv_ns;
-    self->stats->klines++;
-    if (self->sink.kline) {
-        self->sink.kline(&b, word, recv_ns, self->sink.arg);
+    self->p.stats->klines++;
+    if (self->p.sink.kline) {
+        self->p.sink.kline(&b, word, recv_ns, self->p.sink.arg);
     }
     return 0;
 }
@@ -453,10 +438,10 @@ binance_kline(binance_t *self, const binance_kline_t *k, int64_t recv_ns)
         return -1;
     }
     /* from here on what binance_parse and s_kline do with the frame */
-    self->stats->frames++;
+    self->p.stats->frames++;
     self->last_evt_ns = md_ms_ns(k->e_ms);
     b.closed = k->closed;
-    md_strlcpy(b.venue, self->venue, sizeof b.venue);
+    md_strlcpy(b.venue, self->p.venue, sizeof b.venue);
     md_strlcpy(b.symbol, k->symbol, sizeof b.symbol);
     b.px_scale = px;
     b.qty_scale = qs;
@@ -466,9 +451,9 @@ binance_kline(binance_t *self, const binance_kline_t *k, int64_t recv_ns)
     b.trades = k->trades;
     b.ts_event = md_ms_ns(k->e_ms);
     b.ts_recv = recv_ns;
-    self->stats->klines++;
-    if (self->sink.kline) {
-        self->sink.kline(&b, word, recv_ns, self->sink.arg);
+    self->p.stats->klines++;
+    if (self->p.sink.kline) {
+        self->p.sink.kline(&b, word, recv_ns, self->p.sink.arg);
     }
     return 0;
 }
@@ -478,7 +463,7 @@ binance_kline(binance_t *self, const binance_kline_t *k, int64_t recv_ns)
 static int
 s_book_ticker(binance_t *self, int d, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     char sym[INSTR_SYM_MAX];
     if (jtok_copy(t, jtok_get(t, d, "s"), sym, sizeof sym) != 0) {
         return S_BAD_FIELD("bookTicker: missing or bad s");
@@ -495,15 +480,15 @@ s_book_ticker(binance_t *self, int d, const char *frame, size_t len, int64_t rec
         || jtok_money(t, jtok_get(t, d, "A"), s->instr.qty_scale, &tk.ask_qty) != 0) {
         return S_BAD_FIELD("bookTicker: bad b/B/a/A");
     }
-    md_strlcpy(tk.venue, self->venue, sizeof tk.venue);
+    md_strlcpy(tk.venue, self->p.venue, sizeof tk.venue);
     md_strlcpy(tk.symbol, sym, sizeof tk.symbol);
     tk.px_scale = s->instr.px_scale;
     tk.qty_scale = s->instr.qty_scale;
     tk.ts_event = self->last_evt_ns;
     tk.ts_recv = recv_ns;
-    self->stats->tickers++;
-    if (self->sink.ticker) {
-        self->sink.ticker(&tk, recv_ns, self->sink.arg);
+    self->p.stats->tickers++;
+    if (self->p.sink.ticker) {
+        self->p.sink.ticker(&tk, recv_ns, self->p.sink.arg);
     }
     return 0;
 }
@@ -512,11 +497,11 @@ s_book_ticker(binance_t *self, int d, const char *frame, size_t len, int64_t rec
 static int
 s_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
 {
-    if (jtok_parse(self->tok, frame, len) < 0 || jtok_type(self->tok, 0) != JTOK_OBJECT) {
-        return md_bad(k_mod, &self->stats->bad_json, &self->lim.bad_json, "bad json frame", frame,
-                      len);
+    if (jtok_parse(self->p.tok, frame, len) < 0 || jtok_type(self->p.tok, 0) != JTOK_OBJECT) {
+        return md_bad(k_mod, &self->p.stats->bad_json, &self->p.lim.bad_json, "bad json frame",
+                      frame, len);
     }
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     int d = jtok_get(t, 0, "data");
     if (d < 0) {
         d = 0; /* a bare event (raw stream, not combined) */
@@ -546,7 +531,7 @@ s_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
         || (e < 0 && sl > 11 && memcmp(stream + sl - 11, "@bookTicker", 11) == 0)) {
         return s_book_ticker(self, d, frame, len, recv_ns);
     }
-    return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown event",
+    return md_bad(k_mod, &self->p.stats->unknown_topic, &self->p.lim.unknown_topic, "unknown event",
                   frame, len);
 }
 
@@ -554,7 +539,7 @@ int
 binance_parse(binance_t *self, const char *frame, size_t len, int64_t recv_ns)
 {
     assert(self && frame);
-    self->stats->frames++;
+    self->p.stats->frames++;
     return s_parse(self, frame, len, recv_ns);
 }
 
@@ -621,25 +606,26 @@ binance_snapshot(binance_t *self, const char *symbol, const char *body, size_t l
     book_update_t upd = { .is_snapshot = true };
     int rc = -1;
     if (!json_is_integer(id) || json_integer_value(id) < 1
-        || s_json_levels(json_object_get(root, "bids"), &s->instr, self->bids, &upd.n_bids) != 0
-        || s_json_levels(json_object_get(root, "asks"), &s->instr, self->asks, &upd.n_asks) != 0) {
-        self->stats->bad_field++;
-        log_limited(&self->lim.bad_field, LOG_WARN, k_mod, "bad depth snapshot body", body, len);
+        || s_json_levels(json_object_get(root, "bids"), &s->instr, self->p.bids, &upd.n_bids) != 0
+        || s_json_levels(json_object_get(root, "asks"), &s->instr, self->p.asks, &upd.n_asks)
+               != 0) {
+        self->p.stats->bad_field++;
+        log_limited(&self->p.lim.bad_field, LOG_WARN, k_mod, "bad depth snapshot body", body, len);
         errno = EPROTO;
         goto done;
     }
     upd.seq = (uint64_t)json_integer_value(id);
-    upd.bids = self->bids;
-    upd.asks = self->asks;
+    upd.bids = self->p.bids;
+    upd.asks = self->p.asks;
     if (book_apply(s->book, &upd) != 0) {
-        self->stats->bad_field++;
-        log_limited(&self->lim.bad_field, LOG_WARN, k_mod, "depth snapshot rejected", body, len);
+        self->p.stats->bad_field++;
+        log_limited(&self->p.lim.bad_field, LOG_WARN, k_mod, "depth snapshot rejected", body, len);
         errno = EPROTO;
         goto done;
     }
     s->state = S_SNAP;
     log_notice(k_mod, "%s %s: snapshot lastUpdateId %llu loaded (%zu x %zu), %zu diffs held",
-               self->venue, symbol, (unsigned long long)upd.seq, book_n_bids(s->book),
+               self->p.venue, symbol, (unsigned long long)upd.seq, book_n_bids(s->book),
                book_n_asks(s->book), self->n_held);
     /* replay held diffs in arrival order; frames of books still in NEED stay held */
     size_t n = self->n_held, keep = 0, keep_len = 0;
@@ -651,11 +637,11 @@ binance_snapshot(binance_t *self, const char *symbol, const char *body, size_t l
             rc = -1;
         }
         /* re-check: still needed if its symbol is (back) in NEED */
-        if (jtok_parse(self->tok, self->held + h.off, h.len) > 0) {
+        if (jtok_parse(self->p.tok, self->held + h.off, h.len) > 0) {
             char sym[INSTR_SYM_MAX];
-            int d = jtok_get(self->tok, 0, "data");
+            int d = jtok_get(self->p.tok, 0, "data");
             const s_sym_t *hs = NULL;
-            if (jtok_copy(self->tok, jtok_get(self->tok, d < 0 ? 0 : d, "s"), sym, sizeof sym)
+            if (jtok_copy(self->p.tok, jtok_get(self->p.tok, d < 0 ? 0 : d, "s"), sym, sizeof sym)
                 == 0) {
                 hs = s_find(self, sym);
             }

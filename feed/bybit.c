@@ -28,15 +28,7 @@ typedef struct {
 } s_sym_t;
 
 struct bybit {
-    char venue[INSTR_VENUE_MAX];
-    const instr_table_t *instrs;
-    size_t depth, levels;
-    md_stats_t *stats;
-    md_sink_t sink;
-    md_limits_t lim;
-    jtok_t *tok;
-    book_level_t *bids, *asks; /* [k_max_levels] scratch */
-    codec_md_trade_t *trades;  /* [k_max_trades] scratch */
+    md_parser_t p; /* venue, rules, counters, sink, tokenizer, scratch (feed/md.h) */
     s_sym_t sym[BYBIT_MAX_SYMBOLS];
     size_t n_sym;
 };
@@ -45,33 +37,20 @@ bybit_t *
 bybit_new(const char *venue, const instr_table_t *instrs, size_t depth, size_t levels,
           md_stats_t *stats, const md_sink_t *sink)
 {
-    if (!venue || !instrs || !stats || !sink || depth == 0 || depth > BOOK_MAX_DEPTH
-        || levels > CODEC_LEVELS || strlen(venue) >= INSTR_VENUE_MAX) {
-        errno = EINVAL;
-        return NULL;
-    }
     bybit_t *self = calloc(1, sizeof *self);
     if (!self) {
-        goto fail;
+        errno = ENOMEM;
+        return NULL;
     }
-    md_strlcpy(self->venue, venue, sizeof self->venue);
-    self->instrs = instrs;
-    self->depth = depth;
-    self->levels = levels;
-    self->stats = stats;
-    self->sink = *sink;
-    self->tok = jtok_new(k_tokens);
-    self->bids = calloc(k_max_levels, sizeof(book_level_t));
-    self->asks = calloc(k_max_levels, sizeof(book_level_t));
-    self->trades = calloc(k_max_trades, sizeof(codec_md_trade_t));
-    if (!self->tok || !self->bids || !self->asks || !self->trades) {
-        goto fail;
+    if (md_parser_init(&self->p, venue, instrs, depth, levels, stats, sink, k_tokens, k_max_levels,
+                       k_max_trades)
+        != 0) {
+        int e = errno;
+        free(self);
+        errno = e;
+        return NULL;
     }
     return self;
-fail:
-    bybit_destroy(&self);
-    errno = ENOMEM;
-    return NULL;
 }
 
 void
@@ -85,10 +64,7 @@ bybit_destroy(bybit_t **self_p)
     for (size_t i = 0; i < self->n_sym; i++) {
         book_destroy(&self->sym[i].book);
     }
-    jtok_destroy(&self->tok);
-    free(self->bids);
-    free(self->asks);
-    free(self->trades);
+    md_parser_fini(&self->p);
     free(self);
     *self_p = NULL;
 }
@@ -97,7 +73,7 @@ bybit_destroy(bybit_t **self_p)
 
 
 #define S_BAD_FIELD(what)                                                                          \
-    md_bad(k_mod, &self->stats->bad_field, &self->lim.bad_field, (what), frame, len)
+    md_bad(k_mod, &self->p.stats->bad_field, &self->p.lim.bad_field, (what), frame, len)
 
 static const s_sym_t *
 s_find(const bybit_t *self, const char *symbol)
@@ -118,18 +94,18 @@ s_sym(bybit_t *self, const char *symbol, const char *frame, size_t len)
     if (s) {
         return s;
     }
-    const instr_t *in = instr_table_get(self->instrs, self->venue, symbol);
+    const instr_t *in = instr_table_get(self->p.instrs, self->p.venue, symbol);
     if (!in || self->n_sym == BYBIT_MAX_SYMBOLS) {
-        self->stats->no_instr++;
-        log_limited(&self->lim.no_instr, LOG_WARN, k_mod, "frame for a symbol without rules", frame,
-                    len);
+        self->p.stats->no_instr++;
+        log_limited(&self->p.lim.no_instr, LOG_WARN, k_mod, "frame for a symbol without rules",
+                    frame, len);
         return NULL;
     }
     s = &self->sym[self->n_sym];
     memset(s, 0, sizeof *s);
     md_strlcpy(s->symbol, symbol, sizeof s->symbol);
     s->instr = *in;
-    s->book = book_new(&s->instr, self->depth);
+    s->book = book_new(&s->instr, self->p.depth);
     if (!s->book) {
         log_error(k_mod, "cannot create book for %s: %s", symbol, strerror(errno));
         return NULL;
@@ -163,7 +139,7 @@ s_levels(const jtok_t *t, int arr, const instr_t *in, book_level_t *out, size_t 
 static int
 s_orderbook(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     int type = jtok_get(t, 0, "type");
     int data = jtok_get(t, 0, "data");
     int64_t ts, cts, u;
@@ -194,35 +170,35 @@ s_orderbook(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
     book_update_t upd = { .seq = (uint64_t)u, .prev_seq = (uint64_t)u - 1 };
     /* u == 1: the publisher restarted and this is a snapshot (BYBIT_V5.md 1.5 rule 4) */
     upd.is_snapshot = snap || u == 1;
-    if (s_levels(t, jtok_get(t, data, "b"), &s->instr, self->bids, &upd.n_bids) != 0
-        || s_levels(t, jtok_get(t, data, "a"), &s->instr, self->asks, &upd.n_asks) != 0) {
+    if (s_levels(t, jtok_get(t, data, "b"), &s->instr, self->p.bids, &upd.n_bids) != 0
+        || s_levels(t, jtok_get(t, data, "a"), &s->instr, self->p.asks, &upd.n_asks) != 0) {
         return S_BAD_FIELD("orderbook: bad levels");
     }
-    upd.bids = self->bids;
-    upd.asks = self->asks;
+    upd.bids = self->p.bids;
+    upd.asks = self->p.asks;
     /* a synced book and a delta in sequence: an EPROTO can only be a crossed result */
     bool in_seq = book_synced(s->book) && (upd.is_snapshot || book_seq(s->book) == upd.prev_seq);
     uint64_t had = book_seq(s->book);
     if (book_apply(s->book, &upd) != 0) {
         if (errno == EAGAIN) {
-            self->stats->unsynced++; /* waiting for the snapshot after a resync */
+            self->p.stats->unsynced++; /* waiting for the snapshot after a resync */
             return 0;
         }
         if (errno == EINVAL) {
             return S_BAD_FIELD("orderbook: level off tick or negative");
         }
         int err = errno;
-        self->stats->resyncs++;
+        self->p.stats->resyncs++;
         if (in_seq) {
-            self->stats->crossed++;
+            self->p.stats->crossed++;
         }
-        log_limited(&self->lim.resync, LOG_WARN, k_mod,
+        log_limited(&self->p.lim.resync, LOG_WARN, k_mod,
                     err == EPROTO ? "orderbook gap or crossed book: resync" : "orderbook rejected",
                     frame, len);
-        if (self->sink.status) {
+        if (self->p.sink.status) {
             codec_md_status_t st;
             memset(&st, 0, sizeof st);
-            md_strlcpy(st.venue, self->venue, sizeof st.venue);
+            md_strlcpy(st.venue, self->p.venue, sizeof st.venue);
             md_strlcpy(st.symbol, sym, sizeof st.symbol);
             md_strlcpy(st.state, "resync", sizeof st.state);
             if (in_seq) {
@@ -233,17 +209,17 @@ s_orderbook(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
                          (long long)u, (unsigned long long)had);
             }
             st.ts_event = md_ms_ns(cts);
-            self->sink.status(&st, recv_ns, self->sink.arg);
+            self->p.sink.status(&st, recv_ns, self->p.sink.arg);
         }
         errno = EPROTO;
         return -1;
     }
-    self->stats->books++;
-    if (self->sink.book) {
+    self->p.stats->books++;
+    if (self->p.sink.book) {
         codec_md_book_t b;
-        md_book_fill(&b, s->book, self->venue, self->levels, (uint64_t)u, upd.is_snapshot,
+        md_book_fill(&b, s->book, self->p.venue, self->p.levels, (uint64_t)u, upd.is_snapshot,
                      md_ms_ns(cts), recv_ns);
-        self->sink.book(&b, recv_ns, self->sink.arg);
+        self->p.sink.book(&b, recv_ns, self->p.sink.arg);
     }
     return 0;
 }
@@ -251,7 +227,7 @@ s_orderbook(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
 static int
 s_trades(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     int data = jtok_get(t, 0, "data");
     if (jtok_type(t, data) != JTOK_ARRAY || jtok_size(t, data) > k_max_trades) {
         return S_BAD_FIELD("publicTrade: data not an array");
@@ -272,14 +248,14 @@ s_trades(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
         if (!s) {
             continue;
         }
-        codec_md_trade_t *tr = &self->trades[n];
+        codec_md_trade_t *tr = &self->p.trades[n];
         memset(tr, 0, sizeof *tr);
         if (jtok_money(t, jtok_get(t, j, "p"), s->instr.px_scale, &tr->px) != 0
             || jtok_money(t, jtok_get(t, j, "v"), s->instr.qty_scale, &tr->qty) != 0
             || jtok_copy(t, jtok_get(t, j, "i"), tr->trade_id, sizeof tr->trade_id) != 0) {
             return S_BAD_FIELD("publicTrade: bad p/v/i");
         }
-        md_strlcpy(tr->venue, self->venue, sizeof tr->venue);
+        md_strlcpy(tr->venue, self->p.venue, sizeof tr->venue);
         md_strlcpy(tr->symbol, sym, sizeof tr->symbol);
         tr->px_scale = s->instr.px_scale;
         tr->qty_scale = s->instr.qty_scale;
@@ -289,9 +265,9 @@ s_trades(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
         n++;
     }
     for (size_t k = 0; k < n; k++) {
-        self->stats->trades++;
-        if (self->sink.trade) {
-            self->sink.trade(&self->trades[k], recv_ns, self->sink.arg);
+        self->p.stats->trades++;
+        if (self->p.sink.trade) {
+            self->p.sink.trade(&self->p.trades[k], recv_ns, self->p.sink.arg);
         }
     }
     return 0;
@@ -346,7 +322,7 @@ s_tk_field(const jtok_t *t, int data, const char *key, s_kind_t kind, const inst
 static int
 s_tickers(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     int type = jtok_get(t, 0, "type");
     int data = jtok_get(t, 0, "data");
     char sym[INSTR_SYM_MAX];
@@ -364,7 +340,7 @@ s_tickers(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
     codec_md_ticker_t tk;
     if (snap || !s->tk_have) {
         memset(&tk, 0, sizeof tk);
-        md_strlcpy(tk.venue, self->venue, sizeof tk.venue);
+        md_strlcpy(tk.venue, self->p.venue, sizeof tk.venue);
         md_strlcpy(tk.symbol, sym, sizeof tk.symbol);
         tk.px_scale = s->instr.px_scale;
         tk.qty_scale = s->instr.qty_scale;
@@ -387,9 +363,9 @@ s_tickers(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
     tk.ts_recv = recv_ns;
     s->tk = tk;
     s->tk_have = true;
-    self->stats->tickers++;
-    if (self->sink.ticker) {
-        self->sink.ticker(&s->tk, recv_ns, self->sink.arg);
+    self->p.stats->tickers++;
+    if (self->p.sink.ticker) {
+        self->p.sink.ticker(&s->tk, recv_ns, self->p.sink.arg);
     }
     return 0;
 }
@@ -398,7 +374,7 @@ static int
 s_kline(bybit_t *self, const char *topic, size_t topic_len, const char *frame, size_t len,
         int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     /* topic "kline.{interval}.{symbol}" */
     const char *iv = topic + 6;
     const char *dot = memchr(iv, '.', topic_len - 6);
@@ -445,7 +421,7 @@ s_kline(bybit_t *self, const char *topic, size_t topic_len, const char *frame, s
             || jtok_bool(t, jtok_get(t, j, "confirm"), &b->closed) != 0) {
             return S_BAD_FIELD("kline: bad bar field");
         }
-        md_strlcpy(b->venue, self->venue, sizeof b->venue);
+        md_strlcpy(b->venue, self->p.venue, sizeof b->venue);
         md_strlcpy(b->symbol, sym, sizeof b->symbol);
         b->px_scale = s->instr.px_scale;
         b->qty_scale = s->instr.qty_scale;
@@ -456,9 +432,9 @@ s_kline(bybit_t *self, const char *topic, size_t topic_len, const char *frame, s
         b->ts_recv = recv_ns;
     }
     for (int k = 0; k < m; k++) {
-        self->stats->klines++;
-        if (self->sink.kline) {
-            self->sink.kline(&kl[k], word, recv_ns, self->sink.arg);
+        self->p.stats->klines++;
+        if (self->p.sink.kline) {
+            self->p.sink.kline(&kl[k], word, recv_ns, self->p.sink.arg);
         }
     }
     return 0;
@@ -467,7 +443,7 @@ s_kline(bybit_t *self, const char *topic, size_t topic_len, const char *frame, s
 static int
 s_control(bybit_t *self, int op_i, const char *frame, size_t len)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     char op[24];
     bool ok = true;
     int succ = jtok_get(t, 0, "success");
@@ -477,16 +453,16 @@ s_control(bybit_t *self, int op_i, const char *frame, size_t len)
     /* linear/spot pong: {"success":true,"ret_msg":"pong","op":"ping"}; option: "op":"pong" */
     bool pong = strcmp(op, "pong") == 0 || jtok_streq(t, jtok_get(t, 0, "ret_msg"), "pong");
     if (pong) {
-        self->stats->pongs++;
+        self->p.stats->pongs++;
         md_strlcpy(op, "pong", sizeof op);
     } else if (ok) {
-        self->stats->acks++;
+        self->p.stats->acks++;
     } else {
-        self->stats->nacks++;
+        self->p.stats->nacks++;
         log_warn(k_mod, "%s refused by the venue: %.*s", op, (int)(len > 200 ? 200 : len), frame);
     }
-    if (self->sink.control) {
-        self->sink.control(op, ok, self->sink.arg);
+    if (self->p.sink.control) {
+        self->p.sink.control(op, ok, self->p.sink.arg);
     }
     return 0;
 }
@@ -495,19 +471,19 @@ int
 bybit_parse(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
 {
     assert(self && frame);
-    self->stats->frames++;
-    if (jtok_parse(self->tok, frame, len) < 0 || jtok_type(self->tok, 0) != JTOK_OBJECT) {
-        return md_bad(k_mod, &self->stats->bad_json, &self->lim.bad_json, "bad json frame", frame,
-                      len);
+    self->p.stats->frames++;
+    if (jtok_parse(self->p.tok, frame, len) < 0 || jtok_type(self->p.tok, 0) != JTOK_OBJECT) {
+        return md_bad(k_mod, &self->p.stats->bad_json, &self->p.lim.bad_json, "bad json frame",
+                      frame, len);
     }
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     int topic_i = jtok_get(t, 0, "topic");
     if (topic_i < 0) {
         int op_i = jtok_get(t, 0, "op");
         if (op_i >= 0) {
             return s_control(self, op_i, frame, len);
         }
-        return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic,
+        return md_bad(k_mod, &self->p.stats->unknown_topic, &self->p.lim.unknown_topic,
                       "frame without topic or op", frame, len);
     }
     if (jtok_type(t, topic_i) != JTOK_STRING) {
@@ -527,7 +503,7 @@ bybit_parse(bybit_t *self, const char *frame, size_t len, int64_t recv_ns)
     if (tl > 6 && memcmp(topic, "kline.", 6) == 0) {
         return s_kline(self, topic, tl, frame, len, recv_ns);
     }
-    return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown topic",
+    return md_bad(k_mod, &self->p.stats->unknown_topic, &self->p.lim.unknown_topic, "unknown topic",
                   frame, len);
 }
 

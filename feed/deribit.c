@@ -28,15 +28,7 @@ typedef struct {
 } s_sym_t;
 
 struct deribit {
-    char venue[INSTR_VENUE_MAX];
-    const instr_table_t *instrs;
-    size_t depth, levels;
-    md_stats_t *stats;
-    md_sink_t sink;
-    md_limits_t lim;
-    jtok_t *tok;
-    book_level_t *bids, *asks; /* [k_max_levels] scratch */
-    codec_md_trade_t *trades;  /* [k_max_trades] scratch */
+    md_parser_t p; /* venue, rules, counters, sink, tokenizer, scratch (feed/md.h) */
     int64_t test_requests;
     s_sym_t sym[DERIBIT_MAX_SYMBOLS];
     size_t n_sym;
@@ -46,33 +38,20 @@ deribit_t *
 deribit_new(const char *venue, const instr_table_t *instrs, size_t depth, size_t levels,
             md_stats_t *stats, const md_sink_t *sink)
 {
-    if (!venue || !instrs || !stats || !sink || depth == 0 || depth > BOOK_MAX_DEPTH
-        || levels > CODEC_LEVELS || strlen(venue) >= INSTR_VENUE_MAX) {
-        errno = EINVAL;
-        return NULL;
-    }
     deribit_t *self = calloc(1, sizeof *self);
     if (!self) {
-        goto fail;
+        errno = ENOMEM;
+        return NULL;
     }
-    md_strlcpy(self->venue, venue, sizeof self->venue);
-    self->instrs = instrs;
-    self->depth = depth;
-    self->levels = levels;
-    self->stats = stats;
-    self->sink = *sink;
-    self->tok = jtok_new(k_tokens);
-    self->bids = calloc(k_max_levels, sizeof(book_level_t));
-    self->asks = calloc(k_max_levels, sizeof(book_level_t));
-    self->trades = calloc(k_max_trades, sizeof(codec_md_trade_t));
-    if (!self->tok || !self->bids || !self->asks || !self->trades) {
-        goto fail;
+    if (md_parser_init(&self->p, venue, instrs, depth, levels, stats, sink, k_tokens, k_max_levels,
+                       k_max_trades)
+        != 0) {
+        int e = errno;
+        free(self);
+        errno = e;
+        return NULL;
     }
     return self;
-fail:
-    deribit_destroy(&self);
-    errno = ENOMEM;
-    return NULL;
 }
 
 void
@@ -86,10 +65,7 @@ deribit_destroy(deribit_t **self_p)
     for (size_t i = 0; i < self->n_sym; i++) {
         book_destroy(&self->sym[i].book);
     }
-    jtok_destroy(&self->tok);
-    free(self->bids);
-    free(self->asks);
-    free(self->trades);
+    md_parser_fini(&self->p);
     free(self);
     *self_p = NULL;
 }
@@ -241,7 +217,7 @@ s_num_opt(const jtok_t *t, int i, int scale, bool round, int64_t *out)
 /* ---- helpers ------------------------------------------------------------------------------ */
 
 #define S_BAD_FIELD(what)                                                                          \
-    md_bad(k_mod, &self->stats->bad_field, &self->lim.bad_field, (what), frame, len)
+    md_bad(k_mod, &self->p.stats->bad_field, &self->p.lim.bad_field, (what), frame, len)
 
 static const s_sym_t *
 s_find(const deribit_t *self, const char *name)
@@ -262,10 +238,10 @@ s_sym(deribit_t *self, const char *name, const char *frame, size_t len)
     if (s) {
         return s;
     }
-    const instr_t *in = instr_table_get(self->instrs, self->venue, name);
+    const instr_t *in = instr_table_get(self->p.instrs, self->p.venue, name);
     if (!in || self->n_sym == DERIBIT_MAX_SYMBOLS) {
-        self->stats->no_instr++;
-        log_limited(&self->lim.no_instr, LOG_WARN, k_mod, "frame for an instrument without rules",
+        self->p.stats->no_instr++;
+        log_limited(&self->p.lim.no_instr, LOG_WARN, k_mod, "frame for an instrument without rules",
                     frame, len);
         return NULL;
     }
@@ -273,7 +249,7 @@ s_sym(deribit_t *self, const char *name, const char *frame, size_t len)
     memset(s, 0, sizeof *s);
     md_strlcpy(s->name, name, sizeof s->name);
     s->instr = *in;
-    s->book = book_new(&s->instr, self->depth);
+    s->book = book_new(&s->instr, self->p.depth);
     if (!s->book) {
         log_error(k_mod, "cannot create book for %s: %s", name, strerror(errno));
         return NULL;
@@ -347,17 +323,17 @@ s_channel(const char *ch, size_t cl, size_t kind_len, char *name, int *n_rest)
 static void
 s_status(deribit_t *self, const char *name, const char *reason, int64_t ts_ms, int64_t recv_ns)
 {
-    if (!self->sink.status) {
+    if (!self->p.sink.status) {
         return;
     }
     codec_md_status_t st;
     memset(&st, 0, sizeof st);
-    md_strlcpy(st.venue, self->venue, sizeof st.venue);
+    md_strlcpy(st.venue, self->p.venue, sizeof st.venue);
     md_strlcpy(st.symbol, name, sizeof st.symbol);
     md_strlcpy(st.state, "resync", sizeof st.state);
     md_strlcpy(st.reason, reason, sizeof st.reason);
     st.ts_event = md_ms_ns(ts_ms);
-    self->sink.status(&st, recv_ns, self->sink.arg);
+    self->p.sink.status(&st, recv_ns, self->p.sink.arg);
 }
 
 /* ---- channels ----------------------------------------------------------------------------- */
@@ -365,7 +341,7 @@ s_status(deribit_t *self, const char *name, const char *reason, int64_t ts_ms, i
 static int
 s_book(deribit_t *self, int data, bool grouped, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     char name[INSTR_SYM_MAX];
     int64_t ts, cid, pcid = 0;
     bool snap;
@@ -392,28 +368,28 @@ s_book(deribit_t *self, int data, bool grouped, const char *frame, size_t len, i
         return 0;
     }
     book_update_t upd = { .seq = (uint64_t)cid, .prev_seq = (uint64_t)pcid, .is_snapshot = snap };
-    if (s_levels(t, jtok_get(t, data, "bids"), &s->instr, grouped, self->bids, &upd.n_bids) != 0
-        || s_levels(t, jtok_get(t, data, "asks"), &s->instr, grouped, self->asks, &upd.n_asks)
+    if (s_levels(t, jtok_get(t, data, "bids"), &s->instr, grouped, self->p.bids, &upd.n_bids) != 0
+        || s_levels(t, jtok_get(t, data, "asks"), &s->instr, grouped, self->p.asks, &upd.n_asks)
                != 0) {
         return S_BAD_FIELD("book: bad levels");
     }
-    upd.bids = self->bids;
-    upd.asks = self->asks;
+    upd.bids = self->p.bids;
+    upd.asks = self->p.asks;
     bool in_seq = book_synced(s->book) && (snap || book_seq(s->book) == upd.prev_seq);
     uint64_t had = book_seq(s->book);
     if (book_apply(s->book, &upd) != 0) {
         if (errno == EAGAIN) {
-            self->stats->unsynced++; /* waiting for the snapshot after a resync */
+            self->p.stats->unsynced++; /* waiting for the snapshot after a resync */
             return 0;
         }
         if (errno == EINVAL) {
             return S_BAD_FIELD("book: level off tick or negative");
         }
-        self->stats->resyncs++;
+        self->p.stats->resyncs++;
         if (in_seq) {
-            self->stats->crossed++;
+            self->p.stats->crossed++;
         }
-        log_limited(&self->lim.resync, LOG_WARN, k_mod, "book change_id break or crossed: resync",
+        log_limited(&self->p.lim.resync, LOG_WARN, k_mod, "book change_id break or crossed: resync",
                     frame, len);
         char reason[sizeof((codec_md_status_t *)0)->reason];
         if (in_seq) {
@@ -426,12 +402,12 @@ s_book(deribit_t *self, int data, bool grouped, const char *frame, size_t len, i
         errno = EPROTO;
         return -1;
     }
-    self->stats->books++;
-    if (self->sink.book) {
+    self->p.stats->books++;
+    if (self->p.sink.book) {
         codec_md_book_t b;
-        md_book_fill(&b, s->book, self->venue, self->levels, (uint64_t)cid, snap, md_ms_ns(ts),
+        md_book_fill(&b, s->book, self->p.venue, self->p.levels, (uint64_t)cid, snap, md_ms_ns(ts),
                      recv_ns);
-        self->sink.book(&b, recv_ns, self->sink.arg);
+        self->p.sink.book(&b, recv_ns, self->p.sink.arg);
     }
     return 0;
 }
@@ -439,7 +415,7 @@ s_book(deribit_t *self, int data, bool grouped, const char *frame, size_t len, i
 static int
 s_trades(deribit_t *self, int data, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     if (jtok_type(t, data) != JTOK_ARRAY || jtok_size(t, data) > k_max_trades) {
         return S_BAD_FIELD("trades: data not an array");
     }
@@ -459,7 +435,7 @@ s_trades(deribit_t *self, int data, const char *frame, size_t len, int64_t recv_
         if (!s) {
             continue;
         }
-        codec_md_trade_t *tr = &self->trades[n];
+        codec_md_trade_t *tr = &self->p.trades[n];
         memset(tr, 0, sizeof *tr);
         if (s_num(t, jtok_get(t, j, "price"), s->instr.px_scale, false, &tr->px) != 0
             || s_num(t, jtok_get(t, j, "amount"), s->instr.qty_scale, false, &tr->qty) != 0
@@ -467,7 +443,7 @@ s_trades(deribit_t *self, int data, const char *frame, size_t len, int64_t recv_
             || jtok_copy(t, jtok_get(t, j, "trade_id"), tr->trade_id, sizeof tr->trade_id) != 0) {
             return S_BAD_FIELD("trades: bad price/amount/trade_id");
         }
-        md_strlcpy(tr->venue, self->venue, sizeof tr->venue);
+        md_strlcpy(tr->venue, self->p.venue, sizeof tr->venue);
         md_strlcpy(tr->symbol, name, sizeof tr->symbol);
         tr->px_scale = s->instr.px_scale;
         tr->qty_scale = s->instr.qty_scale;
@@ -477,9 +453,9 @@ s_trades(deribit_t *self, int data, const char *frame, size_t len, int64_t recv_
         n++;
     }
     for (size_t k = 0; k < n; k++) {
-        self->stats->trades++;
-        if (self->sink.trade) {
-            self->sink.trade(&self->trades[k], recv_ns, self->sink.arg);
+        self->p.stats->trades++;
+        if (self->p.sink.trade) {
+            self->p.sink.trade(&self->p.trades[k], recv_ns, self->p.sink.arg);
         }
     }
     return 0;
@@ -488,7 +464,7 @@ s_trades(deribit_t *self, int data, const char *frame, size_t len, int64_t recv_
 static int
 s_ticker(deribit_t *self, int data, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     char name[INSTR_SYM_MAX];
     int64_t ts;
     if (jtok_type(t, data) != JTOK_OBJECT
@@ -519,7 +495,7 @@ s_ticker(deribit_t *self, int data, const char *frame, size_t len, int64_t recv_
                != 0) {
         return S_BAD_FIELD("ticker: bad price/amount field");
     }
-    md_strlcpy(tk->venue, self->venue, sizeof tk->venue);
+    md_strlcpy(tk->venue, self->p.venue, sizeof tk->venue);
     md_strlcpy(tk->symbol, name, sizeof tk->symbol);
     tk->px_scale = in->px_scale;
     tk->qty_scale = in->qty_scale;
@@ -527,9 +503,9 @@ s_ticker(deribit_t *self, int data, const char *frame, size_t len, int64_t recv_
     tk->ts_recv = recv_ns;
     s->tk = x;
     s->tk_have = true;
-    self->stats->tickers++;
-    if (self->sink.ticker) {
-        self->sink.ticker(tk, recv_ns, self->sink.arg);
+    self->p.stats->tickers++;
+    if (self->p.sink.ticker) {
+        self->p.sink.ticker(tk, recv_ns, self->p.sink.arg);
     }
     return 0;
 }
@@ -537,7 +513,7 @@ s_ticker(deribit_t *self, int data, const char *frame, size_t len, int64_t recv_
 static int
 s_subscription(deribit_t *self, int params, const char *frame, size_t len, int64_t recv_ns)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     int ch_i = jtok_get(t, params, "channel");
     int data = jtok_get(t, params, "data");
     if (jtok_type(t, ch_i) != JTOK_STRING || data < 0) {
@@ -565,15 +541,15 @@ s_subscription(deribit_t *self, int params, const char *frame, size_t len, int64
         }
         return s_ticker(self, data, frame, len, recv_ns);
     }
-    return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown channel",
-                  frame, len);
+    return md_bad(k_mod, &self->p.stats->unknown_topic, &self->p.lim.unknown_topic,
+                  "unknown channel", frame, len);
 }
 
 static void
 s_control(deribit_t *self, const char *op, bool ok)
 {
-    if (self->sink.control) {
-        self->sink.control(op, ok, self->sink.arg);
+    if (self->p.sink.control) {
+        self->p.sink.control(op, ok, self->p.sink.arg);
     }
 }
 
@@ -581,7 +557,7 @@ s_control(deribit_t *self, const char *op, bool ok)
 static int
 s_reply(deribit_t *self, const char *frame, size_t len)
 {
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     int res = jtok_get(t, 0, "result");
     int err = jtok_get(t, 0, "error");
     if (err >= 0) {
@@ -589,24 +565,24 @@ s_reply(deribit_t *self, const char *frame, size_t len)
         if (jtok_type(t, err) != JTOK_OBJECT || jtok_i64(t, jtok_get(t, err, "code"), &code) != 0) {
             return S_BAD_FIELD("error reply without code");
         }
-        self->stats->nacks++;
+        self->p.stats->nacks++;
         log_warn(k_mod, "request refused by the venue (code %lld): %.*s", (long long)code,
                  (int)(len > 200 ? 200 : len), frame);
         s_control(self, "error", false);
         return 0;
     }
     if (res < 0) {
-        return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic,
+        return md_bad(k_mod, &self->p.stats->unknown_topic, &self->p.lim.unknown_topic,
                       "reply without result or error", frame, len);
     }
     if (jtok_type(t, res) == JTOK_ARRAY) {
-        self->stats->acks++; /* public/subscribe or unsubscribe: the channels now active */
+        self->p.stats->acks++; /* public/subscribe or unsubscribe: the channels now active */
         s_control(self, "subscribe", true);
     } else if (jtok_type(t, res) == JTOK_OBJECT && jtok_get(t, res, "version") >= 0) {
-        self->stats->pongs++; /* public/test */
+        self->p.stats->pongs++; /* public/test */
         s_control(self, "test", true);
     } else {
-        self->stats->acks++; /* public/set_heartbeat ("ok") and the like */
+        self->p.stats->acks++; /* public/set_heartbeat ("ok") and the like */
         s_control(self, "result", true);
     }
     return 0;
@@ -616,18 +592,18 @@ int
 deribit_parse(deribit_t *self, const char *frame, size_t len, int64_t recv_ns)
 {
     assert(self && frame);
-    self->stats->frames++;
-    if (jtok_parse(self->tok, frame, len) < 0 || jtok_type(self->tok, 0) != JTOK_OBJECT) {
-        return md_bad(k_mod, &self->stats->bad_json, &self->lim.bad_json, "bad json frame", frame,
-                      len);
+    self->p.stats->frames++;
+    if (jtok_parse(self->p.tok, frame, len) < 0 || jtok_type(self->p.tok, 0) != JTOK_OBJECT) {
+        return md_bad(k_mod, &self->p.stats->bad_json, &self->p.lim.bad_json, "bad json frame",
+                      frame, len);
     }
-    const jtok_t *t = self->tok;
+    const jtok_t *t = self->p.tok;
     int method = jtok_get(t, 0, "method");
     if (method < 0) {
         if (jtok_get(t, 0, "id") >= 0) {
             return s_reply(self, frame, len);
         }
-        return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic,
+        return md_bad(k_mod, &self->p.stats->unknown_topic, &self->p.lim.unknown_topic,
                       "frame without method or id", frame, len);
     }
     int params = jtok_get(t, 0, "params");
@@ -645,14 +621,14 @@ deribit_parse(deribit_t *self, const char *frame, size_t len, int64_t recv_ns)
             return 0;
         }
         if (jtok_streq(t, type, "heartbeat")) {
-            self->stats->pongs++;
+            self->p.stats->pongs++;
             s_control(self, "heartbeat", true);
             return 0;
         }
         return S_BAD_FIELD("heartbeat: bad type");
     }
-    return md_bad(k_mod, &self->stats->unknown_topic, &self->lim.unknown_topic, "unknown method",
-                  frame, len);
+    return md_bad(k_mod, &self->p.stats->unknown_topic, &self->p.lim.unknown_topic,
+                  "unknown method", frame, len);
 }
 
 const book_t *

@@ -5,9 +5,53 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
+
+int
+md_parser_init(md_parser_t *p, const char *venue, const instr_table_t *instrs, size_t depth,
+               size_t levels, md_stats_t *stats, const md_sink_t *sink, size_t tokens,
+               size_t max_levels, size_t max_trades)
+{
+    if (!p || !venue || !instrs || !stats || !sink || depth == 0 || depth > BOOK_MAX_DEPTH
+        || levels > CODEC_LEVELS || strlen(venue) >= INSTR_VENUE_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(p, 0, sizeof *p);
+    md_strlcpy(p->venue, venue, sizeof p->venue);
+    p->instrs = instrs;
+    p->depth = depth;
+    p->levels = levels;
+    p->stats = stats;
+    p->sink = *sink;
+    p->tok = jtok_new(tokens);
+    p->bids = calloc(max_levels, sizeof(book_level_t));
+    p->asks = calloc(max_levels, sizeof(book_level_t));
+    p->trades = max_trades ? calloc(max_trades, sizeof(codec_md_trade_t)) : NULL;
+    if (!p->tok || !p->bids || !p->asks || (max_trades && !p->trades)) {
+        md_parser_fini(p);
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+void
+md_parser_fini(md_parser_t *p)
+{
+    if (!p) {
+        return;
+    }
+    jtok_destroy(&p->tok);
+    free(p->bids);
+    free(p->asks);
+    free(p->trades);
+    p->bids = p->asks = NULL;
+    p->trades = NULL;
+}
 
 void
 md_strlcpy(char *dst, const char *src, size_t cap)

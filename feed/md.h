@@ -16,6 +16,7 @@
 #include "common/codec.h"
 #include "common/log.h"
 #include "feed/book.h"
+#include "feed/jtok.h"
 
 /* Counters, shared by every parser of one feed (caller-owned, zero-initialised). */
 typedef struct {
@@ -46,7 +47,9 @@ typedef struct {
 } md_limits_t;
 
 /* Callbacks; any may be NULL. Bodies are borrowed for the call. */
-typedef struct {
+typedef struct md_sink md_sink_t;
+
+struct md_sink {
     void (*book)(const codec_md_book_t *b, int64_t origin, void *arg);
     void (*trade)(const codec_md_trade_t *t, int64_t origin, void *arg);
     void (*ticker)(const codec_md_ticker_t *t, int64_t origin, void *arg);
@@ -58,7 +61,36 @@ typedef struct {
     /* Bybit control frames: op "subscribe"/"unsubscribe"/"ping", ok = success */
     void (*control)(const char *op, bool ok, void *arg);
     void *arg;
-} md_sink_t;
+};
+
+/* What every venue parser (feed/bybit.c, binance.c, deribit.c) holds besides its symbols: its
+ * venue id, the instrument rules and counters it reads and writes (borrowed), the book depth
+ * it keeps and the levels it publishes, the sink, per-kind log limiters, a jsmn tokenizer and
+ * scratch arrays for one frame's levels and trades. Embedded by value in the parser. */
+typedef struct {
+    char venue[INSTR_VENUE_MAX];
+    const instr_table_t *instrs;
+    size_t depth, levels;
+    md_stats_t *stats;
+    md_sink_t sink;
+    md_limits_t lim;
+    jtok_t *tok;
+    book_level_t *bids, *asks; /* [max_levels] scratch */
+    codec_md_trade_t *trades;  /* [max_trades] scratch; NULL when max_trades is 0 */
+} md_parser_t;
+
+/* Fill *p for a parser of `venue` (< INSTR_VENUE_MAX chars) keeping `depth` levels per side
+ * (1..BOOK_MAX_DEPTH) and publishing `levels` (<= CODEC_LEVELS), with a tokenizer of `tokens`
+ * tokens and scratch for `max_levels` levels per side and `max_trades` trades. instrs, stats
+ * and sink must be non-NULL (instrs and stats borrowed: they outlive the parser; *sink is
+ * copied). 0, or -1 with errno EINVAL (bad arguments: *p untouched) or ENOMEM (*p released). */
+int md_parser_init(md_parser_t *p, const char *venue, const instr_table_t *instrs, size_t depth,
+                   size_t levels, md_stats_t *stats, const md_sink_t *sink, size_t tokens,
+                   size_t max_levels, size_t max_trades);
+
+/* Release what md_parser_init allocated (the tokenizer and scratch); safe on a zeroed or
+ * released *p. */
+void md_parser_fini(md_parser_t *p);
 
 /* Fill an md.book body from `book` (top CODEC_LEVELS at most `levels` per side). */
 void md_book_fill(codec_md_book_t *out, const book_t *book, const char *venue, size_t levels,

@@ -305,6 +305,19 @@ s_on_check(stage_t *st, cfg_t *fresh, void *arg)
     return recorder_config_check(fresh, stage_name(st));
 }
 
+/* Connect `sub` to the PUB endpoint of `instance` (endpoints.<instance>.pub). 0, or the exit
+ * code: 2 (bad config, logged) or 3 (cannot connect, logged by bus_sub_connect). */
+static int
+s_connect_pub(cfg_t *cfg, bus_sub_t *sub, const char *instance)
+{
+    char ep[512];
+    if (cfg_endpoint(cfg, instance, "pub", ep, sizeof ep) < 0) {
+        log_error("recorder", "%s", cfg_error(cfg));
+        return 2;
+    }
+    return bus_sub_connect(sub, ep) < 0 ? 3 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -412,14 +425,7 @@ main(int argc, char **argv)
     for (size_t r = 0; r < sizeof k_roles / sizeof k_roles[0]; r++) {
         size_t n = cfg_instances(cfg, k_roles[r], names, RECORDER_MAX_INPUTS);
         for (size_t i = 0; i < n; i++) {
-            char ep[512];
-            if (cfg_endpoint(cfg, names[i], "pub", ep, sizeof ep) < 0) {
-                log_error("recorder", "%s", cfg_error(cfg));
-                exit_code = 2;
-                goto done;
-            }
-            if (bus_sub_connect(sub, ep) < 0) {
-                exit_code = 3;
+            if ((exit_code = s_connect_pub(cfg, sub, names[i])) != 0) {
                 goto done;
             }
             if (step_add_input(ctx.step, names[i], rank++, false) < 0) {
@@ -446,14 +452,7 @@ main(int argc, char **argv)
             goto done;
         }
         for (size_t i = 0; i < n_gw; i++) {
-            char ep[512];
-            if (cfg_endpoint(cfg, names[i], "pub", ep, sizeof ep) < 0) {
-                log_error("recorder", "%s", cfg_error(cfg));
-                exit_code = 2;
-                goto done;
-            }
-            if (bus_sub_connect(gw_sub, ep) < 0) {
-                exit_code = 3;
+            if ((exit_code = s_connect_pub(cfg, gw_sub, names[i])) != 0) {
                 goto done;
             }
         }

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "tests/unit/file_util.h"
 #include <jansson.h>
 
 #include "common/instr.h"
@@ -35,23 +37,6 @@
 
 /* ---- files -------------------------------------------------------------------------------- */
 
-static char *
-s_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 /* The capture's frames: every line "<ts>: <frame>" (the connect "<->" and send "<-" lines
  * skipped), in order. Returns the count; frames[i] / ts_ns[i] point into / are read from buf. */
@@ -68,7 +53,7 @@ s_capture(s_capture_t *c)
 {
     size_t len;
     memset(c, 0, sizeof *c);
-    c->buf = s_slurp(k_frames, &len);
+    c->buf = fu_slurp(k_frames, &len);
     char *save = NULL;
     for (char *line = strtok_r(c->buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *sep = strstr(line, ": ");
@@ -128,7 +113,7 @@ static void
 s_instruments(s_load_t *l, int counts[4])
 {
     size_t len;
-    char *buf = s_slurp(k_instrs, &len);
+    char *buf = fu_slurp(k_instrs, &len);
     memset(l, 0, sizeof *l);
     l->t = instr_table_new();
     assert_non_null(l->t);
@@ -212,7 +197,7 @@ test_instruments(void **state)
      * "tick_size":0.5, "contract_size":10.0, "min_trade_amount":10.0,
      * "settlement_currency":"BTC", "tick_size_steps":[] */
     size_t len;
-    char *body = s_slurp(k_n_instr, &len);
+    char *body = fu_slurp(k_n_instr, &len);
     s_load_t n1;
     memset(&n1, 0, sizeof n1);
     n1.t = instr_table_new();
@@ -761,7 +746,7 @@ test_nautilus_messages(void **state)
 {
     (void)state;
     size_t len;
-    char *body = s_slurp(k_n_instr, &len);
+    char *body = fu_slurp(k_n_instr, &len);
     instr_table_t *t = instr_table_new();
     assert_int_equal(deribit_instruments_parse(body, len, k_venue, s_put_all, t), 1);
     free(body);
@@ -775,7 +760,7 @@ test_nautilus_messages(void **state)
     /* ws_trades.json: trades.BTC-PERPETUAL.100ms, 2 trades: {"timestamp":1765531356452,
      * "price":92294.5,"amount":10.0,"direction":"sell","trade_id":"403691824"} and
      * {"price":92288.5,"amount":750.0,"direction":"sell","trade_id":"403691825"} */
-    char *m = s_slurp(k_n_trade, &len);
+    char *m = fu_slurp(k_n_trade, &len);
     assert_int_equal(deribit_parse(p, m, len, 5), 0);
     free(m);
     assert_int_equal(one.n_tr, 2);
@@ -799,7 +784,7 @@ test_nautilus_messages(void **state)
      * 6), "last_price":92283.5, "best_bid_price":92283.5, "best_bid_amount":117660.0,
      * "best_ask_price":92284.0, "best_ask_amount":186520.0, "open_interest":1132329370.0,
      * "funding_8h":0.00001742 (x1e8 = 1742), "current_funding":0.0 */
-    m = s_slurp(k_n_tick, &len);
+    m = fu_slurp(k_n_tick, &len);
     assert_int_equal(deribit_parse(p, m, len, 6), 0);
     free(m);
     assert_int_equal(one.n_tk, 1);
@@ -820,7 +805,7 @@ test_nautilus_messages(void **state)
     /* ws_book_grouped_snapshot.json: book.BTC-PERPETUAL.none.10.100ms, change_id
      * 136725664747, 10 [price, amount] bids from [89532.5, 254900.0] down to
      * [89523.5, 11000.0], 10 asks from [89533.0, 91570.0] up to [89545.5, 29500.0] */
-    m = s_slurp(k_n_book, &len);
+    m = fu_slurp(k_n_book, &len);
     assert_int_equal(deribit_parse(p, m, len, 7), 0);
     free(m);
     assert_int_equal(one.n_bk, 1);
